@@ -1,0 +1,94 @@
+//! Durations that may vary: fixed, uniform, exponential, lognormal or an
+//! empirical list. Sampling uses floating point internally and always
+//! returns whole milliseconds, so simulated time stays integer.
+
+use crate::time::{SimDuration, format_duration};
+use rand::Rng;
+
+/// A distribution of durations. Parameters are in [ms].
+#[derive(Clone, Debug, PartialEq)]
+pub enum DurationDist {
+    Fixed(SimDuration),
+    /// Uniform on `[lo, hi]`.
+    Uniform(SimDuration, SimDuration),
+    /// Exponential with this mean.
+    Exponential(SimDuration),
+    /// Lognormal with this median and shape `sigma` (of the underlying normal).
+    LogNormal { median: SimDuration, sigma: f64 },
+    /// One of these values, equally likely.
+    Empirical(Vec<SimDuration>),
+}
+
+impl DurationDist {
+    /// Draws one duration [ms]. Exactly one or two `u64`/`f64` draws, so the
+    /// stream position depends only on how many samples were taken.
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> SimDuration {
+        match self {
+            DurationDist::Fixed(d) => *d,
+            DurationDist::Uniform(lo, hi) => SimDuration(rng.gen_range(lo.0..=hi.0)),
+            DurationDist::Exponential(mean) => {
+                let u: f64 = rng.r#gen::<f64>();
+                // 1 - u is in (0, 1], so ln is finite.
+                SimDuration((-(1.0 - u).ln() * mean.0 as f64).round() as u64)
+            }
+            DurationDist::LogNormal { median, sigma } => {
+                let (u1, u2): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                SimDuration((median.0 as f64 * (sigma * z).exp()).round() as u64)
+            }
+            DurationDist::Empirical(values) => values[rng.gen_range(0..values.len())],
+        }
+    }
+
+    /// The mean [ms], for reports and analytic checks.
+    pub fn mean_ms(&self) -> f64 {
+        match self {
+            DurationDist::Fixed(d) => d.0 as f64,
+            DurationDist::Uniform(lo, hi) => (lo.0 as f64 + hi.0 as f64) / 2.0,
+            DurationDist::Exponential(m) => m.0 as f64,
+            DurationDist::LogNormal { median, sigma } => median.0 as f64 * (sigma * sigma / 2.0).exp(),
+            DurationDist::Empirical(v) => v.iter().map(|d| d.0 as f64).sum::<f64>() / v.len() as f64,
+        }
+    }
+
+    /// Short text for tables: `4m`, `uniform(8m, 12m)`, `exponential(30m)`.
+    pub fn describe(&self) -> String {
+        match self {
+            DurationDist::Fixed(d) => format_duration(*d),
+            DurationDist::Uniform(a, b) => format!("uniform({}, {})", a, b),
+            DurationDist::Exponential(m) => format!("exponential(mean {m})"),
+            DurationDist::LogNormal { median, sigma } => format!("lognormal(median {median}, sigma {sigma})"),
+            DurationDist::Empirical(v) => {
+                let items: Vec<String> = v.iter().map(|d| d.to_string()).collect();
+                format!("empirical[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, stream};
+
+    #[test]
+    fn samples_stay_in_range_and_are_reproducible() {
+        let d = DurationDist::Uniform(SimDuration(8 * 60_000), SimDuration(12 * 60_000));
+        let mut r1 = stream(1, 0, 9, Purpose::ActionDuration);
+        let mut r2 = stream(1, 0, 9, Purpose::ActionDuration);
+        for _ in 0..1000 {
+            let a = d.sample(&mut r1);
+            assert_eq!(a, d.sample(&mut r2));
+            assert!((480_000..=720_000).contains(&a.0));
+        }
+    }
+
+    #[test]
+    fn exponential_mean_is_close() {
+        let d = DurationDist::Exponential(SimDuration(1_000_000));
+        let mut r = stream(3, 0, 1, Purpose::SelfHeal);
+        let n = 20_000;
+        let mean = (0..n).map(|_| d.sample(&mut r).0 as f64).sum::<f64>() / n as f64;
+        assert!((mean - 1_000_000.0).abs() < 30_000.0, "mean {mean}");
+    }
+}

@@ -1,0 +1,121 @@
+//! The fault catalogue and how faults are injected: scheduled, stochastic
+//! arrivals, correlated outages, taints, upgrade windows, and nodes that
+//! never register. These are validated types; `scenario` builds them.
+
+use crate::dist::DurationDist;
+use crate::fleet::NodeId;
+use crate::k8s::ActionKind;
+use crate::policy::Exclusion;
+use crate::time::{SimDuration, SimTime};
+
+/// How a fault shows in the control plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signal {
+    /// The kubelet runs and posts Ready=False.
+    NotReady,
+    /// The kubelet is silent; Ready turns Unknown after the grace period.
+    NoStatus,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::NotReady => "not-ready",
+            Signal::NoStatus => "no-status",
+        }
+    }
+}
+
+/// Index into [`crate::scenario::Scenario::faults`].
+pub type FaultId = u32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub name: String,
+    pub signal: Signal,
+    /// The weakest action that fixes it (stronger ones do too); `None`:
+    /// no action does.
+    pub fixed_by: Option<ActionKind>,
+    /// Time from onset until the fault goes away by itself [ms].
+    pub self_heal_after: Option<DurationDist>,
+    /// The node may not be repaired while it has this fault.
+    pub exclude: Option<Exclusion>,
+}
+
+impl Fault {
+    /// Whether `action`, ending without error, fixes this fault.
+    pub fn fixed_by_action(&self, action: ActionKind) -> bool {
+        self.fixed_by.is_some_and(|weakest| action >= weakest)
+    }
+}
+
+/// Which nodes an injection hits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Node(NodeId),
+    /// `count` nodes of this pool, drawn without replacement.
+    Pool { pool: usize, count: u32 },
+}
+
+/// A fault at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Injection {
+    pub at: SimTime,
+    pub fault: FaultId,
+    pub target: Target,
+}
+
+/// Stochastic arrivals: a Poisson process per node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrivals {
+    pub fault: FaultId,
+    /// Mean time between failures, per node [ms].
+    pub mtbf: SimDuration,
+    /// The nodes it applies to, in node order.
+    pub nodes: Vec<NodeId>,
+}
+
+/// A correlated outage: a fault on many nodes at once that lifts at `at + duration`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outage {
+    pub name: String,
+    pub at: SimTime,
+    /// [ms]
+    pub duration: SimDuration,
+    pub fault: FaultId,
+    /// Nodes it may hit, in node order.
+    pub candidates: Vec<NodeId>,
+    /// The share of `candidates` it hits, drawn without replacement.
+    pub fraction: f64,
+}
+
+/// The node-level marks that make the policy skip a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// Taint `node.cloudprovider.kubernetes.io/shutdown`.
+    TaintShutdown,
+    /// Taint `ToBeDeletedByClusterAutoscaler`.
+    TaintToBeDeleted,
+    /// Upgrade annotations (scale-down-disabled, reason "upgrade").
+    Upgrading,
+}
+
+impl Mark {
+    pub fn exclusion(self) -> Exclusion {
+        match self {
+            Mark::TaintShutdown => Exclusion::TaintShutdown,
+            Mark::TaintToBeDeleted => Exclusion::TaintToBeDeleted,
+            Mark::Upgrading => Exclusion::Upgrading,
+        }
+    }
+}
+
+/// A mark on some nodes from `from` until `until` (or the horizon).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarkWindow {
+    pub mark: Mark,
+    pub nodes: Vec<NodeId>,
+    pub from: SimTime,
+    pub until: Option<SimTime>,
+}

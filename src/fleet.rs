@@ -1,0 +1,136 @@
+//! The virtual fleet: pools of Linux and Windows nodes.
+//!
+//! Invariant: node order is pools in file order, then index within the pool.
+//! That order is the "node order" of POLICY.md's tie rules and of every output.
+
+use crate::rng::stable_hash;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Linux,
+    Windows,
+}
+
+impl Os {
+    pub fn name(self) -> &'static str {
+        match self {
+            Os::Linux => "linux",
+            Os::Windows => "windows",
+        }
+    }
+}
+
+impl fmt::Display for Os {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Index of a node in [`Fleet::nodes`].
+pub type NodeId = u32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub name: String,
+    pub os: Os,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// `<pool>-<index>`, counting from 0.
+    pub name: String,
+    /// Index into [`Fleet::pools`].
+    pub pool: usize,
+    pub os: Os,
+    /// Names this node's random streams: a hash of its name, so it does not
+    /// move when pools are added or reordered.
+    pub stream_id: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Fleet {
+    pub pools: Vec<Pool>,
+    pub nodes: Vec<Node>,
+}
+
+impl Fleet {
+    pub fn new(pools: Vec<Pool>) -> Fleet {
+        let mut nodes = Vec::new();
+        for (pi, p) in pools.iter().enumerate() {
+            for i in 0..p.count {
+                let name = format!("{}-{}", p.name, i);
+                nodes.push(Node {
+                    stream_id: stable_hash(&name),
+                    name,
+                    pool: pi,
+                    os: p.os,
+                });
+            }
+        }
+        Fleet { pools, nodes }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn pool_of(&self, id: NodeId) -> &Pool {
+        &self.pools[self.nodes[id as usize].pool]
+    }
+
+    /// Finds a node by name. O(pools): names are `<pool>-<index>`.
+    pub fn find(&self, name: &str) -> Option<NodeId> {
+        let mut first = 0u32;
+        for p in &self.pools {
+            if let Some(idx) = name.strip_prefix(p.name.as_str()).and_then(|r| r.strip_prefix('-')) {
+                if let Ok(i) = idx.parse::<u32>() {
+                    if i < p.count && idx == i.to_string() {
+                        return Some(first + i);
+                    }
+                }
+            }
+            first += p.count;
+        }
+        None
+    }
+
+    /// The node ids of a pool, in order.
+    pub fn pool_nodes(&self, pool: usize) -> std::ops::Range<NodeId> {
+        let first: u32 = self.pools[..pool].iter().map(|p| p.count).sum();
+        first..first + self.pools[pool].count
+    }
+
+    pub fn count_os(&self, os: Os) -> usize {
+        self.nodes.iter().filter(|n| n.os == os).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_lookup() {
+        let f = Fleet::new(vec![
+            Pool { name: "system".into(), os: Os::Linux, count: 3 },
+            Pool { name: "win".into(), os: Os::Windows, count: 2 },
+        ]);
+        assert_eq!(f.nodes[4].name, "win-1");
+        assert_eq!(f.find("win-1"), Some(4));
+        assert_eq!(f.find("system-0"), Some(0));
+        assert_eq!(f.find("system-3"), None);
+        assert_eq!(f.find("system-01"), None);
+        assert_eq!(f.pool_nodes(1), 3..5);
+    }
+}

@@ -1,0 +1,155 @@
+//! The Kubernetes-facing vocabulary AKS documents: node conditions, repair
+//! actions, the events `aks-auto-repair` emits, word for word
+//! (POLICY.md section 1), and the documented error codes.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The node's Ready condition as the control plane shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Condition {
+    /// Ready=True.
+    Ready,
+    /// Ready=False: the kubelet runs and reports the node unhealthy.
+    NotReady,
+    /// Ready=Unknown: the node lifecycle controller saw no lease for the grace period.
+    Unknown,
+}
+
+/// A repair action. The order is the strength: an action fixes a fault whose
+/// `fixed_by` is this action or a weaker one (a reimage also reboots).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    Reboot,
+    Reimage,
+    Redeploy,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 3] = [ActionKind::Reboot, ActionKind::Reimage, ActionKind::Redeploy];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Reboot => "reboot",
+            ActionKind::Reimage => "reimage",
+            ActionKind::Redeploy => "redeploy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// `Rebooting`, `Reimaging`, `Redeploying`.
+    pub fn progressive(self) -> &'static str {
+        match self {
+            ActionKind::Reboot => "Rebooting",
+            ActionKind::Reimage => "Reimaging",
+            ActionKind::Redeploy => "Redeploying",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            ActionKind::Reboot => "Reboot",
+            ActionKind::Reimage => "Reimage",
+            ActionKind::Redeploy => "Redeploy",
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error codes the public troubleshooting page names.
+pub const ERROR_CODES: [&str; 7] = [
+    "VMExtensionProvisioningError",
+    "InvalidParameter",
+    "scaleSetNameAndInstanceIDFromProviderID failed",
+    "ManagedIdentityCredential authentication failed",
+    "VMRedeploymentFailed",
+    "TooManyVMRedeploymentRequests",
+    "OutboundConnectivityNotEnabledOnVMSS",
+];
+
+/// `source.component` of every event.
+pub const COMPONENT: &str = "aks-auto-repair";
+
+/// The three phases of an action as events report them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventPhase {
+    Start,
+    End,
+    Error,
+}
+
+/// The event `reason`, e.g. `NodeRebootStart`.
+pub fn reason(kind: ActionKind, phase: EventPhase) -> String {
+    let p = match phase {
+        EventPhase::Start => "Start",
+        EventPhase::End => "End",
+        EventPhase::Error => "Error",
+    };
+    format!("Node{}{}", kind.title(), p)
+}
+
+/// `Normal` or `Warning`.
+pub fn event_type(phase: EventPhase) -> &'static str {
+    match phase {
+        EventPhase::Error => "Warning",
+        _ => "Normal",
+    }
+}
+
+/// The message, word for word the current wording of the AKS page.
+/// (The redeploy Start message really lacks the "for" the others have.)
+pub fn message(kind: ActionKind, phase: EventPhase, code: Option<&str>) -> String {
+    let k = kind.name();
+    match phase {
+        EventPhase::Start if kind == ActionKind::Redeploy => "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes.".to_string(),
+        EventPhase::Start => format!(
+            "Node auto-repair is initiating a {k} action due to NotReady status persisting for more than five minutes."
+        ),
+        EventPhase::End => format!("{} action from node auto-repair is completed.", kind.title()),
+        EventPhase::Error => format!(
+            "Node auto-repair {k} action failed due to an operation failure. See error details here: {}",
+            code.unwrap_or("")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wording_matches_policy_section_1() {
+        use ActionKind::*;
+        use EventPhase::*;
+        assert_eq!(reason(Reboot, Start), "NodeRebootStart");
+        assert_eq!(reason(Redeploy, Error), "NodeRedeployError");
+        assert_eq!(
+            message(Reboot, Start, None),
+            "Node auto-repair is initiating a reboot action due to NotReady status persisting for more than five minutes."
+        );
+        assert_eq!(
+            message(Reimage, Start, None),
+            "Node auto-repair is initiating a reimage action due to NotReady status persisting for more than five minutes."
+        );
+        assert_eq!(
+            message(Redeploy, Start, None),
+            "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes."
+        );
+        assert_eq!(message(Reimage, End, None), "Reimage action from node auto-repair is completed.");
+        assert_eq!(
+            message(Redeploy, Error, Some("VMRedeploymentFailed")),
+            "Node auto-repair redeploy action failed due to an operation failure. See error details here: VMRedeploymentFailed"
+        );
+        assert_eq!(event_type(Error), "Warning");
+        assert_eq!(event_type(End), "Normal");
+    }
+}

@@ -1,0 +1,145 @@
+//! Observers: the only seam between the engine and outputs.
+//!
+//! The engine emits a closed vocabulary of [`Record`]s in time order; the
+//! observers in this module turn them into incidents, timelines and
+//! Kubernetes events, and everything downstream (stats, reports) reads only
+//! what they recorded.
+//!
+//! Invariant: records arrive in non-decreasing time order.
+
+use crate::faults::FaultId;
+use crate::fleet::NodeId;
+use crate::k8s::ActionKind;
+use crate::policy::{DetectRule, Outcome};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+
+/// What a node's timeline shows: the control plane's Ready condition, or
+/// the action running on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeState {
+    Ready,
+    NotReady,
+    Unknown,
+    Rebooting,
+    Reimaging,
+    Redeploying,
+}
+
+impl NodeState {
+    pub const ALL: [NodeState; 6] = [
+        NodeState::Ready,
+        NodeState::NotReady,
+        NodeState::Unknown,
+        NodeState::Rebooting,
+        NodeState::Reimaging,
+        NodeState::Redeploying,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeState::Ready => "Ready",
+            NodeState::NotReady => "NotReady",
+            NodeState::Unknown => "Unknown",
+            NodeState::Rebooting => "Rebooting",
+            NodeState::Reimaging => "Reimaging",
+            NodeState::Redeploying => "Redeploying",
+        }
+    }
+
+    pub fn acting(kind: ActionKind) -> NodeState {
+        match kind {
+            ActionKind::Reboot => NodeState::Rebooting,
+            ActionKind::Reimage => NodeState::Reimaging,
+            ActionKind::Redeploy => NodeState::Redeploying,
+        }
+    }
+}
+
+/// One thing that happened in the simulation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    /// A fault reached a node. `heal_at` is when it would go away by itself.
+    /// `masked`: the node already had an open incident, so the fault is
+    /// dropped and opens nothing.
+    FaultArrived { at: SimTime, node: NodeId, fault: FaultId, heal_at: Option<SimTime>, masked: bool },
+    /// The node's timeline state changed (it starts `Ready`, or `Unknown`
+    /// for nodes that never register).
+    State { at: SimTime, node: NodeId, state: NodeState },
+    /// The controller detected the incident on this check.
+    Detected { at: SimTime, node: NodeId, rule: DetectRule },
+    /// An action started; `pass` counts from 1.
+    ActionStarted { at: SimTime, node: NodeId, kind: ActionKind, pass: u32 },
+    /// An action ended; `error` is the error code when it failed.
+    ActionEnded { at: SimTime, node: NodeId, kind: ActionKind, error: Option<&'static str> },
+    /// The incident's repair process ended with this outcome.
+    Outcome { at: SimTime, node: NodeId, outcome: Outcome },
+    /// The control plane shows the node Ready=True again after its fault:
+    /// the end of time to recover.
+    Recovered { at: SimTime, node: NodeId },
+}
+
+impl Record {
+    pub fn at(&self) -> SimTime {
+        match self {
+            Record::FaultArrived { at, .. }
+            | Record::State { at, .. }
+            | Record::Detected { at, .. }
+            | Record::ActionStarted { at, .. }
+            | Record::ActionEnded { at, .. }
+            | Record::Outcome { at, .. }
+            | Record::Recovered { at, .. } => *at,
+        }
+    }
+
+    pub fn node(&self) -> NodeId {
+        match self {
+            Record::FaultArrived { node, .. }
+            | Record::State { node, .. }
+            | Record::Detected { node, .. }
+            | Record::ActionStarted { node, .. }
+            | Record::ActionEnded { node, .. }
+            | Record::Outcome { node, .. }
+            | Record::Recovered { node, .. } => *node,
+        }
+    }
+}
+
+/// Receives every record of one simulation run.
+pub trait Observer {
+    /// Before the first record.
+    fn begin(&mut self, _scenario: &Scenario) {}
+    /// One record, in time order.
+    fn record(&mut self, rec: &Record);
+    /// After the last record; `horizon` is where the run stopped.
+    fn finish(&mut self, _horizon: SimTime) {}
+}
+
+/// Several observers, fed in order.
+impl Observer for [&mut dyn Observer] {
+    fn begin(&mut self, s: &Scenario) {
+        for o in self.iter_mut() {
+            o.begin(s);
+        }
+    }
+    fn record(&mut self, rec: &Record) {
+        for o in self.iter_mut() {
+            o.record(rec);
+        }
+    }
+    fn finish(&mut self, h: SimTime) {
+        for o in self.iter_mut() {
+            o.finish(h);
+        }
+    }
+}
+
+/// Keeps every record: for tests and small runs.
+#[derive(Default, Debug)]
+pub struct Trace(pub Vec<Record>);
+
+impl Observer for Trace {
+    fn record(&mut self, rec: &Record) {
+        self.0.push(rec.clone());
+    }
+}

@@ -1,0 +1,127 @@
+//! The repair policy: its pinned parameters ([`params`]) and the pure state
+//! machine that applies them to one node ([`machine`]).
+//!
+//! Invariant: nothing here knows about the event queue, the fleet or
+//! outputs. The machine sees what the controller could see on a check
+//! (a [`machine::CheckView`]) and returns what it decides; the engine
+//! applies it.
+
+pub mod machine;
+pub mod params;
+
+pub use machine::{CheckView, End, Phase, Verdict};
+pub use params::{DelayAnchor, Kubelet, OnActionError, PlannedAction, Policy, Preset, RetryMode};
+
+use crate::k8s::ActionKind;
+use std::fmt;
+
+/// Why a node is not repaired (POLICY.md section 3), in the order checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exclusion {
+    NetworkMisconfiguration,
+    NeverRegistered,
+    TaintShutdown,
+    TaintToBeDeleted,
+    Upgrading,
+    ClusterTooSmall,
+    AllNodesNotReady,
+}
+
+impl Exclusion {
+    pub const ALL: [Exclusion; 7] = [
+        Exclusion::NetworkMisconfiguration,
+        Exclusion::NeverRegistered,
+        Exclusion::TaintShutdown,
+        Exclusion::TaintToBeDeleted,
+        Exclusion::Upgrading,
+        Exclusion::ClusterTooSmall,
+        Exclusion::AllNodesNotReady,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Exclusion::NetworkMisconfiguration => "network-misconfiguration",
+            Exclusion::NeverRegistered => "never-registered",
+            Exclusion::TaintShutdown => "taint-shutdown",
+            Exclusion::TaintToBeDeleted => "taint-to-be-deleted",
+            Exclusion::Upgrading => "upgrading",
+            Exclusion::ClusterTooSmall => "cluster-too-small",
+            Exclusion::AllNodesNotReady => "all-nodes-not-ready",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Exclusion> {
+        Exclusion::ALL.into_iter().find(|e| e.name() == s)
+    }
+}
+
+impl fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which detection rule fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DetectRule {
+    /// (a) not Ready on every check of a run spanning `detect_window`.
+    NotReady,
+    /// (b) no heartbeat for `no_status_timeout`.
+    NoStatus,
+}
+
+impl DetectRule {
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectRule::NotReady => "not-ready",
+            DetectRule::NoStatus => "no-status",
+        }
+    }
+}
+
+/// How an incident ended (POLICY.md section 4): exactly one per incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    SelfHealed,
+    RepairedBy(ActionKind),
+    GaveUpExhausted,
+    GaveUpTimeout,
+    Excluded(Exclusion),
+    OpenAtHorizon,
+}
+
+impl Outcome {
+    /// The outcome's name as outputs spell it, e.g. `repaired-by-reimage`,
+    /// `excluded:taint-shutdown`.
+    pub fn name(self) -> String {
+        match self {
+            Outcome::SelfHealed => "self-healed".into(),
+            Outcome::RepairedBy(k) => format!("repaired-by-{}", k.name()),
+            Outcome::GaveUpExhausted => "gave-up-exhausted".into(),
+            Outcome::GaveUpTimeout => "gave-up-timeout".into(),
+            Outcome::Excluded(e) => format!("excluded:{}", e.name()),
+            Outcome::OpenAtHorizon => "open-at-horizon".into(),
+        }
+    }
+
+    /// Every outcome, in report order.
+    pub fn all() -> Vec<Outcome> {
+        let mut v = vec![Outcome::SelfHealed];
+        v.extend(ActionKind::ALL.map(Outcome::RepairedBy));
+        v.extend([Outcome::GaveUpExhausted, Outcome::GaveUpTimeout]);
+        v.extend(Exclusion::ALL.map(Outcome::Excluded));
+        v.push(Outcome::OpenAtHorizon);
+        v
+    }
+
+    /// A repair was tried and the node is still broken.
+    pub fn is_failed_repair(self) -> bool {
+        matches!(self, Outcome::GaveUpExhausted | Outcome::GaveUpTimeout)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}

@@ -1,0 +1,356 @@
+//! The pinned parameters of POLICY.md section 2, the presets of section 6,
+//! and the provenance table `repairsim policy` prints.
+//!
+//! Ladders, retry shape, concurrency and guards are data here, not code
+//! paths, so another vendor's policy is another value of [`Policy`].
+
+use crate::fleet::Os;
+use crate::k8s::ActionKind;
+use crate::time::SimDuration;
+
+/// What the kubelet and the control plane do (Kubernetes defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kubelet {
+    /// The kubelet posts a changed Ready condition on this grid [ms].
+    pub status_update_interval: SimDuration,
+    /// The kubelet renews its lease on this grid while it runs [ms].
+    pub lease_renew_interval: SimDuration,
+    /// No lease for this long: the controller sets Ready=Unknown [ms].
+    pub node_monitor_grace_period: SimDuration,
+    /// The node lifecycle controller's grid [ms].
+    pub node_monitor_period: SimDuration,
+    /// Pods are evicted this long after NotReady/Unknown; reported only [ms].
+    pub not_ready_toleration: SimDuration,
+}
+
+impl Default for Kubelet {
+    fn default() -> Self {
+        Kubelet {
+            status_update_interval: SimDuration::from_secs(10),
+            lease_renew_interval: SimDuration::from_secs(10),
+            node_monitor_grace_period: SimDuration::from_secs(50),
+            node_monitor_period: SimDuration::from_secs(5),
+            not_ready_toleration: SimDuration::from_secs(300),
+        }
+    }
+}
+
+/// Where the repair delay is counted from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelayAnchor {
+    /// From the detection check (the default).
+    Detection,
+    /// From the first not-Ready check of the run.
+    Onset,
+}
+
+/// How the ladder is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryMode {
+    /// The whole ladder is one pass; up to `max_attempts` passes.
+    Sequence,
+    /// Each step is tried `max_attempts` times before the next.
+    PerStep,
+}
+
+/// What an action error means for the repair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnActionError {
+    /// Still unhealthy: emit the Error event, settle, go on with the next step.
+    NextStep,
+}
+
+/// The named presets of POLICY.md section 6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    Aks2020_08,
+    Aks2021_09,
+    Aks2023_09,
+    Aks2024_08,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [Preset::Aks2020_08, Preset::Aks2021_09, Preset::Aks2023_09, Preset::Aks2024_08];
+    pub const DEFAULT: Preset = Preset::Aks2024_08;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Aks2020_08 => "aks-2020-08",
+            Preset::Aks2021_09 => "aks-2021-09",
+            Preset::Aks2023_09 => "aks-2023-09",
+            Preset::Aks2024_08 => "aks-2024-08",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    pub fn names() -> String {
+        Preset::ALL.map(|p| p.name()).join(", ")
+    }
+}
+
+/// One planned action: which kind, in which pass (1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlannedAction {
+    pub kind: ActionKind,
+    pub pass: u32,
+}
+
+/// The repair policy in effect: every parameter of POLICY.md section 2.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub preset: Preset,
+    pub kubelet: Kubelet,
+    /// The controller's check period [ms].
+    pub check_interval: SimDuration,
+    /// Rule (a): not Ready on every check of a run this long [ms].
+    pub detect_window: SimDuration,
+    /// Rule (b): no heartbeat for this long [ms].
+    pub no_status_timeout: SimDuration,
+    /// Still unhealthy this long after detection before the first action [ms].
+    pub repair_delay: SimDuration,
+    pub repair_delay_anchor: DelayAnchor,
+    /// Still not Ready this long after an action ends before the next [ms].
+    pub settle: SimDuration,
+    pub ladder_linux: Vec<ActionKind>,
+    pub ladder_windows: Vec<ActionKind>,
+    pub retry_mode: RetryMode,
+    /// Passes in total, the first counting.
+    pub max_attempts: u32,
+    /// No new action starts at or after repair start + this [ms].
+    pub overall_timeout: SimDuration,
+    pub on_action_error: OnActionError,
+    /// `None` is unlimited.
+    pub max_concurrent_repairs: Option<u32>,
+    /// Fewer nodes in the cluster: no repair.
+    pub min_cluster_nodes: u32,
+    /// No action starts on a check where every node is not Ready.
+    pub all_not_ready_suppresses: bool,
+    /// Events older than this are gone from `kubectl get events` [ms].
+    pub event_ttl: SimDuration,
+}
+
+impl Policy {
+    /// The policy of a preset, all other parameters at their defaults.
+    pub fn preset(preset: Preset) -> Policy {
+        use ActionKind::*;
+        let current = Policy {
+            preset,
+            kubelet: Kubelet::default(),
+            check_interval: SimDuration::from_mins(1),
+            detect_window: SimDuration::from_mins(10),
+            no_status_timeout: SimDuration::from_mins(10),
+            repair_delay: SimDuration::from_mins(5),
+            repair_delay_anchor: DelayAnchor::Detection,
+            settle: SimDuration::from_mins(5),
+            ladder_linux: vec![Reboot, Reimage, Redeploy],
+            ladder_windows: vec![Reboot, Reimage],
+            retry_mode: RetryMode::Sequence,
+            max_attempts: 3,
+            overall_timeout: SimDuration::from_hours(1),
+            on_action_error: OnActionError::NextStep,
+            max_concurrent_repairs: None,
+            min_cluster_nodes: 2,
+            all_not_ready_suppresses: true,
+            event_ttl: SimDuration::from_hours(1),
+        };
+        match preset {
+            Preset::Aks2024_08 => current,
+            Preset::Aks2023_09 => Policy { retry_mode: RetryMode::PerStep, ..current },
+            Preset::Aks2020_08 | Preset::Aks2021_09 => Policy {
+                repair_delay: SimDuration::from_mins(10),
+                ladder_windows: vec![Reboot, Reimage, Redeploy],
+                max_attempts: 1,
+                max_concurrent_repairs: Some(1),
+                ..current
+            },
+        }
+    }
+
+    pub fn ladder(&self, os: Os) -> &[ActionKind] {
+        match os {
+            Os::Linux => &self.ladder_linux,
+            Os::Windows => &self.ladder_windows,
+        }
+    }
+
+    /// Every action a repair may run, in order. An incident walks this list;
+    /// reaching its end is `gave-up-exhausted`.
+    pub fn plan(&self, os: Os) -> Vec<PlannedAction> {
+        let ladder = self.ladder(os);
+        let mut out = Vec::new();
+        match self.retry_mode {
+            RetryMode::Sequence => {
+                for pass in 1..=self.max_attempts {
+                    out.extend(ladder.iter().map(|&kind| PlannedAction { kind, pass }));
+                }
+            }
+            RetryMode::PerStep => {
+                for &kind in ladder {
+                    out.extend((1..=self.max_attempts).map(|pass| PlannedAction { kind, pass }));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One row of the provenance table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ParamRow {
+    pub parameter: &'static str,
+    pub value: String,
+    pub provenance: String,
+}
+
+fn ladder_text(l: &[ActionKind]) -> String {
+    l.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Every parameter name a scenario's `[policy]` table accepts, besides `preset`.
+pub const POLICY_KEYS: [&str; 17] = [
+    "check_interval",
+    "detect_window",
+    "no_status_timeout",
+    "repair_delay",
+    "repair_delay_anchor",
+    "settle",
+    "healthy_on",
+    "ladder_linux",
+    "ladder_windows",
+    "retry_mode",
+    "max_attempts",
+    "overall_timeout",
+    "on_action_error",
+    "max_concurrent_repairs",
+    "min_cluster_nodes",
+    "all_not_ready_suppresses",
+    "event_ttl",
+];
+
+/// The table of POLICY.md section 2 for this policy: parameter, value,
+/// provenance. `overridden` names the parameters a scenario set.
+pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
+    let preset_default = Policy::preset(p.preset);
+    let current = Policy::preset(Preset::Aks2024_08);
+    let from = |name: &'static str, base: &'static str, differs_from_current: bool| -> String {
+        if overridden.iter().any(|o| o == name) {
+            "scenario override".to_string()
+        } else if differs_from_current {
+            format!("preset {}", p.preset.name())
+        } else {
+            base.to_string()
+        }
+    };
+    let d = |x: SimDuration| x.to_string();
+    let k = &p.kubelet;
+    let mut rows = vec![
+        ("status_update_interval", d(k.status_update_interval), "doc (Kubernetes default)", false),
+        ("lease_renew_interval", d(k.lease_renew_interval), "doc (Kubernetes default)", false),
+        ("node_monitor_grace_period", d(k.node_monitor_grace_period), "doc (Kubernetes default since 1.32)", false),
+        ("node_monitor_period", d(k.node_monitor_period), "doc (Kubernetes default)", false),
+        ("not_ready_toleration", d(k.not_ready_toleration), "doc (Kubernetes default; reported only)", false),
+        ("check_interval", d(p.check_interval), "assumption", false),
+        ("detect_window", d(p.detect_window), "doc", false),
+        ("no_status_timeout", d(p.no_status_timeout), "doc", false),
+        ("repair_delay", d(p.repair_delay), "doc", preset_default.repair_delay != current.repair_delay),
+        (
+            "repair_delay_anchor",
+            match p.repair_delay_anchor {
+                DelayAnchor::Detection => "detection".into(),
+                DelayAnchor::Onset => "onset".into(),
+            },
+            "assumption",
+            false,
+        ),
+        ("settle", d(p.settle), "assumption (the Start messages' \"persisting for more than five minutes\")", false),
+        ("healthy_on", "first Ready check".into(), "assumption", false),
+        ("ladder_linux", ladder_text(&p.ladder_linux), "doc", false),
+        (
+            "ladder_windows",
+            ladder_text(&p.ladder_windows),
+            "doc",
+            preset_default.ladder_windows != current.ladder_windows,
+        ),
+        (
+            "retry_mode",
+            match p.retry_mode {
+                RetryMode::Sequence => "sequence".into(),
+                RetryMode::PerStep => "per_step".into(),
+            },
+            "doc (since 2024-08; 2023-08..2024-08 said per step)",
+            preset_default.retry_mode != current.retry_mode,
+        ),
+        (
+            "max_attempts",
+            p.max_attempts.to_string(),
+            "doc",
+            preset_default.max_attempts != current.max_attempts,
+        ),
+        ("overall_timeout", d(p.overall_timeout), "doc (\"up to one hour\")", false),
+        ("on_action_error", "next_step".into(), "assumption", false),
+        (
+            "max_concurrent_repairs",
+            p.max_concurrent_repairs.map_or("unlimited".into(), |n| n.to_string()),
+            "assumption (serial in the 2020-08..2023-08 docs)",
+            preset_default.max_concurrent_repairs != current.max_concurrent_repairs,
+        ),
+        ("min_cluster_nodes", p.min_cluster_nodes.to_string(), "doc 2022-12..2023-05, support statements", false),
+        ("all_not_ready_suppresses", p.all_not_ready_suppresses.to_string(), "support statements", false),
+        ("event_ttl", d(p.event_ttl), "doc (kube-apiserver --event-ttl)", false),
+    ];
+    rows.drain(..)
+        .map(|(parameter, value, base, by_preset)| ParamRow {
+            parameter,
+            value,
+            provenance: from(parameter, base, by_preset),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ActionKind::*;
+
+    #[test]
+    fn sequence_plan_repeats_the_ladder() {
+        let p = Policy::preset(Preset::Aks2024_08);
+        let plan: Vec<_> = p.plan(Os::Windows).iter().map(|a| (a.kind, a.pass)).collect();
+        assert_eq!(
+            plan,
+            vec![(Reboot, 1), (Reimage, 1), (Reboot, 2), (Reimage, 2), (Reboot, 3), (Reimage, 3)]
+        );
+        assert_eq!(p.plan(Os::Linux).len(), 9);
+    }
+
+    #[test]
+    fn per_step_plan_repeats_each_step() {
+        let p = Policy::preset(Preset::Aks2023_09);
+        let plan: Vec<_> = p.plan(Os::Linux).iter().map(|a| (a.kind, a.pass)).collect();
+        assert_eq!(&plan[..4], &[(Reboot, 1), (Reboot, 2), (Reboot, 3), (Reimage, 1)]);
+    }
+
+    #[test]
+    fn old_presets_are_serial_single_pass_with_windows_redeploy() {
+        for preset in [Preset::Aks2020_08, Preset::Aks2021_09] {
+            let p = Policy::preset(preset);
+            assert_eq!(p.max_concurrent_repairs, Some(1));
+            assert_eq!(p.repair_delay, SimDuration::from_mins(10));
+            assert_eq!(p.plan(Os::Windows).len(), 3);
+        }
+    }
+
+    #[test]
+    fn provenance_marks_preset_and_override() {
+        let p = Policy::preset(Preset::Aks2020_08);
+        let rows = provenance_table(&p, &["settle".to_string()]);
+        let get = |n: &str| rows.iter().find(|r| r.parameter == n).unwrap();
+        assert_eq!(get("repair_delay").provenance, "preset aks-2020-08");
+        assert_eq!(get("repair_delay").value, "10m");
+        assert_eq!(get("settle").provenance, "scenario override");
+        assert_eq!(get("detect_window").provenance, "doc");
+    }
+}
