@@ -14,7 +14,10 @@ pub enum DurationDist {
     /// Exponential with this mean.
     Exponential(SimDuration),
     /// Lognormal with this median and shape `sigma` (of the underlying normal).
-    LogNormal { median: SimDuration, sigma: f64 },
+    LogNormal {
+        median: SimDuration,
+        sigma: f64,
+    },
     /// One of these values, equally likely.
     Empirical(Vec<SimDuration>),
 }
@@ -46,8 +49,12 @@ impl DurationDist {
             DurationDist::Fixed(d) => d.0 as f64,
             DurationDist::Uniform(lo, hi) => (lo.0 as f64 + hi.0 as f64) / 2.0,
             DurationDist::Exponential(m) => m.0 as f64,
-            DurationDist::LogNormal { median, sigma } => median.0 as f64 * (sigma * sigma / 2.0).exp(),
-            DurationDist::Empirical(v) => v.iter().map(|d| d.0 as f64).sum::<f64>() / v.len() as f64,
+            DurationDist::LogNormal { median, sigma } => {
+                median.0 as f64 * (sigma * sigma / 2.0).exp()
+            }
+            DurationDist::Empirical(v) => {
+                v.iter().map(|d| d.0 as f64).sum::<f64>() / v.len() as f64
+            }
         }
     }
 
@@ -57,7 +64,9 @@ impl DurationDist {
             DurationDist::Fixed(d) => format_duration(*d),
             DurationDist::Uniform(a, b) => format!("uniform({}, {})", a, b),
             DurationDist::Exponential(m) => format!("exponential(mean {m})"),
-            DurationDist::LogNormal { median, sigma } => format!("lognormal(median {median}, sigma {sigma})"),
+            DurationDist::LogNormal { median, sigma } => {
+                format!("lognormal(median {median}, sigma {sigma})")
+            }
             DurationDist::Empirical(v) => {
                 let items: Vec<String> = v.iter().map(|d| d.to_string()).collect();
                 format!("empirical[{}]", items.join(", "))

@@ -55,7 +55,10 @@ impl Fault {
 pub enum Target {
     Node(NodeId),
     /// `count` nodes of this pool, drawn without replacement.
-    Pool { pool: usize, count: u32 },
+    Pool {
+        pool: usize,
+        count: u32,
+    },
 }
 
 /// A fault at a time.

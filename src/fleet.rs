@@ -93,12 +93,14 @@ impl Fleet {
     pub fn find(&self, name: &str) -> Option<NodeId> {
         let mut first = 0u32;
         for p in &self.pools {
-            if let Some(idx) = name.strip_prefix(p.name.as_str()).and_then(|r| r.strip_prefix('-')) {
-                if let Ok(i) = idx.parse::<u32>() {
-                    if i < p.count && idx == i.to_string() {
-                        return Some(first + i);
-                    }
-                }
+            let idx = name
+                .strip_prefix(p.name.as_str())
+                .and_then(|r| r.strip_prefix('-'));
+            // "pool-01" is not "pool-1": the index must be written canonically.
+            if let Some(i) = idx.and_then(|x| x.parse::<u32>().ok().filter(|i| i.to_string() == x))
+                && i < p.count
+            {
+                return Some(first + i);
             }
             first += p.count;
         }
@@ -123,8 +125,16 @@ mod tests {
     #[test]
     fn names_and_lookup() {
         let f = Fleet::new(vec![
-            Pool { name: "system".into(), os: Os::Linux, count: 3 },
-            Pool { name: "win".into(), os: Os::Windows, count: 2 },
+            Pool {
+                name: "system".into(),
+                os: Os::Linux,
+                count: 3,
+            },
+            Pool {
+                name: "win".into(),
+                os: Os::Windows,
+                count: 2,
+            },
         ]);
         assert_eq!(f.nodes[4].name, "win-1");
         assert_eq!(f.find("win-1"), Some(4));

@@ -27,7 +27,11 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 3] = [ActionKind::Reboot, ActionKind::Reimage, ActionKind::Redeploy];
+    pub const ALL: [ActionKind; 3] = [
+        ActionKind::Reboot,
+        ActionKind::Reimage,
+        ActionKind::Redeploy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -144,7 +148,10 @@ mod tests {
             message(Redeploy, Start, None),
             "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes."
         );
-        assert_eq!(message(Reimage, End, None), "Reimage action from node auto-repair is completed.");
+        assert_eq!(
+            message(Reimage, End, None),
+            "Reimage action from node auto-repair is completed."
+        );
         assert_eq!(
             message(Redeploy, Error, Some("VMRedeploymentFailed")),
             "Node auto-repair redeploy action failed due to an operation failure. See error details here: VMRedeploymentFailed"

@@ -1,11 +1,65 @@
-//! repairsim: a deterministic discrete-event simulator of AKS node auto-repair.
+//! repairsim: a deterministic discrete-event simulator of Azure Kubernetes
+//! Service (AKS) node auto-repair.
+//!
+//! A simulated clock drives virtual node pools through injected failures
+//! and through the remediation policy AKS documents, exactly as
+//! `POLICY.md` pins it: detection (NotReady for 10 minutes, or no status for
+//! 10 minutes), a 5-minute delay, the reboot → reimage → redeploy ladder,
+//! retries within about an hour, the exclusions, and the Kubernetes events
+//! AKS emits. The outputs are event streams, per-node timelines, incidents
+//! and statistics.
+//!
+//! # Bird's-eye view
+//!
+//! A [`scenario::Scenario`] (read from TOML and validated) describes a fleet,
+//! a fault catalogue, how faults arrive and the policy. The
+//! [`engine::Sim`] owns the clock and one queue of a closed `Event` enum. For
+//! every node it keeps what the kubelet and the control plane show and asks
+//! the policy's pure state machine ([`policy::Phase`]) what the auto-repair
+//! controller does on a check. What happens leaves the engine as
+//! [`observe::Record`]s to [`observe::Observer`]s, which build incidents,
+//! timelines and Kubernetes events; [`stats`] and [`report`] read only those.
+//!
+//! Time is an integer count of milliseconds ([`time::SimTime`]). Kubelet
+//! ticks, lease renewals, node-monitor ticks and auto-repair checks are global
+//! grids, so the engine computes the one instant on a grid that matters for a
+//! node and never simulates idle ticks: cost grows with faults and actions,
+//! not with nodes × time.
+//!
+//! # Code map
+//!
+//! - [`time`]: `SimTime`, `SimDuration`, `"1h30m"` parsing, RFC 3339 labels.
+//! - [`rng`]: ChaCha streams per (seed, replication, entity, purpose).
+//!   Invariant: an entity is named by a hash of its name, never its index.
+//! - [`fleet`], [`faults`], [`k8s`]: the domain vocabulary.
+//! - [`policy`]: parameters, presets, provenance, and the state machine.
+//!   Invariant: it knows nothing of queues, fleets or outputs.
+//! - [`scenario`]: raw serde types, then validation. Invariant: the only
+//!   place besides IO that can fail.
+//! - [`engine`]: the queue (FIFO among equal time and rank) and the loop.
+//!   Invariant: never reads a file, never prints, cannot fail.
+//! - [`observe`]: the records and the observers. [`invariants`] checks
+//!   POLICY.md's rules on any record stream.
+//! - [`stats`], [`report`]: pure statistics and atomic writers.
+//! - `cli`: one module per subcommand; `main` only dispatches.
+//!
+//! # Determinism
+//!
+//! The same scenario and seed give the same bytes. No OS entropy, no wall
+//! clock in the model, and no iteration over a hash map on any path that
+//! reaches an output.
 
+pub mod cli;
 pub mod dist;
+pub mod engine;
 pub mod faults;
 pub mod fleet;
+pub mod invariants;
 pub mod k8s;
 pub mod observe;
 pub mod policy;
+pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stats;
 pub mod time;

@@ -105,7 +105,13 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if s == "0" {
         return Ok(SimDuration::ZERO);
     }
-    let units: [(&str, u64); 5] = [("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", SECOND), ("ms", MS)];
+    let units: [(&str, u64); 5] = [
+        ("d", DAY),
+        ("h", HOUR),
+        ("m", MINUTE),
+        ("s", SECOND),
+        ("ms", MS),
+    ];
     let bytes = s.as_bytes();
     let mut i = 0;
     let mut total: u64 = 0;
@@ -154,7 +160,13 @@ pub fn format_duration(d: SimDuration) -> String {
     if d.0 == 0 {
         return "0s".into();
     }
-    let units = [(DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (SECOND, "s"), (MS, "ms")];
+    let units = [
+        (DAY, "d"),
+        (HOUR, "h"),
+        (MINUTE, "m"),
+        (SECOND, "s"),
+        (MS, "ms"),
+    ];
     let mut rest = d.0;
     let vals: Vec<u64> = units
         .iter()
@@ -223,7 +235,9 @@ impl Epoch {
     /// Parses an RFC 3339 UTC instant such as `2026-01-01T00:00:00Z`.
     pub fn parse(s: &str) -> Result<Epoch, String> {
         let err = || {
-            format!("bad start {s:?}: write an RFC 3339 UTC instant such as \"2026-01-01T00:00:00Z\"")
+            format!(
+                "bad start {s:?}: write an RFC 3339 UTC instant such as \"2026-01-01T00:00:00Z\""
+            )
         };
         let b = s.as_bytes();
         if b.len() < 20 || !(s.ends_with('Z') || s.ends_with('z')) {
@@ -232,10 +246,22 @@ impl Epoch {
         let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
             s.get(r).and_then(|t| t.parse::<i64>().ok()).ok_or_else(err)
         };
-        if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't') || b[13] != b':' || b[16] != b':' {
+        if b[4] != b'-'
+            || b[7] != b'-'
+            || !(b[10] == b'T' || b[10] == b't')
+            || b[13] != b':'
+            || b[16] != b':'
+        {
             return Err(err());
         }
-        let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+        let (y, mo, d, h, mi, se) = (
+            num(0..4)?,
+            num(5..7)?,
+            num(8..10)?,
+            num(11..13)?,
+            num(14..16)?,
+            num(17..19)?,
+        );
         let mut ms = 0;
         let rest = &s[19..s.len() - 1];
         if !rest.is_empty() {
@@ -295,7 +321,9 @@ mod tests {
 
     #[test]
     fn format_round_trips() {
-        for s in ["4m", "1h00m35s", "19m25s", "2d", "1d1h", "250ms", "1h16m", "3h00m30s"] {
+        for s in [
+            "4m", "1h00m35s", "19m25s", "2d", "1d1h", "250ms", "1h16m", "3h00m30s",
+        ] {
             let d = parse_duration(s).unwrap();
             assert_eq!(format_duration(d), s);
             assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
@@ -314,7 +342,10 @@ mod tests {
     #[test]
     fn epoch_formats_rfc3339() {
         let e = Epoch::parse("2026-01-01T00:00:00Z").unwrap();
-        assert_eq!(e.format(SimTime(HOUR + 35 * SECOND)), "2026-01-01T01:00:35Z");
+        assert_eq!(
+            e.format(SimTime(HOUR + 35 * SECOND)),
+            "2026-01-01T01:00:35Z"
+        );
         assert_eq!(e.format(SimTime(31 * DAY)), "2026-02-01T00:00:00Z");
         assert_eq!(e.format(SimTime(5)), "2026-01-01T00:00:00.005Z");
         assert!(Epoch::parse("2026-02-30T00:00:00Z").is_err());

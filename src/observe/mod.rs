@@ -62,18 +62,46 @@ pub enum Record {
     /// A fault reached a node. `heal_at` is when it would go away by itself.
     /// `masked`: the node already had an open incident, so the fault is
     /// dropped and opens nothing.
-    FaultArrived { at: SimTime, node: NodeId, fault: FaultId, heal_at: Option<SimTime>, masked: bool },
+    FaultArrived {
+        at: SimTime,
+        node: NodeId,
+        fault: FaultId,
+        heal_at: Option<SimTime>,
+        masked: bool,
+    },
     /// The node's timeline state changed (it starts `Ready`, or `Unknown`
     /// for nodes that never register).
-    State { at: SimTime, node: NodeId, state: NodeState },
+    State {
+        at: SimTime,
+        node: NodeId,
+        state: NodeState,
+    },
     /// The controller detected the incident on this check.
-    Detected { at: SimTime, node: NodeId, rule: DetectRule },
+    Detected {
+        at: SimTime,
+        node: NodeId,
+        rule: DetectRule,
+    },
     /// An action started; `pass` counts from 1.
-    ActionStarted { at: SimTime, node: NodeId, kind: ActionKind, pass: u32 },
+    ActionStarted {
+        at: SimTime,
+        node: NodeId,
+        kind: ActionKind,
+        pass: u32,
+    },
     /// An action ended; `error` is the error code when it failed.
-    ActionEnded { at: SimTime, node: NodeId, kind: ActionKind, error: Option<&'static str> },
+    ActionEnded {
+        at: SimTime,
+        node: NodeId,
+        kind: ActionKind,
+        error: Option<&'static str>,
+    },
     /// The incident's repair process ended with this outcome.
-    Outcome { at: SimTime, node: NodeId, outcome: Outcome },
+    Outcome {
+        at: SimTime,
+        node: NodeId,
+        outcome: Outcome,
+    },
     /// The control plane shows the node Ready=True again after its fault:
     /// the end of time to recover.
     Recovered { at: SimTime, node: NodeId },
@@ -115,20 +143,22 @@ pub trait Observer {
     fn finish(&mut self, _horizon: SimTime) {}
 }
 
-/// Several observers, fed in order.
-impl Observer for [&mut dyn Observer] {
+/// Several observers, fed in order: `Fanout(vec![&mut a, &mut b])`.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn Observer>);
+
+impl Observer for Fanout<'_> {
     fn begin(&mut self, s: &Scenario) {
-        for o in self.iter_mut() {
+        for o in self.0.iter_mut() {
             o.begin(s);
         }
     }
     fn record(&mut self, rec: &Record) {
-        for o in self.iter_mut() {
+        for o in self.0.iter_mut() {
             o.record(rec);
         }
     }
     fn finish(&mut self, h: SimTime) {
-        for o in self.iter_mut() {
+        for o in self.0.iter_mut() {
             o.finish(h);
         }
     }
@@ -143,3 +173,6 @@ impl Observer for Trace {
         self.0.push(rec.clone());
     }
 }
+pub mod events;
+pub mod incidents;
+pub mod timeline;

@@ -21,13 +21,24 @@ pub enum Phase {
     /// Not Ready on every check since `first_not_ready`; not detected yet.
     Suspect { first_not_ready: SimTime },
     /// Detected on the check at `detected`; the repair delay runs.
-    Detected { first_not_ready: SimTime, detected: SimTime },
+    Detected {
+        first_not_ready: SimTime,
+        detected: SimTime,
+    },
     /// Due for its first action since `since`, but no repair slot was free.
     Queued { since: SimTime },
     /// Running `plan[step]` since `started`; the repair began at `repair_start`.
-    Acting { repair_start: SimTime, step: usize, started: SimTime },
+    Acting {
+        repair_start: SimTime,
+        step: usize,
+        started: SimTime,
+    },
     /// The action before `plan[next_step]` ended at `ended`.
-    Settling { repair_start: SimTime, next_step: usize, ended: SimTime },
+    Settling {
+        repair_start: SimTime,
+        next_step: usize,
+        ended: SimTime,
+    },
     /// The outcome was decided at `at` (gave up, or excluded) but the node
     /// is still unhealthy; the incident closes when it is Ready again.
     Abandoned { at: SimTime },
@@ -117,12 +128,16 @@ impl Phase {
         let mut v = Verdict::default();
         loop {
             match phase {
-                Phase::Healthy | Phase::Acting { .. } | Phase::Abandoned { .. } => return (phase, v),
+                Phase::Healthy | Phase::Acting { .. } | Phase::Abandoned { .. } => {
+                    return (phase, v);
+                }
                 Phase::Unnoticed { .. } => {
                     if view.ready {
                         return (phase, v);
                     }
-                    phase = Phase::Suspect { first_not_ready: now };
+                    phase = Phase::Suspect {
+                        first_not_ready: now,
+                    };
                 }
                 Phase::Suspect { first_not_ready } => {
                     if view.ready {
@@ -144,9 +159,15 @@ impl Phase {
                         return (phase, v);
                     };
                     v.detected = Some(rule);
-                    phase = Phase::Detected { first_not_ready, detected: now };
+                    phase = Phase::Detected {
+                        first_not_ready,
+                        detected: now,
+                    };
                 }
-                Phase::Detected { first_not_ready, detected } => {
+                Phase::Detected {
+                    first_not_ready,
+                    detected,
+                } => {
                     if view.ready {
                         return (Phase::Healthy, ended(v, End::Healthy));
                     }
@@ -169,7 +190,11 @@ impl Phase {
                     v.wants_action = Some(0);
                     return (phase, v);
                 }
-                Phase::Settling { repair_start, next_step, ended: end } => {
+                Phase::Settling {
+                    repair_start,
+                    next_step,
+                    ended: end,
+                } => {
                     if view.ready {
                         return (Phase::Healthy, ended(v, End::Healthy));
                     }
@@ -199,7 +224,11 @@ impl Phase {
             Phase::Settling { repair_start, .. } => repair_start,
             _ => now,
         };
-        Phase::Acting { repair_start, step, started: now }
+        Phase::Acting {
+            repair_start,
+            step,
+            started: now,
+        }
     }
 
     /// The first action is due but no slot is free.
@@ -213,7 +242,13 @@ impl Phase {
     /// The running action ended at `now`.
     pub fn action_ended(self, now: SimTime) -> Phase {
         match self {
-            Phase::Acting { repair_start, step, .. } => Phase::Settling { repair_start, next_step: step + 1, ended: now },
+            Phase::Acting {
+                repair_start, step, ..
+            } => Phase::Settling {
+                repair_start,
+                next_step: step + 1,
+                ended: now,
+            },
             other => other,
         }
     }
@@ -237,11 +272,16 @@ impl Phase {
                 }
                 Some(ctx.check_at_or_after(due.max(now)))
             }
-            Phase::Detected { first_not_ready, detected } => {
+            Phase::Detected {
+                first_not_ready,
+                detected,
+            } => {
                 if view.ready {
                     return Some(soon);
                 }
-                Some(ctx.check_at_or_after(ctx.first_action_due(first_not_ready, detected).max(now)))
+                Some(
+                    ctx.check_at_or_after(ctx.first_action_due(first_not_ready, detected).max(now)),
+                )
             }
             Phase::Queued { .. } => (view.ready || view.exclusion.is_some()).then_some(soon),
             Phase::Settling { ended, .. } => {
@@ -270,21 +310,42 @@ mod tests {
     }
 
     fn view(now: u64, ready: bool) -> CheckView {
-        CheckView { now: t(now), ready, silent_since: None, exclusion: None }
+        CheckView {
+            now: t(now),
+            ready,
+            silent_since: None,
+            exclusion: None,
+        }
     }
 
     #[test]
     fn detection_then_delay_then_action() {
         let p = Policy::preset(Preset::Aks2024_08);
-        let ctx = Ctx { policy: &p, plan_len: 9 };
-        let ph = Phase::Unnoticed { onset: t(60 * MINUTE + 35 * SECOND) };
+        let ctx = Ctx {
+            policy: &p,
+            plan_len: 9,
+        };
+        let ph = Phase::Unnoticed {
+            onset: t(60 * MINUTE + 35 * SECOND),
+        };
         let (ph, v) = ph.on_check(&view(61 * MINUTE, false), &ctx);
-        assert_eq!(ph, Phase::Suspect { first_not_ready: t(61 * MINUTE) });
+        assert_eq!(
+            ph,
+            Phase::Suspect {
+                first_not_ready: t(61 * MINUTE)
+            }
+        );
         assert_eq!(v, Verdict::default());
-        assert_eq!(ph.next_check(t(61 * MINUTE), &view(61 * MINUTE, false), &ctx), Some(t(71 * MINUTE)));
+        assert_eq!(
+            ph.next_check(t(61 * MINUTE), &view(61 * MINUTE, false), &ctx),
+            Some(t(71 * MINUTE))
+        );
         let (ph, v) = ph.on_check(&view(71 * MINUTE, false), &ctx);
         assert_eq!(v.detected, Some(DetectRule::NotReady));
-        assert_eq!(ph.next_check(t(71 * MINUTE), &view(71 * MINUTE, false), &ctx), Some(t(76 * MINUTE)));
+        assert_eq!(
+            ph.next_check(t(71 * MINUTE), &view(71 * MINUTE, false), &ctx),
+            Some(t(76 * MINUTE))
+        );
         let (ph, v) = ph.on_check(&view(76 * MINUTE, false), &ctx);
         assert_eq!(v.wants_action, Some(0));
         let ph = ph.granted(t(76 * MINUTE), 0);
@@ -297,11 +358,22 @@ mod tests {
     #[test]
     fn exhaustion_wins_over_timeout() {
         let p = Policy::preset(Preset::Aks2024_08);
-        let ctx = Ctx { policy: &p, plan_len: 2 };
-        let ph = Phase::Settling { repair_start: t(0), next_step: 2, ended: t(90 * MINUTE) };
+        let ctx = Ctx {
+            policy: &p,
+            plan_len: 2,
+        };
+        let ph = Phase::Settling {
+            repair_start: t(0),
+            next_step: 2,
+            ended: t(90 * MINUTE),
+        };
         let (_, v) = ph.on_check(&view(95 * MINUTE, false), &ctx);
         assert_eq!(v.ended, Some(End::Exhausted));
-        let ph = Phase::Settling { repair_start: t(0), next_step: 1, ended: t(90 * MINUTE) };
+        let ph = Phase::Settling {
+            repair_start: t(0),
+            next_step: 1,
+            ended: t(90 * MINUTE),
+        };
         let (_, v) = ph.on_check(&view(95 * MINUTE, false), &ctx);
         assert_eq!(v.ended, Some(End::Timeout));
     }
@@ -310,8 +382,13 @@ mod tests {
     fn onset_anchor_can_act_on_the_detection_check() {
         let mut p = Policy::preset(Preset::Aks2024_08);
         p.repair_delay_anchor = DelayAnchor::Onset;
-        let ctx = Ctx { policy: &p, plan_len: 9 };
-        let ph = Phase::Suspect { first_not_ready: t(MINUTE) };
+        let ctx = Ctx {
+            policy: &p,
+            plan_len: 9,
+        };
+        let ph = Phase::Suspect {
+            first_not_ready: t(MINUTE),
+        };
         let (_, v) = ph.on_check(&view(11 * MINUTE, false), &ctx);
         assert_eq!(v.detected, Some(DetectRule::NotReady));
         assert_eq!(v.wants_action, Some(0));
@@ -320,10 +397,16 @@ mod tests {
     #[test]
     fn exclusion_before_detection_abandons() {
         let p = Policy::preset(Preset::Aks2024_08);
-        let ctx = Ctx { policy: &p, plan_len: 9 };
+        let ctx = Ctx {
+            policy: &p,
+            plan_len: 9,
+        };
         let mut vw = view(5 * MINUTE, false);
         vw.exclusion = Some(Exclusion::TaintShutdown);
-        let (ph, v) = Phase::Suspect { first_not_ready: t(MINUTE) }.on_check(&vw, &ctx);
+        let (ph, v) = Phase::Suspect {
+            first_not_ready: t(MINUTE),
+        }
+        .on_check(&vw, &ctx);
         assert_eq!(ph, Phase::Abandoned { at: t(5 * MINUTE) });
         assert_eq!(v.ended, Some(End::Excluded(Exclusion::TaintShutdown)));
     }

@@ -70,7 +70,12 @@ pub enum Preset {
 }
 
 impl Preset {
-    pub const ALL: [Preset; 4] = [Preset::Aks2020_08, Preset::Aks2021_09, Preset::Aks2023_09, Preset::Aks2024_08];
+    pub const ALL: [Preset; 4] = [
+        Preset::Aks2020_08,
+        Preset::Aks2021_09,
+        Preset::Aks2023_09,
+        Preset::Aks2024_08,
+    ];
     pub const DEFAULT: Preset = Preset::Aks2024_08;
 
     pub fn name(self) -> &'static str {
@@ -158,7 +163,10 @@ impl Policy {
         };
         match preset {
             Preset::Aks2024_08 => current,
-            Preset::Aks2023_09 => Policy { retry_mode: RetryMode::PerStep, ..current },
+            Preset::Aks2023_09 => Policy {
+                retry_mode: RetryMode::PerStep,
+                ..current
+            },
             Preset::Aks2020_08 | Preset::Aks2021_09 => Policy {
                 repair_delay: SimDuration::from_mins(10),
                 ladder_windows: vec![Reboot, Reimage, Redeploy],
@@ -247,15 +255,45 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
     let d = |x: SimDuration| x.to_string();
     let k = &p.kubelet;
     let mut rows = vec![
-        ("status_update_interval", d(k.status_update_interval), "doc (Kubernetes default)", false),
-        ("lease_renew_interval", d(k.lease_renew_interval), "doc (Kubernetes default)", false),
-        ("node_monitor_grace_period", d(k.node_monitor_grace_period), "doc (Kubernetes default since 1.32)", false),
-        ("node_monitor_period", d(k.node_monitor_period), "doc (Kubernetes default)", false),
-        ("not_ready_toleration", d(k.not_ready_toleration), "doc (Kubernetes default; reported only)", false),
+        (
+            "status_update_interval",
+            d(k.status_update_interval),
+            "doc (Kubernetes default)",
+            false,
+        ),
+        (
+            "lease_renew_interval",
+            d(k.lease_renew_interval),
+            "doc (Kubernetes default)",
+            false,
+        ),
+        (
+            "node_monitor_grace_period",
+            d(k.node_monitor_grace_period),
+            "doc (Kubernetes default since 1.32)",
+            false,
+        ),
+        (
+            "node_monitor_period",
+            d(k.node_monitor_period),
+            "doc (Kubernetes default)",
+            false,
+        ),
+        (
+            "not_ready_toleration",
+            d(k.not_ready_toleration),
+            "doc (Kubernetes default; reported only)",
+            false,
+        ),
         ("check_interval", d(p.check_interval), "assumption", false),
         ("detect_window", d(p.detect_window), "doc", false),
         ("no_status_timeout", d(p.no_status_timeout), "doc", false),
-        ("repair_delay", d(p.repair_delay), "doc", preset_default.repair_delay != current.repair_delay),
+        (
+            "repair_delay",
+            d(p.repair_delay),
+            "doc",
+            preset_default.repair_delay != current.repair_delay,
+        ),
         (
             "repair_delay_anchor",
             match p.repair_delay_anchor {
@@ -265,8 +303,18 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
             "assumption",
             false,
         ),
-        ("settle", d(p.settle), "assumption (the Start messages' \"persisting for more than five minutes\")", false),
-        ("healthy_on", "first Ready check".into(), "assumption", false),
+        (
+            "settle",
+            d(p.settle),
+            "assumption (the Start messages' \"persisting for more than five minutes\")",
+            false,
+        ),
+        (
+            "healthy_on",
+            "first Ready check".into(),
+            "assumption",
+            false,
+        ),
         ("ladder_linux", ladder_text(&p.ladder_linux), "doc", false),
         (
             "ladder_windows",
@@ -289,17 +337,38 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
             "doc",
             preset_default.max_attempts != current.max_attempts,
         ),
-        ("overall_timeout", d(p.overall_timeout), "doc (\"up to one hour\")", false),
+        (
+            "overall_timeout",
+            d(p.overall_timeout),
+            "doc (\"up to one hour\")",
+            false,
+        ),
         ("on_action_error", "next_step".into(), "assumption", false),
         (
             "max_concurrent_repairs",
-            p.max_concurrent_repairs.map_or("unlimited".into(), |n| n.to_string()),
+            p.max_concurrent_repairs
+                .map_or("unlimited".into(), |n| n.to_string()),
             "assumption (serial in the 2020-08..2023-08 docs)",
             preset_default.max_concurrent_repairs != current.max_concurrent_repairs,
         ),
-        ("min_cluster_nodes", p.min_cluster_nodes.to_string(), "doc 2022-12..2023-05, support statements", false),
-        ("all_not_ready_suppresses", p.all_not_ready_suppresses.to_string(), "support statements", false),
-        ("event_ttl", d(p.event_ttl), "doc (kube-apiserver --event-ttl)", false),
+        (
+            "min_cluster_nodes",
+            p.min_cluster_nodes.to_string(),
+            "doc 2022-12..2023-05, support statements",
+            false,
+        ),
+        (
+            "all_not_ready_suppresses",
+            p.all_not_ready_suppresses.to_string(),
+            "support statements",
+            false,
+        ),
+        (
+            "event_ttl",
+            d(p.event_ttl),
+            "doc (kube-apiserver --event-ttl)",
+            false,
+        ),
     ];
     rows.drain(..)
         .map(|(parameter, value, base, by_preset)| ParamRow {
@@ -318,10 +387,21 @@ mod tests {
     #[test]
     fn sequence_plan_repeats_the_ladder() {
         let p = Policy::preset(Preset::Aks2024_08);
-        let plan: Vec<_> = p.plan(Os::Windows).iter().map(|a| (a.kind, a.pass)).collect();
+        let plan: Vec<_> = p
+            .plan(Os::Windows)
+            .iter()
+            .map(|a| (a.kind, a.pass))
+            .collect();
         assert_eq!(
             plan,
-            vec![(Reboot, 1), (Reimage, 1), (Reboot, 2), (Reimage, 2), (Reboot, 3), (Reimage, 3)]
+            vec![
+                (Reboot, 1),
+                (Reimage, 1),
+                (Reboot, 2),
+                (Reimage, 2),
+                (Reboot, 3),
+                (Reimage, 3)
+            ]
         );
         assert_eq!(p.plan(Os::Linux).len(), 9);
     }
@@ -330,7 +410,10 @@ mod tests {
     fn per_step_plan_repeats_each_step() {
         let p = Policy::preset(Preset::Aks2023_09);
         let plan: Vec<_> = p.plan(Os::Linux).iter().map(|a| (a.kind, a.pass)).collect();
-        assert_eq!(&plan[..4], &[(Reboot, 1), (Reboot, 2), (Reboot, 3), (Reimage, 1)]);
+        assert_eq!(
+            &plan[..4],
+            &[(Reboot, 1), (Reboot, 2), (Reboot, 3), (Reimage, 1)]
+        );
     }
 
     #[test]

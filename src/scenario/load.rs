@@ -1,6 +1,2678 @@
-use super::Scenario;
-/// placeholder
-#[derive(Debug)]
-pub struct ScenarioError;
-pub fn load_str(_path: &str, _text: &str) -> Result<Scenario, ScenarioError> { Err(ScenarioError) }
-pub fn load_file(_path: &std::path::Path) -> Result<Scenario, ScenarioError> { Err(ScenarioError) }
+//! Reading and validating a scenario file.
+//!
+//! Two stages: serde reads the text into the raw types of [`super::raw`]
+//! (syntax, unknown keys, value types), then `validate` checks every value
+//! and resolves every name into the validated [`Scenario`]. Both stages
+//! report a [`ScenarioError`] that names the file, the 1-based line and
+//! column of the offending value (from the byte span toml records), the
+//! dotted path of the field (`inject[1].fault`) and a message that says
+//! what is wrong and what would be valid. The first error stops the load.
+//!
+//! Dependency note: `serde_path_to_error` wraps the toml deserializer so that
+//! an error raised while serde reads the file (an unknown key, a wrong type)
+//! carries the path of the value, e.g. `pools[0].count`. toml's own error
+//! has the byte span but keeps only the key names, without array indices,
+//! and offers no accessor for them; with this crate, parse-time and
+//! validation-time errors name fields the same way.
+//!
+//! Nothing here panics on any input: every lookup is checked, numbers are
+//! range-checked before conversion, and the proptest below feeds mutated
+//! and random text to [`load_str`].
+
+use super::raw::{
+    RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
+    RawPool, RawScenario, RawTaint, RawUpgrade, SList, SStr,
+};
+use super::{ActionSpec, Actions, Scenario};
+use crate::dist::DurationDist;
+use crate::faults::{
+    Arrivals, Fault, FaultId, Injection, Mark, MarkWindow, Outage, Signal, Target,
+};
+use crate::fleet::{Fleet, NodeId, Os, Pool};
+use crate::k8s::{ActionKind, ERROR_CODES};
+use crate::policy::params::POLICY_KEYS;
+use crate::policy::{DelayAnchor, Exclusion, Kubelet, OnActionError, Policy, Preset, RetryMode};
+use crate::rng::stable_hash;
+use crate::time::{Epoch, SimDuration, SimTime, YEAR, parse_duration};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+use toml::Spanned;
+
+/// The most nodes a fleet may have.
+pub const MAX_NODES: u64 = 1_000_000;
+/// The most passes `max_attempts` may ask for (a repair plan is
+/// ladder length × passes actions long).
+pub const MAX_ATTEMPTS: i64 = 1_000;
+/// The longest horizon [ms]: 100 years.
+pub const MAX_HORIZON: u64 = 100 * YEAR;
+/// `start` when the file does not say.
+pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
+/// The name of the fault the loader adds for `never_registered` nodes.
+pub const NEVER_REGISTERED_FAULT: &str = "never-registered";
+
+/// Why a scenario could not be loaded, and where.
+///
+/// Displays as `{file}:{line}:{column}: {field}: {message}`; the position
+/// is left out when unknown and the field when empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file as the user named it (or the label given to [`load_str`]).
+    pub file: String,
+    /// 1-based line of the offending value.
+    pub line: Option<usize>,
+    /// 1-based column (in characters) of the offending value.
+    pub column: Option<usize>,
+    /// Dotted path of the field, e.g. `inject[1].fault`; empty for errors
+    /// about the whole file.
+    pub field: String,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        f.write_str(": ")?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+type Res<T> = Result<T, ScenarioError>;
+
+/// Reads and validates the scenario file at `path`.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: label.clone(),
+        line: None,
+        column: None,
+        field: String::new(),
+        message: format!("could not read the scenario file: {e}"),
+    })?;
+    load_str(&label, &text)
+}
+
+/// Reads and validates a scenario from `text`; `path_label` names it in errors.
+pub fn load_str(path_label: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let cx = Ctx {
+        file: path_label,
+        text,
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        cx.err(
+            e.span(),
+            "",
+            format!("invalid TOML: {}", one_line(e.message())),
+        )
+    })?;
+    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| cx.serde_error(e))?;
+    validate(&cx, raw)
+}
+
+// ---------------------------------------------------------------------------
+// Positions, paths and messages.
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut off = offset.min(text.len());
+    while !text.is_char_boundary(off) {
+        off -= 1;
+    }
+    let before = &text[..off];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn one_line(s: &str) -> String {
+    s.trim().replace('\n', "; ")
+}
+
+/// `parent.key`, quoting the key when it is not a bare TOML key.
+fn key_path(parent: &str, key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let k = if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    };
+    if parent.is_empty() {
+        k
+    } else {
+        format!("{parent}.{k}")
+    }
+}
+
+fn index_path(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+/// The path serde_path_to_error recorded, without the private keys that
+/// `Spanned` uses internally.
+fn format_path(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut s = String::new();
+    for seg in p.iter() {
+        match seg {
+            Segment::Seq { index } => s = index_path(&s, *index),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !key.starts_with("$__serde_spanned_private") {
+                    s = key_path(&s, key);
+                }
+            }
+            Segment::Unknown => s = key_path(&s, "?"),
+        }
+    }
+    s
+}
+
+/// The backticked items of a serde message, e.g. the field list of
+/// "unknown field `x`, expected one of `a`, `b`".
+fn backticked(s: &str) -> Vec<&str> {
+    s.split('`').skip(1).step_by(2).collect()
+}
+
+/// A serde type expectation in the words of a TOML user.
+fn nice_expected(e: &str) -> String {
+    match e {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" => {
+            "an integer".into()
+        }
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "true or false".into(),
+        "a sequence" => "an array".into(),
+        "a map" => "a table".into(),
+        s if s.starts_with("struct ") => "a table".into(),
+        s => s.to_string(),
+    }
+}
+
+/// What serde found, in the words of a TOML user.
+fn nice_found(u: &str) -> String {
+    let u = u.replace('`', "");
+    match u.as_str() {
+        "sequence" => "an array".into(),
+        "map" => "a table".into(),
+        s => s.replacen("floating point", "number", 1),
+    }
+}
+
+/// Rewrites a serde message; the second value is a key to add to the path
+/// (an unknown or missing key).
+fn humanize(msg: &str) -> (String, Option<String>) {
+    let msg = msg.trim();
+    if let Some(rest) = msg
+        .strip_prefix("unknown field ")
+        .or_else(|| msg.strip_prefix("unknown variant "))
+    {
+        let items = backticked(rest);
+        let name = items.first().copied().unwrap_or("");
+        let valid = if items.len() > 1 {
+            items[1..].join(", ")
+        } else {
+            "none".to_string()
+        };
+        return (
+            format!("unknown key {name:?}; valid keys: {valid}"),
+            Some(name.to_string()),
+        );
+    }
+    if let Some(rest) = msg.strip_prefix("missing field ") {
+        let name = backticked(rest).first().copied().unwrap_or("").to_string();
+        return (format!("missing required key {name:?}"), Some(name));
+    }
+    if let Some(rest) = msg.strip_prefix("duplicate field ") {
+        let name = backticked(rest).first().copied().unwrap_or("").to_string();
+        return (format!("key {name:?} is given twice"), None);
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some((found, expected)) = msg
+            .strip_prefix(prefix)
+            .and_then(|r| r.split_once(", expected "))
+        {
+            let message = format!(
+                "expected {}, found {}",
+                nice_expected(expected),
+                nice_found(found)
+            );
+            return (message, None);
+        }
+    }
+    (one_line(msg), None)
+}
+
+/// The message for a bad duration string: what is wrong, then what is valid.
+fn duration_message(text: &str, parse_error: &str) -> String {
+    let detail = parse_error
+        .strip_prefix(&format!("bad duration {text:?}: "))
+        .map(|d| d.split("; ").next().unwrap_or(d))
+        .map(|d| d.split(" (e.g.").next().unwrap_or(d))
+        .unwrap_or(parse_error);
+    let t = text.trim();
+    let detail = if t.is_empty() {
+        "it is empty"
+    } else if t.contains(char::is_whitespace) {
+        "spaces are not allowed"
+    } else if t.contains(['.', ',']) {
+        "fractions are not allowed: write \"1h30m\", not \"1.5h\""
+    } else if detail.contains("unknown unit \"\"") {
+        "a number needs a unit"
+    } else {
+        detail
+    };
+    format!(
+        "bad duration {text:?} ({detail}); expected a duration such as \"90s\", \"5m\", \"1h30m\" or \"30d\" \
+         (whole numbers with units d, h, m, s, ms, largest first)"
+    )
+}
+
+impl<'a> Ctx<'a> {
+    fn err(
+        &self,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        let (line, column) = match span {
+            Some(s) => {
+                let (l, c) = line_col(self.text, s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        ScenarioError {
+            file: self.file.to_string(),
+            line,
+            column,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(
+        &self,
+        v: &Spanned<T>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        self.err(Some(v.span()), field, message)
+    }
+
+    fn serde_error(&self, e: serde_path_to_error::Error<toml::de::Error>) -> ScenarioError {
+        let mut field = format_path(e.path());
+        let inner = e.inner();
+        let (mut message, key) = humanize(inner.message());
+        if let Some(key) = key {
+            let last_is_key = e
+                .path()
+                .iter()
+                .next_back()
+                .is_some_and(|s| s.to_string() == key);
+            if !last_is_key && !key.is_empty() {
+                field = key_path(&field, &key);
+            }
+        }
+        // A bare TOML date-time where a string was expected (`start = 2026-01-01T00:00:00Z`).
+        if let Some(span) = inner.span() {
+            let snippet = self.text.get(span.clone()).unwrap_or("");
+            if message.ends_with("found a table")
+                && snippet.starts_with(|c: char| c.is_ascii_digit())
+            {
+                message = message.replace(
+                    "found a table",
+                    &format!("found the TOML date-time {snippet}"),
+                );
+                if message.starts_with("expected a string,") {
+                    message.push_str(&format!("; quote it: \"{snippet}\""));
+                }
+            }
+        }
+        self.err(inner.span(), field, message)
+    }
+
+    /// A key the scenario requires; the error points at the enclosing table.
+    fn require<'r, T>(
+        &self,
+        v: &'r Option<T>,
+        table: Option<Range<usize>>,
+        parent: &str,
+        key: &str,
+    ) -> Res<&'r T> {
+        v.as_ref().ok_or_else(|| {
+            let within = if parent.is_empty() {
+                String::new()
+            } else {
+                format!(" in {parent}")
+            };
+            self.err(
+                table,
+                key_path(parent, key),
+                format!("missing required key {key:?}{within}"),
+            )
+        })
+    }
+
+    /// A duration string; zero only when `allow_zero`.
+    fn duration(&self, v: &SStr, field: &str, allow_zero: bool) -> Res<SimDuration> {
+        self.duration_text(v.get_ref(), v.span(), field, allow_zero)
+    }
+
+    fn duration_text(
+        &self,
+        text: &str,
+        span: Range<usize>,
+        field: &str,
+        allow_zero: bool,
+    ) -> Res<SimDuration> {
+        let d = parse_duration(text)
+            .map_err(|e| self.err(Some(span.clone()), field, duration_message(text, &e)))?;
+        if !allow_zero && d.ms() == 0 {
+            return Err(self.err(
+                Some(span),
+                field,
+                format!(
+                    "must be longer than 0s, found {text:?}; write e.g. \"90s\", \"5m\", \"1h30m\""
+                ),
+            ));
+        }
+        Ok(d)
+    }
+
+    /// An integer in `lo..=hi`.
+    fn int(&self, v: &Spanned<i64>, field: &str, lo: i64, hi: i64) -> Res<i64> {
+        let n = *v.get_ref();
+        if n < lo || n > hi {
+            let want = if hi >= i64::from(u32::MAX) {
+                format!("an integer of at least {lo}")
+            } else {
+                format!("an integer from {lo} to {hi}")
+            };
+            return Err(self.at(v, field, format!("expected {want}, found {n}")));
+        }
+        Ok(n)
+    }
+
+    /// One of a fixed set of words.
+    fn choice<T: Copy>(&self, v: &SStr, field: &str, what: &str, options: &[(&str, T)]) -> Res<T> {
+        options
+            .iter()
+            .find(|(n, _)| *n == v.get_ref().as_str())
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                let valid: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                self.at(
+                    v,
+                    field,
+                    format!(
+                        "unknown {what} {:?}; valid values: {}",
+                        v.get_ref(),
+                        valid.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// A finite number in `[lo, hi]` (`lo` excluded when `lo_open`).
+    fn number(
+        &self,
+        v: &Spanned<f64>,
+        field: &str,
+        lo: f64,
+        lo_open: bool,
+        hi: f64,
+        what: &str,
+    ) -> Res<f64> {
+        let x = *v.get_ref();
+        let ok = x.is_finite() && (if lo_open { x > lo } else { x >= lo }) && x <= hi;
+        if !ok {
+            return Err(self.at(v, field, format!("expected {what}, found {x}")));
+        }
+        Ok(x)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Validation.
+
+const OS_CHOICES: &[(&str, Os)] = &[("linux", Os::Linux), ("windows", Os::Windows)];
+const SIGNAL_CHOICES: &[(&str, Signal)] = &[
+    ("not-ready", Signal::NotReady),
+    ("no-status", Signal::NoStatus),
+];
+const FIXED_BY_CHOICES: &[(&str, Option<ActionKind>)] = &[
+    ("reboot", Some(ActionKind::Reboot)),
+    ("reimage", Some(ActionKind::Reimage)),
+    ("redeploy", Some(ActionKind::Redeploy)),
+    ("none", None),
+];
+const ACTION_CHOICES: &[(&str, ActionKind)] = &[
+    ("reboot", ActionKind::Reboot),
+    ("reimage", ActionKind::Reimage),
+    ("redeploy", ActionKind::Redeploy),
+];
+const TAINT_CHOICES: &[(&str, Mark)] = &[
+    ("shutdown", Mark::TaintShutdown),
+    ("to-be-deleted", Mark::TaintToBeDeleted),
+    (
+        "node.cloudprovider.kubernetes.io/shutdown",
+        Mark::TaintShutdown,
+    ),
+    ("ToBeDeletedByClusterAutoscaler", Mark::TaintToBeDeleted),
+];
+/// Exclusions a fault may carry; the other two are cluster-wide guards.
+const FAULT_EXCLUSIONS: [Exclusion; 5] = [
+    Exclusion::NetworkMisconfiguration,
+    Exclusion::NeverRegistered,
+    Exclusion::TaintShutdown,
+    Exclusion::TaintToBeDeleted,
+    Exclusion::Upgrading,
+];
+const KUBELET_KEYS: [&str; 5] = [
+    "status_update_interval",
+    "lease_renew_interval",
+    "node_monitor_grace_period",
+    "node_monitor_period",
+    "not_ready_toleration",
+];
+
+fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
+    let name = cx.require(&raw.name, None, "", "name")?;
+    let n = name.get_ref();
+    if n.is_empty()
+        || !n
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        || n.bytes().all(|b| b == b'.')
+    {
+        return Err(cx.at(name, "name", format!("bad name {n:?}: it names the output directory, so use only letters, digits, '.', '_' and '-' (e.g. \"zonal-outage\")")));
+    }
+    let seed = match &raw.seed {
+        Some(s) => cx.int(s, "seed", 0, i64::MAX)? as u64,
+        None => 0,
+    };
+    let start = match &raw.start {
+        Some(s) => Epoch::parse(s.get_ref()).map_err(|e| cx.at(s, "start", e))?,
+        None => Epoch::parse(DEFAULT_START).map_err(|e| cx.err(None, "start", e))?,
+    };
+    let h = cx.require(&raw.horizon, None, "", "horizon")?;
+    let horizon = cx.duration(h, "horizon", false)?;
+    if horizon.ms() > MAX_HORIZON {
+        return Err(cx.at(
+            h,
+            "horizon",
+            format!(
+                "horizon {:?} is longer than the limit of 100 years (36500d)",
+                h.get_ref()
+            ),
+        ));
+    }
+
+    let (policy, policy_overrides) =
+        build_policy(cx, raw.policy.as_ref(), raw.kubernetes.as_ref())?;
+    let fleet = build_fleet(cx, raw.pools.as_ref())?;
+    let actions = build_actions(cx, raw.actions.as_ref())?;
+
+    let mut faults = build_faults(cx, &raw)?;
+    let fault_names: Vec<String> = faults.iter().map(|f| f.name.clone()).collect();
+    let never_registered = build_never_registered(cx, &fleet, raw.never_registered.as_ref())?;
+
+    let injections = raw
+        .inject
+        .iter()
+        .enumerate()
+        .map(|(i, r)| build_injection(cx, &fleet, &fault_names, horizon, i, r))
+        .collect::<Res<Vec<_>>>()?;
+    let arrivals = raw
+        .failures
+        .iter()
+        .enumerate()
+        .map(|(i, r)| build_arrivals(cx, &fleet, &fault_names, i, r))
+        .collect::<Res<Vec<_>>>()?;
+    let outages = build_outages(cx, &fleet, &fault_names, &raw.outages)?;
+    let mut marks = Vec::new();
+    for (i, t) in raw.taints.iter().enumerate() {
+        marks.push(build_taint(cx, &fleet, i, t)?);
+    }
+    for (i, u) in raw.upgrades.iter().enumerate() {
+        marks.push(build_upgrade(cx, &fleet, i, u)?);
+    }
+
+    if !never_registered.is_empty() {
+        faults.push(Fault {
+            name: NEVER_REGISTERED_FAULT.to_string(),
+            signal: Signal::NoStatus,
+            fixed_by: None,
+            self_heal_after: None,
+            exclude: Some(Exclusion::NeverRegistered),
+        });
+    }
+
+    Ok(Scenario {
+        name: n.clone(),
+        description: raw.description.unwrap_or_default(),
+        seed,
+        start,
+        horizon,
+        policy,
+        policy_overrides,
+        fleet,
+        actions,
+        faults,
+        injections,
+        arrivals,
+        outages,
+        marks,
+        never_registered,
+        content_hash: stable_hash(cx.text),
+    })
+}
+
+fn build_policy(
+    cx: &Ctx,
+    raw: Option<&Spanned<RawPolicy>>,
+    kube: Option<&Spanned<RawKubernetes>>,
+) -> Res<(Policy, Vec<String>)> {
+    let empty = RawPolicy::default();
+    let rp = raw.map_or(&empty, |s| s.get_ref());
+    let preset = match &rp.preset {
+        Some(p) => Preset::parse(p.get_ref()).ok_or_else(|| {
+            cx.at(
+                p,
+                "policy.preset",
+                format!(
+                    "unknown preset {:?}; valid presets: {}",
+                    p.get_ref(),
+                    Preset::names()
+                ),
+            )
+        })?,
+        None => Preset::DEFAULT,
+    };
+    let mut pol = Policy::preset(preset);
+    let mut set: HashSet<&'static str> = HashSet::new();
+
+    let mut dur = |v: &Option<SStr>,
+                   key: &'static str,
+                   allow_zero: bool,
+                   slot: &mut SimDuration|
+     -> Res<()> {
+        if let Some(v) = v {
+            *slot = cx.duration(v, &format!("policy.{key}"), allow_zero)?;
+            set.insert(key);
+        }
+        Ok(())
+    };
+    dur(
+        &rp.check_interval,
+        "check_interval",
+        false,
+        &mut pol.check_interval,
+    )?;
+    dur(
+        &rp.detect_window,
+        "detect_window",
+        false,
+        &mut pol.detect_window,
+    )?;
+    dur(
+        &rp.no_status_timeout,
+        "no_status_timeout",
+        false,
+        &mut pol.no_status_timeout,
+    )?;
+    dur(
+        &rp.repair_delay,
+        "repair_delay",
+        true,
+        &mut pol.repair_delay,
+    )?;
+    dur(&rp.settle, "settle", true, &mut pol.settle)?;
+    dur(
+        &rp.overall_timeout,
+        "overall_timeout",
+        false,
+        &mut pol.overall_timeout,
+    )?;
+    dur(&rp.event_ttl, "event_ttl", false, &mut pol.event_ttl)?;
+
+    if let Some(v) = &rp.repair_delay_anchor {
+        pol.repair_delay_anchor = cx.choice(
+            v,
+            "policy.repair_delay_anchor",
+            "repair_delay_anchor",
+            &[
+                ("detection", DelayAnchor::Detection),
+                ("onset", DelayAnchor::Onset),
+            ],
+        )?;
+        set.insert("repair_delay_anchor");
+    }
+    if let Some(v) = &rp.healthy_on {
+        cx.choice(
+            v,
+            "policy.healthy_on",
+            "healthy_on",
+            &[("first-ready-check", ())],
+        )?;
+        set.insert("healthy_on");
+    }
+    if let Some(v) = &rp.ladder_linux {
+        pol.ladder_linux = ladder(cx, v, "policy.ladder_linux")?;
+        set.insert("ladder_linux");
+    }
+    if let Some(v) = &rp.ladder_windows {
+        pol.ladder_windows = ladder(cx, v, "policy.ladder_windows")?;
+        set.insert("ladder_windows");
+    }
+    if let Some(v) = &rp.retry_mode {
+        pol.retry_mode = cx.choice(
+            v,
+            "policy.retry_mode",
+            "retry_mode",
+            &[
+                ("sequence", RetryMode::Sequence),
+                ("per_step", RetryMode::PerStep),
+            ],
+        )?;
+        set.insert("retry_mode");
+    }
+    if let Some(v) = &rp.max_attempts {
+        pol.max_attempts = cx.int(v, "policy.max_attempts", 1, MAX_ATTEMPTS)? as u32;
+        set.insert("max_attempts");
+    }
+    if let Some(v) = &rp.on_action_error {
+        pol.on_action_error = cx.choice(
+            v,
+            "policy.on_action_error",
+            "on_action_error",
+            &[("next_step", OnActionError::NextStep)],
+        )?;
+        set.insert("on_action_error");
+    }
+    if let Some(v) = &rp.max_concurrent_repairs {
+        let field = "policy.max_concurrent_repairs";
+        pol.max_concurrent_repairs = match v.get_ref() {
+            toml::Value::Integer(n) if (1..=i64::from(u32::MAX)).contains(n) => Some(*n as u32),
+            toml::Value::String(s) if s == "unlimited" => None,
+            other => {
+                let found = match other {
+                    toml::Value::String(s) => format!("{s:?}"),
+                    toml::Value::Integer(n) => n.to_string(),
+                    toml::Value::Float(x) => x.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    toml::Value::Array(_) => "an array".into(),
+                    toml::Value::Table(_) => "a table".into(),
+                    toml::Value::Datetime(d) => d.to_string(),
+                };
+                return Err(cx.at(
+                    v,
+                    field,
+                    format!("expected an integer of at least 1 or \"unlimited\", found {found}"),
+                ));
+            }
+        };
+        set.insert("max_concurrent_repairs");
+    }
+    if let Some(v) = &rp.min_cluster_nodes {
+        pol.min_cluster_nodes =
+            cx.int(v, "policy.min_cluster_nodes", 0, i64::from(u32::MAX))? as u32;
+        set.insert("min_cluster_nodes");
+    }
+    if let Some(v) = &rp.all_not_ready_suppresses {
+        pol.all_not_ready_suppresses = *v.get_ref();
+        set.insert("all_not_ready_suppresses");
+    }
+
+    let mut overrides: Vec<String> = POLICY_KEYS
+        .iter()
+        .filter(|k| set.contains(*k))
+        .map(|k| k.to_string())
+        .collect();
+
+    if let Some(k) = kube {
+        let k = k.get_ref();
+        let kb: &mut Kubelet = &mut pol.kubelet;
+        let fields: [(&Option<SStr>, &mut SimDuration); 5] = [
+            (&k.status_update_interval, &mut kb.status_update_interval),
+            (&k.lease_renew_interval, &mut kb.lease_renew_interval),
+            (
+                &k.node_monitor_grace_period,
+                &mut kb.node_monitor_grace_period,
+            ),
+            (&k.node_monitor_period, &mut kb.node_monitor_period),
+            (&k.not_ready_toleration, &mut kb.not_ready_toleration),
+        ];
+        for ((v, slot), key) in fields.into_iter().zip(KUBELET_KEYS) {
+            if let Some(v) = v {
+                *slot = cx.duration(v, &format!("kubernetes.{key}"), false)?;
+                overrides.push(key.to_string());
+            }
+        }
+    }
+    Ok((pol, overrides))
+}
+
+fn ladder(cx: &Ctx, v: &SList, field: &str) -> Res<Vec<ActionKind>> {
+    if v.get_ref().is_empty() {
+        return Err(cx.at(
+            v,
+            field,
+            "the ladder is empty; list at least one of \"reboot\", \"reimage\", \"redeploy\"",
+        ));
+    }
+    v.get_ref()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| cx.choice(a, &index_path(field, i), "action", ACTION_CHOICES))
+        .collect()
+}
+
+fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>) -> Res<Fleet> {
+    let list: &[Spanned<RawPool>] = raw.map_or(&[], |r| r.get_ref());
+    if list.is_empty() {
+        return Err(cx.err(
+            raw.map(|r| r.span()),
+            "pools",
+            "the fleet is empty; add at least one [[pools]] table, e.g. [[pools]] name = \"system\", os = \"linux\", count = 3",
+        ));
+    }
+    let mut pools: Vec<Pool> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut total: u64 = 0;
+    for (i, sp) in list.iter().enumerate() {
+        let base = index_path("pools", i);
+        let p = sp.get_ref();
+        let name = cx.require(&p.name, Some(sp.span()), &base, "name")?;
+        let n = name.get_ref();
+        if n.is_empty()
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(cx.at(name, key_path(&base, "name"), format!("bad pool name {n:?}: use only lowercase letters, digits and '-' (e.g. \"system\", \"zone-1\")")));
+        }
+        if let Some(j) = seen.insert(n.as_str(), i) {
+            return Err(cx.at(name, key_path(&base, "name"), format!("duplicate pool name {n:?}: pools[{j}] already has it; pool names must be unique")));
+        }
+        let os = cx.choice(
+            cx.require(&p.os, Some(sp.span()), &base, "os")?,
+            &key_path(&base, "os"),
+            "os",
+            OS_CHOICES,
+        )?;
+        let count_v = cx.require(&p.count, Some(sp.span()), &base, "count")?;
+        let count = cx.int(count_v, &key_path(&base, "count"), 1, MAX_NODES as i64)? as u64;
+        total += count;
+        if total > MAX_NODES {
+            return Err(cx.at(
+                count_v,
+                key_path(&base, "count"),
+                format!("the fleet would have {total} nodes, more than the limit of {MAX_NODES}"),
+            ));
+        }
+        pools.push(Pool {
+            name: n.clone(),
+            os,
+            count: count as u32,
+        });
+    }
+    Ok(Fleet::new(pools))
+}
+
+fn build_actions(cx: &Ctx, raw: Option<&Spanned<RawActions>>) -> Res<Actions> {
+    let mut out = Actions::default();
+    let Some(ra) = raw else { return Ok(out) };
+    let ra = ra.get_ref();
+    for (kind, spec) in [
+        (ActionKind::Reboot, &ra.reboot),
+        (ActionKind::Reimage, &ra.reimage),
+        (ActionKind::Redeploy, &ra.redeploy),
+    ] {
+        if let Some(spec) = spec {
+            let base = format!("actions.{}", kind.name());
+            let slot = match kind {
+                ActionKind::Reboot => &mut out.reboot,
+                ActionKind::Reimage => &mut out.reimage,
+                ActionKind::Redeploy => &mut out.redeploy,
+            };
+            apply_action(cx, spec.get_ref(), &base, slot)?;
+        }
+    }
+    Ok(out)
+}
+
+fn apply_action(cx: &Ctx, r: &RawAction, base: &str, spec: &mut ActionSpec) -> Res<()> {
+    if let Some(d) = &r.duration {
+        spec.duration = dist(cx, d, &key_path(base, "duration"))?;
+    }
+    if let Some(d) = &r.windows_duration {
+        spec.windows_duration = Some(dist(cx, d, &key_path(base, "windows_duration"))?);
+    }
+    if let Some(e) = &r.error_rate {
+        spec.error_rate = cx.number(
+            e,
+            &key_path(base, "error_rate"),
+            0.0,
+            false,
+            1.0,
+            "a probability from 0 to 1 (e.g. 0.02)",
+        )?;
+    }
+    if let Some(codes) = &r.error_codes {
+        let field = key_path(base, "error_codes");
+        let mut weights = vec![0.0; ERROR_CODES.len()];
+        for (k, w) in &codes.get_ref().0 {
+            let Some(i) = ERROR_CODES.iter().position(|c| *c == k.get_ref().as_str()) else {
+                let known: Vec<String> = ERROR_CODES.iter().map(|c| format!("{c:?}")).collect();
+                return Err(cx.at(
+                    k,
+                    key_path(&field, k.get_ref()),
+                    format!(
+                        "unknown error code {:?}; known codes: {}",
+                        k.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            };
+            weights[i] = cx.number(
+                w,
+                &key_path(&field, k.get_ref()),
+                0.0,
+                false,
+                f64::MAX,
+                "a weight of at least 0 (e.g. 2)",
+            )?;
+        }
+        if weights.iter().all(|w| *w == 0.0) {
+            return Err(cx.at(codes, field, "every weight is 0; give at least one error code a weight above 0, e.g. { \"VMExtensionProvisioningError\" = 1 }"));
+        }
+        spec.error_weights = weights;
+    }
+    Ok(())
+}
+
+/// A duration that may vary. Every value must be longer than 0s.
+fn dist(cx: &Ctx, v: &Spanned<RawDist>, field: &str) -> Res<DurationDist> {
+    let list = |l: &SList, f: &str| -> Res<Vec<SimDuration>> {
+        l.get_ref()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| cx.duration(s, &index_path(f, i), false))
+            .collect()
+    };
+    Ok(match v.get_ref() {
+        RawDist::Fixed(s) => DurationDist::Fixed(cx.duration_text(s, v.span(), field, false)?),
+        RawDist::Uniform(l) => {
+            let f = key_path(field, "uniform");
+            if l.get_ref().len() != 2 {
+                return Err(cx.at(l, f, format!("uniform takes two durations [low, high], e.g. [\"8m\", \"12m\"]; found {} values", l.get_ref().len())));
+            }
+            let d = list(l, &f)?;
+            if d[0] > d[1] {
+                return Err(cx.at(
+                    &l.get_ref()[1],
+                    index_path(&f, 1),
+                    format!(
+                        "the high end {} is below the low end {}; write [low, high]",
+                        d[1], d[0]
+                    ),
+                ));
+            }
+            DurationDist::Uniform(d[0], d[1])
+        }
+        RawDist::Exponential(s) => {
+            DurationDist::Exponential(cx.duration(s, &key_path(field, "exponential"), false)?)
+        }
+        RawDist::LogNormal(t) => {
+            let f = key_path(field, "lognormal");
+            let median = cx.require(&t.get_ref().median, Some(t.span()), &f, "median")?;
+            let median = cx.duration(median, &key_path(&f, "median"), false)?;
+            let sigma = cx.require(&t.get_ref().sigma, Some(t.span()), &f, "sigma")?;
+            let sigma = cx.number(
+                sigma,
+                &key_path(&f, "sigma"),
+                0.0,
+                false,
+                f64::MAX,
+                "a finite number of at least 0 (e.g. 0.5)",
+            )?;
+            DurationDist::LogNormal { median, sigma }
+        }
+        RawDist::Empirical(l) => {
+            let f = key_path(field, "empirical");
+            if l.get_ref().is_empty() {
+                return Err(cx.at(
+                    l,
+                    f,
+                    "the list is empty; give at least one duration, e.g. [\"1m\", \"2m\", \"5m\"]",
+                ));
+            }
+            DurationDist::Empirical(list(l, &f)?)
+        }
+    })
+}
+
+fn build_faults(cx: &Ctx, raw: &RawScenario) -> Res<Vec<Fault>> {
+    let mut out: Vec<Fault> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, sf) in raw.faults.iter().enumerate() {
+        let base = index_path("faults", i);
+        let f = sf.get_ref();
+        let name_v = cx.require(&f.name, Some(sf.span()), &base, "name")?;
+        let name = name_v.get_ref();
+        let nf = key_path(&base, "name");
+        if name.trim().is_empty() {
+            return Err(cx.at(
+                name_v,
+                nf,
+                "the fault name is empty; name it, e.g. \"kubelet-hang\"",
+            ));
+        }
+        if name == NEVER_REGISTERED_FAULT {
+            return Err(cx.at(name_v, nf, "\"never-registered\" is reserved for the fault the loader adds for `never_registered` nodes; choose another name"));
+        }
+        if let Some(j) = seen.insert(name.clone(), i) {
+            return Err(cx.at(name_v, nf, format!("duplicate fault name {name:?}: faults[{j}] already has it; fault names must be unique")));
+        }
+        let signal = cx.choice(
+            cx.require(&f.signal, Some(sf.span()), &base, "signal")?,
+            &key_path(&base, "signal"),
+            "signal",
+            SIGNAL_CHOICES,
+        )?;
+        let fixed_by = cx.choice(
+            cx.require(&f.fixed_by, Some(sf.span()), &base, "fixed_by")?,
+            &key_path(&base, "fixed_by"),
+            "fixed_by",
+            FIXED_BY_CHOICES,
+        )?;
+        let self_heal_after = match &f.self_heal_after {
+            Some(d) => Some(dist(cx, d, &key_path(&base, "self_heal_after"))?),
+            None => None,
+        };
+        let exclude = match &f.exclude {
+            None => None,
+            Some(e) => {
+                let valid: Vec<&str> = FAULT_EXCLUSIONS.iter().map(|x| x.name()).collect();
+                match Exclusion::parse(e.get_ref()) {
+                    Some(x) if FAULT_EXCLUSIONS.contains(&x) => Some(x),
+                    Some(x) => {
+                        return Err(cx.at(e, key_path(&base, "exclude"), format!("{:?} is a cluster-wide guard, not a property of a fault; valid values: {}", x.name(), valid.join(", "))));
+                    }
+                    None => {
+                        return Err(cx.at(
+                            e,
+                            key_path(&base, "exclude"),
+                            format!(
+                                "unknown exclusion {:?}; valid values: {}",
+                                e.get_ref(),
+                                valid.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        out.push(Fault {
+            name: name.clone(),
+            signal,
+            fixed_by,
+            self_heal_after,
+            exclude,
+        });
+    }
+    Ok(out)
+}
+
+fn lookup_fault(cx: &Ctx, names: &[String], v: &SStr, field: &str) -> Res<FaultId> {
+    names
+        .iter()
+        .position(|n| n == v.get_ref())
+        .map(|i| i as FaultId)
+        .ok_or_else(|| {
+            if names.is_empty() {
+                cx.at(
+                    v,
+                    field,
+                    format!(
+                        "unknown fault {:?}; no faults are defined: add a [[faults]] table",
+                        v.get_ref()
+                    ),
+                )
+            } else {
+                cx.at(
+                    v,
+                    field,
+                    format!(
+                        "unknown fault {:?}; known faults: {}",
+                        v.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            }
+        })
+}
+
+fn describe_nodes(fleet: &Fleet) -> String {
+    let parts: Vec<String> = fleet
+        .pools
+        .iter()
+        .map(|p| {
+            if p.count == 1 {
+                format!("{}-0", p.name)
+            } else {
+                format!("{}-0..{}-{}", p.name, p.name, p.count - 1)
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn lookup_node(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<NodeId> {
+    fleet.find(v.get_ref()).ok_or_else(|| {
+        cx.at(
+            v,
+            field,
+            format!(
+                "unknown node {:?}; nodes are named <pool>-<index>: {}",
+                v.get_ref(),
+                describe_nodes(fleet)
+            ),
+        )
+    })
+}
+
+fn lookup_pool(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<usize> {
+    fleet
+        .pools
+        .iter()
+        .position(|p| p.name == *v.get_ref())
+        .ok_or_else(|| {
+            let names: Vec<&str> = fleet.pools.iter().map(|p| p.name.as_str()).collect();
+            cx.at(
+                v,
+                field,
+                format!(
+                    "unknown pool {:?}; pools: {}",
+                    v.get_ref(),
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
+fn build_never_registered(cx: &Ctx, fleet: &Fleet, raw: Option<&SList>) -> Res<Vec<NodeId>> {
+    let mut ids = Vec::new();
+    let Some(list) = raw else { return Ok(ids) };
+    let mut seen = HashSet::new();
+    for (i, v) in list.get_ref().iter().enumerate() {
+        let f = index_path("never_registered", i);
+        let id = lookup_node(cx, fleet, v, &f)?;
+        if !seen.insert(id) {
+            return Err(cx.at(v, f, format!("node {:?} is listed twice", v.get_ref())));
+        }
+        ids.push(id);
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// `node = ...` or `pool = ...`, exactly one. Returns the node, or the pool.
+fn node_or_pool(
+    cx: &Ctx,
+    fleet: &Fleet,
+    node: &Option<SStr>,
+    pool: &Option<SStr>,
+    table: Range<usize>,
+    base: &str,
+) -> Res<Result<NodeId, usize>> {
+    match (node, pool) {
+        (Some(n), None) => Ok(Ok(lookup_node(cx, fleet, n, &key_path(base, "node"))?)),
+        (None, Some(p)) => Ok(Err(lookup_pool(cx, fleet, p, &key_path(base, "pool"))?)),
+        (Some(_), Some(p)) => Err(cx.at(
+            p,
+            key_path(base, "pool"),
+            "give exactly one of `node` or `pool`, not both",
+        )),
+        (None, None) => Err(cx.err(
+            Some(table),
+            base,
+            "missing target: give exactly one of `node = \"system-0\"` or `pool = \"system\"`",
+        )),
+    }
+}
+
+fn build_injection(
+    cx: &Ctx,
+    fleet: &Fleet,
+    faults: &[String],
+    horizon: SimDuration,
+    i: usize,
+    si: &Spanned<RawInject>,
+) -> Res<Injection> {
+    let base = index_path("inject", i);
+    let r = si.get_ref();
+    let at_v = cx.require(&r.at, Some(si.span()), &base, "at")?;
+    let at = cx.duration(at_v, &key_path(&base, "at"), true)?;
+    if at >= horizon {
+        return Err(cx.at(at_v, key_path(&base, "at"), format!("at {at} is not before the horizon {horizon}; injections must happen before the run ends")));
+    }
+    let fault = lookup_fault(
+        cx,
+        faults,
+        cx.require(&r.fault, Some(si.span()), &base, "fault")?,
+        &key_path(&base, "fault"),
+    )?;
+    let target = match node_or_pool(cx, fleet, &r.node, &r.pool, si.span(), &base)? {
+        Ok(node) => {
+            if let Some(c) = &r.count {
+                return Err(cx.at(
+                    c,
+                    key_path(&base, "count"),
+                    "`count` goes with `pool`, not with `node`",
+                ));
+            }
+            Target::Node(node)
+        }
+        Err(pool) => {
+            let size = fleet.pools[pool].count;
+            let count = match &r.count {
+                Some(c) => cx.int(c, &key_path(&base, "count"), 1, i64::from(size))? as u32,
+                None => 1,
+            };
+            Target::Pool { pool, count }
+        }
+    };
+    Ok(Injection {
+        at: SimTime(at.ms()),
+        fault,
+        target,
+    })
+}
+
+/// The pool indices a `pools = [...]` filter names.
+fn pool_filter(cx: &Ctx, fleet: &Fleet, list: &SList, field: &str) -> Res<Vec<bool>> {
+    let mut keep = vec![false; fleet.pools.len()];
+    for (i, p) in list.get_ref().iter().enumerate() {
+        keep[lookup_pool(cx, fleet, p, &index_path(field, i))?] = true;
+    }
+    Ok(keep)
+}
+
+fn build_arrivals(
+    cx: &Ctx,
+    fleet: &Fleet,
+    faults: &[String],
+    i: usize,
+    sf: &Spanned<RawFailure>,
+) -> Res<Arrivals> {
+    let base = index_path("failures", i);
+    let r = sf.get_ref();
+    let fault = lookup_fault(
+        cx,
+        faults,
+        cx.require(&r.fault, Some(sf.span()), &base, "fault")?,
+        &key_path(&base, "fault"),
+    )?;
+    let mtbf = cx.duration(
+        cx.require(&r.mtbf, Some(sf.span()), &base, "mtbf")?,
+        &key_path(&base, "mtbf"),
+        false,
+    )?;
+    let keep = match &r.pools {
+        Some(l) => pool_filter(cx, fleet, l, &key_path(&base, "pools"))?,
+        None => vec![true; fleet.pools.len()],
+    };
+    let os = match &r.os {
+        Some(o) => Some(cx.choice(o, &key_path(&base, "os"), "os", OS_CHOICES)?),
+        None => None,
+    };
+    let nodes: Vec<NodeId> = fleet
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| keep[n.pool] && os.is_none_or(|o| n.os == o))
+        .map(|(id, _)| id as NodeId)
+        .collect();
+    if nodes.is_empty() {
+        return Err(cx.err(Some(sf.span()), base, "no node matches the `pools` and `os` filters; widen them or remove this [[failures]] entry"));
+    }
+    Ok(Arrivals { fault, mtbf, nodes })
+}
+
+fn build_outages(
+    cx: &Ctx,
+    fleet: &Fleet,
+    faults: &[String],
+    raw: &[Spanned<RawOutage>],
+) -> Res<Vec<Outage>> {
+    let mut out: Vec<Outage> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, so) in raw.iter().enumerate() {
+        let base = index_path("outages", i);
+        let r = so.get_ref();
+        let name = match &r.name {
+            Some(n) => {
+                if n.get_ref().trim().is_empty() {
+                    return Err(cx.at(
+                        n,
+                        key_path(&base, "name"),
+                        "the outage name is empty; leave it out for \"outage-N\" or name it",
+                    ));
+                }
+                n.get_ref().clone()
+            }
+            None => format!("outage-{i}"),
+        };
+        if let Some(j) = seen.insert(name.clone(), i) {
+            return Err(cx.err(
+                Some(r.name.as_ref().map_or(so.span(), |n| n.span())),
+                key_path(&base, "name"),
+                format!("duplicate outage name {name:?}: outages[{j}] already has it"),
+            ));
+        }
+        let at = cx.duration(
+            cx.require(&r.at, Some(so.span()), &base, "at")?,
+            &key_path(&base, "at"),
+            true,
+        )?;
+        let duration = cx.duration(
+            cx.require(&r.duration, Some(so.span()), &base, "duration")?,
+            &key_path(&base, "duration"),
+            false,
+        )?;
+        let fault = lookup_fault(
+            cx,
+            faults,
+            cx.require(&r.fault, Some(so.span()), &base, "fault")?,
+            &key_path(&base, "fault"),
+        )?;
+        let keep = match &r.pools {
+            Some(l) => pool_filter(cx, fleet, l, &key_path(&base, "pools"))?,
+            None => vec![true; fleet.pools.len()],
+        };
+        let candidates: Vec<NodeId> = fleet
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| keep[n.pool])
+            .map(|(id, _)| id as NodeId)
+            .collect();
+        if candidates.is_empty() {
+            return Err(cx.err(
+                Some(so.span()),
+                key_path(&base, "pools"),
+                "the outage has no candidate nodes; list at least one pool",
+            ));
+        }
+        let fraction = match &r.fraction {
+            Some(f) => cx.number(
+                f,
+                &key_path(&base, "fraction"),
+                0.0,
+                true,
+                1.0,
+                "a fraction above 0 and at most 1 (e.g. 0.34)",
+            )?,
+            None => 1.0,
+        };
+        out.push(Outage {
+            name,
+            at: SimTime(at.ms()),
+            duration,
+            fault,
+            candidates,
+            fraction,
+        });
+    }
+    Ok(out)
+}
+
+fn window_nodes(fleet: &Fleet, target: Result<NodeId, usize>) -> Vec<NodeId> {
+    match target {
+        Ok(n) => vec![n],
+        Err(p) => fleet.pool_nodes(p).collect(),
+    }
+}
+
+/// `from` and `until`; `until` must be after `from`.
+fn window(
+    cx: &Ctx,
+    from: &Option<SStr>,
+    until: &Option<SStr>,
+    until_required: bool,
+    table: Range<usize>,
+    base: &str,
+) -> Res<(SimTime, Option<SimTime>)> {
+    let from = cx.duration(
+        cx.require(from, Some(table.clone()), base, "from")?,
+        &key_path(base, "from"),
+        true,
+    )?;
+    let until_v = if until_required {
+        Some(cx.require(until, Some(table), base, "until")?)
+    } else {
+        until.as_ref()
+    };
+    let until = match until_v {
+        Some(u) => {
+            let t = cx.duration(u, &key_path(base, "until"), true)?;
+            if t <= from {
+                return Err(cx.at(
+                    u,
+                    key_path(base, "until"),
+                    format!("until {t} is not after from {from}"),
+                ));
+            }
+            Some(SimTime(t.ms()))
+        }
+        None => None,
+    };
+    Ok((SimTime(from.ms()), until))
+}
+
+fn build_taint(cx: &Ctx, fleet: &Fleet, i: usize, st: &Spanned<RawTaint>) -> Res<MarkWindow> {
+    let base = index_path("taints", i);
+    let r = st.get_ref();
+    let mark = cx.choice(
+        cx.require(&r.taint, Some(st.span()), &base, "taint")?,
+        &key_path(&base, "taint"),
+        "taint",
+        TAINT_CHOICES,
+    )?;
+    let (from, until) = window(cx, &r.from, &r.until, false, st.span(), &base)?;
+    let target = node_or_pool(cx, fleet, &r.node, &r.pool, st.span(), &base)?;
+    Ok(MarkWindow {
+        mark,
+        nodes: window_nodes(fleet, target),
+        from,
+        until,
+    })
+}
+
+fn build_upgrade(cx: &Ctx, fleet: &Fleet, i: usize, su: &Spanned<RawUpgrade>) -> Res<MarkWindow> {
+    let base = index_path("upgrades", i);
+    let r = su.get_ref();
+    let (from, until) = window(cx, &r.from, &r.until, true, su.span(), &base)?;
+    let target = node_or_pool(cx, fleet, &r.node, &r.pool, su.span(), &base)?;
+    Ok(MarkWindow {
+        mark: Mark::Upgrading,
+        nodes: window_nodes(fleet, target),
+        from,
+        until,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The quickstart scenario without its comments.
+    const BASE: &str = r#"name = "t"
+seed = 7
+start = "2026-01-01T00:00:00Z"
+horizon = "2d"
+
+[policy]
+preset = "aks-2024-08"
+
+[[pools]]
+name = "system"
+os = "linux"
+count = 3
+
+[[pools]]
+name = "win"
+os = "windows"
+count = 2
+
+[actions]
+reboot = { duration = "4m" }
+reimage = { duration = { uniform = ["8m", "12m"] } }
+redeploy = { duration = "15m", error_rate = 0.0 }
+
+[[faults]]
+name = "kubelet-hang"
+signal = "not-ready"
+fixed_by = "reboot"
+
+[[faults]]
+name = "host-hardware"
+signal = "no-status"
+fixed_by = "redeploy"
+
+[[inject]]
+at = "1h00m35s"
+node = "system-0"
+fault = "kubelet-hang"
+
+[[inject]]
+at = "3h00m30s"
+node = "win-1"
+fault = "host-hardware"
+
+[[failures]]
+fault = "kubelet-hang"
+mtbf = "30d"
+pools = ["system"]
+"#;
+
+    /// BASE with the first occurrence of `from` replaced by `to`.
+    fn with(from: &str, to: &str) -> String {
+        assert!(BASE.contains(from), "{from:?} is not in BASE");
+        BASE.replacen(from, to, 1)
+    }
+
+    fn load(text: &str) -> Result<Scenario, ScenarioError> {
+        load_str("t.toml", text)
+    }
+
+    fn fail(text: &str) -> ScenarioError {
+        match load(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    /// 1-based line and column of the `nth` (0-based) occurrence of `needle`.
+    fn pos(text: &str, needle: &str, nth: usize) -> (Option<usize>, Option<usize>) {
+        let off = text
+            .match_indices(needle)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("{needle:?} not found"))
+            .0;
+        let (l, c) = line_col(text, off);
+        (Some(l), Some(c))
+    }
+
+    /// Asserts the error's file, position (the `nth` `needle`), field and a
+    /// phrase of its message.
+    fn check(text: &str, needle: &str, nth: usize, field: &str, phrase: &str) -> ScenarioError {
+        let e = fail(text);
+        assert_eq!(e.file, "t.toml", "{e}");
+        assert_eq!((e.line, e.column), pos(text, needle, nth), "{e}");
+        assert_eq!(e.field, field, "{e}");
+        assert!(
+            e.message.contains(phrase),
+            "message {:?} lacks {phrase:?}",
+            e.message
+        );
+        e
+    }
+
+    #[test]
+    fn base_loads_into_the_expected_scenario() {
+        let s = load(BASE).unwrap();
+        assert_eq!(s.name, "t");
+        assert_eq!(s.seed, 7);
+        assert_eq!(s.start, Epoch::parse("2026-01-01T00:00:00Z").unwrap());
+        assert_eq!(s.horizon, SimDuration(2 * crate::time::DAY));
+        assert_eq!(s.policy, Policy::preset(Preset::Aks2024_08));
+        assert!(s.policy_overrides.is_empty());
+        assert_eq!(s.fleet.len(), 5);
+        assert_eq!(s.fleet.nodes[4].name, "win-1");
+        assert_eq!(
+            s.actions.reboot.duration,
+            DurationDist::Fixed(SimDuration::from_mins(4))
+        );
+        assert_eq!(
+            s.actions.reimage.duration,
+            DurationDist::Uniform(SimDuration::from_mins(8), SimDuration::from_mins(12))
+        );
+        assert_eq!(s.actions.redeploy, Actions::default().redeploy);
+        assert_eq!(s.faults.len(), 2);
+        assert_eq!(s.faults[1].signal, Signal::NoStatus);
+        assert_eq!(s.faults[1].fixed_by, Some(ActionKind::Redeploy));
+        assert_eq!(
+            s.injections,
+            vec![
+                Injection {
+                    at: SimTime(3_635_000),
+                    fault: 0,
+                    target: Target::Node(0)
+                },
+                Injection {
+                    at: SimTime(10_830_000),
+                    fault: 1,
+                    target: Target::Node(4)
+                },
+            ]
+        );
+        assert_eq!(
+            s.arrivals,
+            vec![Arrivals {
+                fault: 0,
+                mtbf: SimDuration(30 * crate::time::DAY),
+                nodes: vec![0, 1, 2]
+            }]
+        );
+        assert!(s.outages.is_empty() && s.marks.is_empty() && s.never_registered.is_empty());
+        assert_eq!(s.content_hash, stable_hash(BASE));
+    }
+
+    #[test]
+    fn every_shipped_scenario_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let s = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    Some(s.name.as_str()),
+                    path.file_stem().and_then(|s| s.to_str()),
+                    "name = file name"
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= 11, "only {n} scenarios in {}", dir.display());
+        load_str("default.toml", super::super::DEFAULT_SCENARIO).unwrap();
+    }
+
+    #[test]
+    fn quickstart_body_is_exactly_the_documented_one() {
+        let q = include_str!("../../scenarios/quickstart.toml");
+        let body: String = q
+            .lines()
+            .skip_while(|l| l.starts_with('#') || l.is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let expected = BASE
+            .replacen("name = \"t\"", "name = \"quickstart\"", 1)
+            .replacen(
+                "[[failures]]\n",
+                "[[failures]]            # stochastic arrivals on every node of the listed pools\n",
+                1,
+            );
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn worked_examples_use_the_section_5_parameters() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        for (file, at, signal, fixed_by) in [
+            (
+                "example-1-reboot.toml",
+                3_635_000,
+                Signal::NotReady,
+                Some(ActionKind::Reboot),
+            ),
+            (
+                "example-2-reimage.toml",
+                10_830_000,
+                Signal::NoStatus,
+                Some(ActionKind::Reimage),
+            ),
+            ("example-3-timeout.toml", 10_830_000, Signal::NoStatus, None),
+        ] {
+            let s = load_file(&dir.join(file)).unwrap();
+            assert_eq!(s.policy, Policy::preset(Preset::Aks2024_08), "{file}");
+            assert_eq!(s.actions, Actions::default(), "{file}");
+            assert_eq!(s.horizon, SimDuration::from_hours(6), "{file}");
+            assert_eq!(s.fleet.len(), 3, "{file}");
+            assert!(s.fleet.nodes.iter().all(|n| n.os == Os::Linux), "{file}");
+            assert!(
+                s.arrivals.is_empty() && s.outages.is_empty() && s.marks.is_empty(),
+                "{file}"
+            );
+            assert_eq!(
+                s.injections,
+                vec![Injection {
+                    at: SimTime(at),
+                    fault: 0,
+                    target: Target::Node(0)
+                }],
+                "{file}"
+            );
+            assert_eq!(s.fleet.nodes[0].name, "pool-0");
+            assert_eq!(
+                (s.faults[0].signal, s.faults[0].fixed_by),
+                (signal, fixed_by),
+                "{file}"
+            );
+            assert_eq!(s.faults[0].self_heal_after, None);
+        }
+    }
+
+    #[test]
+    fn zonal_outage_variants_differ_only_in_concurrency() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let a = load_file(&dir.join("zonal-outage-serial.toml")).unwrap();
+        let b = load_file(&dir.join("zonal-outage-unlimited.toml")).unwrap();
+        assert_eq!(a.policy.max_concurrent_repairs, Some(1));
+        assert_eq!(b.policy.max_concurrent_repairs, None);
+        let strip = |s: Scenario| Scenario {
+            name: String::new(),
+            policy: Policy::preset(Preset::DEFAULT),
+            content_hash: 0,
+            ..s
+        };
+        assert_eq!(strip(a), strip(b));
+    }
+
+    #[test]
+    fn exclusions_scenario_covers_every_fault_level_reason() {
+        let s = load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/exclusions.toml"))
+            .unwrap();
+        assert!(
+            s.faults
+                .iter()
+                .any(|f| f.exclude == Some(Exclusion::NetworkMisconfiguration))
+        );
+        assert!(!s.never_registered.is_empty());
+        for m in [Mark::TaintShutdown, Mark::TaintToBeDeleted, Mark::Upgrading] {
+            assert!(s.marks.iter().any(|w| w.mark == m), "{m:?}");
+        }
+        assert!(
+            s.outages
+                .iter()
+                .any(|o| o.candidates.len() == s.fleet.len() && o.fraction == 1.0)
+        );
+    }
+
+    // --- the errors the brief lists, one test each ---
+
+    #[test]
+    fn malformed_toml() {
+        let t = with("[[pools]]\nname = \"win\"", "[[pools]\nname = \"win\"");
+        let e = fail(&t);
+        assert_eq!(e.file, "t.toml");
+        assert_eq!(e.line, Some(14));
+        assert!(e.column.is_some());
+        assert_eq!(e.field, "");
+        assert!(e.message.starts_with("invalid TOML"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_at_top_level() {
+        let t = with("seed = 7\n", "seed = 7\nsede = 8\n");
+        check(
+            &t,
+            "sede",
+            0,
+            "sede",
+            "unknown key \"sede\"; valid keys: name, description, seed, start, horizon",
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_policy() {
+        let t = with(
+            "preset = \"aks-2024-08\"\n",
+            "preset = \"aks-2024-08\"\nrepair_dealy = \"5m\"\n",
+        );
+        let e = check(
+            &t,
+            "repair_dealy",
+            0,
+            "policy.repair_dealy",
+            "unknown key \"repair_dealy\"",
+        );
+        for k in POLICY_KEYS {
+            assert!(e.message.contains(k), "{k} missing from {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_key_in_fault() {
+        let t = with(
+            "fixed_by = \"redeploy\"\n",
+            "fixed_by = \"redeploy\"\nfixed = true\n",
+        );
+        check(
+            &t,
+            "fixed =",
+            0,
+            "faults[1].fixed",
+            "unknown key \"fixed\"; valid keys: name, signal, fixed_by, self_heal_after, exclude",
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_inline_table() {
+        let t = with(
+            "reboot = { duration = \"4m\" }",
+            "reboot = { duraton = \"4m\" }",
+        );
+        check(
+            &t,
+            "duraton",
+            0,
+            "actions.reboot.duraton",
+            "valid keys: duration, windows_duration, error_rate, error_codes",
+        );
+    }
+
+    #[test]
+    fn wrong_type() {
+        let t = with("count = 3", "count = \"three\"");
+        check(
+            &t,
+            "\"three\"",
+            0,
+            "pools[0].count",
+            "expected an integer, found string \"three\"",
+        );
+    }
+
+    #[test]
+    fn bad_duration_string() {
+        let t = with("at = \"3h00m30s\"", "at = \"3h00x30s\"");
+        check(
+            &t,
+            "\"3h00x30s\"",
+            0,
+            "inject[1].at",
+            "bad duration \"3h00x30s\"",
+        );
+    }
+
+    #[test]
+    fn zero_horizon() {
+        let t = with("horizon = \"2d\"", "horizon = \"0s\"");
+        check(&t, "\"0s\"", 0, "horizon", "must be longer than 0s");
+    }
+
+    #[test]
+    fn zero_action_duration() {
+        let t = with(
+            "reboot = { duration = \"4m\" }",
+            "reboot = { duration = \"0s\" }",
+        );
+        check(
+            &t,
+            "\"0s\"",
+            0,
+            "actions.reboot.duration",
+            "must be longer than 0s",
+        );
+        let t = with("[\"8m\", \"12m\"]", "[\"0s\", \"12m\"]");
+        check(
+            &t,
+            "\"0s\"",
+            0,
+            "actions.reimage.duration.uniform[0]",
+            "must be longer than 0s",
+        );
+    }
+
+    #[test]
+    fn zero_mtbf() {
+        let t = with("mtbf = \"30d\"", "mtbf = \"0s\"");
+        check(
+            &t,
+            "\"0s\"",
+            0,
+            "failures[0].mtbf",
+            "must be longer than 0s",
+        );
+    }
+
+    #[test]
+    fn negative_count() {
+        let t = with("count = 2", "count = -1");
+        check(
+            &t,
+            "-1",
+            0,
+            "pools[1].count",
+            "expected an integer from 1 to 1000000, found -1",
+        );
+    }
+
+    #[test]
+    fn error_rate_above_one() {
+        let t = with("error_rate = 0.0", "error_rate = 1.5");
+        check(
+            &t,
+            "1.5",
+            0,
+            "actions.redeploy.error_rate",
+            "expected a probability from 0 to 1",
+        );
+    }
+
+    #[test]
+    fn unknown_fault_in_inject() {
+        let t = with(
+            "fault = \"kubelet-hang\"\n\n[[inject]]",
+            "fault = \"kubelet-hng\"\n\n[[inject]]",
+        );
+        check(
+            &t,
+            "\"kubelet-hng\"",
+            0,
+            "inject[0].fault",
+            "unknown fault \"kubelet-hng\"; known faults: kubelet-hang, host-hardware",
+        );
+    }
+
+    #[test]
+    fn unknown_node() {
+        let t = with("node = \"win-1\"", "node = \"win-2\"");
+        check(
+            &t,
+            "\"win-2\"",
+            0,
+            "inject[1].node",
+            "unknown node \"win-2\"; nodes are named <pool>-<index>: system-0..system-2, win-0..win-1",
+        );
+    }
+
+    #[test]
+    fn unknown_pool() {
+        let t = with("pools = [\"system\"]", "pools = [\"system\", \"sytem\"]");
+        check(
+            &t,
+            "\"sytem\"",
+            0,
+            "failures[0].pools[1]",
+            "unknown pool \"sytem\"; pools: system, win",
+        );
+        let t = with("node = \"win-1\"", "pool = \"windows\"");
+        check(
+            &t,
+            "\"windows\"",
+            1,
+            "inject[1].pool",
+            "unknown pool \"windows\"",
+        );
+    }
+
+    #[test]
+    fn unknown_preset() {
+        let t = with("preset = \"aks-2024-08\"", "preset = \"aks-2025-01\"");
+        check(
+            &t,
+            "\"aks-2025-01\"",
+            0,
+            "policy.preset",
+            "unknown preset \"aks-2025-01\"; valid presets: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08",
+        );
+    }
+
+    #[test]
+    fn empty_fleet() {
+        let t = "name = \"t\"\nhorizon = \"1d\"\n";
+        let e = fail(t);
+        assert_eq!(
+            (e.file.as_str(), e.line, e.column, e.field.as_str()),
+            ("t.toml", None, None, "pools")
+        );
+        assert!(e.message.contains("the fleet is empty"), "{e}");
+        assert_eq!(e.to_string(), format!("t.toml: pools: {}", e.message));
+        let t = "name = \"t\"\nhorizon = \"1d\"\npools = []\n";
+        check(t, "[]", 0, "pools", "the fleet is empty");
+    }
+
+    #[test]
+    fn horizon_over_100_years() {
+        let t = with("horizon = \"2d\"", "horizon = \"36501d\"");
+        check(
+            &t,
+            "\"36501d\"",
+            0,
+            "horizon",
+            "longer than the limit of 100 years",
+        );
+        let t = with("horizon = \"2d\"", "horizon = \"36500d\"");
+        assert!(load(&t).is_ok());
+    }
+
+    #[test]
+    fn duplicate_pool_name() {
+        let t = with("name = \"win\"", "name = \"system\"");
+        check(
+            &t,
+            "\"system\"",
+            1,
+            "pools[1].name",
+            "duplicate pool name \"system\"",
+        );
+    }
+
+    // --- more validation ---
+
+    #[test]
+    fn display_and_error_trait() {
+        let t = with("count = 3", "count = \"three\"");
+        let e = fail(&t);
+        assert_eq!(
+            e.to_string(),
+            "t.toml:12:9: pools[0].count: expected an integer, found string \"three\""
+        );
+        let _: &dyn std::error::Error = &e;
+    }
+
+    #[test]
+    fn unreadable_file() {
+        let e = load_file(Path::new("/nonexistent/dir/x.toml")).unwrap_err();
+        assert_eq!((e.line, e.column, e.field.as_str()), (None, None, ""));
+        assert_eq!(e.file, "/nonexistent/dir/x.toml");
+        assert!(
+            e.message.contains("could not read the scenario file"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/dir/x.toml: could not read")
+        );
+    }
+
+    #[test]
+    fn missing_required_keys() {
+        let e = fail(&with("horizon = \"2d\"\n", ""));
+        assert_eq!((e.field.as_str(), e.line), ("horizon", None));
+        assert!(e.message.contains("missing required key \"horizon\""));
+        let t = with("os = \"windows\"\n", "");
+        check(
+            &t,
+            "[[pools]]",
+            1,
+            "pools[1].os",
+            "missing required key \"os\"",
+        );
+        let t = with("node = \"win-1\"\n", "");
+        check(
+            &t,
+            "[[inject]]",
+            1,
+            "inject[1]",
+            "give exactly one of `node",
+        );
+    }
+
+    #[test]
+    fn bad_names() {
+        check(
+            &with("name = \"t\"", "name = \"a/b\""),
+            "\"a/b\"",
+            0,
+            "name",
+            "use only letters, digits",
+        );
+        check(
+            &with("name = \"t\"", "name = \"..\""),
+            "\"..\"",
+            0,
+            "name",
+            "use only letters",
+        );
+        check(
+            &with("name = \"t\"", "name = \"\""),
+            "\"\"",
+            0,
+            "name",
+            "use only letters",
+        );
+        check(
+            &with("name = \"win\"", "name = \"Win\""),
+            "\"Win\"",
+            0,
+            "pools[1].name",
+            "lowercase letters",
+        );
+    }
+
+    #[test]
+    fn every_policy_key_overrides_in_policy_keys_order() {
+        let values = [
+            ("check_interval", "\"30s\""),
+            ("detect_window", "\"5m\""),
+            ("no_status_timeout", "\"7m\""),
+            ("repair_delay", "\"0s\""),
+            ("repair_delay_anchor", "\"onset\""),
+            ("settle", "\"0s\""),
+            ("healthy_on", "\"first-ready-check\""),
+            ("ladder_linux", "[\"reimage\", \"redeploy\"]"),
+            ("ladder_windows", "[\"reboot\"]"),
+            ("retry_mode", "\"per_step\""),
+            ("max_attempts", "2"),
+            ("overall_timeout", "\"2h\""),
+            ("on_action_error", "\"next_step\""),
+            ("max_concurrent_repairs", "4"),
+            ("min_cluster_nodes", "0"),
+            ("all_not_ready_suppresses", "false"),
+            ("event_ttl", "\"90d\""),
+        ];
+        assert_eq!(values.map(|(k, _)| k), POLICY_KEYS);
+        // Written in reverse: the record is still in POLICY_KEYS order.
+        let body: String = values
+            .iter()
+            .rev()
+            .map(|(k, v)| format!("{k} = {v}\n"))
+            .collect();
+        let t = with(
+            "preset = \"aks-2024-08\"\n",
+            &format!("preset = \"aks-2020-08\"\n{body}"),
+        );
+        let s = load(&t).unwrap();
+        assert_eq!(s.policy_overrides, POLICY_KEYS.map(String::from).to_vec());
+        let p = &s.policy;
+        assert_eq!(p.preset, Preset::Aks2020_08);
+        assert_eq!(p.check_interval, SimDuration::from_secs(30));
+        assert_eq!(p.detect_window, SimDuration::from_mins(5));
+        assert_eq!(p.no_status_timeout, SimDuration::from_mins(7));
+        assert_eq!(p.repair_delay, SimDuration::ZERO);
+        assert_eq!(p.repair_delay_anchor, DelayAnchor::Onset);
+        assert_eq!(p.settle, SimDuration::ZERO);
+        assert_eq!(
+            p.ladder_linux,
+            vec![ActionKind::Reimage, ActionKind::Redeploy]
+        );
+        assert_eq!(p.ladder_windows, vec![ActionKind::Reboot]);
+        assert_eq!(p.retry_mode, RetryMode::PerStep);
+        assert_eq!(p.max_attempts, 2);
+        assert_eq!(p.overall_timeout, SimDuration::from_hours(2));
+        assert_eq!(p.max_concurrent_repairs, Some(4));
+        assert_eq!(p.min_cluster_nodes, 0);
+        assert!(!p.all_not_ready_suppresses);
+        assert_eq!(p.event_ttl, SimDuration(90 * crate::time::DAY));
+        let t = with(
+            "preset = \"aks-2024-08\"\n",
+            "preset = \"aks-2020-08\"\nmax_concurrent_repairs = \"unlimited\"\n",
+        );
+        assert_eq!(load(&t).unwrap().policy.max_concurrent_repairs, None);
+    }
+
+    #[test]
+    fn bad_policy_values() {
+        let p = |line: &str| {
+            with(
+                "preset = \"aks-2024-08\"\n",
+                &format!("preset = \"aks-2024-08\"\n{line}\n"),
+            )
+        };
+        check(
+            &p("check_interval = \"0s\""),
+            "\"0s\"",
+            0,
+            "policy.check_interval",
+            "longer than 0s",
+        );
+        check(
+            &p("retry_mode = \"per-step\""),
+            "\"per-step\"",
+            0,
+            "policy.retry_mode",
+            "valid values: sequence, per_step",
+        );
+        check(
+            &p("ladder_linux = []"),
+            "[]",
+            0,
+            "policy.ladder_linux",
+            "the ladder is empty",
+        );
+        check(
+            &p("ladder_linux = [\"reboot\", \"rebuild\"]"),
+            "\"rebuild\"",
+            0,
+            "policy.ladder_linux[1]",
+            "unknown action \"rebuild\"",
+        );
+        check(
+            &p("max_attempts = 0"),
+            "0\n\n[[pools]]",
+            0,
+            "policy.max_attempts",
+            "from 1 to 1000",
+        );
+        check(
+            &p("max_concurrent_repairs = 0"),
+            "0\n\n[[pools]]",
+            0,
+            "policy.max_concurrent_repairs",
+            "\"unlimited\"",
+        );
+        check(
+            &p("max_concurrent_repairs = \"many\""),
+            "\"many\"",
+            0,
+            "policy.max_concurrent_repairs",
+            "found \"many\"",
+        );
+        check(
+            &p("min_cluster_nodes = -2"),
+            "-2\n",
+            0,
+            "policy.min_cluster_nodes",
+            "at least 0",
+        );
+        check(
+            &p("healthy_on = \"second-check\""),
+            "\"second",
+            0,
+            "policy.healthy_on",
+            "first-ready-check",
+        );
+        check(
+            &p("all_not_ready_suppresses = \"yes\""),
+            "\"yes\"",
+            0,
+            "policy.all_not_ready_suppresses",
+            "expected true or false",
+        );
+    }
+
+    #[test]
+    fn kubernetes_overrides() {
+        let t = format!(
+            "{BASE}\n[kubernetes]\nnode_monitor_grace_period = \"40s\"\nstatus_update_interval = \"5s\"\n"
+        );
+        let s = load(&t).unwrap();
+        assert_eq!(
+            s.policy.kubelet.node_monitor_grace_period,
+            SimDuration::from_secs(40)
+        );
+        assert_eq!(
+            s.policy.kubelet.status_update_interval,
+            SimDuration::from_secs(5)
+        );
+        assert_eq!(
+            s.policy_overrides,
+            vec!["status_update_interval", "node_monitor_grace_period"]
+        );
+        let t = format!("{BASE}\n[kubernetes]\nnode_monitor_period = \"0s\"\n");
+        check(
+            &t,
+            "\"0s\"",
+            0,
+            "kubernetes.node_monitor_period",
+            "longer than 0s",
+        );
+    }
+
+    #[test]
+    fn distributions() {
+        let t = with(
+            "reboot = { duration = \"4m\" }",
+            "reboot = { duration = { exponential = \"5m\" }, windows_duration = { empirical = [\"1m\", \"2m\"] } }",
+        )
+        .replacen(
+            "redeploy = { duration = \"15m\", error_rate = 0.0 }",
+            "redeploy = { duration = { lognormal = { median = \"10m\", sigma = 0.5 } } }",
+            1,
+        );
+        let s = load(&t).unwrap();
+        assert_eq!(
+            s.actions.reboot.duration,
+            DurationDist::Exponential(SimDuration::from_mins(5))
+        );
+        assert_eq!(
+            s.actions.reboot.windows_duration,
+            Some(DurationDist::Empirical(vec![
+                SimDuration::from_mins(1),
+                SimDuration::from_mins(2)
+            ]))
+        );
+        assert_eq!(
+            s.actions.redeploy.duration,
+            DurationDist::LogNormal {
+                median: SimDuration::from_mins(10),
+                sigma: 0.5
+            }
+        );
+        let r = |d: &str| {
+            with(
+                "reboot = { duration = \"4m\" }",
+                &format!("reboot = {{ duration = {d} }}"),
+            )
+        };
+        check(
+            &r("{ uniform = [\"9m\", \"8m\"] }"),
+            "\"8m\"",
+            0,
+            "actions.reboot.duration.uniform[1]",
+            "below the low end",
+        );
+        check(
+            &r("{ exponential = \"0s\" }"),
+            "\"0s\"",
+            0,
+            "actions.reboot.duration.exponential",
+            "longer than 0s",
+        );
+        check(
+            &r("{ empirical = [] }"),
+            "[]",
+            0,
+            "actions.reboot.duration.empirical",
+            "the list is empty",
+        );
+        check(
+            &r("{ lognormal = { median = \"1m\", sigma = -1 } }"),
+            "-1",
+            0,
+            "actions.reboot.duration.lognormal.sigma",
+            "at least 0",
+        );
+        check(
+            &r("{ lognormal = { median = \"1m\", sigma = nan } }"),
+            "nan",
+            0,
+            "actions.reboot.duration.lognormal.sigma",
+            "finite",
+        );
+        check(
+            &r("{ gamma = \"1m\" }"),
+            "gamma",
+            0,
+            "actions.reboot.duration.gamma",
+            "valid keys: uniform, exponential, lognormal, empirical",
+        );
+        check(
+            &r("{ exponential = \"1m\", uniform = [\"1m\", \"2m\"] }"),
+            "{ exp",
+            0,
+            "actions.reboot.duration",
+            "exactly one key",
+        );
+        check(&r("{}"), "{}", 0, "actions.reboot.duration", "empty table");
+        check(
+            &r("4"),
+            "4 }",
+            0,
+            "actions.reboot.duration",
+            "expected a duration such as \"4m\"",
+        );
+    }
+
+    #[test]
+    fn error_codes() {
+        let t = with(
+            "redeploy = { duration = \"15m\", error_rate = 0.0 }",
+            "redeploy = { error_rate = 0.5, error_codes = { \"VMRedeploymentFailed\" = 3, \"InvalidParameter\" = 1 } }",
+        );
+        let s = load(&t).unwrap();
+        assert_eq!(
+            s.actions.redeploy.duration,
+            Actions::default().redeploy.duration
+        );
+        assert_eq!(s.actions.redeploy.error_rate, 0.5);
+        assert_eq!(
+            s.actions.redeploy.error_weights,
+            vec![0.0, 1.0, 0.0, 0.0, 3.0, 0.0, 0.0]
+        );
+        let t = with(
+            "error_rate = 0.0",
+            "error_codes = { \"VMRedeployFailed\" = 1 }",
+        );
+        check(
+            &t,
+            "\"VMRedeployFailed\"",
+            0,
+            "actions.redeploy.error_codes.VMRedeployFailed",
+            "known codes: \"VMExtensionProvisioningError\"",
+        );
+        let t = with(
+            "error_rate = 0.0",
+            "error_codes = { \"InvalidParameter\" = 0 }",
+        );
+        check(
+            &t,
+            "{ \"Inv",
+            0,
+            "actions.redeploy.error_codes",
+            "every weight is 0",
+        );
+        let t = with(
+            "error_rate = 0.0",
+            "error_codes = { \"InvalidParameter\" = -1 }",
+        );
+        check(
+            &t,
+            "-1",
+            0,
+            "actions.redeploy.error_codes.InvalidParameter",
+            "at least 0",
+        );
+    }
+
+    #[test]
+    fn fault_properties() {
+        let t = with(
+            "fixed_by = \"redeploy\"",
+            "fixed_by = \"none\"\nself_heal_after = { exponential = \"8m\" }\nexclude = \"network-misconfiguration\"",
+        );
+        let f = &load(&t).unwrap().faults[1];
+        assert_eq!(f.fixed_by, None);
+        assert_eq!(
+            f.self_heal_after,
+            Some(DurationDist::Exponential(SimDuration::from_mins(8)))
+        );
+        assert_eq!(f.exclude, Some(Exclusion::NetworkMisconfiguration));
+        let t = with(
+            "fixed_by = \"redeploy\"",
+            "fixed_by = \"redeploy\"\nexclude = \"cluster-too-small\"",
+        );
+        check(
+            &t,
+            "\"cluster-too-small\"",
+            0,
+            "faults[1].exclude",
+            "cluster-wide guard",
+        );
+        let t = with("signal = \"no-status\"", "signal = \"silent\"");
+        check(
+            &t,
+            "\"silent\"",
+            0,
+            "faults[1].signal",
+            "valid values: not-ready, no-status",
+        );
+        let t = with("fixed_by = \"redeploy\"", "fixed_by = \"replace\"");
+        check(
+            &t,
+            "\"replace\"",
+            0,
+            "faults[1].fixed_by",
+            "valid values: reboot, reimage, redeploy, none",
+        );
+        let t = with("name = \"host-hardware\"", "name = \"kubelet-hang\"");
+        check(
+            &t,
+            "\"kubelet-hang\"",
+            1,
+            "faults[1].name",
+            "duplicate fault name",
+        );
+    }
+
+    #[test]
+    fn never_registered_adds_the_synthetic_fault() {
+        let t = with(
+            "seed = 7\n",
+            "seed = 7\nnever_registered = [\"win-0\", \"system-2\"]\n",
+        );
+        let s = load(&t).unwrap();
+        assert_eq!(s.never_registered, vec![2, 3]);
+        assert_eq!(
+            s.faults.last(),
+            Some(&Fault {
+                name: "never-registered".into(),
+                signal: Signal::NoStatus,
+                fixed_by: None,
+                self_heal_after: None,
+                exclude: Some(Exclusion::NeverRegistered),
+            })
+        );
+        assert_eq!(s.faults.len(), 3);
+        let t = with("name = \"host-hardware\"", "name = \"never-registered\"");
+        check(&t, "\"never-registered\"", 0, "faults[1].name", "reserved");
+        let t = with(
+            "seed = 7\n",
+            "seed = 7\nnever_registered = [\"win-0\", \"win-9\"]\n",
+        );
+        check(&t, "\"win-9\"", 0, "never_registered[1]", "unknown node");
+    }
+
+    #[test]
+    fn injections_on_pools() {
+        let t = with("node = \"win-1\"", "pool = \"system\"\ncount = 3");
+        assert_eq!(
+            load(&t).unwrap().injections[1].target,
+            Target::Pool { pool: 0, count: 3 }
+        );
+        let t = with("node = \"win-1\"", "pool = \"win\"");
+        assert_eq!(
+            load(&t).unwrap().injections[1].target,
+            Target::Pool { pool: 1, count: 1 }
+        );
+        let t = with("node = \"win-1\"", "pool = \"win\"\ncount = 3");
+        check(&t, "3\n", 1, "inject[1].count", "from 1 to 2, found 3");
+        let t = with("node = \"win-1\"", "node = \"win-1\"\npool = \"win\"");
+        check(
+            &t,
+            "\"win\"\nfault",
+            0,
+            "inject[1].pool",
+            "exactly one of `node` or `pool`",
+        );
+        let t = with("node = \"win-1\"", "node = \"win-1\"\ncount = 1");
+        check(&t, "1\nfault", 0, "inject[1].count", "goes with `pool`");
+        let t = with("at = \"3h00m30s\"", "at = \"2d\"");
+        check(&t, "\"2d\"", 1, "inject[1].at", "not before the horizon");
+    }
+
+    #[test]
+    fn failures_filters() {
+        let t = with("pools = [\"system\"]", "os = \"windows\"");
+        assert_eq!(load(&t).unwrap().arrivals[0].nodes, vec![3, 4]);
+        let t = with(
+            "pools = [\"system\"]",
+            "pools = [\"system\"]\nos = \"windows\"",
+        );
+        check(&t, "[[failures]]", 0, "failures[0]", "no node matches");
+        let t = with("pools = [\"system\"]", "");
+        assert_eq!(load(&t).unwrap().arrivals[0].nodes, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn outages_taints_upgrades() {
+        let t = format!(
+            "{BASE}
+[[outages]]
+at = \"1h\"
+duration = \"45m\"
+fault = \"host-hardware\"
+
+[[outages]]
+name = \"zone\"
+at = \"2h\"
+duration = \"1h\"
+fault = \"kubelet-hang\"
+pools = [\"win\"]
+fraction = 0.5
+
+[[taints]]
+taint = \"node.cloudprovider.kubernetes.io/shutdown\"
+node = \"system-1\"
+from = \"1h\"
+until = \"2h\"
+
+[[taints]]
+taint = \"to-be-deleted\"
+pool = \"win\"
+from = \"0s\"
+
+[[upgrades]]
+pool = \"system\"
+from = \"3h\"
+until = \"4h\"
+"
+        );
+        let s = load(&t).unwrap();
+        assert_eq!(s.outages[0].name, "outage-0");
+        assert_eq!(s.outages[0].candidates, vec![0, 1, 2, 3, 4]);
+        assert_eq!(s.outages[0].fraction, 1.0);
+        assert_eq!(s.outages[1].name, "zone");
+        assert_eq!(s.outages[1].candidates, vec![3, 4]);
+        assert_eq!(s.outages[1].fault, 0);
+        assert_eq!(
+            s.marks,
+            vec![
+                MarkWindow {
+                    mark: Mark::TaintShutdown,
+                    nodes: vec![1],
+                    from: SimTime(3_600_000),
+                    until: Some(SimTime(7_200_000))
+                },
+                MarkWindow {
+                    mark: Mark::TaintToBeDeleted,
+                    nodes: vec![3, 4],
+                    from: SimTime(0),
+                    until: None
+                },
+                MarkWindow {
+                    mark: Mark::Upgrading,
+                    nodes: vec![0, 1, 2],
+                    from: SimTime(10_800_000),
+                    until: Some(SimTime(14_400_000))
+                },
+            ]
+        );
+        check(
+            &t.replacen("fraction = 0.5", "fraction = 0.0", 1),
+            "0.0\n",
+            0,
+            "outages[1].fraction",
+            "above 0 and at most 1",
+        );
+        check(
+            &t.replacen("until = \"2h\"", "until = \"1h\"", 1),
+            "\"1h\"\n\n[[taints]]",
+            0,
+            "taints[0].until",
+            "not after from",
+        );
+        check(
+            &t.replacen("taint = \"to-be-deleted\"", "taint = \"deleted\"", 1),
+            "\"deleted\"",
+            0,
+            "taints[1].taint",
+            "valid values: shutdown, to-be-deleted",
+        );
+        check(
+            &t.replacen("until = \"4h\"\n", "", 1),
+            "[[upgrades]]",
+            0,
+            "upgrades[0].until",
+            "missing required key \"until\"",
+        );
+        check(
+            &t.replacen("duration = \"45m\"", "duration = \"0s\"", 1),
+            "\"0s\"",
+            0,
+            "outages[0].duration",
+            "longer than 0s",
+        );
+    }
+
+    #[test]
+    fn bare_datetime_start_says_to_quote_it() {
+        let t = with(
+            "start = \"2026-01-01T00:00:00Z\"",
+            "start = 2026-01-01T00:00:00Z",
+        );
+        check(&t, "2026", 0, "start", "quote it");
+        let t = with(
+            "start = \"2026-01-01T00:00:00Z\"",
+            "start = \"2026-13-01T00:00:00Z\"",
+        );
+        check(&t, "\"2026", 0, "start", "RFC 3339");
+    }
+
+    #[test]
+    fn node_limit() {
+        let t = with("count = 3", "count = 999999");
+        check(
+            &t,
+            "2\n",
+            0,
+            "pools[1].count",
+            "more than the limit of 1000000",
+        );
+    }
+
+    #[test]
+    fn no_panic_on_hostile_values() {
+        for t in [
+            with("seed = 7", "seed = -7"),
+            with("seed = 7", "seed = 18446744073709551615"),
+            with("count = 3", "count = 99999999999999999999"),
+            with("error_rate = 0.0", "error_rate = inf"),
+            with("error_rate = 0.0", "error_rate = nan"),
+            with("horizon = \"2d\"", "horizon = \"99999999999999999999d\""),
+            with("horizon = \"2d\"", "horizon = \"é\""),
+            with(
+                "start = \"2026-01-01T00:00:00Z\"",
+                "start = \"2026-01-01T00:00:0éZ\"",
+            ),
+            with("start = \"2026-01-01T00:00:00Z\"", "start = \"\""),
+            "\u{feff}name = \"x\"".to_string(),
+            "[[pools]]\n[pools]\n".to_string(),
+            "a = [".to_string(),
+            String::new(),
+        ] {
+            let _ = load(&t);
+        }
+    }
+
+    fn mutate(base: &str, ops: &[(usize, u8, char)]) -> String {
+        let mut s: Vec<char> = base.chars().collect();
+        for &(at, op, c) in ops {
+            if s.is_empty() {
+                s.push(c);
+                continue;
+            }
+            let i = at % s.len();
+            match op % 4 {
+                0 => s[i] = c,
+                1 => {
+                    s.remove(i);
+                }
+                2 => s.insert(i, c),
+                _ => {
+                    // Duplicate a line-sized chunk.
+                    let end = (i + 20).min(s.len());
+                    let chunk: Vec<char> = s[i..end].to_vec();
+                    s.splice(i..i, chunk);
+                }
+            }
+        }
+        s.into_iter().collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn never_panics_on_mutated_quickstart(
+            ops in proptest::collection::vec(
+                (any::<usize>(), any::<u8>(), prop_oneof![
+                    Just('"'), Just('='), Just('['), Just(']'), Just('{'), Just('}'), Just('\n'),
+                    Just('0'), Just('-'), Just('.'), Just('é'), Just(' '), Just('m'), Just(','), any::<char>()
+                ]),
+                1..6,
+            )
+        ) {
+            let text = mutate(BASE, &ops);
+            let _ = load_str("fuzz.toml", &text);
+        }
+
+        #[test]
+        fn never_panics_on_random_text(text in ".{0,200}") {
+            let _ = load_str("fuzz.toml", &text);
+        }
+
+        #[test]
+        fn never_panics_on_random_values(
+            key in prop_oneof![Just("count = 3"), Just("horizon = \"2d\""), Just("mtbf = \"30d\""), Just("at = \"1h00m35s\""), Just("error_rate = 0.0"), Just("seed = 7")],
+            value in "[-+0-9a-z\".\\[\\]{} =_]{0,24}",
+        ) {
+            let name = key.split(" = ").next().unwrap_or("");
+            let _ = load_str("fuzz.toml", &with(key, &format!("{name} = {value}")));
+        }
+    }
+}

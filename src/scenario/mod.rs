@@ -60,7 +60,11 @@ pub struct Actions {
 impl Default for Actions {
     fn default() -> Self {
         let m = |x| ActionSpec::with_duration(DurationDist::Fixed(SimDuration::from_mins(x)));
-        Actions { reboot: m(4), reimage: m(10), redeploy: m(15) }
+        Actions {
+            reboot: m(4),
+            reimage: m(10),
+            redeploy: m(15),
+        }
     }
 }
 

@@ -1,1 +1,311 @@
-//! placeholder
+//! The scenario file as serde reads it: every table is
+//! `#[serde(deny_unknown_fields)]`, and every value that is checked after
+//! parsing is a [`Spanned`] so that an error can point at it.
+//!
+//! Nothing here is validated: keys are optional even when the scenario
+//! requires them (so that `load` can say which table lacks them and where),
+//! integers are `i64` (so that `count = -1` is reported as a range error,
+//! not as a type error), and names are strings. [`super::load`] turns a
+//! [`RawScenario`] into a [`super::Scenario`].
+//!
+//! Field order in each struct is the order the "valid keys" lists of error
+//! messages use, so keep it the order of docs/scenario-reference.md.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::fmt;
+use toml::Spanned;
+
+/// A string value with its position.
+pub type SStr = Spanned<String>;
+/// A list of strings with the list's position and each item's.
+pub type SList = Spanned<Vec<SStr>>;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a scenario table")]
+pub struct RawScenario {
+    pub name: Option<SStr>,
+    pub description: Option<String>,
+    pub seed: Option<Spanned<i64>>,
+    pub start: Option<SStr>,
+    pub horizon: Option<SStr>,
+    pub never_registered: Option<SList>,
+    pub policy: Option<Spanned<RawPolicy>>,
+    pub kubernetes: Option<Spanned<RawKubernetes>>,
+    pub pools: Option<Spanned<Vec<Spanned<RawPool>>>>,
+    pub actions: Option<Spanned<RawActions>>,
+    #[serde(default)]
+    pub faults: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    pub inject: Vec<Spanned<RawInject>>,
+    #[serde(default)]
+    pub failures: Vec<Spanned<RawFailure>>,
+    #[serde(default)]
+    pub outages: Vec<Spanned<RawOutage>>,
+    #[serde(default)]
+    pub taints: Vec<Spanned<RawTaint>>,
+    #[serde(default)]
+    pub upgrades: Vec<Spanned<RawUpgrade>>,
+}
+
+/// `[policy]`: a preset and overrides of `crate::policy::params::POLICY_KEYS`
+/// (same names, same order).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [policy] table")]
+pub struct RawPolicy {
+    pub preset: Option<SStr>,
+    pub check_interval: Option<SStr>,
+    pub detect_window: Option<SStr>,
+    pub no_status_timeout: Option<SStr>,
+    pub repair_delay: Option<SStr>,
+    pub repair_delay_anchor: Option<SStr>,
+    pub settle: Option<SStr>,
+    pub healthy_on: Option<SStr>,
+    pub ladder_linux: Option<SList>,
+    pub ladder_windows: Option<SList>,
+    pub retry_mode: Option<SStr>,
+    pub max_attempts: Option<Spanned<i64>>,
+    pub overall_timeout: Option<SStr>,
+    pub on_action_error: Option<SStr>,
+    /// An integer or the string `"unlimited"`.
+    pub max_concurrent_repairs: Option<Spanned<toml::Value>>,
+    pub min_cluster_nodes: Option<Spanned<i64>>,
+    pub all_not_ready_suppresses: Option<Spanned<bool>>,
+    pub event_ttl: Option<SStr>,
+}
+
+/// `[kubernetes]`: overrides of `crate::policy::Kubelet`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [kubernetes] table")]
+pub struct RawKubernetes {
+    pub status_update_interval: Option<SStr>,
+    pub lease_renew_interval: Option<SStr>,
+    pub node_monitor_grace_period: Option<SStr>,
+    pub node_monitor_period: Option<SStr>,
+    pub not_ready_toleration: Option<SStr>,
+}
+
+/// One `[[pools]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[pools]] table")]
+pub struct RawPool {
+    pub name: Option<SStr>,
+    pub os: Option<SStr>,
+    pub count: Option<Spanned<i64>>,
+}
+
+/// `[actions]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [actions] table")]
+pub struct RawActions {
+    pub reboot: Option<Spanned<RawAction>>,
+    pub reimage: Option<Spanned<RawAction>>,
+    pub redeploy: Option<Spanned<RawAction>>,
+}
+
+/// One action's behaviour, e.g. `reboot = { duration = "4m", error_rate = 0.1 }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { duration = \"4m\", error_rate = 0.0 }"
+)]
+pub struct RawAction {
+    pub duration: Option<Spanned<RawDist>>,
+    pub windows_duration: Option<Spanned<RawDist>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub error_codes: Option<Spanned<OrderedMap<SStr, Spanned<f64>>>>,
+}
+
+/// One `[[faults]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[faults]] table")]
+pub struct RawFault {
+    pub name: Option<SStr>,
+    pub signal: Option<SStr>,
+    pub fixed_by: Option<SStr>,
+    pub self_heal_after: Option<Spanned<RawDist>>,
+    pub exclude: Option<SStr>,
+}
+
+/// One `[[inject]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[inject]] table")]
+pub struct RawInject {
+    pub at: Option<SStr>,
+    pub fault: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+    pub count: Option<Spanned<i64>>,
+}
+
+/// One `[[failures]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[failures]] table")]
+pub struct RawFailure {
+    pub fault: Option<SStr>,
+    pub mtbf: Option<SStr>,
+    pub pools: Option<SList>,
+    pub os: Option<SStr>,
+}
+
+/// One `[[outages]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[outages]] table")]
+pub struct RawOutage {
+    pub name: Option<SStr>,
+    pub at: Option<SStr>,
+    pub duration: Option<SStr>,
+    pub fault: Option<SStr>,
+    pub pools: Option<SList>,
+    pub fraction: Option<Spanned<f64>>,
+}
+
+/// One `[[taints]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[taints]] table")]
+pub struct RawTaint {
+    pub taint: Option<SStr>,
+    pub from: Option<SStr>,
+    pub until: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+}
+
+/// One `[[upgrades]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[upgrades]] table")]
+pub struct RawUpgrade {
+    pub from: Option<SStr>,
+    pub until: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+}
+
+/// `{ lognormal = { median = "10m", sigma = 0.5 } }`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { median = \"10m\", sigma = 0.5 }"
+)]
+pub struct RawLogNormal {
+    pub median: Option<SStr>,
+    pub sigma: Option<Spanned<f64>>,
+}
+
+/// A duration that may vary, as written: a string (`"4m"`) or an inline
+/// table with exactly one key.
+#[derive(Debug)]
+pub enum RawDist {
+    /// `"4m"`; its position is the enclosing `Spanned`'s.
+    Fixed(String),
+    /// `{ uniform = ["8m", "12m"] }`
+    Uniform(SList),
+    /// `{ exponential = "30m" }` (the mean)
+    Exponential(SStr),
+    /// `{ lognormal = { median = "10m", sigma = 0.5 } }`
+    LogNormal(Spanned<RawLogNormal>),
+    /// `{ empirical = ["1m", "2m", "5m"] }`
+    Empirical(SList),
+}
+
+/// The keys a distribution table may have.
+pub const DIST_KINDS: &[&str] = &["uniform", "exponential", "lognormal", "empirical"];
+
+#[derive(Clone, Copy)]
+enum DistKind {
+    Uniform,
+    Exponential,
+    LogNormal,
+    Empirical,
+}
+
+/// Deserialized by hand (not derived) so that an unknown key fails while
+/// the key itself is read, and the error points at the key.
+impl<'de> Deserialize<'de> for DistKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DistKind;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("one of the keys uniform, exponential, lognormal, empirical")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DistKind, E> {
+                match v {
+                    "uniform" => Ok(DistKind::Uniform),
+                    "exponential" => Ok(DistKind::Exponential),
+                    "lognormal" => Ok(DistKind::LogNormal),
+                    "empirical" => Ok(DistKind::Empirical),
+                    other => Err(E::unknown_field(other, DIST_KINDS)),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+const DIST_EXPECTING: &str = "a duration such as \"4m\", or a table with exactly one key: \
+                              { uniform = [\"8m\", \"12m\"] }, { exponential = \"30m\" }, \
+                              { lognormal = { median = \"10m\", sigma = 0.5 } } or \
+                              { empirical = [\"1m\", \"2m\"] }";
+
+impl<'de> Deserialize<'de> for RawDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawDist;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(DIST_EXPECTING)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDist, E> {
+                Ok(RawDist::Fixed(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDist, A::Error> {
+                let Some(kind) = map.next_key::<DistKind>()? else {
+                    return Err(de::Error::custom(format!(
+                        "empty table; expected {DIST_EXPECTING}"
+                    )));
+                };
+                let dist = match kind {
+                    DistKind::Uniform => RawDist::Uniform(map.next_value()?),
+                    DistKind::Exponential => RawDist::Exponential(map.next_value()?),
+                    DistKind::LogNormal => RawDist::LogNormal(map.next_value()?),
+                    DistKind::Empirical => RawDist::Empirical(map.next_value()?),
+                };
+                if map.next_key::<DistKind>()?.is_some() {
+                    return Err(de::Error::custom(
+                        "a distribution table has exactly one key: uniform, exponential, \
+                         lognormal or empirical",
+                    ));
+                }
+                Ok(dist)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A TOML table read as a list of pairs in file order (so that the first
+/// bad entry in the file is the one reported).
+#[derive(Debug)]
+pub struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<K, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for Vis<K, V> {
+            type Value = OrderedMap<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table such as { \"VMExtensionProvisioningError\" = 2, \"InvalidParameter\" = 1 }")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = map.next_key()? {
+                    out.push((k, map.next_value()?));
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        d.deserialize_map(Vis(std::marker::PhantomData))
+    }
+}

@@ -1,0 +1,99 @@
+//! `repairsim policy`: the effective policy table (parameter, value,
+//! provenance), for a preset or for a scenario's `[policy]` table.
+
+use super::{CliError, load_scenario};
+use crate::policy::params::{ParamRow, provenance_table};
+use crate::policy::{Policy, Preset};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A scenario whose [policy] and [kubernetes] tables to apply.
+    #[arg(value_name = "SCENARIO", conflicts_with = "preset")]
+    pub scenario: Option<PathBuf>,
+    /// A preset: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08 (default).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// A JSON array of {parameter, value, provenance}.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let (policy, overrides, title) = match (&args.scenario, &args.preset) {
+        (Some(path), _) => {
+            let sc = load_scenario(Some(path))?;
+            let title = format!(
+                "policy of scenario {} (preset {})",
+                sc.name,
+                sc.policy.preset.name()
+            );
+            (sc.policy, sc.policy_overrides, title)
+        }
+        (None, Some(name)) => {
+            let preset = Preset::parse(name).ok_or_else(|| {
+                CliError::Input(format!(
+                    "--preset: unknown preset {name:?}; valid presets: {}",
+                    Preset::names()
+                ))
+            })?;
+            (
+                Policy::preset(preset),
+                vec![],
+                format!("preset {}", preset.name()),
+            )
+        }
+        (None, None) => (
+            Policy::preset(Preset::DEFAULT),
+            vec![],
+            format!("preset {} (default)", Preset::DEFAULT.name()),
+        ),
+    };
+    let rows = provenance_table(&policy, &overrides);
+    print!("{}", render(&rows, args.format, &title));
+    Ok(())
+}
+
+/// Renders the provenance table in `format`.
+pub fn render(rows: &[ParamRow], format: Format, title: &str) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(rows).expect("rows serialize") + "\n",
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for r in rows {
+                w.serialize(r).expect("rows serialize");
+            }
+            String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
+        }
+        Format::Table => {
+            let wp = rows
+                .iter()
+                .map(|r| r.parameter.len())
+                .max()
+                .unwrap_or(9)
+                .max(9);
+            let wv = rows.iter().map(|r| r.value.len()).max().unwrap_or(5).max(5);
+            let mut out = format!(
+                "# {title}\n{:wp$}  {:wv$}  provenance\n",
+                "parameter", "value"
+            );
+            for r in rows {
+                out.push_str(&format!(
+                    "{:wp$}  {:wv$}  {}\n",
+                    r.parameter, r.value, r.provenance
+                ));
+            }
+            out
+        }
+    }
+}

@@ -1,0 +1,979 @@
+//! The simulation engine: one loop over a closed [`Event`] enum.
+//!
+//! The engine owns the clock, the event queue, the physical state of every
+//! node (fault, running action, what the kubelet and the control plane
+//! show) and the repair slots. It asks the policy machine
+//! ([`crate::policy::Phase`]) what to do and applies the answer. It never
+//! reads a file and never prints: everything it knows leaves through
+//! [`Record`]s to an [`Observer`].
+//!
+//! Cost grows with state changes. Kubelet ticks, lease renewals, node-monitor
+//! ticks and auto-repair checks are global grids; the engine computes the
+//! one instant on each grid that matters for a node and schedules only that.
+//!
+//! Invariant: the engine cannot fail. Everything it reads was validated
+//! into a [`Scenario`].
+
+mod queue;
+
+pub use queue::EventQueue;
+
+use crate::faults::{FaultId, Signal, Target};
+use crate::fleet::{NodeId, Os};
+use crate::k8s::{ActionKind, Condition, ERROR_CODES};
+use crate::observe::{NodeState, Observer, Record};
+use crate::policy::machine::Ctx;
+use crate::policy::{CheckView, End, Exclusion, Outcome, Phase, PlannedAction};
+use crate::rng::{Purpose, stable_hash, stream};
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+use rand::Rng;
+use rand::seq::index::sample;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeSet;
+
+/// Tie ranks of POLICY.md section 2: at one instant, faults and recoveries
+/// apply first, then action ends, then condition changes, then checks.
+const RANK_FAULT: u8 = 0;
+const RANK_ACTION_END: u8 = 1;
+const RANK_CONDITION: u8 = 2;
+const RANK_CHECK: u8 = 3;
+
+/// Everything that can happen. One `match` in [`Sim::apply`] handles it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    /// A fault reaches a node.
+    Fault {
+        node: NodeId,
+        fault: FaultId,
+    },
+    /// Outage `outage` hits a node; its fault lifts when the outage ends.
+    Outage {
+        node: NodeId,
+        outage: u32,
+    },
+    /// The next stochastic arrival of `arrivals[spec]` on its `slot`-th node.
+    Arrival {
+        spec: u32,
+        slot: u32,
+    },
+    /// The fault of incident `incident` goes away by itself.
+    Heal {
+        node: NodeId,
+        incident: u32,
+    },
+    /// A taint or upgrade window `mark` starts (`on`) or ends.
+    Mark {
+        window: u32,
+        on: bool,
+    },
+    ActionEnd {
+        node: NodeId,
+    },
+    /// The kubelet's status tick that posts a changed condition.
+    KubeletTick {
+        node: NodeId,
+    },
+    /// The node lifecycle controller sets Unknown, if the node still expects it.
+    LeaseExpired {
+        node: NodeId,
+    },
+    /// An auto-repair check of this node.
+    Check {
+        node: NodeId,
+    },
+}
+
+impl Event {
+    fn rank(self) -> u8 {
+        match self {
+            Event::Fault { .. }
+            | Event::Outage { .. }
+            | Event::Arrival { .. }
+            | Event::Heal { .. }
+            | Event::Mark { .. } => RANK_FAULT,
+            Event::ActionEnd { .. } => RANK_ACTION_END,
+            Event::KubeletTick { .. } | Event::LeaseExpired { .. } => RANK_CONDITION,
+            Event::Check { .. } => RANK_CHECK,
+        }
+    }
+}
+
+/// The fault behind a node's open incident.
+#[derive(Clone, Copy, Debug)]
+struct ActiveFault {
+    id: FaultId,
+    signal: Signal,
+    /// The fault is gone (fixed, or healed by itself), though the node may
+    /// still be inside an action.
+    cleared: bool,
+    /// The fault's self-heal instant has passed.
+    healed: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RunningAction {
+    kind: ActionKind,
+    error: Option<&'static str>,
+}
+
+/// Per-node random streams, made on first use (most nodes never need them).
+struct NodeRngs {
+    heal: ChaCha8Rng,
+    duration: ChaCha8Rng,
+    error: ChaCha8Rng,
+}
+
+struct NodeRt {
+    phase: Phase,
+    fault: Option<ActiveFault>,
+    action: Option<RunningAction>,
+    /// The Ready condition the control plane shows.
+    posted: Condition,
+    /// The last heartbeat while the kubelet is silent; `None` while it runs.
+    silent_since: Option<SimTime>,
+    /// The node has been Ready since it joined.
+    registered: bool,
+    /// Active taint and upgrade windows by kind: shutdown, to-be-deleted, upgrading.
+    marks: [u16; 3],
+    /// The check this node expects (others for it are stale).
+    next_check: Option<SimTime>,
+    /// The kubelet tick this node expects.
+    kubelet_tick: Option<SimTime>,
+    /// The lease expiry this node expects.
+    lease_expiry: Option<SimTime>,
+    /// The last action that left the node fixed, for the outcome.
+    fixed_by: Option<ActionKind>,
+    /// Recovered was recorded for the open incident.
+    recovered: bool,
+    /// Counts incidents, so a stale heal is recognised.
+    incident: u32,
+    /// What the timeline shows.
+    state: NodeState,
+    rngs: Option<Box<NodeRngs>>,
+}
+
+/// One simulation run of a scenario (one replication).
+pub struct Sim<'a> {
+    sc: &'a Scenario,
+    obs: &'a mut dyn Observer,
+    replication: u64,
+    queue: EventQueue<Event>,
+    now: SimTime,
+    nodes: Vec<NodeRt>,
+    /// Plans by OS: linux, windows.
+    plans: [Vec<PlannedAction>; 2],
+    /// Nodes whose control plane shows Ready=True.
+    ready_count: usize,
+    /// Repairs holding a concurrency slot.
+    slots_used: u32,
+    /// Nodes due for a first action that found no free slot, in node order.
+    queued: BTreeSet<NodeId>,
+    arrival_rngs: Vec<Vec<ChaCha8Rng>>,
+    finished: bool,
+    /// Events applied so far (stale ones excluded), for benchmarks.
+    events_applied: u64,
+}
+
+impl<'a> Sim<'a> {
+    /// Builds replication `replication` of `scenario`, feeding `obs`.
+    pub fn new(sc: &'a Scenario, replication: u64, obs: &'a mut dyn Observer) -> Sim<'a> {
+        let p = &sc.policy;
+        let never: BTreeSet<NodeId> = sc.never_registered.iter().copied().collect();
+        let nodes = (0..sc.fleet.len() as NodeId)
+            .map(|id| {
+                let unregistered = never.contains(&id);
+                NodeRt {
+                    phase: Phase::Healthy,
+                    fault: None,
+                    action: None,
+                    posted: if unregistered {
+                        Condition::Unknown
+                    } else {
+                        Condition::Ready
+                    },
+                    silent_since: unregistered.then_some(SimTime::ZERO),
+                    registered: !unregistered,
+                    marks: [0; 3],
+                    next_check: None,
+                    kubelet_tick: None,
+                    lease_expiry: None,
+                    fixed_by: None,
+                    recovered: false,
+                    incident: 0,
+                    state: if unregistered {
+                        NodeState::Unknown
+                    } else {
+                        NodeState::Ready
+                    },
+                    rngs: None,
+                }
+            })
+            .collect();
+        let mut sim = Sim {
+            sc,
+            obs,
+            replication,
+            queue: EventQueue::default(),
+            now: SimTime::ZERO,
+            nodes,
+            plans: [p.plan(Os::Linux), p.plan(Os::Windows)],
+            ready_count: sc.fleet.len() - never.len(),
+            slots_used: 0,
+            queued: BTreeSet::new(),
+            arrival_rngs: Vec::new(),
+            finished: false,
+            events_applied: 0,
+        };
+        sim.obs.begin(sc);
+        sim.schedule_inputs(&never);
+        sim
+    }
+
+    /// Puts every scheduled input on the queue: injections, outages, marks,
+    /// first stochastic arrivals, and the nodes that never register.
+    fn schedule_inputs(&mut self, never: &BTreeSet<NodeId>) {
+        let sc = self.sc;
+        let horizon = SimTime::ZERO + sc.horizon;
+        if !never.is_empty() {
+            let fault = sc
+                .faults
+                .iter()
+                .position(|f| f.exclude == Some(Exclusion::NeverRegistered));
+            for &node in never {
+                self.obs.record(&Record::State {
+                    at: SimTime::ZERO,
+                    node,
+                    state: NodeState::Unknown,
+                });
+                if let Some(f) = fault {
+                    self.push(
+                        SimTime::ZERO,
+                        Event::Fault {
+                            node,
+                            fault: f as FaultId,
+                        },
+                    );
+                }
+            }
+        }
+        for (i, inj) in sc.injections.iter().enumerate() {
+            let nodes: Vec<NodeId> = match inj.target {
+                Target::Node(n) => vec![n],
+                Target::Pool { pool, count } => {
+                    let range = sc.fleet.pool_nodes(pool);
+                    let mut rng =
+                        self.stream(stable_hash(&format!("inject#{i}")), Purpose::Selection);
+                    let mut picked: Vec<NodeId> = sample(&mut rng, range.len(), count as usize)
+                        .into_iter()
+                        .map(|k| range.start + k as NodeId)
+                        .collect();
+                    picked.sort_unstable();
+                    picked
+                }
+            };
+            for node in nodes {
+                self.push(
+                    inj.at,
+                    Event::Fault {
+                        node,
+                        fault: inj.fault,
+                    },
+                );
+            }
+        }
+        for (oi, o) in sc.outages.iter().enumerate() {
+            let n = ((o.candidates.len() as f64) * o.fraction).round() as usize;
+            let mut rng = self.stream(
+                stable_hash(&format!("outage#{}", o.name)),
+                Purpose::Selection,
+            );
+            let mut picked: Vec<NodeId> =
+                sample(&mut rng, o.candidates.len(), n.min(o.candidates.len()))
+                    .into_iter()
+                    .map(|k| o.candidates[k])
+                    .collect();
+            picked.sort_unstable();
+            for node in picked {
+                self.push(
+                    o.at,
+                    Event::Outage {
+                        node,
+                        outage: oi as u32,
+                    },
+                );
+            }
+        }
+        for (w, m) in sc.marks.iter().enumerate() {
+            self.push(
+                m.from,
+                Event::Mark {
+                    window: w as u32,
+                    on: true,
+                },
+            );
+            if let Some(until) = m.until {
+                self.push(
+                    until,
+                    Event::Mark {
+                        window: w as u32,
+                        on: false,
+                    },
+                );
+            }
+        }
+        for (s, a) in sc.arrivals.iter().enumerate() {
+            let spec_id =
+                stable_hash(&sc.faults[a.fault as usize].name) ^ (s as u64).rotate_left(32);
+            let mut rngs = Vec::with_capacity(a.nodes.len());
+            for (slot, &node) in a.nodes.iter().enumerate() {
+                let entity = sc.fleet.node(node).stream_id ^ spec_id.rotate_left(17);
+                let mut rng = self.stream(entity, Purpose::FaultArrivals);
+                let first = SimTime::ZERO + exponential(&mut rng, a.mtbf);
+                if first < horizon {
+                    self.push(
+                        first,
+                        Event::Arrival {
+                            spec: s as u32,
+                            slot: slot as u32,
+                        },
+                    );
+                }
+                rngs.push(rng);
+            }
+            self.arrival_rngs.push(rngs);
+        }
+    }
+
+    fn stream(&self, entity: u64, purpose: Purpose) -> ChaCha8Rng {
+        stream(self.sc.seed, self.replication, entity, purpose)
+    }
+
+    fn push(&mut self, at: SimTime, ev: Event) {
+        self.queue.push(at, ev.rank(), ev);
+    }
+
+    fn emit(&mut self, rec: Record) {
+        self.obs.record(&rec);
+    }
+
+    /// The current simulated time [ms].
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The controller's phase for `node`.
+    pub fn phase(&self, node: NodeId) -> Phase {
+        self.nodes[node as usize].phase
+    }
+
+    /// The Ready condition the control plane shows for `node`.
+    pub fn condition(&self, node: NodeId) -> Condition {
+        self.nodes[node as usize].posted
+    }
+
+    /// What the timeline shows for `node` now.
+    pub fn state(&self, node: NodeId) -> NodeState {
+        self.nodes[node as usize].state
+    }
+
+    /// Repairs holding a concurrency slot now.
+    pub fn repairs_in_progress(&self) -> u32 {
+        self.slots_used
+    }
+
+    /// Events applied so far (stale ones not counted).
+    pub fn events_applied(&self) -> u64 {
+        self.events_applied
+    }
+
+    fn horizon(&self) -> SimTime {
+        SimTime::ZERO + self.sc.horizon
+    }
+
+    /// Applies the next event (all checks of one instant are one step),
+    /// skipping stale ones. Returns the time stepped to, or `None` at the
+    /// horizon.
+    pub fn step(&mut self) -> Option<SimTime> {
+        loop {
+            let (at, rank) = self.queue.peek()?;
+            if at >= self.horizon() {
+                return None;
+            }
+            let (at, _, ev) = self.queue.pop()?;
+            debug_assert!(at >= self.now, "time went backwards");
+            self.now = at;
+            let applied = if rank == RANK_CHECK {
+                let mut due = Vec::new();
+                self.take_check(ev, &mut due);
+                while let Some((t, RANK_CHECK)) = self.queue.peek() {
+                    if t != at {
+                        break;
+                    }
+                    let (_, _, ev) = self.queue.pop()?;
+                    self.take_check(ev, &mut due);
+                }
+                let any = !due.is_empty();
+                if any {
+                    self.events_applied += 1;
+                    self.check_round(due);
+                }
+                any
+            } else {
+                self.apply(ev)
+            };
+            if applied {
+                return Some(at);
+            }
+        }
+    }
+
+    /// Steps through every event before `until`.
+    pub fn step_until(&mut self, until: SimTime) {
+        while let Some((t, _)) = self.queue.peek() {
+            if t >= until || self.step().is_none() {
+                break;
+            }
+        }
+    }
+
+    /// Runs to the horizon and tells the observer the run is over.
+    pub fn run(&mut self) {
+        while self.step().is_some() {}
+        self.finish();
+    }
+
+    /// Ends the run at the horizon (idempotent).
+    pub fn finish(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.now = self.horizon();
+            let h = self.horizon();
+            self.obs.finish(h);
+        }
+    }
+
+    fn take_check(&mut self, ev: Event, due: &mut Vec<NodeId>) {
+        if let Event::Check { node } = ev {
+            let n = &mut self.nodes[node as usize];
+            if n.next_check == Some(self.now) {
+                n.next_check = None;
+                due.push(node);
+            }
+        }
+    }
+
+    /// Applies one event; `false` when it was stale.
+    fn apply(&mut self, ev: Event) -> bool {
+        let now = self.now;
+        match ev {
+            Event::Fault { node, fault } => {
+                self.fault_arrives(node, fault, None);
+            }
+            Event::Outage { node, outage } => {
+                let o = &self.sc.outages[outage as usize];
+                self.fault_arrives(node, o.fault, Some(o.at + o.duration));
+            }
+            Event::Arrival { spec, slot } => {
+                let a = &self.sc.arrivals[spec as usize];
+                let (node, fault, mtbf) = (a.nodes[slot as usize], a.fault, a.mtbf);
+                let next =
+                    now + exponential(&mut self.arrival_rngs[spec as usize][slot as usize], mtbf);
+                if next < self.horizon() {
+                    self.push(next, Event::Arrival { spec, slot });
+                }
+                self.fault_arrives(node, fault, None);
+            }
+            Event::Heal { node, incident } => {
+                let n = &mut self.nodes[node as usize];
+                let Some(f) = n.fault.as_mut() else {
+                    return false;
+                };
+                if n.incident != incident || f.cleared {
+                    return false;
+                }
+                f.healed = true;
+                // Inside an action the node stays down until the action ends.
+                if n.action.is_none() {
+                    f.cleared = true;
+                    self.kubelet_resumes(node);
+                }
+            }
+            Event::Mark { window, on } => {
+                let m = &self.sc.marks[window as usize];
+                let k = m.mark as usize;
+                for &node in &m.nodes {
+                    let c = &mut self.nodes[node as usize].marks[k];
+                    *c = if on {
+                        c.saturating_add(1)
+                    } else {
+                        c.saturating_sub(1)
+                    };
+                    self.wake_if_waiting(node);
+                }
+            }
+            Event::ActionEnd { node } => {
+                self.action_ends(node);
+            }
+            Event::KubeletTick { node } => {
+                if self.nodes[node as usize].kubelet_tick != Some(now) {
+                    return false;
+                }
+                self.nodes[node as usize].kubelet_tick = None;
+                self.kubelet_posts(node);
+            }
+            Event::LeaseExpired { node } => {
+                let n = &mut self.nodes[node as usize];
+                if n.lease_expiry != Some(now) || n.silent_since.is_none() {
+                    return false;
+                }
+                n.lease_expiry = None;
+                self.set_condition(node, Condition::Unknown);
+                self.reschedule(node);
+            }
+            Event::Check { .. } => unreachable!("checks are applied in rounds"),
+        }
+        self.events_applied += 1;
+        true
+    }
+
+    fn fault_arrives(&mut self, node: NodeId, fault: FaultId, heal_override: Option<SimTime>) {
+        let now = self.now;
+        let f = &self.sc.faults[fault as usize];
+        // Draw for every arrival, masked or not, so the k-th arrival on a
+        // node always gets the k-th draw whatever the policy did.
+        let heal_at = match (heal_override, &f.self_heal_after) {
+            (Some(t), _) => Some(t),
+            (None, Some(d)) => {
+                let d = d.sample(&mut self.rngs(node).heal);
+                Some(now + d)
+            }
+            (None, None) => None,
+        };
+        let masked = self.nodes[node as usize].phase.is_open();
+        self.emit(Record::FaultArrived {
+            at: now,
+            node,
+            fault,
+            heal_at,
+            masked,
+        });
+        if masked {
+            return;
+        }
+        let lease = self.sc.policy.kubelet.lease_renew_interval;
+        let n = &mut self.nodes[node as usize];
+        n.incident += 1;
+        n.fault = Some(ActiveFault {
+            id: fault,
+            signal: f.signal,
+            cleared: false,
+            healed: false,
+        });
+        n.fixed_by = None;
+        n.recovered = false;
+        n.phase = Phase::Unnoticed { onset: now };
+        let incident = n.incident;
+        match f.signal {
+            Signal::NotReady => self.schedule_kubelet_tick(node),
+            Signal::NoStatus => {
+                if n.silent_since.is_none() {
+                    n.silent_since = Some(now.last_tick_before(lease));
+                    self.schedule_lease_expiry(node);
+                }
+            }
+        }
+        if let Some(h) = heal_at {
+            self.push(h.max(now), Event::Heal { node, incident });
+        }
+        self.reschedule(node);
+    }
+
+    fn rngs(&mut self, node: NodeId) -> &mut NodeRngs {
+        let (seed, rep, id) = (
+            self.sc.seed,
+            self.replication,
+            self.sc.fleet.node(node).stream_id,
+        );
+        self.nodes[node as usize].rngs.get_or_insert_with(|| {
+            Box::new(NodeRngs {
+                heal: stream(seed, rep, id, Purpose::SelfHeal),
+                duration: stream(seed, rep, id, Purpose::ActionDuration),
+                error: stream(seed, rep, id, Purpose::ActionError),
+            })
+        })
+    }
+
+    fn schedule_kubelet_tick(&mut self, node: NodeId) {
+        let at = self
+            .now
+            .ceil_to(self.sc.policy.kubelet.status_update_interval);
+        let n = &mut self.nodes[node as usize];
+        if n.kubelet_tick != Some(at) {
+            n.kubelet_tick = Some(at);
+            self.push(at, Event::KubeletTick { node });
+        }
+    }
+
+    fn schedule_lease_expiry(&mut self, node: NodeId) {
+        let k = &self.sc.policy.kubelet;
+        let n = &self.nodes[node as usize];
+        if let (Some(hb), false) = (n.silent_since, n.posted == Condition::Unknown) {
+            let at = (hb + k.node_monitor_grace_period)
+                .ceil_to(k.node_monitor_period)
+                .max(self.now);
+            if n.lease_expiry != Some(at) {
+                self.nodes[node as usize].lease_expiry = Some(at);
+                self.push(at, Event::LeaseExpired { node });
+            }
+        }
+    }
+
+    /// The kubelet runs again (fault cleared, or an action ended): it posts
+    /// its condition at its next status tick.
+    fn kubelet_resumes(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node as usize];
+        n.silent_since = None;
+        n.lease_expiry = None;
+        self.schedule_kubelet_tick(node);
+    }
+
+    /// A kubelet status tick: post the condition if it changed, and record
+    /// recovery when the node is Ready after its fault.
+    fn kubelet_posts(&mut self, node: NodeId) {
+        let n = &self.nodes[node as usize];
+        if n.silent_since.is_some() || n.action.is_some() {
+            return;
+        }
+        let broken = n.fault.is_some_and(|f| !f.cleared);
+        let desired = if broken {
+            Condition::NotReady
+        } else {
+            Condition::Ready
+        };
+        if desired != n.posted {
+            self.set_condition(node, desired);
+        }
+        let n = &mut self.nodes[node as usize];
+        if desired == Condition::Ready && n.fault.is_some() && !n.recovered {
+            n.recovered = true;
+            self.emit(Record::Recovered { at: self.now, node });
+            match self.nodes[node as usize].phase {
+                // The controller never saw it: it simply healed.
+                Phase::Unnoticed { .. } => {
+                    self.emit(Record::Outcome {
+                        at: self.now,
+                        node,
+                        outcome: Outcome::SelfHealed,
+                    });
+                    self.close_incident(node);
+                }
+                Phase::Abandoned { .. } => self.close_incident(node),
+                _ => {}
+            }
+        }
+        self.reschedule(node);
+    }
+
+    fn set_condition(&mut self, node: NodeId, c: Condition) {
+        let old = self.nodes[node as usize].posted;
+        if old == c {
+            return;
+        }
+        self.nodes[node as usize].posted = c;
+        let before = self.ready_count;
+        if c == Condition::Ready {
+            self.ready_count += 1;
+            self.nodes[node as usize].registered = true;
+        } else if old == Condition::Ready {
+            self.ready_count -= 1;
+        }
+        self.update_state(node);
+        // The all-nodes-not-ready guard flipped: waiting nodes must look again.
+        if self.sc.policy.all_not_ready_suppresses && (before == 0) != (self.ready_count == 0) {
+            for id in 0..self.nodes.len() as NodeId {
+                self.wake_if_waiting(id);
+            }
+        }
+    }
+
+    /// Records a timeline change when what the node shows changed.
+    fn update_state(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node as usize];
+        let s = match n.action {
+            Some(a) => NodeState::acting(a.kind),
+            None => match n.posted {
+                Condition::Ready => NodeState::Ready,
+                Condition::NotReady => NodeState::NotReady,
+                Condition::Unknown => NodeState::Unknown,
+            },
+        };
+        if s != n.state {
+            n.state = s;
+            self.emit(Record::State {
+                at: self.now,
+                node,
+                state: s,
+            });
+        }
+    }
+
+    /// Phases that evaluate exclusions on every check must see a change of
+    /// marks or guards on the next check.
+    fn wake_if_waiting(&mut self, node: NodeId) {
+        if matches!(
+            self.nodes[node as usize].phase,
+            Phase::Suspect { .. } | Phase::Queued { .. }
+        ) {
+            self.reschedule(node);
+        }
+    }
+
+    fn close_incident(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node as usize];
+        n.phase = Phase::Healthy;
+        n.fault = None;
+        n.fixed_by = None;
+        n.recovered = false;
+        n.next_check = None;
+    }
+
+    fn exclusion(&self, node: NodeId) -> Option<Exclusion> {
+        let n = &self.nodes[node as usize];
+        let p = &self.sc.policy;
+        let mut found: Option<Exclusion> =
+            n.fault.and_then(|f| self.sc.faults[f.id as usize].exclude);
+        let mut consider = |e: Exclusion, holds: bool| {
+            if holds && found.is_none_or(|f| e < f) {
+                found = Some(e);
+            }
+        };
+        consider(Exclusion::NeverRegistered, !n.registered);
+        consider(Exclusion::TaintShutdown, n.marks[0] > 0);
+        consider(Exclusion::TaintToBeDeleted, n.marks[1] > 0);
+        consider(Exclusion::Upgrading, n.marks[2] > 0);
+        consider(
+            Exclusion::ClusterTooSmall,
+            (self.nodes.len() as u64) < p.min_cluster_nodes as u64,
+        );
+        consider(
+            Exclusion::AllNodesNotReady,
+            p.all_not_ready_suppresses && self.ready_count == 0,
+        );
+        found
+    }
+
+    fn view(&self, node: NodeId) -> CheckView {
+        let n = &self.nodes[node as usize];
+        CheckView {
+            now: self.now,
+            ready: n.posted == Condition::Ready,
+            silent_since: n.silent_since,
+            exclusion: self.exclusion(node),
+        }
+    }
+
+    fn os_index(&self, node: NodeId) -> usize {
+        match self.sc.fleet.node(node).os {
+            Os::Linux => 0,
+            Os::Windows => 1,
+        }
+    }
+
+    fn ctx(&self, node: NodeId) -> Ctx<'a> {
+        Ctx {
+            policy: &self.sc.policy,
+            plan_len: self.plans[self.os_index(node)].len(),
+        }
+    }
+
+    /// Schedules the node's next check that matters, if it moved.
+    fn reschedule(&mut self, node: NodeId) {
+        let view = self.view(node);
+        let ctx = self.ctx(node);
+        let next = self.nodes[node as usize]
+            .phase
+            .next_check(self.now, &view, &ctx);
+        let n = &mut self.nodes[node as usize];
+        if n.next_check != next {
+            n.next_check = next;
+            if let Some(t) = next {
+                self.push(t, Event::Check { node });
+            }
+        }
+    }
+
+    /// All checks of one instant: first every node's own check in node
+    /// order, then the start of due actions, slots going in node order.
+    fn check_round(&mut self, mut due: Vec<NodeId>) {
+        let now = self.now;
+        due.sort_unstable();
+        due.dedup();
+        let mut starts: Vec<(NodeId, usize)> = Vec::new();
+        for &node in &due {
+            let view = self.view(node);
+            let ctx = self.ctx(node);
+            let before = self.nodes[node as usize].phase;
+            let (after, verdict) = before.on_check(&view, &ctx);
+            self.nodes[node as usize].phase = after;
+            if let Some(rule) = verdict.detected {
+                self.emit(Record::Detected {
+                    at: now,
+                    node,
+                    rule,
+                });
+            }
+            if let Some(end) = verdict.ended {
+                self.queued.remove(&node);
+                if before.holds_slot() {
+                    self.slots_used -= 1;
+                }
+                self.end_repair(node, end);
+            }
+            match verdict.wants_action {
+                Some(0) => {
+                    let n = &mut self.nodes[node as usize];
+                    n.phase = n.phase.queued(now);
+                    self.queued.insert(node);
+                }
+                Some(step) => starts.push((node, step)),
+                None => self.reschedule(node),
+            }
+        }
+        for (node, step) in starts {
+            self.start_action(node, step);
+        }
+        // First actions: the lowest node ids among those due take the free slots.
+        let limit = self.sc.policy.max_concurrent_repairs.unwrap_or(u32::MAX);
+        while self.slots_used < limit {
+            let Some(node) = self.queued.pop_first() else {
+                break;
+            };
+            self.slots_used += 1;
+            self.start_action(node, 0);
+        }
+        for &node in &due {
+            if matches!(self.nodes[node as usize].phase, Phase::Queued { .. }) {
+                self.reschedule(node);
+            }
+        }
+    }
+
+    fn end_repair(&mut self, node: NodeId, end: End) {
+        let now = self.now;
+        let outcome = match end {
+            End::Healthy => match self.nodes[node as usize].fixed_by {
+                Some(k) => Outcome::RepairedBy(k),
+                None => Outcome::SelfHealed,
+            },
+            End::Exhausted => Outcome::GaveUpExhausted,
+            End::Timeout => Outcome::GaveUpTimeout,
+            End::Excluded(e) => Outcome::Excluded(e),
+        };
+        self.emit(Record::Outcome {
+            at: now,
+            node,
+            outcome,
+        });
+        if end == End::Healthy {
+            self.close_incident(node);
+        }
+    }
+
+    fn start_action(&mut self, node: NodeId, step: usize) {
+        let now = self.now;
+        let plan = self.plans[self.os_index(node)][step];
+        let os = self.sc.fleet.node(node).os;
+        let spec = self.sc.actions.get(plan.kind);
+        let (duration, error) = {
+            let rngs = self.rngs(node);
+            let d = spec.duration_for(os).sample(&mut rngs.duration);
+            // Always two draws, so the error stream stays aligned by action count.
+            let (u, pick): (f64, f64) = (rngs.error.r#gen(), rngs.error.r#gen());
+            (
+                d,
+                (u < spec.error_rate).then(|| weighted_code(&spec.error_weights, pick)),
+            )
+        };
+        let lease = self.sc.policy.kubelet.lease_renew_interval;
+        let n = &mut self.nodes[node as usize];
+        n.phase = n.phase.granted(now, step);
+        n.action = Some(RunningAction {
+            kind: plan.kind,
+            error,
+        });
+        n.kubelet_tick = None;
+        // The node is down and silent while the action runs.
+        if n.silent_since.is_none() {
+            n.silent_since = Some(now.last_tick_before(lease));
+            self.schedule_lease_expiry(node);
+        }
+        self.emit(Record::ActionStarted {
+            at: now,
+            node,
+            kind: plan.kind,
+            pass: plan.pass,
+        });
+        self.update_state(node);
+        let ends = now + SimDuration(duration.ms().max(1));
+        self.push(ends, Event::ActionEnd { node });
+        self.nodes[node as usize].next_check = None;
+    }
+
+    fn action_ends(&mut self, node: NodeId) {
+        let now = self.now;
+        let n = &mut self.nodes[node as usize];
+        let Some(run) = n.action.take() else { return };
+        let mut fault = n.fault.expect("an action runs only during an incident");
+        let fixes =
+            run.error.is_none() && self.sc.faults[fault.id as usize].fixed_by_action(run.kind);
+        if !fault.cleared && (fixes || fault.healed) {
+            fault.cleared = true;
+            // A fault that healed during the action still credits the action,
+            // unless the action failed (then nothing it did counts).
+            if run.error.is_none() {
+                n.fixed_by = Some(run.kind);
+            }
+        }
+        n.fault = Some(fault);
+        n.phase = n.phase.action_ended(now);
+        self.emit(Record::ActionEnded {
+            at: now,
+            node,
+            kind: run.kind,
+            error: run.error,
+        });
+        if fault.cleared || fault.signal == Signal::NotReady {
+            self.kubelet_resumes(node);
+        }
+        self.update_state(node);
+        self.reschedule(node);
+    }
+}
+
+/// An exponential draw with mean `mean` [ms], at least 1 ms.
+fn exponential(rng: &mut ChaCha8Rng, mean: SimDuration) -> SimDuration {
+    let u: f64 = rng.r#gen();
+    SimDuration(((-(1.0 - u).ln()) * mean.ms() as f64).round().max(1.0) as u64)
+}
+
+/// Picks an error code by weight with a uniform draw `u` in [0, 1).
+fn weighted_code(weights: &[f64], u: f64) -> &'static str {
+    let total: f64 = weights.iter().sum();
+    let mut x = u * total;
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return ERROR_CODES[i];
+        }
+        x -= w;
+    }
+    let last = weights.iter().rposition(|w| *w > 0.0).unwrap_or(0);
+    ERROR_CODES[last]
+}
+
+/// Runs one replication of `sc` to its horizon, feeding `obs`.
+pub fn simulate(sc: &Scenario, replication: u64, obs: &mut dyn Observer) -> u64 {
+    let mut sim = Sim::new(sc, replication, obs);
+    sim.run();
+    sim.events_applied()
+}

@@ -1,0 +1,318 @@
+//! The Kubernetes events `aks-auto-repair` emits on the Node object
+//! (POLICY.md section 1): a Start event when an action starts, an End event
+//! when it finishes, or an Error event instead of the End when it fails.
+//!
+//! Each [`Event`] serializes as a core/v1 Event, field for field in the
+//! order `kubectl get events -o json` shows them. Reasons, types and
+//! messages come from [`crate::k8s`], word for word.
+//!
+//! Invariant: names are deterministic. Kubernetes names an event
+//! `<object>.<hex of the creation time in Unix nanoseconds>`; here the
+//! nanoseconds are the wall-clock millisecond (scenario start plus simulated
+//! time) times 10^6 plus the event's sequence number within that
+//! millisecond, so names are unique and reproducible.
+
+use super::{Observer, Record};
+use crate::fleet::NodeId;
+use crate::k8s::{self, ActionKind, EventPhase};
+use crate::scenario::Scenario;
+use crate::time::{Epoch, SimTime};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    pub name: String,
+    pub namespace: &'static str,
+    pub creation_timestamp: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectReference {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventSource {
+    pub component: &'static str,
+}
+
+/// One core/v1 Event. The fields after `event_time` are not serialized.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub involved_object: ObjectReference,
+    pub reason: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub source: EventSource,
+    pub reporting_component: &'static str,
+    pub reporting_instance: &'static str,
+    pub first_timestamp: String,
+    pub last_timestamp: String,
+    pub count: u32,
+    /// `Reboot`, `Reimage` or `Redeploy`.
+    pub action: &'static str,
+    /// Always null: these are legacy (core/v1) events, timed by
+    /// `firstTimestamp`/`lastTimestamp`.
+    pub event_time: Option<String>,
+    /// Simulated time of the event [ms].
+    #[serde(skip)]
+    pub sim_ms: u64,
+    #[serde(skip)]
+    pub node: NodeId,
+    #[serde(skip)]
+    pub action_kind: ActionKind,
+    #[serde(skip)]
+    pub phase: EventPhase,
+    /// The error code of an Error event.
+    #[serde(skip)]
+    pub error: Option<&'static str>,
+}
+
+impl Event {
+    /// The event as one line of JSON (no trailing newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an Event always serializes")
+    }
+
+    /// The node's name (`involvedObject.name`).
+    pub fn node_name(&self) -> &str {
+        &self.involved_object.name
+    }
+
+    /// RFC 3339 wall-clock time of the event.
+    pub fn timestamp(&self) -> &str {
+        &self.first_timestamp
+    }
+}
+
+fn action_title(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Reboot => "Reboot",
+        ActionKind::Reimage => "Reimage",
+        ActionKind::Redeploy => "Redeploy",
+    }
+}
+
+/// Collects the events of a run, in emission order. Call
+/// [`Observer::begin`] first: it reads node names and the start epoch.
+#[derive(Debug)]
+pub struct EventLog {
+    start: Epoch,
+    node_names: Vec<String>,
+    events: Vec<Event>,
+    /// Simulated ms of the last event, and how many events it had.
+    last_ms: u64,
+    seq_in_ms: u64,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        EventLog::new()
+    }
+}
+
+impl EventLog {
+    pub fn new() -> EventLog {
+        EventLog {
+            start: Epoch(0),
+            node_names: Vec::new(),
+            events: Vec::new(),
+            last_ms: 0,
+            seq_in_ms: 0,
+        }
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn into_events(self) -> Vec<Event> {
+        self.events
+    }
+
+    /// The events still visible to `kubectl get events` at `now`: those
+    /// created within the last `ttl` (kube-apiserver `--event-ttl`).
+    pub fn visible_at(
+        &self,
+        now: SimTime,
+        ttl: crate::time::SimDuration,
+    ) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(move |e| e.sim_ms <= now.ms() && now.ms() - e.sim_ms <= ttl.ms())
+    }
+
+    fn push(
+        &mut self,
+        at: SimTime,
+        node: NodeId,
+        kind: ActionKind,
+        phase: EventPhase,
+        error: Option<&'static str>,
+    ) {
+        if self.events.is_empty() || at.ms() != self.last_ms {
+            self.last_ms = at.ms();
+            self.seq_in_ms = 0;
+        } else {
+            self.seq_in_ms += 1;
+        }
+        let node_name = self
+            .node_names
+            .get(node as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("node-{node}"));
+        let nanos = (self.start.0 as i128 + at.ms() as i128) * 1_000_000 + self.seq_in_ms as i128;
+        let ts = self.start.format(at);
+        self.events.push(Event {
+            api_version: "v1",
+            kind: "Event",
+            metadata: ObjectMeta {
+                name: format!("{node_name}.{:016x}", nanos as u64),
+                namespace: "default",
+                creation_timestamp: ts.clone(),
+            },
+            involved_object: ObjectReference {
+                api_version: "v1",
+                kind: "Node",
+                name: node_name,
+            },
+            reason: k8s::reason(kind, phase),
+            message: k8s::message(kind, phase, error),
+            type_: k8s::event_type(phase),
+            source: EventSource {
+                component: k8s::COMPONENT,
+            },
+            reporting_component: k8s::COMPONENT,
+            reporting_instance: k8s::COMPONENT,
+            first_timestamp: ts.clone(),
+            last_timestamp: ts,
+            count: 1,
+            action: action_title(kind),
+            event_time: None,
+            sim_ms: at.ms(),
+            node,
+            action_kind: kind,
+            phase,
+            error,
+        });
+    }
+}
+
+impl Observer for EventLog {
+    fn begin(&mut self, s: &Scenario) {
+        self.start = s.start;
+        self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
+    }
+
+    fn record(&mut self, rec: &Record) {
+        match *rec {
+            Record::ActionStarted { at, node, kind, .. } => {
+                self.push(at, node, kind, EventPhase::Start, None)
+            }
+            Record::ActionEnded {
+                at,
+                node,
+                kind,
+                error,
+            } => {
+                let phase = if error.is_some() {
+                    EventPhase::Error
+                } else {
+                    EventPhase::End
+                };
+                self.push(at, node, kind, phase, error);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::incidents::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn worked_example_1_events_serialize_as_core_v1() {
+        let mut log = EventLog::new();
+        run(&mut log, &scenario(), &example1());
+        let lines: Vec<String> = log.events().iter().map(Event::to_json).collect();
+        assert_eq!(
+            lines,
+            vec![
+                r#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"system-0.18867677a3282000","namespace":"default","creationTimestamp":"2026-01-01T01:16:00Z"},"involvedObject":{"apiVersion":"v1","kind":"Node","name":"system-0"},"reason":"NodeRebootStart","message":"Node auto-repair is initiating a reboot action due to NotReady status persisting for more than five minutes.","type":"Normal","source":{"component":"aks-auto-repair"},"reportingComponent":"aks-auto-repair","reportingInstance":"aks-auto-repair","firstTimestamp":"2026-01-01T01:16:00Z","lastTimestamp":"2026-01-01T01:16:00Z","count":1,"action":"Reboot","eventTime":null}"#,
+                r#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"system-0.188676af84458000","namespace":"default","creationTimestamp":"2026-01-01T01:20:00Z"},"involvedObject":{"apiVersion":"v1","kind":"Node","name":"system-0"},"reason":"NodeRebootEnd","message":"Reboot action from node auto-repair is completed.","type":"Normal","source":{"component":"aks-auto-repair"},"reportingComponent":"aks-auto-repair","reportingInstance":"aks-auto-repair","firstTimestamp":"2026-01-01T01:20:00Z","lastTimestamp":"2026-01-01T01:20:00Z","count":1,"action":"Reboot","eventTime":null}"#,
+            ]
+        );
+        assert_eq!(log.events()[0].sim_ms, 4_560_000);
+        assert_eq!(log.events()[1].sim_ms, 4_800_000);
+    }
+
+    #[test]
+    fn errors_are_warnings_and_names_are_unique_within_an_instant() {
+        use ActionKind::*;
+        let t = hms(0, 20, 0);
+        let recs = vec![
+            Record::ActionEnded {
+                at: t,
+                node: 1,
+                kind: Redeploy,
+                error: Some("VMRedeploymentFailed"),
+            },
+            Record::ActionEnded {
+                at: t,
+                node: 2,
+                kind: Reimage,
+                error: None,
+            },
+            Record::ActionStarted {
+                at: t,
+                node: 3,
+                kind: Reboot,
+                pass: 2,
+            },
+        ];
+        let mut log = EventLog::new();
+        run(&mut log, &scenario(), &recs);
+        let ev = log.events();
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0].reason, "NodeRedeployError");
+        assert_eq!(ev[0].type_, "Warning");
+        assert_eq!(
+            ev[0].message,
+            "Node auto-repair redeploy action failed due to an operation failure. See error details here: VMRedeploymentFailed"
+        );
+        assert_eq!(ev[0].action, "Redeploy");
+        assert_eq!(ev[1].reason, "NodeReimageEnd");
+        assert_eq!(ev[2].involved_object.name, "win-0");
+        let suffix = |e: &Event| e.metadata.name.rsplit('.').next().unwrap().to_string();
+        let s: Vec<String> = ev.iter().map(suffix).collect();
+        assert!(s.iter().all(|x| {
+            x.len() == 16
+                && x.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }));
+        assert!(s[0] < s[1] && s[1] < s[2]);
+        // Gone once older than the TTL; exactly the TTL old is still shown.
+        let ttl = crate::time::SimDuration::from_hours(1);
+        assert_eq!(log.visible_at(hms(1, 20, 0), ttl).count(), 3);
+        assert_eq!(
+            log.visible_at(SimTime(hms(1, 20, 0).ms() + 1), ttl).count(),
+            0
+        );
+        assert_eq!(
+            log.visible_at(hms(0, 19, 0), ttl).count(),
+            0,
+            "not yet emitted"
+        );
+    }
+}

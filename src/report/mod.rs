@@ -1,0 +1,587 @@
+//! Run outputs: `events.jsonl`, `events.csv`, `timeline.csv`,
+//! `incidents.csv` and `summary.json`, written atomically.
+//!
+//! Every file is rendered in memory first, then written into a staging
+//! directory next to the outputs (`<out_dir>/.repairsim-tmp-<pid>`), then
+//! renamed into place one by one. A failure before the renames leaves the
+//! previous outputs untouched and removes the staging directory.
+//!
+//! Invariant: writers read only the observers' output, the summary and the
+//! scenario (for names and the wall-clock epoch). CSV goes through the `csv`
+//! crate (RFC 4180 quoting, a header row, `\n` line ends).
+
+use crate::observe::events::EventLog;
+use crate::observe::incidents::Incident;
+use crate::observe::timeline::TimelineLog;
+use crate::scenario::Scenario;
+use crate::stats::Summary;
+use crate::time::SimTime;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The files [`write_run`] writes, in the order it returns them.
+pub const RUN_FILES: [&str; 5] = [
+    "events.jsonl",
+    "events.csv",
+    "timeline.csv",
+    "incidents.csv",
+    "summary.json",
+];
+
+fn csv_err(e: csv::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+fn csv_bytes<R>(header: &[&str], rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(header).map_err(csv_err)?;
+    for r in rows {
+        w.write_record(r).map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// One Event JSON object per line.
+pub fn events_jsonl(events: &EventLog) -> String {
+    let mut out = String::new();
+    for e in events.events() {
+        out.push_str(&e.to_json());
+        out.push('\n');
+    }
+    out
+}
+
+/// `time,sim_ms,node,type,reason,message`.
+pub fn events_csv(events: &EventLog) -> io::Result<Vec<u8>> {
+    csv_bytes(
+        &["time", "sim_ms", "node", "type", "reason", "message"],
+        events.events().iter().map(|e| {
+            [
+                e.timestamp().to_string(),
+                e.sim_ms.to_string(),
+                e.node_name().to_string(),
+                e.type_.to_string(),
+                e.reason.clone(),
+                e.message.clone(),
+            ]
+        }),
+    )
+}
+
+/// `node,pool,os,state,start,end,start_ms,end_ms`, by node then time.
+/// Only the header when the timeline kept no intervals.
+pub fn timeline_csv(scenario: &Scenario, timeline: &TimelineLog) -> io::Result<Vec<u8>> {
+    let fleet = &scenario.fleet;
+    let rows = fleet.nodes.iter().enumerate().flat_map(|(id, n)| {
+        let pool = &fleet.pools[n.pool];
+        timeline.intervals(id as u32).iter().map(move |iv| {
+            [
+                n.name.clone(),
+                pool.name.clone(),
+                n.os.name().to_string(),
+                iv.state.name().to_string(),
+                scenario.start.format(iv.start),
+                scenario.start.format(iv.end),
+                iv.start.ms().to_string(),
+                iv.end.ms().to_string(),
+            ]
+        })
+    });
+    csv_bytes(
+        &[
+            "node", "pool", "os", "state", "start", "end", "start_ms", "end_ms",
+        ],
+        rows,
+    )
+}
+
+/// One row per incident, in the order given (onset order from the log).
+pub fn incidents_csv(scenario: &Scenario, incidents: &[Incident]) -> io::Result<Vec<u8>> {
+    let ms = |t: Option<SimTime>| opt(t.map(|t| t.ms()));
+    let rows = incidents.iter().map(|i| {
+        [
+            i.node_name.clone(),
+            i.pool.clone(),
+            i.os.name().to_string(),
+            i.fault.clone(),
+            i.onset.ms().to_string(),
+            ms(i.detected),
+            opt(i.detect_rule.map(|r| r.name())),
+            ms(i.repair_started),
+            i.actions_joined(),
+            i.passes.to_string(),
+            i.errors.to_string(),
+            ms(i.recovered),
+            i.outcome.name(),
+            opt(i.exclusion.map(|e| e.name())),
+            opt(i.ttd().map(|d| d.ms())),
+            opt(i.ttr().map(|d| d.ms())),
+            scenario.start.format(i.onset),
+            i.outcome_at.ms().to_string(),
+            i.needless.to_string(),
+        ]
+    });
+    csv_bytes(
+        &[
+            "node",
+            "pool",
+            "os",
+            "fault",
+            "onset_ms",
+            "detected_ms",
+            "detect_rule",
+            "repair_started_ms",
+            "actions",
+            "passes",
+            "errors",
+            "recovered_ms",
+            "outcome",
+            "exclusion",
+            "ttd_ms",
+            "ttr_ms",
+            "onset",
+            "outcome_ms",
+            "needless",
+        ],
+        rows,
+    )
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename, so readers see the old file or the new one, never half.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        )
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes the run's outputs into `out_dir` (created with its parents) and
+/// returns their paths in [`RUN_FILES`] order. On error nothing of this run
+/// is left behind and the previous outputs are untouched.
+pub fn write_run(
+    out_dir: &Path,
+    scenario: &Scenario,
+    incidents: &[Incident],
+    timeline: &TimelineLog,
+    events: &EventLog,
+    summary: &Summary,
+) -> io::Result<Vec<PathBuf>> {
+    let contents: [Vec<u8>; 5] = [
+        events_jsonl(events).into_bytes(),
+        events_csv(events)?,
+        timeline_csv(scenario, timeline)?,
+        incidents_csv(scenario, incidents)?,
+        summary.to_json().into_bytes(),
+    ];
+    let existed = out_dir.exists();
+    fs::create_dir_all(out_dir)?;
+    let staging = out_dir.join(format!(".repairsim-tmp-{}", std::process::id()));
+    let result = stage_and_commit(out_dir, &staging, &contents);
+    // Gone on success (emptied by the renames); on failure, whatever is left.
+    let _ = fs::remove_dir_all(&staging);
+    if result.is_err() && !existed {
+        // Only removes it when empty: never someone else's files.
+        let _ = fs::remove_dir(out_dir);
+    }
+    result
+}
+
+fn stage_and_commit(
+    out_dir: &Path,
+    staging: &Path,
+    contents: &[Vec<u8>; 5],
+) -> io::Result<Vec<PathBuf>> {
+    // A staging directory left by a crashed run with the same pid.
+    if staging.is_dir() {
+        fs::remove_dir_all(staging)?;
+    }
+    fs::create_dir(staging)?;
+    for (name, bytes) in RUN_FILES.iter().zip(contents) {
+        fs::write(staging.join(name), bytes)?;
+    }
+    let targets: Vec<PathBuf> = RUN_FILES.iter().map(|n| out_dir.join(n)).collect();
+    // A rename onto a directory fails; find out before the first rename.
+    if let Some(t) = targets.iter().find(|t| t.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} is a directory; remove it or choose another output directory",
+                t.display()
+            ),
+        ));
+    }
+    for (name, target) in RUN_FILES.iter().zip(&targets) {
+        fs::rename(staging.join(name), target)?;
+    }
+    Ok(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::Record;
+    use crate::observe::incidents::IncidentLog;
+    use crate::observe::incidents::fixtures::*;
+
+    struct Outputs {
+        scenario: Scenario,
+        incidents: IncidentLog,
+        timeline: TimelineLog,
+        events: EventLog,
+        summary: Summary,
+    }
+
+    fn outputs(records: &[Record]) -> Outputs {
+        let scenario = scenario();
+        let mut incidents = IncidentLog::new();
+        let mut timeline = TimelineLog::new(true);
+        let mut events = EventLog::new();
+        run(&mut incidents, &scenario, records);
+        run(&mut timeline, &scenario, records);
+        run(&mut events, &scenario, records);
+        let summary = Summary::build(
+            &scenario,
+            0,
+            incidents.incidents(),
+            &timeline,
+            SimTime(scenario.horizon.ms()),
+        )
+        .with_masked_faults(incidents.masked_faults());
+        Outputs {
+            scenario,
+            incidents,
+            timeline,
+            events,
+            summary,
+        }
+    }
+
+    fn text(b: Vec<u8>) -> String {
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn events_csv_worked_example_1() {
+        let o = outputs(&example1());
+        assert_eq!(
+            text(events_csv(&o.events).unwrap()),
+            "\
+time,sim_ms,node,type,reason,message
+2026-01-01T01:16:00Z,4560000,system-0,Normal,NodeRebootStart,Node auto-repair is initiating a reboot action due to NotReady status persisting for more than five minutes.
+2026-01-01T01:20:00Z,4800000,system-0,Normal,NodeRebootEnd,Reboot action from node auto-repair is completed.
+"
+        );
+    }
+
+    #[test]
+    fn events_jsonl_is_one_event_per_line() {
+        let o = outputs(&example1());
+        let s = events_jsonl(&o.events);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(s.ends_with("}\n"));
+        assert_eq!(lines[1], o.events.events()[1].to_json());
+    }
+
+    #[test]
+    fn timeline_csv_worked_example_1() {
+        let o = outputs(&example1());
+        assert_eq!(
+            text(timeline_csv(&o.scenario, &o.timeline).unwrap()),
+            "\
+node,pool,os,state,start,end,start_ms,end_ms
+system-0,system,linux,Ready,2026-01-01T00:00:00Z,2026-01-01T01:00:40Z,0,3640000
+system-0,system,linux,NotReady,2026-01-01T01:00:40Z,2026-01-01T01:16:00Z,3640000,4560000
+system-0,system,linux,Rebooting,2026-01-01T01:16:00Z,2026-01-01T01:20:00Z,4560000,4800000
+system-0,system,linux,Ready,2026-01-01T01:20:00Z,2026-01-01T02:00:00Z,4800000,7200000
+system-1,system,linux,Ready,2026-01-01T00:00:00Z,2026-01-01T02:00:00Z,0,7200000
+system-2,system,linux,Ready,2026-01-01T00:00:00Z,2026-01-01T02:00:00Z,0,7200000
+win-0,win,windows,Ready,2026-01-01T00:00:00Z,2026-01-01T02:00:00Z,0,7200000
+"
+        );
+    }
+
+    #[test]
+    fn incidents_csv_worked_example_1() {
+        let o = outputs(&example1());
+        assert_eq!(
+            text(incidents_csv(&o.scenario, o.incidents.incidents()).unwrap()),
+            "\
+node,pool,os,fault,onset_ms,detected_ms,detect_rule,repair_started_ms,actions,passes,errors,recovered_ms,outcome,exclusion,ttd_ms,ttr_ms,onset,outcome_ms,needless
+system-0,system,linux,kubelet-down,3635000,4260000,not-ready,4560000,reboot,1,0,4800000,repaired-by-reboot,,625000,1165000,2026-01-01T01:00:35Z,4800000,false
+"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_fields_with_commas_and_quotes() {
+        let mut s = scenario();
+        s.faults[1].name = "disk \"full\", really".into();
+        let recs = vec![
+            Record::FaultArrived {
+                at: hms(0, 1, 0),
+                node: 3,
+                fault: 1,
+                heal_at: None,
+                masked: false,
+            },
+            Record::Outcome {
+                at: hms(0, 12, 0),
+                node: 3,
+                outcome: crate::policy::Outcome::Excluded(crate::policy::Exclusion::Upgrading),
+            },
+        ];
+        let mut log = IncidentLog::new();
+        run(&mut log, &s, &recs);
+        assert_eq!(
+            text(incidents_csv(&s, log.incidents()).unwrap())
+                .lines()
+                .nth(1)
+                .unwrap(),
+            r#"win-0,win,windows,"disk ""full"", really",60000,,,,,0,0,,excluded:upgrading,upgrading,,,2026-01-01T00:01:00Z,720000,false"#
+        );
+    }
+
+    #[test]
+    fn summary_json_is_pretty_with_a_trailing_newline() {
+        let o = outputs(&example1());
+        let j = o.summary.to_json();
+        assert!(j.starts_with("{\n  \"provenance\": {\n    \"tool\": \"repairsim\",\n"));
+        assert!(j.ends_with("}\n"));
+    }
+
+    #[test]
+    fn incidents_csv_mixed_in_onset_order() {
+        let o = outputs(&mixed());
+        assert_eq!(
+            text(incidents_csv(&o.scenario, o.incidents.incidents()).unwrap()),
+            "\
+node,pool,os,fault,onset_ms,detected_ms,detect_rule,repair_started_ms,actions,passes,errors,recovered_ms,outcome,exclusion,ttd_ms,ttr_ms,onset,outcome_ms,needless
+system-1,system,linux,disk-full,30000,660000,no-status,960000,reboot;reimage;redeploy;reboot;reimage,2,1,6010000,gave-up-timeout,,630000,5980000,2026-01-01T00:00:30Z,5040000,false
+system-2,system,linux,kubelet-down,1800000,,,,,0,0,1980000,self-healed,,,180000,2026-01-01T00:30:00Z,1980000,false
+win-0,win,windows,kubelet-down,3600000,4260000,not-ready,,,0,0,,excluded:upgrading,upgrading,660000,,2026-01-01T01:00:00Z,4560000,false
+system-0,system,linux,kubelet-down,3635000,4260000,not-ready,4560000,reboot,1,0,4800000,repaired-by-reboot,,625000,1165000,2026-01-01T01:00:35Z,4800000,false
+"
+        );
+    }
+
+    #[test]
+    fn events_csv_error_rows() {
+        let o = outputs(&mixed());
+        let csv = text(events_csv(&o.events).unwrap());
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 1 + 12);
+        assert_eq!(
+            lines[2],
+            "2026-01-01T00:20:00Z,1200000,system-1,Warning,NodeRebootError,\
+Node auto-repair reboot action failed due to an operation failure. See error details here: InvalidParameter"
+        );
+        assert_eq!(
+            lines[5],
+            "2026-01-01T00:40:00Z,2400000,system-1,Normal,NodeRedeployStart,\
+Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes."
+        );
+    }
+
+    #[test]
+    fn summary_json_worked_example_1_compact() {
+        let o = outputs(&example1());
+        let zeros = |hit: Option<&str>| {
+            crate::policy::Outcome::all()
+                .iter()
+                .map(|x| x.name())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|n| format!("\"{n}\":{}", u8::from(Some(n.as_str()) == hit)))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let hit = zeros(Some("repaired-by-reboot"));
+        let none = zeros(None);
+        let expected = format!(
+            "{{\"provenance\":{{\"tool\":\"repairsim\",\"version\":\"{v}\",\"scenario\":\"example-1\",\"content_hash\":\"0123456789abcdef\",\"seed\":7,\"replication\":0,\"preset\":\"aks-2024-08\"}},\
+\"fleet\":{{\"nodes\":4,\"linux\":3,\"windows\":1,\"pools\":[{{\"name\":\"system\",\"os\":\"linux\",\"count\":3,\"min_ready\":2,\"min_ready_at_ms\":3640000}},{{\"name\":\"win\",\"os\":\"windows\",\"count\":1,\"min_ready\":1,\"min_ready_at_ms\":0}}]}},\
+\"horizon_ms\":7200000,\"horizon\":\"2h\",\
+\"incidents\":{{\"total\":1,\"masked_faults\":0,\"by_outcome\":{{{hit}}},\"by_os\":{{\"linux\":{{{hit}}},\"windows\":{{{none}}}}},\"by_pool\":{{\"system\":{{{hit}}},\"win\":{{{none}}}}}}},\
+\"time_to_detect\":{{\"count\":1,\"min_ms\":625000,\"p50_ms\":625000,\"p90_ms\":625000,\"p99_ms\":625000,\"max_ms\":625000,\"mean_ms\":625000.0,\"min\":\"10m25s\",\"p50\":\"10m25s\",\"p90\":\"10m25s\",\"p99\":\"10m25s\",\"max\":\"10m25s\",\"mean\":\"10m25s\"}},\
+\"time_to_recover\":{{\"count\":1,\"min_ms\":1165000,\"p50_ms\":1165000,\"p90_ms\":1165000,\"p99_ms\":1165000,\"max_ms\":1165000,\"mean_ms\":1165000.0,\"min\":\"19m25s\",\"p50\":\"19m25s\",\"p90\":\"19m25s\",\"p99\":\"19m25s\",\"max\":\"19m25s\",\"mean\":\"19m25s\"}},\
+\"actions\":{{\"started\":{{\"reboot\":1,\"reimage\":0,\"redeploy\":0}},\"errors\":0,\"errors_by_code\":{{}}}},\
+\"failed_repairs\":0,\"needless_repairs\":0,\"expired_event_incidents\":0,\"not_ready_ms\":1160000,\"not_ready_node_hours\":0.32222222222222224,\"availability\":0.9597222222222223}}",
+            v = env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(serde_json::to_string(&o.summary).unwrap(), expected);
+        // The file is the same object, pretty, with a trailing newline.
+        let pretty: serde_json::Value = serde_json::from_str(&o.summary.to_json()).unwrap();
+        assert_eq!(
+            pretty,
+            serde_json::from_str::<serde_json::Value>(&expected).unwrap()
+        );
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("repairsim-report-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        let _ = fs::remove_file(&d);
+        d
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn write_run_writes_every_file_and_no_staging() {
+        let o = outputs(&example1());
+        let dir = scratch("ok").join("nested");
+        let paths = write_run(
+            &dir,
+            &o.scenario,
+            o.incidents.incidents(),
+            &o.timeline,
+            &o.events,
+            &o.summary,
+        )
+        .unwrap();
+        assert_eq!(
+            paths,
+            RUN_FILES.iter().map(|n| dir.join(n)).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            listing(&dir),
+            [
+                "events.csv",
+                "events.jsonl",
+                "incidents.csv",
+                "summary.json",
+                "timeline.csv"
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("summary.json")).unwrap(),
+            o.summary.to_json()
+        );
+        assert_eq!(
+            fs::read(dir.join("timeline.csv")).unwrap(),
+            timeline_csv(&o.scenario, &o.timeline).unwrap()
+        );
+        // A second run replaces the files in place.
+        write_run(
+            &dir,
+            &o.scenario,
+            o.incidents.incidents(),
+            &o.timeline,
+            &o.events,
+            &o.summary,
+        )
+        .unwrap();
+        assert_eq!(listing(&dir).len(), 5);
+        let _ = fs::remove_dir_all(dir.parent().unwrap());
+    }
+
+    #[test]
+    fn write_run_into_a_regular_file_fails_and_leaves_nothing() {
+        let o = outputs(&example1());
+        let f = scratch("file");
+        fs::write(&f, "not a directory").unwrap();
+        let err = write_run(
+            &f,
+            &o.scenario,
+            o.incidents.incidents(),
+            &o.timeline,
+            &o.events,
+            &o.summary,
+        );
+        assert!(err.is_err());
+        assert_eq!(fs::read_to_string(&f).unwrap(), "not a directory");
+        // Below a regular file: nothing can be created.
+        let below = f.join("out");
+        assert!(
+            write_run(
+                &below,
+                &o.scenario,
+                o.incidents.incidents(),
+                &o.timeline,
+                &o.events,
+                &o.summary
+            )
+            .is_err()
+        );
+        assert_eq!(fs::read_to_string(&f).unwrap(), "not a directory");
+        let _ = fs::remove_file(&f);
+    }
+
+    #[test]
+    fn write_run_failure_leaves_previous_outputs_untouched() {
+        let o = outputs(&example1());
+        let dir = scratch("keep");
+        fs::create_dir_all(dir.join("timeline.csv")).unwrap();
+        fs::write(dir.join("events.csv"), "old").unwrap();
+        fs::write(dir.join("summary.json"), "old").unwrap();
+        let err = write_run(
+            &dir,
+            &o.scenario,
+            o.incidents.incidents(),
+            &o.timeline,
+            &o.events,
+            &o.summary,
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("timeline.csv is a directory")
+        );
+        assert_eq!(
+            listing(&dir),
+            ["events.csv", "summary.json", "timeline.csv"]
+        );
+        assert_eq!(fs::read_to_string(dir.join("events.csv")).unwrap(), "old");
+        assert_eq!(fs::read_to_string(dir.join("summary.json")).unwrap(), "old");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn write_atomic_replaces_and_cleans_up() {
+        let dir = scratch("atomic");
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("a.txt");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(listing(&dir), ["a.txt"]);
+        // Onto a directory: fails, the temporary file is gone.
+        fs::create_dir(dir.join("d")).unwrap();
+        assert!(write_atomic(&dir.join("d"), b"x").is_err());
+        assert_eq!(listing(&dir), ["a.txt", "d"]);
+        assert!(write_atomic(&dir.join("missing").join("b.txt"), b"x").is_err());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

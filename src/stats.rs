@@ -1,0 +1,590 @@
+//! Statistics over what the observers recorded: percentiles and the run
+//! summary (`summary.json`, and the text `repairsim run` prints).
+//!
+//! Invariant: pure functions of the observers' output and the scenario; no
+//! record stream, no IO. Every map is a `BTreeMap`, so output order never
+//! depends on hashing.
+
+use crate::fleet::Os;
+use crate::k8s::ActionKind;
+use crate::observe::incidents::Incident;
+use crate::observe::timeline::TimelineLog;
+use crate::policy::Outcome;
+use crate::scenario::Scenario;
+use crate::time::{HOUR, SimDuration, SimTime, format_duration};
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The value at percentile `p` (0..=100) of ascending `sorted` values, by
+/// nearest rank: index `ceil(p/100 * n) - 1` (0 for p = 0). O(1).
+pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len() as u64;
+    let rank = (u64::from(p.min(100)) * n).div_ceil(100);
+    Some(sorted[rank.saturating_sub(1) as usize])
+}
+
+/// Distribution of a duration [ms]. All `None` (and `count` 0) when empty.
+///
+/// Serializes as `count`, `min_ms`, `p50_ms`, `p90_ms`, `p99_ms`, `max_ms`,
+/// `mean_ms`, then the same as human durations (`min`, `p50`, ... `mean`).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Percentiles {
+    pub count: u64,
+    pub min: Option<u64>,
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+    pub mean: Option<f64>,
+}
+
+impl Percentiles {
+    /// O(n log n): sorts a copy.
+    pub fn of(values: &[u64]) -> Percentiles {
+        let mut v = values.to_vec();
+        v.sort_unstable();
+        Percentiles::of_sorted(&v)
+    }
+
+    /// `sorted` must be ascending. O(n) for the mean.
+    pub fn of_sorted(sorted: &[u64]) -> Percentiles {
+        debug_assert!(sorted.is_sorted());
+        if sorted.is_empty() {
+            return Percentiles::default();
+        }
+        let sum: u128 = sorted.iter().map(|&x| u128::from(x)).sum();
+        Percentiles {
+            count: sorted.len() as u64,
+            min: sorted.first().copied(),
+            p50: nearest_rank(sorted, 50),
+            p90: nearest_rank(sorted, 90),
+            p99: nearest_rank(sorted, 99),
+            max: sorted.last().copied(),
+            mean: Some(sum as f64 / sorted.len() as f64),
+        }
+    }
+}
+
+fn human(ms: Option<u64>) -> Option<String> {
+    ms.map(|m| format_duration(SimDuration(m)))
+}
+
+impl Serialize for Percentiles {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Percentiles", 13)?;
+        st.serialize_field("count", &self.count)?;
+        st.serialize_field("min_ms", &self.min)?;
+        st.serialize_field("p50_ms", &self.p50)?;
+        st.serialize_field("p90_ms", &self.p90)?;
+        st.serialize_field("p99_ms", &self.p99)?;
+        st.serialize_field("max_ms", &self.max)?;
+        st.serialize_field("mean_ms", &self.mean)?;
+        st.serialize_field("min", &human(self.min))?;
+        st.serialize_field("p50", &human(self.p50))?;
+        st.serialize_field("p90", &human(self.p90))?;
+        st.serialize_field("p99", &human(self.p99))?;
+        st.serialize_field("max", &human(self.max))?;
+        st.serialize_field("mean", &human(self.mean.map(|m| m.round() as u64)))?;
+        st.end()
+    }
+}
+
+/// What names the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Provenance {
+    pub tool: String,
+    pub version: String,
+    pub scenario: String,
+    /// The scenario text's hash, 16 lowercase hex digits.
+    pub content_hash: String,
+    pub seed: u64,
+    pub replication: u64,
+    pub preset: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoolSummary {
+    pub name: String,
+    pub os: Os,
+    pub count: u32,
+    /// The fewest Ready nodes over any interval of the run.
+    pub min_ready: u32,
+    /// When the pool first had `min_ready` Ready nodes [ms].
+    pub min_ready_at_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FleetSummary {
+    pub nodes: u64,
+    pub linux: u64,
+    pub windows: u64,
+    pub pools: Vec<PoolSummary>,
+}
+
+/// Outcome name → incidents; every outcome of [`Outcome::all`] is a key.
+pub type OutcomeCounts = BTreeMap<String, u64>;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ByOs {
+    pub linux: OutcomeCounts,
+    pub windows: OutcomeCounts,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IncidentCounts {
+    pub total: u64,
+    /// Fault arrivals on a node that already had an incident.
+    pub masked_faults: u64,
+    pub by_outcome: OutcomeCounts,
+    pub by_os: ByOs,
+    /// Pool name → outcome counts; every pool is a key.
+    pub by_pool: BTreeMap<String, OutcomeCounts>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+pub struct ByKind {
+    pub reboot: u64,
+    pub reimage: u64,
+    pub redeploy: u64,
+}
+
+impl ByKind {
+    pub fn get(&self, k: ActionKind) -> u64 {
+        match k {
+            ActionKind::Reboot => self.reboot,
+            ActionKind::Reimage => self.reimage,
+            ActionKind::Redeploy => self.redeploy,
+        }
+    }
+
+    fn add(&mut self, k: ActionKind) {
+        match k {
+            ActionKind::Reboot => self.reboot += 1,
+            ActionKind::Reimage => self.reimage += 1,
+            ActionKind::Redeploy => self.redeploy += 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActionCounts {
+    /// Actions started, by kind.
+    pub started: ByKind,
+    /// Actions that ended in an error.
+    pub errors: u64,
+    /// Error code → count.
+    pub errors_by_code: BTreeMap<String, u64>,
+}
+
+/// The run summary: `summary.json`, field names stable for `jq`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub provenance: Provenance,
+    pub fleet: FleetSummary,
+    /// [ms]
+    pub horizon_ms: u64,
+    pub horizon: String,
+    pub incidents: IncidentCounts,
+    pub time_to_detect: Percentiles,
+    pub time_to_recover: Percentiles,
+    pub actions: ActionCounts,
+    /// Outcomes `gave-up-exhausted` and `gave-up-timeout`.
+    pub failed_repairs: u64,
+    /// Some action ended after the fault would have healed by itself.
+    pub needless_repairs: u64,
+    /// Incidents whose first auto-repair event had expired (`event_ttl`)
+    /// when the outcome was decided.
+    pub expired_event_incidents: u64,
+    /// Node time in any state but Ready [ms].
+    pub not_ready_ms: u64,
+    /// The same [h].
+    pub not_ready_node_hours: f64,
+    /// `1 - not_ready_ms / (nodes * horizon_ms)`; 1 for an empty run.
+    pub availability: f64,
+}
+
+fn zero_counts() -> OutcomeCounts {
+    Outcome::all().into_iter().map(|o| (o.name(), 0)).collect()
+}
+
+impl Summary {
+    /// Summarises one run. `masked_faults` is 0 here: the incidents do not
+    /// carry it; set it with [`Summary::with_masked_faults`] from
+    /// [`crate::observe::incidents::IncidentLog::masked_faults`].
+    /// O(incidents log incidents + nodes).
+    pub fn build(
+        scenario: &Scenario,
+        replication: u64,
+        incidents: &[Incident],
+        timeline: &TimelineLog,
+        horizon: SimTime,
+    ) -> Summary {
+        let fleet = &scenario.fleet;
+        let pools = fleet
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PoolSummary {
+                name: p.name.clone(),
+                os: p.os,
+                count: p.count,
+                min_ready: timeline.min_ready(i),
+                min_ready_at_ms: timeline.min_ready_at(i).ms(),
+            })
+            .collect();
+
+        let mut by_outcome = zero_counts();
+        let mut by_os = ByOs {
+            linux: zero_counts(),
+            windows: zero_counts(),
+        };
+        let mut by_pool: BTreeMap<String, OutcomeCounts> = fleet
+            .pools
+            .iter()
+            .map(|p| (p.name.clone(), zero_counts()))
+            .collect();
+        let mut started = ByKind::default();
+        let mut errors = 0;
+        let mut errors_by_code: BTreeMap<String, u64> = BTreeMap::new();
+        let (mut failed, mut needless, mut expired) = (0, 0, 0);
+        let mut ttd = Vec::new();
+        let mut ttr = Vec::new();
+        for inc in incidents {
+            let name = inc.outcome.name();
+            *by_outcome.entry(name.clone()).or_default() += 1;
+            let os_counts = match inc.os {
+                Os::Linux => &mut by_os.linux,
+                Os::Windows => &mut by_os.windows,
+            };
+            *os_counts.entry(name.clone()).or_default() += 1;
+            *by_pool
+                .entry(inc.pool.clone())
+                .or_insert_with(zero_counts)
+                .entry(name)
+                .or_default() += 1;
+            inc.actions.iter().for_each(|&k| started.add(k));
+            errors += u64::from(inc.errors);
+            for code in &inc.error_codes {
+                *errors_by_code.entry((*code).to_string()).or_default() += 1;
+            }
+            failed += u64::from(inc.outcome.is_failed_repair());
+            needless += u64::from(inc.needless);
+            expired += u64::from(inc.events_expired(scenario.policy.event_ttl));
+            ttd.extend(inc.ttd().map(|d| d.ms()));
+            ttr.extend(inc.ttr().map(|d| d.ms()));
+        }
+
+        let nodes = fleet.len() as u64;
+        let not_ready_ms = timeline.total_not_ready_ms();
+        let denom = nodes as f64 * horizon.ms() as f64;
+        let availability = if denom > 0.0 {
+            1.0 - not_ready_ms as f64 / denom
+        } else {
+            1.0
+        };
+
+        Summary {
+            provenance: Provenance {
+                tool: "repairsim".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                scenario: scenario.name.clone(),
+                content_hash: format!("{:016x}", scenario.content_hash),
+                seed: scenario.seed,
+                replication,
+                preset: scenario.policy.preset.name().into(),
+            },
+            fleet: FleetSummary {
+                nodes,
+                linux: fleet.count_os(Os::Linux) as u64,
+                windows: fleet.count_os(Os::Windows) as u64,
+                pools,
+            },
+            horizon_ms: horizon.ms(),
+            horizon: format_duration(SimDuration(horizon.ms())),
+            incidents: IncidentCounts {
+                total: incidents.len() as u64,
+                masked_faults: 0,
+                by_outcome,
+                by_os,
+                by_pool,
+            },
+            time_to_detect: Percentiles::of(&ttd),
+            time_to_recover: Percentiles::of(&ttr),
+            actions: ActionCounts {
+                started,
+                errors,
+                errors_by_code,
+            },
+            failed_repairs: failed,
+            needless_repairs: needless,
+            expired_event_incidents: expired,
+            not_ready_ms,
+            not_ready_node_hours: not_ready_ms as f64 / HOUR as f64,
+            availability,
+        }
+    }
+
+    /// Sets `incidents.masked_faults`.
+    pub fn with_masked_faults(mut self, masked: u64) -> Summary {
+        self.incidents.masked_faults = masked;
+        self
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a Summary always serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The short human summary `repairsim run` prints: one line per
+    /// fact, labels in a column, outcomes with no incident left out.
+    pub fn to_text(&self) -> String {
+        const W: usize = 18;
+        let p = &self.provenance;
+        let f = &self.fleet;
+        let i = &self.incidents;
+        let a = &self.actions;
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let mut row = |label: &str, value: String| rows.push((label.to_string(), value));
+        row(
+            "scenario",
+            format!(
+                "{} (preset {}, seed {}, replication {}, hash {})",
+                p.scenario, p.preset, p.seed, p.replication, p.content_hash
+            ),
+        );
+        row(
+            "fleet",
+            format!(
+                "{} nodes ({} linux, {} windows) in {} pool{}",
+                f.nodes,
+                f.linux,
+                f.windows,
+                f.pools.len(),
+                if f.pools.len() == 1 { "" } else { "s" }
+            ),
+        );
+        let fewest: Vec<String> = f
+            .pools
+            .iter()
+            .map(|p| format!("{} {}/{}", p.name, p.min_ready, p.count))
+            .collect();
+        row("fewest Ready", fewest.join(", "));
+        row("horizon", self.horizon.clone());
+        row(
+            "incidents",
+            format!("{} (masked faults {})", i.total, i.masked_faults),
+        );
+        let nonzero: Vec<(String, u64)> = Outcome::all()
+            .into_iter()
+            .map(|o| (o.name(), i.by_outcome.get(&o.name()).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let width = nonzero
+            .iter()
+            .map(|(name, _)| name.len())
+            .max()
+            .unwrap_or(0);
+        for (name, n) in &nonzero {
+            row("", format!("{name:<width$} {n:>6}"));
+        }
+        let cols = |c: [String; 5]| {
+            format!(
+                "{:>9} {:>9} {:>9} {:>9} {:>6}",
+                c[0], c[1], c[2], c[3], c[4]
+            )
+        };
+        row(
+            "",
+            cols(["p50", "p90", "p99", "max", "n"].map(String::from)),
+        );
+        for (label, pc) in [
+            ("time to detect", &self.time_to_detect),
+            ("time to recover", &self.time_to_recover),
+        ] {
+            let h = |v: Option<u64>| human(v).unwrap_or_else(|| "-".into());
+            row(
+                label,
+                cols([
+                    h(pc.p50),
+                    h(pc.p90),
+                    h(pc.p99),
+                    h(pc.max),
+                    pc.count.to_string(),
+                ]),
+            );
+        }
+        row(
+            "actions",
+            format!(
+                "reboot {}, reimage {}, redeploy {}",
+                a.started.reboot, a.started.reimage, a.started.redeploy
+            ),
+        );
+        let codes: Vec<String> = a
+            .errors_by_code
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
+        row(
+            "action errors",
+            if codes.is_empty() {
+                a.errors.to_string()
+            } else {
+                format!("{} ({})", a.errors, codes.join(", "))
+            },
+        );
+        row("failed repairs", self.failed_repairs.to_string());
+        row("needless repairs", self.needless_repairs.to_string());
+        row("expired events", self.expired_event_incidents.to_string());
+        row(
+            "not Ready",
+            format!("{:.2} node-hours", self.not_ready_node_hours),
+        );
+        row("availability", format!("{:.4}%", self.availability * 100.0));
+        let mut out = String::new();
+        for (label, value) in rows {
+            let _ = writeln!(out, "{}", format!("{label:<W$}{value}").trim_end());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::incidents::IncidentLog;
+    use crate::observe::incidents::fixtures::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(Percentiles::of(&[]), Percentiles::default());
+        let one = Percentiles::of(&[7]);
+        assert_eq!(
+            (one.min, one.p50, one.p99, one.max, one.mean),
+            (Some(7), Some(7), Some(7), Some(7), Some(7.0))
+        );
+        let v: Vec<u64> = (1..=10).rev().collect();
+        let p = Percentiles::of(&v);
+        assert_eq!(
+            (p.count, p.min, p.p50, p.p90, p.p99, p.max),
+            (10, Some(1), Some(5), Some(9), Some(10), Some(10))
+        );
+        assert_eq!(p.mean, Some(5.5));
+        let h: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&h, 99), Some(99));
+        assert_eq!(nearest_rank(&h, 0), Some(1));
+        assert_eq!(nearest_rank(&h, 100), Some(100));
+        assert_eq!(nearest_rank(&[3, 4], 50), Some(3));
+    }
+
+    pub(crate) fn example1_summary() -> Summary {
+        let s = scenario();
+        let mut inc = IncidentLog::new();
+        let mut tl = TimelineLog::new(true);
+        run(&mut inc, &s, &example1());
+        run(&mut tl, &s, &example1());
+        Summary::build(&s, 0, inc.incidents(), &tl, SimTime(s.horizon.ms()))
+            .with_masked_faults(inc.masked_faults())
+    }
+
+    #[test]
+    fn worked_example_1_text() {
+        assert_eq!(
+            example1_summary().to_text(),
+            "\
+scenario          example-1 (preset aks-2024-08, seed 7, replication 0, hash 0123456789abcdef)
+fleet             4 nodes (3 linux, 1 windows) in 2 pools
+fewest Ready      system 2/3, win 1/1
+horizon           2h
+incidents         1 (masked faults 0)
+                  repaired-by-reboot      1
+                        p50       p90       p99       max      n
+time to detect       10m25s    10m25s    10m25s    10m25s      1
+time to recover      19m25s    19m25s    19m25s    19m25s      1
+actions           reboot 1, reimage 0, redeploy 0
+action errors     0
+failed repairs    0
+needless repairs  0
+expired events    0
+not Ready         0.32 node-hours
+availability      95.9722%
+"
+        );
+    }
+
+    #[test]
+    fn worked_example_1_json() {
+        let j: serde_json::Value = serde_json::from_str(&example1_summary().to_json()).unwrap();
+        assert_eq!(j["provenance"]["content_hash"], "0123456789abcdef");
+        assert_eq!(j["provenance"]["tool"], "repairsim");
+        assert_eq!(j["horizon_ms"], 7_200_000);
+        assert_eq!(
+            j["incidents"]["by_outcome"].as_object().unwrap().len(),
+            Outcome::all().len()
+        );
+        assert_eq!(j["incidents"]["by_outcome"]["repaired-by-reboot"], 1);
+        assert_eq!(j["incidents"]["by_outcome"]["excluded:upgrading"], 0);
+        assert_eq!(j["incidents"]["by_os"]["linux"]["repaired-by-reboot"], 1);
+        assert_eq!(j["incidents"]["by_os"]["windows"]["repaired-by-reboot"], 0);
+        assert_eq!(j["incidents"]["by_pool"]["win"]["self-healed"], 0);
+        assert_eq!(j["time_to_detect"]["p50_ms"], 625_000);
+        assert_eq!(j["time_to_detect"]["p50"], "10m25s");
+        assert_eq!(j["time_to_recover"]["max_ms"], 1_165_000);
+        assert_eq!(j["actions"]["started"]["reboot"], 1);
+        assert_eq!(j["fleet"]["pools"][0]["min_ready"], 2);
+        assert_eq!(j["fleet"]["pools"][1]["os"], "windows");
+        assert_eq!(j["not_ready_ms"], 1_160_000);
+        assert!(
+            (j["availability"].as_f64().unwrap() - (1.0 - 1_160_000.0 / 28_800_000.0)).abs()
+                < 1e-12
+        );
+    }
+
+    #[test]
+    fn mixed_text() {
+        let s = scenario();
+        let mut inc = IncidentLog::new();
+        let mut tl = TimelineLog::new(false);
+        run(&mut inc, &s, &mixed());
+        run(&mut tl, &s, &mixed());
+        let sum = Summary::build(&s, 3, inc.incidents(), &tl, SimTime(s.horizon.ms()))
+            .with_masked_faults(inc.masked_faults());
+        assert_eq!(
+            sum.to_text(),
+            "\
+scenario          example-1 (preset aks-2024-08, seed 7, replication 3, hash 0123456789abcdef)
+fleet             4 nodes (3 linux, 1 windows) in 2 pools
+fewest Ready      system 1/3, win 0/1
+horizon           2h
+incidents         4 (masked faults 1)
+                  self-healed             1
+                  repaired-by-reboot      1
+                  gave-up-timeout         1
+                  excluded:upgrading      1
+                        p50       p90       p99       max      n
+time to detect       10m30s       11m       11m       11m      3
+time to recover      19m25s  1h39m40s  1h39m40s  1h39m40s      3
+actions           reboot 3, reimage 2, redeploy 1
+action errors     1 (InvalidParameter 1)
+failed repairs    1
+needless repairs  0
+expired events    1
+not Ready         3.02 node-hours
+availability      62.2222%
+"
+        );
+        assert_eq!(sum.time_to_recover.p50, Some(1_165_000));
+        assert_eq!(sum.fleet.pools[0].min_ready_at_ms, 1_800_000);
+        assert_eq!(sum.not_ready_ms, 10_880_000);
+        assert_eq!(sum.expired_event_incidents, 1);
+        assert_eq!(sum.incidents.by_pool["system"]["gave-up-timeout"], 1);
+        assert_eq!(sum.incidents.by_os.windows["excluded:upgrading"], 1);
+    }
+}

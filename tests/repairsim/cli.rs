@@ -1,0 +1,302 @@
+//! The command line: worked examples through the output files, byte-identical
+//! reruns, and bad input that exits 2 and writes nothing.
+
+use crate::common::repo;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repairsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_repairsim"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("repairsim-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run_to(scenario: &str, out: &Path) -> Output {
+    let o = repairsim(&["run", scenario, "--out", out.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The incidents.csv row of the incident on `node`, as header → value.
+fn incident_row(dir: &Path, node: &str) -> Vec<(String, String)> {
+    let mut r = csv::Reader::from_path(dir.join("incidents.csv")).unwrap();
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let row = r
+        .records()
+        .map(|x| x.unwrap())
+        .find(|x| &x[0] == node)
+        .expect("an incident on the node");
+    headers
+        .into_iter()
+        .zip(row.iter().map(String::from))
+        .collect()
+}
+
+fn field<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
+    &row.iter()
+        .find(|(h, _)| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .1
+}
+
+#[test]
+fn worked_example_1_through_the_output_files() {
+    let dir = scratch("ex1");
+    run_to("scenarios/example-1-reboot.toml", &dir);
+    let csv = read(&dir.join("events.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "time,sim_ms,node,type,reason,message");
+    assert_eq!(
+        lines[1],
+        "2026-01-01T01:16:00Z,4560000,pool-0,Normal,NodeRebootStart,Node auto-repair is initiating a reboot action due to NotReady status persisting for more than five minutes."
+    );
+    assert_eq!(
+        lines[2],
+        "2026-01-01T01:20:00Z,4800000,pool-0,Normal,NodeRebootEnd,Reboot action from node auto-repair is completed."
+    );
+    assert_eq!(lines.len(), 3);
+    let row = incident_row(&dir, "pool-0");
+    assert_eq!(field(&row, "onset_ms"), "3635000");
+    assert_eq!(field(&row, "detected_ms"), "4260000");
+    assert_eq!(field(&row, "repair_started_ms"), "4560000");
+    assert_eq!(field(&row, "recovered_ms"), "4800000");
+    assert_eq!(field(&row, "outcome"), "repaired-by-reboot");
+    assert_eq!(field(&row, "ttd_ms"), "625000"); // 10m25s
+    assert_eq!(field(&row, "ttr_ms"), "1165000"); // 19m25s
+
+    // events.jsonl holds Kubernetes Event objects.
+    let first: serde_json::Value =
+        serde_json::from_str(read(&dir.join("events.jsonl")).lines().next().unwrap()).unwrap();
+    assert_eq!(first["apiVersion"], "v1");
+    assert_eq!(first["kind"], "Event");
+    assert_eq!(first["involvedObject"]["kind"], "Node");
+    assert_eq!(first["involvedObject"]["name"], "pool-0");
+    assert_eq!(first["source"]["component"], "aks-auto-repair");
+    assert_eq!(first["reason"], "NodeRebootStart");
+    assert_eq!(first["firstTimestamp"], "2026-01-01T01:16:00Z");
+    assert_eq!(first["count"], 1);
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&dir.join("summary.json"))).unwrap();
+    assert_eq!(summary["incidents"]["by_outcome"]["repaired-by-reboot"], 1);
+    assert_eq!(summary["time_to_recover"]["max_ms"], 1_165_000);
+    assert_eq!(summary["time_to_recover"]["max"], "19m25s");
+}
+
+#[test]
+fn worked_example_2_through_the_output_files() {
+    let dir = scratch("ex2");
+    run_to("scenarios/example-2-reimage.toml", &dir);
+    let row = incident_row(&dir, "pool-0");
+    assert_eq!(field(&row, "detect_rule"), "no-status");
+    assert_eq!(field(&row, "detected_ms"), "11460000"); // 3h11m
+    assert_eq!(field(&row, "actions"), "reboot;reimage");
+    assert_eq!(field(&row, "outcome"), "repaired-by-reimage");
+    assert_eq!(field(&row, "ttr_ms"), "2070000"); // 34m30s
+}
+
+#[test]
+fn worked_example_3_through_the_output_files() {
+    let dir = scratch("ex3");
+    run_to("scenarios/example-3-timeout.toml", &dir);
+    let row = incident_row(&dir, "pool-0");
+    assert_eq!(
+        field(&row, "actions"),
+        "reboot;reimage;redeploy;reboot;reimage"
+    );
+    assert_eq!(field(&row, "passes"), "2");
+    assert_eq!(field(&row, "outcome"), "gave-up-timeout");
+    assert_eq!(field(&row, "recovered_ms"), "");
+    let csv = read(&dir.join("events.csv"));
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.starts_with("2026-01-01T04:19:00Z,15540000,pool-0,Normal,NodeReimageEnd,"),
+        "{last}"
+    );
+}
+
+#[test]
+fn two_runs_write_byte_identical_files() {
+    let (a, b) = (scratch("det-a"), scratch("det-b"));
+    run_to("scenarios/default.toml", &a);
+    run_to("scenarios/default.toml", &b);
+    for f in [
+        "events.jsonl",
+        "events.csv",
+        "timeline.csv",
+        "incidents.csv",
+        "summary.json",
+    ] {
+        assert_eq!(
+            read(&a.join(f)),
+            read(&b.join(f)),
+            "{f} differs between runs"
+        );
+    }
+}
+
+#[test]
+fn the_embedded_default_runs_and_summarises() {
+    let dir = scratch("default");
+    let o = repairsim(&["run", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    for word in ["incidents", "time to recover", "reboot"] {
+        assert!(text.contains(word), "summary lacks {word:?}:\n{text}");
+    }
+    // The embedded default is the shipped default.
+    let shipped = scratch("default-file");
+    run_to("scenarios/default.toml", &shipped);
+    assert_eq!(
+        read(&dir.join("summary.json")),
+        read(&shipped.join("summary.json"))
+    );
+}
+
+#[test]
+fn policy_prints_the_table_with_provenance() {
+    let o = repairsim(&["policy", "--preset", "aks-2023-09"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    let line = text.lines().find(|l| l.starts_with("retry_mode")).unwrap();
+    assert!(
+        line.contains("per_step") && line.contains("preset aks-2023-09"),
+        "{line}"
+    );
+    let o = repairsim(&["policy", "--preset", "aks-1999"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("aks-2024-08"));
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario_silently() {
+    let mut args = vec!["validate".to_string()];
+    for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            args.push(p.to_string_lossy().into_owned());
+        }
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_repairsim"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty() && o.stderr.is_empty());
+}
+
+/// Each bad file: exit 2, one error naming file:line:column and the field,
+/// and no output directory.
+#[test]
+fn bad_input_exits_2_names_the_place_and_writes_nothing() {
+    let good = read(&repo().join("scenarios/quickstart.toml"));
+    let count_line = good.lines().position(|l| l == "count = 3").unwrap() + 1;
+    let malformed_at = format!(":{count_line}:");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "malformed",
+            good.replacen("count = 3", "count = = 3", 1),
+            &malformed_at,
+        ),
+        (
+            "unknown-key",
+            good.replace("count = 3", "count = 3\ncolour = \"red\""),
+            "colour",
+        ),
+        (
+            "wrong-type",
+            good.replace("count = 3", "count = \"three\""),
+            "pools[0].count",
+        ),
+        (
+            "bad-duration",
+            good.replace("horizon = \"2d\"", "horizon = \"2 days\""),
+            "horizon",
+        ),
+        (
+            "zero-duration",
+            good.replace("mtbf = \"30d\"", "mtbf = \"0s\""),
+            "mtbf",
+        ),
+        (
+            "probability",
+            good.replace("error_rate = 0.0", "error_rate = 1.5"),
+            "error_rate",
+        ),
+        (
+            "unknown-fault",
+            good.replace("fault = \"host-hardware\"", "fault = \"host-hardwear\""),
+            "inject[1].fault",
+        ),
+        (
+            "unknown-node",
+            good.replace("node = \"win-1\"", "node = \"win-7\""),
+            "inject[1].node",
+        ),
+        (
+            "unknown-pool",
+            good.replace("pools = [\"system\"]", "pools = [\"sytem\"]"),
+            "pools",
+        ),
+        (
+            "unknown-preset",
+            good.replace("aks-2024-08", "aks-2025-01"),
+            "policy.preset",
+        ),
+        (
+            "too-long",
+            good.replace("horizon = \"2d\"", "horizon = \"36600d\""),
+            "horizon",
+        ),
+    ];
+    let dir = scratch("bad");
+    for (name, text, needle) in cases {
+        assert_ne!(text, good, "case {name} did not change the file");
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        let o = repairsim(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{}:", file.display())),
+            "{name}: no file:line:col in {err}"
+        );
+        assert!(err.contains(needle), "{name}: {needle:?} not in {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(!out.exists(), "{name}: wrote {}", out.display());
+    }
+}
+
+#[test]
+fn an_empty_fleet_is_bad_input() {
+    let dir = scratch("empty");
+    let file = dir.join("empty.toml");
+    std::fs::write(&file, "name = \"empty\"\nhorizon = \"1d\"\n").unwrap();
+    let o = repairsim(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pools"));
+}

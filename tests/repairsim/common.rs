@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests.
+
+use repairsim::engine::simulate;
+use repairsim::observe::{Record, Trace};
+use repairsim::policy::DetectRule;
+use repairsim::scenario::{Scenario, load_file};
+use repairsim::time::{SimTime, parse_duration};
+use std::path::PathBuf;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a shipped scenario by file name.
+pub fn shipped(name: &str) -> Scenario {
+    load_file(&repo().join("scenarios").join(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn t(s: &str) -> SimTime {
+    SimTime(parse_duration(s).unwrap().ms())
+}
+
+/// Runs replication 0 and keeps every record.
+pub fn trace(sc: &Scenario) -> Vec<Record> {
+    let mut tr = Trace::default();
+    simulate(sc, 0, &mut tr);
+    tr.0
+}
+
+/// One line per record, e.g. `1h16m pool-0 ActionStarted reboot pass=1`,
+/// leaving out State records (timelines are tested separately).
+pub fn render(sc: &Scenario, recs: &[Record]) -> Vec<String> {
+    recs.iter()
+        .filter_map(|r| {
+            let name = &sc.fleet.node(r.node()).name;
+            let what = match r {
+                Record::FaultArrived { fault, masked, .. } => {
+                    format!(
+                        "FaultArrived {}{}",
+                        sc.faults[*fault as usize].name,
+                        if *masked { " masked" } else { "" }
+                    )
+                }
+                Record::State { .. } => return None,
+                Record::Detected { rule, .. } => format!(
+                    "Detected {}",
+                    match rule {
+                        DetectRule::NotReady => "rule-a",
+                        DetectRule::NoStatus => "rule-b",
+                    }
+                ),
+                Record::ActionStarted { kind, pass, .. } => {
+                    format!("ActionStarted {kind} pass={pass}")
+                }
+                Record::ActionEnded { kind, error, .. } => match error {
+                    None => format!("ActionEnded {kind}"),
+                    Some(code) => format!("ActionEnded {kind} error={code}"),
+                },
+                Record::Outcome { outcome, .. } => format!("Outcome {outcome}"),
+                Record::Recovered { .. } => "Recovered".to_string(),
+            };
+            Some(format!("{} {name} {what}", r.at()))
+        })
+        .collect()
+}
+
+/// Asserts the rendered trace equals `expected`, with a readable diff.
+pub fn check(sc: &Scenario, expected: &[&str]) {
+    let got = render(sc, &trace(sc));
+    assert_eq!(got, expected, "\ngot:\n{}\n", got.join("\n"));
+}

@@ -1,0 +1,9 @@
+//! The integration tests, one binary: exact timelines from POLICY.md,
+//! lifecycle steps, properties, determinism, the CLI and bad input.
+
+mod cli;
+mod common;
+mod determinism;
+mod lifecycle;
+mod properties;
+mod worked_examples;
