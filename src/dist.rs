@@ -1,8 +1,9 @@
 //! Durations that may vary: fixed, uniform, exponential, lognormal or an
-//! empirical list. Sampling uses floating point internally and always
-//! returns whole milliseconds, so simulated time stays integer.
+//! empirical list. Sampling uses floating point internally and returns
+//! whole seconds (whole milliseconds when a bound is not a whole second), so
+//! simulated time stays integer and outputs stay readable.
 
-use crate::time::{SimDuration, format_duration};
+use crate::time::{SECOND, SimDuration, format_duration};
 use rand::Rng;
 
 /// A distribution of durations. Parameters are in [ms].
@@ -22,22 +23,33 @@ pub enum DurationDist {
     Empirical(Vec<SimDuration>),
 }
 
+/// Rounds a draw [ms] to the nearest whole second.
+pub fn to_seconds(ms: f64) -> SimDuration {
+    SimDuration((ms / SECOND as f64).round() as u64 * SECOND)
+}
+
 impl DurationDist {
     /// Draws one duration [ms]. Exactly one or two `u64`/`f64` draws, so the
     /// stream position depends only on how many samples were taken.
     pub fn sample<R: Rng>(&self, rng: &mut R) -> SimDuration {
         match self {
             DurationDist::Fixed(d) => *d,
-            DurationDist::Uniform(lo, hi) => SimDuration(rng.gen_range(lo.0..=hi.0)),
+            DurationDist::Uniform(lo, hi) => {
+                if lo.0 % SECOND == 0 && hi.0 % SECOND == 0 {
+                    SimDuration(rng.gen_range(lo.0 / SECOND..=hi.0 / SECOND) * SECOND)
+                } else {
+                    SimDuration(rng.gen_range(lo.0..=hi.0))
+                }
+            }
             DurationDist::Exponential(mean) => {
                 let u: f64 = rng.r#gen::<f64>();
                 // 1 - u is in (0, 1], so ln is finite.
-                SimDuration((-(1.0 - u).ln() * mean.0 as f64).round() as u64)
+                to_seconds(-(1.0 - u).ln() * mean.0 as f64)
             }
             DurationDist::LogNormal { median, sigma } => {
                 let (u1, u2): (f64, f64) = (rng.r#gen(), rng.r#gen());
                 let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-                SimDuration((median.0 as f64 * (sigma * z).exp()).round() as u64)
+                to_seconds(median.0 as f64 * (sigma * z).exp())
             }
             DurationDist::Empirical(values) => values[rng.gen_range(0..values.len())],
         }

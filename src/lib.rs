@@ -63,3 +63,4 @@ pub mod rng;
 pub mod scenario;
 pub mod stats;
 pub mod time;
+pub mod trace;

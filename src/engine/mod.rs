@@ -18,17 +18,17 @@ mod queue;
 
 pub use queue::EventQueue;
 
-use crate::faults::{FaultId, Signal, Target};
+use crate::faults::{FaultId, Signal};
 use crate::fleet::{NodeId, Os};
 use crate::k8s::{ActionKind, Condition, ERROR_CODES};
 use crate::observe::{NodeState, Observer, Record};
 use crate::policy::machine::Ctx;
 use crate::policy::{CheckView, End, Exclusion, Outcome, Phase, PlannedAction};
-use crate::rng::{Purpose, stable_hash, stream};
+use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
+use crate::trace::{FailureTrace, Input};
 use rand::Rng;
-use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 
@@ -42,30 +42,13 @@ const RANK_CHECK: u8 = 3;
 /// Everything that can happen. One `match` in [`Sim::apply`] handles it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
-    /// A fault reaches a node.
-    Fault {
-        node: NodeId,
-        fault: FaultId,
-    },
-    /// Outage `outage` hits a node; its fault lifts when the outage ends.
-    Outage {
-        node: NodeId,
-        outage: u32,
-    },
-    /// The next stochastic arrival of `arrivals[spec]` on its `slot`-th node.
-    Arrival {
-        spec: u32,
-        slot: u32,
-    },
+    /// The `i`-th input of the failure trace (a fault, a taint or upgrade
+    /// window). Inputs come from the trace's cursor, never from the queue.
+    Input(u32),
     /// The fault of incident `incident` goes away by itself.
     Heal {
         node: NodeId,
         incident: u32,
-    },
-    /// A taint or upgrade window `mark` starts (`on`) or ends.
-    Mark {
-        window: u32,
-        on: bool,
     },
     ActionEnd {
         node: NodeId,
@@ -87,11 +70,7 @@ enum Event {
 impl Event {
     fn rank(self) -> u8 {
         match self {
-            Event::Fault { .. }
-            | Event::Outage { .. }
-            | Event::Arrival { .. }
-            | Event::Heal { .. }
-            | Event::Mark { .. } => RANK_FAULT,
+            Event::Input(_) | Event::Heal { .. } => RANK_FAULT,
             Event::ActionEnd { .. } => RANK_ACTION_END,
             Event::KubeletTick { .. } | Event::LeaseExpired { .. } => RANK_CONDITION,
             Event::Check { .. } => RANK_CHECK,
@@ -119,7 +98,6 @@ struct RunningAction {
 
 /// Per-node random streams, made on first use (most nodes never need them).
 struct NodeRngs {
-    heal: ChaCha8Rng,
     duration: ChaCha8Rng,
     error: ChaCha8Rng,
 }
@@ -169,7 +147,9 @@ pub struct Sim<'a> {
     slots_used: u32,
     /// Nodes due for a first action that found no free slot, in node order.
     queued: BTreeSet<NodeId>,
-    arrival_rngs: Vec<Vec<ChaCha8Rng>>,
+    /// The failure trace and the index of its next input.
+    trace: FailureTrace,
+    next_input: usize,
     finished: bool,
     /// Events applied so far (stale ones excluded), for benchmarks.
     events_applied: u64,
@@ -210,7 +190,7 @@ impl<'a> Sim<'a> {
                 }
             })
             .collect();
-        let mut sim = Sim {
+        let sim = Sim {
             sc,
             obs,
             replication,
@@ -221,132 +201,21 @@ impl<'a> Sim<'a> {
             ready_count: sc.fleet.len() - never.len(),
             slots_used: 0,
             queued: BTreeSet::new(),
-            arrival_rngs: Vec::new(),
+            trace: FailureTrace::build(sc, replication),
+            next_input: 0,
             finished: false,
             events_applied: 0,
         };
         sim.obs.begin(sc);
-        sim.schedule_inputs(&never);
+        for &node in &never {
+            let state = NodeState::Unknown;
+            sim.obs.record(&Record::State {
+                at: SimTime::ZERO,
+                node,
+                state,
+            });
+        }
         sim
-    }
-
-    /// Puts every scheduled input on the queue: injections, outages, marks,
-    /// first stochastic arrivals, and the nodes that never register.
-    fn schedule_inputs(&mut self, never: &BTreeSet<NodeId>) {
-        let sc = self.sc;
-        let horizon = SimTime::ZERO + sc.horizon;
-        if !never.is_empty() {
-            let fault = sc
-                .faults
-                .iter()
-                .position(|f| f.exclude == Some(Exclusion::NeverRegistered));
-            for &node in never {
-                self.obs.record(&Record::State {
-                    at: SimTime::ZERO,
-                    node,
-                    state: NodeState::Unknown,
-                });
-                if let Some(f) = fault {
-                    self.push(
-                        SimTime::ZERO,
-                        Event::Fault {
-                            node,
-                            fault: f as FaultId,
-                        },
-                    );
-                }
-            }
-        }
-        for (i, inj) in sc.injections.iter().enumerate() {
-            let nodes: Vec<NodeId> = match inj.target {
-                Target::Node(n) => vec![n],
-                Target::Pool { pool, count } => {
-                    let range = sc.fleet.pool_nodes(pool);
-                    let mut rng =
-                        self.stream(stable_hash(&format!("inject#{i}")), Purpose::Selection);
-                    let mut picked: Vec<NodeId> = sample(&mut rng, range.len(), count as usize)
-                        .into_iter()
-                        .map(|k| range.start + k as NodeId)
-                        .collect();
-                    picked.sort_unstable();
-                    picked
-                }
-            };
-            for node in nodes {
-                self.push(
-                    inj.at,
-                    Event::Fault {
-                        node,
-                        fault: inj.fault,
-                    },
-                );
-            }
-        }
-        for (oi, o) in sc.outages.iter().enumerate() {
-            let n = ((o.candidates.len() as f64) * o.fraction).round() as usize;
-            let mut rng = self.stream(
-                stable_hash(&format!("outage#{}", o.name)),
-                Purpose::Selection,
-            );
-            let mut picked: Vec<NodeId> =
-                sample(&mut rng, o.candidates.len(), n.min(o.candidates.len()))
-                    .into_iter()
-                    .map(|k| o.candidates[k])
-                    .collect();
-            picked.sort_unstable();
-            for node in picked {
-                self.push(
-                    o.at,
-                    Event::Outage {
-                        node,
-                        outage: oi as u32,
-                    },
-                );
-            }
-        }
-        for (w, m) in sc.marks.iter().enumerate() {
-            self.push(
-                m.from,
-                Event::Mark {
-                    window: w as u32,
-                    on: true,
-                },
-            );
-            if let Some(until) = m.until {
-                self.push(
-                    until,
-                    Event::Mark {
-                        window: w as u32,
-                        on: false,
-                    },
-                );
-            }
-        }
-        for (s, a) in sc.arrivals.iter().enumerate() {
-            let spec_id =
-                stable_hash(&sc.faults[a.fault as usize].name) ^ (s as u64).rotate_left(32);
-            let mut rngs = Vec::with_capacity(a.nodes.len());
-            for (slot, &node) in a.nodes.iter().enumerate() {
-                let entity = sc.fleet.node(node).stream_id ^ spec_id.rotate_left(17);
-                let mut rng = self.stream(entity, Purpose::FaultArrivals);
-                let first = SimTime::ZERO + exponential(&mut rng, a.mtbf);
-                if first < horizon {
-                    self.push(
-                        first,
-                        Event::Arrival {
-                            spec: s as u32,
-                            slot: slot as u32,
-                        },
-                    );
-                }
-                rngs.push(rng);
-            }
-            self.arrival_rngs.push(rngs);
-        }
-    }
-
-    fn stream(&self, entity: u64, purpose: Purpose) -> ChaCha8Rng {
-        stream(self.sc.seed, self.replication, entity, purpose)
     }
 
     fn push(&mut self, at: SimTime, ev: Event) {
@@ -396,11 +265,26 @@ impl<'a> Sim<'a> {
     /// horizon.
     pub fn step(&mut self) -> Option<SimTime> {
         loop {
-            let (at, rank) = self.queue.peek()?;
+            // The trace's next input goes first at equal instants: its events
+            // have the lowest rank and were, in effect, scheduled at time 0.
+            let input = self.trace.inputs.get(self.next_input).map(|(t, _)| *t);
+            let queued = self.queue.peek();
+            let (at, rank, ev) = match (input, queued) {
+                (Some(ti), Some((tq, _))) if ti <= tq => (ti, RANK_FAULT, None),
+                (Some(ti), None) => (ti, RANK_FAULT, None),
+                (_, Some((tq, rq))) => (tq, rq, Some(())),
+                (None, None) => return None,
+            };
             if at >= self.horizon() {
                 return None;
             }
-            let (at, _, ev) = self.queue.pop()?;
+            let ev = match ev {
+                None => {
+                    self.next_input += 1;
+                    Event::Input((self.next_input - 1) as u32)
+                }
+                Some(()) => self.queue.pop()?.2,
+            };
             debug_assert!(at >= self.now, "time went backwards");
             self.now = at;
             let applied = if rank == RANK_CHECK {
@@ -467,23 +351,26 @@ impl<'a> Sim<'a> {
     fn apply(&mut self, ev: Event) -> bool {
         let now = self.now;
         match ev {
-            Event::Fault { node, fault } => {
-                self.fault_arrives(node, fault, None);
-            }
-            Event::Outage { node, outage } => {
-                let o = &self.sc.outages[outage as usize];
-                self.fault_arrives(node, o.fault, Some(o.at + o.duration));
-            }
-            Event::Arrival { spec, slot } => {
-                let a = &self.sc.arrivals[spec as usize];
-                let (node, fault, mtbf) = (a.nodes[slot as usize], a.fault, a.mtbf);
-                let next =
-                    now + exponential(&mut self.arrival_rngs[spec as usize][slot as usize], mtbf);
-                if next < self.horizon() {
-                    self.push(next, Event::Arrival { spec, slot });
+            Event::Input(i) => match self.trace.inputs[i as usize].1 {
+                Input::Fault {
+                    node,
+                    fault,
+                    heal_at,
+                } => self.fault_arrives(node, fault, heal_at),
+                Input::Mark { window, on } => {
+                    let m = &self.sc.marks[window as usize];
+                    let k = m.mark as usize;
+                    for &node in &m.nodes {
+                        let c = &mut self.nodes[node as usize].marks[k];
+                        *c = if on {
+                            c.saturating_add(1)
+                        } else {
+                            c.saturating_sub(1)
+                        };
+                        self.wake_if_waiting(node);
+                    }
                 }
-                self.fault_arrives(node, fault, None);
-            }
+            },
             Event::Heal { node, incident } => {
                 let n = &mut self.nodes[node as usize];
                 let Some(f) = n.fault.as_mut() else {
@@ -497,19 +384,6 @@ impl<'a> Sim<'a> {
                 if n.action.is_none() {
                     f.cleared = true;
                     self.kubelet_resumes(node);
-                }
-            }
-            Event::Mark { window, on } => {
-                let m = &self.sc.marks[window as usize];
-                let k = m.mark as usize;
-                for &node in &m.nodes {
-                    let c = &mut self.nodes[node as usize].marks[k];
-                    *c = if on {
-                        c.saturating_add(1)
-                    } else {
-                        c.saturating_sub(1)
-                    };
-                    self.wake_if_waiting(node);
                 }
             }
             Event::ActionEnd { node } => {
@@ -537,19 +411,9 @@ impl<'a> Sim<'a> {
         true
     }
 
-    fn fault_arrives(&mut self, node: NodeId, fault: FaultId, heal_override: Option<SimTime>) {
+    fn fault_arrives(&mut self, node: NodeId, fault: FaultId, heal_at: Option<SimTime>) {
         let now = self.now;
         let f = &self.sc.faults[fault as usize];
-        // Draw for every arrival, masked or not, so the k-th arrival on a
-        // node always gets the k-th draw whatever the policy did.
-        let heal_at = match (heal_override, &f.self_heal_after) {
-            (Some(t), _) => Some(t),
-            (None, Some(d)) => {
-                let d = d.sample(&mut self.rngs(node).heal);
-                Some(now + d)
-            }
-            (None, None) => None,
-        };
         let masked = self.nodes[node as usize].phase.is_open();
         self.emit(Record::FaultArrived {
             at: now,
@@ -597,7 +461,6 @@ impl<'a> Sim<'a> {
         );
         self.nodes[node as usize].rngs.get_or_insert_with(|| {
             Box::new(NodeRngs {
-                heal: stream(seed, rep, id, Purpose::SelfHeal),
                 duration: stream(seed, rep, id, Purpose::ActionDuration),
                 error: stream(seed, rep, id, Purpose::ActionError),
             })
@@ -949,12 +812,6 @@ impl<'a> Sim<'a> {
         self.update_state(node);
         self.reschedule(node);
     }
-}
-
-/// An exponential draw with mean `mean` [ms], at least 1 ms.
-fn exponential(rng: &mut ChaCha8Rng, mean: SimDuration) -> SimDuration {
-    let u: f64 = rng.r#gen();
-    SimDuration(((-(1.0 - u).ln()) * mean.ms() as f64).round().max(1.0) as u64)
 }
 
 /// Picks an error code by weight with a uniform draw `u` in [0, 1).
