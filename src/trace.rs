@@ -175,13 +175,12 @@ impl FailureTrace {
                 fault,
                 heal_at: heal_at @ None,
             } = input
+                && let Some(dist) = &sc.faults[*fault as usize].self_heal_after
             {
-                if let Some(dist) = &sc.faults[*fault as usize].self_heal_after {
-                    let r = heal_rngs[*node as usize].get_or_insert_with(|| {
-                        Box::new(rng(sc.fleet.node(*node).stream_id, Purpose::SelfHeal))
-                    });
-                    *heal_at = Some(*at + dist.sample(r.as_mut()));
-                }
+                let r = heal_rngs[*node as usize].get_or_insert_with(|| {
+                    Box::new(rng(sc.fleet.node(*node).stream_id, Purpose::SelfHeal))
+                });
+                *heal_at = Some(*at + dist.sample(r.as_mut()));
             }
         }
         FailureTrace { inputs }
