@@ -26,6 +26,31 @@
 //! node and never simulates idle ticks: cost grows with faults and actions,
 //! not with nodes × time.
 //!
+//! # Example
+//!
+//! Worked example 1 of POLICY.md: a kubelet hang at 1h00m35s is detected at
+//! 1h11m, rebooted at 1h16m and Ready again at 1h20m.
+//!
+//! ```
+//! use repairsim::engine::simulate;
+//! use repairsim::observe::{Record, Trace};
+//! use repairsim::policy::Outcome;
+//! use repairsim::k8s::ActionKind;
+//! use repairsim::time::parse_duration;
+//!
+//! let text = include_str!("../scenarios/example-1-reboot.toml");
+//! let scenario = repairsim::scenario::load_str("example-1-reboot.toml", text).unwrap();
+//! let mut trace = Trace::default();
+//! simulate(&scenario, 0, &mut trace);
+//!
+//! let at = |s| parse_duration(s).unwrap().ms();
+//! let outcome = trace.0.iter().find_map(|r| match r {
+//!     Record::Outcome { at, outcome, .. } => Some((at.ms(), *outcome)),
+//!     _ => None,
+//! });
+//! assert_eq!(outcome, Some((at("1h20m"), Outcome::RepairedBy(ActionKind::Reboot))));
+//! ```
+//!
 //! # Code map
 //!
 //! - [`time`]: `SimTime`, `SimDuration`, `"1h30m"` parsing, RFC 3339 labels.

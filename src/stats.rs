@@ -238,39 +238,31 @@ impl Summary {
             })
             .collect();
 
-        let mut by_outcome = zero_counts();
-        let mut by_os = ByOs {
-            linux: zero_counts(),
-            windows: zero_counts(),
-        };
-        let mut by_pool: BTreeMap<String, OutcomeCounts> = fleet
-            .pools
-            .iter()
-            .map(|p| (p.name.clone(), zero_counts()))
-            .collect();
+        // Counted in arrays by outcome index and pool index, and turned into
+        // the name-keyed maps once: no string per incident.
+        type Counts = [u64; Outcome::COUNT];
+        let mut outcome_n: Counts = [0; Outcome::COUNT];
+        let mut os_n: [Counts; 2] = [[0; Outcome::COUNT]; 2];
+        let mut pool_n: Vec<Counts> = vec![[0; Outcome::COUNT]; fleet.pools.len()];
         let mut started = ByKind::default();
         let mut errors = 0;
-        let mut errors_by_code: BTreeMap<String, u64> = BTreeMap::new();
+        let mut code_n: BTreeMap<&'static str, u64> = BTreeMap::new();
         let (mut failed, mut needless, mut expired) = (0, 0, 0);
-        let mut ttd = Vec::new();
-        let mut ttr = Vec::new();
+        let mut ttd = Vec::with_capacity(incidents.len());
+        let mut ttr = Vec::with_capacity(incidents.len());
         for inc in incidents {
-            let name = inc.outcome.name();
-            *by_outcome.entry(name.clone()).or_default() += 1;
-            let os_counts = match inc.os {
-                Os::Linux => &mut by_os.linux,
-                Os::Windows => &mut by_os.windows,
+            let o = inc.outcome.index();
+            outcome_n[o] += 1;
+            let os = match inc.os {
+                Os::Linux => 0,
+                Os::Windows => 1,
             };
-            *os_counts.entry(name.clone()).or_default() += 1;
-            *by_pool
-                .entry(inc.pool.clone())
-                .or_insert_with(zero_counts)
-                .entry(name)
-                .or_default() += 1;
-            inc.actions.iter().for_each(|&k| started.add(k));
+            os_n[os][o] += 1;
+            pool_n[inc.pool][o] += 1;
+            inc.actions.iter().for_each(|k| started.add(k));
             errors += u64::from(inc.errors);
-            for code in &inc.error_codes {
-                *errors_by_code.entry((*code).to_string()).or_default() += 1;
+            for &code in &inc.error_codes {
+                *code_n.entry(code).or_default() += 1;
             }
             failed += u64::from(inc.outcome.is_failed_repair());
             needless += u64::from(inc.needless);
@@ -278,6 +270,29 @@ impl Summary {
             ttd.extend(inc.ttd().map(|d| d.ms()));
             ttr.extend(inc.ttr().map(|d| d.ms()));
         }
+        let all = Outcome::all();
+        let named = |c: &Counts| -> OutcomeCounts {
+            all.iter().map(|o| (o.name(), c[o.index()])).collect()
+        };
+        let by_outcome = named(&outcome_n);
+        let by_os = ByOs {
+            linux: named(&os_n[0]),
+            windows: named(&os_n[1]),
+        };
+        // Pools sharing a name share a key, their counts added.
+        let mut by_pool: BTreeMap<String, OutcomeCounts> = BTreeMap::new();
+        for (p, c) in fleet.pools.iter().zip(&pool_n) {
+            let counts = by_pool.entry(p.name.clone()).or_insert_with(zero_counts);
+            for (name, n) in named(c) {
+                *counts.entry(name).or_default() += n;
+            }
+        }
+        let errors_by_code: BTreeMap<String, u64> = code_n
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n))
+            .collect();
+        ttd.sort_unstable();
+        ttr.sort_unstable();
 
         let nodes = fleet.len() as u64;
         let not_ready_ms = timeline.total_not_ready_ms();
@@ -313,8 +328,8 @@ impl Summary {
                 by_os,
                 by_pool,
             },
-            time_to_detect: Percentiles::of(&ttd),
-            time_to_recover: Percentiles::of(&ttr),
+            time_to_detect: Percentiles::of_sorted(&ttd),
+            time_to_recover: Percentiles::of_sorted(&ttr),
             actions: ActionCounts {
                 started,
                 errors,
@@ -461,6 +476,15 @@ mod tests {
     use super::*;
     use crate::observe::incidents::IncidentLog;
     use crate::observe::incidents::fixtures::*;
+
+    #[test]
+    fn outcome_index_is_the_position_in_all() {
+        let all = Outcome::all();
+        assert_eq!(all.len(), Outcome::COUNT);
+        for (i, o) in all.into_iter().enumerate() {
+            assert_eq!(o.index(), i, "{o}");
+        }
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

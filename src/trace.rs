@@ -46,6 +46,34 @@ pub fn exponential(rng: &mut ChaCha8Rng, mean: SimDuration) -> SimDuration {
     d.max(SimDuration::from_secs(1))
 }
 
+/// Sorts `inputs` by time; equal instants keep their order (the scenario
+/// order above). O(n log n).
+///
+/// Times are below 2^42 ms (the horizon is at most 100 years), so a time
+/// and a position up to 2^22 pack into one `u64`: an unstable sort of those
+/// keys, then one gather, is several times faster than a stable sort of the
+/// 32-byte inputs (a fleet-year has ~120,000 of them).
+fn sort_stable_by_time(inputs: &mut Vec<(SimTime, Input)>) {
+    const POS_BITS: u32 = 22;
+    let fits =
+        inputs.len() < 1 << POS_BITS && inputs.iter().all(|(t, _)| t.ms() < 1 << (64 - POS_BITS));
+    if !fits {
+        inputs.sort_by_key(|(t, _)| *t);
+        return;
+    }
+    if inputs.is_sorted_by_key(|(t, _)| *t) {
+        return;
+    }
+    let mut keys: Vec<u64> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| t.ms() << POS_BITS | i as u64)
+        .collect();
+    keys.sort_unstable();
+    let mask = (1u64 << POS_BITS) - 1;
+    *inputs = keys.iter().map(|k| inputs[(k & mask) as usize]).collect();
+}
+
 impl FailureTrace {
     /// Builds the trace of replication `replication` of `sc`.
     /// O(inputs · log inputs).
@@ -163,8 +191,7 @@ impl FailureTrace {
             }
         }
         inputs.retain(|(t, _)| *t < horizon);
-        // Stable: equal instants keep the scenario order above.
-        inputs.sort_by_key(|(t, _)| *t);
+        sort_stable_by_time(&mut inputs);
 
         // Self-heal draws: the k-th fault on a node takes the k-th draw of
         // the node's own stream, whatever the policy does with it.
@@ -192,5 +219,31 @@ impl FailureTrace {
 
     pub fn is_empty(&self) -> bool {
         self.inputs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_packed_sort_is_a_stable_sort_by_time() {
+        let input = |i: u32| Input::Mark {
+            window: i,
+            on: i.is_multiple_of(2),
+        };
+        for big in [false, true] {
+            // Many ties, so stability shows; `big` takes the fallback path.
+            let mut v: Vec<(SimTime, Input)> = (0..5_000u32)
+                .map(|i| {
+                    let t = u64::from(i.wrapping_mul(2_654_435_761) % 97);
+                    (SimTime(if big { t << 50 } else { t }), input(i))
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_by_key(|(t, _)| *t);
+            sort_stable_by_time(&mut v);
+            assert_eq!(v, want);
+        }
     }
 }

@@ -18,6 +18,7 @@ mod queue;
 
 pub use queue::EventQueue;
 
+use crate::dist::DurationDist;
 use crate::faults::{FaultId, Signal};
 use crate::fleet::{NodeId, Os};
 use crate::k8s::{ActionKind, Condition, ERROR_CODES};
@@ -57,7 +58,9 @@ enum Event {
     KubeletTick {
         node: NodeId,
     },
-    /// The node lifecycle controller sets Unknown, if the node still expects it.
+    /// The node lifecycle controller sets Unknown, if the node still expects
+    /// it. An expiry inside a running action has no event: the action's end
+    /// applies it ([`RunningAction::lease_expires`]).
     LeaseExpired {
         node: NodeId,
     },
@@ -94,6 +97,12 @@ struct ActiveFault {
 struct RunningAction {
     kind: ActionKind,
     error: Option<&'static str>,
+    /// When the action ends.
+    ends: SimTime,
+    /// The lease expiry that falls inside the action, if any. It changes
+    /// only the hidden condition (the timeline shows the action), so it is
+    /// applied at the action's end instead of through an event of its own.
+    lease_expires: Option<SimTime>,
 }
 
 /// Per-node random streams, made on first use (most nodes never need them).
@@ -104,6 +113,9 @@ struct NodeRngs {
 
 struct NodeRt {
     phase: Phase,
+    /// The node's OS, copied from the fleet: every check reads it (for the
+    /// plan), and the fleet's node records are colder.
+    os: Os,
     fault: Option<ActiveFault>,
     action: Option<RunningAction>,
     /// The Ready condition the control plane shows.
@@ -118,7 +130,7 @@ struct NodeRt {
     next_check: Option<SimTime>,
     /// The kubelet tick this node expects.
     kubelet_tick: Option<SimTime>,
-    /// The lease expiry this node expects.
+    /// The `LeaseExpired` event this node expects.
     lease_expiry: Option<SimTime>,
     /// The last action that left the node fixed, for the outcome.
     fixed_by: Option<ActionKind>,
@@ -153,6 +165,11 @@ pub struct Sim<'a> {
     finished: bool,
     /// Events applied so far (stale ones excluded), for benchmarks.
     events_applied: u64,
+    /// Some kind of action has a positive error rate.
+    errors_possible: bool,
+    /// Scratch lists of a check round, kept to spare an allocation per round.
+    due: Vec<NodeId>,
+    starts: Vec<(NodeId, usize)>,
 }
 
 impl<'a> Sim<'a> {
@@ -165,6 +182,7 @@ impl<'a> Sim<'a> {
                 let unregistered = never.contains(&id);
                 NodeRt {
                     phase: Phase::Healthy,
+                    os: sc.fleet.node(id).os,
                     fault: None,
                     action: None,
                     posted: if unregistered {
@@ -205,6 +223,11 @@ impl<'a> Sim<'a> {
             next_input: 0,
             finished: false,
             events_applied: 0,
+            errors_possible: ActionKind::ALL
+                .iter()
+                .any(|&k| sc.actions.get(k).error_rate > 0.0),
+            due: Vec::new(),
+            starts: Vec::new(),
         };
         sim.obs.begin(sc);
         for &node in &never {
@@ -236,9 +259,15 @@ impl<'a> Sim<'a> {
         self.nodes[node as usize].phase
     }
 
-    /// The Ready condition the control plane shows for `node`.
+    /// The Ready condition the control plane shows for `node` now
+    /// (a lease that expired during a running action counts from its
+    /// expiry, though the engine applies it only at the action's end).
     pub fn condition(&self, node: NodeId) -> Condition {
-        self.nodes[node as usize].posted
+        let n = &self.nodes[node as usize];
+        match n.action {
+            Some(a) if a.lease_expires.is_some_and(|e| e <= self.now) => Condition::Unknown,
+            _ => n.posted,
+        }
     }
 
     /// What the timeline shows for `node` now.
@@ -264,6 +293,11 @@ impl<'a> Sim<'a> {
     /// skipping stale ones. Returns the time stepped to, or `None` at the
     /// horizon.
     pub fn step(&mut self) -> Option<SimTime> {
+        self.step_before(self.horizon())
+    }
+
+    /// [`Sim::step`], applying nothing at or after `limit`.
+    fn step_before(&mut self, limit: SimTime) -> Option<SimTime> {
         loop {
             // The trace's next input goes first at equal instants: its events
             // have the lowest rank and were, in effect, scheduled at time 0.
@@ -275,7 +309,7 @@ impl<'a> Sim<'a> {
                 (_, Some((tq, rq))) => (tq, rq, Some(())),
                 (None, None) => return None,
             };
-            if at >= self.horizon() {
+            if at >= limit {
                 return None;
             }
             let ev = match ev {
@@ -288,7 +322,8 @@ impl<'a> Sim<'a> {
             debug_assert!(at >= self.now, "time went backwards");
             self.now = at;
             let applied = if rank == RANK_CHECK {
-                let mut due = Vec::new();
+                let mut due = std::mem::take(&mut self.due);
+                due.clear();
                 self.take_check(ev, &mut due);
                 while let Some((t, RANK_CHECK)) = self.queue.peek() {
                     if t != at {
@@ -300,8 +335,9 @@ impl<'a> Sim<'a> {
                 let any = !due.is_empty();
                 if any {
                     self.events_applied += 1;
-                    self.check_round(due);
+                    self.check_round(&mut due);
                 }
+                self.due = due;
                 any
             } else {
                 self.apply(ev)
@@ -312,13 +348,13 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Steps through every event before `until`.
+    /// Steps through every event before `until`, then moves the clock to
+    /// `until` (at most the horizon): the accessors show the state at that
+    /// instant, before the events scheduled at it.
     pub fn step_until(&mut self, until: SimTime) {
-        while let Some((t, _)) = self.queue.peek() {
-            if t >= until || self.step().is_none() {
-                break;
-            }
-        }
+        let limit = until.min(self.horizon());
+        while self.step_before(limit).is_some() {}
+        self.now = self.now.max(limit);
     }
 
     /// Runs to the horizon and tells the observer the run is over.
@@ -480,11 +516,22 @@ impl<'a> Sim<'a> {
 
     fn schedule_lease_expiry(&mut self, node: NodeId) {
         let k = &self.sc.policy.kubelet;
-        let n = &self.nodes[node as usize];
+        let n = &mut self.nodes[node as usize];
         if let (Some(hb), false) = (n.silent_since, n.posted == Condition::Unknown) {
             let at = (hb + k.node_monitor_grace_period)
                 .ceil_to(k.node_monitor_period)
                 .max(self.now);
+            // Strictly inside an action on a node that is not Ready: nothing
+            // can see the change before the action ends (the timeline shows
+            // the action, the ready count does not move, the controller does
+            // not check an acting node), so it waits for the action's end.
+            if let Some(a) = n.action.as_mut()
+                && at < a.ends
+                && n.posted != Condition::Ready
+            {
+                a.lease_expires = Some(at);
+                return;
+            }
             if n.lease_expiry != Some(at) {
                 self.nodes[node as usize].lease_expiry = Some(at);
                 self.push(at, Event::LeaseExpired { node });
@@ -637,7 +684,7 @@ impl<'a> Sim<'a> {
     }
 
     fn os_index(&self, node: NodeId) -> usize {
-        match self.sc.fleet.node(node).os {
+        match self.nodes[node as usize].os {
             Os::Linux => 0,
             Os::Windows => 1,
         }
@@ -653,11 +700,28 @@ impl<'a> Sim<'a> {
     /// Schedules the node's next check that matters, if it moved.
     fn reschedule(&mut self, node: NodeId) {
         let view = self.view(node);
+        self.reschedule_seen(node, &view);
+    }
+
+    /// [`Sim::reschedule`] with the node's current view, already made.
+    fn reschedule_seen(&mut self, node: NodeId, view: &CheckView) {
         let ctx = self.ctx(node);
-        let next = self.nodes[node as usize]
+        let mut next = self.nodes[node as usize]
             .phase
-            .next_check(self.now, &view, &ctx);
+            .next_check(self.now, view, &ctx);
         let n = &mut self.nodes[node as usize];
+        // A pending kubelet tick of a running kubelet reschedules the node
+        // anyway (`kubelet_posts`), before any check at or after it: leave
+        // such a check to the tick. Otherwise, when the tick posts Ready
+        // (after every action that fixed its fault), the check pushed now
+        // would only go stale.
+        if let (Some(c), Some(k)) = (next, n.kubelet_tick)
+            && c >= k
+            && n.silent_since.is_none()
+            && n.action.is_none()
+        {
+            next = None;
+        }
         if n.next_check != next {
             n.next_check = next;
             if let Some(t) = next {
@@ -668,12 +732,13 @@ impl<'a> Sim<'a> {
 
     /// All checks of one instant: first every node's own check in node
     /// order, then the start of due actions, slots going in node order.
-    fn check_round(&mut self, mut due: Vec<NodeId>) {
+    fn check_round(&mut self, due: &mut Vec<NodeId>) {
         let now = self.now;
         due.sort_unstable();
         due.dedup();
-        let mut starts: Vec<(NodeId, usize)> = Vec::new();
-        for &node in &due {
+        let mut starts = std::mem::take(&mut self.starts);
+        starts.clear();
+        for &node in due.iter() {
             let view = self.view(node);
             let ctx = self.ctx(node);
             let before = self.nodes[node as usize].phase;
@@ -700,12 +765,15 @@ impl<'a> Sim<'a> {
                     self.queued.insert(node);
                 }
                 Some(step) => starts.push((node, step)),
+                // Nothing the view shows changed, unless the incident closed.
+                None if verdict.ended.is_none() => self.reschedule_seen(node, &view),
                 None => self.reschedule(node),
             }
         }
-        for (node, step) in starts {
+        for &(node, step) in &starts {
             self.start_action(node, step);
         }
+        self.starts = starts;
         // First actions: the lowest node ids among those due take the free slots.
         let limit = self.sc.policy.max_concurrent_repairs.unwrap_or(u32::MAX);
         while self.slots_used < limit {
@@ -715,7 +783,7 @@ impl<'a> Sim<'a> {
             self.slots_used += 1;
             self.start_action(node, 0);
         }
-        for &node in &due {
+        for &node in due.iter() {
             if matches!(self.nodes[node as usize].phase, Phase::Queued { .. }) {
                 self.reschedule(node);
             }
@@ -746,24 +814,34 @@ impl<'a> Sim<'a> {
     fn start_action(&mut self, node: NodeId, step: usize) {
         let now = self.now;
         let plan = self.plans[self.os_index(node)][step];
-        let os = self.sc.fleet.node(node).os;
+        let os = self.nodes[node as usize].os;
         let spec = self.sc.actions.get(plan.kind);
-        let (duration, error) = {
+        // A stream that cannot change anything is not drawn from: a fixed
+        // duration takes no draw, and no error draw matters when no kind of
+        // action can fail. The node's streams are then never even made (a
+        // stream is a few hundred bytes that a cache miss would fetch).
+        let dist = spec.duration_for(os);
+        let duration = match dist {
+            DurationDist::Fixed(d) => *d,
+            _ => dist.sample(&mut self.rngs(node).duration),
+        };
+        let error = if self.errors_possible {
             let rngs = self.rngs(node);
-            let d = spec.duration_for(os).sample(&mut rngs.duration);
             // Always two draws, so the error stream stays aligned by action count.
             let (u, pick): (f64, f64) = (rngs.error.r#gen(), rngs.error.r#gen());
-            (
-                d,
-                (u < spec.error_rate).then(|| weighted_code(&spec.error_weights, pick)),
-            )
+            (u < spec.error_rate).then(|| weighted_code(&spec.error_weights, pick))
+        } else {
+            None
         };
         let lease = self.sc.policy.kubelet.lease_renew_interval;
+        let ends = now + SimDuration(duration.ms().max(1));
         let n = &mut self.nodes[node as usize];
         n.phase = n.phase.granted(now, step);
         n.action = Some(RunningAction {
             kind: plan.kind,
             error,
+            ends,
+            lease_expires: None,
         });
         n.kubelet_tick = None;
         // The node is down and silent while the action runs.
@@ -778,15 +856,22 @@ impl<'a> Sim<'a> {
             pass: plan.pass,
         });
         self.update_state(node);
-        let ends = now + SimDuration(duration.ms().max(1));
         self.push(ends, Event::ActionEnd { node });
         self.nodes[node as usize].next_check = None;
     }
 
     fn action_ends(&mut self, node: NodeId) {
         let now = self.now;
+        let Some(run) = self.nodes[node as usize].action else {
+            return;
+        };
+        // The lease expired during the action: Unknown from then on. Set
+        // while the action still runs, so the timeline records nothing.
+        if run.lease_expires.is_some() {
+            self.set_condition(node, Condition::Unknown);
+        }
         let n = &mut self.nodes[node as usize];
-        let Some(run) = n.action.take() else { return };
+        n.action = None;
         let mut fault = n.fault.expect("an action runs only during an incident");
         let fixes =
             run.error.is_none() && self.sc.faults[fault.id as usize].fixed_by_action(run.kind);

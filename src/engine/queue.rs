@@ -105,4 +105,39 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.2)).collect();
         assert_eq!(order, ["early", "onset", "condition", "check-a", "check-b"]);
     }
+
+    #[test]
+    fn interleaved_pushes_and_pops_come_out_in_key_order() {
+        // A reference: every pending (time, rank, insertion) triple, sorted.
+        let mut q = EventQueue::default();
+        let mut pending: Vec<(u64, u8, u32)> = Vec::new();
+        let mut x: u64 = 12345;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut now = 0;
+        for id in 0..20_000u32 {
+            if next() % 3 != 0 || pending.is_empty() {
+                let (t, r) = (now + next() % 50, (next() % 4) as u8);
+                q.push(SimTime(t), r, id);
+                pending.push((t, r, id));
+            } else {
+                pending.sort_unstable();
+                let want = pending.remove(0);
+                let got = q.pop().unwrap();
+                assert_eq!((got.0.0, got.1, got.2), want);
+                now = want.0;
+            }
+            assert_eq!(q.len(), pending.len());
+        }
+        pending.sort_unstable();
+        for want in pending {
+            let got = q.pop().unwrap();
+            assert_eq!((got.0.0, got.1, got.2), want);
+        }
+        assert!(q.is_empty());
+    }
 }

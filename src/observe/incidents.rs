@@ -23,14 +23,11 @@ use crate::time::{SimDuration, SimTime};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Incident {
     pub node: NodeId,
-    /// `<pool>-<index>`.
-    pub node_name: String,
-    /// The node's pool name.
-    pub pool: String,
+    /// Index into the scenario's fleet pools (see [`Incident::pool_name`]).
+    pub pool: usize,
     pub os: Os,
+    /// Index into the scenario's fault catalogue (see [`Incident::fault_name`]).
     pub fault_id: FaultId,
-    /// The fault's catalogue name.
-    pub fault: String,
     /// When the fault arrived.
     pub onset: SimTime,
     /// The check that detected the incident.
@@ -39,7 +36,7 @@ pub struct Incident {
     /// The first action's start.
     pub repair_started: Option<SimTime>,
     /// Every action started, in order.
-    pub actions: Vec<ActionKind>,
+    pub actions: ActionList,
     /// The highest pass started (1-based); 0 when no action started.
     pub passes: u32,
     /// How many actions ended in an error.
@@ -65,6 +62,25 @@ pub struct Incident {
 }
 
 impl Incident {
+    // Names are resolved against the scenario at write time rather than
+    // copied into every incident: three string allocations per incident
+    // were a large share of a fleet-year's run.
+
+    /// The node's name, `<pool>-<index>`, in `sc` (the scenario the log ran on).
+    pub fn node_name<'a>(&self, sc: &'a Scenario) -> &'a str {
+        &sc.fleet.node(self.node).name
+    }
+
+    /// The node's pool name in `sc`.
+    pub fn pool_name<'a>(&self, sc: &'a Scenario) -> &'a str {
+        &sc.fleet.pools[self.pool].name
+    }
+
+    /// The fault's catalogue name in `sc`.
+    pub fn fault_name<'a>(&self, sc: &'a Scenario) -> &'a str {
+        &sc.faults[self.fault_id as usize].name
+    }
+
     /// Time to detect: detection check minus onset [ms].
     pub fn ttd(&self) -> Option<SimDuration> {
         self.detected.map(|d| d - self.onset)
@@ -85,11 +101,98 @@ impl Incident {
 
     /// The actions started, `;`-joined (for CSV): `reboot;reimage`.
     pub fn actions_joined(&self) -> String {
-        self.actions
-            .iter()
-            .map(|k| k.name())
-            .collect::<Vec<_>>()
-            .join(";")
+        let mut s = String::new();
+        for (i, k) in self.actions.iter().enumerate() {
+            if i > 0 {
+                s.push(';');
+            }
+            s.push_str(k.name());
+        }
+        s
+    }
+}
+
+/// The actions of one incident, in order.
+///
+/// The first [`ActionList::INLINE`] kinds are packed into one word, 2 bits
+/// each, so an incident's actions cost no allocation (a plan is 9 actions
+/// under the default policy; one allocation per incident was a visible share
+/// of a fleet-year). Longer lists, up to ladder × `max_attempts`, spill to
+/// the heap.
+#[derive(Clone, Default)]
+pub struct ActionList {
+    len: u32,
+    /// Kinds `0..min(len, INLINE)`, kind `i` in bits `2i..2i+2`.
+    packed: u64,
+    /// Kinds `INLINE..len`. Boxed, so the list is 24 bytes rather than 40
+    /// in every incident, for a list that almost never spills.
+    #[allow(clippy::box_collection)]
+    spill: Option<Box<Vec<ActionKind>>>,
+}
+
+impl ActionList {
+    /// Kinds held without allocating.
+    pub const INLINE: usize = 32;
+
+    pub fn new() -> ActionList {
+        ActionList::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `kind`. O(1) amortised.
+    pub fn push(&mut self, kind: ActionKind) {
+        let i = self.len();
+        if i < Self::INLINE {
+            self.packed |= (kind as u64) << (2 * i);
+        } else {
+            self.spill.get_or_insert_default().push(kind);
+        }
+        self.len += 1;
+    }
+
+    /// The `i`-th action, if there are that many.
+    pub fn get(&self, i: usize) -> Option<ActionKind> {
+        if i >= self.len() {
+            None
+        } else if i < Self::INLINE {
+            Some(ActionKind::ALL[(self.packed >> (2 * i)) as usize & 3])
+        } else {
+            self.spill.as_ref()?.get(i - Self::INLINE).copied()
+        }
+    }
+
+    /// The actions in order.
+    pub fn iter(&self) -> impl Iterator<Item = ActionKind> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl FromIterator<ActionKind> for ActionList {
+    fn from_iter<I: IntoIterator<Item = ActionKind>>(iter: I) -> ActionList {
+        let mut l = ActionList::new();
+        iter.into_iter().for_each(|k| l.push(k));
+        l
+    }
+}
+
+impl PartialEq for ActionList {
+    fn eq(&self, o: &Self) -> bool {
+        self.len == o.len && self.iter().eq(o.iter())
+    }
+}
+
+impl Eq for ActionList {}
+
+impl std::fmt::Debug for ActionList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -102,16 +205,23 @@ struct Open {
 }
 
 /// Turns records into [`Incident`]s. Call [`Observer::begin`] first: it
-/// reads node, pool and fault names from the scenario.
+/// reads each node's pool and OS from the scenario.
 #[derive(Debug, Default)]
 pub struct IncidentLog {
-    node_names: Vec<String>,
-    node_pools: Vec<String>,
-    node_os: Vec<Os>,
-    fault_names: Vec<String>,
+    /// By node id: (pool index, OS).
+    node_info: Vec<(usize, Os)>,
     incidents: Vec<Incident>,
-    /// Whether `incidents[i]` got an `Outcome` record.
-    decided: Vec<bool>,
+    /// Incidents replaced on their node before any `Outcome` record (the
+    /// undecided ones still open are found through `open`).
+    replaced_undecided: Vec<usize>,
+    /// The last incident's `(onset, node)`, to tell whether the incidents
+    /// are already in output order.
+    last_key: Option<(SimTime, NodeId)>,
+    /// Some onset came before the previous incident's: `finish` sorts all.
+    unsorted: bool,
+    /// Incidents whose onset equals the previous one's, with a lower node:
+    /// `finish` orders their runs of equal onsets by node.
+    ties: Vec<usize>,
     /// By node id.
     open: Vec<Option<Open>>,
     masked: u64,
@@ -163,15 +273,7 @@ impl IncidentLog {
 
 impl Observer for IncidentLog {
     fn begin(&mut self, s: &Scenario) {
-        self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
-        self.node_pools = s
-            .fleet
-            .nodes
-            .iter()
-            .map(|n| s.fleet.pools[n.pool].name.clone())
-            .collect();
-        self.node_os = s.fleet.nodes.iter().map(|n| n.os).collect();
-        self.fault_names = s.faults.iter().map(|f| f.name.clone()).collect();
+        self.node_info = s.fleet.nodes.iter().map(|n| (n.pool, n.os)).collect();
         self.open = vec![None; s.fleet.len()];
     }
 
@@ -194,26 +296,17 @@ impl Observer for IncidentLog {
                     self.open.resize(n + 1, None);
                 }
                 let index = self.incidents.len();
+                let (pool, os) = self.node_info.get(n).copied().unwrap_or((0, Os::Linux));
                 self.incidents.push(Incident {
                     node,
-                    node_name: self
-                        .node_names
-                        .get(n)
-                        .cloned()
-                        .unwrap_or_else(|| format!("node-{node}")),
-                    pool: self.node_pools.get(n).cloned().unwrap_or_default(),
-                    os: self.node_os.get(n).copied().unwrap_or(Os::Linux),
+                    pool,
+                    os,
                     fault_id: fault,
-                    fault: self
-                        .fault_names
-                        .get(fault as usize)
-                        .cloned()
-                        .unwrap_or_else(|| format!("fault-{fault}")),
                     onset: at,
                     detected: None,
                     detect_rule: None,
                     repair_started: None,
-                    actions: Vec::new(),
+                    actions: ActionList::new(),
                     passes: 0,
                     errors: 0,
                     error_codes: Vec::new(),
@@ -225,9 +318,19 @@ impl Observer for IncidentLog {
                     last_action_end: None,
                     needless: false,
                 });
-                self.decided.push(false);
+                match self.last_key {
+                    Some((t, _)) if at < t => self.unsorted = true,
+                    Some(k) if (at, node) < k => self.ties.push(index),
+                    _ => {}
+                }
+                self.last_key = Some((at, node));
                 // An unmasked arrival on a node whose previous incident is
                 // not complete replaces it: later records apply to the new one.
+                if let Some(prev) = self.open[n]
+                    && !prev.has_outcome
+                {
+                    self.replaced_undecided.push(prev.index);
+                }
                 self.open[n] = Some(Open {
                     index,
                     has_outcome: false,
@@ -281,8 +384,6 @@ impl Observer for IncidentLog {
                         Outcome::Excluded(e) => Some(e),
                         _ => None,
                     };
-                    let index = slot.index;
-                    self.decided[index] = true;
                     self.close_if_complete(node);
                 }
                 _ => self.orphans += 1,
@@ -303,14 +404,38 @@ impl Observer for IncidentLog {
             return;
         }
         self.finished = true;
-        for (inc, decided) in self.incidents.iter_mut().zip(&self.decided) {
-            if !decided {
-                inc.outcome = Outcome::OpenAtHorizon;
-                inc.outcome_at = horizon;
+        // The undecided incidents: no pass over all of them (a fleet-year
+        // has ~120,000 of ~200 bytes each).
+        let open = self.open.iter().flatten().filter(|o| !o.has_outcome);
+        for i in open
+            .map(|o| o.index)
+            .chain(self.replaced_undecided.drain(..))
+        {
+            let inc = &mut self.incidents[i];
+            inc.outcome = Outcome::OpenAtHorizon;
+            inc.outcome_at = horizon;
+        }
+        // Stable: same onset and node keeps arrival order. Records arrive in
+        // time order, so onsets are already sorted and only the few runs of
+        // equal onsets that arrived out of node order need sorting.
+        if self.unsorted {
+            self.incidents.sort_by_key(|i| (i.onset, i.node));
+        } else {
+            let incs = &mut self.incidents;
+            for &i in &self.ties {
+                let onset = incs[i].onset;
+                let lo = incs[..i]
+                    .iter()
+                    .rposition(|x| x.onset != onset)
+                    .map_or(0, |p| p + 1);
+                let hi = incs[i..]
+                    .iter()
+                    .position(|x| x.onset != onset)
+                    .map_or(incs.len(), |p| i + p);
+                incs[lo..hi].sort_by_key(|x| x.node);
             }
         }
-        // Stable: same onset and node keeps arrival order.
-        self.incidents.sort_by_key(|i| (i.onset, i.node));
+        self.ties.clear();
         self.open.iter_mut().for_each(|o| *o = None);
     }
 }
@@ -680,16 +805,14 @@ mod tests {
             *inc,
             Incident {
                 node: 0,
-                node_name: "system-0".into(),
-                pool: "system".into(),
+                pool: 0,
                 os: Os::Linux,
                 fault_id: 0,
-                fault: "kubelet-down".into(),
                 onset: hms(1, 0, 35),
                 detected: Some(hms(1, 11, 0)),
                 detect_rule: Some(DetectRule::NotReady),
                 repair_started: Some(hms(1, 16, 0)),
-                actions: vec![ActionKind::Reboot],
+                actions: [ActionKind::Reboot].into_iter().collect(),
                 passes: 1,
                 errors: 0,
                 error_codes: vec![],
@@ -711,6 +834,71 @@ mod tests {
             Some("19m25s")
         );
         assert!(!inc.events_expired(SimDuration::from_hours(1)));
+    }
+
+    #[test]
+    fn replaced_undecided_incidents_stay_open_and_out_of_order_onsets_sort() {
+        let arrive = |at, node| Record::FaultArrived {
+            at,
+            node,
+            fault: 0,
+            heal_at: None,
+            masked: false,
+        };
+        let recs = vec![
+            arrive(hms(0, 10, 0), 2),
+            // Replaces node 2's first incident before any outcome.
+            arrive(hms(0, 20, 0), 2),
+            // Out of time order (not what the engine emits): a full sort.
+            arrive(hms(0, 5, 0), 1),
+            arrive(hms(0, 5, 0), 0),
+            Record::Outcome {
+                at: hms(0, 30, 0),
+                node: 2,
+                outcome: Outcome::SelfHealed,
+            },
+        ];
+        let log = log_of(&recs);
+        let incs = log.incidents();
+        let keys: Vec<_> = incs.iter().map(|i| (i.onset, i.node)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                (hms(0, 5, 0), 0),
+                (hms(0, 5, 0), 1),
+                (hms(0, 10, 0), 2),
+                (hms(0, 20, 0), 2)
+            ]
+        );
+        let horizon = hms(2, 0, 0);
+        assert_eq!(
+            (incs[2].outcome, incs[2].outcome_at),
+            (Outcome::OpenAtHorizon, horizon)
+        );
+        assert_eq!(
+            (incs[3].outcome, incs[3].outcome_at),
+            (Outcome::SelfHealed, hms(0, 30, 0))
+        );
+        assert_eq!(incs[0].outcome_at, horizon);
+    }
+
+    #[test]
+    fn action_lists_pack_then_spill() {
+        use ActionKind::*;
+        let kinds: Vec<ActionKind> = (0..70).map(|i| ActionKind::ALL[i * 7 % 3]).collect();
+        let mut l = ActionList::new();
+        assert!(l.is_empty());
+        for (n, &k) in kinds.iter().enumerate() {
+            l.push(k);
+            assert_eq!(l.len(), n + 1);
+            assert!(l.iter().eq(kinds[..=n].iter().copied()));
+        }
+        assert_eq!(l.get(69), Some(kinds[69]));
+        assert_eq!(l.get(70), None);
+        let short: ActionList = [Reboot, Redeploy, Reimage].into_iter().collect();
+        assert_eq!(format!("{short:?}"), "[Reboot, Redeploy, Reimage]");
+        assert_ne!(short, [Reboot, Redeploy].into_iter().collect());
+        assert_eq!(short, [Reboot, Redeploy, Reimage].into_iter().collect());
     }
 
     #[test]
@@ -744,7 +932,7 @@ mod tests {
         let incs = log.incidents();
         assert_eq!(incs.len(), 2);
         assert_eq!(incs[0].outcome, Outcome::RepairedBy(ActionKind::Reboot));
-        assert_eq!(incs[1].fault, "disk-full");
+        assert_eq!(incs[1].fault_name(&scenario()), "disk-full");
         assert_eq!(incs[1].detect_rule, Some(DetectRule::NoStatus));
         assert_eq!(incs[1].outcome, Outcome::OpenAtHorizon);
         assert_eq!(incs[1].outcome_at, hms(2, 0, 0));
@@ -860,7 +1048,10 @@ mod tests {
         let incs = log.incidents();
         assert_eq!(incs.len(), 2);
         let a = &incs[0];
-        assert_eq!(a.node_name, "system-1");
+        let s = scenario();
+        assert_eq!(a.node_name(&s), "system-1");
+        assert_eq!(a.pool_name(&s), "system");
+        assert_eq!(a.fault_name(&s), "disk-full");
         assert_eq!(a.actions_joined(), "reboot;reimage;redeploy;reboot;reimage");
         assert_eq!((a.passes, a.errors), (2, 1));
         assert_eq!(a.error_codes, vec!["InvalidParameter"]);

@@ -114,6 +114,24 @@ impl Outcome {
         v
     }
 
+    /// How many outcomes there are: the length of [`Outcome::all`].
+    pub const COUNT: usize = 1 + ActionKind::ALL.len() + 2 + Exclusion::ALL.len() + 1;
+
+    /// The outcome's position in [`Outcome::all`], for counting in arrays. O(1).
+    pub fn index(self) -> usize {
+        const R: usize = 1;
+        const G: usize = R + ActionKind::ALL.len();
+        const E: usize = G + 2;
+        match self {
+            Outcome::SelfHealed => 0,
+            Outcome::RepairedBy(k) => R + k as usize,
+            Outcome::GaveUpExhausted => G,
+            Outcome::GaveUpTimeout => G + 1,
+            Outcome::Excluded(e) => E + e as usize,
+            Outcome::OpenAtHorizon => Outcome::COUNT - 1,
+        }
+    }
+
     /// A repair was tried and the node is still broken.
     pub fn is_failed_repair(self) -> bool {
         matches!(self, Outcome::GaveUpExhausted | Outcome::GaveUpTimeout)

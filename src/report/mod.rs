@@ -111,10 +111,10 @@ pub fn incidents_csv(scenario: &Scenario, incidents: &[Incident]) -> io::Result<
     let ms = |t: Option<SimTime>| opt(t.map(|t| t.ms()));
     let rows = incidents.iter().map(|i| {
         [
-            i.node_name.clone(),
-            i.pool.clone(),
+            i.node_name(scenario).to_string(),
+            i.pool_name(scenario).to_string(),
             i.os.name().to_string(),
-            i.fault.clone(),
+            i.fault_name(scenario).to_string(),
             i.onset.ms().to_string(),
             ms(i.detected),
             opt(i.detect_rule.map(|r| r.name())),

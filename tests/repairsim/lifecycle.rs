@@ -13,7 +13,7 @@ fn example_1_step_by_step() {
     let mut tr = Trace::default();
     let mut sim = Sim::new(&sc, 0, &mut tr);
     let node = sc.fleet.find("pool-0").unwrap();
-    let mut step = |expect_at: &str| {
+    let step = |sim: &mut Sim, expect_at: &str| {
         let at = sim.step().expect("an event before the horizon");
         assert_eq!(at, t(expect_at), "stepped to {at}, expected {expect_at}");
         (
@@ -25,7 +25,7 @@ fn example_1_step_by_step() {
     };
 
     // The fault: nothing visible yet.
-    let (ph, c, _, _) = step("1h00m35s");
+    let (ph, c, _, _) = step(&mut sim, "1h00m35s");
     assert_eq!(
         ph,
         Phase::Unnoticed {
@@ -34,10 +34,10 @@ fn example_1_step_by_step() {
     );
     assert_eq!(c, Condition::Ready);
     // The kubelet posts Ready=False at its next 10 s tick.
-    let (_, c, s, _) = step("1h00m40s");
+    let (_, c, s, _) = step(&mut sim, "1h00m40s");
     assert_eq!((c, s), (Condition::NotReady, NodeState::NotReady));
     // The first not-Ready check opens the run.
-    let (ph, ..) = step("1h01m");
+    let (ph, ..) = step(&mut sim, "1h01m");
     assert_eq!(
         ph,
         Phase::Suspect {
@@ -45,7 +45,7 @@ fn example_1_step_by_step() {
         }
     );
     // No check in between matters: the next step is the detection.
-    let (ph, ..) = step("1h11m");
+    let (ph, ..) = step(&mut sim, "1h11m");
     assert_eq!(
         ph,
         Phase::Detected {
@@ -54,7 +54,7 @@ fn example_1_step_by_step() {
         }
     );
     // The repair delay is over: the reboot starts and holds a slot.
-    let (ph, _, s, slots) = step("1h16m");
+    let (ph, _, s, slots) = step(&mut sim, "1h16m");
     assert_eq!(
         ph,
         Phase::Acting {
@@ -64,12 +64,21 @@ fn example_1_step_by_step() {
         }
     );
     assert_eq!((s, slots), (NodeState::Rebooting, 1));
+    assert_eq!(sim.condition(node), Condition::NotReady);
     // The node is silent: the lease expires 50 s after the last renewal
-    // (1h15m50s) on the node monitor's 5 s grid.
-    let (_, c, s, _) = step("1h16m40s");
-    assert_eq!((c, s), (Condition::Unknown, NodeState::Rebooting));
+    // (1h15m50s) on the node monitor's 5 s grid. Inside the action that is
+    // no event of its own (the engine applies it at the action's end), but
+    // the control plane shows Unknown from that instant on.
+    sim.step_until(t("1h16m39s"));
+    assert_eq!(sim.now(), t("1h16m39s"));
+    assert_eq!(sim.condition(node), Condition::NotReady);
+    sim.step_until(t("1h16m40s"));
+    assert_eq!(
+        (sim.condition(node), sim.state(node)),
+        (Condition::Unknown, NodeState::Rebooting)
+    );
     // The reboot ends; the node waits for its kubelet tick.
-    let (ph, c, s, _) = step("1h20m");
+    let (ph, c, s, _) = step(&mut sim, "1h20m");
     assert_eq!(
         ph,
         Phase::Settling {
@@ -80,10 +89,10 @@ fn example_1_step_by_step() {
     );
     assert_eq!((c, s), (Condition::Unknown, NodeState::Unknown));
     // The kubelet posts Ready=True at the same instant (ticks come after action ends).
-    let (_, c, s, _) = step("1h20m");
+    let (_, c, s, _) = step(&mut sim, "1h20m");
     assert_eq!((c, s), (Condition::Ready, NodeState::Ready));
     // The check at 1h20m sees it Ready: the incident ends and frees its slot.
-    let (ph, _, _, slots) = step("1h20m");
+    let (ph, _, _, slots) = step(&mut sim, "1h20m");
     assert_eq!((ph, slots), (Phase::Healthy, 0));
     assert_eq!(sim.step(), None, "nothing else happens before the horizon");
     assert_eq!(sim.phase(node), Phase::Healthy);
