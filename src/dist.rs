@@ -6,7 +6,7 @@
 use crate::time::{SECOND, SimDuration, format_duration};
 use rand::Rng;
 
-/// A distribution of durations. Parameters are in [ms].
+/// A distribution of durations. Parameters are in \[ms\].
 #[derive(Clone, Debug, PartialEq)]
 pub enum DurationDist {
     Fixed(SimDuration),
@@ -23,13 +23,13 @@ pub enum DurationDist {
     Empirical(Vec<SimDuration>),
 }
 
-/// Rounds a draw [ms] to the nearest whole second.
+/// Rounds a draw \[ms\] to the nearest whole second.
 pub fn to_seconds(ms: f64) -> SimDuration {
     SimDuration((ms / SECOND as f64).round() as u64 * SECOND)
 }
 
 impl DurationDist {
-    /// Draws one duration [ms]. Exactly one or two `u64`/`f64` draws, so the
+    /// Draws one duration \[ms\]. Exactly one or two `u64`/`f64` draws, so the
     /// stream position depends only on how many samples were taken.
     pub fn sample<R: Rng>(&self, rng: &mut R) -> SimDuration {
         match self {
@@ -55,7 +55,7 @@ impl DurationDist {
         }
     }
 
-    /// The mean [ms], for reports and analytic checks.
+    /// The mean \[ms\], for reports and analytic checks.
     pub fn mean_ms(&self) -> f64 {
         match self {
             DurationDist::Fixed(d) => d.0 as f64,

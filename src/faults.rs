@@ -37,7 +37,7 @@ pub struct Fault {
     /// The weakest action that fixes it (stronger ones do too); `None`:
     /// no action does.
     pub fixed_by: Option<ActionKind>,
-    /// Time from onset until the fault goes away by itself [ms].
+    /// Time from onset until the fault goes away by itself \[ms\].
     pub self_heal_after: Option<DurationDist>,
     /// The node may not be repaired while it has this fault.
     pub exclude: Option<Exclusion>,
@@ -73,7 +73,7 @@ pub struct Injection {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrivals {
     pub fault: FaultId,
-    /// Mean time between failures, per node [ms].
+    /// Mean time between failures, per node \[ms\].
     pub mtbf: SimDuration,
     /// The nodes it applies to, in node order.
     pub nodes: Vec<NodeId>,
@@ -84,7 +84,7 @@ pub struct Arrivals {
 pub struct Outage {
     pub name: String,
     pub at: SimTime,
-    /// [ms]
+    /// \[ms\]
     pub duration: SimDuration,
     pub fault: FaultId,
     /// Nodes it may hit, in node order.

@@ -28,7 +28,7 @@ pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
     Some(sorted[rank.saturating_sub(1) as usize])
 }
 
-/// Distribution of a duration [ms]. All `None` (and `count` 0) when empty.
+/// Distribution of a duration \[ms\]. All `None` (and `count` 0) when empty.
 ///
 /// Serializes as `count`, `min_ms`, `p50_ms`, `p90_ms`, `p99_ms`, `max_ms`,
 /// `mean_ms`, then the same as human durations (`min`, `p50`, ... `mean`).
@@ -114,7 +114,7 @@ pub struct PoolSummary {
     pub count: u32,
     /// The fewest Ready nodes over any interval of the run.
     pub min_ready: u32,
-    /// When the pool first had `min_ready` Ready nodes [ms].
+    /// When the pool first had `min_ready` Ready nodes \[ms\].
     pub min_ready_at_ms: u64,
 }
 
@@ -186,7 +186,7 @@ pub struct ActionCounts {
 pub struct Summary {
     pub provenance: Provenance,
     pub fleet: FleetSummary,
-    /// [ms]
+    /// \[ms\]
     pub horizon_ms: u64,
     pub horizon: String,
     pub incidents: IncidentCounts,
@@ -200,9 +200,9 @@ pub struct Summary {
     /// Incidents whose first auto-repair event had expired (`event_ttl`)
     /// when the outcome was decided.
     pub expired_event_incidents: u64,
-    /// Node time in any state but Ready [ms].
+    /// Node time in any state but Ready \[ms\].
     pub not_ready_ms: u64,
-    /// The same [h].
+    /// The same \[h\].
     pub not_ready_node_hours: f64,
     /// `1 - not_ready_ms / (nodes * horizon_ms)`; 1 for an empty run.
     pub availability: f64,

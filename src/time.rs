@@ -1,7 +1,7 @@
 //! Simulated time: integer milliseconds from the scenario start.
 //!
 //! Time is never a float. [`SimTime`] is an instant, [`SimDuration`] a span;
-//! both count milliseconds [ms]. Grids (kubelet ticks, auto-repair checks) are
+//! both count milliseconds \[ms\]. Grids (kubelet ticks, auto-repair checks) are
 //! global: a tick of period `P` happens at every multiple of `P`, so the next
 //! tick that matters is computed with [`SimTime::ceil_to`] instead of being
 //! simulated.
@@ -13,7 +13,7 @@ use std::ops::{Add, Sub};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
 
-/// A span of simulated time [ms].
+/// A span of simulated time \[ms\].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimDuration(pub u64);
 
@@ -22,13 +22,13 @@ pub const SECOND: u64 = 1_000;
 pub const MINUTE: u64 = 60 * SECOND;
 pub const HOUR: u64 = 60 * MINUTE;
 pub const DAY: u64 = 24 * HOUR;
-/// A year of 365 days [ms]; used only for the horizon limit.
+/// A year of 365 days \[ms\]; used only for the horizon limit.
 pub const YEAR: u64 = 365 * DAY;
 
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
 
-    /// Milliseconds since the start [ms].
+    /// Milliseconds since the start \[ms\].
     pub fn ms(self) -> u64 {
         self.0
     }
@@ -63,11 +63,11 @@ impl SimDuration {
     pub const fn from_hours(h: u64) -> Self {
         SimDuration(h * HOUR)
     }
-    /// Length [ms].
+    /// Length \[ms\].
     pub fn ms(self) -> u64 {
         self.0
     }
-    /// Length in hours, for reports only (never fed back into the model) [h].
+    /// Length in hours, for reports only (never fed back into the model) \[h\].
     pub fn as_hours_f64(self) -> f64 {
         self.0 as f64 / HOUR as f64
     }

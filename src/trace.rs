@@ -39,7 +39,7 @@ pub struct FailureTrace {
     pub inputs: Vec<(SimTime, Input)>,
 }
 
-/// An exponential draw with mean `mean` [ms], in whole seconds, at least 1 s.
+/// An exponential draw with mean `mean` \[ms\], in whole seconds, at least 1 s.
 pub fn exponential(rng: &mut ChaCha8Rng, mean: SimDuration) -> SimDuration {
     let u: f64 = rng.r#gen();
     let d = crate::dist::to_seconds(-(1.0 - u).ln() * mean.ms() as f64);

@@ -147,7 +147,7 @@ pub struct Measurement {
     pub check_interval: SimDuration,
     pub incidents: usize,
     pub events: u64,
-    /// Best wall time of the simulation plus statistics [s].
+    /// Best wall time of the simulation plus statistics \[s\].
     pub seconds: f64,
 }
 
@@ -192,7 +192,7 @@ fn measure(args: &Args, nodes: u32, check: SimDuration) -> Result<Measurement, C
     })
 }
 
-/// Peak resident memory of this process [MiB], from /proc (Linux only).
+/// Peak resident memory of this process \[MiB\], from /proc (Linux only).
 pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

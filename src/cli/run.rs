@@ -19,7 +19,7 @@ pub struct Args {
     /// a mixed Linux and Windows fleet for 30 days.
     #[arg(value_name = "SCENARIO")]
     pub scenario: Option<PathBuf>,
-    /// Directory for the outputs [default: reports/<scenario name>/].
+    /// Directory for the outputs [default: reports/NAME/, NAME being the scenario name].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Override the scenario's seed.

@@ -1,4 +1,4 @@
-//! The simulation engine: one loop over a closed [`Event`] enum.
+//! The simulation engine: one loop over a closed `Event` enum.
 //!
 //! The engine owns the clock, the event queue, the physical state of every
 //! node (fault, running action, what the kubelet and the control plane
@@ -249,7 +249,7 @@ impl<'a> Sim<'a> {
         self.obs.record(&rec);
     }
 
-    /// The current simulated time [ms].
+    /// The current simulated time \[ms\].
     pub fn now(&self) -> SimTime {
         self.now
     }

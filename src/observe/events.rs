@@ -63,7 +63,7 @@ pub struct Event {
     /// Always null: these are legacy (core/v1) events, timed by
     /// `firstTimestamp`/`lastTimestamp`.
     pub event_time: Option<String>,
-    /// Simulated time of the event [ms].
+    /// Simulated time of the event \[ms\].
     #[serde(skip)]
     pub sim_ms: u64,
     #[serde(skip)]

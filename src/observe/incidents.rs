@@ -81,12 +81,12 @@ impl Incident {
         &sc.faults[self.fault_id as usize].name
     }
 
-    /// Time to detect: detection check minus onset [ms].
+    /// Time to detect: detection check minus onset \[ms\].
     pub fn ttd(&self) -> Option<SimDuration> {
         self.detected.map(|d| d - self.onset)
     }
 
-    /// Time to recover: Ready again minus onset [ms].
+    /// Time to recover: Ready again minus onset \[ms\].
     pub fn ttr(&self) -> Option<SimDuration> {
         self.recovered.map(|r| r - self.onset)
     }

@@ -28,7 +28,7 @@ pub struct Interval {
 struct Track {
     state: NodeState,
     since: SimTime,
-    /// Closed time in any state but `Ready` [ms].
+    /// Closed time in any state but `Ready` \[ms\].
     not_ready_ms: u64,
     /// Index into the fleet's pools; `None` before `begin` saw the node.
     pool: Option<usize>,
@@ -55,7 +55,7 @@ pub struct TimelineLog {
     dirty: Vec<usize>,
     /// The instant of the latest record.
     now: SimTime,
-    /// Closed time per state, fleet-wide, indexed like [`NodeState::ALL`] [ms].
+    /// Closed time per state, fleet-wide, indexed like [`NodeState::ALL`] \[ms\].
     state_ms: [u64; 6],
     horizon: Option<SimTime>,
 }
@@ -107,18 +107,18 @@ impl TimelineLog {
         self.tracks.get(node as usize).map(|t| t.state)
     }
 
-    /// Time the node spent in any state but `Ready` [ms]; complete once
+    /// Time the node spent in any state but `Ready` \[ms\]; complete once
     /// `finish` ran.
     pub fn not_ready_ms(&self, node: NodeId) -> u64 {
         self.tracks.get(node as usize).map_or(0, |t| t.not_ready_ms)
     }
 
-    /// Sum of [`TimelineLog::not_ready_ms`] over the fleet [ms].
+    /// Sum of [`TimelineLog::not_ready_ms`] over the fleet \[ms\].
     pub fn total_not_ready_ms(&self) -> u64 {
         self.tracks.iter().map(|t| t.not_ready_ms).sum()
     }
 
-    /// Node time spent in `state`, fleet-wide [ms].
+    /// Node time spent in `state`, fleet-wide \[ms\].
     pub fn state_ms(&self, state: NodeState) -> u64 {
         self.state_ms[state_index(state)]
     }

@@ -11,15 +11,15 @@ use crate::time::SimDuration;
 /// What the kubelet and the control plane do (Kubernetes defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kubelet {
-    /// The kubelet posts a changed Ready condition on this grid [ms].
+    /// The kubelet posts a changed Ready condition on this grid \[ms\].
     pub status_update_interval: SimDuration,
-    /// The kubelet renews its lease on this grid while it runs [ms].
+    /// The kubelet renews its lease on this grid while it runs \[ms\].
     pub lease_renew_interval: SimDuration,
-    /// No lease for this long: the controller sets Ready=Unknown [ms].
+    /// No lease for this long: the controller sets Ready=Unknown \[ms\].
     pub node_monitor_grace_period: SimDuration,
-    /// The node lifecycle controller's grid [ms].
+    /// The node lifecycle controller's grid \[ms\].
     pub node_monitor_period: SimDuration,
-    /// Pods are evicted this long after NotReady/Unknown; reported only [ms].
+    /// Pods are evicted this long after NotReady/Unknown; reported only \[ms\].
     pub not_ready_toleration: SimDuration,
 }
 
@@ -108,23 +108,23 @@ pub struct PlannedAction {
 pub struct Policy {
     pub preset: Preset,
     pub kubelet: Kubelet,
-    /// The controller's check period [ms].
+    /// The controller's check period \[ms\].
     pub check_interval: SimDuration,
-    /// Rule (a): not Ready on every check of a run this long [ms].
+    /// Rule (a): not Ready on every check of a run this long \[ms\].
     pub detect_window: SimDuration,
-    /// Rule (b): no heartbeat for this long [ms].
+    /// Rule (b): no heartbeat for this long \[ms\].
     pub no_status_timeout: SimDuration,
-    /// Still unhealthy this long after detection before the first action [ms].
+    /// Still unhealthy this long after detection before the first action \[ms\].
     pub repair_delay: SimDuration,
     pub repair_delay_anchor: DelayAnchor,
-    /// Still not Ready this long after an action ends before the next [ms].
+    /// Still not Ready this long after an action ends before the next \[ms\].
     pub settle: SimDuration,
     pub ladder_linux: Vec<ActionKind>,
     pub ladder_windows: Vec<ActionKind>,
     pub retry_mode: RetryMode,
     /// Passes in total, the first counting.
     pub max_attempts: u32,
-    /// No new action starts at or after repair start + this [ms].
+    /// No new action starts at or after repair start + this \[ms\].
     pub overall_timeout: SimDuration,
     pub on_action_error: OnActionError,
     /// `None` is unlimited.
@@ -133,7 +133,7 @@ pub struct Policy {
     pub min_cluster_nodes: u32,
     /// No action starts on a check where every node is not Ready.
     pub all_not_ready_suppresses: bool,
-    /// Events older than this are gone from `kubectl get events` [ms].
+    /// Events older than this are gone from `kubectl get events` \[ms\].
     pub event_ttl: SimDuration,
 }
 
@@ -217,7 +217,7 @@ fn ladder_text(l: &[ActionKind]) -> String {
     l.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
 }
 
-/// Every parameter name a scenario's `[policy]` table accepts, besides `preset`.
+/// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
 pub const POLICY_KEYS: [&str; 17] = [
     "check_interval",
     "detect_window",

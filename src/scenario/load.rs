@@ -45,7 +45,7 @@ pub const MAX_NODES: u64 = 1_000_000;
 /// The most passes `max_attempts` may ask for (a repair plan is
 /// ladder length × passes actions long).
 pub const MAX_ATTEMPTS: i64 = 1_000;
-/// The longest horizon [ms]: 100 years.
+/// The longest horizon \[ms\]: 100 years.
 pub const MAX_HORIZON: u64 = 100 * YEAR;
 /// `start` when the file does not say.
 pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";

@@ -20,9 +20,9 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
 /// How one kind of action behaves.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActionSpec {
-    /// Duration on Linux nodes, boot time included [ms].
+    /// Duration on Linux nodes, boot time included \[ms\].
     pub duration: DurationDist,
-    /// Duration on Windows nodes; `None`: as Linux [ms].
+    /// Duration on Windows nodes; `None`: as Linux \[ms\].
     pub windows_duration: Option<DurationDist>,
     /// Probability that the action ends in an error, in [0, 1].
     pub error_rate: f64,
@@ -87,7 +87,7 @@ pub struct Scenario {
     pub seed: u64,
     /// Wall-clock label of simulated time 0, for reports only.
     pub start: Epoch,
-    /// The simulation stops here [ms].
+    /// The simulation stops here \[ms\].
     pub horizon: SimDuration,
     pub policy: Policy,
     /// Policy parameters the scenario set explicitly (for provenance).

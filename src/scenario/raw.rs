@@ -49,7 +49,7 @@ pub struct RawScenario {
     pub upgrades: Vec<Spanned<RawUpgrade>>,
 }
 
-/// `[policy]`: a preset and overrides of `crate::policy::params::POLICY_KEYS`
+/// `\[policy\]`: a preset and overrides of `crate::policy::params::POLICY_KEYS`
 /// (same names, same order).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [policy] table")]
@@ -75,7 +75,7 @@ pub struct RawPolicy {
     pub event_ttl: Option<SStr>,
 }
 
-/// `[kubernetes]`: overrides of `crate::policy::Kubelet`.
+/// `\[kubernetes\]`: overrides of `crate::policy::Kubelet`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [kubernetes] table")]
 pub struct RawKubernetes {
