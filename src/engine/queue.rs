@@ -119,7 +119,7 @@ mod tests {
             x
         };
         let mut now = 0;
-        for id in 0..20_000u32 {
+        for id in 0..3_000u32 {
             if next() % 3 != 0 || pending.is_empty() {
                 let (t, r) = (now + next() % 50, (next() % 4) as u8);
                 q.push(SimTime(t), r, id);
