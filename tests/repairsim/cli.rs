@@ -13,12 +13,27 @@ fn repairsim(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh, empty directory for one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("repairsim-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 fn run_to(scenario: &str, out: &Path) -> Output {
