@@ -264,3 +264,42 @@ fn the_checker_catches_a_broken_stream() {
         assert!(rules.contains(&rule), "{rule} missing from {rules:?}");
     }
 }
+
+/// The properties are only as good as the scenarios they see: the
+/// generator must produce repairs, give-ups, exclusions and queueing.
+#[test]
+fn the_generator_reaches_every_kind_of_outcome() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use repairsim::policy::Outcome;
+    let mut runner = TestRunner::deterministic();
+    let (mut repaired, mut gave_up, mut excluded, mut errors, mut serial) = (0, 0, 0, 0, 0);
+    for _ in 0..64 {
+        let sc = arb_scenario().new_tree(&mut runner).unwrap().current();
+        if sc.policy.max_concurrent_repairs.is_some() {
+            serial += 1;
+        }
+        for r in run(&sc).1 {
+            match r {
+                Record::Outcome {
+                    outcome: Outcome::RepairedBy(_),
+                    ..
+                } => repaired += 1,
+                Record::Outcome {
+                    outcome: Outcome::GaveUpExhausted | Outcome::GaveUpTimeout,
+                    ..
+                } => gave_up += 1,
+                Record::Outcome {
+                    outcome: Outcome::Excluded(_),
+                    ..
+                } => excluded += 1,
+                Record::ActionEnded { error: Some(_), .. } => errors += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        repaired > 50 && gave_up > 5 && excluded > 5 && errors > 5 && serial > 5,
+        "repaired {repaired}, gave up {gave_up}, excluded {excluded}, errors {errors}, serial {serial}"
+    );
+}
