@@ -54,7 +54,9 @@ impl Fault {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
     Node(NodeId),
-    /// `count` nodes of this pool, drawn without replacement.
+    /// `count` nodes of this pool: those with the smallest keys drawn from
+    /// each node's own stream, so growing the pool moves the choice only at
+    /// the margin.
     Pool {
         pool: usize,
         count: u32,
@@ -89,7 +91,7 @@ pub struct Outage {
     pub fault: FaultId,
     /// Nodes it may hit, in node order.
     pub candidates: Vec<NodeId>,
-    /// The share of `candidates` it hits, drawn without replacement.
+    /// The chance that each candidate is hit, drawn per node, in (0, 1].
     pub fraction: f64,
 }
 

@@ -33,7 +33,9 @@ impl fmt::Display for Violation {
 #[derive(Clone, Default)]
 struct NodeWatch {
     open: bool,
+    onset: SimTime,
     detected: Option<SimTime>,
+    last_end: Option<SimTime>,
     repair_start: Option<SimTime>,
     outcomes: u32,
     excluded: bool,
@@ -119,9 +121,11 @@ impl<'a> InvariantChecker<'a> {
                 "no detection before the first action".into(),
             ),
             Some(d) => {
+                // With the onset anchor the delay counts from the first
+                // not-Ready check, which is at or after the onset.
                 let earliest = match p.repair_delay_anchor {
                     DelayAnchor::Detection => d + p.repair_delay,
-                    DelayAnchor::Onset => d,
+                    DelayAnchor::Onset => d.max(w.onset + p.repair_delay),
                 };
                 if at < earliest {
                     self.fail(
@@ -157,6 +161,16 @@ impl<'a> InvariantChecker<'a> {
                 node,
                 "action-after-timeout",
                 format!("repair started at {start}"),
+            );
+        }
+        if let Some(end) = w.last_end
+            && at < end + p.settle
+        {
+            self.fail(
+                at,
+                node,
+                "action-before-settle",
+                format!("the previous action ended at {end}"),
             );
         }
         if w.acting {
@@ -240,6 +254,7 @@ impl Observer for InvariantChecker<'_> {
                     let n = &mut self.nodes[node as usize];
                     *n = NodeWatch {
                         open: true,
+                        onset: at,
                         ready: n.ready,
                         ..Default::default()
                     };
@@ -284,6 +299,7 @@ impl Observer for InvariantChecker<'_> {
                     );
                 }
                 self.nodes[node as usize].acting = false;
+                self.nodes[node as usize].last_end = Some(at);
             }
             Record::Outcome { outcome, .. } => {
                 let n = &mut self.nodes[node as usize];
@@ -310,6 +326,16 @@ impl Observer for InvariantChecker<'_> {
                         node,
                         "one-outcome-per-incident",
                         format!("second outcome {outcome}"),
+                    );
+                }
+            }
+            Record::Suppressed { .. } => {
+                if self.ready != 0 {
+                    self.fail(
+                        at,
+                        node,
+                        "suppressed-without-guard",
+                        "a node was Ready".into(),
                     );
                 }
             }

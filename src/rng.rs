@@ -2,7 +2,7 @@
 //!
 //! Every draw comes from a ChaCha8 stream named by
 //! `(seed, replication, entity, purpose)`. The entity is a stable hash of a
-//! node's name (or of an injection's index), never a position in the fleet,
+//! node's name (paired with the name of what brought the fault), never a position in the fleet,
 //! so adding a pool or changing a policy parameter leaves every other
 //! node's draws alone. No OS entropy is ever read.
 

@@ -24,6 +24,9 @@ pub const HOUR: u64 = 60 * MINUTE;
 pub const DAY: u64 = 24 * HOUR;
 /// A year of 365 days \[ms\]; used only for the horizon limit.
 pub const YEAR: u64 = 365 * DAY;
+/// The longest span a scenario may give, for the horizon or any other
+/// duration: 100 years \[ms\].
+pub const MAX_SPAN: u64 = 100 * YEAR;
 
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
@@ -33,10 +36,11 @@ impl SimTime {
         self.0
     }
 
-    /// The first multiple of `period` at or after `self`. O(1).
+    /// The first multiple of `period` at or after `self`, or `u64::MAX`
+    /// (never) when that multiple is not representable. O(1).
     pub fn ceil_to(self, period: SimDuration) -> SimTime {
         let p = period.0.max(1);
-        SimTime(self.0.div_ceil(p) * p)
+        SimTime(self.0.div_ceil(p).saturating_mul(p))
     }
 
     /// The last multiple of `period` strictly before `self` (0 at the start).
@@ -54,14 +58,17 @@ impl SimTime {
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// `s` seconds, saturating at `u64::MAX` ms.
     pub const fn from_secs(s: u64) -> Self {
-        SimDuration(s * SECOND)
+        SimDuration(s.saturating_mul(SECOND))
     }
+    /// `m` minutes, saturating at `u64::MAX` ms.
     pub const fn from_mins(m: u64) -> Self {
-        SimDuration(m * MINUTE)
+        SimDuration(m.saturating_mul(MINUTE))
     }
+    /// `h` hours, saturating at `u64::MAX` ms.
     pub const fn from_hours(h: u64) -> Self {
-        SimDuration(h * HOUR)
+        SimDuration(h.saturating_mul(HOUR))
     }
     /// Length \[ms\].
     pub fn ms(self) -> u64 {
@@ -283,8 +290,12 @@ impl Epoch {
     }
 
     /// RFC 3339 text of `start + t`, with milliseconds only when non-zero.
+    /// Saturates instead of overflowing (the text is then meaningless but
+    /// no panic occurs; valid scenarios stay far below the limit).
     pub fn format(self, t: SimTime) -> String {
-        let total = self.0 + t.0 as i64;
+        let total = self
+            .0
+            .saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX));
         let days = total.div_euclid(DAY as i64);
         let rem = total.rem_euclid(DAY as i64);
         let (y, m, d) = civil_from_days(days);
@@ -337,6 +348,39 @@ mod tests {
         assert_eq!(SimTime(3_635_000).ceil_to(p), SimTime(3_640_000));
         assert_eq!(SimTime(10_830_000).last_tick_before(p), SimTime(10_820_000));
         assert_eq!(SimTime(10_825_000).last_tick_before(p), SimTime(10_820_000));
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_overflowing() {
+        let p = SimDuration::from_secs(10);
+        assert_eq!(SimTime(u64::MAX).ceil_to(p), SimTime(u64::MAX));
+        assert_eq!(SimTime(u64::MAX - 5).ceil_to(p), SimTime(u64::MAX));
+        assert_eq!(
+            SimTime(u64::MAX).ceil_to(SimDuration(u64::MAX)),
+            SimTime(u64::MAX)
+        );
+        assert_eq!(SimTime(1).ceil_to(SimDuration(u64::MAX)), SimTime(u64::MAX));
+        assert_eq!(
+            SimTime(u64::MAX).ceil_to(SimDuration::ZERO),
+            SimTime(u64::MAX)
+        );
+        assert_eq!(SimTime(u64::MAX).last_tick_before(p).ms() % 10_000, 0);
+        assert_eq!(SimTime(u64::MAX) + SimDuration(1), SimTime(u64::MAX));
+        assert_eq!(
+            SimDuration(u64::MAX) + SimDuration(1),
+            SimDuration(u64::MAX)
+        );
+        assert_eq!(SimTime(0) - SimTime(5), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_secs(u64::MAX), SimDuration(u64::MAX));
+        assert_eq!(SimDuration::from_mins(u64::MAX), SimDuration(u64::MAX));
+        assert_eq!(SimDuration::from_hours(u64::MAX), SimDuration(u64::MAX));
+        assert!(parse_duration("18446744073709551615d").is_err());
+        assert!(parse_duration("213503982334d15h").is_err());
+        // Formatting far-off instants does not panic.
+        let e = Epoch::parse("9999-12-31T23:59:59Z").unwrap();
+        let _ = e.format(SimTime(u64::MAX));
+        let _ = e.format(SimTime(i64::MAX as u64));
+        let _ = format_duration(SimDuration(u64::MAX));
     }
 
     #[test]

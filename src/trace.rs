@@ -9,6 +9,25 @@
 //!
 //! It also keeps the engine's queue small: the queue holds only what the
 //! simulation itself schedules, and the trace is merged in by a cursor.
+//!
+//! # Which draws belong to which node
+//!
+//! Every random choice about a node comes from a stream named by the node's
+//! name ([`crate::fleet::Node::stream_id`]) and the *name* of what draws it,
+//! never by a position in the fleet or in the scenario file. So adding a
+//! node or a pool, or another `[[failures]]`, `[[outages]]` or `[[inject]]`
+//! entry, leaves every other node's fault arrivals where they were:
+//!
+//! - `[[failures]]`: one stream per (node, fault name, occurrence number of
+//!   the entry among the entries for that fault).
+//! - `[[outages]]` with `fraction`: each candidate is hit independently,
+//!   when a uniform draw in \[0, 1) from the stream of (node, outage name)
+//!   is below `fraction`. The number of nodes hit is binomial, not exactly
+//!   `fraction` × candidates; 1.0 still hits every candidate.
+//! - `[[inject]]` with `pool` and `count`: each node of the pool gets a key
+//!   from the stream of (node, injection time, fault, pool); the `count`
+//!   smallest keys are hit (ties by node id). Growing the pool changes the
+//!   choice only at the margin.
 
 use crate::faults::{FaultId, Target};
 use crate::fleet::NodeId;
@@ -17,7 +36,6 @@ use crate::rng::{Purpose, stable_hash, stream};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 use rand::Rng;
-use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 /// One input.
@@ -37,6 +55,19 @@ pub enum Input {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailureTrace {
     pub inputs: Vec<(SimTime, Input)>,
+}
+
+/// The self-heal instant of a fault at `at` [ms], drawn from the stream of
+/// `entity` (a node paired with the input that brought the fault).
+fn heal(
+    sc: &Scenario,
+    replication: u64,
+    fault: FaultId,
+    entity: u64,
+    at: SimTime,
+) -> Option<SimTime> {
+    let d = sc.faults[fault as usize].self_heal_after.as_ref()?;
+    Some(at + d.sample(&mut stream(sc.seed, replication, entity, Purpose::SelfHeal)))
 }
 
 /// An exponential draw with mean `mean` \[ms\], in whole seconds, at least 1 s.
@@ -74,6 +105,44 @@ fn sort_stable_by_time(inputs: &mut Vec<(SimTime, Input)>) {
     *inputs = keys.iter().map(|k| inputs[(k & mask) as usize]).collect();
 }
 
+/// The entity of a stream that belongs to a node and to something else
+/// (an arrival spec, an outage, an injection), both named by hashes of
+/// names. The rotation keeps the pair ordered: (a, b) and (b, a) differ.
+fn pair(node_stream_id: u64, other: u64) -> u64 {
+    node_stream_id ^ other.rotate_left(17)
+}
+
+/// The `count` nodes of `nodes` with the smallest keys, in node order.
+///
+/// Each node's key is the first `u64` of the stream of (node, `id`), so it
+/// depends only on the node's name and the injection, not on the other
+/// nodes: growing the pool changes the choice only at the margin (a new
+/// node with a small key pushes out the old pick with the largest key).
+/// Equal keys go by node id. O(n log n) in the pool size.
+fn pick_smallest_keys(
+    sc: &Scenario,
+    replication: u64,
+    nodes: std::ops::Range<NodeId>,
+    id: u64,
+    count: u32,
+) -> Vec<NodeId> {
+    let mut keyed: Vec<(u64, NodeId)> = nodes
+        .map(|node| {
+            let entity = pair(sc.fleet.node(node).stream_id, id);
+            let key: u64 = stream(sc.seed, replication, entity, Purpose::Selection).r#gen();
+            (key, node)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut picked: Vec<NodeId> = keyed
+        .into_iter()
+        .take(count as usize)
+        .map(|(_, n)| n)
+        .collect();
+    picked.sort_unstable();
+    picked
+}
+
 impl FailureTrace {
     /// Builds the trace of replication `replication` of `sc`.
     /// O(inputs · log inputs).
@@ -100,43 +169,72 @@ impl FailureTrace {
                 }
             }
         }
-        for (i, inj) in sc.injections.iter().enumerate() {
+        // Identity of each injection: its time, fault and pool, plus its
+        // occurrence number among injections with that same triple, so
+        // inserting another injection moves no other one's choice.
+        let mut seen_injections: Vec<(SimTime, FaultId, usize)> = Vec::new();
+        let mut seen_heal_keys: Vec<String> = Vec::new();
+        for inj in &sc.injections {
             let nodes: Vec<NodeId> = match inj.target {
                 Target::Node(n) => vec![n],
                 Target::Pool { pool, count } => {
-                    let range = sc.fleet.pool_nodes(pool);
-                    let mut r = rng(stable_hash(&format!("inject#{i}")), Purpose::Selection);
-                    let mut picked: Vec<NodeId> = sample(&mut r, range.len(), count as usize)
-                        .into_iter()
-                        .map(|k| range.start + k as NodeId)
-                        .collect();
-                    picked.sort_unstable();
-                    picked
+                    let same = seen_injections
+                        .iter()
+                        .filter(|k| **k == (inj.at, inj.fault, pool))
+                        .count();
+                    seen_injections.push((inj.at, inj.fault, pool));
+                    let id = stable_hash(&format!(
+                        "inject@{}ms#{}#{}#{same}",
+                        inj.at.ms(),
+                        sc.faults[inj.fault as usize].name,
+                        sc.fleet.pools[pool].name,
+                    ));
+                    pick_smallest_keys(sc, replication, sc.fleet.pool_nodes(pool), id, count)
                 }
             };
+            // Named like the pool choice above: time, fault, target and
+            // occurrence, so inserting another injection moves no heal draw.
+            let target = match inj.target {
+                Target::Node(n) => sc.fleet.node(n).name.clone(),
+                Target::Pool { pool, .. } => sc.fleet.pools[pool].name.clone(),
+            };
+            let key = format!(
+                "inject@{}ms#{}#{target}",
+                inj.at.ms(),
+                sc.faults[inj.fault as usize].name
+            );
+            let same = seen_heal_keys.iter().filter(|k| **k == key).count();
+            let inj_id = stable_hash(&format!("{key}#{same}"));
+            seen_heal_keys.push(key);
             for node in nodes {
+                let heal_at = heal(
+                    sc,
+                    replication,
+                    inj.fault,
+                    pair(sc.fleet.node(node).stream_id, inj_id),
+                    inj.at,
+                );
                 inputs.push((
                     inj.at,
                     Input::Fault {
                         node,
                         fault: inj.fault,
-                        heal_at: None,
+                        heal_at,
                     },
                 ));
             }
         }
         for o in &sc.outages {
-            let n = (((o.candidates.len() as f64) * o.fraction).round() as usize)
-                .min(o.candidates.len());
-            let mut r = rng(
-                stable_hash(&format!("outage#{}", o.name)),
-                Purpose::Selection,
-            );
-            let mut picked: Vec<NodeId> = sample(&mut r, o.candidates.len(), n)
-                .into_iter()
-                .map(|k| o.candidates[k])
-                .collect();
-            picked.sort_unstable();
+            // Each candidate on its own: hit when its uniform draw in [0, 1)
+            // is below `fraction` (so 1.0 hits every one). The draw comes
+            // from the stream of (node, outage name), so whether a node is
+            // hit does not depend on the other candidates.
+            let outage_id = stable_hash(&format!("outage#{}", o.name));
+            let picked = o.candidates.iter().copied().filter(|&node| {
+                let entity = pair(sc.fleet.node(node).stream_id, outage_id);
+                let u: f64 = rng(entity, Purpose::Selection).r#gen();
+                u < o.fraction
+            });
             for node in picked {
                 inputs.push((
                     o.at,
@@ -166,24 +264,34 @@ impl FailureTrace {
                 ));
             }
         }
-        for (s, a) in sc.arrivals.iter().enumerate() {
-            // Each (node, arrival spec) pair has its own stream, named by
-            // names, so adding a node or a spec moves no other draws.
-            let spec_id =
-                stable_hash(&sc.faults[a.fault as usize].name) ^ (s as u64).rotate_left(32);
+        // Each (node, arrival spec) pair has its own stream, named by names:
+        // the spec by its fault's name and its occurrence number among the
+        // specs of that fault (0 for the first `kubelet-hang` entry, 1 for
+        // the second...), never by its position in the file. So adding a
+        // node, or a spec for another fault, moves no other draws.
+        let mut occurrences = vec![0u64; sc.faults.len()];
+        for a in &sc.arrivals {
+            let k = &mut occurrences[a.fault as usize];
+            let spec_id = stable_hash(&sc.faults[a.fault as usize].name) ^ k.rotate_left(32);
+            *k += 1;
             for &node in &a.nodes {
-                let mut r = rng(
-                    sc.fleet.node(node).stream_id ^ spec_id.rotate_left(17),
-                    Purpose::FaultArrivals,
-                );
+                let entity = pair(sc.fleet.node(node).stream_id, spec_id);
+                let mut r = rng(entity, Purpose::FaultArrivals);
+                // The k-th arrival of this (node, spec) takes the k-th
+                // self-heal draw of the same pair, whatever else happens.
+                let self_heal = sc.faults[a.fault as usize].self_heal_after.as_ref();
+                let mut heal_rng = self_heal.map(|_| rng(entity, Purpose::SelfHeal));
                 let mut t = SimTime::ZERO + exponential(&mut r, a.mtbf);
                 while t < horizon {
+                    let heal_at = self_heal
+                        .zip(heal_rng.as_mut())
+                        .map(|(d, hr)| t + d.sample(hr));
                     inputs.push((
                         t,
                         Input::Fault {
                             node,
                             fault: a.fault,
-                            heal_at: None,
+                            heal_at,
                         },
                     ));
                     t = t + exponential(&mut r, a.mtbf);
@@ -193,23 +301,6 @@ impl FailureTrace {
         inputs.retain(|(t, _)| *t < horizon);
         sort_stable_by_time(&mut inputs);
 
-        // Self-heal draws: the k-th fault on a node takes the k-th draw of
-        // the node's own stream, whatever the policy does with it.
-        let mut heal_rngs: Vec<Option<Box<ChaCha8Rng>>> = vec![None; sc.fleet.len()];
-        for (at, input) in inputs.iter_mut() {
-            if let Input::Fault {
-                node,
-                fault,
-                heal_at: heal_at @ None,
-            } = input
-                && let Some(dist) = &sc.faults[*fault as usize].self_heal_after
-            {
-                let r = heal_rngs[*node as usize].get_or_insert_with(|| {
-                    Box::new(rng(sc.fleet.node(*node).stream_id, Purpose::SelfHeal))
-                });
-                *heal_at = Some(*at + dist.sample(r.as_mut()));
-            }
-        }
         FailureTrace { inputs }
     }
 

@@ -7,7 +7,7 @@
 //! themselves. Wall time is measured here, in the benchmark only; the model
 //! never reads a clock.
 
-use super::CliError;
+use super::{CliError, Out};
 use crate::dist::DurationDist;
 use crate::engine::Sim;
 use crate::faults::{Arrivals, Fault, Signal};
@@ -17,9 +17,10 @@ use crate::observe::Fanout;
 use crate::observe::incidents::IncidentLog;
 use crate::observe::timeline::TimelineLog;
 use crate::policy::{Policy, Preset};
+use crate::scenario::load::MAX_ARRIVALS;
 use crate::scenario::{Actions, Scenario};
 use crate::stats::Summary;
-use crate::time::{DAY, Epoch, SimDuration, SimTime, parse_duration};
+use crate::time::{DAY, Epoch, MAX_SPAN, SECOND, SimDuration, SimTime, parse_duration};
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -82,7 +83,7 @@ pub fn fleet_year(
         exclude: None,
     };
     // Shares of the combined rate: 1/2 + 3/10 + 1/5 = 1.
-    let share = |k: u64| SimDuration(mtbf.ms() * k);
+    let share = |k: u64| SimDuration(mtbf.ms().saturating_mul(k));
     let mut policy = Policy::preset(Preset::Aks2024_08);
     policy.check_interval = check;
     Scenario {
@@ -90,7 +91,7 @@ pub fn fleet_year(
         description: "synthetic fleet-year for `repairsim bench`".into(),
         seed,
         start: Epoch(1_767_225_600_000),
-        horizon: SimDuration(days * DAY),
+        horizon: SimDuration(days.saturating_mul(DAY)),
         policy,
         policy_overrides: vec![],
         fleet,
@@ -124,7 +125,7 @@ pub fn fleet_year(
             },
             Arrivals {
                 fault: 1,
-                mtbf: SimDuration(mtbf.ms() * 10 / 3),
+                mtbf: SimDuration(mtbf.ms().saturating_mul(10) / 3),
                 nodes: all.clone(),
             },
             Arrivals {
@@ -168,13 +169,39 @@ pub fn simulate_once(sc: &Scenario) -> (usize, u64) {
     (list.len(), events)
 }
 
-fn measure(args: &Args, nodes: u32, check: SimDuration) -> Result<Measurement, CliError> {
+/// Checks one configuration's flags before anything runs; returns the mtbf.
+fn check_config(args: &Args, nodes: u32) -> Result<SimDuration, CliError> {
     let mtbf = parse_duration(&args.mtbf).map_err(|e| CliError::Input(format!("--mtbf: {e}")))?;
     if mtbf.ms() == 0 || nodes == 0 {
         return Err(CliError::Input(
             "--mtbf and --nodes must be greater than zero".into(),
         ));
     }
+    if mtbf.ms() < SECOND || mtbf.ms() > MAX_SPAN {
+        return Err(CliError::Input(
+            "--mtbf must be from 1s to 100 years (36500d)".into(),
+        ));
+    }
+    // The same bound as a scenario's [[failures]]: the trace is built up front.
+    let arrivals =
+        u128::from(nodes) * u128::from(args.days) * u128::from(DAY) / u128::from(mtbf.ms());
+    if arrivals > u128::from(MAX_ARRIVALS) {
+        return Err(CliError::Input(format!(
+            "--nodes {nodes} for --days {} at --mtbf {mtbf} would generate about {arrivals} fault \
+             arrivals, more than the limit of {MAX_ARRIVALS}; use a longer --mtbf, fewer --nodes \
+             or fewer --days",
+            args.days
+        )));
+    }
+    Ok(mtbf)
+}
+
+fn measure(
+    args: &Args,
+    nodes: u32,
+    check: SimDuration,
+    mtbf: SimDuration,
+) -> Result<Measurement, CliError> {
     let mut best = f64::INFINITY;
     let mut result = (0, 0);
     for _ in 0..args.repeat.max(1) {
@@ -201,15 +228,20 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    if args.days == 0 || args.days > MAX_SPAN / DAY {
+        return Err(CliError::Input(
+            "--days must be from 1 to 36500 (100 years)".into(),
+        ));
+    }
     let check = parse_duration(&args.check_interval)
         .map_err(|e| CliError::Input(format!("--check-interval: {e}")))?;
-    if check.ms() == 0 {
+    if check.ms() == 0 || check.ms() > MAX_SPAN {
         return Err(CliError::Input(
-            "--check-interval must be greater than zero".into(),
+            "--check-interval must be greater than zero and at most 100 years (36500d)".into(),
         ));
     }
     let configs: Vec<(u32, SimDuration)> = if args.matrix {
-        let half = SimDuration(check.ms() / 2);
+        let half = SimDuration((check.ms() / 2).max(1));
         vec![
             (1_000, check),
             (10_000, check),
@@ -219,13 +251,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
     } else {
         vec![(args.nodes, check)]
     };
-    println!(
+    let mtbfs = configs
+        .iter()
+        .map(|(nodes, _)| check_config(&args, *nodes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Out::stdout();
+    out.println(&format!(
         "{:>8} {:>6} {:>6} {:>10} {:>11} {:>9} {:>12}",
         "nodes", "check", "days", "incidents", "events", "best [s]", "events/s"
-    );
-    for (nodes, check) in configs {
-        let m = measure(&args, nodes, check)?;
-        println!(
+    ))?;
+    for ((nodes, check), mtbf) in configs.into_iter().zip(mtbfs) {
+        // Nobody reads the rest: stop measuring.
+        if out.is_closed() {
+            return Ok(());
+        }
+        let m = measure(&args, nodes, check, mtbf)?;
+        out.println(&format!(
             "{:>8} {:>6} {:>6} {:>10} {:>11} {:>9.3} {:>12.0}",
             m.nodes,
             m.check_interval.to_string(),
@@ -234,10 +275,50 @@ pub fn run(args: Args) -> Result<(), CliError> {
             m.events,
             m.seconds,
             m.events as f64 / m.seconds
-        );
+        ))?;
     }
     if let Some(mib) = peak_rss_mib() {
-        println!("peak resident memory of this process: {mib:.1} MiB");
+        out.println(&format!(
+            "peak resident memory of this process: {mib:.1} MiB"
+        ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(flags: &[&str]) -> Args {
+        let argv = ["repairsim", "bench"].iter().chain(flags);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Bench(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_that_would_hang_or_overflow_are_input_errors() {
+        assert_eq!(
+            check_config(&args(&[]), 10_000).unwrap(),
+            SimDuration(30 * DAY)
+        );
+        for (flags, nodes) in [
+            (&["--mtbf", "500ms"][..], 10),
+            (&["--mtbf", "36501d"][..], 10),
+            (&["--mtbf", "0s"][..], 10),
+            (&["--mtbf", "1s"][..], 10_000),
+            (&[][..], 0),
+        ] {
+            let e = check_config(&args(flags), nodes).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{flags:?}: {e}");
+        }
+        for days in ["0", "36501", "18446744073709551615"] {
+            let e = run(args(&["--days", days])).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{days}: {e}");
+        }
+        let e = run(args(&["--check-interval", "36501d"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+    }
 }

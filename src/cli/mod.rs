@@ -9,6 +9,7 @@ pub mod validate;
 use crate::scenario::{self, DEFAULT_SCENARIO, Scenario, ScenarioError};
 use clap::{Parser, Subcommand};
 use std::fmt;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Simulate AKS node auto-repair: detection, repair delay, the
@@ -73,6 +74,66 @@ impl From<ScenarioError> for CliError {
     }
 }
 
+/// Standard output for a command's results.
+///
+/// A reader that goes away (`repairsim bench | head -2`) is not an error:
+/// at the first [`io::ErrorKind::BrokenPipe`] the output is marked closed,
+/// later writes are skipped, and the command still succeeds. Any other
+/// write error is a [`CliError::Output`].
+pub struct Out<W: Write> {
+    w: W,
+    closed: bool,
+}
+
+impl Out<io::StdoutLock<'static>> {
+    /// The locked standard output of the process.
+    pub fn stdout() -> Self {
+        Out::new(io::stdout().lock())
+    }
+}
+
+impl<W: Write> Out<W> {
+    pub fn new(w: W) -> Self {
+        Out { w, closed: false }
+    }
+
+    /// Writes and flushes `text`; nothing once the reader has gone.
+    pub fn print(&mut self, text: &str) -> Result<(), CliError> {
+        if self.closed {
+            return Ok(());
+        }
+        match self
+            .w
+            .write_all(text.as_bytes())
+            .and_then(|()| self.w.flush())
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(CliError::Output(format!(
+                "could not write to standard output: {e}"
+            ))),
+        }
+    }
+
+    /// `text` and a newline.
+    pub fn println(&mut self, text: &str) -> Result<(), CliError> {
+        self.print(&format!("{text}\n"))
+    }
+
+    /// True once the reader has gone: the caller may stop producing output.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(self) -> W {
+        self.w
+    }
+}
+
 /// Loads a scenario file, or the embedded default when `path` is `None`.
 pub fn load_scenario(path: Option<&Path>) -> Result<Scenario, CliError> {
     Ok(match path {
@@ -87,5 +148,74 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Policy(a) => policy::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Bench(a) => bench::run(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accepts `ok` writes, then fails every write with `kind`.
+    struct Failing {
+        ok: usize,
+        kind: io::ErrorKind,
+        written: Vec<u8>,
+        attempts: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.attempts += 1;
+            if self.ok == 0 {
+                return Err(io::Error::from(self.kind));
+            }
+            self.ok -= 1;
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn failing(ok: usize, kind: io::ErrorKind) -> Out<Failing> {
+        Out::new(Failing {
+            ok,
+            kind,
+            written: Vec::new(),
+            attempts: 0,
+        })
+    }
+
+    #[test]
+    fn writes_pass_through() {
+        let mut out = Out::new(Vec::new());
+        out.print("a").unwrap();
+        out.println("b").unwrap();
+        assert!(!out.is_closed());
+        assert_eq!(out.into_inner(), b"ab\n");
+    }
+
+    #[test]
+    fn a_broken_pipe_stops_output_quietly() {
+        let mut out = failing(1, io::ErrorKind::BrokenPipe);
+        out.println("first").unwrap();
+        assert!(!out.is_closed());
+        out.println("second").unwrap();
+        assert!(out.is_closed());
+        out.println("third").unwrap();
+        let w = out.into_inner();
+        assert_eq!(w.written, b"first\n");
+        assert_eq!(w.attempts, 2, "no write after the pipe broke");
+    }
+
+    #[test]
+    fn other_write_errors_are_output_errors() {
+        let mut out = failing(0, io::ErrorKind::PermissionDenied);
+        let e = out.print("x").unwrap_err();
+        assert!(matches!(e, CliError::Output(_)), "{e:?}");
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains("standard output"), "{e}");
+        assert!(!out.is_closed());
     }
 }

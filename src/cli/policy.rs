@@ -1,7 +1,7 @@
 //! `repairsim policy`: the effective policy table (parameter, value,
 //! provenance), for a preset or for a scenario's `\[policy\]` table.
 
-use super::{CliError, load_scenario};
+use super::{CliError, Out, load_scenario};
 use crate::policy::params::{ParamRow, provenance_table};
 use crate::policy::{Policy, Preset};
 use std::path::PathBuf;
@@ -60,8 +60,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         ),
     };
     let rows = provenance_table(&policy, &overrides);
-    print!("{}", render(&rows, args.format, &title));
-    Ok(())
+    Out::stdout().print(&render(&rows, args.format, &title))
 }
 
 /// Renders the provenance table in `format`.

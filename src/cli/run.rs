@@ -1,7 +1,7 @@
 //! `repairsim run [SCENARIO]`: simulate one scenario, write its outputs and
 //! print a short summary.
 
-use super::{CliError, load_scenario};
+use super::{CliError, Out, load_scenario};
 use crate::engine::Sim;
 use crate::invariants::InvariantChecker;
 use crate::observe::Fanout;
@@ -72,8 +72,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
             ))
         })?;
     if !args.quiet {
-        print!("{}", summary.to_text());
-        println!("outputs: {} ({} files)", out.display(), written.len());
+        let mut stdout = Out::stdout();
+        stdout.print(&summary.to_text())?;
+        stdout.println(&format!(
+            "outputs: {} ({} files)",
+            out.display(),
+            written.len()
+        ))?;
     }
     Ok(())
 }

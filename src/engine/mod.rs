@@ -136,6 +136,8 @@ struct NodeRt {
     fixed_by: Option<ActionKind>,
     /// Recovered was recorded for the open incident.
     recovered: bool,
+    /// A Suppressed record was emitted for the open incident.
+    suppressed: bool,
     /// Counts incidents, so a stale heal is recognised.
     incident: u32,
     /// What the timeline shows.
@@ -198,6 +200,7 @@ impl<'a> Sim<'a> {
                     lease_expiry: None,
                     fixed_by: None,
                     recovered: false,
+                    suppressed: false,
                     incident: 0,
                     state: if unregistered {
                         NodeState::Unknown
@@ -450,6 +453,19 @@ impl<'a> Sim<'a> {
     fn fault_arrives(&mut self, node: NodeId, fault: FaultId, heal_at: Option<SimTime>) {
         let now = self.now;
         let f = &self.sc.faults[fault as usize];
+        let n = &self.nodes[node as usize];
+        if n.phase.is_open() && n.recovered {
+            // The node is Ready again but the controller has not checked it
+            // yet. Rather than lose the new fault, the old incident ends now,
+            // as its next check would have ended it.
+            let before = n.phase;
+            self.queued.remove(&node);
+            if before.holds_slot() {
+                self.slots_used -= 1;
+                self.wake_first_queued();
+            }
+            self.end_repair(node, End::Healthy);
+        }
         let masked = self.nodes[node as usize].phase.is_open();
         self.emit(Record::FaultArrived {
             at: now,
@@ -472,6 +488,7 @@ impl<'a> Sim<'a> {
         });
         n.fixed_by = None;
         n.recovered = false;
+        n.suppressed = false;
         n.phase = Phase::Unnoticed { onset: now };
         let incident = n.incident;
         match f.signal {
@@ -602,7 +619,7 @@ impl<'a> Sim<'a> {
         // The all-nodes-not-ready guard flipped: waiting nodes must look again.
         if self.sc.policy.all_not_ready_suppresses && (before == 0) != (self.ready_count == 0) {
             for id in 0..self.nodes.len() as NodeId {
-                self.wake_if_waiting(id);
+                self.wake_for_guard(id);
             }
         }
     }
@@ -637,6 +654,35 @@ impl<'a> Sim<'a> {
         ) {
             self.reschedule(node);
         }
+    }
+
+    /// The all-nodes-not-ready guard flipped: nodes it held back, and nodes
+    /// it may hold back, compute their next check again.
+    fn wake_for_guard(&mut self, node: NodeId) {
+        if matches!(
+            self.nodes[node as usize].phase,
+            Phase::Suspect { .. }
+                | Phase::Queued { .. }
+                | Phase::Detected { .. }
+                | Phase::Settling { .. }
+        ) {
+            self.reschedule(node);
+        }
+    }
+
+    /// A slot freed outside a check round: the first waiting node takes it
+    /// on the next check.
+    fn wake_first_queued(&mut self) {
+        if let Some(&first) = self.queued.first() {
+            let at = self.now.ceil_to(self.sc.policy.check_interval);
+            self.nodes[first as usize].next_check = Some(at);
+            self.push(at, Event::Check { node: first });
+        }
+    }
+
+    /// Whether the all-nodes-not-ready guard holds actions back now.
+    fn guard_holds(&self) -> bool {
+        self.sc.policy.all_not_ready_suppresses && self.ready_count == 0
     }
 
     fn close_incident(&mut self, node: NodeId) {
@@ -675,9 +721,14 @@ impl<'a> Sim<'a> {
 
     fn view(&self, node: NodeId) -> CheckView {
         let n = &self.nodes[node as usize];
+        // A Ready condition whose heartbeat is older than the no-status
+        // timeout is stale: rule (b) says the node reports no status.
+        let stale = n
+            .silent_since
+            .is_some_and(|hb| self.now.since(hb) >= self.sc.policy.no_status_timeout);
         CheckView {
             now: self.now,
-            ready: n.posted == Condition::Ready,
+            ready: n.posted == Condition::Ready && !stale,
             silent_since: n.silent_since,
             exclusion: self.exclusion(node),
         }
@@ -751,6 +802,16 @@ impl<'a> Sim<'a> {
                     rule,
                 });
             }
+            if let Some(reason) = verdict.suppressed
+                && !std::mem::replace(&mut self.nodes[node as usize].suppressed, true)
+            {
+                // Recorded once per incident, as POLICY.md section 3 asks.
+                self.emit(Record::Suppressed {
+                    at: now,
+                    node,
+                    reason,
+                });
+            }
             if let Some(end) = verdict.ended {
                 self.queued.remove(&node);
                 if before.holds_slot() {
@@ -776,7 +837,7 @@ impl<'a> Sim<'a> {
         self.starts = starts;
         // First actions: the lowest node ids among those due take the free slots.
         let limit = self.sc.policy.max_concurrent_repairs.unwrap_or(u32::MAX);
-        while self.slots_used < limit {
+        while self.slots_used < limit && !self.guard_holds() {
             let Some(node) = self.queued.pop_first() else {
                 break;
             };

@@ -50,7 +50,8 @@ pub struct Incident {
     pub outcome: Outcome,
     /// When the outcome was decided; the horizon for `OpenAtHorizon`.
     pub outcome_at: SimTime,
-    /// The reason when the outcome is `Excluded`.
+    /// The reason when the outcome is `Excluded`, or the guard
+    /// (`all-nodes-not-ready`) that first held an action back.
     pub exclusion: Option<Exclusion>,
     /// When the fault would have gone away by itself.
     pub heal_at: Option<SimTime>,
@@ -380,13 +381,18 @@ impl Observer for IncidentLog {
                     slot.has_outcome = true;
                     inc.outcome = outcome;
                     inc.outcome_at = at;
-                    inc.exclusion = match outcome {
-                        Outcome::Excluded(e) => Some(e),
-                        _ => None,
-                    };
+                    if let Outcome::Excluded(e) = outcome {
+                        inc.exclusion = Some(e);
+                    }
                     self.close_if_complete(node);
                 }
                 _ => self.orphans += 1,
+            },
+            Record::Suppressed { node, reason, .. } => match self.open_mut(node) {
+                Some((_, inc)) => {
+                    inc.exclusion.get_or_insert(reason);
+                }
+                None => self.orphans += 1,
             },
             Record::Recovered { at, node } => match self.open_mut(node) {
                 Some((slot, inc)) if !slot.has_recovered => {

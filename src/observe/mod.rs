@@ -10,7 +10,7 @@
 use crate::faults::FaultId;
 use crate::fleet::NodeId;
 use crate::k8s::ActionKind;
-use crate::policy::{DetectRule, Outcome};
+use crate::policy::{DetectRule, Exclusion, Outcome};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 
@@ -96,6 +96,13 @@ pub enum Record {
         kind: ActionKind,
         error: Option<&'static str>,
     },
+    /// An action was due but a cluster guard (`all-nodes-not-ready`) held it
+    /// back; recorded once per incident.
+    Suppressed {
+        at: SimTime,
+        node: NodeId,
+        reason: Exclusion,
+    },
     /// The incident's repair process ended with this outcome.
     Outcome {
         at: SimTime,
@@ -116,6 +123,7 @@ impl Record {
             | Record::ActionStarted { at, .. }
             | Record::ActionEnded { at, .. }
             | Record::Outcome { at, .. }
+            | Record::Suppressed { at, .. }
             | Record::Recovered { at, .. } => *at,
         }
     }
@@ -128,6 +136,7 @@ impl Record {
             | Record::ActionStarted { node, .. }
             | Record::ActionEnded { node, .. }
             | Record::Outcome { node, .. }
+            | Record::Suppressed { node, .. }
             | Record::Recovered { node, .. } => *node,
         }
     }

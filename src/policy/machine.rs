@@ -9,7 +9,7 @@
 //! [`Phase::queued`] and [`Phase::action_ended`].
 
 use super::{DelayAnchor, DetectRule, Exclusion, Policy};
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
 /// The controller's view of one node's current incident.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +56,20 @@ pub struct CheckView {
     pub exclusion: Option<Exclusion>,
 }
 
+impl CheckView {
+    /// An exclusion that ends the repair: every one but the
+    /// all-nodes-not-ready guard, which only holds actions back.
+    pub fn excluded(&self) -> Option<Exclusion> {
+        self.exclusion.filter(|e| *e != Exclusion::AllNodesNotReady)
+    }
+
+    /// Every node is not Ready: no action starts on this check (POLICY.md
+    /// section 2, `all_not_ready_suppresses`); the repair waits.
+    pub fn suppressed(&self) -> bool {
+        self.exclusion == Some(Exclusion::AllNodesNotReady)
+    }
+}
+
 /// Why a repair process ends on a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum End {
@@ -75,6 +89,8 @@ pub struct Verdict {
     pub wants_action: Option<usize>,
     /// The repair process ended on this check.
     pub ended: Option<End>,
+    /// An action was due but a cluster guard held it back on this check.
+    pub suppressed: Option<Exclusion>,
 }
 
 /// Policy facts the machine needs besides the parameters.
@@ -98,6 +114,23 @@ impl Ctx<'_> {
             DelayAnchor::Onset => detected.max(first_not_ready + p.repair_delay),
         }
     }
+}
+
+/// The action `plan[step]` is due: exclusions end the repair, the
+/// all-nodes-not-ready guard holds it back, otherwise it is wanted.
+fn due(phase: Phase, mut v: Verdict, view: &CheckView, step: usize) -> (Phase, Verdict) {
+    if let Some(e) = view.excluded() {
+        return (
+            Phase::Abandoned { at: view.now },
+            ended(v, End::Excluded(e)),
+        );
+    }
+    if view.suppressed() {
+        v.suppressed = view.exclusion;
+    } else {
+        v.wants_action = Some(step);
+    }
+    (phase, v)
 }
 
 fn ended(mut v: Verdict, end: End) -> Verdict {
@@ -143,7 +176,7 @@ impl Phase {
                     if view.ready {
                         return (Phase::Healthy, ended(v, End::Healthy));
                     }
-                    if let Some(e) = view.exclusion {
+                    if let Some(e) = view.excluded() {
                         return (Phase::Abandoned { at: now }, ended(v, End::Excluded(e)));
                     }
                     let no_status = view
@@ -174,21 +207,13 @@ impl Phase {
                     if now < ctx.first_action_due(first_not_ready, detected) {
                         return (phase, v);
                     }
-                    if let Some(e) = view.exclusion {
-                        return (Phase::Abandoned { at: now }, ended(v, End::Excluded(e)));
-                    }
-                    v.wants_action = Some(0);
-                    return (phase, v);
+                    return due(phase, v, view, 0);
                 }
                 Phase::Queued { .. } => {
                     if view.ready {
                         return (Phase::Healthy, ended(v, End::Healthy));
                     }
-                    if let Some(e) = view.exclusion {
-                        return (Phase::Abandoned { at: now }, ended(v, End::Excluded(e)));
-                    }
-                    v.wants_action = Some(0);
-                    return (phase, v);
+                    return due(phase, v, view, 0);
                 }
                 Phase::Settling {
                     repair_start,
@@ -208,11 +233,7 @@ impl Phase {
                     if now >= repair_start + p.overall_timeout {
                         return (Phase::Abandoned { at: now }, ended(v, End::Timeout));
                     }
-                    if let Some(e) = view.exclusion {
-                        return (Phase::Abandoned { at: now }, ended(v, End::Excluded(e)));
-                    }
-                    v.wants_action = Some(next_step);
-                    return (phase, v);
+                    return due(phase, v, view, next_step);
                 }
             }
         }
@@ -261,9 +282,17 @@ impl Phase {
         let soon = ctx.check_at_or_after(now);
         match self {
             Phase::Healthy | Phase::Acting { .. } | Phase::Abandoned { .. } => None,
-            Phase::Unnoticed { .. } => (!view.ready).then_some(soon),
+            Phase::Unnoticed { .. } => match (view.ready, view.silent_since) {
+                (false, _) => Some(soon),
+                // Rule (b) needs no not-Ready check: a Ready condition stops
+                // counting once the heartbeat behind it is that old.
+                (true, Some(hb)) => {
+                    Some(ctx.check_at_or_after((hb + p.no_status_timeout).max(now)))
+                }
+                (true, None) => None,
+            },
             Phase::Suspect { first_not_ready } => {
-                if view.ready || view.exclusion.is_some() {
+                if view.ready || view.excluded().is_some() {
                     return Some(soon);
                 }
                 let mut due = first_not_ready + p.detect_window;
@@ -279,24 +308,32 @@ impl Phase {
                 if view.ready {
                     return Some(soon);
                 }
-                Some(
-                    ctx.check_at_or_after(ctx.first_action_due(first_not_ready, detected).max(now)),
+                due_check(
+                    ctx.first_action_due(first_not_ready, detected),
+                    now,
+                    view,
+                    ctx,
                 )
             }
-            Phase::Queued { .. } => (view.ready || view.exclusion.is_some()).then_some(soon),
+            Phase::Queued { .. } => (view.ready || view.excluded().is_some()).then_some(soon),
             Phase::Settling { ended, .. } => {
                 if view.ready {
                     return Some(soon);
                 }
-                Some(ctx.check_at_or_after((ended + p.settle).max(now)))
+                due_check(ended + p.settle, now, view, ctx)
             }
         }
     }
 }
 
-/// Convenience for tests and docs: a duration in whole minutes.
-pub fn mins(m: u64) -> SimDuration {
-    SimDuration::from_mins(m)
+/// The check on which an action due at `due` can start. While the
+/// all-nodes-not-ready guard holds an overdue action back there is none:
+/// the engine wakes the node when the guard lifts.
+fn due_check(due: SimTime, now: SimTime, view: &CheckView, ctx: &Ctx) -> Option<SimTime> {
+    if due <= now && view.suppressed() {
+        return None;
+    }
+    Some(ctx.check_at_or_after(due.max(now)))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use crate::k8s::{ActionKind, ERROR_CODES};
 use crate::policy::params::POLICY_KEYS;
 use crate::policy::{DelayAnchor, Exclusion, Kubelet, OnActionError, Policy, Preset, RetryMode};
 use crate::rng::stable_hash;
-use crate::time::{Epoch, SimDuration, SimTime, YEAR, parse_duration};
+use crate::time::{Epoch, MAX_SPAN, SECOND, SimDuration, SimTime, parse_duration};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
@@ -45,8 +45,19 @@ pub const MAX_NODES: u64 = 1_000_000;
 /// The most passes `max_attempts` may ask for (a repair plan is
 /// ladder length × passes actions long).
 pub const MAX_ATTEMPTS: i64 = 1_000;
-/// The longest horizon \[ms\]: 100 years.
-pub const MAX_HORIZON: u64 = 100 * YEAR;
+/// The longest horizon \[ms\]: 100 years. Every other duration of a
+/// scenario has the same limit.
+pub const MAX_HORIZON: u64 = MAX_SPAN;
+/// The largest lognormal `sigma` (larger ones only produce the clamp values).
+pub const MAX_SIGMA: f64 = 10.0;
+/// The largest error-code weight (so that the sum of the weights stays finite).
+pub const MAX_ERROR_WEIGHT: f64 = 1e9;
+/// The most fault arrivals all `[[failures]]` entries together may be
+/// expected to generate in one replication (nodes × horizon / mtbf, summed):
+/// the failure trace is built before the simulation, so this bounds its memory.
+pub const MAX_ARRIVALS: u64 = 50_000_000;
+/// The shortest `mtbf`: arrivals are drawn in whole seconds.
+pub const MIN_MTBF: u64 = SECOND;
 /// `start` when the file does not say.
 pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
 /// The name of the fault the loader adds for `never_registered` nodes.
@@ -370,12 +381,35 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// A duration string; zero only when `allow_zero`.
+    /// A duration string of at most 100 years; zero only when `allow_zero`.
     fn duration(&self, v: &SStr, field: &str, allow_zero: bool) -> Res<SimDuration> {
         self.duration_text(v.get_ref(), v.span(), field, allow_zero)
     }
 
+    /// [`Ctx::duration`] of a string at `span`.
     fn duration_text(
+        &self,
+        text: &str,
+        span: Range<usize>,
+        field: &str,
+        allow_zero: bool,
+    ) -> Res<SimDuration> {
+        let d = self.duration_unbounded(text, span.clone(), field, allow_zero)?;
+        if d.ms() > MAX_SPAN {
+            return Err(self.err(
+                Some(span),
+                field,
+                format!(
+                    "must be at most 100 years (36500d), found {text:?}; longer spans would \
+                     overflow simulated time"
+                ),
+            ));
+        }
+        Ok(d)
+    }
+
+    /// A duration string with no upper limit (the horizon has its own message).
+    fn duration_unbounded(
         &self,
         text: &str,
         span: Range<usize>,
@@ -513,7 +547,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         None => Epoch::parse(DEFAULT_START).map_err(|e| cx.err(None, "start", e))?,
     };
     let h = cx.require(&raw.horizon, None, "", "horizon")?;
-    let horizon = cx.duration(h, "horizon", false)?;
+    let horizon = cx.duration_unbounded(h.get_ref(), h.span(), "horizon", false)?;
     if horizon.ms() > MAX_HORIZON {
         return Err(cx.at(
             h,
@@ -546,6 +580,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         .enumerate()
         .map(|(i, r)| build_arrivals(cx, &fleet, &fault_names, i, r))
         .collect::<Res<Vec<_>>>()?;
+    check_arrival_count(cx, &raw.failures, &arrivals, horizon)?;
     let outages = build_outages(cx, &fleet, &fault_names, &raw.outages)?;
     let mut marks = Vec::new();
     for (i, t) in raw.taints.iter().enumerate() {
@@ -897,8 +932,8 @@ fn apply_action(cx: &Ctx, r: &RawAction, base: &str, spec: &mut ActionSpec) -> R
                 &key_path(&field, k.get_ref()),
                 0.0,
                 false,
-                f64::MAX,
-                "a weight of at least 0 (e.g. 2)",
+                MAX_ERROR_WEIGHT,
+                "a weight of at least 0 and at most 1e9 (e.g. 2)",
             )?;
         }
         if weights.iter().all(|w| *w == 0.0) {
@@ -951,8 +986,8 @@ fn dist(cx: &Ctx, v: &Spanned<RawDist>, field: &str) -> Res<DurationDist> {
                 &key_path(&f, "sigma"),
                 0.0,
                 false,
-                f64::MAX,
-                "a finite number of at least 0 (e.g. 0.5)",
+                MAX_SIGMA,
+                "a finite number of at least 0 and at most 10 (e.g. 0.5)",
             )?;
             DurationDist::LogNormal { median, sigma }
         }
@@ -1232,11 +1267,18 @@ fn build_arrivals(
         cx.require(&r.fault, Some(sf.span()), &base, "fault")?,
         &key_path(&base, "fault"),
     )?;
-    let mtbf = cx.duration(
-        cx.require(&r.mtbf, Some(sf.span()), &base, "mtbf")?,
-        &key_path(&base, "mtbf"),
-        false,
-    )?;
+    let mtbf_v = cx.require(&r.mtbf, Some(sf.span()), &base, "mtbf")?;
+    let mtbf = cx.duration(mtbf_v, &key_path(&base, "mtbf"), false)?;
+    if mtbf.ms() < MIN_MTBF {
+        return Err(cx.at(
+            mtbf_v,
+            key_path(&base, "mtbf"),
+            format!(
+                "must be at least 1s, found {:?}; arrivals are drawn in whole seconds",
+                mtbf_v.get_ref()
+            ),
+        ));
+    }
     let keep = match &r.pools {
         Some(l) => pool_filter(cx, fleet, l, &key_path(&base, "pools"))?,
         None => vec![true; fleet.pools.len()],
@@ -1256,6 +1298,76 @@ fn build_arrivals(
         return Err(cx.err(Some(sf.span()), base, "no node matches the `pools` and `os` filters; widen them or remove this [[failures]] entry"));
     }
     Ok(Arrivals { fault, mtbf, nodes })
+}
+
+/// Expected arrivals of one `[[failures]]` entry: nodes × horizon / mtbf.
+fn expected_arrivals(a: &Arrivals, horizon: SimDuration) -> u128 {
+    a.nodes.len() as u128 * u128::from(horizon.ms()) / u128::from(a.mtbf.ms().max(1))
+}
+
+/// Bounds the failure trace: the expected number of arrivals, summed over
+/// the `[[failures]]` entries, must be at most [`MAX_ARRIVALS`]. The error
+/// points at the `mtbf` of the largest contributor among the entries up to
+/// the one that pushes the sum over.
+fn check_arrival_count(
+    cx: &Ctx,
+    raw: &[Spanned<RawFailure>],
+    arrivals: &[Arrivals],
+    horizon: SimDuration,
+) -> Res<()> {
+    let mut total: u128 = 0;
+    let mut largest: Option<(usize, u128)> = None;
+    for (i, a) in arrivals.iter().enumerate() {
+        let n = expected_arrivals(a, horizon);
+        total += n;
+        if largest.is_none_or(|(_, m)| n > m) {
+            largest = Some((i, n));
+        }
+        if total <= u128::from(MAX_ARRIVALS) {
+            continue;
+        }
+        let (j, n) = largest.unwrap_or((i, n));
+        let r = raw[j].get_ref();
+        let base = index_path("failures", j);
+        let nodes = arrivals[j].nodes.len();
+        let mtbf = arrivals[j].mtbf;
+        let others = if total > n {
+            format!(" ({} with the other [[failures]] entries)", approx(total))
+        } else {
+            String::new()
+        };
+        let message = format!(
+            "mtbf {mtbf} on {nodes} node{} over the horizon {horizon} would generate about {} \
+             fault arrivals per run{others}, more than the limit of {}; \
+             use a longer mtbf, fewer nodes (`pools`, `os`) or a shorter horizon",
+            if nodes == 1 { "" } else { "s" },
+            approx(n),
+            approx(u128::from(MAX_ARRIVALS)),
+        );
+        return Err(match &r.mtbf {
+            Some(m) => cx.at(m, key_path(&base, "mtbf"), message),
+            None => cx.err(Some(raw[j].span()), key_path(&base, "mtbf"), message),
+        });
+    }
+    Ok(())
+}
+
+/// A count rounded to 2 significant digits, e.g. `260,000,000`.
+fn approx(n: u128) -> String {
+    let mut scale = 1u128;
+    while n / scale >= 100 {
+        scale *= 10;
+    }
+    let rounded = (n + scale / 2) / scale * scale;
+    let digits = rounded.to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn build_outages(
@@ -1937,6 +2049,299 @@ pools = ["system"]
         );
         let t = with("horizon = \"2d\"", "horizon = \"36500d\"");
         assert!(load(&t).is_ok());
+    }
+
+    // --- limits that keep accepted input from hanging, panicking or
+    // exhausting memory ---
+
+    #[test]
+    fn every_duration_is_at_most_100_years() {
+        let policy = |key: &str| {
+            with(
+                "preset = \"aks-2024-08\"\n",
+                &format!("preset = \"aks-2024-08\"\n{key} = \"36501d\"\n"),
+            )
+        };
+        let kube = |key: &str| format!("{BASE}\n[kubernetes]\n{key} = \"36501d\"\n");
+        let reboot = |d: &str| {
+            with(
+                "reboot = { duration = \"4m\" }",
+                &format!("reboot = {{ {d} }}"),
+            )
+        };
+        let extra = |table: &str| format!("{BASE}\n{table}\n");
+        let mut cases: Vec<(String, String)> = Vec::new();
+        for key in [
+            "check_interval",
+            "detect_window",
+            "no_status_timeout",
+            "repair_delay",
+            "settle",
+            "overall_timeout",
+            "event_ttl",
+        ] {
+            cases.push((policy(key), format!("policy.{key}")));
+        }
+        for key in KUBELET_KEYS {
+            cases.push((kube(key), format!("kubernetes.{key}")));
+        }
+        cases.extend([
+            (
+                reboot("duration = \"36501d\""),
+                "actions.reboot.duration".to_string(),
+            ),
+            (
+                reboot("windows_duration = \"36501d\""),
+                "actions.reboot.windows_duration".to_string(),
+            ),
+            (
+                reboot("duration = { uniform = [\"1m\", \"36501d\"] }"),
+                "actions.reboot.duration.uniform[1]".to_string(),
+            ),
+            (
+                reboot("duration = { exponential = \"36501d\" }"),
+                "actions.reboot.duration.exponential".to_string(),
+            ),
+            (
+                reboot("duration = { lognormal = { median = \"36501d\", sigma = 1 } }"),
+                "actions.reboot.duration.lognormal.median".to_string(),
+            ),
+            (
+                reboot("duration = { empirical = [\"1m\", \"36501d\"] }"),
+                "actions.reboot.duration.empirical[1]".to_string(),
+            ),
+            (
+                with(
+                    "fixed_by = \"redeploy\"",
+                    "fixed_by = \"redeploy\"\nself_heal_after = { exponential = \"36501d\" }",
+                ),
+                "faults[1].self_heal_after.exponential".to_string(),
+            ),
+            (
+                with("mtbf = \"30d\"", "mtbf = \"36501d\""),
+                "failures[0].mtbf".to_string(),
+            ),
+            (
+                with("at = \"3h00m30s\"", "at = \"36501d\""),
+                "inject[1].at".to_string(),
+            ),
+            (
+                extra("[[outages]]\nat = \"36501d\"\nduration = \"1h\"\nfault = \"kubelet-hang\""),
+                "outages[0].at".to_string(),
+            ),
+            (
+                extra("[[outages]]\nat = \"1h\"\nduration = \"36501d\"\nfault = \"kubelet-hang\""),
+                "outages[0].duration".to_string(),
+            ),
+            (
+                extra("[[taints]]\ntaint = \"shutdown\"\nnode = \"system-1\"\nfrom = \"36501d\""),
+                "taints[0].from".to_string(),
+            ),
+            (
+                extra("[[taints]]\ntaint = \"shutdown\"\nnode = \"system-1\"\nfrom = \"1h\"\nuntil = \"36501d\""),
+                "taints[0].until".to_string(),
+            ),
+            (
+                extra("[[upgrades]]\npool = \"win\"\nfrom = \"36501d\"\nuntil = \"36502d\""),
+                "upgrades[0].from".to_string(),
+            ),
+            (
+                extra("[[upgrades]]\npool = \"win\"\nfrom = \"1h\"\nuntil = \"36501d\""),
+                "upgrades[0].until".to_string(),
+            ),
+        ]);
+        for (text, field) in &cases {
+            check(
+                text,
+                "\"36501d\"",
+                0,
+                field,
+                "must be at most 100 years (36500d), found \"36501d\"",
+            );
+        }
+        // Too large for u64 milliseconds is still a duration error, not a panic.
+        check(
+            &policy("settle").replace("36501d", "99999999999999d"),
+            "\"99999999999999d\"",
+            0,
+            "policy.settle",
+            "too large",
+        );
+        // Exactly 100 years is allowed.
+        for text in [
+            policy("settle").replace("36501d", "36500d"),
+            kube("not_ready_toleration").replace("36501d", "36500d"),
+            reboot("duration = { lognormal = { median = \"36500d\", sigma = 1 } }"),
+            with("mtbf = \"30d\"", "mtbf = \"36500d\""),
+        ] {
+            load(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        }
+        // The horizon keeps its own wording.
+        check(
+            &with("horizon = \"2d\"", "horizon = \"99999d\""),
+            "\"99999d\"",
+            0,
+            "horizon",
+            "longer than the limit of 100 years (36500d)",
+        );
+    }
+
+    #[test]
+    fn lognormal_sigma_is_at_most_10() {
+        let r = |sigma: &str| {
+            with(
+                "reboot = { duration = \"4m\" }",
+                &format!(
+                    "reboot = {{ duration = {{ lognormal = {{ median = \"1m\", sigma = {sigma} }} }} }}"
+                ),
+            )
+        };
+        for bad in ["10.5", "1e300", "inf"] {
+            check(
+                &r(bad),
+                bad,
+                0,
+                "actions.reboot.duration.lognormal.sigma",
+                "a finite number of at least 0 and at most 10",
+            );
+        }
+        for good in ["10", "10.0", "0"] {
+            load(&r(good)).unwrap();
+        }
+    }
+
+    #[test]
+    fn error_code_weights_are_at_most_1e9() {
+        let t = |w: &str| {
+            with(
+                "error_rate = 0.0",
+                &format!(
+                    "error_rate = 0.5, error_codes = {{ \"InvalidParameter\" = 1, \"VMRedeploymentFailed\" = {w} }}"
+                ),
+            )
+        };
+        for bad in ["1e10", "1.7976931348623157e308", "inf", "nan"] {
+            check(
+                &t(bad),
+                bad,
+                0,
+                "actions.redeploy.error_codes.VMRedeploymentFailed",
+                "at most 1e9",
+            );
+        }
+        let s = load(&t("1e9")).unwrap();
+        assert!(
+            s.actions
+                .redeploy
+                .error_weights
+                .iter()
+                .sum::<f64>()
+                .is_finite()
+        );
+    }
+
+    #[test]
+    fn mtbf_is_at_least_one_second() {
+        for bad in ["500ms", "999ms", "1ms"] {
+            check(
+                &with("mtbf = \"30d\"", &format!("mtbf = \"{bad}\"")),
+                &format!("\"{bad}\""),
+                0,
+                "failures[0].mtbf",
+                "must be at least 1s",
+            );
+        }
+        let s = load(&with("mtbf = \"30d\"", "mtbf = \"1s\"")).unwrap();
+        assert_eq!(s.arrivals[0].mtbf, SimDuration::from_secs(1));
+    }
+
+    #[test]
+    fn expected_arrivals_are_bounded() {
+        // 1000 nodes for 100 years: mtbf 1h would mean ~876 million arrivals.
+        let big = with("count = 3", "count = 1000").replacen(
+            "horizon = \"2d\"",
+            "horizon = \"36500d\"",
+            1,
+        );
+        let one = |mtbf: &str| big.replacen("mtbf = \"30d\"", &format!("mtbf = \"{mtbf}\""), 1);
+        let e = check(
+            &one("1h"),
+            "\"1h\"",
+            0,
+            "failures[0].mtbf",
+            "would generate about 880,000,000 fault arrivals per run, more than the limit of 50,000,000",
+        );
+        assert!(e.message.contains("longer mtbf"), "{e}");
+        // 29h: ~30.2 million, under the limit on its own.
+        load(&one("29h")).unwrap();
+        // A second entry of ~25 million pushes the sum over; the error points
+        // at the largest contributor.
+        let two = format!(
+            "{}\n[[failures]]\nfault = \"host-hardware\"\nmtbf = \"35h\"\npools = [\"system\"]\n",
+            one("29h")
+        );
+        let e = check(
+            &two,
+            "\"29h\"",
+            0,
+            "failures[0].mtbf",
+            "about 30,000,000 fault arrivals per run (55,000,000 with the other [[failures]] entries)",
+        );
+        assert!(e.to_string().starts_with("t.toml:"), "{e}");
+        // When the later entry is the larger, it is the one reported.
+        let two = format!(
+            "{}\n[[failures]]\nfault = \"host-hardware\"\nmtbf = \"20h\"\npools = [\"system\"]\n",
+            one("29h")
+        );
+        check(
+            &two,
+            "\"20h\"",
+            0,
+            "failures[1].mtbf",
+            "about 44,000,000 fault arrivals",
+        );
+        assert_eq!(approx(0), "0");
+        assert_eq!(approx(99), "99");
+        assert_eq!(approx(30_206_896), "30,000,000");
+        assert_eq!(approx(876_000_000), "880,000,000");
+    }
+
+    #[test]
+    fn extreme_accepted_values_build_a_trace_without_panicking() {
+        let t = with(
+            "reboot = { duration = \"4m\" }",
+            "reboot = { duration = { lognormal = { median = \"36500d\", sigma = 10 } } }",
+        )
+        .replacen("horizon = \"2d\"", "horizon = \"36500d\"", 1)
+        .replacen("mtbf = \"30d\"", "mtbf = \"1s\"", 1)
+        .replacen(
+            "fixed_by = \"redeploy\"",
+            "fixed_by = \"redeploy\"\nself_heal_after = { lognormal = { median = \"2s\", sigma = 10 } }",
+            1,
+        )
+        .replacen("count = 3", "count = 1", 1)
+        .replacen("pools = [\"system\"]", "pools = [\"system\"]\nfault = \"host-hardware\"", 1)
+        .replacen("fault = \"kubelet-hang\"\nmtbf", "mtbf", 1);
+        // 1 node × 100 years / 1s is above the limit; a day is not.
+        check(
+            &t,
+            "\"1s\"",
+            0,
+            "failures[0].mtbf",
+            "more than the limit of 50,000,000",
+        );
+        let t = t.replacen("mtbf = \"1s\"", "mtbf = \"1d\"", 1);
+        let s = load(&t).unwrap_or_else(|e| panic!("{e}\n{t}"));
+        let trace = crate::trace::FailureTrace::build(&s, 0);
+        assert!(trace.len() > 30_000);
+        for (at, input) in &trace.inputs {
+            if let crate::trace::Input::Fault {
+                heal_at: Some(h), ..
+            } = input
+            {
+                assert!(*h > *at);
+            }
+        }
     }
 
     #[test]

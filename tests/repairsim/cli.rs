@@ -140,6 +140,9 @@ fn worked_example_3_through_the_output_files() {
     assert_eq!(field(&row, "passes"), "2");
     assert_eq!(field(&row, "outcome"), "gave-up-timeout");
     assert_eq!(field(&row, "recovered_ms"), "");
+    // The give-up is decided on the 4h24m check, where the next action
+    // would have started (repair start 3h16m + the 1 h timeout is 4h16m).
+    assert_eq!(field(&row, "outcome_ms"), "15840000"); // 4h24m
     let csv = read(&dir.join("events.csv"));
     let last = csv.lines().last().unwrap();
     assert!(
@@ -218,6 +221,17 @@ fn validate_accepts_every_shipped_scenario_silently() {
     assert!(o.stdout.is_empty() && o.stderr.is_empty());
 }
 
+/// The `LINE:COL` right after `FILE:` at the start of an error, or `None`
+/// when the text after the path is not two integers and a colon.
+fn line_col_after(err: &str, file: &Path) -> Option<(usize, usize)> {
+    let rest = err.split_once(&format!("{}:", file.display()))?.1;
+    let mut parts = rest.splitn(3, ':');
+    let line = parts.next()?.parse().ok()?;
+    let col = parts.next()?.parse().ok()?;
+    parts.next()?;
+    Some((line, col))
+}
+
 /// Each bad file: exit 2, one error naming file:line:column and the field,
 /// and no output directory.
 #[test]
@@ -252,8 +266,18 @@ fn bad_input_exits_2_names_the_place_and_writes_nothing() {
             "mtbf",
         ),
         (
+            "negative-duration",
+            good.replace("mtbf = \"30d\"", "mtbf = \"-5m\""),
+            "mtbf",
+        ),
+        (
             "probability",
             good.replace("error_rate = 0.0", "error_rate = 1.5"),
+            "error_rate",
+        ),
+        (
+            "negative-probability",
+            good.replace("error_rate = 0.0", "error_rate = -0.1"),
             "error_rate",
         ),
         (
@@ -282,6 +306,7 @@ fn bad_input_exits_2_names_the_place_and_writes_nothing() {
             "horizon",
         ),
     ];
+    let lines = good.lines().count();
     let dir = scratch("bad");
     for (name, text, needle) in cases {
         assert_ne!(text, good, "case {name} did not change the file");
@@ -296,14 +321,46 @@ fn bad_input_exits_2_names_the_place_and_writes_nothing() {
         ]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        let (line, col) = line_col_after(&err, &file)
+            .unwrap_or_else(|| panic!("{name}: no FILE:LINE:COL: in {err}"));
         assert!(
-            err.contains(&format!("{}:", file.display())),
-            "{name}: no file:line:col in {err}"
+            (1..=lines + 1).contains(&line) && col >= 1,
+            "{name}: {line}:{col} is not a place in the file: {err}"
         );
+        if name == "malformed" {
+            assert_eq!(line, count_line, "{name}: {err}");
+        }
         assert!(err.contains(needle), "{name}: {needle:?} not in {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
         assert!(!out.exists(), "{name}: wrote {}", out.display());
     }
+}
+
+/// `run` on a scenario without pools: exit 2, an error naming `pools`,
+/// and no output directory.
+#[test]
+fn an_empty_fleet_through_run_exits_2_and_writes_nothing() {
+    let dir = scratch("empty-run");
+    let file = dir.join("empty.toml");
+    std::fs::write(
+        &file,
+        "name = \"empty\"\nseed = 1\nhorizon = \"1d\"\n\n\
+         [[faults]]\nname = \"hang\"\nsignal = \"not-ready\"\nfixed_by = \"reboot\"\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = repairsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{}:", file.display())), "{err}");
+    assert!(err.contains("pools"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists(), "wrote {}", out.display());
 }
 
 #[test]

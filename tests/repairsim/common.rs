@@ -57,6 +57,7 @@ pub fn render(sc: &Scenario, recs: &[Record]) -> Vec<String> {
                     Some(code) => format!("ActionEnded {kind} error={code}"),
                 },
                 Record::Outcome { outcome, .. } => format!("Outcome {outcome}"),
+                Record::Suppressed { reason, .. } => format!("Suppressed {reason}"),
                 Record::Recovered { .. } => "Recovered".to_string(),
             };
             Some(format!("{} {name} {what}", r.at()))
