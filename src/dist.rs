@@ -3,7 +3,7 @@
 //! whole seconds (whole milliseconds when a bound is not a whole second), so
 //! simulated time stays integer and outputs stay readable.
 
-use crate::time::{MAX_SPAN, SECOND, SimDuration, format_duration};
+use crate::time::{MAX_SPAN, SECOND, SimDuration};
 use rand::Rng;
 
 /// A distribution of durations. Parameters are in \[ms\].
@@ -63,37 +63,6 @@ impl DurationDist {
                 to_seconds(median.0 as f64 * (sigma * z).exp()).max(MIN_DRAW)
             }
             DurationDist::Empirical(values) => values[rng.gen_range(0..values.len())],
-        }
-    }
-
-    /// The mean \[ms\], for reports and analytic checks.
-    pub fn mean_ms(&self) -> f64 {
-        match self {
-            DurationDist::Fixed(d) => d.0 as f64,
-            DurationDist::Uniform(lo, hi) => (lo.0 as f64 + hi.0 as f64) / 2.0,
-            DurationDist::Exponential(m) => m.0 as f64,
-            DurationDist::LogNormal { median, sigma } => {
-                median.0 as f64 * (sigma * sigma / 2.0).exp()
-            }
-            DurationDist::Empirical(v) => {
-                v.iter().map(|d| d.0 as f64).sum::<f64>() / v.len() as f64
-            }
-        }
-    }
-
-    /// Short text for tables: `4m`, `uniform(8m, 12m)`, `exponential(30m)`.
-    pub fn describe(&self) -> String {
-        match self {
-            DurationDist::Fixed(d) => format_duration(*d),
-            DurationDist::Uniform(a, b) => format!("uniform({}, {})", a, b),
-            DurationDist::Exponential(m) => format!("exponential(mean {m})"),
-            DurationDist::LogNormal { median, sigma } => {
-                format!("lognormal(median {median}, sigma {sigma})")
-            }
-            DurationDist::Empirical(v) => {
-                let items: Vec<String> = v.iter().map(|d| d.to_string()).collect();
-                format!("empirical[{}]", items.join(", "))
-            }
         }
     }
 }

@@ -85,10 +85,6 @@ impl Fleet {
         &self.nodes[id as usize]
     }
 
-    pub fn pool_of(&self, id: NodeId) -> &Pool {
-        &self.pools[self.nodes[id as usize].pool]
-    }
-
     /// Finds a node by name. O(pools): names are `<pool>-<index>`.
     pub fn find(&self, name: &str) -> Option<NodeId> {
         let mut first = 0u32;

@@ -45,16 +45,8 @@ impl ActionKind {
         ActionKind::ALL.into_iter().find(|k| k.name() == s)
     }
 
-    /// `Rebooting`, `Reimaging`, `Redeploying`.
-    pub fn progressive(self) -> &'static str {
-        match self {
-            ActionKind::Reboot => "Rebooting",
-            ActionKind::Reimage => "Reimaging",
-            ActionKind::Redeploy => "Redeploying",
-        }
-    }
-
-    fn title(self) -> &'static str {
+    /// `Reboot`, `Reimage`, `Redeploy`.
+    pub fn title(self) -> &'static str {
         match self {
             ActionKind::Reboot => "Reboot",
             ActionKind::Reimage => "Reimage",

@@ -74,10 +74,6 @@ impl SimDuration {
     pub fn ms(self) -> u64 {
         self.0
     }
-    /// Length in hours, for reports only (never fed back into the model) \[h\].
-    pub fn as_hours_f64(self) -> f64 {
-        self.0 as f64 / HOUR as f64
-    }
 }
 
 impl Add<SimDuration> for SimTime {

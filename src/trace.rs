@@ -29,14 +29,14 @@
 //!   smallest keys are hit (ties by node id). Growing the pool changes the
 //!   choice only at the margin.
 
+use crate::dist::DurationDist;
 use crate::faults::{FaultId, Target};
 use crate::fleet::NodeId;
 use crate::policy::Exclusion;
 use crate::rng::{Purpose, stable_hash, stream};
 use crate::scenario::Scenario;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 
 /// One input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,13 +68,6 @@ fn heal(
 ) -> Option<SimTime> {
     let d = sc.faults[fault as usize].self_heal_after.as_ref()?;
     Some(at + d.sample(&mut stream(sc.seed, replication, entity, Purpose::SelfHeal)))
-}
-
-/// An exponential draw with mean `mean` \[ms\], in whole seconds, at least 1 s.
-pub fn exponential(rng: &mut ChaCha8Rng, mean: SimDuration) -> SimDuration {
-    let u: f64 = rng.r#gen();
-    let d = crate::dist::to_seconds(-(1.0 - u).ln() * mean.ms() as f64);
-    d.max(SimDuration::from_secs(1))
 }
 
 /// Sorts `inputs` by time; equal instants keep their order (the scenario
@@ -281,7 +274,9 @@ impl FailureTrace {
                 // self-heal draw of the same pair, whatever else happens.
                 let self_heal = sc.faults[a.fault as usize].self_heal_after.as_ref();
                 let mut heal_rng = self_heal.map(|_| rng(entity, Purpose::SelfHeal));
-                let mut t = SimTime::ZERO + exponential(&mut r, a.mtbf);
+                // Whole seconds, at least 1 s, like every exponential draw.
+                let gap = DurationDist::Exponential(a.mtbf);
+                let mut t = SimTime::ZERO + gap.sample(&mut r);
                 while t < horizon {
                     let heal_at = self_heal
                         .zip(heal_rng.as_mut())
@@ -294,7 +289,7 @@ impl FailureTrace {
                             heal_at,
                         },
                     ));
-                    t = t + exponential(&mut r, a.mtbf);
+                    t = t + gap.sample(&mut r);
                 }
             }
         }

@@ -306,21 +306,20 @@ impl<'a> Sim<'a> {
             // have the lowest rank and were, in effect, scheduled at time 0.
             let input = self.trace.inputs.get(self.next_input).map(|(t, _)| *t);
             let queued = self.queue.peek();
-            let (at, rank, ev) = match (input, queued) {
-                (Some(ti), Some((tq, _))) if ti <= tq => (ti, RANK_FAULT, None),
-                (Some(ti), None) => (ti, RANK_FAULT, None),
-                (_, Some((tq, rq))) => (tq, rq, Some(())),
+            let (at, rank, from_trace) = match (input, queued) {
+                (Some(ti), Some((tq, _))) if ti <= tq => (ti, RANK_FAULT, true),
+                (Some(ti), None) => (ti, RANK_FAULT, true),
+                (_, Some((tq, rq))) => (tq, rq, false),
                 (None, None) => return None,
             };
             if at >= limit {
                 return None;
             }
-            let ev = match ev {
-                None => {
-                    self.next_input += 1;
-                    Event::Input((self.next_input - 1) as u32)
-                }
-                Some(()) => self.queue.pop()?.2,
+            let ev = if from_trace {
+                self.next_input += 1;
+                Event::Input((self.next_input - 1) as u32)
+            } else {
+                self.queue.pop()?.2
             };
             debug_assert!(at >= self.now, "time went backwards");
             self.now = at;
@@ -371,8 +370,7 @@ impl<'a> Sim<'a> {
         if !self.finished {
             self.finished = true;
             self.now = self.horizon();
-            let h = self.horizon();
-            self.obs.finish(h);
+            self.obs.finish(self.now);
         }
     }
 
@@ -486,8 +484,6 @@ impl<'a> Sim<'a> {
             cleared: false,
             healed: false,
         });
-        n.fixed_by = None;
-        n.recovered = false;
         n.suppressed = false;
         n.phase = Phase::Unnoticed { onset: now };
         let incident = n.incident;
@@ -616,11 +612,8 @@ impl<'a> Sim<'a> {
             self.ready_count -= 1;
         }
         self.update_state(node);
-        // The all-nodes-not-ready guard flipped: waiting nodes must look again.
         if self.sc.policy.all_not_ready_suppresses && (before == 0) != (self.ready_count == 0) {
-            for id in 0..self.nodes.len() as NodeId {
-                self.wake_for_guard(id);
-            }
+            self.guard_flipped();
         }
     }
 
@@ -646,7 +639,7 @@ impl<'a> Sim<'a> {
     }
 
     /// Phases that evaluate exclusions on every check must see a change of
-    /// marks or guards on the next check.
+    /// marks on the next check.
     fn wake_if_waiting(&mut self, node: NodeId) {
         if matches!(
             self.nodes[node as usize].phase,
@@ -656,18 +649,26 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// The all-nodes-not-ready guard flipped: nodes it held back, and nodes
-    /// it may hold back, compute their next check again.
-    fn wake_for_guard(&mut self, node: NodeId) {
-        if matches!(
-            self.nodes[node as usize].phase,
-            Phase::Suspect { .. }
-                | Phase::Queued { .. }
-                | Phase::Detected { .. }
-                | Phase::Settling { .. }
-        ) {
-            self.reschedule(node);
+    /// The all-nodes-not-ready guard flipped. Its state changes only the
+    /// due actions' checks (see `due_check`) and whether waiting nodes may
+    /// take a free slot, so only those look again. O(nodes), per flip.
+    fn guard_flipped(&mut self) {
+        for id in 0..self.nodes.len() as NodeId {
+            if matches!(
+                self.nodes[id as usize].phase,
+                Phase::Detected { .. } | Phase::Settling { .. }
+            ) {
+                self.reschedule(id);
+            }
         }
+        if !self.guard_holds() && self.slots_used < self.slot_limit() {
+            self.wake_first_queued();
+        }
+    }
+
+    /// Repairs that may hold a slot at once.
+    fn slot_limit(&self) -> u32 {
+        self.sc.policy.max_concurrent_repairs.unwrap_or(u32::MAX)
     }
 
     /// A slot freed outside a check round: the first waiting node takes it
@@ -836,8 +837,7 @@ impl<'a> Sim<'a> {
         }
         self.starts = starts;
         // First actions: the lowest node ids among those due take the free slots.
-        let limit = self.sc.policy.max_concurrent_repairs.unwrap_or(u32::MAX);
-        while self.slots_used < limit && !self.guard_holds() {
+        while self.slots_used < self.slot_limit() && !self.guard_holds() {
             let Some(node) = self.queued.pop_first() else {
                 break;
             };

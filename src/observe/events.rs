@@ -94,14 +94,6 @@ impl Event {
     }
 }
 
-fn action_title(kind: ActionKind) -> &'static str {
-    match kind {
-        ActionKind::Reboot => "Reboot",
-        ActionKind::Reimage => "Reimage",
-        ActionKind::Redeploy => "Redeploy",
-    }
-}
-
 /// Collects the events of a run, in emission order. Call
 /// [`Observer::begin`] first: it reads node names and the start epoch.
 #[derive(Debug)]
@@ -133,10 +125,6 @@ impl EventLog {
 
     pub fn events(&self) -> &[Event] {
         &self.events
-    }
-
-    pub fn into_events(self) -> Vec<Event> {
-        self.events
     }
 
     /// The events still visible to `kubectl get events` at `now`: those
@@ -196,7 +184,7 @@ impl EventLog {
             first_timestamp: ts.clone(),
             last_timestamp: ts,
             count: 1,
-            action: action_title(kind),
+            action: kind.title(),
             event_time: None,
             sim_ms: at.ms(),
             node,

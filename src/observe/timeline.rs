@@ -80,15 +80,6 @@ impl TimelineLog {
         }
     }
 
-    pub fn keeps_intervals(&self) -> bool {
-        self.keep_intervals
-    }
-
-    /// Nodes seen (the fleet's, after `begin`).
-    pub fn node_count(&self) -> usize {
-        self.tracks.len()
-    }
-
     /// Where the run stopped, once `finish` ran.
     pub fn horizon(&self) -> Option<SimTime> {
         self.horizon

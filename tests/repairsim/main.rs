@@ -6,4 +6,5 @@ mod common;
 mod determinism;
 mod lifecycle;
 mod properties;
+mod regressions;
 mod worked_examples;
