@@ -49,6 +49,10 @@ struct NodeWatch {
 pub struct InvariantChecker<'a> {
     sc: &'a Scenario,
     nodes: Vec<NodeWatch>,
+    /// Each node's taint and upgrade windows `[from, until)`, so an action
+    /// start looks only at its own node's windows.
+    windows: Vec<Vec<(SimTime, Option<SimTime>)>>,
+    never_registered: Vec<bool>,
     last: SimTime,
     slots: u32,
     ready: usize,
@@ -68,9 +72,18 @@ impl<'a> InvariantChecker<'a> {
             nodes[n as usize].ready = false;
         }
         let ready = nodes.iter().filter(|n| n.ready).count();
+        let mut windows = vec![Vec::new(); sc.fleet.len()];
+        for m in &sc.marks {
+            for &n in &m.nodes {
+                windows[n as usize].push((m.from, m.until));
+            }
+        }
+        let never_registered = nodes.iter().map(|n| !n.ready).collect();
         InvariantChecker {
             sc,
             nodes,
+            windows,
+            never_registered,
             last: SimTime::ZERO,
             slots: 0,
             ready,
@@ -89,10 +102,9 @@ impl<'a> InvariantChecker<'a> {
     }
 
     fn marked(&self, node: NodeId, at: SimTime) -> bool {
-        self.sc
-            .marks
+        self.windows[node as usize]
             .iter()
-            .any(|m| m.nodes.contains(&node) && m.from <= at && m.until.is_none_or(|u| at < u))
+            .any(|&(from, until)| from <= at && until.is_none_or(|u| at < u))
     }
 
     fn action_started(
@@ -205,7 +217,7 @@ impl<'a> InvariantChecker<'a> {
                 "every node was not Ready".into(),
             );
         }
-        if self.sc.never_registered.contains(&node) {
+        if self.never_registered[node as usize] {
             self.fail(
                 at,
                 node,
