@@ -81,6 +81,7 @@ pub mod faults;
 pub mod fleet;
 pub mod invariants;
 pub mod k8s;
+pub mod mc;
 pub mod observe;
 pub mod policy;
 pub mod report;

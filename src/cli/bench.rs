@@ -6,21 +6,20 @@
 //! corruption fixed by a reimage, and network blips that heal by
 //! themselves. Wall time is measured here, in the benchmark only; the model
 //! never reads a clock.
+//!
+//! The fleet-year is generated as scenario text and loaded like a file, so
+//! `--set` changes it like any scenario (`--set policy.repair_delay=5m`).
 
 use super::{CliError, Out};
-use crate::dist::DurationDist;
 use crate::engine::Sim;
-use crate::faults::{Arrivals, Fault, Signal};
-use crate::fleet::{Fleet, Os, Pool};
-use crate::k8s::ActionKind;
 use crate::observe::Fanout;
 use crate::observe::incidents::IncidentLog;
 use crate::observe::timeline::TimelineLog;
-use crate::policy::{Policy, Preset};
-use crate::scenario::load::MAX_ARRIVALS;
-use crate::scenario::{Actions, Scenario};
+use crate::policy::Preset;
+use crate::scenario::load::{DEFAULT_START, MAX_ARRIVALS, MAX_NODES};
+use crate::scenario::{Patch, Scenario, ScenarioError, load_str_with};
 use crate::stats::Summary;
-use crate::time::{DAY, Epoch, MAX_SPAN, SECOND, SimDuration, SimTime, parse_duration};
+use crate::time::{DAY, MAX_SPAN, SECOND, SimDuration, SimTime, parse_duration};
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -44,7 +43,7 @@ pub struct Args {
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
     /// The world seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: u64,
     /// Run the whole matrix of the README (1k/10k/100k nodes, check interval
     /// 1m and 30s) instead of one configuration.
@@ -52,7 +51,61 @@ pub struct Args {
     pub matrix: bool,
 }
 
-/// The synthetic fleet-year scenario the benchmark runs.
+/// The synthetic fleet-year as scenario text (TOML), so that `--set` can
+/// change any of its keys like those of a file. Shares of the combined
+/// rate `mtbf`: 1/2 + 3/10 + 1/5 = 1. A pool of no nodes is left out.
+pub fn fleet_year_toml(
+    nodes: u32,
+    windows_share: f64,
+    days: u64,
+    mtbf: SimDuration,
+    check: SimDuration,
+    seed: u64,
+) -> String {
+    let windows = ((nodes as f64) * windows_share.clamp(0.0, 1.0)).round() as u32;
+    let mut t = format!(
+        "name = \"bench-{nodes}\"\n\
+         description = \"synthetic fleet-year for `repairsim bench`\"\n\
+         seed = {seed}\n\
+         start = \"{DEFAULT_START}\"\n\
+         horizon = \"{days}d\"\n\n\
+         [policy]\n\
+         preset = \"{}\"\n\
+         check_interval = \"{}ms\"\n",
+        Preset::Aks2024_08.name(),
+        check.ms()
+    );
+    for (name, os, count) in [
+        ("linux", "linux", nodes.saturating_sub(windows)),
+        ("win", "windows", windows),
+    ] {
+        if count > 0 {
+            t.push_str(&format!(
+                "\n[[pools]]\nname = \"{name}\"\nos = \"{os}\"\ncount = {count}\n"
+            ));
+        }
+    }
+    t.push_str(
+        "\n[[faults]]\nname = \"kubelet-hang\"\nsignal = \"not-ready\"\nfixed_by = \"reboot\"\n\
+         \n[[faults]]\nname = \"disk-corruption\"\nsignal = \"no-status\"\nfixed_by = \"reimage\"\n\
+         \n[[faults]]\nname = \"network-blip\"\nsignal = \"no-status\"\nfixed_by = \"reboot\"\n\
+         self_heal_after = { exponential = \"8m\" }\n",
+    );
+    let m = u128::from(mtbf.ms());
+    for (fault, ms) in [
+        ("kubelet-hang", m * 2),
+        ("disk-corruption", m * 10 / 3),
+        ("network-blip", m * 5),
+    ] {
+        t.push_str(&format!(
+            "\n[[failures]]\nfault = \"{fault}\"\nmtbf = \"{ms}ms\"\n"
+        ));
+    }
+    t
+}
+
+/// The synthetic fleet-year scenario the benchmark runs, with `patches`
+/// (`--set`) applied.
 pub fn fleet_year(
     nodes: u32,
     windows_share: f64,
@@ -60,86 +113,14 @@ pub fn fleet_year(
     mtbf: SimDuration,
     check: SimDuration,
     seed: u64,
-) -> Scenario {
-    let windows = ((nodes as f64) * windows_share.clamp(0.0, 1.0)).round() as u32;
-    let fleet = Fleet::new(vec![
-        Pool {
-            name: "linux".into(),
-            os: Os::Linux,
-            count: nodes - windows,
-        },
-        Pool {
-            name: "win".into(),
-            os: Os::Windows,
-            count: windows,
-        },
-    ]);
-    let all: Vec<u32> = (0..fleet.len() as u32).collect();
-    let fault = |name: &str, signal, fixed_by, heal: Option<DurationDist>| Fault {
-        name: name.into(),
-        signal,
-        fixed_by,
-        self_heal_after: heal,
-        exclude: None,
-    };
-    // Shares of the combined rate: 1/2 + 3/10 + 1/5 = 1.
-    let share = |k: u64| SimDuration(mtbf.ms().saturating_mul(k));
-    let mut policy = Policy::preset(Preset::Aks2024_08);
-    policy.check_interval = check;
-    Scenario {
-        name: format!("bench-{nodes}"),
-        description: "synthetic fleet-year for `repairsim bench`".into(),
-        seed,
-        start: Epoch(1_767_225_600_000),
-        horizon: SimDuration(days.saturating_mul(DAY)),
-        policy,
-        policy_overrides: vec![],
-        fleet,
-        actions: Actions::default(),
-        faults: vec![
-            fault(
-                "kubelet-hang",
-                Signal::NotReady,
-                Some(ActionKind::Reboot),
-                None,
-            ),
-            fault(
-                "disk-corruption",
-                Signal::NoStatus,
-                Some(ActionKind::Reimage),
-                None,
-            ),
-            fault(
-                "network-blip",
-                Signal::NoStatus,
-                Some(ActionKind::Reboot),
-                Some(DurationDist::Exponential(SimDuration::from_mins(8))),
-            ),
-        ],
-        injections: vec![],
-        arrivals: vec![
-            Arrivals {
-                fault: 0,
-                mtbf: share(2),
-                nodes: all.clone(),
-            },
-            Arrivals {
-                fault: 1,
-                mtbf: SimDuration(mtbf.ms().saturating_mul(10) / 3),
-                nodes: all.clone(),
-            },
-            Arrivals {
-                fault: 2,
-                mtbf: share(5),
-                nodes: all,
-            },
-        ],
-        outages: vec![],
-        marks: vec![],
-        never_registered: vec![],
-        content_hash: 0,
-    }
+    patches: &[Patch],
+) -> Result<Scenario, ScenarioError> {
+    let text = fleet_year_toml(nodes, windows_share, days, mtbf, check, seed);
+    load_str_with(SYNTHETIC, &text, patches)
 }
+
+/// How errors name the generated scenario text.
+const SYNTHETIC: &str = "<bench fleet-year>";
 
 /// One measured configuration.
 #[derive(Debug, Clone)]
@@ -177,10 +158,16 @@ fn check_config(args: &Args, nodes: u32) -> Result<SimDuration, CliError> {
             "--mtbf and --nodes must be greater than zero".into(),
         ));
     }
-    if mtbf.ms() < SECOND || mtbf.ms() > MAX_SPAN {
+    // The longest share of the rate, 5 × mtbf, is a [[failures]] mtbf: at most 100 years.
+    if mtbf.ms() < SECOND || mtbf.ms() > MAX_SPAN / 5 {
         return Err(CliError::Input(
-            "--mtbf must be from 1s to 100 years (36500d)".into(),
+            "--mtbf must be from 1s to 20 years (7300d)".into(),
         ));
+    }
+    if u64::from(nodes) > MAX_NODES {
+        return Err(CliError::Input(format!(
+            "--nodes must be at most {MAX_NODES}"
+        )));
     }
     // The same bound as a scenario's [[failures]]: the trace is built up front.
     let arrivals =
@@ -196,27 +183,22 @@ fn check_config(args: &Args, nodes: u32) -> Result<SimDuration, CliError> {
     Ok(mtbf)
 }
 
-fn measure(
-    args: &Args,
-    nodes: u32,
-    check: SimDuration,
-    mtbf: SimDuration,
-) -> Result<Measurement, CliError> {
+/// Simulates `sc` `--repeat` times and keeps the best wall time.
+fn measure(args: &Args, sc: &Scenario) -> Measurement {
     let mut best = f64::INFINITY;
     let mut result = (0, 0);
     for _ in 0..args.repeat.max(1) {
         let t0 = Instant::now();
-        let sc = fleet_year(nodes, args.windows_share, args.days, mtbf, check, args.seed);
-        result = simulate_once(&sc);
+        result = simulate_once(sc);
         best = best.min(t0.elapsed().as_secs_f64());
     }
-    Ok(Measurement {
-        nodes,
-        check_interval: check,
+    Measurement {
+        nodes: sc.fleet.len() as u32,
+        check_interval: sc.policy.check_interval,
         incidents: result.0,
         events: result.1,
         seconds: best,
-    })
+    }
 }
 
 /// Peak resident memory of this process \[MiB\], from /proc (Linux only).
@@ -227,7 +209,7 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-pub fn run(args: Args) -> Result<(), CliError> {
+pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     if args.days == 0 || args.days > MAX_SPAN / DAY {
         return Err(CliError::Input(
             "--days must be from 1 to 36500 (100 years)".into(),
@@ -255,6 +237,21 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .iter()
         .map(|(nodes, _)| check_config(&args, *nodes))
         .collect::<Result<Vec<_>, _>>()?;
+    let scenario = |(nodes, check): (u32, SimDuration), mtbf| {
+        fleet_year(
+            nodes,
+            args.windows_share,
+            args.days,
+            mtbf,
+            check,
+            args.seed,
+            patches,
+        )
+    };
+    // Every configuration is checked (with the patches) before anything runs.
+    for (c, mtbf) in configs.iter().zip(&mtbfs) {
+        scenario(*c, *mtbf)?;
+    }
     let mut out = Out::stdout();
     out.println(&format!(
         "{:>8} {:>6} {:>6} {:>10} {:>11} {:>9} {:>12}",
@@ -265,12 +262,19 @@ pub fn run(args: Args) -> Result<(), CliError> {
         if out.is_closed() {
             return Ok(());
         }
-        let m = measure(&args, nodes, check, mtbf)?;
+        let sc = scenario((nodes, check), mtbf)?;
+        let m = measure(&args, &sc);
+        let h = sc.horizon.ms();
+        let days = if h % DAY == 0 {
+            (h / DAY).to_string()
+        } else {
+            sc.horizon.to_string()
+        };
         out.println(&format!(
             "{:>8} {:>6} {:>6} {:>10} {:>11} {:>9.3} {:>12.0}",
             m.nodes,
             m.check_interval.to_string(),
-            args.days,
+            days,
             m.incidents,
             m.events,
             m.seconds,
@@ -315,10 +319,166 @@ mod tests {
             assert_eq!(e.exit_code(), 2, "{flags:?}: {e}");
         }
         for days in ["0", "36501", "18446744073709551615"] {
-            let e = run(args(&["--days", days])).unwrap_err();
+            let e = run(args(&["--days", days]), &[]).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{days}: {e}");
         }
-        let e = run(args(&["--check-interval", "36501d"])).unwrap_err();
+        let e = run(args(&["--check-interval", "36501d"]), &[]).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{e}");
+    }
+
+    /// The fleet-year as it was built in code before it became TOML text.
+    fn fleet_year_in_code(
+        nodes: u32,
+        windows_share: f64,
+        days: u64,
+        mtbf: SimDuration,
+        check: SimDuration,
+        seed: u64,
+    ) -> Scenario {
+        use crate::dist::DurationDist;
+        use crate::faults::{Arrivals, Fault, Signal};
+        use crate::fleet::{Fleet, Os, Pool};
+        use crate::k8s::ActionKind;
+        use crate::policy::Policy;
+        use crate::scenario::Actions;
+        use crate::time::Epoch;
+        let windows = ((nodes as f64) * windows_share.clamp(0.0, 1.0)).round() as u32;
+        let fleet = Fleet::new(vec![
+            Pool {
+                name: "linux".into(),
+                os: Os::Linux,
+                count: nodes - windows,
+            },
+            Pool {
+                name: "win".into(),
+                os: Os::Windows,
+                count: windows,
+            },
+        ]);
+        let all: Vec<u32> = (0..fleet.len() as u32).collect();
+        let fault = |name: &str, signal, fixed_by, heal: Option<DurationDist>| Fault {
+            name: name.into(),
+            signal,
+            fixed_by,
+            self_heal_after: heal,
+            exclude: None,
+        };
+        let share = |k: u64| SimDuration(mtbf.ms().saturating_mul(k));
+        let mut policy = Policy::preset(Preset::Aks2024_08);
+        policy.check_interval = check;
+        Scenario {
+            name: format!("bench-{nodes}"),
+            description: "synthetic fleet-year for `repairsim bench`".into(),
+            seed,
+            start: Epoch(1_767_225_600_000),
+            horizon: SimDuration(days.saturating_mul(DAY)),
+            policy,
+            policy_overrides: vec![],
+            fleet,
+            actions: Actions::default(),
+            faults: vec![
+                fault(
+                    "kubelet-hang",
+                    Signal::NotReady,
+                    Some(ActionKind::Reboot),
+                    None,
+                ),
+                fault(
+                    "disk-corruption",
+                    Signal::NoStatus,
+                    Some(ActionKind::Reimage),
+                    None,
+                ),
+                fault(
+                    "network-blip",
+                    Signal::NoStatus,
+                    Some(ActionKind::Reboot),
+                    Some(DurationDist::Exponential(SimDuration::from_mins(8))),
+                ),
+            ],
+            injections: vec![],
+            arrivals: vec![
+                Arrivals {
+                    fault: 0,
+                    mtbf: share(2),
+                    nodes: all.clone(),
+                },
+                Arrivals {
+                    fault: 1,
+                    mtbf: SimDuration(mtbf.ms().saturating_mul(10) / 3),
+                    nodes: all.clone(),
+                },
+                Arrivals {
+                    fault: 2,
+                    mtbf: share(5),
+                    nodes: all,
+                },
+            ],
+            outages: vec![],
+            marks: vec![],
+            never_registered: vec![],
+            content_hash: 0,
+            patches: vec![],
+        }
+    }
+
+    #[test]
+    fn the_generated_fleet_year_is_the_one_built_in_code() {
+        let d = |s: &str| parse_duration(s).unwrap();
+        for (nodes, share, days, mtbf, check, seed) in [
+            (10_000, 0.2, 365, "30d", "1m", 1),
+            (777, 0.35, 50, "7d", "30s", 5),
+            (3, 0.5, 1, "1s", "1ms", 0),
+            (10, 0.2, 36500, "7300d", "36500d", i64::MAX as u64),
+        ] {
+            let old = fleet_year_in_code(nodes, share, days, d(mtbf), d(check), seed);
+            let new = fleet_year(nodes, share, days, d(mtbf), d(check), seed, &[]).unwrap();
+            assert_eq!(new.policy_overrides, vec!["check_interval".to_string()]);
+            let new = Scenario {
+                content_hash: 0,
+                policy_overrides: vec![],
+                ..new
+            };
+            assert!(new == old, "{nodes} nodes, mtbf {mtbf}, check {check}");
+        }
+        // A pool of no nodes is left out; the simulation is the same.
+        let old = fleet_year_in_code(300, 0.0, 20, d("3d"), d("1m"), 3);
+        let new = fleet_year(300, 0.0, 20, d("3d"), d("1m"), 3, &[]).unwrap();
+        assert_eq!(new.fleet.pools.len(), 1);
+        assert_eq!(new.fleet.nodes, old.fleet.nodes);
+        assert_eq!(simulate_once(&new), simulate_once(&old));
+    }
+
+    #[test]
+    fn set_changes_the_fleet_year() {
+        let d = |s: &str| parse_duration(s).unwrap();
+        let set = |a: &str| Patch::parse_set(a).unwrap();
+        let sc = fleet_year(
+            100,
+            0.2,
+            10,
+            d("30d"),
+            d("1m"),
+            1,
+            &[set("policy.check_interval=30s"), set("pools[1].count=7")],
+        )
+        .unwrap();
+        assert_eq!(sc.policy.check_interval, d("30s"));
+        assert_eq!(sc.fleet.len(), 87);
+        assert_eq!(
+            sc.patches,
+            ["policy.check_interval=30s", "pools[1].count=7"]
+        );
+        let e = run(
+            args(&["--nodes", "10", "--days", "1"]),
+            &[set("policy.repair_delay=2x")],
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .starts_with("--set policy.repair_delay=2x: policy.repair_delay: bad duration"),
+            "{e}"
+        );
     }
 }

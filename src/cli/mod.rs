@@ -2,15 +2,30 @@
 //! and one function that runs it. `main` only parses and dispatches.
 
 pub mod bench;
+pub mod compare;
 pub mod policy;
+pub mod progress;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
-use crate::scenario::{self, DEFAULT_SCENARIO, Scenario, ScenarioError};
+use crate::scenario::{self, DEFAULT_SCENARIO, Patch, Scenario, ScenarioError};
 use clap::{Parser, Subcommand};
 use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
+
+/// The long help of `--set`.
+const SET_HELP: &str = "\
+Override one key of the scenario before it is checked (repeatable; later ones win).
+KEY is a dotted path, written as error messages write fields:
+  seed, policy.repair_delay, kubernetes.node_monitor_grace_period,
+  pools[0].count, actions.reboot.error_rate, failures[2].mtbf
+([i] picks an existing entry of an array; missing tables are created).
+VALUE is a TOML value: 5, 0.1, true, \"text\", [\"a\", \"b\"], { exponential = \"8m\" }.
+Anything else is a string, and [a,b] a list of such items, so
+policy.repair_delay=2m and policy.ladder_linux=[reboot,reimage] need no quotes.
+A bad key or value is reported like a bad scenario file (exit 2).";
 
 /// Simulate AKS node auto-repair: detection, repair delay, the
 /// reboot → reimage → redeploy ladder, retries, exclusions and the events
@@ -20,14 +35,27 @@ use std::path::Path;
 #[command(after_help = "Examples:
   repairsim run                                   # the embedded default scenario
   repairsim run scenarios/windows-pool.toml --out out/win --seed 11
+  repairsim run --set policy.repair_delay=2m --set 'pools[0].count=5'   # override keys
   repairsim policy --preset aks-2023-09           # parameters with provenance
   repairsim validate scenarios/*.toml             # check files, print only errors
+  repairsim sweep --replications 1000             # means and 95% CIs over replications
+  repairsim sweep --grid policy.repair_delay=1m,2m,5m,10m
+  repairsim compare --candidate set=policy.repair_delay=2m   # paired A/B on the same faults
   repairsim bench                                 # the 10,000-node fleet-year benchmark
 
 Exit codes: 0 success, 2 bad input, 3 outputs could not be written.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Override one key of the scenario before it is checked, e.g.
+    /// `--set seed=9`, `--set policy.repair_delay=2m`, `--set 'pools[0].count=5'`.
+    #[arg(
+        long = "set",
+        global = true,
+        value_name = "KEY=VALUE",
+        long_help = SET_HELP
+    )]
+    pub set: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -38,6 +66,10 @@ pub enum Command {
     Policy(policy::Args),
     /// Check scenario files; print nothing but errors.
     Validate(validate::Args),
+    /// Replications of a scenario, or of a grid of settings, with 95% confidence intervals.
+    Sweep(sweep::Args),
+    /// A baseline and candidate policies on the same replications: paired differences and verdicts.
+    Compare(compare::Args),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
 }
@@ -134,20 +166,35 @@ impl<W: Write> Out<W> {
     }
 }
 
-/// Loads a scenario file, or the embedded default when `path` is `None`.
-pub fn load_scenario(path: Option<&Path>) -> Result<Scenario, CliError> {
+/// How errors name the embedded default scenario.
+pub const DEFAULT_LABEL: &str = "<embedded default scenario>";
+
+/// Loads a scenario file, or the embedded default when `path` is `None`,
+/// with `patches` applied in order.
+pub fn load_scenario(path: Option<&Path>, patches: &[Patch]) -> Result<Scenario, CliError> {
     Ok(match path {
-        Some(p) => scenario::load_file(p)?,
-        None => scenario::load_str("<embedded default scenario>", DEFAULT_SCENARIO)?,
+        Some(p) => scenario::load_file_with(p, patches)?,
+        None => scenario::load_str_with(DEFAULT_LABEL, DEFAULT_SCENARIO, patches)?,
     })
 }
 
+/// The `--set` arguments as patches, in order.
+pub fn parse_sets(args: &[String]) -> Result<Vec<Patch>, CliError> {
+    Ok(args
+        .iter()
+        .map(|a| Patch::parse_set(a))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let patches = parse_sets(&cli.set)?;
     match cli.command {
-        Command::Run(a) => run::run(a),
-        Command::Policy(a) => policy::run(a),
-        Command::Validate(a) => validate::run(a),
-        Command::Bench(a) => bench::run(a),
+        Command::Run(a) => run::run(a, &patches),
+        Command::Policy(a) => policy::run(a, &patches),
+        Command::Validate(a) => validate::run(a, &patches),
+        Command::Sweep(a) => sweep::run(a, &patches),
+        Command::Compare(a) => compare::run(a, &patches),
+        Command::Bench(a) => bench::run(a, &patches),
     }
 }
 

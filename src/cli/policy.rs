@@ -2,8 +2,9 @@
 //! provenance), for a preset or for a scenario's `\[policy\]` table.
 
 use super::{CliError, Out, load_scenario};
+use crate::policy::Preset;
 use crate::policy::params::{ParamRow, provenance_table};
-use crate::policy::{Policy, Preset};
+use crate::scenario::Patch;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -12,6 +13,7 @@ pub struct Args {
     #[arg(value_name = "SCENARIO", conflicts_with = "preset")]
     pub scenario: Option<PathBuf>,
     /// A preset: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08 (default).
+    /// `--set policy.KEY=VALUE` changes its parameters.
     #[arg(long)]
     pub preset: Option<String>,
     /// Output format.
@@ -29,37 +31,41 @@ pub enum Format {
     Csv,
 }
 
-pub fn run(args: Args) -> Result<(), CliError> {
-    let (policy, overrides, title) = match (&args.scenario, &args.preset) {
-        (Some(path), _) => {
-            let sc = load_scenario(Some(path))?;
+pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    let (sc, title) = match &args.scenario {
+        Some(path) => {
+            let sc = load_scenario(Some(path), patches)?;
             let title = format!(
                 "policy of scenario {} (preset {})",
                 sc.name,
                 sc.policy.preset.name()
             );
-            (sc.policy, sc.policy_overrides, title)
+            (sc, title)
         }
-        (None, Some(name)) => {
-            let preset = Preset::parse(name).ok_or_else(|| {
-                CliError::Input(format!(
-                    "--preset: unknown preset {name:?}; valid presets: {}",
-                    Preset::names()
-                ))
-            })?;
-            (
-                Policy::preset(preset),
-                vec![],
-                format!("preset {}", preset.name()),
-            )
+        None => {
+            // The preset replaces the default scenario's [policy] table; the
+            // `--set` patches then change it like a scenario's.
+            let name = args.preset.as_deref().unwrap_or(Preset::DEFAULT.name());
+            let all: Vec<Patch> = std::iter::once(Patch::Preset(name.to_string()))
+                .chain(patches.iter().cloned())
+                .collect();
+            let sc = load_scenario(None, &all)?;
+            let default = if args.preset.is_none() && sc.policy.preset == Preset::DEFAULT {
+                " (default)"
+            } else {
+                ""
+            };
+            let title = format!("preset {}{default}", sc.policy.preset.name());
+            (sc, title)
         }
-        (None, None) => (
-            Policy::preset(Preset::DEFAULT),
-            vec![],
-            format!("preset {} (default)", Preset::DEFAULT.name()),
-        ),
     };
-    let rows = provenance_table(&policy, &overrides);
+    let title = if patches.is_empty() {
+        title
+    } else {
+        let sets: Vec<String> = patches.iter().map(|p| format!("--set {p}")).collect();
+        format!("{title} with {}", sets.join(" "))
+    };
+    let rows = provenance_table(&sc.policy, &sc.policy_overrides);
     Out::stdout().print(&render(&rows, args.format, &title))
 }
 

@@ -9,6 +9,7 @@ use crate::observe::events::EventLog;
 use crate::observe::incidents::IncidentLog;
 use crate::observe::timeline::TimelineLog;
 use crate::report;
+use crate::scenario::Patch;
 use crate::stats::Summary;
 use crate::time::SimTime;
 use std::path::PathBuf;
@@ -22,8 +23,8 @@ pub struct Args {
     /// Directory for the outputs [default: reports/NAME/, NAME being the scenario name].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Override the scenario's seed.
-    #[arg(long)]
+    /// Override the scenario's seed (the same as `--set seed=N`, applied last).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Which replication's random streams to use (0 is the default run).
     #[arg(long, default_value_t = 0)]
@@ -33,11 +34,15 @@ pub struct Args {
     pub quiet: bool,
 }
 
-pub fn run(args: Args) -> Result<(), CliError> {
-    let mut sc = load_scenario(args.scenario.as_deref())?;
+pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    let mut patches = patches.to_vec();
     if let Some(seed) = args.seed {
-        sc.seed = seed;
+        patches.push(Patch::Set {
+            key: "seed".into(),
+            value: seed.to_string(),
+        });
     }
+    let sc = load_scenario(args.scenario.as_deref(), &patches)?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));

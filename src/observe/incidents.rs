@@ -508,6 +508,7 @@ pub(crate) mod fixtures {
             marks: vec![],
             never_registered: vec![],
             content_hash: 0x0123_4567_89ab_cdef,
+            patches: vec![],
         }
     }
 

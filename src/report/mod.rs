@@ -38,9 +38,7 @@ where
     R: IntoIterator,
     R::Item: AsRef<[u8]>,
 {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = csv_writer(Vec::new());
     w.write_record(header).map_err(csv_err)?;
     for r in rows {
         w.write_record(r).map_err(csv_err)?;
@@ -196,47 +194,114 @@ pub fn write_run(
         incidents_csv(scenario, incidents)?,
         summary.to_json().into_bytes(),
     ];
-    let existed = out_dir.exists();
-    fs::create_dir_all(out_dir)?;
-    let staging = out_dir.join(format!(".repairsim-tmp-{}", std::process::id()));
-    let result = stage_and_commit(out_dir, &staging, &contents);
-    // Gone on success (emptied by the renames); on failure, whatever is left.
-    let _ = fs::remove_dir_all(&staging);
-    if result.is_err() && !existed {
-        // Only removes it when empty: never someone else's files.
-        let _ = fs::remove_dir(out_dir);
+    let mut staging = Staging::new(out_dir)?;
+    for (name, bytes) in RUN_FILES.iter().zip(&contents) {
+        staging.write(name, bytes)?;
     }
-    result
+    staging.commit()
 }
 
-fn stage_and_commit(
-    out_dir: &Path,
-    staging: &Path,
-    contents: &[Vec<u8>; 5],
-) -> io::Result<Vec<PathBuf>> {
-    // A staging directory left by a crashed run with the same pid.
-    if staging.is_dir() {
-        fs::remove_dir_all(staging)?;
+/// Outputs being written: each file goes into a staging directory next to
+/// them (`<out_dir>/.repairsim-tmp-<pid>`), and [`Staging::commit`] renames
+/// them all into `out_dir`. Dropped without a commit (an error, a panic),
+/// it removes the staging directory, and `out_dir` too when it created it
+/// and it is empty: the previous outputs stay untouched.
+///
+/// A file may be streamed ([`Staging::create`]), so a long run's rows need
+/// not be held in memory.
+#[derive(Debug)]
+pub struct Staging {
+    out_dir: PathBuf,
+    dir: PathBuf,
+    existed: bool,
+    names: Vec<String>,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates `out_dir` (with its parents) and an empty staging directory in it.
+    pub fn new(out_dir: &Path) -> io::Result<Staging> {
+        let existed = out_dir.exists();
+        fs::create_dir_all(out_dir)?;
+        let dir = out_dir.join(format!(".repairsim-tmp-{}", std::process::id()));
+        let staging = Staging {
+            out_dir: out_dir.to_path_buf(),
+            dir,
+            existed,
+            names: Vec::new(),
+            committed: false,
+        };
+        // A staging directory left by a crashed run with the same pid.
+        if staging.dir.is_dir() {
+            fs::remove_dir_all(&staging.dir)?;
+        }
+        fs::create_dir(&staging.dir)?;
+        Ok(staging)
     }
-    fs::create_dir(staging)?;
-    for (name, bytes) in RUN_FILES.iter().zip(contents) {
-        fs::write(staging.join(name), bytes)?;
+
+    /// Creates the staged file `name` for streaming; it is renamed into
+    /// place by [`Staging::commit`].
+    pub fn create(&mut self, name: &str) -> io::Result<fs::File> {
+        let f = fs::File::create(self.dir.join(name))?;
+        self.names.push(name.to_string());
+        Ok(f)
     }
-    let targets: Vec<PathBuf> = RUN_FILES.iter().map(|n| out_dir.join(n)).collect();
-    // A rename onto a directory fails; find out before the first rename.
-    if let Some(t) = targets.iter().find(|t| t.is_dir()) {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!(
-                "{} is a directory; remove it or choose another output directory",
-                t.display()
-            ),
-        ));
+
+    /// Stages `name` with `bytes`.
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        fs::write(self.dir.join(name), bytes)?;
+        self.names.push(name.to_string());
+        Ok(())
     }
-    for (name, target) in RUN_FILES.iter().zip(&targets) {
-        fs::rename(staging.join(name), target)?;
+
+    /// Renames every staged file into `out_dir`, in staging order, and
+    /// returns their paths.
+    pub fn commit(mut self) -> io::Result<Vec<PathBuf>> {
+        let targets: Vec<PathBuf> = self.names.iter().map(|n| self.out_dir.join(n)).collect();
+        // A rename onto a directory fails; find out before the first rename.
+        if let Some(t) = targets.iter().find(|t| t.is_dir()) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} is a directory; remove it or choose another output directory",
+                    t.display()
+                ),
+            ));
+        }
+        for (name, target) in self.names.iter().zip(&targets) {
+            fs::rename(self.dir.join(name), target)?;
+        }
+        self.committed = true;
+        Ok(targets)
     }
-    Ok(targets)
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Gone on success (emptied by the renames); on failure, whatever is left.
+        let _ = fs::remove_dir_all(&self.dir);
+        if !self.committed && !self.existed {
+            // Only removes it when empty: never someone else's files.
+            let _ = fs::remove_dir(&self.out_dir);
+        }
+    }
+}
+
+/// A CSV writer with the outputs' conventions: a header row, RFC 4180
+/// quoting, `\n` line ends.
+pub fn csv_writer<W: io::Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w)
+}
+
+/// Renders CSV rows after `header` in memory.
+pub fn csv_table<R>(header: &[&str], rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    csv_bytes(header, rows)
 }
 
 #[cfg(test)]

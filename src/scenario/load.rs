@@ -15,10 +15,17 @@
 //! and offers no accessor for them; with this crate, parse-time and
 //! validation-time errors name fields the same way.
 //!
+//! Patches (`--set KEY=VALUE`, a preset, a policy file; see [`super::patch`])
+//! edit the parsed document before serde reads it, so a patched key gets
+//! exactly the checks and messages of a key in the file. Each patch's text
+//! has its own range of span offsets after the scenario text, and `Ctx`
+//! maps a span back to the file or the `--set` argument it came from.
+//!
 //! Nothing here panics on any input: every lookup is checked, numbers are
 //! range-checked before conversion, and the proptest below feeds mutated
 //! and random text to [`load_str`].
 
+use super::patch::{self, Patch};
 use super::raw::{
     RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
     RawPool, RawScenario, RawTaint, RawUpgrade, SList, SStr,
@@ -39,6 +46,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
+use toml::de::DeTable;
 
 /// The most nodes a fleet may have.
 pub const MAX_NODES: u64 = 1_000_000;
@@ -102,6 +110,16 @@ type Res<T> = Result<T, ScenarioError>;
 
 /// Reads and validates the scenario file at `path`.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_file_with(path, &[])
+}
+
+/// Reads and validates a scenario from `text`; `path_label` names it in errors.
+pub fn load_str(path_label: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    load_str_with(path_label, text, &[])
+}
+
+/// Reads the scenario file at `path`, applies `patches` in order and validates it.
+pub fn load_file_with(path: &Path, patches: &[Patch]) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: label.clone(),
@@ -110,32 +128,102 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         field: String::new(),
         message: format!("could not read the scenario file: {e}"),
     })?;
-    load_str(&label, &text)
+    load_str_with(&label, &text, patches)
 }
 
-/// Reads and validates a scenario from `text`; `path_label` names it in errors.
-pub fn load_str(path_label: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let cx = Ctx {
-        file: path_label,
+/// Reads a scenario from `text`, applies `patches` in order (later ones win)
+/// and validates the result; `path_label` names the text in errors, and an
+/// error in a value a patch brought in names the patch (`--set KEY=VALUE`)
+/// or the policy file instead.
+pub fn load_str_with(
+    path_label: &str,
+    text: &str,
+    patches: &[Patch],
+) -> Result<Scenario, ScenarioError> {
+    // The text of every patch, read before anything borrows it.
+    let mut inputs: Vec<String> = Vec::with_capacity(patches.len());
+    for p in patches {
+        inputs.push(match p {
+            Patch::Set { key, value } => format!("{key}={value}"),
+            Patch::Preset(name) => name.clone(),
+            Patch::PolicyFile(path) => {
+                std::fs::read_to_string(path).map_err(|e| ScenarioError {
+                    file: path.display().to_string(),
+                    line: None,
+                    column: None,
+                    field: String::new(),
+                    message: format!("could not read the policy file: {e}"),
+                })?
+            }
+        });
+    }
+    // Spans: the scenario text is [0, len], each patch gets its own range after it.
+    let mut sources = vec![Source {
+        start: 0,
+        label: path_label.to_string(),
         text,
-    };
-    let de = toml::Deserializer::parse(text).map_err(|e| {
+        positions: true,
+    }];
+    let mut next = text.len() + 1;
+    for (p, t) in patches.iter().zip(&inputs) {
+        sources.push(Source {
+            start: next,
+            label: p.source_label(),
+            text: t,
+            positions: matches!(p, Patch::PolicyFile(_)),
+        });
+        next += t.len() + 1;
+    }
+    let cx = Ctx { sources };
+    let mut root = DeTable::parse(text).map_err(|e| {
         cx.err(
             e.span(),
             "",
             format!("invalid TOML: {}", one_line(e.message())),
         )
     })?;
+    for (i, p) in patches.iter().enumerate() {
+        let src = &cx.sources[i + 1];
+        patch::apply(root.get_mut(), p, src.text, src.start)
+            .map_err(|e| cx.err(e.span, e.field, e.message))?;
+    }
+    let de = toml::de::Deserializer::from(root);
     let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| cx.serde_error(e))?;
-    validate(&cx, raw)
+    let mut sc = validate(&cx, raw)?;
+    if !patches.is_empty() {
+        let mut all = text.to_string();
+        for (p, t) in patches.iter().zip(&inputs) {
+            all.push_str("\n# patch ");
+            all.push_str(&p.label());
+            if let Patch::PolicyFile(_) = p {
+                all.push('\n');
+                all.push_str(t);
+            }
+        }
+        sc.content_hash = stable_hash(&all);
+        sc.patches = patches.iter().map(Patch::label).collect();
+    }
+    Ok(sc)
 }
 
 // ---------------------------------------------------------------------------
 // Positions, paths and messages.
 
-struct Ctx<'a> {
-    file: &'a str,
+/// A text that spans point into: the scenario, or the text of one patch
+/// (a `--set` argument, a preset name, a policy file).
+struct Source<'a> {
+    /// Where the text starts in the virtual range of spans.
+    start: usize,
+    /// The file named in errors.
+    label: String,
     text: &'a str,
+    /// Whether errors give a line and column (files, not arguments).
+    positions: bool,
+}
+
+struct Ctx<'a> {
+    /// The scenario text first, then one source per patch, by `start`.
+    sources: Vec<Source<'a>>,
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -155,7 +243,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// `parent.key`, quoting the key when it is not a bare TOML key.
-fn key_path(parent: &str, key: &str) -> String {
+pub(super) fn key_path(parent: &str, key: &str) -> String {
     let bare = !key.is_empty()
         && key
             .bytes()
@@ -172,7 +260,7 @@ fn key_path(parent: &str, key: &str) -> String {
     }
 }
 
-fn index_path(parent: &str, i: usize) -> String {
+pub(super) fn index_path(parent: &str, i: usize) -> String {
     format!("{parent}[{i}]")
 }
 
@@ -296,21 +384,43 @@ fn duration_message(text: &str, parse_error: &str) -> String {
 }
 
 impl<'a> Ctx<'a> {
+    /// The source a virtual offset falls in (the scenario text when none).
+    fn source(&self, offset: usize) -> &Source<'a> {
+        self.sources
+            .iter()
+            .rev()
+            .find(|s| s.start <= offset)
+            .unwrap_or(&self.sources[0])
+    }
+
+    /// The text at a virtual span, if it is within one source.
+    fn snippet(&self, span: Range<usize>) -> &'a str {
+        let s = self.source(span.start);
+        let text: &'a str = s.text;
+        text.get(span.start - s.start..span.end.saturating_sub(s.start))
+            .unwrap_or("")
+    }
+
     fn err(
         &self,
         span: Option<Range<usize>>,
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> ScenarioError {
-        let (line, column) = match span {
-            Some(s) => {
-                let (l, c) = line_col(self.text, s.start);
-                (Some(l), Some(c))
+        let (file, line, column) = match span {
+            Some(sp) => {
+                let s = self.source(sp.start);
+                if s.positions {
+                    let (l, c) = line_col(s.text, sp.start - s.start);
+                    (s.label.clone(), Some(l), Some(c))
+                } else {
+                    (s.label.clone(), None, None)
+                }
             }
-            None => (None, None),
+            None => (self.sources[0].label.clone(), None, None),
         };
         ScenarioError {
-            file: self.file.to_string(),
+            file,
             line,
             column,
             field: field.into(),
@@ -343,7 +453,7 @@ impl<'a> Ctx<'a> {
         }
         // A bare TOML date-time where a string was expected (`start = 2026-01-01T00:00:00Z`).
         if let Some(span) = inner.span() {
-            let snippet = self.text.get(span.clone()).unwrap_or("");
+            let snippet = self.snippet(span.clone());
             if message.ends_with("found a table")
                 && snippet.starts_with(|c: char| c.is_ascii_digit())
             {
@@ -616,7 +726,8 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         outages,
         marks,
         never_registered,
-        content_hash: stable_hash(cx.text),
+        content_hash: stable_hash(cx.sources[0].text),
+        patches: vec![],
     })
 }
 
@@ -3024,6 +3135,384 @@ until = \"4h\"
         }
     }
 
+    // --- patches: --set, presets, policy files ------------------------------
+
+    fn set(arg: &str) -> Patch {
+        Patch::parse_set(arg).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn load_with(text: &str, patches: &[Patch]) -> Scenario {
+        load_str_with("t.toml", text, patches).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn fail_with(text: &str, patches: &[Patch]) -> ScenarioError {
+        match load_str_with("t.toml", text, patches) {
+            Ok(_) => panic!("expected an error for {patches:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts an error inside a `--set` argument: its file is `--set ARG`,
+    /// with no line or column.
+    fn set_error(arg: &str, field: &str, phrase: &str) -> ScenarioError {
+        let e = fail_with(BASE, &[set(arg)]);
+        assert_eq!(e.file, format!("--set {arg}"), "{e}");
+        assert_eq!((e.line, e.column), (None, None), "{e}");
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.message.contains(phrase), "{e} lacks {phrase:?}");
+        e
+    }
+
+    /// A scratch file under the temporary directory, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, text: &str) -> TempFile {
+            let p = std::env::temp_dir().join(format!(
+                "repairsim-{}-{name}-{:?}.toml",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&p, text).unwrap();
+            TempFile(p)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn set_changes_nested_keys_after_validation() {
+        let s = load_with(
+            BASE,
+            &[
+                set("policy.repair_delay=7m"),
+                set("kubernetes.node_monitor_grace_period=40s"),
+                set("pools[1].count=5"),
+                set("actions.reboot.error_rate=0.25"),
+                set("failures[0].mtbf=10d"),
+                set("faults[1].self_heal_after={ exponential = \"5m\" }"),
+                set("actions.reimage.error_codes.\"VMExtensionProvisioningError\"=1"),
+            ],
+        );
+        assert_eq!(s.policy.repair_delay, SimDuration::from_mins(7));
+        assert_eq!(
+            s.policy.kubelet.node_monitor_grace_period,
+            SimDuration(40 * SECOND)
+        );
+        assert_eq!(s.fleet.pools[1].count, 5);
+        assert_eq!(s.fleet.len(), 8);
+        assert_eq!(s.actions.reboot.error_rate, 0.25);
+        assert_eq!(s.arrivals[0].mtbf, SimDuration(10 * crate::time::DAY));
+        assert_eq!(
+            s.faults[1].self_heal_after,
+            Some(DurationDist::Exponential(SimDuration::from_mins(5)))
+        );
+        assert_eq!(s.actions.reimage.error_weights[0], 1.0);
+        assert!(s.policy_overrides.contains(&"repair_delay".to_string()));
+        // Without the patches, the file's values.
+        let plain = load(BASE).unwrap();
+        assert_ne!(plain.policy.repair_delay, s.policy.repair_delay);
+        assert_eq!(plain.fleet.pools[1].count, 2);
+    }
+
+    #[test]
+    fn set_creates_a_missing_table() {
+        let t = with("[policy]\npreset = \"aks-2024-08\"\n", "");
+        assert!(!t.contains("[policy]"));
+        let s = load_with(&t, &[set("policy.repair_delay=2m")]);
+        assert_eq!(s.policy.repair_delay, SimDuration::from_mins(2));
+        assert!(!t.contains("[kubernetes]"));
+        let s = load_with(&t, &[set("kubernetes.node_monitor_period=2s")]);
+        assert_eq!(
+            s.policy.kubelet.node_monitor_period,
+            SimDuration(2 * SECOND)
+        );
+    }
+
+    #[test]
+    fn set_index_out_of_range_names_the_entries() {
+        set_error(
+            "pools[2].count=1",
+            "pools[2]",
+            "the scenario has 2 [[pools]] entries: pools[0] to pools[1]",
+        );
+        set_error(
+            "failures[1].mtbf=1d",
+            "failures[1]",
+            "the scenario has 1 [[failures]] entry: failures[0]",
+        );
+        set_error(
+            "outages[0].at=1h",
+            "outages",
+            "the scenario has no [[outages]] entries",
+        );
+        set_error(
+            "seed[0]=1",
+            "seed",
+            "it is an integer, not an array, so it has no [0]",
+        );
+        set_error("seed.x=1", "seed", "it is an integer, not a table");
+    }
+
+    #[test]
+    fn set_unknown_key_is_the_loaders_unknown_key_error() {
+        let e = set_error(
+            "policy.repair_dela=2m",
+            "policy.repair_dela",
+            "unknown key \"repair_dela\"; valid keys: preset, check_interval, detect_window",
+        );
+        // The same message as in a file.
+        let in_file = fail(&with("preset = \"aks-2024-08\"", "repair_dela = \"2m\""));
+        assert_eq!(e.message, in_file.message);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--set policy.repair_dela=2m: policy.repair_dela: {}",
+                e.message
+            )
+        );
+        set_error(
+            "polcy.repair_delay=2m",
+            "polcy",
+            "unknown key \"polcy\"; valid keys: name, description, seed",
+        );
+        set_error(
+            "pools[0].colour=red",
+            "pools[0].colour",
+            "unknown key \"colour\"; valid keys: name, os, count",
+        );
+    }
+
+    #[test]
+    fn set_bad_value_is_the_loaders_error_naming_the_argument() {
+        let e = set_error(
+            "policy.repair_delay=2x",
+            "policy.repair_delay",
+            "bad duration \"2x\"",
+        );
+        let in_file = fail(&with("preset = \"aks-2024-08\"", "repair_delay = \"2x\""));
+        assert_eq!(e.message, in_file.message);
+        assert_eq!(in_file.file, "t.toml");
+        set_error(
+            "seed=-1",
+            "seed",
+            "expected an integer of at least 0, found -1",
+        );
+        set_error(
+            "seed=abc",
+            "seed",
+            "expected an integer, found string \"abc\"",
+        );
+        set_error("name=12", "name", "expected a string, found integer");
+        set_error(
+            "policy.ladder_linux=[reboot,reimag]",
+            "policy.ladder_linux[1]",
+            "unknown action \"reimag\"",
+        );
+    }
+
+    #[test]
+    fn set_values_are_toml_or_bare_strings() {
+        // A bare string and a quoted TOML string are the same.
+        let a = load_with(BASE, &[set("policy.preset=aks-2023-09")]);
+        let b = load_with(BASE, &[set("policy.preset=\"aks-2023-09\"")]);
+        assert_eq!(a.policy, b.policy);
+        assert_eq!(a.policy.preset, Preset::Aks2023_09);
+        // A TOML integer is an integer, its quoted form a string.
+        assert_eq!(load_with(BASE, &[set("seed=9")]).seed, 9);
+        assert_eq!(load_with(BASE, &[set(" seed = 10 ")]).seed, 10);
+        // An integer or the string "unlimited".
+        let s = load_with(BASE, &[set("policy.max_concurrent_repairs=unlimited")]);
+        assert_eq!(s.policy.max_concurrent_repairs, None);
+        let s = load_with(BASE, &[set("policy.max_concurrent_repairs=2")]);
+        assert_eq!(s.policy.max_concurrent_repairs, Some(2));
+        let s = load_with(BASE, &[set("policy.all_not_ready_suppresses=false")]);
+        assert!(!s.policy.all_not_ready_suppresses);
+        // A value with '=' in it: split at the first '='.
+        let s = load_with(BASE, &[set("description=a=b")]);
+        assert_eq!(s.description, "a=b");
+    }
+
+    #[test]
+    fn set_lists_of_bare_names() {
+        let want = vec![ActionKind::Reboot, ActionKind::Reimage];
+        for arg in [
+            "policy.ladder_linux=[reboot,reimage]",
+            "policy.ladder_linux=[ reboot , \"reimage\", ]",
+            "policy.ladder_linux=[\"reboot\", \"reimage\"]",
+        ] {
+            let s = load_with(BASE, &[set(arg)]);
+            assert_eq!(s.policy.ladder_linux, want, "{arg}");
+        }
+        let s = load_with(BASE, &[set("failures[0].pools=[system,win]")]);
+        assert_eq!(s.arrivals[0].nodes.len(), 5);
+    }
+
+    #[test]
+    fn set_datetime_is_taken_as_the_string() {
+        let s = load_with(BASE, &[set("start=2026-03-01T12:00:00Z")]);
+        assert_eq!(s.start, Epoch::parse("2026-03-01T12:00:00Z").unwrap());
+        let s = load_with(BASE, &[set("start=\"2026-03-02T00:00:00Z\"")]);
+        assert_eq!(s.start, Epoch::parse("2026-03-02T00:00:00Z").unwrap());
+    }
+
+    #[test]
+    fn parse_set_rejects_bad_arguments() {
+        for (arg, phrase) in [
+            ("seed", "expected KEY=VALUE"),
+            ("=5", "the key is empty"),
+            ("pools[x].count=1", "bad key \"pools[x].count\""),
+            ("a..b=1", "bad key \"a..b\""),
+        ] {
+            let e = Patch::parse_set(arg).unwrap_err();
+            assert_eq!(e.file, format!("--set {arg}"));
+            assert_eq!((e.line, e.column), (None, None));
+            assert!(e.message.contains(phrase), "{e}");
+        }
+        assert_eq!(
+            set("policy.repair_delay=2m"),
+            Patch::Set {
+                key: "policy.repair_delay".into(),
+                value: "2m".into()
+            }
+        );
+        assert_eq!(set("seed=9").label(), "seed=9");
+        assert_eq!(
+            Patch::Preset("aks-2023-09".into()).to_string(),
+            "preset=aks-2023-09"
+        );
+        assert_eq!(Patch::PolicyFile("p.toml".into()).label(), "policy=p.toml");
+    }
+
+    #[test]
+    fn later_patches_win() {
+        let s = load_with(
+            BASE,
+            &[set("policy.repair_delay=3m"), set("policy.repair_delay=4m")],
+        );
+        assert_eq!(s.policy.repair_delay, SimDuration::from_mins(4));
+        // A preset replaces the whole [policy] table, earlier --set included.
+        let s = load_with(
+            BASE,
+            &[
+                set("policy.repair_delay=3m"),
+                Patch::Preset("aks-2023-09".into()),
+            ],
+        );
+        assert_eq!(s.policy, Policy::preset(Preset::Aks2023_09));
+        let s = load_with(
+            BASE,
+            &[
+                Patch::Preset("aks-2023-09".into()),
+                set("policy.repair_delay=3m"),
+            ],
+        );
+        assert_eq!(s.policy.preset, Preset::Aks2023_09);
+        assert_eq!(s.policy.repair_delay, SimDuration::from_mins(3));
+    }
+
+    #[test]
+    fn preset_patch_replaces_the_policy_table() {
+        let t = with(
+            "preset = \"aks-2024-08\"",
+            "preset = \"aks-2024-08\"\nrepair_delay = \"9m\"",
+        );
+        assert_eq!(
+            load(&t).unwrap().policy.repair_delay,
+            SimDuration::from_mins(9)
+        );
+        let s = load_with(&t, &[Patch::Preset("aks-2021-09".into())]);
+        assert_eq!(s.policy, Policy::preset(Preset::Aks2021_09));
+        assert!(s.policy_overrides.is_empty());
+        let e = fail_with(&t, &[Patch::Preset("aks-1999".into())]);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--preset aks-1999: policy.preset: unknown preset \"aks-1999\"; valid presets: {}",
+                Preset::names()
+            )
+        );
+    }
+
+    #[test]
+    fn policy_file_patch() {
+        let f = TempFile::new(
+            "policy-ok",
+            "preset = \"aks-2023-09\"\nrepair_delay = \"2m\"\n",
+        );
+        let t = with(
+            "preset = \"aks-2024-08\"",
+            "preset = \"aks-2024-08\"\nsettle = \"9m\"",
+        );
+        let s = load_with(&t, &[Patch::PolicyFile(f.0.clone())]);
+        assert_eq!(s.policy.preset, Preset::Aks2023_09);
+        assert_eq!(s.policy.repair_delay, SimDuration::from_mins(2));
+        assert_eq!(s.policy.settle, Policy::preset(Preset::Aks2023_09).settle);
+        assert_eq!(s.patches, vec![format!("policy={}", f.0.display())]);
+
+        // An error inside the policy file points at that file's line:col.
+        let bad = TempFile::new("policy-bad", "preset = \"aks-2023-09\"\nsettle = \"5x\"\n");
+        let e = fail_with(BASE, &[Patch::PolicyFile(bad.0.clone())]);
+        assert_eq!(e.file, bad.0.display().to_string());
+        assert_eq!((e.line, e.column), (Some(2), Some(10)), "{e}");
+        assert_eq!(e.field, "policy.settle");
+        assert!(e.message.contains("bad duration \"5x\""), "{e}");
+        let unknown = TempFile::new("policy-unknown", "# policy\n\n  colour = 1\n");
+        let e = fail_with(BASE, &[Patch::PolicyFile(unknown.0.clone())]);
+        assert_eq!(e.file, unknown.0.display().to_string());
+        assert_eq!((e.line, e.column), (Some(3), Some(3)), "{e}");
+        assert_eq!(e.field, "policy.colour");
+        let broken = TempFile::new("policy-broken", "preset = = 1\n");
+        let e = fail_with(BASE, &[Patch::PolicyFile(broken.0.clone())]);
+        assert_eq!((e.file.as_str(), e.line), (bad_path(&broken), Some(1)));
+        assert!(e.message.starts_with("invalid TOML"), "{e}");
+        // Errors in the scenario text still point into it.
+        let t0 = with("count = 3", "count = 0");
+        let e = fail_with(&t0, &[Patch::PolicyFile(f.0.clone())]);
+        assert_eq!(
+            (e.file.as_str(), e.field.as_str()),
+            ("t.toml", "pools[0].count")
+        );
+        let (line, col) = pos(&t0, "count = 0", 0);
+        assert_eq!((e.line, e.column), (line, col.map(|c| c + 8)));
+        let missing = std::env::temp_dir().join("repairsim-no-such-policy-file.toml");
+        let e = fail_with(BASE, &[Patch::PolicyFile(missing.clone())]);
+        assert_eq!(e.file, missing.display().to_string());
+        assert!(e.message.contains("could not read the policy file"), "{e}");
+    }
+
+    fn bad_path(f: &TempFile) -> &str {
+        f.0.to_str().unwrap()
+    }
+
+    #[test]
+    fn content_hash_names_the_patches() {
+        let plain = load(BASE).unwrap();
+        assert_eq!(plain.content_hash, stable_hash(BASE));
+        assert!(plain.patches.is_empty());
+        let a = load_with(BASE, &[set("seed=7")]);
+        let b = load_with(BASE, &[set("seed=8")]);
+        // seed=7 is the file's own seed: same scenario, but another input.
+        assert_eq!(a.seed, plain.seed);
+        assert_ne!(a.content_hash, plain.content_hash);
+        assert_ne!(a.content_hash, b.content_hash);
+        assert_eq!(a.patches, vec!["seed=7".to_string()]);
+        assert_eq!(
+            load_with(BASE, &[set("seed=7")]).content_hash,
+            a.content_hash
+        );
+        // A policy file's contents count, not only its name.
+        let f = TempFile::new("hash", "repair_delay = \"2m\"\n");
+        let h1 = load_with(BASE, &[Patch::PolicyFile(f.0.clone())]).content_hash;
+        std::fs::write(&f.0, "repair_delay = \"3m\"\n").unwrap();
+        let h2 = load_with(BASE, &[Patch::PolicyFile(f.0.clone())]).content_hash;
+        assert_ne!(h1, h2);
+    }
+
     fn mutate(base: &str, ops: &[(usize, u8, char)]) -> String {
         let mut s: Vec<char> = base.chars().collect();
         for &(at, op, c) in ops {
@@ -3069,6 +3558,25 @@ until = \"4h\"
         #[test]
         fn never_panics_on_random_text(text in ".{0,200}") {
             let _ = load_str("fuzz.toml", &text);
+        }
+
+        #[test]
+        fn never_panics_on_random_sets(
+            key in prop_oneof![
+                Just("seed".to_string()), Just("policy.repair_delay".to_string()),
+                Just("pools[1].count".to_string()), Just("pools[9]".to_string()),
+                Just("actions.reboot".to_string()), Just("failures[0]".to_string()),
+                Just("faults[1].self_heal_after".to_string()), Just("policy".to_string()),
+                "[a-z_.\\[\\]0-9\"]{0,16}", ".{0,12}",
+            ],
+            value in prop_oneof!["[-+0-9a-z\".\\[\\]{}, =_:TZ']{0,24}", ".{0,24}"],
+        ) {
+            if let Ok(p) = Patch::parse_set(&format!("{key}={value}")) {
+                let _ = load_str_with("fuzz.toml", BASE, &[p]);
+            }
+            // Patches built in code skip parse_set's checks.
+            let p = Patch::Set { key: key.clone(), value: value.clone() };
+            let _ = load_str_with("fuzz.toml", BASE, &[p, Patch::Preset(value)]);
         }
 
         #[test]

@@ -3,6 +3,7 @@
 //! fail; everything downstream takes a valid `Scenario`.
 
 pub mod load;
+pub mod patch;
 pub mod raw;
 
 use crate::dist::DurationDist;
@@ -12,7 +13,8 @@ use crate::k8s::ActionKind;
 use crate::policy::Policy;
 use crate::time::{Epoch, SimDuration};
 
-pub use load::{ScenarioError, load_file, load_str};
+pub use load::{ScenarioError, load_file, load_file_with, load_str, load_str_with};
+pub use patch::Patch;
 
 /// The embedded default scenario: what `repairsim run` runs with no file.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
@@ -101,6 +103,11 @@ pub struct Scenario {
     pub marks: Vec<MarkWindow>,
     /// Nodes that never register (never Ready since they joined at 0).
     pub never_registered: Vec<NodeId>,
-    /// FNV-1a of the scenario text: names the input in outputs.
+    /// FNV-1a of the scenario text (and of the patches, when any): names
+    /// the input in outputs.
     pub content_hash: u64,
+    /// The patches applied to the scenario file, in order, as written on the
+    /// command line (`policy.repair_delay=2m`, `preset=aks-2023-09`,
+    /// `policy=FILE`); empty for a file as it is.
+    pub patches: Vec<String>,
 }

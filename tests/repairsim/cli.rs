@@ -1,40 +1,9 @@
 //! The command line: worked examples through the output files, byte-identical
 //! reruns, and bad input that exits 2 and writes nothing.
 
-use crate::common::repo;
-use std::path::{Path, PathBuf};
+use crate::common::{repairsim, repo, scratch};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn repairsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_repairsim"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the binary runs")
-}
-
-/// A fresh, empty directory for one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("repairsim-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
 
 fn run_to(scenario: &str, out: &Path) -> Output {
     let o = repairsim(&["run", scenario, "--out", out.to_str().unwrap()]);

@@ -5,7 +5,8 @@ use repairsim::observe::{Record, Trace};
 use repairsim::policy::DetectRule;
 use repairsim::scenario::{Scenario, load_file};
 use repairsim::time::{SimTime, parse_duration};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -69,4 +70,61 @@ pub fn render(sc: &Scenario, recs: &[Record]) -> Vec<String> {
 pub fn check(sc: &Scenario, expected: &[&str]) {
     let got = render(sc, &trace(sc));
     assert_eq!(got, expected, "\ngot:\n{}\n", got.join("\n"));
+}
+
+/// Runs the binary from the repository root.
+pub fn repairsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_repairsim"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh, empty directory for one test, removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `sub` inside the directory, as a string for argument lists.
+    pub fn path(&self, sub: &str) -> String {
+        self.0.join(sub).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+pub fn scratch(name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("repairsim-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+/// Every file of an output directory, by name.
+pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
 }

@@ -5,6 +5,8 @@ mod cli;
 mod common;
 mod determinism;
 mod lifecycle;
+mod montecarlo;
+mod overrides;
 mod properties;
 mod regressions;
 mod worked_examples;

@@ -163,6 +163,7 @@ prop_compose! {
             }).collect(),
             never_registered,
             content_hash: 0,
+            patches: vec![],
         }
     }
 }

@@ -1,0 +1,226 @@
+//! `repairsim compare [SCENARIO] --candidate SPEC`: a baseline and
+//! candidates on the same replications, with paired-t intervals and verdicts.
+
+use super::sweep::{ReplicationArgs, split_top_level};
+use super::{CliError, Out, load_scenario, progress};
+use crate::mc::Stop;
+use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
+use crate::mc::sweep::{csv_number, replications_header};
+use crate::report::{Staging, csv_table, csv_writer};
+use crate::scenario::Patch;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "A SPEC is one or more comma-separated terms:
+  preset=NAME        the policy is exactly this preset (aks-2020-08, aks-2021-09,
+                     aks-2023-09, aks-2024-08), replacing the scenario's [policy]
+  policy=FILE        the policy is this TOML file of [policy] keys
+  set=KEY=VALUE      any --set override (repeat the term for several)
+  name=LABEL         what the outputs call this side [default: the spec]
+
+Examples:
+  repairsim compare --candidate set=policy.repair_delay=2m
+  repairsim compare scenarios/default.toml --baseline preset=aks-2024-08 \\
+      --candidate set=policy.repair_delay=2m --replications 500 --out out/delay2m
+  repairsim compare scenarios/zonal-outage-unlimited.toml --candidate set=policy.max_concurrent_repairs=1
+  repairsim compare --candidate preset=aks-2023-09 --candidate preset=aks-2021-09
+
+Every side runs on the same replications: the same fault onsets and the same
+self-heal instants on every node (common random numbers), so the paired
+differences measure the policy. With several candidates the intervals are
+Bonferroni-corrected. Verdicts: better, worse, no significant difference
+(higher or lower for counts with no better direction).
+
+Outputs in --out: compare.csv, compare.json, replications.csv (one row per side
+and replication); the markdown table goes to standard output.")]
+pub struct Args {
+    /// Scenario file (TOML); without it, the embedded default scenario.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+    /// The baseline [default: the scenario as written].
+    #[arg(long, value_name = "SPEC")]
+    pub baseline: Option<String>,
+    /// A candidate; repeat for several.
+    #[arg(long, value_name = "SPEC", required = true)]
+    pub candidate: Vec<String>,
+    #[command(flatten)]
+    pub reps: ReplicationArgs,
+    /// Directory for the outputs [default: out/NAME-compare].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing on success (and draw no progress bar).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A parsed side: its label and its patches.
+#[derive(Debug, PartialEq)]
+pub struct SideSpec {
+    pub label: String,
+    pub patches: Vec<Patch>,
+}
+
+/// Parses `preset=NAME,set=KEY=VALUE,name=LABEL,...` (commas inside
+/// brackets belong to a value).
+pub fn parse_side(flag: &str, spec: &str) -> Result<SideSpec, CliError> {
+    let mut patches = Vec::new();
+    let mut label = None;
+    // A comma that does not start a new term belongs to the previous value.
+    let mut terms: Vec<String> = Vec::new();
+    for part in split_top_level(spec) {
+        let starts_term = ["preset=", "policy=", "set=", "name="]
+            .iter()
+            .any(|p| part.trim_start().starts_with(p));
+        match terms.last_mut() {
+            Some(last) if !starts_term => {
+                last.push(',');
+                last.push_str(&part);
+            }
+            _ => terms.push(part),
+        }
+    }
+    for term in &terms {
+        let term = term.trim();
+        let bad = || {
+            CliError::Input(format!(
+                "{flag} {spec}: {term:?} is not a term; expected preset=NAME, policy=FILE, \
+                 set=KEY=VALUE or name=LABEL, comma-separated"
+            ))
+        };
+        let (kind, value) = term.split_once('=').ok_or_else(bad)?;
+        match kind {
+            "preset" => patches.push(Patch::Preset(value.to_string())),
+            "policy" => patches.push(Patch::PolicyFile(PathBuf::from(value))),
+            "set" => patches.push(Patch::parse_set(value)?),
+            "name" => label = Some(value.to_string()),
+            _ => return Err(bad()),
+        }
+    }
+    if patches.is_empty() && label.is_none() {
+        return Err(CliError::Input(format!(
+            "{flag} {spec}: empty; expected preset=NAME, policy=FILE or set=KEY=VALUE"
+        )));
+    }
+    Ok(SideSpec {
+        label: label.unwrap_or_else(|| spec.to_string()),
+        patches,
+    })
+}
+
+fn side(scenario: Option<&Path>, global: &[Patch], spec: SideSpec) -> Result<Side, CliError> {
+    let mut all = global.to_vec();
+    all.extend(spec.patches);
+    Ok(Side {
+        label: spec.label,
+        scenario: load_scenario(scenario, &all)?,
+    })
+}
+
+pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    let path = args.scenario.as_deref();
+    let baseline = match &args.baseline {
+        Some(spec) => parse_side("--baseline", spec)?,
+        None => SideSpec {
+            label: "the scenario as written".into(),
+            patches: vec![],
+        },
+    };
+    let mut sides = vec![side(path, patches, baseline)?];
+    for c in &args.candidate {
+        sides.push(side(path, patches, parse_side("--candidate", c)?)?);
+    }
+    let (stop, rule) = args.reps.stop()?;
+    let pool = args.reps.pool()?;
+    let base = sides[0].scenario.clone();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", base.name)));
+    let err = |e: std::io::Error| {
+        CliError::Output(format!(
+            "could not write the outputs to {}: {e}",
+            out.display()
+        ))
+    };
+
+    let mut staging = Staging::new(&out).map_err(err)?;
+    let file = staging.create("replications.csv").map_err(err)?;
+    let mut rows = csv_writer(std::io::BufWriter::new(file));
+    let mut header = replications_header(&["label".to_string()]);
+    header[0] = "side".into();
+    rows.write_record(header).map_err(|e| err(e.into()))?;
+    let bar = progress::bar(stop.max(), matches!(stop, Stop::UntilCi { .. }), args.quiet);
+    let labels: Vec<String> = sides.iter().map(|s| s.label.clone()).collect();
+    let cmp = run_compare(
+        &pool,
+        &sides,
+        stop,
+        |i, r| {
+            let mut row = vec![i.to_string(), labels[i].clone(), r.replication.to_string()];
+            row.extend(r.values.iter().map(|v| csv_number(*v)));
+            rows.write_record(row)
+        },
+        || bar.inc(1),
+    )
+    .map_err(|e| err(e.into()))?;
+    bar.finish_and_clear();
+    rows.flush().map_err(err)?;
+    drop(rows);
+
+    let csv = csv_table(&CSV_HEADER, csv_rows(&cmp)).map_err(err)?;
+    staging.write("compare.csv", &csv).map_err(err)?;
+    staging
+        .write("compare.json", to_json(&cmp, &base, &rule).as_bytes())
+        .map_err(err)?;
+    let written = staging.commit().map_err(err)?;
+    if !args.quiet {
+        let mut stdout = Out::stdout();
+        stdout.print(&to_markdown(&cmp, &base))?;
+        stdout.println(&format!(
+            "\noutputs: {} ({} files)",
+            out.display(),
+            written.len()
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(k: &str, v: &str) -> Patch {
+        Patch::Set {
+            key: k.into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn side_specs() {
+        let s = parse_side("--candidate", "set=policy.repair_delay=2m").unwrap();
+        assert_eq!(s.label, "set=policy.repair_delay=2m");
+        assert_eq!(s.patches, vec![set("policy.repair_delay", "2m")]);
+
+        let s = parse_side(
+            "--candidate",
+            "preset=aks-2023-09,set=policy.ladder_linux=[reboot,reimage],name=old",
+        )
+        .unwrap();
+        assert_eq!(s.label, "old");
+        assert_eq!(
+            s.patches,
+            vec![
+                Patch::Preset("aks-2023-09".into()),
+                set("policy.ladder_linux", "[reboot,reimage]")
+            ]
+        );
+        let s = parse_side("--baseline", "policy=p.toml").unwrap();
+        assert_eq!(s.patches, vec![Patch::PolicyFile("p.toml".into())]);
+
+        let e = parse_side("--candidate", "repair_delay=2m").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("expected preset=NAME"), "{e}");
+        assert!(parse_side("--candidate", "").is_err());
+    }
+}

@@ -1,0 +1,312 @@
+//! `repairsim sweep [SCENARIO]`: many replications of a scenario, or of
+//! every point of a grid of settings, with 95% confidence intervals.
+
+use super::{CliError, Out, load_scenario, progress};
+use crate::mc::metrics::metric_defs;
+use crate::mc::runner;
+use crate::mc::sweep::{
+    Point, SweepInfo, replication_row, replications_header, run_point, summary_json, summary_md,
+    sweep_header, sweep_row,
+};
+use crate::mc::{Stop, UNTIL_CI_MIN, parse_until_ci};
+use crate::report::{Staging, csv_table, csv_writer};
+use crate::scenario::Patch;
+use std::path::{Path, PathBuf};
+
+/// How many replications, and on how many threads: shared by `sweep` and `compare`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReplicationArgs {
+    /// Replications per point (replication r draws from streams of (seed, r)).
+    #[arg(long, short = 'n', default_value_t = 100, conflicts_with = "until_ci")]
+    pub replications: u64,
+    /// Add replications until the 95% interval of METRIC is at most
+    /// HALFWIDTH on each side of the mean, e.g. time_to_recover_mean_ms=15s
+    /// or availability=0.0001 (at least 10, at most --max-replications).
+    #[arg(long, value_name = "METRIC=HALFWIDTH")]
+    pub until_ci: Option<String>,
+    /// The most replications --until-ci may run.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_replications: u64,
+    /// Worker threads (0: one per core). Outputs are the same for any value.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+impl ReplicationArgs {
+    /// The stopping rule and its description for the outputs.
+    pub fn stop(&self) -> Result<(Stop, String), CliError> {
+        match &self.until_ci {
+            None => {
+                if self.replications == 0 {
+                    return Err(CliError::Input("--replications: must be at least 1".into()));
+                }
+                Ok((
+                    Stop::Fixed(self.replications),
+                    format!("fixed {} replications", self.replications),
+                ))
+            }
+            Some(spec) => {
+                let (metric, half_width) = parse_until_ci(spec).map_err(CliError::Input)?;
+                if self.max_replications < UNTIL_CI_MIN {
+                    return Err(CliError::Input(format!(
+                        "--max-replications: must be at least {UNTIL_CI_MIN} with --until-ci"
+                    )));
+                }
+                let name = &metric_defs()[metric].name;
+                Ok((
+                    Stop::UntilCi {
+                        metric,
+                        half_width,
+                        min: UNTIL_CI_MIN,
+                        max: self.max_replications,
+                    },
+                    format!(
+                        "until the 95% half-width of {name} is at most {half_width} \
+                         (at least {UNTIL_CI_MIN}, at most {} replications)",
+                        self.max_replications
+                    ),
+                ))
+            }
+        }
+    }
+
+    pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
+        runner::pool(self.threads).map_err(CliError::Output)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  repairsim sweep scenarios/default.toml --replications 1000 --out out/sweep
+  repairsim sweep --grid policy.repair_delay=1m,2m,5m,10m --replications 200
+  repairsim sweep --grid policy.repair_delay=2m,5m --grid policy.max_concurrent_repairs=1,unlimited
+  repairsim sweep --until-ci time_to_recover_mean_ms=10s
+
+Outputs in --out: replications.csv (one row per point and replication),
+sweep.csv (one row per point: mean and 95% CI of every metric),
+summary.json and summary.md (the same, with the pooled time to recover).")]
+pub struct Args {
+    /// Scenario file (TOML); without it, the embedded default scenario.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+    /// A grid axis: KEY=V1,V2,... (any key --set takes). Several --grid
+    /// flags run every combination; the first varies slowest.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub grid: Vec<String>,
+    #[command(flatten)]
+    pub reps: ReplicationArgs,
+    /// Directory for the outputs [default: out/NAME-sweep].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing on success (and draw no progress bar).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Splits `s` at the commas outside brackets and braces, so that
+/// `[reboot,reimage],[reboot]` is two values.
+pub fn split_top_level(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut cur) = (0i32, String::new());
+    for c in s.chars() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth -= 1,
+            ',' if depth <= 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// A `--grid KEY=V1,V2` axis: the key and its values.
+pub fn parse_axis(spec: &str) -> Result<(String, Vec<String>), CliError> {
+    let bad = |why: &str| {
+        CliError::Input(format!(
+            "--grid {spec}: {why}; expected KEY=V1,V2,..., e.g. policy.repair_delay=1m,2m,5m"
+        ))
+    };
+    let (key, values) = spec.split_once('=').ok_or_else(|| bad("no '='"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(bad("empty key"));
+    }
+    let values: Vec<String> = split_top_level(values)
+        .into_iter()
+        .map(|v| v.trim().to_string())
+        .collect();
+    if values.iter().any(|v| v.is_empty()) {
+        return Err(bad("empty value"));
+    }
+    Ok((key.to_string(), values))
+}
+
+/// Every combination of the axes' values, the first axis slowest.
+pub fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
+    let mut points: Vec<Vec<(String, String)>> = vec![vec![]];
+    for (key, values) in axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((key.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Loads one scenario per grid point: the global patches, then the point's.
+fn points(
+    scenario: Option<&Path>,
+    patches: &[Patch],
+    axes: &[(String, Vec<String>)],
+) -> Result<Vec<Point>, CliError> {
+    product(axes)
+        .into_iter()
+        .map(|settings| {
+            let mut all = patches.to_vec();
+            for (k, v) in &settings {
+                all.push(Patch::Set {
+                    key: k.clone(),
+                    value: v.clone(),
+                });
+            }
+            let scenario = load_scenario(scenario, &all)?;
+            Ok(Point { settings, scenario })
+        })
+        .collect()
+}
+
+fn out_err(dir: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |e| {
+        CliError::Output(format!(
+            "could not write the outputs to {}: {e}",
+            dir.display()
+        ))
+    }
+}
+
+pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    let axes = args
+        .grid
+        .iter()
+        .map(|g| parse_axis(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = points(args.scenario.as_deref(), patches, &axes)?;
+    let (stop, rule) = args.reps.stop()?;
+    let pool = args.reps.pool()?;
+    let base = &points[0].scenario;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", base.name)));
+    let err = out_err(&out);
+    let grid_keys: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
+    let info = SweepInfo {
+        scenario: base.name.clone(),
+        content_hash: format!("{:016x}", base.content_hash),
+        seed: base.seed,
+        patches: patches.iter().map(|p| p.label()).collect(),
+        grid: grid_keys.clone(),
+        stopping_rule: rule,
+    };
+
+    let mut staging = Staging::new(&out).map_err(&err)?;
+    let file = staging.create("replications.csv").map_err(&err)?;
+    let mut rows = csv_writer(std::io::BufWriter::new(file));
+    rows.write_record(replications_header(&grid_keys))
+        .map_err(|e| err(e.into()))?;
+    let bar = progress::bar(
+        stop.max().saturating_mul(points.len() as u64),
+        matches!(stop, Stop::UntilCi { .. }),
+        args.quiet,
+    );
+    let mut summaries = Vec::with_capacity(points.len());
+    for (i, p) in points.iter().enumerate() {
+        bar.set_message(format!("point {}/{}", i + 1, points.len()));
+        let s = run_point(
+            &pool,
+            p,
+            stop,
+            |r| rows.write_record(replication_row(i, &p.settings, r)),
+            || bar.inc(1),
+        )
+        .map_err(|e| err(e.into()))?;
+        summaries.push(s);
+    }
+    bar.finish_and_clear();
+    rows.flush().map_err(&err)?;
+    drop(rows);
+
+    let sweep_rows = summaries.iter().enumerate().map(|(i, s)| sweep_row(i, s));
+    let header = sweep_header(&grid_keys);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    staging
+        .write("sweep.csv", &csv_table(&header, sweep_rows).map_err(&err)?)
+        .map_err(&err)?;
+    staging
+        .write("summary.json", summary_json(&info, &summaries).as_bytes())
+        .map_err(&err)?;
+    let md = summary_md(&info, &summaries);
+    staging.write("summary.md", md.as_bytes()).map_err(&err)?;
+    let written = staging.commit().map_err(&err)?;
+
+    if !args.quiet {
+        let mut stdout = Out::stdout();
+        stdout.print(&md)?;
+        stdout.println(&format!(
+            "outputs: {} ({} files)",
+            out.display(),
+            written.len()
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_split_outside_brackets() {
+        assert_eq!(split_top_level("1m,2m,5m"), ["1m", "2m", "5m"]);
+        assert_eq!(
+            split_top_level("[reboot,reimage],[reboot]"),
+            ["[reboot,reimage]", "[reboot]"]
+        );
+        assert_eq!(split_top_level("{ a = 1, b = 2 }"), ["{ a = 1, b = 2 }"]);
+    }
+
+    #[test]
+    fn axes_and_their_product() {
+        let a = parse_axis("policy.repair_delay=1m, 2m").unwrap();
+        assert_eq!(
+            a,
+            ("policy.repair_delay".into(), vec!["1m".into(), "2m".into()])
+        );
+        let b = parse_axis("seed=1,2,3").unwrap();
+        let p = product(&[a, b]);
+        assert_eq!(p.len(), 6);
+        assert_eq!(
+            p[1],
+            [
+                ("policy.repair_delay".to_string(), "1m".to_string()),
+                ("seed".to_string(), "2".to_string())
+            ]
+        );
+        assert_eq!(product(&[]), vec![vec![]]);
+        for bad in ["policy.repair_delay", "=1m", "seed=1,,2"] {
+            let e = parse_axis(bad).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--grid {bad}:")), "{e}");
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! `compare`: a baseline and one or more candidates on the same
+//! replications (common random numbers), with a paired-t interval and a
+//! verdict per candidate and metric.
+//!
+//! With k > 1 candidates every interval is a Bonferroni interval at
+//! 1 − 0.05/k, so the 95% holds for the family of k comparisons of a
+//! metric; the outputs say so.
+
+use super::estimate::{CONFIDENCE, Estimate, Running};
+use super::metrics::{Better, METRICS, MetricDef, RepResult, Unit, metric_defs, run_replication};
+use super::runner::{Flow, replicate};
+use super::student::t_two_sided_p;
+use super::sweep::{all_zero, csv_number};
+use super::{Stop, format_value};
+use crate::scenario::Scenario;
+use crate::trace::FailureTrace;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// One side of a comparison.
+#[derive(Clone, Debug)]
+pub struct Side {
+    /// What the user called it (`name=`), or its spec.
+    pub label: String,
+    pub scenario: Scenario,
+}
+
+/// The verdict on one candidate and metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Better,
+    Worse,
+    /// Significantly higher, for a metric with no better direction.
+    Higher,
+    /// Significantly lower, for a metric with no better direction.
+    Lower,
+    NoSignificantDifference,
+    /// Fewer than two paired values: no interval.
+    NotEnoughData,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+            Verdict::Higher => "higher",
+            Verdict::Lower => "lower",
+            Verdict::NoSignificantDifference => "no significant difference",
+            Verdict::NotEnoughData => "not enough data",
+        }
+    }
+
+    /// The verdict on a difference candidate − baseline.
+    pub fn of(better: Better, diff: &Estimate) -> Verdict {
+        if diff.ci_low.is_none() {
+            return Verdict::NotEnoughData;
+        }
+        match (diff.sign(), better) {
+            (None, _) => Verdict::NoSignificantDifference,
+            (Some(true), Better::Lower) | (Some(false), Better::Higher) => Verdict::Worse,
+            (Some(true), Better::Higher) | (Some(false), Better::Lower) => Verdict::Better,
+            (Some(true), Better::Neither) => Verdict::Higher,
+            (Some(false), Better::Neither) => Verdict::Lower,
+        }
+    }
+}
+
+/// The confidence of each interval with `candidates` candidates:
+/// 0.95, or 1 − 0.05/k with the Bonferroni correction.
+pub fn confidence(candidates: usize) -> f64 {
+    if candidates > 1 {
+        1.0 - (1.0 - CONFIDENCE) / candidates as f64
+    } else {
+        CONFIDENCE
+    }
+}
+
+/// The state of a comparison, folded in replication order.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    pub labels: Vec<String>,
+    pub replications: u64,
+    /// By side (baseline first), by metric.
+    pub sides: Vec<Vec<Running>>,
+    /// By candidate (side − 1), by metric: candidate − baseline, over the
+    /// replications where both have a value.
+    pub diffs: Vec<Vec<Running>>,
+    /// By candidate: replication 0's failure trace equals the baseline's,
+    /// so the pairs share fault onsets and self-heal instants.
+    pub same_failure_trace: Vec<bool>,
+    pub confidence: f64,
+}
+
+impl Comparison {
+    pub fn new(sides: &[Side]) -> Comparison {
+        let base_trace = FailureTrace::build(&sides[0].scenario, 0);
+        Comparison {
+            labels: sides.iter().map(|s| s.label.clone()).collect(),
+            replications: 0,
+            sides: vec![vec![Running::default(); METRICS]; sides.len()],
+            diffs: vec![vec![Running::default(); METRICS]; sides.len() - 1],
+            same_failure_trace: sides[1..]
+                .iter()
+                .map(|s| FailureTrace::build(&s.scenario, 0) == base_trace)
+                .collect(),
+            confidence: confidence(sides.len() - 1),
+        }
+    }
+
+    /// Folds one replication in: `results` by side, baseline first.
+    pub fn push(&mut self, results: &[RepResult]) {
+        self.replications += 1;
+        for (acc, r) in self.sides.iter_mut().zip(results) {
+            for (a, v) in acc.iter_mut().zip(&r.values) {
+                if let Some(v) = v {
+                    a.push(*v);
+                }
+            }
+        }
+        let base = &results[0];
+        for (acc, r) in self.diffs.iter_mut().zip(&results[1..]) {
+            for (m, a) in acc.iter_mut().enumerate() {
+                if let (Some(b), Some(c)) = (base.values[m], r.values[m]) {
+                    a.push(c - b);
+                }
+            }
+        }
+    }
+
+    /// The widest half-width of `metric`'s differences over the candidates.
+    pub fn widest_half_width(&self, metric: usize) -> Option<f64> {
+        self.diffs
+            .iter()
+            .map(|d| d[metric].half_width(self.confidence))
+            .try_fold(0.0f64, |w, h| h.map(|h| w.max(h)))
+    }
+
+    /// One row per candidate and metric.
+    pub fn rows(&self) -> Vec<Row> {
+        let defs = metric_defs();
+        let mut rows = Vec::new();
+        for (c, diffs) in self.diffs.iter().enumerate() {
+            for (m, d) in defs.iter().enumerate() {
+                let diff = diffs[m].estimate(self.confidence);
+                let p_value = match (diff.mean, diff.sd) {
+                    (Some(mean), Some(sd)) if sd > 0.0 => Some(t_two_sided_p(
+                        mean / (sd / (diff.n as f64).sqrt()),
+                        (diff.n - 1) as f64,
+                    )),
+                    (Some(_), Some(_)) => Some(if diff.mean == Some(0.0) { 1.0 } else { 0.0 }),
+                    _ => None,
+                };
+                rows.push(Row {
+                    candidate: self.labels[c + 1].clone(),
+                    metric: d.clone(),
+                    baseline: self.sides[0][m].estimate(self.confidence),
+                    value: self.sides[c + 1][m].estimate(self.confidence),
+                    verdict: Verdict::of(d.better, &diff),
+                    diff,
+                    p_value,
+                });
+            }
+        }
+        rows
+    }
+}
+
+/// One candidate and metric.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub candidate: String,
+    pub metric: MetricDef,
+    pub baseline: Estimate,
+    pub value: Estimate,
+    /// Candidate − baseline, paired by replication.
+    pub diff: Estimate,
+    /// Two-sided paired-t p-value (not Bonferroni-adjusted).
+    pub p_value: Option<f64>,
+    pub verdict: Verdict,
+}
+
+/// Runs every side on replications 0, 1, ... until `stop` holds (for
+/// `--until-ci`: every candidate's interval of the watched difference),
+/// handing each side's result to `row` in replication order, then `tick`.
+pub fn run_compare<E>(
+    pool: &rayon::ThreadPool,
+    sides: &[Side],
+    stop: Stop,
+    mut row: impl FnMut(usize, &RepResult) -> Result<(), E>,
+    mut tick: impl FnMut(),
+) -> Result<Comparison, E> {
+    let mut cmp = Comparison::new(sides);
+    let watched = match stop {
+        Stop::UntilCi { metric, .. } => Some(metric),
+        Stop::Fixed(_) => None,
+    };
+    replicate(
+        pool,
+        stop.max(),
+        |r| {
+            sides
+                .iter()
+                .map(|s| run_replication(&s.scenario, r, false))
+                .collect::<Vec<_>>()
+        },
+        |_, results| {
+            for (i, r) in results.iter().enumerate() {
+                row(i, r)?;
+            }
+            cmp.push(&results);
+            tick();
+            let hw = watched.and_then(|m| cmp.widest_half_width(m));
+            Ok(if stop.met(cmp.replications, hw) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        },
+    )?;
+    Ok(cmp)
+}
+
+/// `compare.csv`'s header.
+pub const CSV_HEADER: [&str; 16] = [
+    "candidate",
+    "metric",
+    "unit",
+    "better",
+    "n",
+    "baseline_mean",
+    "candidate_mean",
+    "diff_mean",
+    "diff_sd",
+    "diff_ci_low",
+    "diff_ci_high",
+    "confidence",
+    "p_value",
+    "verdict",
+    "baseline",
+    "same_failure_trace",
+];
+
+fn unit_name(u: Unit) -> &'static str {
+    match u {
+        Unit::Count => "count",
+        Unit::Ms => "ms",
+        Unit::NodeHours => "node-hours",
+        Unit::Ratio => "ratio",
+    }
+}
+
+fn better_name(b: Better) -> &'static str {
+    match b {
+        Better::Lower => "lower",
+        Better::Higher => "higher",
+        Better::Neither => "neither",
+    }
+}
+
+/// The rows of `compare.csv`, after [`CSV_HEADER`].
+pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
+    let index = |label: &str| cmp.labels[1..].iter().position(|l| l == label).unwrap_or(0);
+    cmp.rows()
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.candidate.clone(),
+                r.metric.name.clone(),
+                unit_name(r.metric.unit).into(),
+                better_name(r.metric.better).into(),
+                r.diff.n.to_string(),
+                csv_number(r.baseline.mean),
+                csv_number(r.value.mean),
+                csv_number(r.diff.mean),
+                csv_number(r.diff.sd),
+                csv_number(r.diff.ci_low),
+                csv_number(r.diff.ci_high),
+                cmp.confidence.to_string(),
+                csv_number(r.p_value),
+                r.verdict.name().into(),
+                cmp.labels[0].clone(),
+                cmp.same_failure_trace[index(&r.candidate)].to_string(),
+            ]
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct MetricJson<'a> {
+    metric: &'a str,
+    unit: &'static str,
+    better: &'static str,
+    baseline_mean: Option<f64>,
+    candidate_mean: Option<f64>,
+    difference: &'a Estimate,
+    p_value: Option<f64>,
+    verdict: &'static str,
+}
+
+#[derive(Serialize)]
+struct CandidateJson<'a> {
+    candidate: &'a str,
+    same_failure_trace: bool,
+    metrics: Vec<MetricJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct CompareJson<'a> {
+    tool: &'static str,
+    version: &'static str,
+    scenario: &'a str,
+    seed: u64,
+    baseline: &'a str,
+    replications: u64,
+    stopping_rule: &'a str,
+    confidence: f64,
+    bonferroni: bool,
+    interval: &'static str,
+    candidates: Vec<CandidateJson<'a>>,
+}
+
+/// `compare.json`: pretty, with a trailing newline.
+pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> String {
+    let rows = cmp.rows();
+    let per = METRICS;
+    let candidates = cmp.labels[1..]
+        .iter()
+        .enumerate()
+        .map(|(c, label)| CandidateJson {
+            candidate: label,
+            same_failure_trace: cmp.same_failure_trace[c],
+            metrics: rows[c * per..(c + 1) * per]
+                .iter()
+                .map(|r| MetricJson {
+                    metric: &r.metric.name,
+                    unit: unit_name(r.metric.unit),
+                    better: better_name(r.metric.better),
+                    baseline_mean: r.baseline.mean,
+                    candidate_mean: r.value.mean,
+                    difference: &r.diff,
+                    p_value: r.p_value,
+                    verdict: r.verdict.name(),
+                })
+                .collect(),
+        })
+        .collect();
+    let json = CompareJson {
+        tool: "repairsim",
+        version: env!("CARGO_PKG_VERSION"),
+        scenario: &scenario.name,
+        seed: scenario.seed,
+        baseline: &cmp.labels[0],
+        replications: cmp.replications,
+        stopping_rule,
+        confidence: cmp.confidence,
+        bonferroni: cmp.labels.len() > 2,
+        interval: "paired t over replications: mean difference ± t(1 - (1 - confidence)/2, n-1) × sd / √n",
+        candidates,
+    };
+    let mut s = serde_json::to_string_pretty(&json).expect("a comparison always serializes");
+    s.push('\n');
+    s
+}
+
+/// A confidence level for people: `95%`, `98.33%`.
+fn percent(c: f64) -> String {
+    let p = format!("{:.2}", c * 100.0);
+    let p = p.trim_end_matches('0').trim_end_matches('.');
+    format!("{p}%")
+}
+
+/// The markdown `compare` prints: one table per candidate, metrics that
+/// are 0 on both sides in every replication left out.
+pub fn to_markdown(cmp: &Comparison, scenario: &Scenario) -> String {
+    let rows = cmp.rows();
+    let k = cmp.labels.len() - 1;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# {}: {} replications, seed {}, common random numbers\n",
+        scenario.name, cmp.replications, scenario.seed
+    );
+    let _ = writeln!(s, "Baseline: `{}`.", cmp.labels[0]);
+    if k > 1 {
+        let _ = writeln!(
+            s,
+            "Intervals are {} paired-t intervals: Bonferroni correction for {k} candidates, \
+             so each metric's family of {k} comparisons holds at 95%.",
+            percent(cmp.confidence)
+        );
+    } else {
+        let _ = writeln!(s, "Intervals are 95% paired-t intervals of the difference.");
+    }
+    for (c, label) in cmp.labels[1..].iter().enumerate() {
+        let _ = writeln!(s, "\n## Candidate `{label}`\n");
+        if !cmp.same_failure_trace[c] {
+            let _ = writeln!(
+                s,
+                "Note: this candidate's failure inputs differ from the baseline's \
+                 (it changes more than the policy), so the differences include that change.\n"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "| metric | baseline | candidate | difference | {} CI | verdict |",
+            percent(cmp.confidence)
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+        for r in &rows[c * METRICS..(c + 1) * METRICS] {
+            if all_zero(&r.baseline) && all_zero(&r.value) {
+                continue;
+            }
+            let f = |v: Option<f64>| v.map_or("-".into(), |x| format_value(r.metric.unit, x));
+            let ci = match (r.diff.ci_low, r.diff.ci_high) {
+                (Some(lo), Some(hi)) => format!("{} .. {}", f(Some(lo)), f(Some(hi))),
+                _ => "-".into(),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.metric.name,
+                f(r.baseline.mean),
+                f(r.value.mean),
+                f(r.diff.mean),
+                ci,
+                r.verdict.name()
+            );
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(lo: f64, hi: f64) -> Estimate {
+        Estimate {
+            n: 10,
+            mean: Some((lo + hi) / 2.0),
+            sd: Some(1.0),
+            ci_low: Some(lo),
+            ci_high: Some(hi),
+            half_width: Some((hi - lo) / 2.0),
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_metric_direction() {
+        use Verdict as V;
+        assert_eq!(V::of(Better::Lower, &est(-3.0, -1.0)), V::Better);
+        assert_eq!(V::of(Better::Lower, &est(1.0, 3.0)), V::Worse);
+        assert_eq!(V::of(Better::Higher, &est(1.0, 3.0)), V::Better);
+        assert_eq!(V::of(Better::Higher, &est(-3.0, -1.0)), V::Worse);
+        assert_eq!(V::of(Better::Neither, &est(1.0, 3.0)), V::Higher);
+        assert_eq!(V::of(Better::Neither, &est(-3.0, -1.0)), V::Lower);
+        assert_eq!(
+            V::of(Better::Lower, &est(-1.0, 1.0)),
+            V::NoSignificantDifference
+        );
+        let mut one = est(0.0, 0.0);
+        one.ci_low = None;
+        assert_eq!(V::of(Better::Lower, &one), V::NotEnoughData);
+    }
+
+    #[test]
+    fn bonferroni_confidence() {
+        assert_eq!(confidence(1), 0.95);
+        assert!((confidence(3) - (1.0 - 0.05 / 3.0)).abs() < 1e-15);
+        assert_eq!(percent(0.95), "95%");
+        assert_eq!(percent(confidence(3)), "98.33%");
+    }
+}

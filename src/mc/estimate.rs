@@ -1,0 +1,219 @@
+//! Estimates over replications: mean, standard deviation and a Student t
+//! confidence interval of the mean; paired differences; the pooled
+//! distribution of time to recover.
+//!
+//! Invariant: values are folded in replication order, one at a time, so
+//! the same replications give the same bits whatever thread computed them.
+
+use super::student::t_critical;
+use crate::stats::Percentiles;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The confidence level of every interval, before any Bonferroni correction.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// Running mean and variance (Welford), in the order values arrive.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Running {
+    pub n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Running {
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// Sample standard deviation (n − 1 in the denominator); `None` below 2 values.
+    pub fn sd(&self) -> Option<f64> {
+        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).max(0.0).sqrt())
+    }
+
+    /// Half the width of the `confidence` interval of the mean:
+    /// t(confidence, n − 1) × sd / √n. `None` below 2 values.
+    pub fn half_width(&self, confidence: f64) -> Option<f64> {
+        let sd = self.sd()?;
+        Some(t_critical(confidence, self.n - 1) * sd / (self.n as f64).sqrt())
+    }
+
+    pub fn estimate(&self, confidence: f64) -> Estimate {
+        let hw = self.half_width(confidence);
+        let mean = self.mean();
+        Estimate {
+            n: self.n,
+            mean,
+            sd: self.sd(),
+            ci_low: mean.zip(hw).map(|(m, h)| m - h),
+            ci_high: mean.zip(hw).map(|(m, h)| m + h),
+            half_width: hw,
+        }
+    }
+}
+
+/// A mean with its interval. Everything is `None` where undefined (no
+/// values; the interval needs two).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Replications with a value.
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub half_width: Option<f64>,
+}
+
+impl Estimate {
+    /// The interval lies entirely above 0 (`Some(true)`), entirely below
+    /// (`Some(false)`), or contains 0 or is undefined (`None`).
+    pub fn sign(&self) -> Option<bool> {
+        match (self.ci_low, self.ci_high) {
+            (Some(lo), _) if lo > 0.0 => Some(true),
+            (_, Some(hi)) if hi < 0.0 => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// An exact histogram of durations \[ms\]: value → count. Its size is the
+/// number of distinct values, not of replications, and two histograms
+/// merge exactly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Histogram {
+    counts: BTreeMap<u64, u64>,
+    n: u64,
+    sum: u128,
+}
+
+impl Histogram {
+    pub fn add(&mut self, ms: u64) {
+        *self.counts.entry(ms).or_default() += 1;
+        self.n += 1;
+        self.sum += u128::from(ms);
+    }
+
+    pub fn merge(&mut self, other: &Histogram) {
+        for (&v, &c) in &other.counts {
+            *self.counts.entry(v).or_default() += c;
+        }
+        self.n += other.n;
+        self.sum += other.sum;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// The value of nearest rank `p` (0..=100), as [`crate::stats::nearest_rank`].
+    pub fn percentile(&self, p: u32) -> Option<u64> {
+        if self.n == 0 {
+            return None;
+        }
+        let rank = (u64::from(p.min(100)) * self.n).div_ceil(100).max(1);
+        let mut seen = 0;
+        for (&v, &c) in &self.counts {
+            seen += c;
+            if seen >= rank {
+                return Some(v);
+            }
+        }
+        self.counts.keys().next_back().copied()
+    }
+
+    pub fn percentiles(&self) -> Percentiles {
+        if self.n == 0 {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: self.n,
+            min: self.counts.keys().next().copied(),
+            p50: self.percentile(50),
+            p90: self.percentile(90),
+            p99: self.percentile(99),
+            max: self.counts.keys().next_back().copied(),
+            mean: Some(self.sum as f64 / self.n as f64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::nearest_rank;
+    use proptest::prelude::*;
+
+    #[test]
+    fn mean_sd_and_interval_of_a_small_sample() {
+        let mut r = Running::default();
+        for x in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+            r.push(x);
+        }
+        let e = r.estimate(CONFIDENCE);
+        assert_eq!(e.n, 8);
+        assert!((e.mean.unwrap() - 5.0).abs() < 1e-12);
+        // Sample variance 32/7.
+        assert!((e.sd.unwrap() - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        // t(0.975, 7) = 2.364624.
+        let hw = 2.364_624 * (32.0f64 / 7.0).sqrt() / 8f64.sqrt();
+        assert!((e.half_width.unwrap() - hw).abs() < 1e-5, "{e:?}");
+        assert_eq!(e.sign(), Some(true));
+    }
+
+    #[test]
+    fn one_value_has_a_mean_but_no_interval() {
+        let mut r = Running::default();
+        r.push(3.0);
+        let e = r.estimate(CONFIDENCE);
+        assert_eq!(e.mean, Some(3.0));
+        assert_eq!((e.sd, e.ci_low, e.sign()), (None, None, None));
+        assert_eq!(Running::default().estimate(CONFIDENCE).mean, None);
+    }
+
+    #[test]
+    fn constant_values_have_a_zero_width_interval() {
+        let mut r = Running::default();
+        for _ in 0..5 {
+            r.push(0.0);
+        }
+        let e = r.estimate(CONFIDENCE);
+        assert_eq!((e.ci_low, e.ci_high), (Some(0.0), Some(0.0)));
+        assert_eq!(e.sign(), None, "an interval at 0 is not significant");
+    }
+
+    proptest! {
+        #[test]
+        fn histogram_percentiles_equal_the_sorted_list(
+            v in proptest::collection::vec(0u64..500, 0..200),
+            p in 0u32..=100,
+        ) {
+            let mut h = Histogram::default();
+            v.iter().for_each(|&x| h.add(x));
+            let mut s = v.clone();
+            s.sort_unstable();
+            prop_assert_eq!(h.percentile(p), nearest_rank(&s, p));
+            prop_assert_eq!(h.percentiles(), Percentiles::of_sorted(&s));
+        }
+
+        #[test]
+        fn histograms_merge_exactly(
+            a in proptest::collection::vec(0u64..50, 0..50),
+            b in proptest::collection::vec(0u64..50, 0..50),
+        ) {
+            let (mut ha, mut hb, mut hab) =
+                (Histogram::default(), Histogram::default(), Histogram::default());
+            a.iter().for_each(|&x| { ha.add(x); hab.add(x) });
+            b.iter().for_each(|&x| { hb.add(x); hab.add(x) });
+            ha.merge(&hb);
+            prop_assert_eq!(ha, hab);
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The metrics of one replication: a fixed, named list of numbers that
+//! `replications.csv` has one column each for, and that every estimate,
+//! comparison and grid row is computed over.
+//!
+//! Invariant: the list depends on nothing but the code (every outcome is a
+//! metric even when it never happens), so files of different runs line up
+//! column by column and shards merge by concatenation.
+
+use crate::engine::Sim;
+use crate::faults::FaultId;
+use crate::fleet::NodeId;
+use crate::k8s::ActionKind;
+use crate::observe::incidents::{Incident, IncidentLog};
+use crate::observe::timeline::TimelineLog;
+use crate::observe::{Fanout, Observer, Record};
+use crate::policy::Outcome;
+use crate::scenario::Scenario;
+use crate::stats::nearest_rank;
+use crate::time::{HOUR, SimTime};
+
+/// Which way a metric improves; decides a comparison's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    Lower,
+    Higher,
+    /// Neither way is better in itself (a count of outcomes or actions):
+    /// a significant difference is reported as `higher` or `lower`.
+    Neither,
+}
+
+/// What a metric's numbers are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Incidents or actions in one replication.
+    Count,
+    /// A duration \[ms\].
+    Ms,
+    /// Node-hours.
+    NodeHours,
+    /// A fraction in \[0, 1\].
+    Ratio,
+}
+
+/// One metric: its column name, unit, direction and meaning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricDef {
+    /// `snake_case`, usable as a CSV column and a `jq` key without quoting.
+    pub name: String,
+    pub unit: Unit,
+    pub better: Better,
+    /// One sentence for people (summary.md, `--help`).
+    pub about: String,
+}
+
+/// The metric's name for an outcome: `incidents_repaired_by_reboot`,
+/// `incidents_excluded_taint_shutdown`.
+fn outcome_metric(o: Outcome) -> String {
+    let n: String = o
+        .name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("incidents_{n}")
+}
+
+/// Every metric, in column order. The positions of the fixed ones are the
+/// `IDX_*` constants below.
+pub fn metric_defs() -> Vec<MetricDef> {
+    let def = |name: &str, unit, better, about: &str| MetricDef {
+        name: name.to_string(),
+        unit,
+        better,
+        about: about.to_string(),
+    };
+    let mut v = vec![
+        def(
+            "time_to_recover_mean_ms",
+            Unit::Ms,
+            Better::Lower,
+            "mean time from fault onset to Ready again, over recovered incidents",
+        ),
+        def(
+            "time_to_recover_p50_ms",
+            Unit::Ms,
+            Better::Lower,
+            "median time to recover (nearest rank)",
+        ),
+        def(
+            "time_to_recover_p99_ms",
+            Unit::Ms,
+            Better::Lower,
+            "99th percentile of time to recover (nearest rank)",
+        ),
+        def(
+            "time_to_detect_mean_ms",
+            Unit::Ms,
+            Better::Lower,
+            "mean time from fault onset to the detecting check",
+        ),
+        def(
+            "failed_repairs",
+            Unit::Count,
+            Better::Lower,
+            "incidents that ended gave-up-exhausted or gave-up-timeout",
+        ),
+        def(
+            "needless_repairs",
+            Unit::Count,
+            Better::Lower,
+            "incidents with an action that ended after the fault would have healed by itself",
+        ),
+        def(
+            "not_ready_node_hours",
+            Unit::NodeHours,
+            Better::Lower,
+            "node time in any state but Ready",
+        ),
+        def(
+            "availability",
+            Unit::Ratio,
+            Better::Higher,
+            "1 - not-Ready node time / (nodes x horizon)",
+        ),
+        def(
+            "incidents",
+            Unit::Count,
+            Better::Neither,
+            "incidents (fault arrivals on a healthy node)",
+        ),
+    ];
+    for o in Outcome::all() {
+        v.push(def(
+            &outcome_metric(o),
+            Unit::Count,
+            Better::Neither,
+            &format!("incidents with outcome {}", o.name()),
+        ));
+    }
+    for k in ActionKind::ALL {
+        v.push(def(
+            &format!("actions_{}", k.name()),
+            Unit::Count,
+            Better::Neither,
+            &format!("{} actions started", k.name()),
+        ));
+    }
+    v.push(def(
+        "action_errors",
+        Unit::Count,
+        Better::Neither,
+        "actions that ended in an error",
+    ));
+    debug_assert_eq!(v.len(), METRICS);
+    v
+}
+
+pub const IDX_TTR_MEAN: usize = 0;
+pub const IDX_TTR_P50: usize = 1;
+pub const IDX_TTR_P99: usize = 2;
+pub const IDX_TTD_MEAN: usize = 3;
+pub const IDX_FAILED: usize = 4;
+pub const IDX_NEEDLESS: usize = 5;
+pub const IDX_NOT_READY_HOURS: usize = 6;
+pub const IDX_AVAILABILITY: usize = 7;
+pub const IDX_INCIDENTS: usize = 8;
+const IDX_OUTCOMES: usize = 9;
+const IDX_ACTIONS: usize = IDX_OUTCOMES + Outcome::COUNT;
+const IDX_ERRORS: usize = IDX_ACTIONS + ActionKind::ALL.len();
+/// How many metrics there are.
+pub const METRICS: usize = IDX_ERRORS + 1;
+
+/// The metric named `name`, as its index.
+pub fn metric_index(name: &str) -> Option<usize> {
+    metric_defs().iter().position(|d| d.name == name)
+}
+
+/// What one replication of one scenario produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepResult {
+    pub replication: u64,
+    /// By metric index; `None` where undefined (no recovered incident has
+    /// no time to recover).
+    pub values: Vec<Option<f64>>,
+    /// Every recovered incident's time to recover \[ms\], ascending.
+    pub ttr_ms: Vec<u64>,
+    /// Every fault that reached a node, masked or not, in time order (kept
+    /// only when asked: the common-random-numbers test compares them).
+    pub onsets: Vec<Onset>,
+}
+
+/// A fault's arrival on a node: when \[ms\], where, which fault, and when
+/// it would heal by itself \[ms\].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Onset {
+    pub at_ms: u64,
+    pub node: NodeId,
+    pub fault: FaultId,
+    pub heal_at_ms: Option<u64>,
+}
+
+/// Collects [`Onset`]s.
+#[derive(Default)]
+struct Onsets(Vec<Onset>);
+
+impl Observer for Onsets {
+    fn record(&mut self, rec: &Record) {
+        if let Record::FaultArrived {
+            at,
+            node,
+            fault,
+            heal_at,
+            ..
+        } = rec
+        {
+            self.0.push(Onset {
+                at_ms: at.ms(),
+                node: *node,
+                fault: *fault,
+                heal_at_ms: heal_at.map(|t| t.ms()),
+            });
+        }
+    }
+}
+
+/// Runs replication `replication` of `sc` and measures it. Pure: the
+/// same arguments give the same result on any thread.
+pub fn run_replication(sc: &Scenario, replication: u64, keep_onsets: bool) -> RepResult {
+    let mut incidents = IncidentLog::new();
+    let mut timeline = TimelineLog::new(false);
+    let mut onsets = Onsets::default();
+    {
+        let mut list: Vec<&mut dyn Observer> = vec![&mut incidents, &mut timeline];
+        if keep_onsets {
+            list.push(&mut onsets);
+        }
+        Sim::new(sc, replication, &mut Fanout(list)).run();
+    }
+    let mut r = measure(sc, replication, incidents.incidents(), &timeline);
+    r.onsets = onsets.0;
+    r
+}
+
+/// The metrics of a finished run.
+pub fn measure(
+    sc: &Scenario,
+    replication: u64,
+    incidents: &[Incident],
+    timeline: &TimelineLog,
+) -> RepResult {
+    let mut values = vec![Some(0.0); METRICS];
+    let mut ttr: Vec<u64> = incidents
+        .iter()
+        .filter_map(|i| i.ttr().map(|d| d.ms()))
+        .collect();
+    ttr.sort_unstable();
+    let ttd: Vec<u64> = incidents
+        .iter()
+        .filter_map(|i| i.ttd().map(|d| d.ms()))
+        .collect();
+    let mean = |v: &[u64]| {
+        (!v.is_empty())
+            .then(|| v.iter().map(|&x| u128::from(x)).sum::<u128>() as f64 / v.len() as f64)
+    };
+    values[IDX_TTR_MEAN] = mean(&ttr);
+    values[IDX_TTR_P50] = nearest_rank(&ttr, 50).map(|x| x as f64);
+    values[IDX_TTR_P99] = nearest_rank(&ttr, 99).map(|x| x as f64);
+    values[IDX_TTD_MEAN] = mean(&ttd);
+
+    let mut counts = [0u64; METRICS];
+    for inc in incidents {
+        counts[IDX_INCIDENTS] += 1;
+        counts[IDX_OUTCOMES + inc.outcome.index()] += 1;
+        counts[IDX_FAILED] += u64::from(inc.outcome.is_failed_repair());
+        counts[IDX_NEEDLESS] += u64::from(inc.needless);
+        for k in inc.actions.iter() {
+            counts[IDX_ACTIONS + k as usize] += 1;
+        }
+        counts[IDX_ERRORS] += u64::from(inc.errors);
+    }
+    for (i, c) in counts.iter().enumerate() {
+        if i == IDX_INCIDENTS
+            || i == IDX_FAILED
+            || i == IDX_NEEDLESS
+            || (IDX_OUTCOMES..=IDX_ERRORS).contains(&i)
+        {
+            values[i] = Some(*c as f64);
+        }
+    }
+    let not_ready_ms = timeline.total_not_ready_ms();
+    values[IDX_NOT_READY_HOURS] = Some(not_ready_ms as f64 / HOUR as f64);
+    let horizon = SimTime::ZERO + sc.horizon;
+    let denom = sc.fleet.len() as f64 * horizon.ms() as f64;
+    values[IDX_AVAILABILITY] = Some(if denom > 0.0 {
+        1.0 - not_ready_ms as f64 / denom
+    } else {
+        1.0
+    });
+    RepResult {
+        replication,
+        values,
+        ttr_ms: ttr,
+        onsets: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_snake_case_and_indices_match() {
+        let defs = metric_defs();
+        assert_eq!(defs.len(), METRICS);
+        let mut names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        assert!(names.iter().all(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        }));
+        assert_eq!(defs[IDX_TTR_MEAN].name, "time_to_recover_mean_ms");
+        assert_eq!(defs[IDX_AVAILABILITY].name, "availability");
+        assert_eq!(defs[IDX_INCIDENTS].name, "incidents");
+        assert_eq!(defs[IDX_OUTCOMES].name, "incidents_self_healed");
+        assert_eq!(defs[IDX_ACTIONS].name, "actions_reboot");
+        assert_eq!(defs[IDX_ERRORS].name, "action_errors");
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), METRICS);
+        assert_eq!(metric_index("failed_repairs"), Some(IDX_FAILED));
+        assert_eq!(metric_index("nope"), None);
+    }
+
+    #[test]
+    fn worked_example_1_measures_one_reboot() {
+        let text = include_str!("../../scenarios/example-1-reboot.toml");
+        let sc = crate::scenario::load_str("example-1-reboot.toml", text).unwrap();
+        let r = run_replication(&sc, 0, true);
+        let defs = metric_defs();
+        let get = |name: &str| r.values[defs.iter().position(|d| d.name == name).unwrap()];
+        assert_eq!(get("incidents"), Some(1.0));
+        assert_eq!(get("incidents_repaired_by_reboot"), Some(1.0));
+        assert_eq!(get("actions_reboot"), Some(1.0));
+        assert_eq!(get("actions_reimage"), Some(0.0));
+        // Onset 1h00m35s, Ready again at 1h20m: 19m25s.
+        assert_eq!(get("time_to_recover_mean_ms"), Some(1_165_000.0));
+        assert_eq!(r.ttr_ms, vec![1_165_000]);
+        let at: Vec<u64> = r.onsets.iter().map(|o| o.at_ms).collect();
+        assert_eq!(at, vec![3_635_000]);
+    }
+}

@@ -1,0 +1,206 @@
+//! Policy evaluation by Monte Carlo: replications, confidence intervals,
+//! paired comparisons on common random numbers, and grids of settings.
+//!
+//! Replication `r` of a scenario is one single-threaded simulation whose
+//! every random draw comes from streams named by (seed, `r`, ...) (see
+//! [`crate::rng`]); replications run in parallel ([`runner`]) and are
+//! consumed in replication order, so outputs never depend on the thread
+//! count. Each replication is reduced to a fixed list of numbers
+//! ([`metrics`]); [`estimate`] folds them into means with Student t
+//! intervals ([`student`]).
+//!
+//! A comparison ([`compare`]) runs every side on the same replication
+//! numbers. The failure trace ([`crate::trace`]) does not depend on the
+//! policy, so sides that differ only in policy see the same fault onsets
+//! and the same self-heal instants: the paired differences measure the
+//! policy alone, with far narrower intervals than two independent samples.
+//!
+//! Invariant: nothing here reads a clock or does IO; rows and progress
+//! leave through caller-supplied closures.
+
+pub mod compare;
+pub mod estimate;
+pub mod metrics;
+pub mod runner;
+pub mod student;
+pub mod sweep;
+
+use metrics::{MetricDef, Unit, metric_defs};
+
+/// When to stop adding replications.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stop {
+    /// Exactly this many.
+    Fixed(u64),
+    /// Until the interval of `metric` is at most `half_width` wide on each
+    /// side (for a comparison: every candidate's paired difference), after
+    /// at least `min` and at most `max` replications.
+    UntilCi {
+        metric: usize,
+        half_width: f64,
+        min: u64,
+        max: u64,
+    },
+}
+
+impl Stop {
+    /// The most replications this rule may run.
+    pub fn max(&self) -> u64 {
+        match *self {
+            Stop::Fixed(n) => n,
+            Stop::UntilCi { max, .. } => max,
+        }
+    }
+
+    /// True when the rule is met after `n` replications whose interval of
+    /// the watched metric has half-width `hw` (`None`: not yet defined).
+    pub fn met(&self, n: u64, hw: Option<f64>) -> bool {
+        match *self {
+            Stop::Fixed(k) => n >= k,
+            Stop::UntilCi {
+                half_width,
+                min,
+                max,
+                ..
+            } => n >= max || (n >= min && hw.is_some_and(|h| h <= half_width)),
+        }
+    }
+}
+
+/// The fewest replications `--until-ci` runs before it may stop.
+pub const UNTIL_CI_MIN: u64 = 10;
+
+/// Parses `--until-ci METRIC=HALFWIDTH`. A duration metric (`..._ms`) takes
+/// a duration (`30s`) or a number of milliseconds; `_ms` may be left out of
+/// its name.
+pub fn parse_until_ci(spec: &str) -> Result<(usize, f64), String> {
+    let defs = metric_defs();
+    let names = || {
+        defs.iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((name, value)) = spec.split_once('=') else {
+        return Err(format!(
+            "--until-ci {spec}: expected METRIC=HALFWIDTH, e.g. time_to_recover_mean_ms=30s"
+        ));
+    };
+    let name = name.trim();
+    let idx = defs
+        .iter()
+        .position(|d| d.name == name || (d.unit == Unit::Ms && d.name == format!("{name}_ms")))
+        .ok_or_else(|| {
+            format!(
+                "--until-ci {spec}: unknown metric {name:?}; valid metrics: {}",
+                names()
+            )
+        })?;
+    let d: &MetricDef = &defs[idx];
+    let value = value.trim();
+    let hw = if d.unit == Unit::Ms {
+        match crate::time::parse_duration(value) {
+            Ok(x) => Some(x.ms() as f64),
+            Err(_) => value.parse::<f64>().ok(),
+        }
+    } else {
+        value.parse::<f64>().ok()
+    };
+    match hw {
+        Some(h) if h.is_finite() && h > 0.0 => Ok((idx, h)),
+        _ => Err(format!(
+            "--until-ci {spec}: the half-width must be a positive {}, e.g. {}",
+            if d.unit == Unit::Ms {
+                "duration"
+            } else {
+                "number"
+            },
+            if d.unit == Unit::Ms { "30s" } else { "0.5" }
+        )),
+    }
+}
+
+/// A value of `unit` for people: durations as `12m34s`, ratios with six
+/// decimals, counts and node-hours with two.
+pub fn format_value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Ms => {
+            let sign = if v < 0.0 { "-" } else { "" };
+            let ms = v.abs().round() as u64;
+            // Sub-second values keep their milliseconds; longer ones are rounded to the second.
+            if ms == 0 {
+                "0s".to_string()
+            } else if ms < 1000 {
+                format!("{sign}{ms}ms")
+            } else {
+                let s = (ms + 500) / 1000;
+                format!(
+                    "{sign}{}",
+                    crate::time::format_duration(crate::time::SimDuration(s * 1000))
+                )
+            }
+        }
+        Unit::Ratio => format!("{v:.6}"),
+        Unit::Count | Unit::NodeHours => format!("{v:.2}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mc::metrics::{IDX_AVAILABILITY, IDX_TTR_MEAN};
+
+    #[test]
+    fn until_ci_parses_durations_and_numbers() {
+        assert_eq!(
+            parse_until_ci("time_to_recover_mean_ms=30s"),
+            Ok((IDX_TTR_MEAN, 30_000.0))
+        );
+        assert_eq!(
+            parse_until_ci("time_to_recover_mean=1500"),
+            Ok((IDX_TTR_MEAN, 1500.0))
+        );
+        assert_eq!(
+            parse_until_ci("availability=0.0001"),
+            Ok((IDX_AVAILABILITY, 0.0001))
+        );
+        let e = parse_until_ci("ttr=30s").unwrap_err();
+        assert!(
+            e.contains("unknown metric \"ttr\"") && e.contains("time_to_recover_mean_ms"),
+            "{e}"
+        );
+        let e = parse_until_ci("availability=-1").unwrap_err();
+        assert!(e.contains("positive number"), "{e}");
+        assert!(
+            parse_until_ci("availability")
+                .unwrap_err()
+                .contains("METRIC=HALFWIDTH")
+        );
+    }
+
+    #[test]
+    fn stop_rules() {
+        assert!(!Stop::Fixed(3).met(2, None));
+        assert!(Stop::Fixed(3).met(3, None));
+        let s = Stop::UntilCi {
+            metric: 0,
+            half_width: 1.0,
+            min: 10,
+            max: 100,
+        };
+        assert!(!s.met(5, Some(0.1)), "not before min");
+        assert!(!s.met(20, Some(1.5)));
+        assert!(!s.met(20, None));
+        assert!(s.met(20, Some(1.0)));
+        assert!(s.met(100, Some(9.0)), "always at max");
+    }
+
+    #[test]
+    fn values_for_people() {
+        assert_eq!(format_value(Unit::Ms, 1_169_500.0), "19m30s");
+        assert_eq!(format_value(Unit::Ms, -90_000.0), "-1m30s");
+        assert_eq!(format_value(Unit::Ms, 250.4), "250ms");
+        assert_eq!(format_value(Unit::Ratio, 0.9995), "0.999500");
+        assert_eq!(format_value(Unit::Count, 3.0), "3.00");
+    }
+}

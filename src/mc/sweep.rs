@@ -1,0 +1,412 @@
+//! `sweep`: replications of one scenario, or of every point of a grid of
+//! settings, with an estimate and a 95% interval per metric and point.
+//!
+//! Outputs (rendered here, written by the CLI): `replications.csv` (one row
+//! per point and replication, streamed), `sweep.csv` (one row per point),
+//! `summary.json` and `summary.md`.
+
+use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
+use super::metrics::{Better, MetricDef, RepResult, Unit, metric_defs, run_replication};
+use super::runner::{Flow, replicate};
+use super::{Stop, format_value};
+use crate::scenario::Scenario;
+use crate::stats::Percentiles;
+use crate::time::{SimDuration, format_duration};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use std::fmt::Write as _;
+
+/// One point of the grid: its settings (`key`, `value`, in `--grid` order)
+/// and the scenario they produce.
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub settings: Vec<(String, String)>,
+    pub scenario: Scenario,
+}
+
+/// The estimates of one point.
+#[derive(Clone, Debug)]
+pub struct PointSummary {
+    pub settings: Vec<(String, String)>,
+    pub replications: u64,
+    /// By metric index.
+    pub metrics: Vec<Running>,
+    /// Every recovered incident's time to recover, over all replications.
+    pub pooled_ttr: Histogram,
+}
+
+impl PointSummary {
+    pub fn new(settings: Vec<(String, String)>) -> PointSummary {
+        PointSummary {
+            settings,
+            replications: 0,
+            metrics: vec![Running::default(); super::metrics::METRICS],
+            pooled_ttr: Histogram::default(),
+        }
+    }
+
+    /// Folds one replication in (call in replication order).
+    pub fn push(&mut self, r: &RepResult) {
+        self.replications += 1;
+        for (acc, v) in self.metrics.iter_mut().zip(&r.values) {
+            if let Some(v) = v {
+                acc.push(*v);
+            }
+        }
+        r.ttr_ms.iter().for_each(|&x| self.pooled_ttr.add(x));
+    }
+
+    pub fn estimates(&self) -> Vec<Estimate> {
+        self.metrics
+            .iter()
+            .map(|m| m.estimate(CONFIDENCE))
+            .collect()
+    }
+}
+
+/// Runs one point's replications on `pool` until `stop` holds, handing
+/// each replication to `row` and then `tick`, in replication order.
+pub fn run_point<E>(
+    pool: &rayon::ThreadPool,
+    point: &Point,
+    stop: Stop,
+    mut row: impl FnMut(&RepResult) -> Result<(), E>,
+    mut tick: impl FnMut(),
+) -> Result<PointSummary, E> {
+    let mut summary = PointSummary::new(point.settings.clone());
+    let watched = match stop {
+        Stop::UntilCi { metric, .. } => Some(metric),
+        Stop::Fixed(_) => None,
+    };
+    replicate(
+        pool,
+        stop.max(),
+        |r| run_replication(&point.scenario, r, false),
+        |_, res| {
+            row(&res)?;
+            summary.push(&res);
+            tick();
+            let hw = watched.and_then(|m| summary.metrics[m].half_width(CONFIDENCE));
+            Ok(if stop.met(summary.replications, hw) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        },
+    )?;
+    Ok(summary)
+}
+
+/// A number for CSV: Rust's shortest round-trip form; empty when undefined.
+pub fn csv_number(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// `replications.csv`'s header: `point`, the grid keys, `replication`,
+/// then one column per metric.
+pub fn replications_header(grid_keys: &[String]) -> Vec<String> {
+    let mut h = vec!["point".to_string()];
+    h.extend(grid_keys.iter().cloned());
+    h.push("replication".into());
+    h.extend(metric_defs().into_iter().map(|d| d.name));
+    h
+}
+
+/// One row of `replications.csv`.
+pub fn replication_row(point: usize, settings: &[(String, String)], r: &RepResult) -> Vec<String> {
+    let mut row = vec![point.to_string()];
+    row.extend(settings.iter().map(|(_, v)| v.clone()));
+    row.push(r.replication.to_string());
+    row.extend(r.values.iter().map(|v| csv_number(*v)));
+    row
+}
+
+/// `sweep.csv`'s header: `point`, the grid keys, `replications`, then
+/// `<metric>_mean`, `<metric>_ci_low`, `<metric>_ci_high` per metric.
+pub fn sweep_header(grid_keys: &[String]) -> Vec<String> {
+    let mut h = vec!["point".to_string()];
+    h.extend(grid_keys.iter().cloned());
+    h.push("replications".into());
+    for d in metric_defs() {
+        for s in ["mean", "ci_low", "ci_high"] {
+            h.push(format!("{}_{s}", d.name));
+        }
+    }
+    h
+}
+
+/// One row of `sweep.csv`.
+pub fn sweep_row(point: usize, p: &PointSummary) -> Vec<String> {
+    let mut row = vec![point.to_string()];
+    row.extend(p.settings.iter().map(|(_, v)| v.clone()));
+    row.push(p.replications.to_string());
+    for e in p.estimates() {
+        row.extend([e.mean, e.ci_low, e.ci_high].map(csv_number));
+    }
+    row
+}
+
+fn unit_name(u: Unit) -> &'static str {
+    match u {
+        Unit::Count => "count",
+        Unit::Ms => "ms",
+        Unit::NodeHours => "node-hours",
+        Unit::Ratio => "ratio",
+    }
+}
+
+fn better_name(b: Better) -> &'static str {
+    match b {
+        Better::Lower => "lower",
+        Better::Higher => "higher",
+        Better::Neither => "neither",
+    }
+}
+
+/// One metric's estimate in JSON: its unit and direction, then the numbers.
+#[derive(Serialize)]
+struct MetricJson<'a> {
+    unit: &'static str,
+    better: &'static str,
+    #[serde(flatten)]
+    estimate: &'a Estimate,
+}
+
+/// The metrics of one point as a JSON object in metric order.
+pub struct MetricsJson<'a> {
+    pub defs: &'a [MetricDef],
+    pub estimates: &'a [Estimate],
+}
+
+impl Serialize for MetricsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.defs.len()))?;
+        for (d, e) in self.defs.iter().zip(self.estimates) {
+            m.serialize_entry(
+                &d.name,
+                &MetricJson {
+                    unit: unit_name(d.unit),
+                    better: better_name(d.better),
+                    estimate: e,
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
+/// `{ "key": "value", ... }` in grid order.
+pub struct SettingsJson<'a>(pub &'a [(String, String)]);
+
+impl Serialize for SettingsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct PointJson<'a> {
+    point: usize,
+    settings: SettingsJson<'a>,
+    replications: u64,
+    metrics: MetricsJson<'a>,
+    time_to_recover_pooled: Percentiles,
+}
+
+/// What a sweep ran, for the header of its outputs.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepInfo {
+    pub scenario: String,
+    pub content_hash: String,
+    pub seed: u64,
+    /// `--set` patches applied to every point, in order.
+    pub patches: Vec<String>,
+    pub grid: Vec<String>,
+    /// `fixed N` or `until-ci METRIC<=HALFWIDTH (min, max)`.
+    pub stopping_rule: String,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    tool: &'static str,
+    version: &'static str,
+    #[serde(flatten)]
+    info: &'a SweepInfo,
+    confidence: f64,
+    interval: &'static str,
+    points: Vec<PointJson<'a>>,
+}
+
+/// `summary.json`: pretty, with a trailing newline.
+pub fn summary_json(info: &SweepInfo, points: &[PointSummary]) -> String {
+    let defs = metric_defs();
+    let estimates: Vec<Vec<Estimate>> = points.iter().map(|p| p.estimates()).collect();
+    let json = SummaryJson {
+        tool: "repairsim",
+        version: env!("CARGO_PKG_VERSION"),
+        info,
+        confidence: CONFIDENCE,
+        interval: "Student t over the replication values: mean ± t(0.975, n-1) × sd / √n",
+        points: points
+            .iter()
+            .zip(&estimates)
+            .enumerate()
+            .map(|(i, (p, e))| PointJson {
+                point: i,
+                settings: SettingsJson(&p.settings),
+                replications: p.replications,
+                metrics: MetricsJson {
+                    defs: &defs,
+                    estimates: e,
+                },
+                time_to_recover_pooled: p.pooled_ttr.percentiles(),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&json).expect("the summary always serializes");
+    s.push('\n');
+    s
+}
+
+/// A point's settings for a heading: `policy.repair_delay=2m, seed=9`.
+pub fn settings_label(settings: &[(String, String)]) -> String {
+    if settings.is_empty() {
+        return "the scenario as written".into();
+    }
+    settings
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A metric is worth a row for people unless it is 0 in every replication.
+pub fn all_zero(e: &Estimate) -> bool {
+    e.mean.is_none_or(|m| m == 0.0) && e.sd.is_none_or(|s| s == 0.0)
+}
+
+fn pooled_line(h: &Histogram) -> String {
+    let p = h.percentiles();
+    let d = |v: Option<u64>| v.map_or("-".into(), |ms| format_duration(SimDuration(ms)));
+    format!(
+        "Time to recover, pooled over all replications ({} incidents): p50 {}, p90 {}, p99 {}, max {}.",
+        p.count,
+        d(p.p50),
+        d(p.p90),
+        d(p.p99),
+        d(p.max)
+    )
+}
+
+/// `summary.md`: per point, a table of every metric that is not always 0.
+pub fn summary_md(info: &SweepInfo, points: &[PointSummary]) -> String {
+    let defs = metric_defs();
+    let mut s = String::new();
+    let _ = writeln!(s, "# Sweep of {}\n", info.scenario);
+    let _ = writeln!(
+        s,
+        "Seed {}, scenario hash {}, stopping rule: {}.",
+        info.seed, info.content_hash, info.stopping_rule
+    );
+    if !info.patches.is_empty() {
+        let _ = writeln!(
+            s,
+            "Overrides on every point: `{}`.",
+            info.patches.join("`, `")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Intervals are 95% Student t intervals of the mean over replications; \
+         metrics that are 0 in every replication are left out.\n"
+    );
+    for (i, p) in points.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "## Point {i}: {} ({} replications)\n",
+            settings_label(&p.settings),
+            p.replications
+        );
+        let _ = writeln!(s, "| metric | mean | 95% CI | sd | n |");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+        for (d, e) in defs.iter().zip(p.estimates()) {
+            if all_zero(&e) {
+                continue;
+            }
+            let f = |v: Option<f64>| v.map_or("-".into(), |x| format_value(d.unit, x));
+            let ci = match (e.ci_low, e.ci_high) {
+                (Some(lo), Some(hi)) => format!("{} .. {}", f(Some(lo)), f(Some(hi))),
+                _ => "-".into(),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                d.name,
+                f(e.mean),
+                ci,
+                f(e.sd),
+                e.n
+            );
+        }
+        let _ = writeln!(s, "\n{}\n", pooled_line(&p.pooled_ttr));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mc::runner::pool;
+
+    fn example1() -> Scenario {
+        let text = include_str!("../../scenarios/example-1-reboot.toml");
+        crate::scenario::load_str("example-1-reboot.toml", text).unwrap()
+    }
+
+    #[test]
+    fn a_deterministic_scenario_has_zero_width_intervals() {
+        let point = Point {
+            settings: vec![],
+            scenario: example1(),
+        };
+        let mut rows = 0;
+        let s = run_point(
+            &pool(2).unwrap(),
+            &point,
+            Stop::Fixed(5),
+            |_| {
+                rows += 1;
+                Ok::<_, ()>(())
+            },
+            || {},
+        )
+        .unwrap();
+        assert_eq!((s.replications, rows), (5, 5));
+        let e = s.estimates()[super::super::metrics::IDX_TTR_MEAN];
+        assert_eq!(e.mean, Some(1_165_000.0));
+        assert_eq!(
+            (e.ci_low, e.ci_high),
+            (Some(1_165_000.0), Some(1_165_000.0))
+        );
+        assert_eq!(s.pooled_ttr.count(), 5);
+    }
+
+    #[test]
+    fn rows_and_header_line_up() {
+        let r = run_replication(&example1(), 3, false);
+        let keys = vec!["policy.repair_delay".to_string()];
+        let settings = vec![("policy.repair_delay".to_string(), "2m".to_string())];
+        let h = replications_header(&keys);
+        let row = replication_row(1, &settings, &r);
+        assert_eq!(h.len(), row.len());
+        assert_eq!(&h[..3], ["point", "policy.repair_delay", "replication"]);
+        assert_eq!(&row[..4], ["1", "2m", "3", "1165000"]);
+        let mut p = PointSummary::new(settings);
+        p.push(&r);
+        assert_eq!(sweep_header(&keys).len(), sweep_row(0, &p).len());
+    }
+}

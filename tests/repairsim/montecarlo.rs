@@ -1,0 +1,264 @@
+//! Replications, comparisons and sweeps: the numbers against values
+//! derived by hand from POLICY.md, common random numbers, and outputs that
+//! do not depend on the thread count.
+
+use crate::common::repo;
+use repairsim::mc::Stop;
+use repairsim::mc::compare::{Side, Verdict, run_compare};
+use repairsim::mc::estimate::CONFIDENCE;
+use repairsim::mc::metrics::{
+    IDX_AVAILABILITY, IDX_FAILED, IDX_TTR_MEAN, metric_defs, run_replication,
+};
+use repairsim::mc::runner::pool;
+use repairsim::mc::sweep::{Point, PointSummary, run_point};
+use repairsim::scenario::{Patch, Scenario, load_str, load_str_with};
+use repairsim::trace::FailureTrace;
+
+fn sweep(sc: &Scenario, stop: Stop, threads: usize) -> PointSummary {
+    let point = Point {
+        settings: vec![],
+        scenario: sc.clone(),
+    };
+    run_point(
+        &pool(threads).unwrap(),
+        &point,
+        stop,
+        |_| Ok::<_, ()>(()),
+        || {},
+    )
+    .unwrap()
+}
+
+fn set(key: &str, value: &str) -> Patch {
+    Patch::Set {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+/// The default scenario with `patches`.
+fn default_with(patches: &[Patch]) -> Scenario {
+    let text = std::fs::read_to_string(repo().join("scenarios/default.toml")).unwrap();
+    load_str_with("default.toml", &text, patches).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const ANALYTIC: &str = r#"
+name = "analytic"
+seed = 7
+horizon = "365d"
+
+[[pools]]
+name = "p"
+os = "linux"
+count = 50
+
+[actions]
+reboot = { duration = "4m" }
+
+[[faults]]
+name = "hang"
+signal = "not-ready"
+fixed_by = "reboot"
+
+[[failures]]
+fault = "hang"
+mtbf = "10d"
+"#;
+
+/// POLICY.md section 2, default parameters, a `not-ready` fault fixed by a
+/// 4-minute reboot with onset x (whole seconds):
+/// - Ready=False is posted at the first 10 s tick at or after x, and the
+///   first not-Ready check is the first minute at or after that tick,
+///   which is the first minute at or after x: c0 = ceil_60(x);
+/// - rule (a) detects at c0 + 10m, the reboot starts at c0 + 15m and the
+///   node is Ready at c0 + 19m (a multiple of 10 s: no status wait).
+///
+/// So TTR = 19m + (ceil_60(x) − x), between 19m and 19m59s. With
+/// exponential gaps of mean 10 days, x mod 60 is uniform over 0..60, and the
+/// mean alignment is (0 + 59 + 58 + ... + 1)/60 = 29.5 s.
+#[test]
+fn mean_time_to_recover_matches_the_hand_derivation() {
+    let sc = load_str("analytic", ANALYTIC).unwrap();
+    let s = sweep(&sc, Stop::Fixed(60), 2);
+    let ttr = s.pooled_ttr.percentiles();
+    assert_eq!(ttr.min, Some(19 * 60_000), "aligned onsets recover in 19m");
+    assert_eq!(
+        ttr.max,
+        Some(19 * 60_000 + 59_000),
+        "and never after 19m59s"
+    );
+    assert!(ttr.count > 50_000, "{} incidents", ttr.count);
+    let e = s.metrics[IDX_TTR_MEAN].estimate(CONFIDENCE);
+    let want = 19.0 * 60_000.0 + 29_500.0;
+    let (lo, hi) = (e.ci_low.unwrap(), e.ci_high.unwrap());
+    assert!(lo <= want && want <= hi, "{want} not in [{lo}, {hi}]");
+    assert!(hi - lo < 1_000.0, "the interval is narrow: [{lo}, {hi}]");
+    assert_eq!(s.metrics[IDX_FAILED].estimate(CONFIDENCE).mean, Some(0.0));
+}
+
+/// Little's law on the same model: the long-run share of node time not
+/// Ready is the incident rate × the mean not-Ready time per incident.
+/// A node is Ready again at R, and the next fault arrives an exponential
+/// time of mean `mtbf` later (arrivals during an incident are masked), so
+/// incidents arrive at rate 1 / (mtbf + E[TTR]) per node. The node turns
+/// NotReady at the first 10 s tick at or after the onset (4.5 s later on
+/// average), so E[not Ready] = E[TTR] − 4.5 s.
+#[test]
+fn unavailability_is_the_failure_rate_times_the_time_to_recover() {
+    let sc = load_str("analytic", ANALYTIC).unwrap();
+    let s = sweep(&sc, Stop::Fixed(60), 2);
+    let ttr = 19.0 * 60.0 + 29.5;
+    let mtbf = 10.0 * 86_400.0;
+    let want = (ttr - 4.5) / (mtbf + ttr);
+    let e = s.metrics[IDX_AVAILABILITY].estimate(CONFIDENCE);
+    let (lo, hi) = (1.0 - e.ci_high.unwrap(), 1.0 - e.ci_low.unwrap());
+    assert!(lo <= want && want <= hi, "{want} not in [{lo}, {hi}]");
+    // The textbook approximation, rate 1/mtbf × E[TTR], is within 1%.
+    let rough = ttr / mtbf;
+    assert!(((lo + hi) / 2.0 - rough).abs() / rough < 0.01);
+}
+
+/// Sides that differ only in policy see the same failure inputs in every
+/// replication: the same onsets on the same nodes and the same self-heal
+/// instants.
+#[test]
+fn compared_sides_share_fault_onsets_and_self_heal_instants() {
+    let base = default_with(&[]);
+    let cand = default_with(&[
+        set("policy.repair_delay", "2m"),
+        set("policy.max_concurrent_repairs", "1"),
+    ]);
+    assert_ne!(base.policy, cand.policy);
+    for r in [0, 1, 17] {
+        assert_eq!(FailureTrace::build(&base, r), FailureTrace::build(&cand, r));
+        let (a, b) = (
+            run_replication(&base, r, true),
+            run_replication(&cand, r, true),
+        );
+        assert!(a.onsets.len() > 100);
+        assert_eq!(a.onsets, b.onsets, "replication {r}");
+        assert!(a.onsets.iter().any(|o| o.heal_at_ms.is_some()));
+        // What differs is what the policy did with them.
+        assert_ne!(a.values, b.values, "replication {r}");
+    }
+    // Another replication number is another sample.
+    assert_ne!(FailureTrace::build(&base, 0), FailureTrace::build(&base, 1));
+}
+
+fn compare(sides: Vec<(&str, Scenario)>, n: u64) -> repairsim::mc::compare::Comparison {
+    let sides: Vec<Side> = sides
+        .into_iter()
+        .map(|(l, s)| Side {
+            label: l.into(),
+            scenario: s,
+        })
+        .collect();
+    run_compare(
+        &pool(2).unwrap(),
+        &sides,
+        Stop::Fixed(n),
+        |_, _| Ok::<_, ()>(()),
+        || {},
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_policy_against_itself_shows_no_significant_difference() {
+    let cmp = compare(vec![("a", default_with(&[])), ("b", default_with(&[]))], 30);
+    assert_eq!(cmp.same_failure_trace, [true]);
+    for r in cmp.rows() {
+        assert_eq!(
+            r.verdict,
+            Verdict::NoSignificantDifference,
+            "{}",
+            r.metric.name
+        );
+        let (lo, hi) = (r.diff.ci_low.unwrap(), r.diff.ci_high.unwrap());
+        assert!(lo <= 0.0 && 0.0 <= hi, "{}: [{lo}, {hi}]", r.metric.name);
+    }
+}
+
+/// Cutting the delay from 5m to 2m recovers faster but reboots more nodes
+/// that would have healed by themselves; common random numbers make the
+/// paired interval far narrower than the unpaired spread.
+#[test]
+fn a_shorter_repair_delay_is_better_on_time_to_recover() {
+    let cmp = compare(
+        vec![
+            ("5m", default_with(&[])),
+            ("2m", default_with(&[set("policy.repair_delay", "2m")])),
+        ],
+        30,
+    );
+    let rows = cmp.rows();
+    let ttr = rows
+        .iter()
+        .find(|r| r.metric.name == "time_to_recover_mean_ms")
+        .unwrap();
+    assert_eq!(ttr.verdict, Verdict::Better);
+    let diff = ttr.diff.mean.unwrap();
+    assert!((-180_000.0..0.0).contains(&diff), "{diff}");
+    // The price: blips that would have healed by themselves get rebooted.
+    let needless = rows
+        .iter()
+        .find(|r| r.metric.name == "needless_repairs")
+        .unwrap();
+    assert_eq!(needless.verdict, Verdict::Worse);
+    assert!(ttr.diff.sd.unwrap() < ttr.baseline.sd.unwrap());
+}
+
+#[test]
+fn bonferroni_widens_the_intervals_of_several_candidates() {
+    let one = compare(
+        vec![
+            ("5m", default_with(&[])),
+            ("2m", default_with(&[set("policy.repair_delay", "2m")])),
+        ],
+        12,
+    );
+    let three = compare(
+        vec![
+            ("5m", default_with(&[])),
+            ("2m", default_with(&[set("policy.repair_delay", "2m")])),
+            ("1m", default_with(&[set("policy.repair_delay", "1m")])),
+            ("10m", default_with(&[set("policy.repair_delay", "10m")])),
+        ],
+        12,
+    );
+    assert_eq!(one.confidence, 0.95);
+    assert!((three.confidence - (1.0 - 0.05 / 3.0)).abs() < 1e-12);
+    let hw = |c: &repairsim::mc::compare::Comparison| {
+        c.diffs[0][IDX_TTR_MEAN].half_width(c.confidence).unwrap()
+    };
+    // Same data for candidate "2m", a wider interval with the correction.
+    assert_eq!(
+        one.diffs[0][IDX_TTR_MEAN].mean(),
+        three.diffs[0][IDX_TTR_MEAN].mean()
+    );
+    assert!(hw(&three) > hw(&one) * 1.2);
+}
+
+/// `--until-ci` stops at the first replication whose interval is narrow
+/// enough, and the thread count does not move that point.
+#[test]
+fn until_ci_stops_at_the_first_narrow_enough_interval() {
+    let sc = default_with(&[]);
+    let stop = |hw| Stop::UntilCi {
+        metric: IDX_TTR_MEAN,
+        half_width: hw,
+        min: 10,
+        max: 400,
+    };
+    let target = 60_000.0;
+    let s1 = sweep(&sc, stop(target), 1);
+    let s2 = sweep(&sc, stop(target), 2);
+    assert_eq!(s1.replications, s2.replications);
+    assert_eq!(s1.metrics, s2.metrics);
+    let n = s1.replications;
+    assert!(n > 10 && n < 400, "{n}");
+    assert!(s1.metrics[IDX_TTR_MEAN].half_width(CONFIDENCE).unwrap() <= target);
+    let before = sweep(&sc, Stop::Fixed(n - 1), 2);
+    assert!(before.metrics[IDX_TTR_MEAN].half_width(CONFIDENCE).unwrap() > target);
+    assert_eq!(metric_defs()[IDX_TTR_MEAN].name, "time_to_recover_mean_ms");
+}
