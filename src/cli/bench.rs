@@ -12,10 +12,14 @@
 
 use super::{CliError, Out};
 use crate::engine::Sim;
+use crate::mc::Stop;
+use crate::mc::runner;
+use crate::mc::sweep::{Point, replication_row, run_point};
 use crate::observe::Fanout;
 use crate::observe::incidents::IncidentLog;
 use crate::observe::timeline::TimelineLog;
 use crate::policy::Preset;
+use crate::report::csv_writer;
 use crate::scenario::load::{DEFAULT_START, MAX_ARRIVALS, MAX_NODES};
 use crate::scenario::{Patch, Scenario, ScenarioError, load_str_with};
 use crate::stats::Summary;
@@ -49,6 +53,17 @@ pub struct Args {
     /// 1m and 30s) instead of one configuration.
     #[arg(long)]
     pub matrix: bool,
+    /// Measure `sweep` instead: --replications replications of SCENARIO
+    /// (default: the embedded default scenario) on 1 thread, then on 2,
+    /// then 4 × as many on 2 threads to show that memory stays flat.
+    #[arg(long, conflicts_with = "matrix")]
+    pub sweep: bool,
+    /// Replications per measurement with --sweep.
+    #[arg(long, default_value_t = 1000, requires = "sweep")]
+    pub replications: u64,
+    /// The scenario --sweep replicates.
+    #[arg(long, value_name = "SCENARIO", requires = "sweep")]
+    pub scenario: Option<std::path::PathBuf>,
 }
 
 /// The synthetic fleet-year as scenario text (TOML), so that `--set` can
@@ -209,7 +224,68 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Wall time of `n` replications of `sc` on `threads` threads, rows
+/// rendered to CSV and discarded: the work of `sweep` without the disk.
+fn time_sweep(sc: &Scenario, n: u64, threads: usize, repeat: u32) -> Result<f64, CliError> {
+    let pool = runner::pool(threads).map_err(CliError::Output)?;
+    let point = Point {
+        settings: vec![],
+        scenario: sc.clone(),
+    };
+    let mut best = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let mut rows = csv_writer(std::io::sink());
+        let t0 = Instant::now();
+        run_point(
+            &pool,
+            &point,
+            Stop::Fixed(n),
+            |r| rows.write_record(replication_row(0, &[], r)),
+            || {},
+        )
+        .map_err(|e| CliError::Output(e.to_string()))?;
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    Ok(best)
+}
+
+/// `bench --sweep`: replications per second on 1 and 2 threads, and peak
+/// memory after n and after 4n replications.
+fn run_sweep(args: &Args, patches: &[Patch]) -> Result<(), CliError> {
+    let sc = super::load_scenario(args.scenario.as_deref(), patches)?;
+    let n = args.replications.max(1);
+    let mut out = Out::stdout();
+    out.println(&format!(
+        "sweep of {} ({} nodes, {}), best of {}",
+        sc.name,
+        sc.fleet.len(),
+        sc.horizon,
+        args.repeat.max(1)
+    ))?;
+    out.println(&format!(
+        "{:>8} {:>13} {:>9} {:>16} {:>8} {:>14}",
+        "threads", "replications", "best [s]", "replications/s", "speedup", "peak RSS [MiB]"
+    ))?;
+    let mut base = None;
+    for (threads, reps) in [(1, n), (2, n), (2, n.saturating_mul(4))] {
+        if out.is_closed() {
+            return Ok(());
+        }
+        let secs = time_sweep(&sc, reps, threads, args.repeat)?;
+        let rate = reps as f64 / secs;
+        let speedup = rate / *base.get_or_insert(rate);
+        out.println(&format!(
+            "{threads:>8} {reps:>13} {secs:>9.3} {rate:>16.0} {speedup:>7.2}x {:>14}",
+            peak_rss_mib().map_or("-".into(), |m| format!("{m:.1}"))
+        ))?;
+    }
+    Ok(())
+}
+
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    if args.sweep {
+        return run_sweep(&args, patches);
+    }
     if args.days == 0 || args.days > MAX_SPAN / DAY {
         return Err(CliError::Input(
             "--days must be from 1 to 36500 (100 years)".into(),

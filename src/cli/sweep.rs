@@ -180,7 +180,13 @@ fn points(
                     value: v.clone(),
                 });
             }
-            let scenario = load_scenario(scenario, &all)?;
+            // An error in a grid value names the --grid flag, not --set.
+            let scenario = load_scenario(scenario, &all).map_err(|e| match e {
+                CliError::Input(m) => CliError::Input(settings.iter().fold(m, |m, (k, v)| {
+                    m.replacen(&format!("--set {k}={v}:"), &format!("--grid {k}={v}:"), 1)
+                })),
+                other => other,
+            })?;
             Ok(Point { settings, scenario })
         })
         .collect()

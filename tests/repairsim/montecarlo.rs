@@ -2,7 +2,7 @@
 //! derived by hand from POLICY.md, common random numbers, and outputs that
 //! do not depend on the thread count.
 
-use crate::common::repo;
+use crate::common::{files, repairsim, repo, scratch, stderr};
 use repairsim::mc::Stop;
 use repairsim::mc::compare::{Side, Verdict, run_compare};
 use repairsim::mc::estimate::CONFIDENCE;
@@ -13,6 +13,7 @@ use repairsim::mc::runner::pool;
 use repairsim::mc::sweep::{Point, PointSummary, run_point};
 use repairsim::scenario::{Patch, Scenario, load_str, load_str_with};
 use repairsim::trace::FailureTrace;
+use std::path::Path;
 
 fn sweep(sc: &Scenario, stop: Stop, threads: usize) -> PointSummary {
     let point = Point {
@@ -261,4 +262,172 @@ fn until_ci_stops_at_the_first_narrow_enough_interval() {
     let before = sweep(&sc, Stop::Fixed(n - 1), 2);
     assert!(before.metrics[IDX_TTR_MEAN].half_width(CONFIDENCE).unwrap() > target);
     assert_eq!(metric_defs()[IDX_TTR_MEAN].name, "time_to_recover_mean_ms");
+}
+
+/// Runs the binary and asserts success with nothing on stderr (no
+/// progress bar when stderr is not a terminal).
+fn ok(args: &[&str]) -> String {
+    let o = repairsim(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    assert_eq!(stderr(&o), "", "{args:?}");
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn sweep_outputs_are_byte_identical_on_1_and_2_threads() {
+    let s = scratch("sweep-threads");
+    let (a, b) = (s.path("t1"), s.path("t2"));
+    let grid = "policy.repair_delay=2m,5m";
+    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+        let args = ["sweep", "-n", "40", "--grid", grid, "--threads", threads];
+        ok(&[&args[..], &["-q", "--out", dir]].concat());
+    }
+    let (fa, fb) = (files(Path::new(&a)), files(Path::new(&b)));
+    let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "replications.csv",
+            "summary.json",
+            "summary.md",
+            "sweep.csv"
+        ]
+    );
+    assert!(fa == fb, "the thread count changed the outputs");
+
+    // One row per point and replication; one row per point.
+    let rows = |name: &str| {
+        let mut r = csv::Reader::from_path(Path::new(&a).join(name)).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect();
+        (h, rows)
+    };
+    let (h, reps) = rows("replications.csv");
+    assert_eq!(&h[..3], ["point", "policy.repair_delay", "replication"]);
+    assert_eq!(reps.len(), 80);
+    assert_eq!(reps[40][..3], ["1", "5m", "0"]);
+    let (h, points) = rows("sweep.csv");
+    assert_eq!(points.len(), 2);
+    let col = h
+        .iter()
+        .position(|c| c == "time_to_recover_mean_ms_mean")
+        .unwrap();
+    let ttr = |p: usize| points[p][col].parse::<f64>().unwrap();
+    assert!(ttr(0) < ttr(1), "2m recovers faster than 5m");
+
+    // summary.json is what jq reads.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&a).join("summary.json")).unwrap())
+            .unwrap();
+    let m = &json["points"][1]["metrics"]["time_to_recover_mean_ms"];
+    assert_eq!(json["points"][1]["settings"]["policy.repair_delay"], "5m");
+    assert_eq!(m["n"], 40);
+    assert!(m["ci_low"].as_f64().unwrap() < m["mean"].as_f64().unwrap());
+    assert_eq!(json["points"][0]["replications"], 40);
+}
+
+#[test]
+fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
+    let s = scratch("compare-threads");
+    let (a, b) = (s.path("t1"), s.path("t2"));
+    let mut printed = Vec::new();
+    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+        printed.push(ok(&[
+            "compare",
+            "--baseline",
+            "preset=aks-2024-08,name=today",
+            "--candidate",
+            "set=policy.repair_delay=2m",
+            "--candidate",
+            "preset=aks-2023-09",
+            "-n",
+            "20",
+            "--threads",
+            threads,
+            "--out",
+            dir,
+        ]));
+    }
+    let (fa, fb) = (files(Path::new(&a)), files(Path::new(&b)));
+    let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, ["compare.csv", "compare.json", "replications.csv"]);
+    assert!(fa == fb, "the thread count changed the outputs");
+    let md = printed[0].replace(&a, "DIR");
+    assert_eq!(md, printed[1].replace(&b, "DIR"));
+    assert!(
+        md.contains("Bonferroni correction for 2 candidates"),
+        "{md}"
+    );
+    assert!(md.contains("| metric | baseline | candidate | difference | 97.5% CI | verdict |"));
+    assert!(
+        md.contains("## Candidate `set=policy.repair_delay=2m`"),
+        "{md}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&a).join("compare.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["baseline"], "today");
+    assert_eq!(json["bonferroni"], true);
+    assert_eq!(json["candidates"][0]["same_failure_trace"], true);
+    let ttr = &json["candidates"][0]["metrics"][0];
+    assert_eq!(ttr["metric"], "time_to_recover_mean_ms");
+    assert_eq!(ttr["verdict"], "better");
+    let csv = String::from_utf8(fa[0].1.clone()).unwrap();
+    assert!(csv.starts_with("candidate,metric,unit,better,n,"), "{csv}");
+    let reps = String::from_utf8(fa[2].1.clone()).unwrap();
+    assert_eq!(
+        reps.lines().count(),
+        1 + 3 * 20,
+        "one row per side and replication"
+    );
+}
+
+#[test]
+fn bad_flags_exit_2_and_write_nothing() {
+    let s = scratch("mc-bad");
+    let out = s.path("out");
+    for (args, expected) in [
+        (
+            vec!["sweep", "--grid", "policy.repair_delay=1m,2x"],
+            "error: --grid policy.repair_delay=2x: policy.repair_delay: bad duration \"2x\"",
+        ),
+        (
+            vec!["sweep", "--grid", "policy.repair_delay"],
+            "error: --grid policy.repair_delay: no '='",
+        ),
+        (
+            vec!["sweep", "--until-ci", "ttr=1m"],
+            "error: --until-ci ttr=1m: unknown metric \"ttr\"; valid metrics: time_to_recover_mean_ms,",
+        ),
+        (
+            vec!["sweep", "-n", "0"],
+            "error: --replications: must be at least 1",
+        ),
+        (
+            vec!["compare", "--candidate", "repair_delay=2m"],
+            "error: --candidate repair_delay=2m: \"repair_delay=2m\" is not a term; expected preset=NAME",
+        ),
+        (
+            vec!["compare", "--candidate", "set=policy.settle=soon"],
+            "error: --set policy.settle=soon: policy.settle: bad duration \"soon\"",
+        ),
+        (
+            vec!["compare", "--candidate", "preset=aks-1999"],
+            "error: --preset aks-1999: policy.preset: unknown preset \"aks-1999\"",
+        ),
+    ] {
+        let o = repairsim(&[&args[..], &["--out", &out]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).starts_with(expected),
+            "{args:?}:\n{}\nexpected to start with\n{expected}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
+    }
 }
