@@ -105,6 +105,8 @@ pub struct Provenance {
     pub seed: u64,
     pub replication: u64,
     pub preset: String,
+    /// The `--set` patches applied to the scenario file, in order.
+    pub patches: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -312,6 +314,7 @@ impl Summary {
                 seed: scenario.seed,
                 replication,
                 preset: scenario.policy.preset.name().into(),
+                patches: scenario.patches.clone(),
             },
             fleet: FleetSummary {
                 nodes,
@@ -374,6 +377,9 @@ impl Summary {
                 p.scenario, p.preset, p.seed, p.replication, p.content_hash
             ),
         );
+        if !p.patches.is_empty() {
+            row("overrides", p.patches.join(", "));
+        }
         row(
             "fleet",
             format!(

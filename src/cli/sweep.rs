@@ -8,7 +8,7 @@ use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, summary_json, summary_md,
     sweep_header, sweep_row,
 };
-use crate::mc::{Stop, UNTIL_CI_MIN, parse_until_ci};
+use crate::mc::{Stop, UNTIL_CI_MIN, format_value, parse_until_ci};
 use crate::report::{Staging, csv_table, csv_writer};
 use crate::scenario::Patch;
 use std::path::{Path, PathBuf};
@@ -52,7 +52,8 @@ impl ReplicationArgs {
                         "--max-replications: must be at least {UNTIL_CI_MIN} with --until-ci"
                     )));
                 }
-                let name = &metric_defs()[metric].name;
+                let def = &metric_defs()[metric];
+                let (name, limit) = (&def.name, format_value(def.unit, half_width));
                 Ok((
                     Stop::UntilCi {
                         metric,
@@ -61,7 +62,7 @@ impl ReplicationArgs {
                         max: self.max_replications,
                     },
                     format!(
-                        "until the 95% half-width of {name} is at most {half_width} \
+                        "until the 95% half-width of {name} is at most {limit} \
                          (at least {UNTIL_CI_MIN}, at most {} replications)",
                         self.max_replications
                     ),

@@ -487,7 +487,7 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
         let hit = zeros(Some("repaired-by-reboot"));
         let none = zeros(None);
         let expected = format!(
-            "{{\"provenance\":{{\"tool\":\"repairsim\",\"version\":\"{v}\",\"scenario\":\"example-1\",\"content_hash\":\"0123456789abcdef\",\"seed\":7,\"replication\":0,\"preset\":\"aks-2024-08\"}},\
+            "{{\"provenance\":{{\"tool\":\"repairsim\",\"version\":\"{v}\",\"scenario\":\"example-1\",\"content_hash\":\"0123456789abcdef\",\"seed\":7,\"replication\":0,\"preset\":\"aks-2024-08\",\"patches\":[]}},\
 \"fleet\":{{\"nodes\":4,\"linux\":3,\"windows\":1,\"pools\":[{{\"name\":\"system\",\"os\":\"linux\",\"count\":3,\"min_ready\":2,\"min_ready_at_ms\":3640000}},{{\"name\":\"win\",\"os\":\"windows\",\"count\":1,\"min_ready\":1,\"min_ready_at_ms\":0}}]}},\
 \"horizon_ms\":7200000,\"horizon\":\"2h\",\
 \"incidents\":{{\"total\":1,\"masked_faults\":0,\"by_outcome\":{{{hit}}},\"by_os\":{{\"linux\":{{{hit}}},\"windows\":{{{none}}}}},\"by_pool\":{{\"system\":{{{hit}}},\"win\":{{{none}}}}}}},\
