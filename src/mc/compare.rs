@@ -7,7 +7,7 @@
 //! metric; the outputs say so.
 
 use super::estimate::{CONFIDENCE, Estimate, Running};
-use super::metrics::{Better, METRICS, MetricDef, RepResult, Unit, metric_defs, run_replication};
+use super::metrics::{Better, METRICS, MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use super::student::t_two_sided_p;
 use super::sweep::{all_zero, csv_number};
@@ -242,23 +242,6 @@ pub const CSV_HEADER: [&str; 16] = [
     "same_failure_trace",
 ];
 
-fn unit_name(u: Unit) -> &'static str {
-    match u {
-        Unit::Count => "count",
-        Unit::Ms => "ms",
-        Unit::NodeHours => "node-hours",
-        Unit::Ratio => "ratio",
-    }
-}
-
-fn better_name(b: Better) -> &'static str {
-    match b {
-        Better::Lower => "lower",
-        Better::Higher => "higher",
-        Better::Neither => "neither",
-    }
-}
-
 /// The rows of `compare.csv`, after [`CSV_HEADER`].
 pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
     let index = |label: &str| cmp.labels[1..].iter().position(|l| l == label).unwrap_or(0);
@@ -268,8 +251,8 @@ pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
             vec![
                 r.candidate.clone(),
                 r.metric.name.clone(),
-                unit_name(r.metric.unit).into(),
-                better_name(r.metric.better).into(),
+                r.metric.unit.name().into(),
+                r.metric.better.name().into(),
                 r.diff.n.to_string(),
                 csv_number(r.baseline.mean),
                 csv_number(r.value.mean),
@@ -335,8 +318,8 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> St
                 .iter()
                 .map(|r| MetricJson {
                     metric: &r.metric.name,
-                    unit: unit_name(r.metric.unit),
-                    better: better_name(r.metric.better),
+                    unit: r.metric.unit.name(),
+                    better: r.metric.better.name(),
                     baseline_mean: r.baseline.mean,
                     candidate_mean: r.value.mean,
                     difference: &r.diff,

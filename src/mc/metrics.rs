@@ -28,6 +28,17 @@ pub enum Better {
     Neither,
 }
 
+impl Better {
+    /// `lower`, `higher` or `neither`, as outputs spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Better::Lower => "lower",
+            Better::Higher => "higher",
+            Better::Neither => "neither",
+        }
+    }
+}
+
 /// What a metric's numbers are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
@@ -39,6 +50,18 @@ pub enum Unit {
     NodeHours,
     /// A fraction in \[0, 1\].
     Ratio,
+}
+
+impl Unit {
+    /// `count`, `ms`, `node-hours` or `ratio`, as outputs spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Ms => "ms",
+            Unit::NodeHours => "node-hours",
+            Unit::Ratio => "ratio",
+        }
+    }
 }
 
 /// One metric: its column name, unit, direction and meaning.

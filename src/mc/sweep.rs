@@ -6,7 +6,7 @@
 //! `summary.json` and `summary.md`.
 
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
-use super::metrics::{Better, MetricDef, RepResult, Unit, metric_defs, run_replication};
+use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use super::{Stop, format_value};
 use crate::scenario::Scenario;
@@ -146,23 +146,6 @@ pub fn sweep_row(point: usize, p: &PointSummary) -> Vec<String> {
     row
 }
 
-fn unit_name(u: Unit) -> &'static str {
-    match u {
-        Unit::Count => "count",
-        Unit::Ms => "ms",
-        Unit::NodeHours => "node-hours",
-        Unit::Ratio => "ratio",
-    }
-}
-
-fn better_name(b: Better) -> &'static str {
-    match b {
-        Better::Lower => "lower",
-        Better::Higher => "higher",
-        Better::Neither => "neither",
-    }
-}
-
 /// One metric's estimate in JSON: its unit and direction, then the numbers.
 #[derive(Serialize)]
 struct MetricJson<'a> {
@@ -185,8 +168,8 @@ impl Serialize for MetricsJson<'_> {
             m.serialize_entry(
                 &d.name,
                 &MetricJson {
-                    unit: unit_name(d.unit),
-                    better: better_name(d.better),
+                    unit: d.unit.name(),
+                    better: d.better.name(),
                     estimate: e,
                 },
             )?;

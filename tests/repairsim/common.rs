@@ -128,3 +128,18 @@ pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Runs `args --out <scratch>/out` and asserts bad input: exit 2, stderr
+/// starting with `expected`, nothing on stdout, nothing written.
+pub fn assert_bad_input(s: &Scratch, args: &[&str], expected: &str) {
+    let out = s.path("out");
+    let o = repairsim(&[args, &["--out", &out]].concat());
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(expected),
+        "{args:?}:\n{}\nexpected to start with\n{expected}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty(), "{args:?}");
+    assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
+}

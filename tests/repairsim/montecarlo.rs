@@ -2,7 +2,7 @@
 //! derived by hand from POLICY.md, common random numbers, and outputs that
 //! do not depend on the thread count.
 
-use crate::common::{files, repairsim, repo, scratch, stderr};
+use crate::common::{assert_bad_input, files, repairsim, repo, scratch, stderr};
 use repairsim::mc::Stop;
 use repairsim::mc::compare::{Side, Verdict, run_compare};
 use repairsim::mc::estimate::CONFIDENCE;
@@ -389,7 +389,6 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
 #[test]
 fn bad_flags_exit_2_and_write_nothing() {
     let s = scratch("mc-bad");
-    let out = s.path("out");
     for (args, expected) in [
         (
             vec!["sweep", "--grid", "policy.repair_delay=1m,2x"],
@@ -420,14 +419,6 @@ fn bad_flags_exit_2_and_write_nothing() {
             "error: --preset aks-1999: policy.preset: unknown preset \"aks-1999\"",
         ),
     ] {
-        let o = repairsim(&[&args[..], &["--out", &out]].concat());
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(
-            stderr(&o).starts_with(expected),
-            "{args:?}:\n{}\nexpected to start with\n{expected}",
-            stderr(&o)
-        );
-        assert!(o.stdout.is_empty(), "{args:?}");
-        assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
+        assert_bad_input(&s, &args, expected);
     }
 }

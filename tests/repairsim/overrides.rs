@@ -1,7 +1,7 @@
 //! `--set KEY=VALUE` through the binary: bad values are bad input (exit 2,
 //! nothing written), and `--set seed=N` is exactly `--seed N`.
 
-use crate::common::{files, repairsim, scratch, stderr};
+use crate::common::{assert_bad_input, files, repairsim, scratch, stderr};
 use std::path::Path;
 
 #[test]
@@ -34,18 +34,7 @@ fn a_bad_set_value_exits_2_names_the_argument_and_writes_nothing() {
             "error: --set seed: expected KEY=VALUE",
         ),
     ] {
-        let out = s.path("out");
-        let mut argv = args.clone();
-        argv.extend(["--out", &out]);
-        let o = repairsim(&argv);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(
-            stderr(&o).starts_with(expected),
-            "{args:?}:\n{}\nexpected to start with\n{expected}",
-            stderr(&o)
-        );
-        assert!(o.stdout.is_empty(), "{args:?}");
-        assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
+        assert_bad_input(&s, &args, expected);
     }
 }
 
