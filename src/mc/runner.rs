@@ -1,17 +1,23 @@
 //! Runs replications in parallel and hands their results over in
 //! replication order.
 //!
-//! Replications are computed in chunks on a rayon pool; each chunk's
-//! results are consumed in order by one caller-side closure, which writes
-//! rows, folds estimates and decides whether to stop. So:
+//! Worker threads of a rayon pool take replication numbers from a shared
+//! counter and send their results to the calling thread, which puts them
+//! back in order and hands them, one at a time, to a caller-side closure
+//! that writes rows, folds estimates and decides whether to stop. So:
 //! - the output never depends on the thread count or on scheduling: only
 //!   the order of consumption matters, and it is fixed;
-//! - memory holds one chunk of results, whatever the number of
+//! - workers never wait for each other (no barrier between batches), and
+//!   they run at most a window of replications ahead of the consumer, so
+//!   memory holds a bounded number of results, whatever the number of
 //!   replications;
-//! - a stopping rule (`--until-ci`) sees replications one at a time, and
-//!   the results a chunk computed past the stop are dropped unseen.
+//! - a stopping rule (`--until-ci`) sees replications one at a time; the
+//!   results computed past the stop are dropped unseen.
 
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
 
 /// Whether to go on after a replication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,10 +26,21 @@ pub enum Flow {
     Stop,
 }
 
-/// How many replications one chunk computes per thread. Large enough that
-/// uneven replications even out within a chunk, small enough that memory
-/// stays flat.
-const PER_THREAD: usize = 16;
+/// How far ahead of the consumer each worker may run: enough that uneven
+/// replications even out, few enough that memory stays flat.
+const AHEAD_PER_THREAD: u64 = 16;
+
+/// What workers and the consumer share.
+struct Shared {
+    /// The next replication a worker takes.
+    next: AtomicU64,
+    /// Set when the consumer stops early or fails.
+    stop: AtomicBool,
+    /// How many results the consumer has taken; workers wait on `moved`
+    /// while they are a full window ahead of it.
+    consumed: Mutex<u64>,
+    moved: Condvar,
+}
 
 /// Computes `work(r)` for `r` in `0..max`, in parallel on `pool`, and calls
 /// `consume(r, result)` in order of `r` until it returns [`Flow::Stop`] or
@@ -37,19 +54,78 @@ pub fn replicate<T, E>(
 where
     T: Send,
 {
-    let chunk = (pool.current_num_threads() * PER_THREAD) as u64;
-    let mut next = 0u64;
-    while next < max {
-        let end = next.saturating_add(chunk).min(max);
-        let results: Vec<T> = pool.install(|| (next..end).into_par_iter().map(&work).collect());
-        for (r, t) in (next..end).zip(results) {
-            if consume(r, t)? == Flow::Stop {
+    let threads = pool.current_num_threads().max(1);
+    if threads == 1 {
+        // One thread means one: everything on the calling thread.
+        for r in 0..max {
+            if consume(r, work(r))? == Flow::Stop {
                 return Ok(r + 1);
             }
         }
-        next = end;
+        return Ok(max);
     }
-    Ok(max)
+    let window = threads as u64 * AHEAD_PER_THREAD;
+    let shared = Shared {
+        next: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        consumed: Mutex::new(0),
+        moved: Condvar::new(),
+    };
+    let (tx, rx) = mpsc::channel::<(u64, T)>();
+    let (shared, work) = (&shared, &work);
+    pool.in_place_scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            scope.spawn(move |_| {
+                loop {
+                    let r = shared.next.fetch_add(1, Ordering::Relaxed);
+                    if r >= max {
+                        return;
+                    }
+                    {
+                        let mut done = shared.consumed.lock().unwrap_or_else(|e| e.into_inner());
+                        while r >= *done + window && !shared.stop.load(Ordering::Relaxed) {
+                            done = shared.moved.wait(done).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    if shared.stop.load(Ordering::Relaxed) || tx.send((r, work(r))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let finish = |n: u64| {
+            shared.stop.store(true, Ordering::Relaxed);
+            // Taking the lock orders the store before any waiter's check.
+            drop(shared.consumed.lock().unwrap_or_else(|e| e.into_inner()));
+            shared.moved.notify_all();
+            n
+        };
+        let mut pending: BTreeMap<u64, T> = BTreeMap::new();
+        let mut want = 0u64;
+        while want < max {
+            let Ok((r, t)) = rx.recv() else {
+                break;
+            };
+            pending.insert(r, t);
+            while let Some(t) = pending.remove(&want) {
+                let flow = consume(want, t);
+                want += 1;
+                match flow {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Stop) => return Ok(finish(want)),
+                    Err(e) => {
+                        finish(want);
+                        return Err(e);
+                    }
+                }
+                *shared.consumed.lock().unwrap_or_else(|e| e.into_inner()) = want;
+                shared.moved.notify_all();
+            }
+        }
+        Ok(finish(want))
+    })
 }
 
 /// A rayon pool of `threads` threads (0: one per core).
@@ -86,31 +162,61 @@ mod tests {
     }
 
     #[test]
-    fn a_stop_ends_consumption_at_that_replication() {
+    fn workers_stay_within_a_window_of_the_consumer() {
+        use std::sync::atomic::AtomicI64;
         let p = pool(2).unwrap();
-        let mut seen = 0;
+        let window = 2 * AHEAD_PER_THREAD as i64;
+        let (alive, most) = (AtomicI64::new(0), AtomicI64::new(0));
         let n = replicate(
             &p,
-            1000,
-            |r| r,
-            |r, _| {
-                seen += 1;
-                Ok::<_, ()>(if r == 40 { Flow::Stop } else { Flow::Continue })
+            2_000,
+            |r| {
+                let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                r
+            },
+            |_, _| {
+                alive.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, ()>(Flow::Continue)
             },
         )
         .unwrap();
-        assert_eq!((n, seen), (41, 41));
+        assert_eq!(n, 2_000);
+        // A result is alive from its computation to its consumption; the
+        // window bounds how many there are (plus one in flight per worker).
+        assert!(most.load(Ordering::SeqCst) <= window + 2, "{most:?}");
+    }
+
+    #[test]
+    fn a_stop_ends_consumption_at_that_replication() {
+        for threads in [1, 2] {
+            let p = pool(threads).unwrap();
+            let mut seen = 0;
+            let n = replicate(
+                &p,
+                1000,
+                |r| r,
+                |r, _| {
+                    seen += 1;
+                    Ok::<_, ()>(if r == 40 { Flow::Stop } else { Flow::Continue })
+                },
+            )
+            .unwrap();
+            assert_eq!((n, seen), (41, 41));
+        }
     }
 
     #[test]
     fn an_error_stops_and_is_returned() {
-        let p = pool(1).unwrap();
-        let e = replicate(
-            &p,
-            10,
-            |r| r,
-            |r, _| if r == 3 { Err(r) } else { Ok(Flow::Continue) },
-        );
-        assert_eq!(e, Err(3));
+        for threads in [1, 2] {
+            let p = pool(threads).unwrap();
+            let e = replicate(
+                &p,
+                1000,
+                |r| r,
+                |r, _| if r == 3 { Err(r) } else { Ok(Flow::Continue) },
+            );
+            assert_eq!(e, Err(3), "threads {threads}");
+        }
     }
 }
