@@ -1,7 +1,8 @@
 //! The progress bar of long commands: on standard error, and only when it
 //! is a terminal, so that pipes, CI logs and redirected runs get nothing.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use std::fmt;
 use std::io::IsTerminal;
 
 /// A bar over `total` replications (a spinner-like counter when the total
@@ -13,12 +14,18 @@ pub fn bar(total: u64, upper_bound_only: bool, quiet: bool) -> ProgressBar {
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     let template = if upper_bound_only {
-        "{elapsed_precise} {pos} replications (at most {len}) {per_sec} {msg}"
+        "{elapsed_precise} {pos} replications (at most {len}) {rate} {msg}"
     } else {
-        "{elapsed_precise} [{bar:40}] {pos}/{len} replications {per_sec} eta {eta} {msg}"
+        "{elapsed_precise} [{bar:25}] {pos}/{len} {rate} eta {eta} {msg}"
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
-        pb.set_style(style.progress_chars("=> "));
+        pb.set_style(
+            style
+                .with_key("rate", |s: &ProgressState, w: &mut dyn fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                })
+                .progress_chars("=> "),
+        );
     }
     pb
 }

@@ -422,3 +422,35 @@ fn bad_flags_exit_2_and_write_nothing() {
         assert_bad_input(&s, &args, expected);
     }
 }
+
+/// A side may be a policy file; an error in it points into that file.
+#[test]
+fn a_policy_file_side_is_the_same_as_its_set_overrides() {
+    let s = scratch("policy-file");
+    let file = s.path("delay2m.toml");
+    std::fs::write(&file, "preset = \"aks-2024-08\"\nrepair_delay = \"2m\"\n").unwrap();
+    let run = |candidate: &str, dir: &str| {
+        ok(&[
+            "compare",
+            "--candidate",
+            candidate,
+            "-n",
+            "8",
+            "-q",
+            "--out",
+            dir,
+        ]);
+        std::fs::read_to_string(Path::new(dir).join("compare.csv")).unwrap()
+    };
+    let by_file = run(&format!("policy={file},name=c"), &s.path("file"));
+    let by_set = run("set=policy.repair_delay=2m,name=c", &s.path("set"));
+    assert_eq!(by_file, by_set);
+    assert!(by_file.contains("time_to_recover_mean_ms"));
+
+    std::fs::write(&file, "preset = \"aks-2024-08\"\nrepair_delay = \"2x\"\n").unwrap();
+    assert_bad_input(
+        &s,
+        &["compare", "--candidate", &format!("policy={file}")],
+        &format!("error: {file}:2:16: policy.repair_delay: bad duration \"2x\""),
+    );
+}
