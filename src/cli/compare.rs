@@ -5,7 +5,8 @@ use super::sweep::{ReplicationArgs, split_top_level};
 use super::{CliError, Out, load_scenario, progress};
 use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
-use crate::mc::sweep::{csv_number, replications_header};
+use crate::mc::csv_number;
+use crate::mc::sweep::replications_header;
 use crate::report::{Staging, csv_table, csv_writer};
 use crate::scenario::Patch;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
   policy=FILE        the policy is this TOML file of [policy] keys
   set=KEY=VALUE      any --set override (repeat the term for several)
   name=LABEL         what the outputs call this side [default: the spec]
+A side's preset= or policy= applies first, then the global --set flags, then its set= terms.
 
 Examples:
   repairsim compare --candidate set=policy.repair_delay=2m
@@ -107,9 +109,17 @@ pub fn parse_side(flag: &str, spec: &str) -> Result<SideSpec, CliError> {
     })
 }
 
+/// Loads a side. A side's `preset=` and `policy=` replace the whole
+/// `[policy]` table, so they go first; then the global `--set`s; then the
+/// side's own `set=` terms. So `--set policy.settle=2m` applies to a side
+/// that is a preset too.
 fn side(scenario: Option<&Path>, global: &[Patch], spec: SideSpec) -> Result<Side, CliError> {
-    let mut all = global.to_vec();
-    all.extend(spec.patches);
+    let (mut all, sets): (Vec<Patch>, Vec<Patch>) = spec
+        .patches
+        .into_iter()
+        .partition(|p| !matches!(p, Patch::Set { .. }));
+    all.extend_from_slice(global);
+    all.extend(sets);
     Ok(Side {
         label: spec.label,
         scenario: load_scenario(scenario, &all)?,
@@ -127,9 +137,18 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     };
     let mut sides = vec![side(path, patches, baseline)?];
     for c in &args.candidate {
-        sides.push(side(path, patches, parse_side("--candidate", c)?)?);
+        let spec = parse_side("--candidate", c)?;
+        if sides.iter().any(|s| s.label == spec.label) {
+            return Err(CliError::Input(format!(
+                "--candidate {c}: another side is already called {:?}; give each side its own name=LABEL",
+                spec.label
+            )));
+        }
+        sides.push(side(path, patches, spec)?);
     }
-    let (stop, rule) = args.reps.stop()?;
+    let (stop, rule) = args
+        .reps
+        .stop("every candidate's interval of the difference in")?;
     let pool = args.reps.pool()?;
     let base = sides[0].scenario.clone();
     let out = args

@@ -28,13 +28,15 @@ pub struct ReplicationArgs {
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_replications: u64,
     /// Worker threads (0: one per core). Outputs are the same for any value.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub threads: usize,
+    #[arg(long, default_value_t = 0, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
 }
 
 impl ReplicationArgs {
-    /// The stopping rule and its description for the outputs.
-    pub fn stop(&self) -> Result<(Stop, String), CliError> {
+    /// The stopping rule and its description for the outputs; `watched`
+    /// says whose interval `--until-ci` watches, e.g. "the 95% interval of".
+    pub fn stop(&self, watched: &str) -> Result<(Stop, String), CliError> {
         match &self.until_ci {
             None => {
                 if self.replications == 0 {
@@ -62,7 +64,7 @@ impl ReplicationArgs {
                         max: self.max_replications,
                     },
                     format!(
-                        "until the 95% half-width of {name} is at most {limit} \
+                        "until the half-width of {watched} {name} is at most {limit} \
                          (at least {UNTIL_CI_MIN}, at most {} replications)",
                         self.max_replications
                     ),
@@ -72,7 +74,7 @@ impl ReplicationArgs {
     }
 
     pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
-        runner::pool(self.threads).map_err(CliError::Output)
+        runner::pool(usize::from(self.threads)).map_err(CliError::Output)
     }
 }
 
@@ -208,10 +210,18 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .iter()
         .map(|g| parse_axis(g))
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, (key, _)) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|(k, _)| k == key) {
+            return Err(CliError::Input(format!(
+                "--grid {key}: the key is on two --grid flags; give all its values to one"
+            )));
+        }
+    }
     let points = points(args.scenario.as_deref(), patches, &axes)?;
-    let (stop, rule) = args.reps.stop()?;
+    let (stop, rule) = args.reps.stop("the 95% interval of")?;
     let pool = args.reps.pool()?;
-    let base = &points[0].scenario;
+    // The scenario as every point starts from: the file and the --sets.
+    let base = &load_scenario(args.scenario.as_deref(), patches)?;
     let out = args
         .out
         .clone()

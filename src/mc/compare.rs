@@ -10,8 +10,7 @@ use super::estimate::{CONFIDENCE, Estimate, Running};
 use super::metrics::{Better, METRICS, MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use super::student::t_two_sided_p;
-use super::sweep::{all_zero, csv_number};
-use super::{Stop, format_value};
+use super::{Stop, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
 use crate::trace::FailureTrace;
 use serde::Serialize;
@@ -82,15 +81,24 @@ pub fn confidence(candidates: usize) -> f64 {
 pub struct Comparison {
     pub labels: Vec<String>,
     pub replications: u64,
-    /// By side (baseline first), by metric.
-    pub sides: Vec<Vec<Running>>,
-    /// By candidate (side − 1), by metric: candidate − baseline, over the
-    /// replications where both have a value.
-    pub diffs: Vec<Vec<Running>>,
+    /// By candidate (side − 1), by metric: the baseline's and the
+    /// candidate's values and their difference (candidate − baseline), all
+    /// over the same replications: those where both sides have a value.
+    pub pairs: Vec<Vec<Paired>>,
     /// By candidate: replication 0's failure trace equals the baseline's,
     /// so the pairs share fault onsets and self-heal instants.
     pub same_failure_trace: Vec<bool>,
+    /// By side: the patches that made it, in order.
+    pub patches: Vec<Vec<String>>,
     pub confidence: f64,
+}
+
+/// One candidate's and the baseline's values of one metric, paired.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Paired {
+    pub baseline: Running,
+    pub candidate: Running,
+    pub diff: Running,
 }
 
 impl Comparison {
@@ -99,12 +107,12 @@ impl Comparison {
         Comparison {
             labels: sides.iter().map(|s| s.label.clone()).collect(),
             replications: 0,
-            sides: vec![vec![Running::default(); METRICS]; sides.len()],
-            diffs: vec![vec![Running::default(); METRICS]; sides.len() - 1],
+            pairs: vec![vec![Paired::default(); METRICS]; sides.len() - 1],
             same_failure_trace: sides[1..]
                 .iter()
                 .map(|s| FailureTrace::build(&s.scenario, 0) == base_trace)
                 .collect(),
+            patches: sides.iter().map(|s| s.scenario.patches.clone()).collect(),
             confidence: confidence(sides.len() - 1),
         }
     }
@@ -112,18 +120,13 @@ impl Comparison {
     /// Folds one replication in: `results` by side, baseline first.
     pub fn push(&mut self, results: &[RepResult]) {
         self.replications += 1;
-        for (acc, r) in self.sides.iter_mut().zip(results) {
-            for (a, v) in acc.iter_mut().zip(&r.values) {
-                if let Some(v) = v {
-                    a.push(*v);
-                }
-            }
-        }
         let base = &results[0];
-        for (acc, r) in self.diffs.iter_mut().zip(&results[1..]) {
-            for (m, a) in acc.iter_mut().enumerate() {
+        for (acc, r) in self.pairs.iter_mut().zip(&results[1..]) {
+            for (m, p) in acc.iter_mut().enumerate() {
                 if let (Some(b), Some(c)) = (base.values[m], r.values[m]) {
-                    a.push(c - b);
+                    p.baseline.push(b);
+                    p.candidate.push(c);
+                    p.diff.push(c - b);
                 }
             }
         }
@@ -131,19 +134,20 @@ impl Comparison {
 
     /// The widest half-width of `metric`'s differences over the candidates.
     pub fn widest_half_width(&self, metric: usize) -> Option<f64> {
-        self.diffs
+        self.pairs
             .iter()
-            .map(|d| d[metric].half_width(self.confidence))
+            .map(|p| p[metric].diff.half_width(self.confidence))
             .try_fold(0.0f64, |w, h| h.map(|h| w.max(h)))
     }
 
-    /// One row per candidate and metric.
-    pub fn rows(&self) -> Vec<Row> {
+    /// By candidate, one row per metric.
+    pub fn rows(&self) -> Vec<Vec<Row>> {
         let defs = metric_defs();
-        let mut rows = Vec::new();
-        for (c, diffs) in self.diffs.iter().enumerate() {
-            for (m, d) in defs.iter().enumerate() {
-                let diff = diffs[m].estimate(self.confidence);
+        let mut all = Vec::new();
+        for (c, pairs) in self.pairs.iter().enumerate() {
+            let mut rows = Vec::new();
+            for (d, p) in defs.iter().zip(pairs) {
+                let diff = p.diff.estimate(self.confidence);
                 let p_value = match (diff.mean, diff.sd) {
                     (Some(mean), Some(sd)) if sd > 0.0 => Some(t_two_sided_p(
                         mean / (sd / (diff.n as f64).sqrt()),
@@ -155,15 +159,16 @@ impl Comparison {
                 rows.push(Row {
                     candidate: self.labels[c + 1].clone(),
                     metric: d.clone(),
-                    baseline: self.sides[0][m].estimate(self.confidence),
-                    value: self.sides[c + 1][m].estimate(self.confidence),
+                    baseline: p.baseline.estimate(self.confidence),
+                    value: p.candidate.estimate(self.confidence),
                     verdict: Verdict::of(d.better, &diff),
                     diff,
                     p_value,
                 });
             }
+            all.push(rows);
         }
-        rows
+        all
     }
 }
 
@@ -172,6 +177,8 @@ impl Comparison {
 pub struct Row {
     pub candidate: String,
     pub metric: MetricDef,
+    /// Over the paired replications, like `value` and `diff`, so that
+    /// `diff.mean` = `value.mean` − `baseline.mean`.
     pub baseline: Estimate,
     pub value: Estimate,
     /// Candidate − baseline, paired by replication.
@@ -244,10 +251,11 @@ pub const CSV_HEADER: [&str; 16] = [
 
 /// The rows of `compare.csv`, after [`CSV_HEADER`].
 pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
-    let index = |label: &str| cmp.labels[1..].iter().position(|l| l == label).unwrap_or(0);
     cmp.rows()
         .into_iter()
-        .map(|r| {
+        .zip(&cmp.same_failure_trace)
+        .flat_map(|(rows, same)| rows.into_iter().map(move |r| (r, same)))
+        .map(|(r, same)| {
             vec![
                 r.candidate.clone(),
                 r.metric.name.clone(),
@@ -264,7 +272,7 @@ pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
                 csv_number(r.p_value),
                 r.verdict.name().into(),
                 cmp.labels[0].clone(),
-                cmp.same_failure_trace[index(&r.candidate)].to_string(),
+                same.to_string(),
             ]
         })
         .collect()
@@ -285,6 +293,7 @@ struct MetricJson<'a> {
 #[derive(Serialize)]
 struct CandidateJson<'a> {
     candidate: &'a str,
+    patches: &'a [String],
     same_failure_trace: bool,
     metrics: Vec<MetricJson<'a>>,
 }
@@ -294,27 +303,31 @@ struct CompareJson<'a> {
     tool: &'static str,
     version: &'static str,
     scenario: &'a str,
+    content_hash: String,
     seed: u64,
     baseline: &'a str,
+    baseline_patches: &'a [String],
     replications: u64,
     stopping_rule: &'a str,
     confidence: f64,
     bonferroni: bool,
     interval: &'static str,
+    p_value: &'static str,
     candidates: Vec<CandidateJson<'a>>,
 }
 
 /// `compare.json`: pretty, with a trailing newline.
 pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> String {
     let rows = cmp.rows();
-    let per = METRICS;
     let candidates = cmp.labels[1..]
         .iter()
+        .zip(&rows)
         .enumerate()
-        .map(|(c, label)| CandidateJson {
+        .map(|(c, (label, rows))| CandidateJson {
             candidate: label,
+            patches: &cmp.patches[c + 1],
             same_failure_trace: cmp.same_failure_trace[c],
-            metrics: rows[c * per..(c + 1) * per]
+            metrics: rows
                 .iter()
                 .map(|r| MetricJson {
                     metric: &r.metric.name,
@@ -333,13 +346,17 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> St
         tool: "repairsim",
         version: env!("CARGO_PKG_VERSION"),
         scenario: &scenario.name,
+        content_hash: format!("{:016x}", scenario.content_hash),
         seed: scenario.seed,
         baseline: &cmp.labels[0],
+        baseline_patches: &cmp.patches[0],
         replications: cmp.replications,
         stopping_rule,
         confidence: cmp.confidence,
         bonferroni: cmp.labels.len() > 2,
-        interval: "paired t over replications: mean difference ± t(1 - (1 - confidence)/2, n-1) × sd / √n",
+        interval: "paired t over the replications where both sides have a value: \
+                   mean difference ± t(1 - (1 - confidence)/2, n-1) × sd / √n",
+        p_value: "two-sided paired-t p-value of each comparison, not adjusted for multiple comparisons",
         candidates,
     };
     let mut s = serde_json::to_string_pretty(&json).expect("a comparison always serializes");
@@ -376,7 +393,7 @@ pub fn to_markdown(cmp: &Comparison, scenario: &Scenario) -> String {
     } else {
         let _ = writeln!(s, "Intervals are 95% paired-t intervals of the difference.");
     }
-    for (c, label) in cmp.labels[1..].iter().enumerate() {
+    for (c, (label, rows)) in cmp.labels[1..].iter().zip(&rows).enumerate() {
         let _ = writeln!(s, "\n## Candidate `{label}`\n");
         if !cmp.same_failure_trace[c] {
             let _ = writeln!(
@@ -391,7 +408,7 @@ pub fn to_markdown(cmp: &Comparison, scenario: &Scenario) -> String {
             percent(cmp.confidence)
         );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
-        for r in &rows[c * METRICS..(c + 1) * METRICS] {
+        for r in rows {
             if all_zero(&r.baseline) && all_zero(&r.value) {
                 continue;
             }

@@ -32,9 +32,11 @@ use metrics::{MetricDef, Unit, metric_defs};
 pub enum Stop {
     /// Exactly this many.
     Fixed(u64),
-    /// Until the interval of `metric` is at most `half_width` wide on each
-    /// side (for a comparison: every candidate's paired difference), after
-    /// at least `min` and at most `max` replications.
+    /// Until the interval of `metric` is at most `half_width` (in the
+    /// metric's unit: ms for durations) wide on each side (for a
+    /// comparison: every candidate's paired difference), after at least
+    /// `min` and at most `max` replications; a zero-width interval counts
+    /// only after [`UNTIL_CI_MIN_ZERO_SPREAD`].
     UntilCi {
         metric: usize,
         half_width: f64,
@@ -62,13 +64,26 @@ impl Stop {
                 min,
                 max,
                 ..
-            } => n >= max || (n >= min && hw.is_some_and(|h| h <= half_width)),
+            } => {
+                n >= max
+                    || (n >= min
+                        && hw.is_some_and(|h| {
+                            h <= half_width && (h > 0.0 || n >= UNTIL_CI_MIN_ZERO_SPREAD)
+                        }))
+            }
         }
     }
 }
 
 /// The fewest replications `--until-ci` runs before it may stop.
 pub const UNTIL_CI_MIN: u64 = 10;
+
+/// The fewest replications after which `--until-ci` trusts an interval of
+/// zero width (every value the same so far): a rare event missing from the
+/// first ten replications must not end the run with a \[0, 0\] interval.
+/// An event of probability 10% per replication is missing from 100 with
+/// probability 3 × 10⁻⁵.
+pub const UNTIL_CI_MIN_ZERO_SPREAD: u64 = 100;
 
 /// Parses `--until-ci METRIC=HALFWIDTH`. A duration metric (`..._ms`) takes
 /// a duration (`30s`) or a number of milliseconds; `_ms` may be left out of
@@ -118,6 +133,16 @@ pub fn parse_until_ci(spec: &str) -> Result<(usize, f64), String> {
             if d.unit == Unit::Ms { "30s" } else { "0.5" }
         )),
     }
+}
+
+/// A number for CSV: Rust's shortest round-trip form; empty when undefined.
+pub fn csv_number(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// A metric is worth a row for people unless it is 0 in every replication.
+pub fn all_zero(e: &estimate::Estimate) -> bool {
+    e.mean.is_none_or(|m| m == 0.0) && e.sd.is_none_or(|s| s == 0.0)
 }
 
 /// A value of `unit` for people: durations as `12m34s`, ratios with six
@@ -186,13 +211,15 @@ mod tests {
             metric: 0,
             half_width: 1.0,
             min: 10,
-            max: 100,
+            max: 1000,
         };
         assert!(!s.met(5, Some(0.1)), "not before min");
         assert!(!s.met(20, Some(1.5)));
         assert!(!s.met(20, None));
         assert!(s.met(20, Some(1.0)));
-        assert!(s.met(100, Some(9.0)), "always at max");
+        assert!(s.met(1000, Some(9.0)), "always at max");
+        assert!(!s.met(20, Some(0.0)), "no spread yet: maybe a rare event");
+        assert!(s.met(UNTIL_CI_MIN_ZERO_SPREAD, Some(0.0)));
     }
 
     #[test]

@@ -42,6 +42,29 @@ struct Shared {
     moved: Condvar,
 }
 
+impl Shared {
+    /// Tells every worker to stop and wakes the waiting ones.
+    fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Taking the lock orders the store before any waiter's check.
+        drop(self.consumed.lock().unwrap_or_else(|e| e.into_inner()));
+        self.moved.notify_all();
+    }
+}
+
+/// Halts the run when its thread unwinds from a panic, so that a panic in
+/// a worker or in the consumer ends the scope (which re-raises it) rather
+/// than leaving the others waiting for each other.
+struct HaltOnPanic<'a>(&'a Shared);
+
+impl Drop for HaltOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.halt();
+        }
+    }
+}
+
 /// Computes `work(r)` for `r` in `0..max`, in parallel on `pool`, and calls
 /// `consume(r, result)` in order of `r` until it returns [`Flow::Stop`] or
 /// fails. Returns how many results were consumed.
@@ -77,6 +100,7 @@ where
         for _ in 0..threads {
             let tx = tx.clone();
             scope.spawn(move |_| {
+                let _halt = HaltOnPanic(shared);
                 loop {
                     let r = shared.next.fetch_add(1, Ordering::Relaxed);
                     if r >= max {
@@ -95,11 +119,9 @@ where
             });
         }
         drop(tx);
+        let _halt = HaltOnPanic(shared);
         let finish = |n: u64| {
-            shared.stop.store(true, Ordering::Relaxed);
-            // Taking the lock orders the store before any waiter's check.
-            drop(shared.consumed.lock().unwrap_or_else(|e| e.into_inner()));
-            shared.moved.notify_all();
+            shared.halt();
             n
         };
         let mut pending: BTreeMap<u64, T> = BTreeMap::new();
@@ -185,6 +207,34 @@ mod tests {
         // A result is alive from its computation to its consumption; the
         // window bounds how many there are (plus one in flight per worker).
         assert!(most.load(Ordering::SeqCst) <= window + 2, "{most:?}");
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_or_the_consumer_propagates_instead_of_hanging() {
+        for threads in [1, 2] {
+            let p = pool(threads).unwrap();
+            let in_work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                replicate(
+                    &p,
+                    1000,
+                    |r| assert_ne!(r, 5, "a bug in a replication"),
+                    |_, _| Ok::<_, ()>(Flow::Continue),
+                )
+            }));
+            assert!(in_work.is_err(), "threads {threads}");
+            let in_consume = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                replicate(
+                    &p,
+                    1000,
+                    |r| r,
+                    |r, _| {
+                        assert_ne!(r, 5, "a bug in the consumer");
+                        Ok::<_, ()>(Flow::Continue)
+                    },
+                )
+            }));
+            assert!(in_consume.is_err(), "threads {threads}");
+        }
     }
 
     #[test]

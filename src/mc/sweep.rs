@@ -8,7 +8,7 @@
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
-use super::{Stop, format_value};
+use super::{Stop, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
 use crate::stats::Percentiles;
 use crate::time::{SimDuration, format_duration};
@@ -95,11 +95,6 @@ pub fn run_point<E>(
         },
     )?;
     Ok(summary)
-}
-
-/// A number for CSV: Rust's shortest round-trip form; empty when undefined.
-pub fn csv_number(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
 }
 
 /// `replications.csv`'s header: `point`, the grid keys, `replication`,
@@ -265,11 +260,6 @@ pub fn settings_label(settings: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A metric is worth a row for people unless it is 0 in every replication.
-pub fn all_zero(e: &Estimate) -> bool {
-    e.mean.is_none_or(|m| m == 0.0) && e.sd.is_none_or(|s| s == 0.0)
 }
 
 fn pooled_line(h: &Histogram) -> String {

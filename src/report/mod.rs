@@ -235,6 +235,7 @@ impl Staging {
         if staging.dir.is_dir() {
             fs::remove_dir_all(&staging.dir)?;
         }
+        remove_abandoned(out_dir);
         fs::create_dir(&staging.dir)?;
         Ok(staging)
     }
@@ -273,6 +274,31 @@ impl Staging {
         }
         self.committed = true;
         Ok(targets)
+    }
+}
+
+/// Removes the staging directories that interrupted runs (Ctrl-C, a kill)
+/// left in `out_dir`: those whose process is gone. Only where `/proc`
+/// tells which processes live; elsewhere they stay.
+fn remove_abandoned(out_dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(out_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".repairsim-tmp-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -521,6 +547,37 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn staging_removes_what_interrupted_runs_left_and_nothing_else() {
+        let dir = scratch("abandoned");
+        // No process has this pid (Linux pids stay below 2^22).
+        let dead = dir.join(".repairsim-tmp-999999999");
+        let alive = dir.join(format!(".repairsim-tmp-{}", std::process::id()));
+        let other = dir.join(".repairsim-tmp-notes");
+        for d in [&dead, &other] {
+            fs::create_dir_all(d.join("x")).unwrap();
+        }
+        let mut st = Staging::new(&dir).unwrap();
+        st.write("a.txt", b"a").unwrap();
+        assert!(alive.is_dir(), "our own staging directory");
+        st.commit().unwrap();
+        assert!(!alive.exists());
+        assert_eq!(listing(&dir), [".repairsim-tmp-notes", "a.txt"]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn staging_dropped_without_commit_leaves_nothing() {
+        let dir = scratch("dropped").join("new");
+        {
+            let mut st = Staging::new(&dir).unwrap();
+            st.write("a.txt", b"a").unwrap();
+            let _f = st.create("rows.csv").unwrap();
+        }
+        assert!(!dir.exists(), "the directory it created is gone too");
+        let _ = fs::remove_dir_all(dir.parent().unwrap());
     }
 
     #[test]

@@ -242,6 +242,29 @@ fn split_items(inner: &str) -> Vec<(usize, &str)> {
     items
 }
 
+/// The deepest a `--set` value may nest brackets and braces: a scenario
+/// value needs 3 at most, and deeper input would only cost stack.
+const MAX_VALUE_NESTING: usize = 32;
+
+/// How deep `text` nests `[` and `{` (quotes are not looked into).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut most, mut quote) = (0usize, 0usize, None);
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => {
+                depth += 1;
+                most = most.max(depth);
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    most
+}
+
 /// A `--set` value: TOML if it parses (date-times become strings), else a
 /// bracketed list of such values or bare strings, else a bare string.
 /// `text` is the value as written and `at` its offset in the patch's source
@@ -288,6 +311,16 @@ pub(super) fn apply<'a>(
                 message,
             })?;
             let value_at = (key_len + 1).min(src.len());
+            if nesting(&src[value_at..]) > MAX_VALUE_NESTING {
+                return Err(PatchError {
+                    span: Some(base + value_at..base + src.len()),
+                    field: key.clone(),
+                    message: format!(
+                        "the value nests brackets more than {MAX_VALUE_NESTING} deep; \
+                         scenario values are strings, numbers, lists and small tables"
+                    ),
+                });
+            }
             let value = set_value(value_at, &src[value_at..], base);
             let mut doc = DeValue::Table(std::mem::take(root));
             let r = set_in(&mut doc, &segs, String::new(), value, key_span);

@@ -3,14 +3,15 @@
 //! do not depend on the thread count.
 
 use crate::common::{assert_bad_input, files, repairsim, repo, scratch, stderr};
-use repairsim::mc::Stop;
 use repairsim::mc::compare::{Side, Verdict, run_compare};
 use repairsim::mc::estimate::CONFIDENCE;
 use repairsim::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_TTR_MEAN, metric_defs, run_replication,
 };
 use repairsim::mc::runner::pool;
+use repairsim::mc::student::t_critical;
 use repairsim::mc::sweep::{Point, PointSummary, run_point};
+use repairsim::mc::{Stop, UNTIL_CI_MIN_ZERO_SPREAD};
 use repairsim::scenario::{Patch, Scenario, load_str, load_str_with};
 use repairsim::trace::FailureTrace;
 use std::path::Path;
@@ -168,16 +169,43 @@ fn compare(sides: Vec<(&str, Scenario)>, n: u64) -> repairsim::mc::compare::Comp
 fn a_policy_against_itself_shows_no_significant_difference() {
     let cmp = compare(vec![("a", default_with(&[])), ("b", default_with(&[]))], 30);
     assert_eq!(cmp.same_failure_trace, [true]);
-    for r in cmp.rows() {
+    for r in &cmp.rows()[0] {
         assert_eq!(
             r.verdict,
             Verdict::NoSignificantDifference,
             "{}",
             r.metric.name
         );
+        // Common random numbers: every pair is identical.
+        assert_eq!((r.diff.mean, r.diff.sd), (Some(0.0), Some(0.0)));
         let (lo, hi) = (r.diff.ci_low.unwrap(), r.diff.ci_high.unwrap());
         assert!(lo <= 0.0 && 0.0 <= hi, "{}: [{lo}, {hi}]", r.metric.name);
     }
+}
+
+/// The same policy on independent samples (another seed): the paired-t
+/// test finds no difference on any metric, Bonferroni-corrected over the
+/// metrics; a fault in the interval arithmetic would show up here, where
+/// common random numbers hide it.
+#[test]
+fn the_same_policy_on_independent_samples_shows_no_difference() {
+    let cmp = compare(
+        vec![
+            ("seed 42", default_with(&[])),
+            ("seed 43", default_with(&[set("seed", "43")])),
+        ],
+        40,
+    );
+    assert_eq!(cmp.same_failure_trace, [false]);
+    let rows = &cmp.rows()[0];
+    for r in rows {
+        if let Some(p) = r.p_value {
+            assert!(p > 0.05 / rows.len() as f64, "{}: p = {p}", r.metric.name);
+        }
+    }
+    let ttr = &rows[IDX_TTR_MEAN];
+    assert!(ttr.diff.sd.unwrap() > 0.0, "independent samples differ");
+    assert_eq!(ttr.verdict, Verdict::NoSignificantDifference);
 }
 
 /// Cutting the delay from 5m to 2m recovers faster but reboots more nodes
@@ -192,7 +220,7 @@ fn a_shorter_repair_delay_is_better_on_time_to_recover() {
         ],
         30,
     );
-    let rows = cmp.rows();
+    let rows = &cmp.rows()[0];
     let ttr = rows
         .iter()
         .find(|r| r.metric.name == "time_to_recover_mean_ms")
@@ -229,15 +257,14 @@ fn bonferroni_widens_the_intervals_of_several_candidates() {
     );
     assert_eq!(one.confidence, 0.95);
     assert!((three.confidence - (1.0 - 0.05 / 3.0)).abs() < 1e-12);
-    let hw = |c: &repairsim::mc::compare::Comparison| {
-        c.diffs[0][IDX_TTR_MEAN].half_width(c.confidence).unwrap()
-    };
-    // Same data for candidate "2m", a wider interval with the correction.
-    assert_eq!(
-        one.diffs[0][IDX_TTR_MEAN].mean(),
-        three.diffs[0][IDX_TTR_MEAN].mean()
-    );
-    assert!(hw(&three) > hw(&one) * 1.2);
+    let diff = |c: &repairsim::mc::compare::Comparison| c.pairs[0][IDX_TTR_MEAN].diff;
+    let hw = |c: &repairsim::mc::compare::Comparison| diff(c).half_width(c.confidence).unwrap();
+    // Same data for candidate "2m", a wider interval with the correction:
+    // by the ratio of the critical values at 11 degrees of freedom.
+    assert_eq!(diff(&one), diff(&three));
+    let want = t_critical(1.0 - 0.05 / 3.0, 11) / t_critical(0.95, 11);
+    assert!((hw(&three) / hw(&one) - want).abs() < 1e-12);
+    assert!(want > 1.2);
 }
 
 /// `--until-ci` stops at the first replication whose interval is narrow
@@ -260,6 +287,9 @@ fn until_ci_stops_at_the_first_narrow_enough_interval() {
     assert!(n > 10 && n < 400, "{n}");
     assert!(s1.metrics[IDX_TTR_MEAN].half_width(CONFIDENCE).unwrap() <= target);
     let before = sweep(&sc, Stop::Fixed(n - 1), 2);
+    // --max-replications caps a target that is never met.
+    let capped = sweep(&sc, stop(1.0), 2);
+    assert_eq!(capped.replications, 400);
     assert!(before.metrics[IDX_TTR_MEAN].half_width(CONFIDENCE).unwrap() > target);
     assert_eq!(metric_defs()[IDX_TTR_MEAN].name, "time_to_recover_mean_ms");
 }
@@ -453,4 +483,130 @@ fn a_policy_file_side_is_the_same_as_its_set_overrides() {
         &["compare", "--candidate", &format!("policy={file}")],
         &format!("error: {file}:2:16: policy.repair_delay: bad duration \"2x\""),
     );
+}
+
+/// A metric that has been the same in every replication so far (a rare
+/// event not yet seen) does not stop `--until-ci` with a [0, 0] interval
+/// until enough replications make its absence credible.
+#[test]
+fn until_ci_does_not_trust_a_zero_width_interval_early() {
+    let text = include_str!("../../scenarios/example-1-reboot.toml");
+    let sc = load_str("example-1-reboot.toml", text).unwrap();
+    let s = sweep(
+        &sc,
+        Stop::UntilCi {
+            metric: IDX_TTR_MEAN,
+            half_width: 1_000.0,
+            min: 10,
+            max: 10_000,
+        },
+        2,
+    );
+    assert_eq!(s.replications, UNTIL_CI_MIN_ZERO_SPREAD);
+}
+
+#[test]
+fn compare_until_ci_watches_every_candidate() {
+    let sides: Vec<Side> = [
+        ("5m", default_with(&[])),
+        ("2m", default_with(&[set("policy.repair_delay", "2m")])),
+        ("10m", default_with(&[set("policy.repair_delay", "10m")])),
+    ]
+    .into_iter()
+    .map(|(l, s)| Side {
+        label: l.into(),
+        scenario: s,
+    })
+    .collect();
+    let target = 3_000.0;
+    let cmp = run_compare(
+        &pool(2).unwrap(),
+        &sides,
+        Stop::UntilCi {
+            metric: IDX_TTR_MEAN,
+            half_width: target,
+            min: 10,
+            max: 1_000,
+        },
+        |_, _| Ok::<_, ()>(()),
+        || {},
+    )
+    .unwrap();
+    let n = cmp.replications;
+    assert!(n > 10 && n < 1_000, "{n}");
+    let widest = cmp.widest_half_width(IDX_TTR_MEAN).unwrap();
+    assert!(widest <= target);
+    assert_eq!(
+        widest,
+        cmp.pairs
+            .iter()
+            .map(|p| p[IDX_TTR_MEAN].diff.half_width(cmp.confidence).unwrap())
+            .fold(0.0, f64::max)
+    );
+}
+
+/// A side that is a preset still gets the global --set: presets replace
+/// the [policy] table first, then the --sets apply.
+#[test]
+fn global_sets_apply_to_preset_sides() {
+    let s = scratch("global-set");
+    let out = s.path("out");
+    ok(&[
+        "--set",
+        "policy.repair_delay=2m",
+        "compare",
+        "--baseline",
+        "name=base",
+        "--candidate",
+        "preset=aks-2024-08",
+        "-n",
+        "5",
+        "-q",
+        "--out",
+        &out,
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&out).join("compare.json")).unwrap())
+            .unwrap();
+    let c = &json["candidates"][0];
+    assert_eq!(c["patches"][0], "preset=aks-2024-08");
+    assert_eq!(c["patches"][1], "policy.repair_delay=2m");
+    assert_eq!(json["baseline_patches"][0], "policy.repair_delay=2m");
+    // Identical policies: every difference is 0.
+    for m in c["metrics"].as_array().unwrap() {
+        assert_eq!(m["difference"]["mean"], 0.0, "{}", m["metric"]);
+    }
+}
+
+#[test]
+fn ambiguous_flags_exit_2() {
+    let s = scratch("mc-ambiguous");
+    for (args, expected) in [
+        (
+            vec![
+                "compare",
+                "--candidate",
+                "set=seed=5,name=x",
+                "--candidate",
+                "preset=aks-2023-09,name=x",
+            ],
+            "error: --candidate preset=aks-2023-09,name=x: another side is already called \"x\"",
+        ),
+        (
+            vec![
+                "sweep",
+                "--grid",
+                "policy.repair_delay=1m,2m",
+                "--grid",
+                "policy.repair_delay=10m",
+            ],
+            "error: --grid policy.repair_delay: the key is on two --grid flags",
+        ),
+        (
+            vec!["sweep", "--threads", "5000000"],
+            "error: invalid value '5000000' for '--threads <N>'",
+        ),
+    ] {
+        assert_bad_input(&s, &args, expected);
+    }
 }
