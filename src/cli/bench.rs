@@ -224,59 +224,73 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Wall time of `n` replications of `sc` on `threads` threads, rows
-/// rendered to CSV and discarded: the work of `sweep` without the disk.
-fn time_sweep(sc: &Scenario, n: u64, threads: usize, repeat: u32) -> Result<f64, CliError> {
-    let pool = runner::pool(threads).map_err(CliError::Output)?;
-    let point = Point {
-        settings: vec![],
-        scenario: sc.clone(),
-    };
-    let mut best = f64::INFINITY;
-    for _ in 0..repeat.max(1) {
-        let mut rows = csv_writer(std::io::sink());
-        let t0 = Instant::now();
-        run_point(
-            &pool,
-            &point,
-            Stop::Fixed(n),
-            |r| rows.write_record(replication_row(0, &[], r)),
-            || {},
-        )
-        .map_err(|e| CliError::Output(e.to_string()))?;
-        best = best.min(t0.elapsed().as_secs_f64());
-    }
-    Ok(best)
+/// Wall time \[s\] of `n` replications of `point` on `pool`, rows rendered
+/// to CSV and discarded: the work of `sweep` without the disk.
+fn time_sweep(pool: &rayon::ThreadPool, point: &Point, n: u64) -> Result<f64, CliError> {
+    let mut rows = csv_writer(std::io::sink());
+    let t0 = Instant::now();
+    run_point(
+        pool,
+        point,
+        Stop::Fixed(n),
+        |r| rows.write_record(replication_row(0, &[], r)),
+        || {},
+    )
+    .map_err(|e| CliError::Output(e.to_string()))?;
+    Ok(t0.elapsed().as_secs_f64())
 }
 
 /// `bench --sweep`: replications per second on 1 and 2 threads, and peak
 /// memory after n and after 4n replications.
+///
+/// The 1- and 2-thread runs alternate, best of `--repeat` each, so that a
+/// slow spell of the machine does not fall on one side of the ratio only.
 fn run_sweep(args: &Args, patches: &[Patch]) -> Result<(), CliError> {
     let sc = super::load_scenario(args.scenario.as_deref(), patches)?;
     let n = args.replications.max(1);
+    let repeat = args.repeat.max(1);
+    let point = Point {
+        settings: vec![],
+        scenario: sc.clone(),
+    };
+    let pools = [
+        runner::pool(1).map_err(CliError::Output)?,
+        runner::pool(2).map_err(CliError::Output)?,
+    ];
     let mut out = Out::stdout();
     out.println(&format!(
-        "sweep of {} ({} nodes, {}), best of {}",
+        "sweep of {} ({} nodes, {}), best of {repeat}",
         sc.name,
         sc.fleet.len(),
         sc.horizon,
-        args.repeat.max(1)
     ))?;
     out.println(&format!(
         "{:>8} {:>13} {:>9} {:>16} {:>8} {:>14}",
         "threads", "replications", "best [s]", "replications/s", "speedup", "peak RSS [MiB]"
     ))?;
-    let mut base = None;
-    for (threads, reps) in [(1, n), (2, n), (2, n.saturating_mul(4))] {
-        if out.is_closed() {
-            return Ok(());
+    let mut best = [f64::INFINITY; 2];
+    for _ in 0..repeat {
+        for (b, pool) in best.iter_mut().zip(&pools) {
+            *b = b.min(time_sweep(pool, &point, n)?);
         }
-        let secs = time_sweep(&sc, reps, threads, args.repeat)?;
+    }
+    let mut more = f64::INFINITY;
+    let rss_n = peak_rss_mib();
+    for _ in 0..repeat {
+        more = more.min(time_sweep(&pools[1], &point, n.saturating_mul(4))?);
+    }
+    let rss_4n = peak_rss_mib();
+    let base = n as f64 / best[0];
+    for (threads, reps, secs, rss) in [
+        (1, n, best[0], rss_n),
+        (2, n, best[1], rss_n),
+        (2, n.saturating_mul(4), more, rss_4n),
+    ] {
         let rate = reps as f64 / secs;
-        let speedup = rate / *base.get_or_insert(rate);
         out.println(&format!(
-            "{threads:>8} {reps:>13} {secs:>9.3} {rate:>16.0} {speedup:>7.2}x {:>14}",
-            peak_rss_mib().map_or("-".into(), |m| format!("{m:.1}"))
+            "{threads:>8} {reps:>13} {secs:>9.3} {rate:>16.0} {:>7.2}x {:>14}",
+            rate / base,
+            rss.map_or("-".into(), |m| format!("{m:.1}"))
         ))?;
     }
     Ok(())

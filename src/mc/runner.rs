@@ -30,6 +30,10 @@ pub enum Flow {
 /// replications even out, few enough that memory stays flat.
 const AHEAD_PER_THREAD: u64 = 16;
 
+/// How many consecutive replications a worker takes at a time and sends
+/// in one message: fewer wake-ups of the consumer.
+const BLOCK: u64 = 4;
+
 /// What workers and the consumer share.
 struct Shared {
     /// The next replication a worker takes.
@@ -94,7 +98,7 @@ where
         consumed: Mutex::new(0),
         moved: Condvar::new(),
     };
-    let (tx, rx) = mpsc::channel::<(u64, T)>();
+    let (tx, rx) = mpsc::channel::<Vec<(u64, T)>>();
     let (shared, work) = (&shared, &work);
     pool.in_place_scope(|scope| {
         for _ in 0..threads {
@@ -102,17 +106,25 @@ where
             scope.spawn(move |_| {
                 let _halt = HaltOnPanic(shared);
                 loop {
-                    let r = shared.next.fetch_add(1, Ordering::Relaxed);
-                    if r >= max {
+                    let first = shared.next.fetch_add(BLOCK, Ordering::Relaxed);
+                    if first >= max {
                         return;
                     }
+                    let end = first.saturating_add(BLOCK).min(max);
                     {
                         let mut done = shared.consumed.lock().unwrap_or_else(|e| e.into_inner());
-                        while r >= *done + window && !shared.stop.load(Ordering::Relaxed) {
+                        while end > *done + window && !shared.stop.load(Ordering::Relaxed) {
                             done = shared.moved.wait(done).unwrap_or_else(|e| e.into_inner());
                         }
                     }
-                    if shared.stop.load(Ordering::Relaxed) || tx.send((r, work(r))).is_err() {
+                    let mut block = Vec::with_capacity((end - first) as usize);
+                    for r in first..end {
+                        if shared.stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        block.push((r, work(r)));
+                    }
+                    if tx.send(block).is_err() {
                         return;
                     }
                 }
@@ -127,10 +139,10 @@ where
         let mut pending: BTreeMap<u64, T> = BTreeMap::new();
         let mut want = 0u64;
         while want < max {
-            let Ok((r, t)) = rx.recv() else {
+            let Ok(block) = rx.recv() else {
                 break;
             };
-            pending.insert(r, t);
+            pending.extend(block);
             while let Some(t) = pending.remove(&want) {
                 let flow = consume(want, t);
                 want += 1;
@@ -142,9 +154,9 @@ where
                         return Err(e);
                     }
                 }
-                *shared.consumed.lock().unwrap_or_else(|e| e.into_inner()) = want;
-                shared.moved.notify_all();
             }
+            *shared.consumed.lock().unwrap_or_else(|e| e.into_inner()) = want;
+            shared.moved.notify_all();
         }
         Ok(finish(want))
     })
