@@ -85,6 +85,12 @@ impl ReplicationArgs {
   repairsim sweep --grid policy.repair_delay=2m,5m --grid policy.max_concurrent_repairs=1,unlimited
   repairsim sweep --until-ci time_to_recover_mean_ms=10s
 
+METRIC (--until-ci) is any metric column of replications.csv: time_to_recover_mean_ms,
+time_to_recover_p50_ms, time_to_recover_p99_ms, time_to_detect_mean_ms, failed_repairs,
+needless_repairs, not_ready_node_hours, availability, incidents, incidents_<outcome>
+(e.g. incidents_gave_up_timeout), actions_reboot, actions_reimage, actions_redeploy,
+action_errors.
+
 Outputs in --out: replications.csv (one row per point and replication),
 sweep.csv (one row per point: mean and 95% CI of every metric),
 summary.json and summary.md (the same, with the pooled time to recover).")]
