@@ -74,6 +74,7 @@
 //! clock in the model, and no iteration over a hash map on any path that
 //! reaches an output.
 
+pub mod charts;
 pub mod cli;
 pub mod dist;
 pub mod engine;

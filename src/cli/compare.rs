@@ -7,6 +7,7 @@ use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
 use crate::mc::sweep::replications_header;
+use crate::report::figures::compare_charts;
 use crate::report::{Staging, csv_table, csv_writer};
 use crate::scenario::Patch;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ pub struct Args {
     /// Directory for the outputs [default: out/NAME-compare].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write no charts (SVG and PNG).
+    #[arg(long)]
+    pub no_charts: bool,
     /// Print nothing on success (and draw no progress bar).
     #[arg(long, short)]
     pub quiet: bool,
@@ -155,15 +159,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", base.name)));
-    let err = |e: std::io::Error| {
-        CliError::Output(format!(
-            "could not write the outputs to {}: {e}",
-            out.display()
-        ))
-    };
+    let err = super::run::out_err(&out);
 
-    let mut staging = Staging::new(&out).map_err(err)?;
-    let file = staging.create("replications.csv").map_err(err)?;
+    let mut staging = Staging::new(&out).map_err(&err)?;
+    let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
     let mut header = replications_header(&["label".to_string()]);
     header[0] = "side".into();
@@ -183,15 +182,18 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     )
     .map_err(|e| err(e.into()))?;
     bar.finish_and_clear();
-    rows.flush().map_err(err)?;
+    rows.flush().map_err(&err)?;
     drop(rows);
 
-    let csv = csv_table(&CSV_HEADER, csv_rows(&cmp)).map_err(err)?;
-    staging.write("compare.csv", &csv).map_err(err)?;
+    let csv = csv_table(&CSV_HEADER, csv_rows(&cmp)).map_err(&err)?;
+    staging.write("compare.csv", &csv).map_err(&err)?;
     staging
         .write("compare.json", to_json(&cmp, &base, &rule).as_bytes())
-        .map_err(err)?;
-    let written = staging.commit().map_err(err)?;
+        .map_err(&err)?;
+    if !args.no_charts {
+        crate::report::stage_charts(&mut staging, &compare_charts(&cmp)).map_err(&err)?;
+    }
+    let written = staging.commit().map_err(&err)?;
     if !args.quiet {
         let mut stdout = Out::stdout();
         stdout.print(&to_markdown(&cmp, &base))?;

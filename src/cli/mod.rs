@@ -5,6 +5,7 @@ pub mod bench;
 pub mod compare;
 pub mod policy;
 pub mod progress;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod validate;
@@ -38,6 +39,7 @@ A bad key or value is reported like a bad scenario file (exit 2).";
   repairsim run --set policy.repair_delay=2m --set 'pools[0].count=5'   # override keys
   repairsim policy --preset aks-2023-09           # parameters with provenance
   repairsim validate scenarios/*.toml             # check files, print only errors
+  repairsim report                                # charts and report.html in reports/default/
   repairsim sweep --replications 1000             # means and 95% CIs over replications
   repairsim sweep --grid policy.repair_delay=1m,2m,5m,10m
   repairsim compare --candidate set=policy.repair_delay=2m   # paired A/B on the same faults
@@ -66,6 +68,8 @@ pub enum Command {
     Policy(policy::Args),
     /// Check scenario files; print nothing but errors.
     Validate(validate::Args),
+    /// A capacity-review report: run outputs, charts, headline numbers with CIs, report.html.
+    Report(report::Args),
     /// Replications of a scenario, or of a grid of settings, with 95% confidence intervals.
     Sweep(sweep::Args),
     /// A baseline and candidate policies on the same replications: paired differences and verdicts.
@@ -192,6 +196,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(a) => run::run(a, &patches),
         Command::Policy(a) => policy::run(a, &patches),
         Command::Validate(a) => validate::run(a, &patches),
+        Command::Report(a) => report::run(a, &patches),
         Command::Sweep(a) => sweep::run(a, &patches),
         Command::Compare(a) => compare::run(a, &patches),
         Command::Bench(a) => bench::run(a, &patches),

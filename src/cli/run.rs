@@ -1,18 +1,20 @@
 //! `repairsim run [SCENARIO]`: simulate one scenario, write its outputs and
-//! print a short summary.
+//! charts, and print a short summary.
 
 use super::{CliError, Out, load_scenario};
+use crate::charts::Chart;
 use crate::engine::Sim;
 use crate::invariants::InvariantChecker;
 use crate::observe::Fanout;
 use crate::observe::events::EventLog;
-use crate::observe::incidents::IncidentLog;
+use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
-use crate::report;
-use crate::scenario::Patch;
+use crate::report::figures::{Window, run_charts};
+use crate::report::{self, Staging};
+use crate::scenario::{Patch, Scenario};
 use crate::stats::Summary;
-use crate::time::SimTime;
-use std::path::PathBuf;
+use crate::time::{SimTime, parse_duration};
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -29,9 +31,131 @@ pub struct Args {
     /// Which replication's random streams to use (0 is the default run).
     #[arg(long, default_value_t = 0)]
     pub replication: u64,
+    #[command(flatten)]
+    pub charts: ChartArgs,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Chart options shared by `run` and `report`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ChartArgs {
+    /// Write no charts (SVG and PNG).
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Start of the timeline chart's window, as simulated time (e.g. 2h) [default: 0s].
+    #[arg(long, value_name = "DURATION")]
+    pub from: Option<String>,
+    /// End of the timeline chart's window, as simulated time (e.g. 1d) [default: the horizon].
+    #[arg(long, value_name = "DURATION")]
+    pub to: Option<String>,
+}
+
+impl ChartArgs {
+    /// The timeline window \[ms\] within the scenario's horizon.
+    pub fn window(&self, sc: &Scenario) -> Result<Window, CliError> {
+        let horizon = sc.horizon.ms();
+        let parse = |flag: &str, v: &Option<String>, default: u64| -> Result<u64, CliError> {
+            match v {
+                None => Ok(default),
+                Some(s) => parse_duration(s)
+                    .map(|d| d.ms().min(horizon))
+                    .map_err(|e| CliError::Input(format!("--{flag} {s}: {e}"))),
+            }
+        };
+        let from = parse("from", &self.from, 0)?;
+        let to = parse("to", &self.to, horizon)?;
+        if to <= from {
+            return Err(CliError::Input(format!(
+                "--from/--to: the window must end after it starts (from {}, to {}, horizon {})",
+                self.from.as_deref().unwrap_or("0s"),
+                self.to.as_deref().unwrap_or("the horizon"),
+                sc.horizon
+            )));
+        }
+        Ok(Window { from, to })
+    }
+}
+
+/// What one replication recorded, with its summary.
+pub struct RunOutput {
+    pub incidents: Vec<Incident>,
+    pub timeline: TimelineLog,
+    pub events: EventLog,
+    pub summary: Summary,
+}
+
+/// Simulates one replication with every observer `run` writes from, and
+/// checks POLICY.md's invariants on the way.
+pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
+    let horizon = SimTime::ZERO + sc.horizon;
+    let mut incidents = IncidentLog::new();
+    let mut timeline = TimelineLog::new(true);
+    let mut events = EventLog::new();
+    let mut checker = InvariantChecker::new(sc);
+    {
+        let mut obs = Fanout(vec![
+            &mut incidents,
+            &mut timeline,
+            &mut events,
+            &mut checker,
+        ]);
+        Sim::new(sc, replication, &mut obs).run();
+    }
+    // A violation is a bug in repairsim, not in the input: say so loudly.
+    for v in &checker.violations {
+        eprintln!("repairsim bug: invariant violated: {v}");
+    }
+    let masked = incidents.masked_faults();
+    let list = incidents.into_incidents();
+    let summary =
+        Summary::build(sc, replication, &list, &timeline, horizon).with_masked_faults(masked);
+    RunOutput {
+        incidents: list,
+        timeline,
+        events,
+        summary,
+    }
+}
+
+/// The charts of a run, or none with `--no-charts`.
+pub fn charts_of(sc: &Scenario, r: &RunOutput, args: &ChartArgs) -> Result<Vec<Chart>, CliError> {
+    if args.no_charts {
+        return Ok(Vec::new());
+    }
+    let window = args.window(sc)?;
+    Ok(run_charts(
+        sc,
+        &r.incidents,
+        &r.timeline,
+        &r.events,
+        &r.summary,
+        window,
+    ))
+}
+
+/// Stages the run's files and charts into `staging`.
+pub fn stage_run(
+    staging: &mut Staging,
+    sc: &Scenario,
+    r: &RunOutput,
+    charts: &[Chart],
+) -> std::io::Result<()> {
+    for (name, bytes) in report::run_files(sc, &r.incidents, &r.timeline, &r.events, &r.summary)? {
+        staging.write(name, &bytes)?;
+    }
+    report::stage_charts(staging, charts)
+}
+
+/// The error of a failed write into `dir`.
+pub fn out_err(dir: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |e| {
+        CliError::Output(format!(
+            "could not write the outputs to {}: {e}",
+            dir.display()
+        ))
+    }
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
@@ -45,40 +169,19 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let sc = load_scenario(args.scenario.as_deref(), &patches)?;
     let out = args
         .out
+        .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
-    let horizon = SimTime::ZERO + sc.horizon;
-
-    let mut incidents = IncidentLog::new();
-    let mut timeline = TimelineLog::new(true);
-    let mut events = EventLog::new();
-    let mut checker = InvariantChecker::new(&sc);
-    {
-        let mut obs = Fanout(vec![
-            &mut incidents,
-            &mut timeline,
-            &mut events,
-            &mut checker,
-        ]);
-        Sim::new(&sc, args.replication, &mut obs).run();
-    }
-    // A violation is a bug in repairsim, not in the input: say so loudly.
-    for v in &checker.violations {
-        eprintln!("repairsim bug: invariant violated: {v}");
-    }
-    let masked = incidents.masked_faults();
-    let list = incidents.into_incidents();
-    let summary =
-        Summary::build(&sc, args.replication, &list, &timeline, horizon).with_masked_faults(masked);
-    let written =
-        report::write_run(&out, &sc, &list, &timeline, &events, &summary).map_err(|e| {
-            CliError::Output(format!(
-                "could not write the outputs to {}: {e}",
-                out.display()
-            ))
-        })?;
+    // Flags are checked before anything runs.
+    args.charts.window(&sc)?;
+    let r = simulate_run(&sc, args.replication);
+    let charts = charts_of(&sc, &r, &args.charts)?;
+    let err = out_err(&out);
+    let mut staging = Staging::new(&out).map_err(&err)?;
+    stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
+    let written = staging.commit().map_err(&err)?;
     if !args.quiet {
         let mut stdout = Out::stdout();
-        stdout.print(&summary.to_text())?;
+        stdout.print(&r.summary.to_text())?;
         stdout.println(&format!(
             "outputs: {} ({} files)",
             out.display(),

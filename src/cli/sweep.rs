@@ -1,6 +1,7 @@
 //! `repairsim sweep [SCENARIO]`: many replications of a scenario, or of
 //! every point of a grid of settings, with 95% confidence intervals.
 
+use super::run::out_err;
 use super::{CliError, Out, load_scenario, progress};
 use crate::mc::metrics::metric_defs;
 use crate::mc::runner;
@@ -9,6 +10,7 @@ use crate::mc::sweep::{
     sweep_header, sweep_row,
 };
 use crate::mc::{Stop, UNTIL_CI_MIN, format_value, parse_until_ci};
+use crate::report::figures::sweep_charts;
 use crate::report::{Staging, csv_table, csv_writer};
 use crate::scenario::Patch;
 use std::path::{Path, PathBuf};
@@ -107,6 +109,9 @@ pub struct Args {
     /// Directory for the outputs [default: out/NAME-sweep].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write no charts (SVG and PNG).
+    #[arg(long)]
+    pub no_charts: bool,
     /// Print nothing on success (and draw no progress bar).
     #[arg(long, short)]
     pub quiet: bool,
@@ -201,15 +206,6 @@ fn points(
         .collect()
 }
 
-fn out_err(dir: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
-    move |e| {
-        CliError::Output(format!(
-            "could not write the outputs to {}: {e}",
-            dir.display()
-        ))
-    }
-}
-
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let axes = args
         .grid
@@ -279,6 +275,9 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     staging
         .write("summary.json", summary_json(&info, &summaries).as_bytes())
         .map_err(&err)?;
+    if !args.no_charts {
+        crate::report::stage_charts(&mut staging, &sweep_charts(&summaries)).map_err(&err)?;
+    }
     let md = summary_md(&info, &summaries);
     staging.write("summary.md", md.as_bytes()).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;

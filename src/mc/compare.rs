@@ -6,7 +6,7 @@
 //! 1 − 0.05/k, so the 95% holds for the family of k comparisons of a
 //! metric; the outputs say so.
 
-use super::estimate::{CONFIDENCE, Estimate, Running};
+use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{Better, METRICS, MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use super::student::t_two_sided_p;
@@ -90,6 +90,8 @@ pub struct Comparison {
     pub same_failure_trace: Vec<bool>,
     /// By side: the patches that made it, in order.
     pub patches: Vec<Vec<String>>,
+    /// By side: every recovered incident's time to recover, over all replications.
+    pub pooled_ttr: Vec<Histogram>,
     pub confidence: f64,
 }
 
@@ -113,6 +115,7 @@ impl Comparison {
                 .map(|s| FailureTrace::build(&s.scenario, 0) == base_trace)
                 .collect(),
             patches: sides.iter().map(|s| s.scenario.patches.clone()).collect(),
+            pooled_ttr: vec![Histogram::default(); sides.len()],
             confidence: confidence(sides.len() - 1),
         }
     }
@@ -120,6 +123,9 @@ impl Comparison {
     /// Folds one replication in: `results` by side, baseline first.
     pub fn push(&mut self, results: &[RepResult]) {
         self.replications += 1;
+        for (h, r) in self.pooled_ttr.iter_mut().zip(results) {
+            r.ttr_ms.iter().for_each(|&x| h.add(x));
+        }
         let base = &results[0];
         for (acc, r) in self.pairs.iter_mut().zip(&results[1..]) {
             for (m, p) in acc.iter_mut().enumerate() {
@@ -365,7 +371,7 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> St
 }
 
 /// A confidence level for people: `95%`, `98.33%`.
-fn percent(c: f64) -> String {
+pub fn percent(c: f64) -> String {
     let p = format!("{:.2}", c * 100.0);
     let p = p.trim_end_matches('0').trim_end_matches('.');
     format!("{p}%")

@@ -145,6 +145,76 @@ impl Histogram {
     }
 }
 
+impl Histogram {
+    /// `k` values spread evenly in rank, ascending: a compact stand-in for
+    /// the sorted list of every value (for plotting an empirical CDF).
+    pub fn quantile_points(&self, k: u32) -> Vec<u64> {
+        if self.n == 0 || k == 0 {
+            return Vec::new();
+        }
+        (1..=k)
+            .filter_map(|i| {
+                let p_rank = (u64::from(i) * self.n).div_ceil(u64::from(k)).max(1);
+                let mut seen = 0;
+                self.counts.iter().find_map(|(&v, &c)| {
+                    seen += c;
+                    (seen >= p_rank).then_some(v)
+                })
+            })
+            .collect()
+    }
+}
+
+/// A 95% band of the empirical CDF across replications: at each point `x`
+/// of a fixed grid, the mean over replications of the share of that
+/// replication's values at or below `x`, with its Student t interval.
+/// Memory is the grid, whatever the number of replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CdfBand {
+    /// Grid points \[ms\], ascending.
+    pub xs: Vec<u64>,
+    acc: Vec<Running>,
+}
+
+impl CdfBand {
+    /// A geometric grid of `points` from 1 s to `max_ms`.
+    pub fn new(max_ms: u64, points: usize) -> CdfBand {
+        let (lo, hi) = (1_000f64, (max_ms.max(2_000)) as f64);
+        let n = points.max(2);
+        let mut xs: Vec<u64> = (0..n)
+            .map(|i| (lo * (hi / lo).powf(i as f64 / (n - 1) as f64)).round() as u64)
+            .collect();
+        xs.dedup();
+        CdfBand {
+            acc: vec![Running::default(); xs.len()],
+            xs,
+        }
+    }
+
+    /// Folds in one replication's values, ascending; none: nothing to fold.
+    pub fn push(&mut self, sorted: &[u64]) {
+        if sorted.is_empty() {
+            return;
+        }
+        let n = sorted.len() as f64;
+        for (x, a) in self.xs.iter().zip(&mut self.acc) {
+            a.push(sorted.partition_point(|v| v <= x) as f64 / n);
+        }
+    }
+
+    /// `(x, low, high)` at every grid point with an interval, clamped to \[0, 1\].
+    pub fn band(&self, confidence: f64) -> Vec<(u64, f64, f64)> {
+        self.xs
+            .iter()
+            .zip(&self.acc)
+            .filter_map(|(&x, a)| {
+                let e = a.estimate(confidence);
+                Some((x, e.ci_low?.clamp(0.0, 1.0), e.ci_high?.clamp(0.0, 1.0)))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +257,31 @@ mod tests {
         let e = r.estimate(CONFIDENCE);
         assert_eq!((e.ci_low, e.ci_high), (Some(0.0), Some(0.0)));
         assert_eq!(e.sign(), None, "an interval at 0 is not significant");
+    }
+
+    #[test]
+    fn quantile_points_follow_the_ranks() {
+        let mut h = Histogram::default();
+        (1..=100).for_each(|x| h.add(x));
+        assert_eq!(h.quantile_points(4), vec![25, 50, 75, 100]);
+        assert!(Histogram::default().quantile_points(4).is_empty());
+    }
+
+    #[test]
+    fn cdf_band_brackets_the_replications() {
+        let mut b = CdfBand::new(10_000, 5);
+        assert_eq!(b.xs.first(), Some(&1_000));
+        assert_eq!(b.xs.last(), Some(&10_000));
+        b.push(&[500, 5_000]);
+        b.push(&[500, 20_000]);
+        b.push(&[]);
+        let band = b.band(CONFIDENCE);
+        // At 1 s both replications have half their values below: no spread.
+        assert_eq!(band[0], (1_000, 0.5, 0.5));
+        // At 10 s one has all, the other half: a wide interval around 0.75.
+        let (x, lo, hi) = band[4];
+        assert_eq!(x, 10_000);
+        assert!(lo < 0.75 && hi > 0.75 && lo >= 0.0 && hi <= 1.0);
     }
 
     proptest! {

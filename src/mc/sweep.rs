@@ -5,7 +5,10 @@
 //! per point and replication, streamed), `sweep.csv` (one row per point),
 //! `summary.json` and `summary.md`.
 
-use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
+use super::estimate::{CONFIDENCE, CdfBand, Estimate, Histogram, Running};
+
+/// Grid points of the time-to-recover band.
+const BAND_POINTS: usize = 160;
 use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use super::{Stop, all_zero, csv_number, format_value};
@@ -33,15 +36,19 @@ pub struct PointSummary {
     pub metrics: Vec<Running>,
     /// Every recovered incident's time to recover, over all replications.
     pub pooled_ttr: Histogram,
+    /// The empirical CDF of time to recover, with a band across replications.
+    pub ttr_band: CdfBand,
 }
 
 impl PointSummary {
-    pub fn new(settings: Vec<(String, String)>) -> PointSummary {
+    /// `horizon_ms`: the longest time to recover the band's grid covers.
+    pub fn new(settings: Vec<(String, String)>, horizon_ms: u64) -> PointSummary {
         PointSummary {
             settings,
             replications: 0,
             metrics: vec![Running::default(); super::metrics::METRICS],
             pooled_ttr: Histogram::default(),
+            ttr_band: CdfBand::new(horizon_ms, BAND_POINTS),
         }
     }
 
@@ -54,6 +61,7 @@ impl PointSummary {
             }
         }
         r.ttr_ms.iter().for_each(|&x| self.pooled_ttr.add(x));
+        self.ttr_band.push(&r.ttr_ms);
     }
 
     pub fn estimates(&self) -> Vec<Estimate> {
@@ -73,7 +81,7 @@ pub fn run_point<E>(
     mut row: impl FnMut(&RepResult) -> Result<(), E>,
     mut tick: impl FnMut(),
 ) -> Result<PointSummary, E> {
-    let mut summary = PointSummary::new(point.settings.clone());
+    let mut summary = PointSummary::new(point.settings.clone(), point.scenario.horizon.ms());
     let watched = match stop {
         Stop::UntilCi { metric, .. } => Some(metric),
         Stop::Fixed(_) => None,
@@ -378,7 +386,7 @@ mod tests {
         assert_eq!(h.len(), row.len());
         assert_eq!(&h[..3], ["point", "policy.repair_delay", "replication"]);
         assert_eq!(&row[..4], ["1", "2m", "3", "1165000"]);
-        let mut p = PointSummary::new(settings);
+        let mut p = PointSummary::new(settings, 3_600_000);
         p.push(&r);
         assert_eq!(sweep_header(&keys).len(), sweep_row(0, &p).len());
     }

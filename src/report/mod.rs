@@ -10,6 +10,9 @@
 //! scenario (for names and the wall-clock epoch). CSV goes through the `csv`
 //! crate (RFC 4180 quoting, a header row, `\n` line ends).
 
+pub mod figures;
+pub mod page;
+
 use crate::observe::events::EventLog;
 use crate::observe::incidents::Incident;
 use crate::observe::timeline::TimelineLog;
@@ -187,18 +190,40 @@ pub fn write_run(
     events: &EventLog,
     summary: &Summary,
 ) -> io::Result<Vec<PathBuf>> {
-    let contents: [Vec<u8>; 5] = [
-        events_jsonl(events).into_bytes(),
-        events_csv(events)?,
-        timeline_csv(scenario, timeline)?,
-        incidents_csv(scenario, incidents)?,
-        summary.to_json().into_bytes(),
-    ];
     let mut staging = Staging::new(out_dir)?;
-    for (name, bytes) in RUN_FILES.iter().zip(&contents) {
-        staging.write(name, bytes)?;
+    for (name, bytes) in run_files(scenario, incidents, timeline, events, summary)? {
+        staging.write(name, &bytes)?;
     }
     staging.commit()
+}
+
+/// The files of [`RUN_FILES`], rendered, in that order.
+pub fn run_files(
+    scenario: &Scenario,
+    incidents: &[Incident],
+    timeline: &TimelineLog,
+    events: &EventLog,
+    summary: &Summary,
+) -> io::Result<Vec<(&'static str, Vec<u8>)>> {
+    Ok(RUN_FILES
+        .into_iter()
+        .zip([
+            events_jsonl(events).into_bytes(),
+            events_csv(events)?,
+            timeline_csv(scenario, timeline)?,
+            incidents_csv(scenario, incidents)?,
+            summary.to_json().into_bytes(),
+        ])
+        .collect())
+}
+
+/// Stages every chart as `<name>.svg` and `<name>.png`.
+pub fn stage_charts(staging: &mut Staging, charts: &[crate::charts::Chart]) -> io::Result<()> {
+    for c in charts {
+        staging.write(&format!("{}.svg", c.name), c.svg.as_bytes())?;
+        staging.write(&format!("{}.png", c.name), &c.png)?;
+    }
+    Ok(())
 }
 
 /// Outputs being written: each file goes into a staging directory next to

@@ -1,6 +1,7 @@
 //! The integration tests, one binary: exact timelines from POLICY.md,
 //! lifecycle steps, properties, determinism, the CLI and bad input.
 
+mod browser;
 mod cli;
 mod common;
 mod determinism;

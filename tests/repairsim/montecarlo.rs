@@ -320,7 +320,9 @@ fn sweep_outputs_are_byte_identical_on_1_and_2_threads() {
             "replications.csv",
             "summary.json",
             "summary.md",
-            "sweep.csv"
+            "sweep.csv",
+            "time_to_recover.png",
+            "time_to_recover.svg"
         ]
     );
     assert!(fa == fb, "the thread count changed the outputs");
@@ -383,7 +385,20 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
     }
     let (fa, fb) = (files(Path::new(&a)), files(Path::new(&b)));
     let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
-    assert_eq!(names, ["compare.csv", "compare.json", "replications.csv"]);
+    assert_eq!(
+        names,
+        [
+            "compare.csv",
+            "compare.json",
+            "deltas_1.png",
+            "deltas_1.svg",
+            "deltas_2.png",
+            "deltas_2.svg",
+            "replications.csv",
+            "time_to_recover.png",
+            "time_to_recover.svg"
+        ]
+    );
     assert!(fa == fb, "the thread count changed the outputs");
     let md = printed[0].replace(&a, "DIR");
     assert_eq!(md, printed[1].replace(&b, "DIR"));
@@ -406,9 +421,13 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
     let ttr = &json["candidates"][0]["metrics"][0];
     assert_eq!(ttr["metric"], "time_to_recover_mean_ms");
     assert_eq!(ttr["verdict"], "better");
-    let csv = String::from_utf8(fa[0].1.clone()).unwrap();
+    let file = |name: &str| {
+        let f = fa.iter().find(|f| f.0 == name).unwrap();
+        String::from_utf8(f.1.clone()).unwrap()
+    };
+    let csv = file("compare.csv");
     assert!(csv.starts_with("candidate,metric,unit,better,n,"), "{csv}");
-    let reps = String::from_utf8(fa[2].1.clone()).unwrap();
+    let reps = file("replications.csv");
     assert_eq!(
         reps.lines().count(),
         1 + 3 * 20,

@@ -1,0 +1,134 @@
+//! Chart rendering: plain data in, SVG text and PNG bytes out.
+//!
+//! Every chart is drawn by one function on a pixel canvas, once on an SVG
+//! string and once on an RGB buffer encoded as PNG, with the bundled
+//! DejaVu Sans (`assets/fonts/`), so no system font library is needed.
+//! Which data a run's charts show is [`crate::report::figures`]'s.
+//!
+//! Invariants: no IO (the caller writes the files); deterministic (the
+//! same input gives the same bytes on every run and machine: integer tick
+//! arithmetic, no hash maps, no clock, fixed PNG encoder settings); never
+//! panics (empty, single-point, reversed or huge inputs are clamped and a
+//! chart is returned anyway). Colours come from one [`palette`].
+
+mod axis;
+mod canvas;
+mod capacity;
+mod cdf;
+mod deltas;
+mod metrics;
+mod outcomes;
+pub mod palette;
+mod timeline;
+
+pub use crate::observe::NodeState;
+pub use axis::time_ticks_label;
+
+/// One chart, rendered twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chart {
+    /// File stem, e.g. "timeline" (the caller writes timeline.svg and timeline.png).
+    pub name: String,
+    /// Human title (also drawn on the chart).
+    pub title: String,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// An auto-repair event on a timeline row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    Start,
+    End,
+    Error,
+}
+
+/// One node's row of the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRow {
+    pub node: String,
+    /// Intervals in time order \[ms\], covering the window or more.
+    pub intervals: Vec<(u64, u64, NodeState)>,
+    /// Auto-repair events on the node \[ms\].
+    pub markers: Vec<(u64, MarkerKind)>,
+}
+
+/// Gantt chart, 1200 px wide: one row per node (as given, top to bottom),
+/// coloured by state, with markers (triangle Start, circle End, cross
+/// Error) and a legend for both. `window` = (from_ms, to_ms) is the
+/// visible range (an empty window is widened to one minute). At most 40
+/// rows are drawn (the height grows with them); a note counts the rest.
+/// No rows: the axes and a centred "no incidents".
+pub fn timeline(title: &str, rows: &[TimelineRow], window: (u64, u64)) -> Chart {
+    timeline::timeline(title, rows, window)
+}
+
+/// An empirical CDF series of durations \[ms\], sorted ascending; `band`
+/// optional: points (x_ms, lo_prob, hi_prob) of a 95% band across
+/// replications, drawn as a translucent area in the series' colour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CdfSeries {
+    pub label: String,
+    pub sorted_ms: Vec<u64>,
+    pub band: Option<Vec<(u64, f64, f64)>>,
+}
+
+/// Step-function CDFs, 900 × 520: x from 0 in human duration units, y
+/// from 0 to 100%; legend with the series labels (and "95% band" if any).
+/// `name` is the file stem (e.g. "time_to_recover").
+pub fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) -> Chart {
+    cdf::cdf(name, title, x_label, series)
+}
+
+/// Stacked bars, 900 × 520: one bar per group, stacked by outcome in the
+/// order given, the total above and counts inside segments tall enough.
+/// The legend lists the outcomes with a count, colours from
+/// [`palette::outcome_colour`]. The x axis title comes from `name`
+/// ("outcomes_by_pool" → "pool").
+pub fn outcomes(name: &str, title: &str, groups: &[(String, Vec<(String, u64)>)]) -> Chart {
+    outcomes::outcomes(name, title, groups)
+}
+
+/// One pool's Ready nodes over time: step points (t_ms, ready), its size
+/// and its minimum (t_ms, ready).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolSeries {
+    pub pool: String,
+    pub count: u32,
+    pub ready: Vec<(u64, u32)>,
+    pub min: (u64, u32),
+}
+
+/// Capacity, 900 × 640, named "capacity": per pool a step line of Ready
+/// nodes (each value holds until the next point, the last until
+/// `horizon_ms`), its size dashed and its minimum marked ("min N"); below,
+/// nodes in repair over time as a step area.
+pub fn capacity(
+    title: &str,
+    horizon_ms: u64,
+    pools: &[PoolSeries],
+    in_repair: &[(u64, u32)],
+) -> Chart {
+    capacity::capacity(title, horizon_ms, pools, in_repair)
+}
+
+/// One metric's comparison: mean difference and its interval as a
+/// percentage of the baseline mean, and the verdict's name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delta {
+    pub metric: String,
+    pub pct: f64,
+    pub lo_pct: f64,
+    pub hi_pct: f64,
+    pub verdict: String,
+}
+
+/// Comparison deltas, 900 wide, named "deltas": one horizontal bar per
+/// metric (colour from [`palette::verdict_colour`]) with CI whiskers, a
+/// zero line, the metric names left and the values right.
+pub fn deltas(title: &str, rows: &[Delta]) -> Chart {
+    deltas::deltas(title, rows)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,332 @@
+//! The charts of one run, from what its observers recorded: which data
+//! each chart shows. Drawing is [`crate::charts`]'s.
+//!
+//! Invariant: pure functions of the observers' output and the scenario.
+
+use crate::charts::{self, CdfSeries, Chart, MarkerKind, PoolSeries, TimelineRow};
+use crate::k8s::EventPhase;
+use crate::observe::NodeState;
+use crate::observe::events::EventLog;
+use crate::observe::incidents::Incident;
+use crate::observe::timeline::TimelineLog;
+use crate::scenario::Scenario;
+use crate::stats::Summary;
+use std::collections::BTreeSet;
+
+/// The visible part of the run for the timeline \[ms\]: `from..to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from: u64,
+    pub to: u64,
+}
+
+/// Every chart of a run, in the order a report shows them.
+pub fn run_charts(
+    sc: &Scenario,
+    incidents: &[Incident],
+    timeline: &TimelineLog,
+    events: &EventLog,
+    summary: &Summary,
+    window: Window,
+) -> Vec<Chart> {
+    let horizon = summary.horizon_ms;
+    vec![
+        timeline_chart(sc, incidents, timeline, events, window),
+        cdf_chart(
+            "time_to_recover",
+            "Time to recover (fault onset to Ready again)",
+            "time to recover",
+            incidents.iter().filter_map(|i| i.ttr().map(|d| d.ms())),
+        ),
+        cdf_chart(
+            "time_to_detect",
+            "Time to detect (fault onset to the detecting check)",
+            "time to detect",
+            incidents.iter().filter_map(|i| i.ttd().map(|d| d.ms())),
+        ),
+        charts::outcomes(
+            "outcomes_by_os",
+            "Incident outcomes by OS",
+            &[
+                ("linux".to_string(), nonzero(&summary.incidents.by_os.linux)),
+                (
+                    "windows".to_string(),
+                    nonzero(&summary.incidents.by_os.windows),
+                ),
+            ],
+        ),
+        charts::outcomes(
+            "outcomes_by_pool",
+            "Incident outcomes by pool",
+            &summary
+                .incidents
+                .by_pool
+                .iter()
+                .map(|(pool, counts)| (pool.clone(), nonzero(counts)))
+                .collect::<Vec<_>>(),
+        ),
+        capacity_chart(sc, timeline, horizon),
+    ]
+}
+
+/// Outcome counts in report order ([`crate::policy::Outcome::all`]).
+fn nonzero(counts: &crate::stats::OutcomeCounts) -> Vec<(String, u64)> {
+    crate::policy::Outcome::all()
+        .into_iter()
+        .map(|o| {
+            let n = o.name();
+            let c = counts.get(&n).copied().unwrap_or(0);
+            (n, c)
+        })
+        .collect()
+}
+
+fn cdf_chart(name: &str, title: &str, x_label: &str, values: impl Iterator<Item = u64>) -> Chart {
+    let mut sorted: Vec<u64> = values.collect();
+    sorted.sort_unstable();
+    let label = format!("{} incidents", sorted.len());
+    charts::cdf(
+        name,
+        title,
+        x_label,
+        &[CdfSeries {
+            label,
+            sorted_ms: sorted,
+            band: None,
+        }],
+    )
+}
+
+/// One row per node that had an incident, in node order, with its
+/// intervals and auto-repair events inside the window.
+fn timeline_chart(
+    sc: &Scenario,
+    incidents: &[Incident],
+    timeline: &TimelineLog,
+    events: &EventLog,
+    w: Window,
+) -> Chart {
+    let nodes: BTreeSet<u32> = incidents
+        .iter()
+        .filter(|i| i.onset.ms() < w.to && i.outcome_at.ms() >= w.from)
+        .map(|i| i.node)
+        .collect();
+    let rows: Vec<TimelineRow> = nodes
+        .iter()
+        .map(|&n| TimelineRow {
+            node: sc.fleet.node(n).name.clone(),
+            intervals: timeline
+                .intervals(n)
+                .iter()
+                .filter(|iv| iv.end.ms() > w.from && iv.start.ms() < w.to)
+                .map(|iv| (iv.start.ms(), iv.end.ms(), iv.state))
+                .collect(),
+            markers: events
+                .events()
+                .iter()
+                .filter(|e| e.node == n && (w.from..=w.to).contains(&e.sim_ms))
+                .map(|e| {
+                    let kind = match e.phase {
+                        EventPhase::Start => MarkerKind::Start,
+                        EventPhase::End => MarkerKind::End,
+                        EventPhase::Error => MarkerKind::Error,
+                    };
+                    (e.sim_ms, kind)
+                })
+                .collect(),
+        })
+        .collect();
+    let title = format!("Node timelines: {} nodes with incidents", rows.len());
+    charts::timeline(&title, &rows, (w.from, w.to))
+}
+
+/// Ready nodes per pool and nodes in repair (an action running), as step
+/// series from the timeline's intervals. O(intervals log intervals).
+fn capacity_chart(sc: &Scenario, timeline: &TimelineLog, horizon: u64) -> Chart {
+    let fleet = &sc.fleet;
+    // (time, pool, +1/-1 Ready) and (time, +1/-1 acting), sorted by time.
+    let mut ready: Vec<Vec<(u64, i64)>> = vec![Vec::new(); fleet.pools.len()];
+    let mut acting: Vec<(u64, i64)> = Vec::new();
+    for (id, node) in fleet.nodes.iter().enumerate() {
+        for iv in timeline.intervals(id as u32) {
+            let (s, e) = (iv.start.ms(), iv.end.ms());
+            match iv.state {
+                NodeState::Ready => {
+                    ready[node.pool].push((s, 1));
+                    ready[node.pool].push((e, -1));
+                }
+                NodeState::Rebooting | NodeState::Reimaging | NodeState::Redeploying => {
+                    acting.push((s, 1));
+                    acting.push((e, -1));
+                }
+                NodeState::NotReady | NodeState::Unknown => {}
+            }
+        }
+    }
+    let pools = fleet
+        .pools
+        .iter()
+        .zip(ready)
+        .enumerate()
+        .map(|(i, (p, deltas))| {
+            let series = steps(deltas, horizon);
+            PoolSeries {
+                pool: p.name.clone(),
+                count: p.count,
+                min: (timeline.min_ready_at(i).ms(), timeline.min_ready(i)),
+                ready: series.into_iter().map(|(t, v)| (t, v as u32)).collect(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let in_repair: Vec<(u64, u32)> = steps(acting, horizon)
+        .into_iter()
+        .map(|(t, v)| (t, v as u32))
+        .collect();
+    charts::capacity(
+        "Capacity: Ready nodes per pool, and nodes in repair",
+        horizon,
+        &pools,
+        &in_repair,
+    )
+}
+
+/// Folds +1/−1 changes into a step series `(t, level)`: one point per
+/// instant where the level changes, starting at 0 ms. Changes at the
+/// horizon are dropped (intervals end there).
+fn steps(mut deltas: Vec<(u64, i64)>, horizon: u64) -> Vec<(u64, i64)> {
+    deltas.sort_unstable();
+    let mut out: Vec<(u64, i64)> = vec![(0, 0)];
+    let mut level = 0i64;
+    let mut i = 0;
+    while i < deltas.len() {
+        let t = deltas[i].0;
+        while i < deltas.len() && deltas[i].0 == t {
+            level += deltas[i].1;
+            i += 1;
+        }
+        if t >= horizon {
+            break;
+        }
+        let last = *out.last().unwrap_or(&(u64::MAX, i64::MIN));
+        if last.0 == t {
+            if let Some(l) = out.last_mut() {
+                l.1 = level;
+            }
+        } else if last.1 != level {
+            out.push((t, level));
+        }
+    }
+    out
+}
+
+/// Points of a pooled distribution the CDF charts draw.
+const CDF_POINTS: u32 = 400;
+
+/// The charts of a sweep: time to recover at every point, with a 95% band
+/// across replications.
+pub fn sweep_charts(points: &[crate::mc::sweep::PointSummary]) -> Vec<Chart> {
+    let series: Vec<CdfSeries> = points
+        .iter()
+        .map(|p| CdfSeries {
+            label: crate::mc::sweep::settings_label(&p.settings),
+            sorted_ms: p.pooled_ttr.quantile_points(CDF_POINTS),
+            band: Some(p.ttr_band.band(crate::mc::estimate::CONFIDENCE)),
+        })
+        .collect();
+    vec![charts::cdf(
+        "time_to_recover",
+        "Time to recover, pooled over replications, with a 95% band across them",
+        "time to recover",
+        &series,
+    )]
+}
+
+/// The metrics the comparison's delta chart shows.
+const DELTA_METRICS: [usize; 7] = [
+    crate::mc::metrics::IDX_TTR_MEAN,
+    crate::mc::metrics::IDX_TTR_P50,
+    crate::mc::metrics::IDX_TTR_P99,
+    crate::mc::metrics::IDX_TTD_MEAN,
+    crate::mc::metrics::IDX_FAILED,
+    crate::mc::metrics::IDX_NEEDLESS,
+    crate::mc::metrics::IDX_NOT_READY_HOURS,
+];
+
+/// The charts of a comparison: the sides' time-to-recover CDFs overlaid,
+/// and per candidate the metric deltas with their intervals, as a share of
+/// the baseline.
+pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
+    let series: Vec<CdfSeries> = cmp
+        .labels
+        .iter()
+        .zip(&cmp.pooled_ttr)
+        .enumerate()
+        .map(|(i, (label, h))| CdfSeries {
+            label: if i == 0 {
+                format!("baseline: {label}")
+            } else {
+                label.clone()
+            },
+            sorted_ms: h.quantile_points(CDF_POINTS),
+            band: None,
+        })
+        .collect();
+    let mut out = vec![charts::cdf(
+        "time_to_recover",
+        "Time to recover: baseline and candidates, pooled over replications",
+        "time to recover",
+        &series,
+    )];
+    for (c, rows) in cmp.rows().iter().enumerate() {
+        let deltas: Vec<charts::Delta> = DELTA_METRICS
+            .iter()
+            .filter_map(|&m| {
+                let r = &rows[m];
+                let base = r.baseline.mean.filter(|b| *b != 0.0)?;
+                let pct = |v: Option<f64>| v.map(|x| 100.0 * x / base.abs());
+                Some(charts::Delta {
+                    metric: r.metric.name.clone(),
+                    pct: pct(r.diff.mean)?,
+                    lo_pct: pct(r.diff.ci_low)?,
+                    hi_pct: pct(r.diff.ci_high)?,
+                    verdict: r.verdict.name().to_string(),
+                })
+            })
+            .collect();
+        let mut chart = charts::deltas(
+            &format!(
+                "{} vs {}: change in % of the baseline, {} intervals",
+                cmp.labels[c + 1],
+                cmp.labels[0],
+                crate::mc::compare::percent(cmp.confidence)
+            ),
+            &deltas,
+        );
+        if cmp.labels.len() > 2 {
+            chart.name = format!("deltas_{}", c + 1);
+        }
+        out.push(chart);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_fold_changes_at_the_same_instant() {
+        // A node leaves Ready at 10 and another joins at 10: no dip.
+        let d = vec![
+            (0, 1),
+            (0, 1),
+            (10, -1),
+            (10, 1),
+            (20, -1),
+            (30, 1),
+            (40, -1),
+        ];
+        assert_eq!(steps(d, 40), vec![(0, 2), (20, 1), (30, 2)]);
+        assert_eq!(steps(vec![], 10), vec![(0, 0)]);
+    }
+}

@@ -1,0 +1,322 @@
+//! `report.md` and `report.html`: one scenario's capacity-review report.
+//!
+//! The HTML page is self-contained: styles, the charts (inline SVG) and a
+//! small script are in the file, and it fetches nothing. The script checks,
+//! once the page has loaded, that every chart is displayed with a non-zero
+//! size and records it on the page (`data-visible` on each `figure.chart`,
+//! `data-checked` on `<html>`), so a headless browser can verify the page.
+
+use crate::charts::Chart;
+use crate::mc::estimate::Estimate;
+use crate::mc::format_value;
+use crate::mc::metrics::MetricDef;
+use crate::observe::incidents::Incident;
+use crate::policy::params::ParamRow;
+use crate::scenario::Scenario;
+use crate::stats::Summary;
+use crate::time::{SimDuration, format_duration};
+use std::fmt::Write as _;
+
+/// The most incident rows the page lists (the CSV has them all).
+pub const MAX_INCIDENT_ROWS: usize = 300;
+
+/// Everything a report shows.
+pub struct Report<'a> {
+    pub scenario: &'a Scenario,
+    pub policy: &'a [ParamRow],
+    /// Replication 0, which the charts and the incident table show.
+    pub summary: &'a Summary,
+    pub incidents: &'a [Incident],
+    /// Headline metrics over the replications: (definition, estimate).
+    pub headline: Vec<(MetricDef, Estimate)>,
+    pub replications: u64,
+    pub charts: &'a [Chart],
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn dur(ms: Option<u64>) -> String {
+    ms.map_or("-".into(), |m| format_duration(SimDuration(m)))
+}
+
+/// The headline row's cells: mean and interval for people.
+fn headline_cells(d: &MetricDef, e: &Estimate) -> (String, String) {
+    let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format_value(d.unit, x));
+    let ci = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!("{} .. {}", f(Some(lo)), f(Some(hi))),
+        _ => "-".into(),
+    };
+    (f(e.mean), ci)
+}
+
+/// One sentence that says what the run is.
+fn subtitle(r: &Report) -> String {
+    let s = r.scenario;
+    let f = &r.summary.fleet;
+    format!(
+        "{} nodes ({} Linux, {} Windows) in {} pools for {}, policy preset {}, seed {}; \
+         headline numbers over {} replications with 95% confidence intervals; \
+         charts and incidents of replication 0.",
+        f.nodes,
+        f.linux,
+        f.windows,
+        f.pools.len(),
+        r.summary.horizon,
+        s.policy.preset.name(),
+        s.seed,
+        r.replications
+    )
+}
+
+/// `report.md`: the same content as the page, with the charts as PNG links.
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# {}: auto-repair report\n", r.scenario.name);
+    if !r.scenario.description.is_empty() {
+        let _ = writeln!(s, "{}\n", r.scenario.description);
+    }
+    let _ = writeln!(s, "{}\n", subtitle(r));
+    let _ = writeln!(s, "## Headline numbers\n");
+    let _ = writeln!(s, "| metric | mean | 95% CI |");
+    let _ = writeln!(s, "|---|---:|---:|");
+    for (d, e) in &r.headline {
+        let (m, ci) = headline_cells(d, e);
+        let _ = writeln!(s, "| {} | {m} | {ci} |", d.name);
+    }
+    let _ = writeln!(s, "\n## Charts\n");
+    for c in r.charts {
+        let _ = writeln!(s, "![{}]({}.png)\n", c.title, c.name);
+    }
+    let _ = writeln!(s, "## Fleet\n");
+    let _ = writeln!(s, "| pool | OS | nodes | fewest Ready |");
+    let _ = writeln!(s, "|---|---|---:|---:|");
+    for p in &r.summary.fleet.pools {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            p.name,
+            p.os.name(),
+            p.count,
+            p.min_ready
+        );
+    }
+    let _ = writeln!(s, "\n## Policy\n");
+    let _ = writeln!(s, "| parameter | value | provenance |");
+    let _ = writeln!(s, "|---|---|---|");
+    for p in r.policy {
+        let _ = writeln!(s, "| {} | {} | {} |", p.parameter, p.value, p.provenance);
+    }
+    let _ = writeln!(
+        s,
+        "\nIncidents of replication 0: `incidents.csv` ({} rows).",
+        r.incidents.len()
+    );
+    s
+}
+
+/// The page's self-check: see the module doc.
+pub const CHART_CHECK_SCRIPT: &str = r#"
+window.addEventListener("load", function () {
+  var figures = document.querySelectorAll("figure.chart");
+  for (var i = 0; i < figures.length; i++) {
+    var figure = figures[i];
+    var svg = figure.querySelector("svg");
+    var visible = "0";
+    if (svg) {
+      var rect = svg.getBoundingClientRect();
+      var w = Math.round(rect.width);
+      var h = Math.round(rect.height);
+      var displayed = svg.getClientRects().length > 0 &&
+        (typeof svg.checkVisibility === "function"
+          ? svg.checkVisibility({ visibilityProperty: true, opacityProperty: true })
+          : getComputedStyle(svg).visibility !== "hidden");
+      if (displayed && w > 0 && h > 0) {
+        visible = w + "x" + h;
+      }
+    }
+    figure.setAttribute("data-visible", visible);
+  }
+  document.documentElement.setAttribute("data-checked", String(figures.length));
+});
+"#;
+
+const STYLE: &str = r#"
+body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 2em auto; max-width: 1240px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+p.sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f4f4f4; }
+figure.chart { margin: 1em 0 2em 0; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
+figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }
+"#;
+
+/// Strips the XML declaration plotters may put first, so the SVG can sit
+/// inside HTML.
+fn inline_svg(svg: &str) -> &str {
+    let t = svg.trim_start();
+    if t.starts_with("<?xml") {
+        t.find("?>").map_or(t, |i| t[i + 2..].trim_start())
+    } else {
+        t
+    }
+}
+
+/// `report.html`.
+pub fn html(r: &Report) -> String {
+    let mut s = String::new();
+    let title = format!("{}: auto-repair report", r.scenario.name);
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(&title)
+    );
+    let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
+    if !r.scenario.description.is_empty() {
+        let _ = writeln!(s, "<p>{}</p>", esc(&r.scenario.description));
+    }
+    let _ = writeln!(s, "<p class=\"sub\">{}</p>", esc(&subtitle(r)));
+
+    let _ = writeln!(s, "<h2>Headline numbers</h2>");
+    let _ = writeln!(
+        s,
+        "<table><tr><th>metric</th><th>mean</th><th>95% CI</th><th>what it is</th></tr>"
+    );
+    for (d, e) in &r.headline {
+        let (m, ci) = headline_cells(d, e);
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&d.name),
+            esc(&m),
+            esc(&ci),
+            esc(&d.about)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+
+    let _ = writeln!(s, "<h2>Charts</h2>");
+    for c in r.charts {
+        let _ = writeln!(
+            s,
+            "<figure class=\"chart\" data-chart=\"{}\">\n{}\n<figcaption>{} \
+             (<a href=\"{}.svg\">SVG</a>, <a href=\"{}.png\">PNG</a>)</figcaption>\n</figure>",
+            esc(&c.name),
+            inline_svg(&c.svg),
+            esc(&c.title),
+            esc(&c.name),
+            esc(&c.name)
+        );
+    }
+
+    let _ = writeln!(s, "<h2>Fleet</h2>");
+    let _ = writeln!(
+        s,
+        "<table><tr><th>pool</th><th>OS</th><th>nodes</th><th>fewest Ready</th><th>first at</th></tr>"
+    );
+    for p in &r.summary.fleet.pools {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&p.name),
+            p.os.name(),
+            p.count,
+            p.min_ready,
+            esc(&r
+                .scenario
+                .start
+                .format(crate::time::SimTime(p.min_ready_at_ms)))
+        );
+    }
+    let _ = writeln!(s, "</table>");
+
+    let _ = writeln!(s, "<h2>Policy</h2>");
+    let _ = writeln!(
+        s,
+        "<table><tr><th>parameter</th><th>value</th><th>provenance</th></tr>"
+    );
+    for p in r.policy {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(p.parameter),
+            esc(&p.value),
+            esc(&p.provenance)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+
+    let _ = writeln!(s, "<h2>Incidents (replication 0)</h2>");
+    if r.incidents.len() > MAX_INCIDENT_ROWS {
+        let _ = writeln!(
+            s,
+            "<p>The first {MAX_INCIDENT_ROWS} of {} incidents; all are in \
+             <a href=\"incidents.csv\">incidents.csv</a>.</p>",
+            r.incidents.len()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<table><tr><th>node</th><th>fault</th><th>onset</th><th>detected after</th>\
+         <th>actions</th><th>outcome</th><th>time to recover</th></tr>"
+    );
+    for i in r.incidents.iter().take(MAX_INCIDENT_ROWS) {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            esc(i.node_name(r.scenario)),
+            esc(i.fault_name(r.scenario)),
+            esc(&r.scenario.start.format(i.onset)),
+            dur(i.ttd().map(|d| d.ms())),
+            esc(&i.actions_joined().replace(';', ", ")),
+            esc(&i.outcome.name()),
+            dur(i.ttr().map(|d| d.ms()))
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">repairsim {} · scenario hash {:016x}</p>",
+        env!("CARGO_PKG_VERSION"),
+        r.scenario.content_hash
+    );
+    let _ = write!(
+        s,
+        "<script>{CHART_CHECK_SCRIPT}</script>\n</body>\n</html>\n"
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+    }
+
+    #[test]
+    fn svg_declarations_are_stripped() {
+        assert_eq!(inline_svg("<?xml version=\"1.0\"?>\n<svg/>"), "<svg/>");
+        assert_eq!(inline_svg("<svg/>"), "<svg/>");
+    }
+}
