@@ -27,14 +27,35 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
         legend.push(item(Swatch::Band(series_colour(i)), "95% band"));
     }
     let legend = vec![legend];
-    let max = series
+    let longest = series
         .iter()
-        .flat_map(|s| {
-            let band = s.band.iter().flatten().map(|b| b.0);
-            s.sorted_ms.iter().copied().chain(band)
+        .flat_map(|s| s.sorted_ms.iter().copied())
+        .max()
+        .unwrap_or(0);
+    // A few very long values (a node that never recovers) would squeeze
+    // the rest into the left edge: the axis ends at 1.25 × the largest
+    // 99th percentile, and the label says so.
+    let p99 = series
+        .iter()
+        .filter_map(|s| {
+            let n = s.sorted_ms.len();
+            (n > 0).then(|| s.sorted_ms[(99 * n).div_ceil(100).saturating_sub(1)])
         })
         .max()
         .unwrap_or(0);
+    let cap = p99.saturating_add(p99 / 4);
+    let cut = p99 > 0 && longest > cap;
+    let max = if cut { cap } else { longest };
+    let x_label_cut;
+    let x_label = if cut {
+        x_label_cut = format!(
+            "{x_label} (axis cut at 1.25 × the 99th percentile; longest {})",
+            crate::time::format_duration(crate::time::SimDuration(longest))
+        );
+        x_label_cut.as_str()
+    } else {
+        x_label
+    };
     let empty = series.iter().all(|s| s.sorted_ms.is_empty());
     let top = header_height(WIDTH, &legend) + 8;
     let f = Frame {

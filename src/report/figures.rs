@@ -295,10 +295,9 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
             .collect();
         let mut chart = charts::deltas(
             &format!(
-                "{} vs {}: change in % of the baseline, {} intervals",
-                cmp.labels[c + 1],
-                cmp.labels[0],
-                crate::mc::compare::percent(cmp.confidence)
+                "Change vs baseline ({} intervals): {}",
+                crate::mc::compare::percent(cmp.confidence),
+                cmp.labels[c + 1]
             ),
             &deltas,
         );
