@@ -92,6 +92,8 @@ pub struct Comparison {
     pub patches: Vec<Vec<String>>,
     /// By side: every recovered incident's time to recover, over all replications.
     pub pooled_ttr: Vec<Histogram>,
+    /// By side: every detected incident's time to detect, over all replications.
+    pub pooled_ttd: Vec<Histogram>,
     pub confidence: f64,
 }
 
@@ -116,6 +118,7 @@ impl Comparison {
                 .collect(),
             patches: sides.iter().map(|s| s.scenario.patches.clone()).collect(),
             pooled_ttr: vec![Histogram::default(); sides.len()],
+            pooled_ttd: vec![Histogram::default(); sides.len()],
             confidence: confidence(sides.len() - 1),
         }
     }
@@ -123,8 +126,14 @@ impl Comparison {
     /// Folds one replication in: `results` by side, baseline first.
     pub fn push(&mut self, results: &[RepResult]) {
         self.replications += 1;
-        for (h, r) in self.pooled_ttr.iter_mut().zip(results) {
-            r.ttr_ms.iter().for_each(|&x| h.add(x));
+        for ((ttr, ttd), r) in self
+            .pooled_ttr
+            .iter_mut()
+            .zip(&mut self.pooled_ttd)
+            .zip(results)
+        {
+            r.ttr_ms.iter().for_each(|&x| ttr.add(x));
+            r.ttd_ms.iter().for_each(|&x| ttd.add(x));
         }
         let base = &results[0];
         for (acc, r) in self.pairs.iter_mut().zip(&results[1..]) {

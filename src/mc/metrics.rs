@@ -206,6 +206,8 @@ pub struct RepResult {
     pub values: Vec<Option<f64>>,
     /// Every recovered incident's time to recover \[ms\], ascending.
     pub ttr_ms: Vec<u64>,
+    /// Every detected incident's time to detect \[ms\], ascending.
+    pub ttd_ms: Vec<u64>,
     /// Every fault that reached a node, masked or not, in time order (kept
     /// only when asked: the common-random-numbers test compares them).
     pub onsets: Vec<Onset>,
@@ -276,10 +278,11 @@ pub fn measure(
         .filter_map(|i| i.ttr().map(|d| d.ms()))
         .collect();
     ttr.sort_unstable();
-    let ttd: Vec<u64> = incidents
+    let mut ttd: Vec<u64> = incidents
         .iter()
         .filter_map(|i| i.ttd().map(|d| d.ms()))
         .collect();
+    ttd.sort_unstable();
     let mean = |v: &[u64]| {
         (!v.is_empty())
             .then(|| v.iter().map(|&x| u128::from(x)).sum::<u128>() as f64 / v.len() as f64)
@@ -322,6 +325,7 @@ pub fn measure(
         replication,
         values,
         ttr_ms: ttr,
+        ttd_ms: ttd,
         onsets: Vec::new(),
     }
 }

@@ -38,6 +38,9 @@ pub struct PointSummary {
     pub pooled_ttr: Histogram,
     /// The empirical CDF of time to recover, with a band across replications.
     pub ttr_band: CdfBand,
+    /// The same for time to detect.
+    pub pooled_ttd: Histogram,
+    pub ttd_band: CdfBand,
 }
 
 impl PointSummary {
@@ -49,6 +52,8 @@ impl PointSummary {
             metrics: vec![Running::default(); super::metrics::METRICS],
             pooled_ttr: Histogram::default(),
             ttr_band: CdfBand::new(horizon_ms, BAND_POINTS),
+            pooled_ttd: Histogram::default(),
+            ttd_band: CdfBand::new(horizon_ms, BAND_POINTS),
         }
     }
 
@@ -62,6 +67,8 @@ impl PointSummary {
         }
         r.ttr_ms.iter().for_each(|&x| self.pooled_ttr.add(x));
         self.ttr_band.push(&r.ttr_ms);
+        r.ttd_ms.iter().for_each(|&x| self.pooled_ttd.add(x));
+        self.ttd_band.push(&r.ttd_ms);
     }
 
     pub fn estimates(&self) -> Vec<Estimate> {

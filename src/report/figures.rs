@@ -5,6 +5,8 @@
 
 use crate::charts::{self, CdfSeries, Chart, MarkerKind, PoolSeries, TimelineRow};
 use crate::k8s::EventPhase;
+use crate::mc::estimate::{CdfBand, Histogram};
+use crate::mc::sweep::PointSummary;
 use crate::observe::NodeState;
 use crate::observe::events::EventLog;
 use crate::observe::incidents::Incident;
@@ -222,23 +224,41 @@ fn steps(mut deltas: Vec<(u64, i64)>, horizon: u64) -> Vec<(u64, i64)> {
 /// Points of a pooled distribution the CDF charts draw.
 const CDF_POINTS: u32 = 400;
 
-/// The charts of a sweep: time to recover at every point, with a 95% band
-/// across replications.
+/// The charts of a sweep: time to recover and time to detect at every
+/// point, each with a 95% band across replications.
 pub fn sweep_charts(points: &[crate::mc::sweep::PointSummary]) -> Vec<Chart> {
-    let series: Vec<CdfSeries> = points
-        .iter()
-        .map(|p| CdfSeries {
-            label: crate::mc::sweep::settings_label(&p.settings),
-            sorted_ms: p.pooled_ttr.quantile_points(CDF_POINTS),
-            band: Some(p.ttr_band.band(crate::mc::estimate::CONFIDENCE)),
-        })
-        .collect();
-    vec![charts::cdf(
-        "time_to_recover",
-        "Time to recover, pooled over replications, with a 95% band across them",
-        "time to recover",
-        &series,
-    )]
+    let confidence = crate::mc::estimate::CONFIDENCE;
+    let chart = |name: &str,
+                 title: &str,
+                 x: &str,
+                 pick: &dyn Fn(&PointSummary) -> (&Histogram, &CdfBand)| {
+        let series: Vec<CdfSeries> = points
+            .iter()
+            .map(|p| {
+                let (h, band) = pick(p);
+                CdfSeries {
+                    label: crate::mc::sweep::settings_label(&p.settings),
+                    sorted_ms: h.quantile_points(CDF_POINTS),
+                    band: Some(band.band(confidence)),
+                }
+            })
+            .collect();
+        charts::cdf(name, title, x, &series)
+    };
+    vec![
+        chart(
+            "time_to_recover",
+            "Time to recover, pooled over replications, with a 95% band across them",
+            "time to recover",
+            &|p| (&p.pooled_ttr, &p.ttr_band),
+        ),
+        chart(
+            "time_to_detect",
+            "Time to detect, pooled over replications, with a 95% band across them",
+            "time to detect",
+            &|p| (&p.pooled_ttd, &p.ttd_band),
+        ),
+    ]
 }
 
 /// The metrics the comparison's delta chart shows.
@@ -252,31 +272,42 @@ const DELTA_METRICS: [usize; 7] = [
     crate::mc::metrics::IDX_NOT_READY_HOURS,
 ];
 
-/// The charts of a comparison: the sides' time-to-recover CDFs overlaid,
-/// and per candidate the metric deltas with their intervals, as a share of
-/// the baseline.
+/// The charts of a comparison: the sides' time-to-recover and
+/// time-to-detect CDFs overlaid, and per candidate the metric deltas with
+/// their intervals, as a share of the baseline.
 pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
-    let series: Vec<CdfSeries> = cmp
-        .labels
-        .iter()
-        .zip(&cmp.pooled_ttr)
-        .enumerate()
-        .map(|(i, (label, h))| CdfSeries {
-            label: if i == 0 {
-                format!("baseline: {label}")
-            } else {
-                label.clone()
-            },
-            sorted_ms: h.quantile_points(CDF_POINTS),
-            band: None,
-        })
-        .collect();
-    let mut out = vec![charts::cdf(
-        "time_to_recover",
-        "Time to recover: baseline and candidates, pooled over replications",
-        "time to recover",
-        &series,
-    )];
+    let overlay = |name: &str, title: &str, x: &str, pooled: &[Histogram]| {
+        let series: Vec<CdfSeries> = cmp
+            .labels
+            .iter()
+            .zip(pooled)
+            .enumerate()
+            .map(|(i, (label, h))| CdfSeries {
+                label: if i == 0 {
+                    format!("baseline: {label}")
+                } else {
+                    label.clone()
+                },
+                sorted_ms: h.quantile_points(CDF_POINTS),
+                band: None,
+            })
+            .collect();
+        charts::cdf(name, title, x, &series)
+    };
+    let mut out = vec![
+        overlay(
+            "time_to_recover",
+            "Time to recover: baseline and candidates, pooled over replications",
+            "time to recover",
+            &cmp.pooled_ttr,
+        ),
+        overlay(
+            "time_to_detect",
+            "Time to detect: baseline and candidates, pooled over replications",
+            "time to detect",
+            &cmp.pooled_ttd,
+        ),
+    ];
     for (c, rows) in cmp.rows().iter().enumerate() {
         let deltas: Vec<charts::Delta> = DELTA_METRICS
             .iter()

@@ -341,3 +341,83 @@ fn an_empty_fleet_is_bad_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("pools"));
 }
+
+/// `run` draws its charts next to its data, each as SVG and PNG; a zoomed
+/// window changes only the timeline; `--no-charts` draws none.
+#[test]
+fn run_writes_charts_unless_told_not_to() {
+    let s = scratch("charts");
+    let (all, zoom, none) = (s.path("all"), s.path("zoom"), s.path("none"));
+    let sc = "scenarios/quickstart.toml";
+    for args in [
+        vec!["run", sc, "-q", "--out", &all],
+        vec![
+            "run", sc, "-q", "--from", "1h", "--to", "2h", "--out", &zoom,
+        ],
+        vec!["run", sc, "-q", "--no-charts", "--out", &none],
+    ] {
+        let o = repairsim(&args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            crate::common::stderr(&o)
+        );
+    }
+    let charts = |dir: &str| -> Vec<(String, Vec<u8>)> {
+        crate::common::files(Path::new(dir))
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".svg") || n.ends_with(".png"))
+            .collect()
+    };
+    let names: Vec<String> = charts(&all).into_iter().map(|(n, _)| n).collect();
+    let stems = [
+        "capacity",
+        "outcomes_by_os",
+        "outcomes_by_pool",
+        "time_to_detect",
+        "time_to_recover",
+        "timeline",
+    ];
+    let want: Vec<String> = stems
+        .iter()
+        .flat_map(|s| [format!("{s}.png"), format!("{s}.svg")])
+        .collect();
+    assert_eq!(names, want);
+    for (name, bytes) in charts(&all) {
+        if name.ends_with(".png") {
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+        } else {
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(text.contains("<svg"), "{name}");
+        }
+    }
+    let differ: Vec<String> = charts(&all)
+        .into_iter()
+        .zip(charts(&zoom))
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0)
+        .collect();
+    assert_eq!(differ, ["timeline.png", "timeline.svg"]);
+    assert!(charts(&none).is_empty());
+    assert_eq!(
+        crate::common::files(Path::new(&none)),
+        crate::common::files(Path::new(&all))
+            .into_iter()
+            .filter(|(n, _)| !n.ends_with(".svg") && !n.ends_with(".png"))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_bad_chart_window_is_bad_input() {
+    let s = scratch("window");
+    for (args, expected) in [
+        (
+            vec!["run", "--from", "2h", "--to", "1h"],
+            "error: --from/--to: the window must end after it starts",
+        ),
+        (vec!["report", "--to", "soon"], "error: --to soon: "),
+    ] {
+        crate::common::assert_bad_input(&s, &args, expected);
+    }
+}

@@ -321,6 +321,8 @@ fn sweep_outputs_are_byte_identical_on_1_and_2_threads() {
             "summary.json",
             "summary.md",
             "sweep.csv",
+            "time_to_detect.png",
+            "time_to_detect.svg",
             "time_to_recover.png",
             "time_to_recover.svg"
         ]
@@ -395,6 +397,8 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
             "deltas_2.png",
             "deltas_2.svg",
             "replications.csv",
+            "time_to_detect.png",
+            "time_to_detect.svg",
             "time_to_recover.png",
             "time_to_recover.svg"
         ]
