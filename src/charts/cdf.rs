@@ -24,7 +24,7 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
         .map(|(i, s)| item(Swatch::Line(series_colour(i)), s.label.clone()))
         .collect();
     if let Some(i) = series.iter().position(|s| s.band.is_some()) {
-        legend.push(item(Swatch::Band(series_colour(i)), "95% band"));
+        legend.push(item(Swatch::Band(series_colour(i)), "95% CI of the mean"));
     }
     let legend = vec![legend];
     let longest = series
@@ -113,7 +113,7 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
             }
             f.axes(c);
             f.x_title(c, x_label);
-            f.y_title(c, "share of incidents at or below", 22);
+            f.y_title(c, "share at or below", 22);
             if empty {
                 f.note(c, "no data");
             }

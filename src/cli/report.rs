@@ -71,9 +71,9 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let err = out_err(&out);
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
 
+    let mut staging = Staging::new(&out).map_err(&err)?;
     let r = simulate_run(&sc, 0);
     let charts = charts_of(&sc, &r, &args.charts)?;
-    let mut staging = Staging::new(&out).map_err(&err)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
 
     let file = staging.create("replications.csv").map_err(&err)?;

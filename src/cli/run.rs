@@ -65,6 +65,13 @@ impl ChartArgs {
             }
         };
         let from = parse("from", &self.from, 0)?;
+        if from >= horizon {
+            return Err(CliError::Input(format!(
+                "--from {}: at or past the horizon {}; the window must start inside the run",
+                self.from.as_deref().unwrap_or("0s"),
+                sc.horizon
+            )));
+        }
         let to = parse("to", &self.to, horizon)?;
         if to <= from {
             return Err(CliError::Input(format!(
@@ -171,12 +178,12 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
-    // Flags are checked before anything runs.
+    // Flags and the output directory are checked before anything runs.
     args.charts.window(&sc)?;
-    let r = simulate_run(&sc, args.replication);
-    let charts = charts_of(&sc, &r, &args.charts)?;
     let err = out_err(&out);
     let mut staging = Staging::new(&out).map_err(&err)?;
+    let r = simulate_run(&sc, args.replication);
+    let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
     if !args.quiet {

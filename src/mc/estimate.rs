@@ -177,14 +177,27 @@ pub struct CdfBand {
 }
 
 impl CdfBand {
-    /// A geometric grid of `points` from 1 s to `max_ms`.
-    pub fn new(max_ms: u64, points: usize) -> CdfBand {
-        let (lo, hi) = (1_000f64, (max_ms.max(2_000)) as f64);
-        let n = points.max(2);
-        let mut xs: Vec<u64> = (0..n)
-            .map(|i| (lo * (hi / lo).powf(i as f64 / (n - 1) as f64)).round() as u64)
-            .collect();
-        xs.dedup();
+    /// A grid of round values from 1 s up to the first at or above
+    /// `max_ms`: the R20 preferred numbers (1, 1.12, 1.25, ... 8.9) in every
+    /// decade, about 12% apart, in integer arithmetic (the same grid on
+    /// every machine).
+    pub fn new(max_ms: u64) -> CdfBand {
+        const R20: [u64; 20] = [
+            100, 112, 125, 140, 160, 180, 200, 224, 250, 280, 315, 355, 400, 450, 500, 560, 630,
+            710, 800, 900,
+        ];
+        let mut xs = Vec::new();
+        let mut decade = 10u64; // 100 × 10 ms = 1 s
+        'grid: loop {
+            for r in R20 {
+                let x = r.saturating_mul(decade);
+                xs.push(x);
+                if x >= max_ms || x == u64::MAX {
+                    break 'grid;
+                }
+            }
+            decade = decade.saturating_mul(10);
+        }
         CdfBand {
             acc: vec![Running::default(); xs.len()],
             xs,
@@ -269,9 +282,10 @@ mod tests {
 
     #[test]
     fn cdf_band_brackets_the_replications() {
-        let mut b = CdfBand::new(10_000, 5);
+        let mut b = CdfBand::new(10_000);
         assert_eq!(b.xs.first(), Some(&1_000));
         assert_eq!(b.xs.last(), Some(&10_000));
+        assert_eq!(b.xs.len(), 21);
         b.push(&[500, 5_000]);
         b.push(&[500, 20_000]);
         b.push(&[]);
@@ -279,7 +293,7 @@ mod tests {
         // At 1 s both replications have half their values below: no spread.
         assert_eq!(band[0], (1_000, 0.5, 0.5));
         // At 10 s one has all, the other half: a wide interval around 0.75.
-        let (x, lo, hi) = band[4];
+        let (x, lo, hi) = band[20];
         assert_eq!(x, 10_000);
         assert!(lo < 0.75 && hi > 0.75 && lo >= 0.0 && hi <= 1.0);
     }

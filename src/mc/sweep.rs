@@ -7,8 +7,6 @@
 
 use super::estimate::{CONFIDENCE, CdfBand, Estimate, Histogram, Running};
 
-/// Grid points of the time-to-recover band.
-const BAND_POINTS: usize = 160;
 use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use super::{Stop, all_zero, csv_number, format_value};
@@ -51,9 +49,9 @@ impl PointSummary {
             replications: 0,
             metrics: vec![Running::default(); super::metrics::METRICS],
             pooled_ttr: Histogram::default(),
-            ttr_band: CdfBand::new(horizon_ms, BAND_POINTS),
+            ttr_band: CdfBand::new(horizon_ms),
             pooled_ttd: Histogram::default(),
-            ttd_band: CdfBand::new(horizon_ms, BAND_POINTS),
+            ttd_band: CdfBand::new(horizon_ms),
         }
     }
 

@@ -13,7 +13,6 @@ use crate::observe::incidents::Incident;
 use crate::observe::timeline::TimelineLog;
 use crate::scenario::Scenario;
 use crate::stats::Summary;
-use std::collections::BTreeSet;
 
 /// The visible part of the run for the timeline \[ms\]: `from..to`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,17 +32,21 @@ pub fn run_charts(
 ) -> Vec<Chart> {
     let horizon = summary.horizon_ms;
     vec![
-        timeline_chart(sc, incidents, timeline, events, window),
+        timeline_chart(sc, timeline, events, window),
         cdf_chart(
             "time_to_recover",
             "Time to recover (fault onset to Ready again)",
             "time to recover",
+            "recovered",
+            incidents.len(),
             incidents.iter().filter_map(|i| i.ttr().map(|d| d.ms())),
         ),
         cdf_chart(
             "time_to_detect",
             "Time to detect (fault onset to the detecting check)",
             "time to detect",
+            "detected",
+            incidents.len(),
             incidents.iter().filter_map(|i| i.ttd().map(|d| d.ms())),
         ),
         charts::outcomes(
@@ -83,10 +86,19 @@ fn nonzero(counts: &crate::stats::OutcomeCounts) -> Vec<(String, u64)> {
         .collect()
 }
 
-fn cdf_chart(name: &str, title: &str, x_label: &str, values: impl Iterator<Item = u64>) -> Chart {
+/// The CDF of the incidents that have a value (`what`: recovered or
+/// detected); the legend says how many of all incidents that is.
+fn cdf_chart(
+    name: &str,
+    title: &str,
+    x_label: &str,
+    what: &str,
+    all: usize,
+    values: impl Iterator<Item = u64>,
+) -> Chart {
     let mut sorted: Vec<u64> = values.collect();
     sorted.sort_unstable();
-    let label = format!("{} incidents", sorted.len());
+    let label = format!("{} of {all} incidents {what}", sorted.len());
     charts::cdf(
         name,
         title,
@@ -99,46 +111,47 @@ fn cdf_chart(name: &str, title: &str, x_label: &str, values: impl Iterator<Item 
     )
 }
 
-/// One row per node that had an incident, in node order, with its
-/// intervals and auto-repair events inside the window.
-fn timeline_chart(
-    sc: &Scenario,
-    incidents: &[Incident],
-    timeline: &TimelineLog,
-    events: &EventLog,
-    w: Window,
-) -> Chart {
-    let nodes: BTreeSet<u32> = incidents
-        .iter()
-        .filter(|i| i.onset.ms() < w.to && i.outcome_at.ms() >= w.from)
-        .map(|i| i.node)
-        .collect();
-    let rows: Vec<TimelineRow> = nodes
-        .iter()
-        .map(|&n| TimelineRow {
+/// One row per node that is not Ready at some time inside the window (a
+/// node that had an incident), in node order, with its intervals and
+/// auto-repair events inside the window. O(intervals + events).
+fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: Window) -> Chart {
+    let inside = |start: u64, end: u64| end > w.from && start < w.to;
+    let mut markers: Vec<Vec<(u64, MarkerKind)>> = vec![Vec::new(); sc.fleet.len()];
+    for e in events.events() {
+        if (w.from..=w.to).contains(&e.sim_ms) {
+            let kind = match e.phase {
+                EventPhase::Start => MarkerKind::Start,
+                EventPhase::End => MarkerKind::End,
+                EventPhase::Error => MarkerKind::Error,
+            };
+            if let Some(m) = markers.get_mut(e.node as usize) {
+                m.push((e.sim_ms, kind));
+            }
+        }
+    }
+    let rows: Vec<TimelineRow> = (0..sc.fleet.len() as u32)
+        .zip(markers)
+        .filter(|&(n, _)| {
+            timeline
+                .intervals(n)
+                .iter()
+                .any(|iv| iv.state != NodeState::Ready && inside(iv.start.ms(), iv.end.ms()))
+        })
+        .map(|(n, markers)| TimelineRow {
             node: sc.fleet.node(n).name.clone(),
             intervals: timeline
                 .intervals(n)
                 .iter()
-                .filter(|iv| iv.end.ms() > w.from && iv.start.ms() < w.to)
+                .filter(|iv| inside(iv.start.ms(), iv.end.ms()))
                 .map(|iv| (iv.start.ms(), iv.end.ms(), iv.state))
                 .collect(),
-            markers: events
-                .events()
-                .iter()
-                .filter(|e| e.node == n && (w.from..=w.to).contains(&e.sim_ms))
-                .map(|e| {
-                    let kind = match e.phase {
-                        EventPhase::Start => MarkerKind::Start,
-                        EventPhase::End => MarkerKind::End,
-                        EventPhase::Error => MarkerKind::Error,
-                    };
-                    (e.sim_ms, kind)
-                })
-                .collect(),
+            markers,
         })
         .collect();
-    let title = format!("Node timelines: {} nodes with incidents", rows.len());
+    let title = format!(
+        "Node timelines: {} nodes not Ready at some time",
+        rows.len()
+    );
     charts::timeline(&title, &rows, (w.from, w.to))
 }
 
@@ -248,13 +261,13 @@ pub fn sweep_charts(points: &[crate::mc::sweep::PointSummary]) -> Vec<Chart> {
     vec![
         chart(
             "time_to_recover",
-            "Time to recover, pooled over replications, with a 95% band across them",
+            "Time to recover, pooled over replications, with the 95% CI of the mean CDF",
             "time to recover",
             &|p| (&p.pooled_ttr, &p.ttr_band),
         ),
         chart(
             "time_to_detect",
-            "Time to detect, pooled over replications, with a 95% band across them",
+            "Time to detect, pooled over replications, with the 95% CI of the mean CDF",
             "time to detect",
             &|p| (&p.pooled_ttd, &p.ttd_band),
         ),

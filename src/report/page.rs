@@ -82,12 +82,14 @@ fn subtitle(r: &Report) -> String {
     )
 }
 
-/// `report.md`: the same content as the page, with the charts as PNG links.
+/// `report.md`: the page's content but the incident table (it points to
+/// `incidents.csv`), with the charts as PNG links. Text from the scenario
+/// is escaped like HTML, since Markdown viewers render inline HTML.
 pub fn markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}: auto-repair report\n", r.scenario.name);
     if !r.scenario.description.is_empty() {
-        let _ = writeln!(s, "{}\n", r.scenario.description);
+        let _ = writeln!(s, "{}\n", esc(&r.scenario.description));
     }
     let _ = writeln!(s, "{}\n", subtitle(r));
     let _ = writeln!(s, "## Headline numbers\n");
@@ -97,7 +99,9 @@ pub fn markdown(r: &Report) -> String {
         let (m, ci) = headline_cells(d, e);
         let _ = writeln!(s, "| {} | {m} | {ci} |", d.name);
     }
-    let _ = writeln!(s, "\n## Charts\n");
+    if !r.charts.is_empty() {
+        let _ = writeln!(s, "\n## Charts\n");
+    }
     for c in r.charts {
         let _ = writeln!(s, "![{}]({}.png)\n", c.title, c.name);
     }
@@ -108,7 +112,7 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",
-            p.name,
+            esc(&p.name),
             p.os.name(),
             p.count,
             p.min_ready
@@ -213,7 +217,9 @@ pub fn html(r: &Report) -> String {
     }
     let _ = writeln!(s, "</table>");
 
-    let _ = writeln!(s, "<h2>Charts</h2>");
+    if !r.charts.is_empty() {
+        let _ = writeln!(s, "<h2>Charts</h2>");
+    }
     for c in r.charts {
         let _ = writeln!(
             s,

@@ -421,3 +421,23 @@ fn a_bad_chart_window_is_bad_input() {
         crate::common::assert_bad_input(&s, &args, expected);
     }
 }
+
+/// A zoomed timeline shows a node that is down through the whole window,
+/// though its incident began (and its outcome was decided) before it:
+/// win-5 of the default scenario gives up after about 3 days and stays
+/// Unknown to the end.
+#[test]
+fn a_zoomed_timeline_keeps_nodes_down_through_the_window() {
+    let s = scratch("zoom-down");
+    let out = s.path("zoom");
+    let o = repairsim(&["run", "--from", "4d", "--to", "5d", "-q", "--out", &out]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    // A row label is the text of its own line in the SVG.
+    let has_row = |svg: &str, node: &str| svg.lines().any(|l| l.trim() == node);
+    let svg = read(&Path::new(&out).join("timeline.svg"));
+    assert!(
+        has_row(&svg, "win-5"),
+        "win-5 missing from the zoomed timeline"
+    );
+    assert!(!has_row(&svg, "win-7"), "win-7 is Ready all through day 5");
+}
