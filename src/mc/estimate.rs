@@ -152,16 +152,24 @@ impl Histogram {
         if self.n == 0 || k == 0 {
             return Vec::new();
         }
-        (1..=k)
-            .filter_map(|i| {
-                let p_rank = (u64::from(i) * self.n).div_ceil(u64::from(k)).max(1);
-                let mut seen = 0;
-                self.counts.iter().find_map(|(&v, &c)| {
-                    seen += c;
-                    (seen >= p_rank).then_some(v)
-                })
-            })
-            .collect()
+        // One pass: the i-th point is the value of rank ceil(i·n/k).
+        let mut out = Vec::with_capacity(k as usize);
+        let mut values = self.counts.iter();
+        let (mut seen, mut current) = (0u64, 0u64);
+        for i in 1..=u64::from(k) {
+            let rank = (i * self.n).div_ceil(u64::from(k)).max(1);
+            while seen < rank {
+                match values.next() {
+                    Some((&v, &c)) => {
+                        seen += c;
+                        current = v;
+                    }
+                    None => break,
+                }
+            }
+            out.push(current);
+        }
+        out
     }
 }
 
@@ -277,6 +285,10 @@ mod tests {
         let mut h = Histogram::default();
         (1..=100).for_each(|x| h.add(x));
         assert_eq!(h.quantile_points(4), vec![25, 50, 75, 100]);
+        assert_eq!(h.quantile_points(1), vec![100]);
+        let mut two = Histogram::default();
+        [7, 7, 7, 9].iter().for_each(|&x| two.add(x));
+        assert_eq!(two.quantile_points(8), vec![7, 7, 7, 7, 7, 7, 9, 9]);
         assert!(Histogram::default().quantile_points(4).is_empty());
     }
 
