@@ -8,7 +8,7 @@
 
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{Better, METRICS, MetricDef, RepResult, metric_defs, run_replication};
-use super::runner::{Flow, replicate};
+use super::runner::replicate;
 use super::student::t_two_sided_p;
 use super::{Stop, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
@@ -214,10 +214,7 @@ pub fn run_compare<E>(
     mut tick: impl FnMut(),
 ) -> Result<Comparison, E> {
     let mut cmp = Comparison::new(sides);
-    let watched = match stop {
-        Stop::UntilCi { metric, .. } => Some(metric),
-        Stop::Fixed(_) => None,
-    };
+    let watched = stop.watched();
     replicate(
         pool,
         stop.max(),
@@ -234,11 +231,7 @@ pub fn run_compare<E>(
             cmp.push(&results);
             tick();
             let hw = watched.and_then(|m| cmp.widest_half_width(m));
-            Ok(if stop.met(cmp.replications, hw) {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
+            Ok(stop.flow(cmp.replications, hw))
         },
     )?;
     Ok(cmp)

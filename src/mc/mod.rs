@@ -54,6 +54,23 @@ impl Stop {
         }
     }
 
+    /// The metric `--until-ci` watches, if any.
+    pub fn watched(&self) -> Option<usize> {
+        match *self {
+            Stop::UntilCi { metric, .. } => Some(metric),
+            Stop::Fixed(_) => None,
+        }
+    }
+
+    /// [`Stop::met`] as the runner's answer.
+    pub fn flow(&self, n: u64, hw: Option<f64>) -> runner::Flow {
+        if self.met(n, hw) {
+            runner::Flow::Stop
+        } else {
+            runner::Flow::Continue
+        }
+    }
+
     /// True when the rule is met after `n` replications whose interval of
     /// the watched metric has half-width `hw` (`None`: not yet defined).
     pub fn met(&self, n: u64, hw: Option<f64>) -> bool {

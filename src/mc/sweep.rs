@@ -8,7 +8,7 @@
 use super::estimate::{CONFIDENCE, CdfBand, Estimate, Histogram, Running};
 
 use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
-use super::runner::{Flow, replicate};
+use super::runner::replicate;
 use super::{Stop, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
 use crate::stats::Percentiles;
@@ -87,10 +87,7 @@ pub fn run_point<E>(
     mut tick: impl FnMut(),
 ) -> Result<PointSummary, E> {
     let mut summary = PointSummary::new(point.settings.clone(), point.scenario.horizon.ms());
-    let watched = match stop {
-        Stop::UntilCi { metric, .. } => Some(metric),
-        Stop::Fixed(_) => None,
-    };
+    let watched = stop.watched();
     replicate(
         pool,
         stop.max(),
@@ -100,11 +97,7 @@ pub fn run_point<E>(
             summary.push(&res);
             tick();
             let hw = watched.and_then(|m| summary.metrics[m].half_width(CONFIDENCE));
-            Ok(if stop.met(summary.replications, hw) {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
+            Ok(stop.flow(summary.replications, hw))
         },
     )?;
     Ok(summary)
