@@ -350,36 +350,29 @@ fn time_labels_pick_units_by_span() {
     assert_eq!(time_ticks_label(45_000, 2 * M), "45s");
 }
 
-/// Writes every sample chart (SVG and PNG) to the directory in
-/// `REPAIRSIM_CHART_SAMPLES`, with render times, when it is set;
-/// otherwise does nothing. Run:
-/// `REPAIRSIM_CHART_SAMPLES=/tmp/charts-sample cargo test --lib charts::tests::samples -- --nocapture`
+/// Every sample chart, the empty ones too, decodes as a PNG with ink on
+/// it (axes, labels, data). With `REPAIRSIM_CHART_SAMPLES=DIR` the samples
+/// are also written there (SVG and PNG) for a person to look at:
+/// `REPAIRSIM_CHART_SAMPLES=/tmp/charts-sample cargo test --lib charts::tests::samples`
 #[test]
-fn samples() {
-    let Some(dir) = std::env::var_os("REPAIRSIM_CHART_SAMPLES") else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    // Realistic sizes for timing: 50 rows over a day.
-    let t = std::time::Instant::now();
-    let c = timeline(
-        "Node timelines: 50 nodes with incidents",
-        &sample_rows(50, 24 * H),
-        (0, 24 * H),
-    );
-    eprintln!(
-        "timeline-50: {:?}, svg {} B, png {} B",
-        t.elapsed(),
-        c.svg.len(),
-        c.png.len()
-    );
-    write(&dir, "timeline-50", &c);
+fn samples_decode_with_ink() {
+    let dir = std::env::var_os("REPAIRSIM_CHART_SAMPLES").map(std::path::PathBuf::from);
+    if let Some(d) = &dir {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let mut charts = all_samples();
+    charts.push(timeline("No incidents", &[], (0, 0)));
+    charts.push(cdf("empty-cdf", "Time to detect", "time to detect", &[]));
+    charts.push(outcomes(
+        "empty-outcomes",
+        "Incident outcomes by OS",
+        &[
+            ("linux".into(), vec![("self-healed".into(), 0)]),
+            ("windows".into(), vec![]),
+        ],
+    ));
     let mut seen = std::collections::BTreeMap::new();
-    let t = std::time::Instant::now();
-    let all = all_samples();
-    eprintln!("all samples: {:?}", t.elapsed());
-    for c in all {
+    for c in charts {
         let k = seen.entry(c.name.clone()).or_insert(0);
         *k += 1;
         let stem = if *k == 1 {
@@ -387,46 +380,30 @@ fn samples() {
         } else {
             format!("{}-{k}", c.name)
         };
-        eprintln!("{stem}: svg {} B, png {} B", c.svg.len(), c.png.len());
-        write(&dir, &stem, &c);
+        let (w, h, ink) = png_ink(&c.png);
+        assert!(w >= 400 && h >= 200, "{stem}: {w}x{h}");
+        assert!(
+            ink > 0.01,
+            "{stem}: only {ink} of the pixels differ from the background"
+        );
+        if let Some(d) = &dir {
+            write(d, &stem, &c);
+        }
     }
-    for (stem, c) in [
-        ("empty-timeline", timeline("No incidents", &[], (0, 0))),
-        (
-            "empty-cdf",
-            cdf("c", "Time to detect", "time to detect", &[]),
-        ),
-        (
-            "empty-outcomes",
-            outcomes(
-                "outcomes_by_os",
-                "Incident outcomes by OS",
-                &[
-                    ("linux".into(), vec![("self-healed".into(), 0)]),
-                    ("windows".into(), vec![]),
-                ],
-            ),
-        ),
-    ] {
-        write(&dir, stem, &c);
-    }
-    for (name, f) in [
-        (
-            "timeline",
-            &(|| timeline("t", &sample_rows(50, 24 * H), (0, 24 * H))) as &dyn Fn() -> Chart,
-        ),
-        ("cdf", &|| cdf("c", "t", "x", &sample_cdf())),
-        ("outcomes", &|| outcomes("o", "t", &sample_outcomes())),
-        ("capacity", &|| {
-            let (h, p, r) = sample_capacity();
-            capacity("t", h, &p, &r)
-        }),
-        ("deltas", &|| deltas("t", &sample_deltas())),
-    ] {
-        let t = std::time::Instant::now();
-        let c = f();
-        eprintln!("time {name}: {:?} (png {} B)", t.elapsed(), c.png.len());
-    }
+}
+
+/// Width, height and the share of pixels that differ from the top-left one.
+fn png_ink(bytes: &[u8]) -> (u32, u32, f64) {
+    let mut decoder = png::Decoder::new(bytes);
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (frame.width, frame.height);
+    let bpp = frame.line_size / w as usize;
+    let pixels: Vec<&[u8]> = buf[..frame.buffer_size()].chunks(bpp).collect();
+    let differ = pixels.iter().filter(|p| **p != pixels[0]).count();
+    (w, h, differ as f64 / pixels.len() as f64)
 }
 
 fn write(dir: &std::path::Path, stem: &str, c: &Chart) {

@@ -8,7 +8,7 @@ use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_ma
 use crate::mc::csv_number;
 use crate::mc::sweep::replications_header;
 use crate::report::figures::compare_charts;
-use crate::report::{Staging, csv_table, csv_writer};
+use crate::report::{Staging, csv_bytes, csv_writer};
 use crate::scenario::Patch;
 use std::path::{Path, PathBuf};
 
@@ -185,7 +185,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     rows.flush().map_err(&err)?;
     drop(rows);
 
-    let csv = csv_table(&CSV_HEADER, csv_rows(&cmp)).map_err(&err)?;
+    let csv = csv_bytes(&CSV_HEADER, csv_rows(&cmp)).map_err(&err)?;
     staging.write("compare.csv", &csv).map_err(&err)?;
     staging
         .write("compare.json", to_json(&cmp, &base, &rule).as_bytes())

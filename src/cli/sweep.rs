@@ -11,7 +11,7 @@ use crate::mc::sweep::{
 };
 use crate::mc::{Stop, UNTIL_CI_MIN, format_value, parse_until_ci};
 use crate::report::figures::sweep_charts;
-use crate::report::{Staging, csv_table, csv_writer};
+use crate::report::{Staging, csv_bytes, csv_writer};
 use crate::scenario::Patch;
 use std::path::{Path, PathBuf};
 
@@ -270,7 +270,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let header = sweep_header(&grid_keys);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     staging
-        .write("sweep.csv", &csv_table(&header, sweep_rows).map_err(&err)?)
+        .write("sweep.csv", &csv_bytes(&header, sweep_rows).map_err(&err)?)
         .map_err(&err)?;
     staging
         .write("summary.json", summary_json(&info, &summaries).as_bytes())

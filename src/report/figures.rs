@@ -53,10 +53,13 @@ pub fn run_charts(
             "outcomes_by_os",
             "Incident outcomes by OS",
             &[
-                ("linux".to_string(), nonzero(&summary.incidents.by_os.linux)),
+                (
+                    "linux".to_string(),
+                    outcome_counts(&summary.incidents.by_os.linux),
+                ),
                 (
                     "windows".to_string(),
-                    nonzero(&summary.incidents.by_os.windows),
+                    outcome_counts(&summary.incidents.by_os.windows),
                 ),
             ],
         ),
@@ -67,15 +70,16 @@ pub fn run_charts(
                 .incidents
                 .by_pool
                 .iter()
-                .map(|(pool, counts)| (pool.clone(), nonzero(counts)))
+                .map(|(pool, counts)| (pool.clone(), outcome_counts(counts)))
                 .collect::<Vec<_>>(),
         ),
         capacity_chart(sc, timeline, horizon),
     ]
 }
 
-/// Outcome counts in report order ([`crate::policy::Outcome::all`]).
-fn nonzero(counts: &crate::stats::OutcomeCounts) -> Vec<(String, u64)> {
+/// Outcome counts in report order ([`crate::policy::Outcome::all`]),
+/// zeros included (the chart leaves out outcomes that never happen).
+fn outcome_counts(counts: &crate::stats::OutcomeCounts) -> Vec<(String, u64)> {
     crate::policy::Outcome::all()
         .into_iter()
         .map(|o| {

@@ -36,7 +36,8 @@ fn csv_err(e: csv::Error) -> io::Error {
     io::Error::other(e)
 }
 
-fn csv_bytes<R>(header: &[&str], rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>>
+/// Renders CSV rows after `header` in memory.
+pub fn csv_bytes<R>(header: &[&str], rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>>
 where
     R: IntoIterator,
     R::Item: AsRef<[u8]>,
@@ -344,15 +345,6 @@ pub fn csv_writer<W: io::Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(w)
-}
-
-/// Renders CSV rows after `header` in memory.
-pub fn csv_table<R>(header: &[&str], rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>>
-where
-    R: IntoIterator,
-    R::Item: AsRef<[u8]>,
-{
-    csv_bytes(header, rows)
 }
 
 #[cfg(test)]

@@ -147,7 +147,8 @@ fn compared_sides_share_fault_onsets_and_self_heal_instants() {
     assert_ne!(FailureTrace::build(&base, 0), FailureTrace::build(&base, 1));
 }
 
-fn compare(sides: Vec<(&str, Scenario)>, n: u64) -> repairsim::mc::compare::Comparison {
+/// Runs `sides` (baseline first) on 2 threads until `stop`.
+fn compare_until(sides: Vec<(&str, Scenario)>, stop: Stop) -> repairsim::mc::compare::Comparison {
     let sides: Vec<Side> = sides
         .into_iter()
         .map(|(l, s)| Side {
@@ -158,11 +159,15 @@ fn compare(sides: Vec<(&str, Scenario)>, n: u64) -> repairsim::mc::compare::Comp
     run_compare(
         &pool(2).unwrap(),
         &sides,
-        Stop::Fixed(n),
+        stop,
         |_, _| Ok::<_, ()>(()),
         || {},
     )
     .unwrap()
+}
+
+fn compare(sides: Vec<(&str, Scenario)>, n: u64) -> repairsim::mc::compare::Comparison {
+    compare_until(sides, Stop::Fixed(n))
 }
 
 #[test]
@@ -530,31 +535,20 @@ fn until_ci_does_not_trust_a_zero_width_interval_early() {
 
 #[test]
 fn compare_until_ci_watches_every_candidate() {
-    let sides: Vec<Side> = [
-        ("5m", default_with(&[])),
-        ("2m", default_with(&[set("policy.repair_delay", "2m")])),
-        ("10m", default_with(&[set("policy.repair_delay", "10m")])),
-    ]
-    .into_iter()
-    .map(|(l, s)| Side {
-        label: l.into(),
-        scenario: s,
-    })
-    .collect();
     let target = 3_000.0;
-    let cmp = run_compare(
-        &pool(2).unwrap(),
-        &sides,
+    let cmp = compare_until(
+        vec![
+            ("5m", default_with(&[])),
+            ("2m", default_with(&[set("policy.repair_delay", "2m")])),
+            ("10m", default_with(&[set("policy.repair_delay", "10m")])),
+        ],
         Stop::UntilCi {
             metric: IDX_TTR_MEAN,
             half_width: target,
             min: 10,
             max: 1_000,
         },
-        |_, _| Ok::<_, ()>(()),
-        || {},
-    )
-    .unwrap();
+    );
     let n = cmp.replications;
     assert!(n > 10 && n < 1_000, "{n}");
     let widest = cmp.widest_half_width(IDX_TTR_MEAN).unwrap();
