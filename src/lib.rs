@@ -75,6 +75,7 @@
 //! reaches an output.
 
 pub mod charts;
+pub mod check;
 pub mod cli;
 pub mod dist;
 pub mod engine;

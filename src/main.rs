@@ -1,7 +1,7 @@
 //! `repairsim`: parse the command line, dispatch, map errors to exit codes.
 //!
-//! Exit codes: 0 success; 2 bad input (scenario file or flags); 3 the
-//! outputs could not be written.
+//! Exit codes: 0 success; 1 `check` found a regression; 2 bad input
+//! (scenario file or flags); 3 the outputs could not be written.
 
 use clap::Parser;
 use repairsim::cli::{self, Cli};

@@ -509,6 +509,7 @@ mod tests {
             never_registered: vec![],
             content_hash: 0,
             patches: vec![],
+            expectations: vec![],
         }
     }
 

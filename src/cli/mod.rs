@@ -2,6 +2,7 @@
 //! and one function that runs it. `main` only parses and dispatches.
 
 pub mod bench;
+pub mod check;
 pub mod compare;
 pub mod policy;
 pub mod progress;
@@ -43,9 +44,10 @@ A bad key or value is reported like a bad scenario file (exit 2).";
   repairsim sweep --replications 1000             # means and 95% CIs over replications
   repairsim sweep --grid policy.repair_delay=1m,2m,5m,10m
   repairsim compare --candidate set=policy.repair_delay=2m   # paired A/B on the same faults
+  repairsim check scenarios/ --junit junit.xml    # expectations and golden files, for CI
   repairsim bench                                 # the 10,000-node fleet-year benchmark
 
-Exit codes: 0 success, 2 bad input, 3 outputs could not be written.")]
+Exit codes: 0 success, 1 check found a regression, 2 bad input, 3 outputs could not be written.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -74,6 +76,8 @@ pub enum Command {
     Sweep(sweep::Args),
     /// A baseline and candidate policies on the same replications: paired differences and verdicts.
     Compare(compare::Args),
+    /// Regression tests for CI: [[expect]] tables, golden files and invariants; exit 1 on a failure.
+    Check(check::Args),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
 }
@@ -81,6 +85,8 @@ pub enum Command {
 /// Why a command failed; each kind has its own exit code.
 #[derive(Debug)]
 pub enum CliError {
+    /// `check` found a regression: exit 1.
+    Failed(String),
     /// Bad scenario or flag: exit 2.
     Input(String),
     /// Outputs could not be written: exit 3.
@@ -90,6 +96,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Failed(_) => 1,
             CliError::Input(_) => 2,
             CliError::Output(_) => 3,
         }
@@ -99,7 +106,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Input(m) | CliError::Output(m) => f.write_str(m.trim_end()),
+            CliError::Failed(m) | CliError::Input(m) | CliError::Output(m) => {
+                f.write_str(m.trim_end())
+            }
         }
     }
 }
@@ -199,6 +208,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Report(a) => report::run(a, &patches),
         Command::Sweep(a) => sweep::run(a, &patches),
         Command::Compare(a) => compare::run(a, &patches),
+        Command::Check(a) => check::run(a, &patches),
         Command::Bench(a) => bench::run(a, &patches),
     }
 }

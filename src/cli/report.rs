@@ -73,6 +73,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
 
     let mut staging = Staging::new(&out).map_err(&err)?;
     let r = simulate_run(&sc, 0);
+    r.warn_violations();
     let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
 

@@ -4,7 +4,7 @@
 use super::{CliError, Out, load_scenario};
 use crate::charts::Chart;
 use crate::engine::Sim;
-use crate::invariants::InvariantChecker;
+use crate::invariants::{InvariantChecker, Violation};
 use crate::observe::Fanout;
 use crate::observe::events::EventLog;
 use crate::observe::incidents::{Incident, IncidentLog};
@@ -91,6 +91,18 @@ pub struct RunOutput {
     pub timeline: TimelineLog,
     pub events: EventLog,
     pub summary: Summary,
+    /// Broken invariants of POLICY.md: a bug in repairsim, not in the input.
+    pub violations: Vec<Violation>,
+}
+
+impl RunOutput {
+    /// Says every broken invariant on stderr: `run` and `report` still
+    /// write their outputs, so a bug report has them.
+    pub fn warn_violations(&self) {
+        for v in &self.violations {
+            eprintln!("repairsim bug: invariant violated: {v}");
+        }
+    }
 }
 
 /// Simulates one replication with every observer `run` writes from, and
@@ -110,10 +122,6 @@ pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
         ]);
         Sim::new(sc, replication, &mut obs).run();
     }
-    // A violation is a bug in repairsim, not in the input: say so loudly.
-    for v in &checker.violations {
-        eprintln!("repairsim bug: invariant violated: {v}");
-    }
     let masked = incidents.masked_faults();
     let list = incidents.into_incidents();
     let summary =
@@ -123,6 +131,7 @@ pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
         timeline,
         events,
         summary,
+        violations: checker.violations,
     }
 }
 
@@ -183,6 +192,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let err = out_err(&out);
     let mut staging = Staging::new(&out).map_err(&err)?;
     let r = simulate_run(&sc, args.replication);
+    r.warn_violations();
     let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;

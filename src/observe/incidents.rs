@@ -509,6 +509,7 @@ pub(crate) mod fixtures {
             never_registered: vec![],
             content_hash: 0x0123_4567_89ab_cdef,
             patches: vec![],
+            expectations: vec![],
         }
     }
 

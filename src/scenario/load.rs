@@ -25,6 +25,8 @@
 //! range-checked before conversion, and the proptest below feeds mutated
 //! and random text to [`load_str`].
 
+mod expect;
+
 use super::patch::{self, Patch};
 use super::raw::{
     RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
@@ -700,6 +702,8 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         marks.push(build_upgrade(cx, &fleet, i, u)?);
     }
 
+    let expectations = expect::build_expectations(cx, &fleet, horizon, &raw.expect)?;
+
     if !never_registered.is_empty() {
         faults.push(Fault {
             name: NEVER_REGISTERED_FAULT.to_string(),
@@ -728,6 +732,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         never_registered,
         content_hash: stable_hash(cx.sources[0].text),
         patches: vec![],
+        expectations,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod load;
 pub mod patch;
 pub mod raw;
 
+use crate::check::expect::Expectation;
 use crate::dist::DurationDist;
 use crate::faults::{Arrivals, Fault, Injection, MarkWindow, Outage};
 use crate::fleet::{Fleet, NodeId, Os};
@@ -110,4 +111,7 @@ pub struct Scenario {
     /// command line (`policy.repair_delay=2m`, `preset=aks-2023-09`,
     /// `policy=FILE`); empty for a file as it is.
     pub patches: Vec<String>,
+    /// The `[[expect]]` tables, in file order: what `repairsim check`
+    /// verifies. Nothing else reads them.
+    pub expectations: Vec<Expectation>,
 }

@@ -47,6 +47,8 @@ pub struct RawScenario {
     pub taints: Vec<Spanned<RawTaint>>,
     #[serde(default)]
     pub upgrades: Vec<Spanned<RawUpgrade>>,
+    #[serde(default)]
+    pub expect: Vec<Spanned<RawExpect>>,
 }
 
 /// `\[policy\]`: a preset and overrides of `crate::policy::params::POLICY_KEYS`
@@ -180,6 +182,34 @@ pub struct RawUpgrade {
     pub until: Option<SStr>,
     pub node: Option<SStr>,
     pub pool: Option<SStr>,
+}
+
+/// One `[[expect]]` entry. Which kind it is follows from its keys: `event`,
+/// `no_event`, `metric`, or else an incident (`outcome`, `detected_by`,
+/// `time_to_detect`, `time_to_recover`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[expect]] table")]
+pub struct RawExpect {
+    pub name: Option<SStr>,
+    pub event: Option<SStr>,
+    pub no_event: Option<SStr>,
+    pub metric: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+    pub os: Option<SStr>,
+    pub at: Option<SStr>,
+    pub within: Option<SList>,
+    pub onset: Option<SStr>,
+    pub outcome: Option<SStr>,
+    pub detected_by: Option<SStr>,
+    pub time_to_detect: Option<SStr>,
+    pub time_to_recover: Option<SStr>,
+    pub replications: Option<Spanned<i64>>,
+    pub statistic: Option<SStr>,
+    /// A number, or a duration string for duration metrics.
+    pub at_least: Option<Spanned<toml::Value>>,
+    pub at_most: Option<Spanned<toml::Value>>,
+    pub equals: Option<Spanned<toml::Value>>,
 }
 
 /// `{ lognormal = { median = "10m", sigma = 0.5 } }`.

@@ -164,6 +164,7 @@ prop_compose! {
             never_registered,
             content_hash: 0,
             patches: vec![],
+            expectations: vec![],
         }
     }
 }

@@ -1,0 +1,210 @@
+//! The results of `repairsim check` for people (text), machines (JSON) and
+//! CI servers (JUnit XML). All three list the same cases in the same order.
+//!
+//! Invariant: no wall clock. JUnit's `time` attributes are left out, so the
+//! same run gives byte-identical files.
+
+use super::{Case, ScenarioReport, Status};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Case counts over every scenario.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub scenarios: usize,
+    pub cases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub blessed: usize,
+}
+
+impl Totals {
+    pub fn of(reports: &[ScenarioReport]) -> Totals {
+        let mut t = Totals {
+            scenarios: reports.len(),
+            ..Totals::default()
+        };
+        for c in reports.iter().flat_map(|r| &r.cases) {
+            t.cases += 1;
+            match c.status {
+                Status::Passed => t.passed += 1,
+                Status::Failed => t.failed += 1,
+                Status::Blessed => t.blessed += 1,
+            }
+        }
+        t
+    }
+}
+
+fn where_(file: &str, c: &Case) -> String {
+    match c.line {
+        Some(l) => format!("{file}:{l}"),
+        None => file.to_string(),
+    }
+}
+
+/// One line per scenario; every failed case with its message and details;
+/// blessed golden files; then the totals.
+pub fn text(reports: &[ScenarioReport]) -> String {
+    let mut s = String::new();
+    for r in reports {
+        let failed = r.failures();
+        if failed == 0 {
+            let _ = writeln!(s, "ok      {}  ({} cases)", r.file, r.cases.len());
+        } else {
+            let _ = writeln!(
+                s,
+                "FAILED  {}  ({failed} of {} cases failed)",
+                r.file,
+                r.cases.len()
+            );
+        }
+        for c in &r.cases {
+            if let Some(f) = &c.failure {
+                let _ = writeln!(s, "  FAIL  {}  {}", where_(&r.file, c), c.name);
+                let _ = writeln!(s, "        {}", f.message);
+                for d in &f.details {
+                    let _ = writeln!(s, "          {d}");
+                }
+            } else if let Some(note) = &c.note {
+                let _ = writeln!(s, "  bless {}  {note}", c.name);
+            }
+        }
+    }
+    let t = Totals::of(reports);
+    let verdict = if t.failed == 0 { "ok" } else { "FAILED" };
+    let blessed = if t.blessed > 0 {
+        format!(", {} golden files blessed", t.blessed)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        s,
+        "\ncheck {verdict}: {} passed, {} failed{blessed}; {} cases in {} scenario{}",
+        t.passed,
+        t.failed,
+        t.cases,
+        t.scenarios,
+        if t.scenarios == 1 { "" } else { "s" }
+    );
+    s
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    tool: &'static str,
+    version: &'static str,
+    /// `passed` or `failed`.
+    result: &'static str,
+    totals: Totals,
+    scenarios: &'a [ScenarioReport],
+}
+
+/// The whole result as one JSON document (with a trailing newline).
+pub fn json(reports: &[ScenarioReport]) -> String {
+    let totals = Totals::of(reports);
+    let doc = JsonReport {
+        tool: "repairsim",
+        version: env!("CARGO_PKG_VERSION"),
+        result: if totals.failed == 0 {
+            "passed"
+        } else {
+            "failed"
+        },
+        totals,
+        scenarios: reports,
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("the report always serializes");
+    out.push('\n');
+    out
+}
+
+/// Escapes text for an XML attribute, dropping the characters XML 1.0
+/// cannot carry (a newline becomes `&#10;`, which attributes keep).
+pub fn xml_escape(s: &str) -> String {
+    escape(s, true)
+}
+
+/// Escapes text for an element's content, where newlines stay newlines.
+pub fn xml_text(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\n' => out.push('\n'),
+            '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one `<testsuite>` per scenario, one `<testcase>` per case
+/// (expectations, golden comparisons, invariants), a `<failure>` with the
+/// message and details for each failed one. GitHub, GitLab and Azure
+/// Pipelines read this shape.
+pub fn junit(reports: &[ScenarioReport]) -> String {
+    let t = Totals::of(reports);
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"repairsim check\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+        t.cases, t.failed
+    );
+    for r in reports {
+        let file = xml_escape(&r.file);
+        let suite = xml_escape(&r.scenario);
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"{suite}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" file=\"{file}\">",
+            r.cases.len(),
+            r.failures()
+        );
+        for c in &r.cases {
+            let line = c.line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default();
+            let head = format!(
+                "    <testcase classname=\"{suite}\" name=\"{}\" file=\"{file}\"{line}",
+                xml_escape(&c.name)
+            );
+            match (&c.failure, &c.note) {
+                (Some(f), _) => {
+                    let mut body = f.message.clone();
+                    for d in &f.details {
+                        body.push('\n');
+                        body.push_str(d);
+                    }
+                    let _ = writeln!(s, "{head}>");
+                    let _ = writeln!(
+                        s,
+                        "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                        xml_escape(&f.message),
+                        c.kind,
+                        xml_text(&body)
+                    );
+                    let _ = writeln!(s, "    </testcase>");
+                }
+                (None, Some(note)) => {
+                    let _ = writeln!(s, "{head}>");
+                    let _ = writeln!(s, "      <system-out>{}</system-out>", xml_text(note));
+                    let _ = writeln!(s, "    </testcase>");
+                }
+                (None, None) => {
+                    let _ = writeln!(s, "{head}/>");
+                }
+            }
+        }
+        let _ = writeln!(s, "  </testsuite>");
+    }
+    s.push_str("</testsuites>\n");
+    s
+}

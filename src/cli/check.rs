@@ -1,0 +1,388 @@
+//! `repairsim check [PATH...]`: run scenarios as regression tests of the
+//! timing rules. Every `[[expect]]` table, every golden file and POLICY.md's
+//! invariants become test cases; the exit code says whether all held.
+//!
+//! Order of work: find the files, load every scenario and golden file (any
+//! bad input stops here, with exit 2, before anything runs), run each
+//! scenario, check, then print and write the JUnit file and blessed golden
+//! files.
+
+use super::run::{RunOutput, simulate_run};
+use super::{CliError, Out};
+use crate::check::eval::{self, RunView};
+use crate::check::expect::{Expect, Expectation};
+use crate::check::golden::{self, EVENTS_FILE, EventRow, SUMMARY_FILE};
+use crate::check::render;
+use crate::check::{Case, ScenarioReport, Status};
+use crate::mc::metrics::measure;
+use crate::mc::sweep::{Point, run_point};
+use crate::mc::{Stop, runner};
+use crate::report::{self, Staging};
+use crate::scenario::{self, Patch, Scenario};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+What is checked, for each scenario:
+  - every [[expect]] table (an event at a time or in a window, no event of a kind,
+    an incident's outcome and timings, a bound on a metric or on its 95% CI);
+  - the golden files in <dir>/<name>.golden/ (events.csv and summary.json), when
+    they exist: the first differing events with their times, and the values that moved;
+  - the invariants of POLICY.md.
+A directory is searched for *.toml files (not recursively); those with [[expect]]
+tables or golden files are checked. A file named on the command line is always checked.
+
+Examples:
+  repairsim check scenarios/
+  repairsim check scenarios/ --junit out/junit.xml --format json
+  repairsim check scenarios/ --bless                 # after an intended change
+  repairsim check scenarios/example-1-reboot.toml --set policy.repair_delay=6m
+
+Exit codes: 0 every case passed, 1 some case failed, 2 bad input (a scenario,
+an [[expect]] table, a golden file or a flag), 3 an output could not be written.")]
+pub struct Args {
+    /// Scenario files, or directories of them [default: scenarios].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also write the results as JUnit XML to FILE (for GitHub, GitLab, Azure Pipelines).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// How to print the results on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Rewrite the golden files from this run (after an intended change);
+    /// in a directory, every scenario gets golden files.
+    #[arg(long)]
+    pub bless: bool,
+    /// Worker threads for expectations over replications (0: one per core).
+    /// Results are the same for any value.
+    #[arg(long, default_value_t = 0, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One line per scenario, then every failure with its details.
+    Text,
+    /// One JSON document with every case (for jq and dashboards).
+    Json,
+}
+
+/// A scenario to check, with its golden files as loaded.
+struct Target {
+    file: PathBuf,
+    scenario: Scenario,
+    golden_dir: PathBuf,
+    golden: Option<Golden>,
+}
+
+struct Golden {
+    events: Vec<EventRow>,
+    summary: serde_json::Value,
+}
+
+/// `<dir>/<stem>.golden`.
+pub fn golden_dir(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    file.with_file_name(format!("{stem}.golden"))
+}
+
+/// The scenario files `paths` name, each with whether it was named
+/// explicitly, in command-line order and file-name order within a directory.
+fn find_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let rd = std::fs::read_dir(p).map_err(|e| {
+                CliError::Input(format!(
+                    "{}: could not read the directory: {e}",
+                    p.display()
+                ))
+            })?;
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            out.extend(files.into_iter().map(|f| (f, false)));
+        } else if p.is_file() {
+            out.push((p.clone(), true));
+        } else {
+            return Err(CliError::Input(format!(
+                "{}: no such file or directory; give scenario files or directories of them",
+                p.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn read_golden(dir: &Path) -> Result<Option<Golden>, String> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let read = |name: &str| {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p).map_err(|e| {
+            format!(
+                "{}: could not read the golden file: {e}; `repairsim check --bless` writes it",
+                p.display()
+            )
+        })
+    };
+    let events_path = dir.join(EVENTS_FILE);
+    let events = golden::parse_events(&read(EVENTS_FILE)?).map_err(|e| {
+        format!(
+            "{}:{e}; `repairsim check --bless` rewrites it",
+            events_path.display()
+        )
+    })?;
+    let summary_path = dir.join(SUMMARY_FILE);
+    let summary = serde_json::from_str(&read(SUMMARY_FILE)?).map_err(|e| {
+        format!(
+            "{}:{}:{}: not valid JSON ({e}); `repairsim check --bless` rewrites it",
+            summary_path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(Some(Golden { events, summary }))
+}
+
+/// Loads every scenario and golden file; all the bad ones are reported together.
+fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError> {
+    let default = [PathBuf::from("scenarios")];
+    let paths = if args.paths.is_empty() {
+        &default[..]
+    } else {
+        &args.paths[..]
+    };
+    let files = find_files(paths)?;
+    let mut errors = Vec::new();
+    let mut targets = Vec::new();
+    for (file, named) in files {
+        let scenario = match scenario::load_file_with(&file, patches) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        let golden_dir = golden_dir(&file);
+        let golden = match read_golden(&golden_dir) {
+            Ok(g) => g,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if named || args.bless || golden.is_some() || !scenario.expectations.is_empty() {
+            targets.push(Target {
+                file,
+                scenario,
+                golden_dir,
+                golden,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CliError::Input(errors.join("\nerror: ")));
+    }
+    if targets.is_empty() {
+        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(CliError::Input(format!(
+            "nothing to check in {}: no scenario there has [[expect]] tables or golden files \
+             (add [[expect]] tables, or run `repairsim check --bless` to write golden files)",
+            list.join(", ")
+        )));
+    }
+    Ok(targets)
+}
+
+/// A run's events as golden rows.
+fn event_rows(r: &RunOutput) -> Vec<EventRow> {
+    r.events
+        .events()
+        .iter()
+        .map(|e| EventRow {
+            sim_ms: e.sim_ms,
+            node: e.node_name().to_string(),
+            type_: e.type_.to_string(),
+            reason: e.reason.clone(),
+            message: e.message.clone(),
+        })
+        .collect()
+}
+
+/// The estimates of every metric over `n` replications, run once per `n`.
+type Estimates = BTreeMap<u64, Vec<crate::mc::estimate::Estimate>>;
+
+fn replicated(pool: &rayon::ThreadPool, sc: &Scenario, expectations: &[Expectation]) -> Estimates {
+    let mut out = Estimates::new();
+    for x in expectations {
+        if let Expect::Metric(m) = &x.kind
+            && let Some(n) = m.replications
+            && !out.contains_key(&n)
+        {
+            let point = Point {
+                settings: vec![],
+                scenario: sc.clone(),
+            };
+            let summary = run_point(pool, &point, Stop::Fixed(n), |_| Ok::<_, ()>(()), || {})
+                .unwrap_or_else(|()| unreachable!("the row callback never fails"));
+            out.insert(n, summary.estimates());
+        }
+    }
+    out
+}
+
+/// A golden file to write: its name in the golden directory and its bytes.
+type GoldenFile = (&'static str, Vec<u8>);
+
+/// The golden cases of a run, or what `--bless` staged. Returns the cases
+/// and, under `--bless`, the files to write.
+fn golden_cases(
+    t: &Target,
+    r: &RunOutput,
+    bless: bool,
+) -> Result<(Vec<Case>, Vec<GoldenFile>), CliError> {
+    let actual_rows = event_rows(r);
+    let summary_text = r.summary.to_json();
+    let actual_summary: serde_json::Value = serde_json::from_str(&summary_text)
+        .map_err(|e| CliError::Output(format!("summary.json did not round-trip: {e}")))?;
+    let events_case = format!("golden {EVENTS_FILE}");
+    let summary_case = format!("golden {SUMMARY_FILE}");
+    let (ev_fail, sum_fail) = match &t.golden {
+        Some(g) => (
+            golden::compare_events(&g.events, &actual_rows),
+            golden::compare_summary(&g.summary, &actual_summary),
+        ),
+        None => (None, None),
+    };
+    if !bless {
+        if t.golden.is_none() {
+            return Ok((vec![], vec![]));
+        }
+        return Ok((
+            vec![
+                Case::new(events_case, "golden", None, ev_fail),
+                Case::new(summary_case, "golden", None, sum_fail),
+            ],
+            vec![],
+        ));
+    }
+    let events_bytes = report::events_csv(&r.events)
+        .map_err(|e| CliError::Output(format!("could not render events.csv: {e}")))?;
+    let mut files = Vec::new();
+    let mut cases = Vec::new();
+    let dir = t.golden_dir.display();
+    for (case, name, bytes, failure) in [
+        (events_case, EVENTS_FILE, events_bytes, ev_fail),
+        (
+            summary_case,
+            SUMMARY_FILE,
+            summary_text.into_bytes(),
+            sum_fail,
+        ),
+    ] {
+        let old = std::fs::read(t.golden_dir.join(name)).ok();
+        let mut c = Case::new(case, "golden", None, None);
+        if old.as_deref() != Some(&bytes[..]) {
+            c.status = Status::Blessed;
+            c.note = Some(match (&t.golden, failure) {
+                (None, _) => format!("wrote {dir}/{name}"),
+                (Some(_), Some(f)) => format!("rewrote {dir}/{name}: {}", f.message),
+                (Some(_), None) => format!(
+                    "rewrote {dir}/{name} (no change in behaviour; provenance or formatting)"
+                ),
+            });
+            files.push((name, bytes));
+        }
+        cases.push(c);
+    }
+    Ok((cases, files))
+}
+
+pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    if args.bless && !patches.is_empty() {
+        return Err(CliError::Input(
+            "--bless with --set would write golden files that the scenario files do not \
+             produce; edit the scenario instead, or drop --set"
+                .into(),
+        ));
+    }
+    let targets = load_targets(&args, patches)?;
+    let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
+    let mut reports = Vec::new();
+    let mut blessings = Vec::new();
+    for t in &targets {
+        let sc = &t.scenario;
+        let r = simulate_run(sc, 0);
+        let values = measure(sc, 0, &r.incidents, &r.timeline).values;
+        let view = RunView {
+            scenario: sc,
+            events: r.events.events(),
+            incidents: &r.incidents,
+            values: &values,
+        };
+        let estimates = replicated(&pool, sc, &sc.expectations);
+        let mut cases: Vec<Case> = sc
+            .expectations
+            .iter()
+            .map(|x| match &x.kind {
+                Expect::Metric(m) if m.replications.is_some() => {
+                    let n = m.replications.unwrap_or(0);
+                    eval::check_replicated(x, &estimates[&n][m.metric])
+                }
+                _ => eval::check_expectation(&view, x),
+            })
+            .collect();
+        let (golden, files) = golden_cases(t, &r, args.bless)?;
+        cases.extend(golden);
+        cases.push(eval::check_invariants(&r.violations));
+        if !files.is_empty() {
+            blessings.push((t.golden_dir.clone(), files));
+        }
+        reports.push(ScenarioReport {
+            file: t.file.display().to_string(),
+            scenario: sc.name.clone(),
+            cases,
+        });
+    }
+    // Golden files first: a JUnit file that says "blessed" must not outlive a failed write.
+    for (dir, files) in blessings {
+        let err = super::run::out_err(&dir);
+        let mut staging = Staging::new(&dir).map_err(&err)?;
+        for (name, bytes) in files {
+            staging.write(name, &bytes).map_err(&err)?;
+        }
+        staging.commit().map_err(&err)?;
+    }
+    if let Some(path) = &args.junit {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                CliError::Output(format!("could not create {}: {e}", parent.display()))
+            })?;
+        }
+        report::write_atomic(path, render::junit(&reports).as_bytes())
+            .map_err(|e| CliError::Output(format!("could not write {}: {e}", path.display())))?;
+    }
+    let mut stdout = Out::stdout();
+    match args.format {
+        Format::Text => stdout.print(&render::text(&reports))?,
+        Format::Json => stdout.print(&render::json(&reports))?,
+    }
+    let totals = render::Totals::of(&reports);
+    if totals.failed > 0 {
+        return Err(CliError::Failed(format!(
+            "{} of {} check cases failed",
+            totals.failed, totals.cases
+        )));
+    }
+    Ok(())
+}

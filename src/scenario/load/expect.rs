@@ -1,0 +1,569 @@
+//! Validation of `[[expect]]` tables into [`Expectation`]s.
+//!
+//! A table's kind follows from its keys (`event`, `no_event`, `metric`, or
+//! else an incident key); a key that does not belong to that kind is an
+//! error at the key, with the kind's valid keys.
+
+use super::{Ctx, Res, index_path, key_path, line_col};
+use crate::check::expect::{
+    Bounds, Expect, Expectation, IncidentExpect, MetricExpect, Reason, Scope, Statistic, When,
+    show_value,
+};
+use crate::fleet::{Fleet, Os};
+use crate::mc::metrics::{Unit, metric_defs};
+use crate::policy::{DetectRule, Outcome};
+use crate::scenario::raw::{RawExpect, SStr};
+use crate::time::{SimDuration, SimTime, format_duration};
+use std::ops::Range;
+use toml::Spanned;
+
+/// The most replications a metric expectation may ask for.
+pub const MAX_REPLICATIONS: i64 = 1_000_000;
+
+const EVENT_KEYS: &[&str] = &["event", "node", "at", "within", "name"];
+const NO_EVENT_KEYS: &[&str] = &["no_event", "node", "pool", "os", "name"];
+const INCIDENT_KEYS: &[&str] = &[
+    "node",
+    "onset",
+    "outcome",
+    "detected_by",
+    "time_to_detect",
+    "time_to_recover",
+    "name",
+];
+const METRIC_KEYS: &[&str] = &[
+    "metric",
+    "replications",
+    "statistic",
+    "at_least",
+    "at_most",
+    "equals",
+    "name",
+];
+
+/// Every key a table has, with its span, in the struct's order.
+fn present(r: &RawExpect) -> Vec<(&'static str, Range<usize>)> {
+    fn s<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
+        v.as_ref().map(|x| x.span())
+    }
+    [
+        ("name", s(&r.name)),
+        ("event", s(&r.event)),
+        ("no_event", s(&r.no_event)),
+        ("metric", s(&r.metric)),
+        ("node", s(&r.node)),
+        ("pool", s(&r.pool)),
+        ("os", s(&r.os)),
+        ("at", s(&r.at)),
+        ("within", s(&r.within)),
+        ("onset", s(&r.onset)),
+        ("outcome", s(&r.outcome)),
+        ("detected_by", s(&r.detected_by)),
+        ("time_to_detect", s(&r.time_to_detect)),
+        ("time_to_recover", s(&r.time_to_recover)),
+        ("replications", s(&r.replications)),
+        ("statistic", s(&r.statistic)),
+        ("at_least", s(&r.at_least)),
+        ("at_most", s(&r.at_most)),
+        ("equals", s(&r.equals)),
+    ]
+    .into_iter()
+    .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
+    .collect()
+}
+
+pub(in crate::scenario) fn build_expectations(
+    cx: &Ctx,
+    fleet: &Fleet,
+    horizon: SimDuration,
+    raw: &[Spanned<RawExpect>],
+) -> Res<Vec<Expectation>> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, r)| build(cx, fleet, horizon, &index_path("expect", i), r))
+        .collect()
+}
+
+fn build(
+    cx: &Ctx,
+    fleet: &Fleet,
+    horizon: SimDuration,
+    base: &str,
+    sr: &Spanned<RawExpect>,
+) -> Res<Expectation> {
+    let r = sr.get_ref();
+    let keys = present(r);
+    let kinds: Vec<&(&str, Range<usize>)> = keys
+        .iter()
+        .filter(|(k, _)| matches!(*k, "event" | "no_event" | "metric"))
+        .collect();
+    if let Some((k, sp)) = kinds.get(1) {
+        return Err(cx.err(
+            Some(sp.clone()),
+            key_path(base, k),
+            format!(
+                "an [[expect]] table asserts one thing: it has `{}` already, so `{k}` belongs \
+                 in a table of its own",
+                kinds[0].0
+            ),
+        ));
+    }
+    let (what, valid) = match kinds.first().map(|(k, _)| *k) {
+        Some("event") => ("an event", EVENT_KEYS),
+        Some("no_event") => ("a no_event", NO_EVENT_KEYS),
+        Some("metric") => ("a metric", METRIC_KEYS),
+        _ => ("an incident", INCIDENT_KEYS),
+    };
+    if let Some((k, sp)) = keys.iter().find(|(k, _)| !valid.contains(k)) {
+        return Err(cx.err(
+            Some(sp.clone()),
+            key_path(base, k),
+            format!(
+                "`{k}` does not apply to {what} expectation; its keys are: {}",
+                valid.join(", ")
+            ),
+        ));
+    }
+    let table = sr.span();
+    let kind = if let Some(ev) = &r.event {
+        event(cx, fleet, horizon, base, r, ev, table.clone())?
+    } else if let Some(ev) = &r.no_event {
+        no_event(cx, fleet, base, r, ev)?
+    } else if let Some(m) = &r.metric {
+        metric(cx, base, r, m, table.clone())?
+    } else {
+        incident(cx, fleet, horizon, base, r, table.clone())?
+    };
+    let name = match &r.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err(cx.at(
+                n,
+                key_path(base, "name"),
+                "an empty name; write what the expectation asserts, or leave `name` out",
+            ));
+        }
+        Some(n) => n.get_ref().clone(),
+        None => describe(fleet, &kind),
+    };
+    let src = cx.source(table.start);
+    let line = src
+        .positions
+        .then(|| line_col(src.text, table.start - src.start).0);
+    Ok(Expectation { name, line, kind })
+}
+
+fn reason(cx: &Ctx, v: &SStr, field: &str) -> Res<Reason> {
+    Reason::parse(v.get_ref()).ok_or_else(|| {
+        let valid: Vec<String> = Reason::all().into_iter().map(Reason::name).collect();
+        cx.at(
+            v,
+            field,
+            format!(
+                "unknown event reason {:?}; valid reasons: {}",
+                v.get_ref(),
+                valid.join(", ")
+            ),
+        )
+    })
+}
+
+/// An instant of simulated time, at most the horizon.
+fn instant(cx: &Ctx, v: &SStr, field: &str, horizon: SimDuration) -> Res<SimTime> {
+    let d = cx.duration(v, field, true)?;
+    if d > horizon {
+        return Err(cx.at(
+            v,
+            field,
+            format!(
+                "{} is after the horizon {}: nothing happens there; write a time of the run \
+                 (simulated time since the start, e.g. \"1h16m\")",
+                v.get_ref(),
+                format_duration(horizon)
+            ),
+        ));
+    }
+    Ok(SimTime::ZERO + d)
+}
+
+fn event(
+    cx: &Ctx,
+    fleet: &Fleet,
+    horizon: SimDuration,
+    base: &str,
+    r: &RawExpect,
+    ev: &SStr,
+    table: Range<usize>,
+) -> Res<Expect> {
+    let reason = reason(cx, ev, &key_path(base, "event"))?;
+    let node = cx.require(&r.node, Some(table.clone()), base, "node")?;
+    let node = super::lookup_node(cx, fleet, node, &key_path(base, "node"))?;
+    let when = match (&r.at, &r.within) {
+        (Some(at), None) => When::At(instant(cx, at, &key_path(base, "at"), horizon)?),
+        (None, Some(w)) => {
+            let field = key_path(base, "within");
+            let [from, to] = w.get_ref().as_slice() else {
+                return Err(cx.at(
+                    w,
+                    field,
+                    format!(
+                        "expected a window of two durations after the incident's onset, such \
+                         as [\"15m\", \"20m\"], found {} items",
+                        w.get_ref().len()
+                    ),
+                ));
+            };
+            let (f0, f1) = (index_path(&field, 0), index_path(&field, 1));
+            let from_d = cx.duration(from, &f0, true)?;
+            let to_d = cx.duration(to, &f1, true)?;
+            if to_d < from_d {
+                return Err(cx.at(
+                    to,
+                    f1,
+                    format!(
+                        "the window ends before it starts ({} > {}); write [earliest, latest]",
+                        from.get_ref(),
+                        to.get_ref()
+                    ),
+                ));
+            }
+            When::Within {
+                from: from_d,
+                to: to_d,
+            }
+        }
+        (Some(_), Some(w)) => {
+            return Err(cx.at(
+                w,
+                key_path(base, "within"),
+                "give exactly one of `at` (an instant) or `within` (a window after the \
+                 incident's onset), not both",
+            ));
+        }
+        (None, None) => {
+            return Err(cx.err(
+                Some(table),
+                base,
+                "missing time: give `at = \"1h16m\"` (simulated time) or `within = [\"15m\", \
+                 \"20m\"]` (after the onset of the incident the event belongs to)",
+            ));
+        }
+    };
+    Ok(Expect::Event { reason, node, when })
+}
+
+fn no_event(cx: &Ctx, fleet: &Fleet, base: &str, r: &RawExpect, ev: &SStr) -> Res<Expect> {
+    let reason = reason(cx, ev, &key_path(base, "no_event"))?;
+    let scopes = [("node", &r.node), ("pool", &r.pool), ("os", &r.os)];
+    let given: Vec<_> = scopes
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+        .collect();
+    if let Some((k, v)) = given.get(1) {
+        return Err(cx.at(
+            v,
+            key_path(base, k),
+            format!(
+                "give at most one of `node`, `pool` or `os`; this table has `{}` already",
+                given[0].0
+            ),
+        ));
+    }
+    let scope = match given.first() {
+        None => Scope::Fleet,
+        Some(("node", v)) => {
+            Scope::Node(super::lookup_node(cx, fleet, v, &key_path(base, "node"))?)
+        }
+        Some(("pool", v)) => {
+            Scope::Pool(super::lookup_pool(cx, fleet, v, &key_path(base, "pool"))?)
+        }
+        Some((_, v)) => Scope::Os(cx.choice(v, &key_path(base, "os"), "OS", super::OS_CHOICES)?),
+    };
+    Ok(Expect::NoEvent { reason, scope })
+}
+
+/// A duration, or `"never"`.
+fn timing(cx: &Ctx, v: &Option<SStr>, field: &str) -> Res<Option<Option<SimDuration>>> {
+    let Some(v) = v else { return Ok(None) };
+    if v.get_ref() == "never" {
+        return Ok(Some(None));
+    }
+    if crate::time::parse_duration(v.get_ref()).is_err() {
+        return Err(cx.at(
+            v,
+            field,
+            format!(
+                "expected a duration such as \"10m25s\", or \"never\", found {:?}",
+                v.get_ref()
+            ),
+        ));
+    }
+    Ok(Some(Some(cx.duration(v, field, true)?)))
+}
+
+fn incident(
+    cx: &Ctx,
+    fleet: &Fleet,
+    horizon: SimDuration,
+    base: &str,
+    r: &RawExpect,
+    table: Range<usize>,
+) -> Res<Expect> {
+    if r.outcome.is_none()
+        && r.detected_by.is_none()
+        && r.time_to_detect.is_none()
+        && r.time_to_recover.is_none()
+    {
+        return Err(cx.err(
+            Some(table),
+            base,
+            "an [[expect]] table needs `event`, `no_event` or `metric`, or says what an \
+             incident does: `outcome`, `detected_by`, `time_to_detect` or `time_to_recover` \
+             (with `node`)",
+        ));
+    }
+    let node = cx.require(&r.node, Some(table), base, "node")?;
+    let node = super::lookup_node(cx, fleet, node, &key_path(base, "node"))?;
+    let onset = match &r.onset {
+        Some(v) => Some(instant(cx, v, &key_path(base, "onset"), horizon)?),
+        None => None,
+    };
+    let outcome = match &r.outcome {
+        None => None,
+        Some(v) => {
+            let all = Outcome::all();
+            Some(
+                all.iter()
+                    .copied()
+                    .find(|o| o.name() == *v.get_ref())
+                    .ok_or_else(|| {
+                        let names: Vec<String> = all.iter().map(|o| o.name()).collect();
+                        cx.at(
+                            v,
+                            key_path(base, "outcome"),
+                            format!(
+                                "unknown outcome {:?}; valid outcomes: {}",
+                                v.get_ref(),
+                                names.join(", ")
+                            ),
+                        )
+                    })?,
+            )
+        }
+    };
+    let detected_by = match &r.detected_by {
+        None => None,
+        Some(v) => Some(cx.choice(
+            v,
+            &key_path(base, "detected_by"),
+            "detection rule",
+            &[
+                ("not-ready", DetectRule::NotReady),
+                ("no-status", DetectRule::NoStatus),
+            ],
+        )?),
+    };
+    Ok(Expect::Incident(IncidentExpect {
+        node,
+        onset,
+        outcome,
+        detected_by,
+        time_to_detect: timing(cx, &r.time_to_detect, &key_path(base, "time_to_detect"))?,
+        time_to_recover: timing(cx, &r.time_to_recover, &key_path(base, "time_to_recover"))?,
+    }))
+}
+
+/// A bound in the metric's unit: a duration string for `ms` metrics, a
+/// finite number otherwise.
+fn bound(cx: &Ctx, v: &Spanned<toml::Value>, field: &str, unit: Unit) -> Res<f64> {
+    match (unit, v.get_ref()) {
+        (Unit::Ms, toml::Value::String(s)) => {
+            Ok(cx.duration_text(s, v.span(), field, true)?.ms() as f64)
+        }
+        (Unit::Ms, other) => Err(cx.at(
+            v,
+            field,
+            format!(
+                "this metric is a duration: write the bound as one, such as \"45m\", not {other}"
+            ),
+        )),
+        (_, toml::Value::Integer(n)) => Ok(*n as f64),
+        (_, toml::Value::Float(x)) if x.is_finite() => Ok(*x),
+        (u, other) => Err(cx.at(
+            v,
+            field,
+            format!(
+                "expected a number (this metric is in {}), such as 0 or 2.5, found {other}",
+                u.name()
+            ),
+        )),
+    }
+}
+
+fn metric(cx: &Ctx, base: &str, r: &RawExpect, m: &SStr, table: Range<usize>) -> Res<Expect> {
+    let defs = metric_defs();
+    let metric = defs
+        .iter()
+        .position(|d| d.name == *m.get_ref())
+        .ok_or_else(|| {
+            let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+            cx.at(
+                m,
+                key_path(base, "metric"),
+                format!(
+                    "unknown metric {:?}; metrics (the columns of replications.csv): {}",
+                    m.get_ref(),
+                    names.join(", ")
+                ),
+            )
+        })?;
+    let unit = defs[metric].unit;
+    let replications = match &r.replications {
+        Some(v) => Some(cx.int(v, &key_path(base, "replications"), 2, MAX_REPLICATIONS)? as u64),
+        None => None,
+    };
+    let statistic = match (&r.statistic, replications) {
+        (None, None) => Statistic::Run,
+        (None, Some(_)) => Statistic::Mean,
+        (Some(s), Some(_)) => cx.choice(
+            s,
+            &key_path(base, "statistic"),
+            "statistic",
+            &Statistic::CHOICES,
+        )?,
+        (Some(s), None) => {
+            return Err(cx.at(
+                s,
+                key_path(base, "statistic"),
+                "a statistic is taken over replications: add `replications = 100` (or leave \
+                 `statistic` out to bound the scenario's own run)",
+            ));
+        }
+    };
+    let get = |v: &Option<Spanned<toml::Value>>, k: &str| -> Res<Option<f64>> {
+        v.as_ref()
+            .map(|v| bound(cx, v, &key_path(base, k), unit))
+            .transpose()
+    };
+    let bounds = Bounds {
+        at_least: get(&r.at_least, "at_least")?,
+        at_most: get(&r.at_most, "at_most")?,
+        equals: get(&r.equals, "equals")?,
+    };
+    if let (Some(_), Some(v)) = (bounds.equals, r.at_least.as_ref().or(r.at_most.as_ref())) {
+        return Err(cx.at(
+            v,
+            key_path(
+                base,
+                if r.at_least.is_some() {
+                    "at_least"
+                } else {
+                    "at_most"
+                },
+            ),
+            "`equals` already pins the value: leave out `at_least` and `at_most`",
+        ));
+    }
+    if let (Some(lo), Some(hi), Some(v)) = (bounds.at_least, bounds.at_most, r.at_most.as_ref())
+        && lo > hi
+    {
+        return Err(cx.at(
+            v,
+            key_path(base, "at_most"),
+            format!(
+                "at_most ({}) is below at_least ({}): no value can hold both",
+                show_value(unit, hi),
+                show_value(unit, lo)
+            ),
+        ));
+    }
+    if bounds
+        == (Bounds {
+            at_least: None,
+            at_most: None,
+            equals: None,
+        })
+    {
+        return Err(cx.err(
+            Some(table),
+            base,
+            "a metric expectation needs a bound: `at_most`, `at_least` or `equals`",
+        ));
+    }
+    Ok(Expect::Metric(MetricExpect {
+        metric,
+        replications,
+        statistic,
+        bounds,
+    }))
+}
+
+/// The test case name of an expectation without `name`.
+fn describe(fleet: &Fleet, kind: &Expect) -> String {
+    let node = |n: u32| fleet.nodes[n as usize].name.clone();
+    match kind {
+        Expect::Event {
+            reason,
+            node: n,
+            when,
+        } => match when {
+            When::At(t) => format!("{} on {} at {t}", reason.name(), node(*n)),
+            When::Within { from, to } => format!(
+                "{} on {} within {}..{} of onset",
+                reason.name(),
+                node(*n),
+                format_duration(*from),
+                format_duration(*to)
+            ),
+        },
+        Expect::NoEvent { reason, scope } => {
+            let r = reason.name();
+            match scope {
+                Scope::Fleet => format!("no {r}"),
+                Scope::Node(n) => format!("no {r} on {}", node(*n)),
+                Scope::Pool(p) => format!("no {r} in pool {}", fleet.pools[*p].name),
+                Scope::Os(Os::Linux) => format!("no {r} on Linux nodes"),
+                Scope::Os(Os::Windows) => format!("no {r} on Windows nodes"),
+            }
+        }
+        Expect::Incident(i) => {
+            let mut s = format!("incident on {}", node(i.node));
+            if let Some(t) = i.onset {
+                s.push_str(&format!(" at {t}"));
+            }
+            let mut parts = Vec::new();
+            if let Some(o) = i.outcome {
+                parts.push(o.name());
+            }
+            if let Some(r) = i.detected_by {
+                parts.push(format!("detected by {}", r.name()));
+            }
+            let t = |v: Option<SimDuration>| v.map_or("never".to_string(), format_duration);
+            if let Some(d) = i.time_to_detect {
+                parts.push(format!("time to detect {}", t(d)));
+            }
+            if let Some(d) = i.time_to_recover {
+                parts.push(format!("time to recover {}", t(d)));
+            }
+            format!("{s}: {}", parts.join(", "))
+        }
+        Expect::Metric(m) => {
+            let def = &metric_defs()[m.metric];
+            let mut s = def.name.clone();
+            if let Some(n) = m.replications {
+                s = format!("{} of {s} over {n} replications", m.statistic.describe());
+            }
+            let v = |x: f64| show_value(def.unit, x);
+            let b = &m.bounds;
+            if let Some(e) = b.equals {
+                s.push_str(&format!(" = {}", v(e)));
+            }
+            if let Some(lo) = b.at_least {
+                s.push_str(&format!(" >= {}", v(lo)));
+            }
+            if let Some(hi) = b.at_most {
+                s.push_str(&format!(" <= {}", v(hi)));
+            }
+            s
+        }
+    }
+}
