@@ -425,3 +425,293 @@ pub fn check_invariants(violations: &[Violation]) -> Case {
         failure,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::run::simulate_run;
+    use crate::mc::metrics::measure;
+    use crate::scenario::load_str;
+
+    /// The cases of `tables` appended to a shipped scenario (its own
+    /// expectations are left out).
+    fn cases(file: &str, tables: &str) -> Vec<Case> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(file);
+        let text = std::fs::read_to_string(path).unwrap();
+        let own = load_str(file, &text).unwrap().expectations.len();
+        let sc = load_str(file, &format!("{text}\n{tables}")).unwrap_or_else(|e| panic!("{e}"));
+        let r = simulate_run(&sc, 0);
+        let values = measure(&sc, 0, &r.incidents, &r.timeline).values;
+        let view = RunView {
+            scenario: &sc,
+            events: r.events.events(),
+            incidents: &r.incidents,
+            values: &values,
+        };
+        sc.expectations[own..]
+            .iter()
+            .map(|x| check_expectation(&view, x))
+            .collect()
+    }
+
+    fn message(c: &Case) -> &str {
+        c.failure.as_ref().map_or("", |f| f.message.as_str())
+    }
+
+    /// Worked example 2: reboot 3h16m..3h20m, reimage 3h25m..3h35m, onset 3h00m30s.
+    #[test]
+    fn event_expectations_say_where_the_event_really_was() {
+        let c = cases(
+            "example-2-reimage.toml",
+            r#"
+[[expect]]
+event = "NodeReimageStart"
+node = "pool-0"
+at = "3h25m"
+
+[[expect]]
+event = "NodeRebootStart"
+node = "pool-0"
+at = "3h15m"
+
+[[expect]]
+event = "NodeReimageStart"
+node = "pool-0"
+within = ["24m", "25m"]
+
+[[expect]]
+event = "NodeReimageStart"
+node = "pool-0"
+within = ["20m", "24m"]
+
+[[expect]]
+event = "NodeRebootEnd"
+node = "pool-0"
+within = ["20m", "30m"]
+
+[[expect]]
+event = "NodeRedeployStart"
+node = "pool-0"
+at = "3h40m"
+
+[[expect]]
+event = "NodeRebootStart"
+node = "pool-1"
+at = "3h16m"
+"#,
+        );
+        let got: Vec<&str> = c.iter().map(message).collect();
+        assert_eq!(
+            got,
+            [
+                "",
+                "NodeRebootStart on pool-0: expected at 3h15m, found at 3h16m (+1m)",
+                "",
+                "NodeReimageStart on pool-0: expected 20m..24m after its incident's onset; \
+                 found at 3h25m = 24m30s after the onset 3h00m30s, 30s late",
+                "NodeRebootEnd on pool-0: expected 20m..30m after its incident's onset; \
+                 found at 3h20m = 19m30s after the onset 3h00m30s, 30s early",
+                "no NodeRedeployStart on pool-0; the node's events: NodeRebootStart 3h16m, \
+                 NodeRebootEnd 3h20m, NodeReimageStart 3h25m, NodeReimageEnd 3h35m",
+                "no NodeRebootStart on pool-1; the node has no auto-repair events",
+            ]
+        );
+        assert!(c.iter().all(|c| c.kind == "event"));
+        assert_eq!(c[0].status, super::super::Status::Passed);
+        assert_eq!(c[1].status, super::super::Status::Failed);
+    }
+
+    /// Worked example 3 reboots pool-0 twice (3h16m, 4h00m): the nearest
+    /// one is reported, and every one is listed.
+    #[test]
+    fn a_missed_instant_reports_the_nearest_of_several_events() {
+        let c = cases(
+            "example-3-timeout.toml",
+            "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"pool-0\"\nat = \"3h59m\"\n",
+        );
+        let f = c[0].failure.as_ref().unwrap();
+        assert_eq!(
+            f.message,
+            "NodeRebootStart on pool-0: expected at 3h59m, found at 4h (+1m) \
+             (2 NodeRebootStart events on the node)"
+        );
+        assert_eq!(
+            f.details,
+            ["3h16m pool-0 NodeRebootStart", "4h pool-0 NodeRebootStart"]
+        );
+    }
+
+    #[test]
+    fn absent_events_are_checked_in_their_scope() {
+        let c = cases(
+            "example-2-reimage.toml",
+            r#"
+[[expect]]
+no_event = "NodeReimageStart"
+
+[[expect]]
+no_event = "NodeReimageStart"
+node = "pool-1"
+
+[[expect]]
+no_event = "NodeReimageStart"
+os = "windows"
+
+[[expect]]
+no_event = "NodeReimageStart"
+pool = "pool"
+"#,
+        );
+        let got: Vec<&str> = c.iter().map(message).collect();
+        let found = "1 NodeReimageStart event(s); the first at 3h25m on pool-0 (Linux node)";
+        assert_eq!(got, [found, "", "", found]);
+        assert_eq!(
+            c[0].failure.as_ref().unwrap().details,
+            ["3h25m pool-0 NodeReimageStart"]
+        );
+    }
+
+    #[test]
+    fn incident_expectations_list_every_field_that_differs() {
+        let c = cases(
+            "example-2-reimage.toml",
+            r#"
+[[expect]]
+node = "pool-0"
+outcome = "repaired-by-reimage"
+detected_by = "no-status"
+time_to_detect = "10m30s"
+time_to_recover = "34m30s"
+
+[[expect]]
+node = "pool-0"
+outcome = "repaired-by-reboot"
+detected_by = "not-ready"
+time_to_recover = "34m"
+
+[[expect]]
+node = "pool-0"
+time_to_detect = "never"
+time_to_recover = "never"
+
+[[expect]]
+node = "pool-0"
+onset = "3h00m31s"
+outcome = "repaired-by-reimage"
+
+[[expect]]
+node = "pool-1"
+outcome = "self-healed"
+"#,
+        );
+        let got: Vec<&str> = c.iter().map(message).collect();
+        assert_eq!(
+            got,
+            [
+                "",
+                "incident on pool-0 (onset 3h00m30s): outcome repaired-by-reimage, expected \
+                 repaired-by-reboot (decided at 3h35m); detected by no-status, expected \
+                 not-ready; time to recover 34m30s, expected 34m (+30s)",
+                "incident on pool-0 (onset 3h00m30s): time to detect 10m30s, expected never; \
+                 time to recover 34m30s, expected never",
+                "no incident on pool-0 with onset 3h00m31s; its incidents start at 3h00m30s",
+                "no incident on pool-1; the node has no incident",
+            ]
+        );
+    }
+
+    #[test]
+    fn metric_bounds_say_the_value_and_by_how_much_they_broke() {
+        let c = cases(
+            "example-2-reimage.toml",
+            r#"
+[[expect]]
+metric = "time_to_recover_p99_ms"
+at_most = "34m30s"
+
+[[expect]]
+metric = "time_to_recover_p99_ms"
+at_most = "30m"
+
+[[expect]]
+metric = "time_to_recover_mean_ms"
+at_least = "35m"
+
+[[expect]]
+metric = "actions_reboot"
+equals = 2
+
+[[expect]]
+metric = "availability"
+at_least = 0.9
+"#,
+        );
+        let got: Vec<&str> = c.iter().map(message).collect();
+        assert_eq!(
+            got,
+            [
+                "",
+                "time_to_recover_p99_ms = 34m30s in this run; expected at most 30m, over by 4m30s",
+                "time_to_recover_mean_ms = 34m30s in this run; expected at least 35m, under by 30s",
+                "actions_reboot = 1 in this run; expected exactly 2",
+                "",
+            ]
+        );
+        // Worked example 3 never recovers: its time to recover is undefined.
+        let c = cases(
+            "example-3-timeout.toml",
+            "[[expect]]\nmetric = \"time_to_recover_mean_ms\"\nat_most = \"1h\"\n",
+        );
+        assert!(
+            message(&c[0]).starts_with("time_to_recover_mean_ms is undefined in this run"),
+            "{}",
+            message(&c[0])
+        );
+    }
+
+    #[test]
+    fn bounds_over_replications_apply_to_the_chosen_statistic() {
+        let text = "name = \"t\"\nhorizon = \"1h\"\n[[pools]]\nname = \"p\"\nos = \"linux\"\ncount = 3\n\
+                    [[expect]]\nmetric = \"time_to_recover_mean_ms\"\nreplications = 30\n\
+                    statistic = \"ci-upper\"\nat_most = \"20m\"\n";
+        let sc = load_str("t.toml", text).unwrap();
+        let x = &sc.expectations[0];
+        let est = |hi: f64| Estimate {
+            n: 30,
+            mean: Some(1_140_000.0),
+            sd: Some(60_000.0),
+            ci_low: Some(1_100_000.0),
+            ci_high: Some(hi),
+            half_width: Some(hi - 1_140_000.0),
+        };
+        assert!(!check_replicated(x, &est(1_200_000.0)).failed());
+        let c = check_replicated(x, &est(1_230_000.0));
+        assert_eq!(
+            message(&c),
+            "upper bound of the 95% CI of time_to_recover_mean_ms = 20m30s over 30 \
+             replications (mean 19m, 95% CI 18m20s..20m30s); expected at most 20m, over by 30s"
+        );
+        assert_eq!(c.line, Some(7));
+    }
+
+    #[test]
+    fn a_broken_invariant_names_the_node_the_rule_and_the_time() {
+        assert!(!check_invariants(&[]).failed());
+        let v = |ms| Violation {
+            at: SimTime(ms),
+            node: "pool-0".into(),
+            rule: "one outcome per incident",
+            detail: "a second outcome".into(),
+        };
+        let c = check_invariants(&[v(4_560_000), v(4_800_000)]);
+        assert_eq!(c.kind, "invariants");
+        assert_eq!(
+            message(&c),
+            "invariant one outcome per incident broken on pool-0 at 1h16m: a second outcome \
+             (and 1 more)"
+        );
+        assert_eq!(c.failure.unwrap().details.len(), 2);
+    }
+}

@@ -36,20 +36,20 @@ pub struct EventRow {
 }
 
 /// Reads `events.csv` text (the header `time,sim_ms,node,type,reason,message`).
-/// The error says the 1-based line and what is wrong.
-pub fn parse_events(text: &str) -> Result<Vec<EventRow>, String> {
+/// The error is the 1-based line and what is wrong there.
+pub fn parse_events(text: &str) -> Result<Vec<EventRow>, (u64, String)> {
     let mut rd = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let header = rd
         .headers()
-        .map_err(|e| format!("line 1: {e}"))?
+        .map_err(|e| (1, e.to_string()))?
         .iter()
         .map(str::to_string)
         .collect::<Vec<_>>();
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
-            format!(
-                "line 1: no column {name:?}; the header is \
-                 time,sim_ms,node,type,reason,message"
+            (
+                1,
+                format!("no column {name:?}; the header is time,sim_ms,node,type,reason,message"),
             )
         })
     };
@@ -62,16 +62,13 @@ pub fn parse_events(text: &str) -> Result<Vec<EventRow>, String> {
     );
     let mut out = Vec::new();
     for rec in rd.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            format!("line {line}: {e}")
-        })?;
+        let rec = rec.map_err(|e| (e.position().map_or(0, |p| p.line()), e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line());
         let get = |i: usize| rec.get(i).unwrap_or("").to_string();
         let sim_ms = get(ms).parse::<u64>().map_err(|_| {
-            format!(
-                "line {line}: sim_ms {:?} is not a whole number of milliseconds",
-                get(ms)
+            (
+                line,
+                format!("sim_ms {:?} is not a whole number of milliseconds", get(ms)),
             )
         })?;
         out.push(EventRow {
@@ -379,4 +376,168 @@ pub fn compare_summary(golden: &Value, actual: &Value) -> Option<Failure> {
     let mut f = Failure::new(message, details);
     f.values = diffs;
     Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ms: u64, node: &str, reason: &str) -> EventRow {
+        EventRow {
+            sim_ms: ms,
+            node: node.into(),
+            type_: "Normal".into(),
+            reason: reason.into(),
+            message: format!("{reason} message"),
+        }
+    }
+
+    const M: u64 = 60_000;
+
+    #[test]
+    fn events_csv_round_trips_through_the_parser() {
+        let text = "time,sim_ms,node,type,reason,message\n\
+                    2026-01-01T01:16:00Z,4560000,pool-0,Normal,NodeRebootStart,\"a, quoted message\"\n";
+        assert_eq!(
+            parse_events(text).unwrap(),
+            [EventRow {
+                sim_ms: 4_560_000,
+                node: "pool-0".into(),
+                type_: "Normal".into(),
+                reason: "NodeRebootStart".into(),
+                message: "a, quoted message".into(),
+            }]
+        );
+        let (line, e) = parse_events("time,node\n").unwrap_err();
+        assert_eq!(line, 1);
+        assert!(e.starts_with("no column \"sim_ms\""), "{e}");
+        let e = parse_events("time,sim_ms,node,type,reason,message\nx,1h,a,b,c,d\n").unwrap_err();
+        assert_eq!(
+            e,
+            (
+                2,
+                "sim_ms \"1h\" is not a whole number of milliseconds".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn a_moved_rule_shows_as_moved_events_with_their_delta() {
+        let golden = [
+            row(76 * M, "pool-0", "NodeRebootStart"),
+            row(80 * M, "pool-0", "NodeRebootEnd"),
+            row(90 * M, "pool-1", "NodeRebootStart"),
+        ];
+        let actual = [
+            row(77 * M, "pool-0", "NodeRebootStart"),
+            row(81 * M, "pool-0", "NodeRebootEnd"),
+            row(90 * M, "pool-1", "NodeRebootStart"),
+        ];
+        let f = compare_events(&golden, &actual).unwrap();
+        assert_eq!(
+            f.message,
+            "events differ from the golden file (2 moved; 3 golden events, 3 now); first: \
+             NodeRebootStart on pool-0 moved from 1h16m to 1h17m (+1m)"
+        );
+        assert_eq!(
+            f.details,
+            [
+                "     1h16m  pool-0  NodeRebootStart  moved to 1h17m (+1m)",
+                "     1h20m  pool-0  NodeRebootEnd  moved to 1h21m (+1m)",
+            ]
+        );
+        assert_eq!(f.events[0].delta_ms, Some(60_000));
+        assert_eq!(f.events[0].change, Change::Moved);
+        assert!(compare_events(&golden, &golden).is_none());
+    }
+
+    #[test]
+    fn gone_new_and_reworded_events_are_told_apart() {
+        let golden = [
+            row(76 * M, "pool-0", "NodeRebootStart"),
+            row(80 * M, "pool-0", "NodeRebootEnd"),
+            row(85 * M, "pool-0", "NodeReimageStart"),
+        ];
+        let mut reworded = row(80 * M, "pool-0", "NodeRebootEnd");
+        reworded.message = "another wording".into();
+        let actual = [
+            row(76 * M, "pool-0", "NodeRebootStart"),
+            reworded,
+            row(100 * M, "pool-0", "NodeRebootStart"),
+        ];
+        let d = diff_events(&golden, &actual);
+        let got: Vec<(Change, String)> =
+            d.iter().map(|d| (d.change.clone(), d.describe())).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Change::Reworded,
+                    "NodeRebootEnd on pool-0 at 1h20m has another type or message".to_string()
+                ),
+                (
+                    Change::Gone,
+                    "NodeReimageStart on pool-0 at 1h25m is gone".to_string()
+                ),
+                (
+                    Change::New,
+                    "NodeRebootStart #2 on pool-0 at 1h40m is new".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_diff_lists_the_first_ten() {
+        let golden: Vec<EventRow> = (0..25)
+            .map(|i| row(i * M, "pool-0", "NodeRebootStart"))
+            .collect();
+        let f = compare_events(&golden, &[]).unwrap();
+        assert_eq!(f.details.len(), SHOWN + 1);
+        assert_eq!(f.details[SHOWN], "... and 15 more");
+        assert_eq!(f.events.len(), 25, "JSON has them all");
+    }
+
+    #[test]
+    fn summaries_differ_only_in_behaviour() {
+        let golden = serde_json::json!({
+            "provenance": {"tool": "repairsim", "version": "0.1.0", "content_hash": "aa", "seed": 1},
+            "time_to_recover": {"p99_ms": 1_165_000, "p99": "19m25s", "mean_ms": 1_165_000.0},
+            "failed_repairs": 0,
+        });
+        let mut same = golden.clone();
+        same["provenance"]["version"] = "9.9.9".into();
+        same["provenance"]["content_hash"] = "bb".into();
+        assert!(
+            compare_summary(&golden, &same).is_none(),
+            "build and text are not behaviour"
+        );
+
+        let mut moved = golden.clone();
+        moved["time_to_recover"]["p99_ms"] = 1_225_000.into();
+        moved["time_to_recover"]["p99"] = "20m25s".into();
+        moved["time_to_recover"]["mean_ms"] = 1_195_500.0.into();
+        moved["failed_repairs"] = 2.into();
+        moved["provenance"]["seed"] = 2.into();
+        let f = compare_summary(&golden, &moved).unwrap();
+        assert_eq!(
+            f.details,
+            [
+                "failed_repairs: 0 -> 2 (+2)",
+                "provenance.seed: 1 -> 2 (+1)",
+                "time_to_recover.mean_ms: 19m25s -> 19m55s500ms (+30s500ms)",
+                "time_to_recover.p99_ms: 19m25s -> 20m25s (+1m)",
+            ]
+        );
+        assert_eq!(
+            f.message,
+            "4 summary value(s) differ from the golden file; first: failed_repairs: 0 -> 2 (+2)"
+        );
+        let mut gone = golden.clone();
+        gone["failed_repairs"] = serde_json::Value::Null;
+        assert_eq!(
+            diff_summary(&golden, &gone)[0].line(),
+            "failed_repairs: 0 -> absent"
+        );
+    }
 }

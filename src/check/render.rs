@@ -208,3 +208,114 @@ pub fn junit(reports: &[ScenarioReport]) -> String {
     s.push_str("</testsuites>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Case, Failure};
+
+    fn reports() -> Vec<ScenarioReport> {
+        let mut blessed = Case::new("golden events.csv".into(), "golden", None, None);
+        blessed.status = Status::Blessed;
+        blessed.note = Some("wrote s/a.golden/events.csv".into());
+        vec![ScenarioReport {
+            file: "scenarios/a&b.toml".into(),
+            scenario: "a<b>".into(),
+            cases: vec![
+                Case::new("ok \"quoted\"".into(), "event", Some(3), None),
+                Case::new(
+                    "moved".into(),
+                    "event",
+                    Some(9),
+                    Some(Failure::new(
+                        "NodeRebootStart on pool-0: expected at 1h16m, found at 1h17m (+1m)".into(),
+                        vec!["line one".into(), "a < b & c\u{1}".into()],
+                    )),
+                ),
+                blessed,
+            ],
+        }]
+    }
+
+    #[test]
+    fn junit_is_well_formed_and_carries_every_case() {
+        let xml = junit(&reports());
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        assert_eq!(root.attribute("tests"), Some("3"));
+        assert_eq!(root.attribute("failures"), Some("1"));
+        let suite = root.children().find(|n| n.is_element()).unwrap();
+        assert_eq!(suite.attribute("name"), Some("a<b>"));
+        assert_eq!(suite.attribute("file"), Some("scenarios/a&b.toml"));
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(cases.len(), 3);
+        assert_eq!(cases[0].attribute("name"), Some("ok \"quoted\""));
+        assert_eq!(cases[0].attribute("line"), Some("3"));
+        let failure = cases[1]
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(
+            failure.attribute("message"),
+            Some("NodeRebootStart on pool-0: expected at 1h16m, found at 1h17m (+1m)")
+        );
+        assert_eq!(failure.attribute("type"), Some("event"));
+        assert_eq!(
+            failure.text(),
+            Some(
+                "NodeRebootStart on pool-0: expected at 1h16m, found at 1h17m (+1m)\n\
+                 line one\na < b & c"
+            )
+        );
+        let out = cases[2]
+            .children()
+            .find(|n| n.has_tag_name("system-out"))
+            .unwrap();
+        assert_eq!(out.text(), Some("wrote s/a.golden/events.csv"));
+        assert!(!xml.contains("time="), "no wall clock");
+    }
+
+    #[test]
+    fn text_lists_failures_with_file_and_line() {
+        let t = text(&reports());
+        assert!(
+            t.starts_with("FAILED  scenarios/a&b.toml  (1 of 3 cases failed)\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "  FAIL  scenarios/a&b.toml:9  moved\n        NodeRebootStart on pool-0: \
+                 expected at 1h16m, found at 1h17m (+1m)\n          line one\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("  bless golden events.csv  wrote s/a.golden/events.csv\n"),
+            "{t}"
+        );
+        assert!(
+            t.ends_with(
+                "\ncheck FAILED: 1 passed, 1 failed, 1 golden files blessed; 3 cases in 1 scenario\n"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn json_has_totals_and_every_case() {
+        let v: serde_json::Value = serde_json::from_str(&json(&reports())).unwrap();
+        assert_eq!(v["result"], "failed");
+        assert_eq!(v["totals"]["cases"], 3);
+        assert_eq!(v["totals"]["blessed"], 1);
+        let c = &v["scenarios"][0]["cases"];
+        assert_eq!(c[0]["status"], "passed");
+        assert_eq!(c[1]["status"], "failed");
+        assert_eq!(c[1]["line"], 9);
+        assert_eq!(c[1]["failure"]["details"][1], "a < b & c\u{1}");
+        assert_eq!(c[2]["status"], "blessed");
+    }
+}

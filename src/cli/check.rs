@@ -136,9 +136,9 @@ fn read_golden(dir: &Path) -> Result<Option<Golden>, String> {
         })
     };
     let events_path = dir.join(EVENTS_FILE);
-    let events = golden::parse_events(&read(EVENTS_FILE)?).map_err(|e| {
+    let events = golden::parse_events(&read(EVENTS_FILE)?).map_err(|(line, e)| {
         format!(
-            "{}:{e}; `repairsim check --bless` rewrites it",
+            "{}:{line}: {e}; `repairsim check --bless` rewrites it",
             events_path.display()
         )
     })?;

@@ -2,6 +2,7 @@
 //! lifecycle steps, properties, determinism, the CLI and bad input.
 
 mod browser;
+mod check;
 mod cli;
 mod common;
 mod determinism;
