@@ -66,6 +66,9 @@
 //! - [`observe`]: the records and the observers. [`invariants`] checks
 //!   POLICY.md's rules on any record stream.
 //! - [`stats`], [`report`]: pure statistics and atomic writers.
+//! - [`check`]: `[[expect]]` tables, golden-file diffs and the invariants
+//!   as test cases, rendered as text, JSON and JUnit. Invariant: pure; the
+//!   CLI hands in runs and file texts.
 //! - `cli`: one module per subcommand; `main` only dispatches.
 //!
 //! # Determinism

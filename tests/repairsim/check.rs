@@ -332,3 +332,26 @@ fn results_do_not_depend_on_the_thread_count() {
         "{names:?}"
     );
 }
+
+/// The README shows this run's output word for word.
+#[test]
+fn the_readme_example_is_the_real_output() {
+    let args = [
+        "check",
+        "scenarios/example-1-reboot.toml",
+        "--set",
+        "policy.repair_delay=6m",
+    ];
+    let o = repairsim(&args);
+    let shown = format!(
+        "$ repairsim {}\n{}{}",
+        args.join(" "),
+        stdout(&o),
+        stderr(&o)
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&shown),
+        "README.md's check example is stale; it is now:\n{shown}"
+    );
+}
