@@ -5,8 +5,9 @@
 //! `NodeRebootStart` on `pool-0` is matched with the second one), so a rule
 //! that moves shows as "moved from 1h16m to 1h17m (+1m)", not as one event
 //! gone and another new. The summary is compared leaf by leaf, except the
-//! fields that name the build or the text (`provenance.tool`, `.version`,
-//! `.content_hash`) and the human copies of `_ms` fields.
+//! fields that name the build or the input text (`provenance.tool`,
+//! `.version`, `.content_hash`, `.patches`) and the human copies of `_ms`
+//! fields.
 
 use super::Failure;
 use super::eval::signed_delta;
@@ -295,11 +296,13 @@ impl ValueDiff {
     }
 }
 
-/// Keys that name the build or the input text, not the behaviour.
-const IGNORED: [&str; 3] = [
+/// Keys that name the build or the input text, not the behaviour (a
+/// `--set` patch that changes behaviour shows in the values it moves).
+const IGNORED: [&str; 4] = [
     "provenance.tool",
     "provenance.version",
     "provenance.content_hash",
+    "provenance.patches",
 ];
 
 fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
@@ -336,7 +339,10 @@ pub fn diff_summary(golden: &Value, actual: &Value) -> Vec<ValueDiff> {
     let mut out = Vec::new();
     for k in keys {
         let human_copy = a.contains_key(&format!("{k}_ms")) || g.contains_key(&format!("{k}_ms"));
-        if IGNORED.contains(&k.as_str()) || human_copy {
+        let ignored = IGNORED
+            .iter()
+            .any(|i| k == i || k.strip_prefix(i).is_some_and(|r| r.starts_with('[')));
+        if ignored || human_copy {
             continue;
         }
         let (x, y) = (
@@ -508,6 +514,7 @@ mod tests {
         let mut same = golden.clone();
         same["provenance"]["version"] = "9.9.9".into();
         same["provenance"]["content_hash"] = "bb".into();
+        same["provenance"]["patches"] = serde_json::json!(["seed=1"]);
         assert!(
             compare_summary(&golden, &same).is_none(),
             "build and text are not behaviour"

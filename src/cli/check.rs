@@ -8,7 +8,7 @@
 //! files.
 
 use super::run::{RunOutput, simulate_run};
-use super::{CliError, Out};
+use super::{CliError, Out, progress};
 use crate::check::eval::{self, RunView};
 use crate::check::expect::{Expect, Expectation};
 use crate::check::golden::{self, EVENTS_FILE, EventRow, SUMMARY_FILE};
@@ -222,21 +222,37 @@ fn event_rows(r: &RunOutput) -> Vec<EventRow> {
 /// The estimates of every metric over `n` replications, run once per `n`.
 type Estimates = BTreeMap<u64, Vec<crate::mc::estimate::Estimate>>;
 
-fn replicated(pool: &rayon::ThreadPool, sc: &Scenario, expectations: &[Expectation]) -> Estimates {
+/// The distinct replication counts a scenario's expectations ask for.
+fn replication_counts(expectations: &[Expectation]) -> Vec<u64> {
+    let mut v: Vec<u64> = expectations
+        .iter()
+        .filter_map(|x| match &x.kind {
+            Expect::Metric(m) => m.replications,
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn replicated(pool: &rayon::ThreadPool, sc: &Scenario, bar: &indicatif::ProgressBar) -> Estimates {
     let mut out = Estimates::new();
-    for x in expectations {
-        if let Expect::Metric(m) = &x.kind
-            && let Some(n) = m.replications
-            && !out.contains_key(&n)
-        {
-            let point = Point {
-                settings: vec![],
-                scenario: sc.clone(),
-            };
-            let summary = run_point(pool, &point, Stop::Fixed(n), |_| Ok::<_, ()>(()), || {})
-                .unwrap_or_else(|()| unreachable!("the row callback never fails"));
-            out.insert(n, summary.estimates());
-        }
+    for n in replication_counts(&sc.expectations) {
+        let point = Point {
+            settings: vec![],
+            scenario: sc.clone(),
+        };
+        bar.set_message(format!("{} ({n} replications)", sc.name));
+        let summary = run_point(
+            pool,
+            &point,
+            Stop::Fixed(n),
+            |_| Ok::<_, ()>(()),
+            || bar.inc(1),
+        )
+        .unwrap_or_else(|()| unreachable!("the row callback never fails"));
+        out.insert(n, summary.estimates());
     }
     out
 }
@@ -320,6 +336,12 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
     let mut reports = Vec::new();
     let mut blessings = Vec::new();
+    // Only expectations over replications take long enough to need a bar.
+    let total: u64 = targets
+        .iter()
+        .flat_map(|t| replication_counts(&t.scenario.expectations))
+        .sum();
+    let bar = progress::bar(total, false, total == 0);
     for t in &targets {
         let sc = &t.scenario;
         let r = simulate_run(sc, 0);
@@ -330,7 +352,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             incidents: &r.incidents,
             values: &values,
         };
-        let estimates = replicated(&pool, sc, &sc.expectations);
+        let estimates = replicated(&pool, sc, &bar);
         let mut cases: Vec<Case> = sc
             .expectations
             .iter()
@@ -354,6 +376,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             cases,
         });
     }
+    bar.finish_and_clear();
     // Golden files first: a JUnit file that says "blessed" must not outlive a failed write.
     for (dir, files) in blessings {
         let err = super::run::out_err(&dir);
