@@ -287,6 +287,16 @@ fn incident(run: &RunView, x: &IncidentExpect, node_name: &str) -> Option<Failur
             inc.outcome, o, inc.outcome_at
         ));
     }
+    if let Some(t) = x.outcome_at
+        && t != inc.outcome_at
+    {
+        diffs.push(format!(
+            "outcome {} decided at {}, expected at {t} ({})",
+            inc.outcome,
+            inc.outcome_at,
+            signed_delta(t.ms(), inc.outcome_at.ms())
+        ));
+    }
     if let Some(r) = x.detected_by
         && Some(r) != inc.detect_rule
     {
@@ -352,10 +362,11 @@ fn bounded(def: &MetricDef, m: &MetricExpect, value: Option<f64>, what: &str) ->
         format!("expected exactly {}", show(e))
     } else if let Some(hi) = at_most.filter(|hi| v > *hi) {
         format!("expected at most {}, over by {}", show(hi), show(v - hi))
-    } else if let Some(lo) = at_least {
+    } else if let Some(lo) = at_least.filter(|lo| v < *lo) {
         format!("expected at least {}, under by {}", show(lo), show(lo - v))
     } else {
-        unreachable!("a bound broke")
+        // Only a value no bound can compare (NaN) gets here.
+        "expected a number within the bounds".to_string()
     };
     let stat = match m.statistic {
         Statistic::Run => String::new(),
@@ -400,23 +411,39 @@ pub fn check_replicated(x: &Expectation, estimate: &Estimate) -> Case {
     )
 }
 
-/// The invariants of POLICY.md: one case, failing with every violation.
-pub fn check_invariants(violations: &[Violation]) -> Case {
-    let failure = violations.first().map(|v| {
-        let details: Vec<String> = violations.iter().take(20).map(|v| v.to_string()).collect();
-        let more = violations.len().saturating_sub(1);
+/// The invariants of POLICY.md, watched on the run and on every
+/// replication `check` ran (`replicated`: replication and violation): one
+/// case, failing with the violations.
+pub fn check_invariants(run: &[Violation], replicated: &[(u64, Violation)]) -> Case {
+    let all: Vec<(u64, &Violation)> = run
+        .iter()
+        .map(|v| (0, v))
+        .chain(replicated.iter().map(|(r, v)| (*r, v)))
+        .collect();
+    let show = |(r, v): &(u64, &Violation)| {
+        let rep = if *r > 0 {
+            format!(" in replication {r}")
+        } else {
+            String::new()
+        };
+        format!(
+            "invariant {} broken on {} at {}{rep}: {}",
+            v.rule, v.node, v.at, v.detail
+        )
+    };
+    let failure = all.first().map(|first| {
+        let more = all.len() - 1;
         let tail = if more > 0 {
             format!(" (and {more} more)")
         } else {
             String::new()
         };
-        Failure::new(
-            format!(
-                "invariant {} broken on {} at {}: {}{tail}",
-                v.rule, v.node, v.at, v.detail
-            ),
-            details,
-        )
+        let details = if more > 0 {
+            all.iter().take(20).map(show).collect()
+        } else {
+            vec![]
+        };
+        Failure::new(format!("{}{tail}", show(first)), details)
     });
     Case::new(
         "invariants of POLICY.md".into(),
@@ -439,9 +466,13 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("scenarios")
             .join(file);
-        let text = std::fs::read_to_string(path).unwrap();
-        let own = load_str(file, &text).unwrap().expectations.len();
-        let sc = load_str(file, &format!("{text}\n{tables}")).unwrap_or_else(|e| panic!("{e}"));
+        cases_of(&std::fs::read_to_string(path).unwrap(), tables)
+    }
+
+    /// The cases of `tables` appended to the scenario `text`.
+    fn cases_of(text: &str, tables: &str) -> Vec<Case> {
+        let own = load_str("t.toml", text).unwrap().expectations.len();
+        let sc = load_str("t.toml", &format!("{text}\n{tables}")).unwrap_or_else(|e| panic!("{e}"));
         let r = simulate_run(&sc, 0);
         let values = measure(&sc, 0, &r.incidents, &r.timeline).values;
         let view = RunView {
@@ -523,6 +554,53 @@ at = "3h16m"
         assert_eq!(c[1].status, super::super::Status::Failed);
     }
 
+    /// Two incidents on pool-0, each rebooted 15m25s after its onset: a
+    /// window is measured from the onset of the event's own incident.
+    #[test]
+    fn a_window_counts_from_the_onset_of_the_events_own_incident() {
+        let text = r#"
+name = "two-incidents"
+horizon = "6h"
+[[pools]]
+name = "pool"
+os = "linux"
+count = 3
+[[faults]]
+name = "hang"
+signal = "not-ready"
+fixed_by = "reboot"
+[[inject]]
+at = "1h00m35s"
+node = "pool-0"
+fault = "hang"
+[[inject]]
+at = "3h00m35s"
+node = "pool-0"
+fault = "hang"
+"#;
+        let c = cases_of(
+            text,
+            r#"
+[[expect]]
+event = "NodeRebootStart"
+node = "pool-0"
+within = ["15m25s", "15m25s"]
+
+[[expect]]
+event = "NodeRebootStart"
+node = "pool-0"
+within = ["2h15m", "2h16m"]
+"#,
+        );
+        assert_eq!(message(&c[0]), "");
+        assert_eq!(
+            message(&c[1]),
+            "NodeRebootStart on pool-0: expected 2h15m..2h16m after its incident's onset; \
+             found at 1h16m = 15m25s after the onset 1h00m35s, 1h59m35s early",
+            "3h16m is 2h15m25s after the first onset, but it belongs to the second incident"
+        );
+    }
+
     /// Worked example 3 reboots pool-0 twice (3h16m, 4h00m): the nearest
     /// one is reported, and every one is listed.
     #[test]
@@ -581,6 +659,7 @@ pool = "pool"
 [[expect]]
 node = "pool-0"
 outcome = "repaired-by-reimage"
+outcome_at = "3h35m"
 detected_by = "no-status"
 time_to_detect = "10m30s"
 time_to_recover = "34m30s"
@@ -588,6 +667,7 @@ time_to_recover = "34m30s"
 [[expect]]
 node = "pool-0"
 outcome = "repaired-by-reboot"
+outcome_at = "3h34m"
 detected_by = "not-ready"
 time_to_recover = "34m"
 
@@ -612,8 +692,9 @@ outcome = "self-healed"
             [
                 "",
                 "incident on pool-0 (onset 3h00m30s): outcome repaired-by-reimage, expected \
-                 repaired-by-reboot (decided at 3h35m); detected by no-status, expected \
-                 not-ready; time to recover 34m30s, expected 34m (+30s)",
+                 repaired-by-reboot (decided at 3h35m); outcome repaired-by-reimage decided at \
+                 3h35m, expected at 3h34m (+1m); detected by no-status, expected not-ready; \
+                 time to recover 34m30s, expected 34m (+30s)",
                 "incident on pool-0 (onset 3h00m30s): time to detect 10m30s, expected never; \
                  time to recover 34m30s, expected never",
                 "no incident on pool-0 with onset 3h00m31s; its incidents start at 3h00m30s",
@@ -698,20 +779,33 @@ at_least = 0.9
 
     #[test]
     fn a_broken_invariant_names_the_node_the_rule_and_the_time() {
-        assert!(!check_invariants(&[]).failed());
+        assert!(!check_invariants(&[], &[]).failed());
         let v = |ms| Violation {
             at: SimTime(ms),
             node: "pool-0".into(),
             rule: "one outcome per incident",
             detail: "a second outcome".into(),
         };
-        let c = check_invariants(&[v(4_560_000), v(4_800_000)]);
+        let c = check_invariants(&[v(4_560_000)], &[(7, v(4_800_000))]);
         assert_eq!(c.kind, "invariants");
         assert_eq!(
             message(&c),
             "invariant one outcome per incident broken on pool-0 at 1h16m: a second outcome \
              (and 1 more)"
         );
-        assert_eq!(c.failure.unwrap().details.len(), 2);
+        assert_eq!(
+            c.failure.unwrap().details,
+            [
+                "invariant one outcome per incident broken on pool-0 at 1h16m: a second outcome",
+                "invariant one outcome per incident broken on pool-0 at 1h20m in replication 7: \
+                 a second outcome",
+            ]
+        );
+        let c = check_invariants(&[], &[(3, v(60_000))]);
+        assert_eq!(
+            message(&c),
+            "invariant one outcome per incident broken on pool-0 at 1m in replication 3: a \
+             second outcome"
+        );
     }
 }

@@ -105,6 +105,8 @@ pub struct IncidentExpect {
     /// Which of the node's incidents: the one with this onset, or the first.
     pub onset: Option<SimTime>,
     pub outcome: Option<Outcome>,
+    /// When the outcome was decided (the horizon for `open-at-horizon`).
+    pub outcome_at: Option<SimTime>,
     pub detected_by: Option<DetectRule>,
     pub time_to_detect: Option<Option<SimDuration>>,
     pub time_to_recover: Option<Option<SimDuration>>,

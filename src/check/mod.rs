@@ -80,6 +80,9 @@ pub struct Failure {
     /// A golden event comparison's differences, in time order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<golden::EventDiff>,
+    /// A golden incident comparison's differences, in onset order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<golden::IncidentDiff>,
     /// A golden summary comparison's differences, in key order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<golden::ValueDiff>,
@@ -91,6 +94,7 @@ impl Failure {
             message,
             details,
             events: Vec::new(),
+            incidents: Vec::new(),
             values: Vec::new(),
         }
     }

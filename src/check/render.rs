@@ -209,6 +209,23 @@ pub fn junit(reports: &[ScenarioReport]) -> String {
     s
 }
 
+/// JUnit XML for a check that could not start (bad input): one test case
+/// with an `<error>` that carries the message.
+pub fn junit_error(message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <testsuites name=\"repairsim check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n  \
+         <testsuite name=\"repairsim check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    \
+         <testcase classname=\"repairsim check\" name=\"load the scenarios and golden files\">\n      \
+         <error message=\"{}\" type=\"bad-input\">{}</error>\n    \
+         </testcase>\n  \
+         </testsuite>\n\
+         </testsuites>\n",
+        xml_escape(message.lines().next().unwrap_or("")),
+        xml_text(message)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +294,22 @@ mod tests {
             .unwrap();
         assert_eq!(out.text(), Some("wrote s/a.golden/events.csv"));
         assert!(!xml.contains("time="), "no wall clock");
+    }
+
+    #[test]
+    fn bad_input_is_one_junit_error() {
+        let xml = junit_error("a.toml:3:9: expect[0].event: unknown <reason>\nb.toml: more");
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert_eq!(doc.root_element().attribute("errors"), Some("1"));
+        let e = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+        assert_eq!(
+            e.attribute("message"),
+            Some("a.toml:3:9: expect[0].event: unknown <reason>")
+        );
+        assert_eq!(
+            e.text(),
+            Some("a.toml:3:9: expect[0].event: unknown <reason>\nb.toml: more")
+        );
     }
 
     #[test]

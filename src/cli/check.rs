@@ -11,12 +11,17 @@ use super::run::{RunOutput, simulate_run};
 use super::{CliError, Out, progress};
 use crate::check::eval::{self, RunView};
 use crate::check::expect::{Expect, Expectation};
-use crate::check::golden::{self, EVENTS_FILE, EventRow, SUMMARY_FILE};
+use crate::check::golden::{FILES, Golden};
 use crate::check::render;
 use crate::check::{Case, ScenarioReport, Status};
-use crate::mc::metrics::measure;
-use crate::mc::sweep::{Point, run_point};
-use crate::mc::{Stop, runner};
+use crate::engine::Sim;
+use crate::invariants::{InvariantChecker, Violation};
+use crate::mc::metrics::{RepResult, measure};
+use crate::mc::runner::{self, Flow};
+use crate::mc::sweep::PointSummary;
+use crate::observe::Fanout;
+use crate::observe::incidents::IncidentLog;
+use crate::observe::timeline::TimelineLog;
 use crate::report::{self, Staging};
 use crate::scenario::{self, Patch, Scenario};
 use std::collections::BTreeMap;
@@ -76,11 +81,9 @@ struct Target {
     scenario: Scenario,
     golden_dir: PathBuf,
     golden: Option<Golden>,
-}
-
-struct Golden {
-    events: Vec<EventRow>,
-    summary: serde_json::Value,
+    /// Under `--bless`, why the golden directory could not be read (it is
+    /// then rewritten as if absent).
+    unreadable: Option<String>,
 }
 
 /// `<dir>/<stem>.golden`.
@@ -122,36 +125,23 @@ fn find_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliError> {
     Ok(out)
 }
 
+/// The golden directory's files, `None` when there is no directory; the
+/// error names the file, the line and what is wrong.
 fn read_golden(dir: &Path) -> Result<Option<Golden>, String> {
     if !dir.is_dir() {
         return Ok(None);
     }
-    let read = |name: &str| {
+    let mut texts = Vec::new();
+    for name in FILES {
         let p = dir.join(name);
-        std::fs::read_to_string(&p).map_err(|e| {
-            format!(
-                "{}: could not read the golden file: {e}; `repairsim check --bless` writes it",
-                p.display()
-            )
-        })
-    };
-    let events_path = dir.join(EVENTS_FILE);
-    let events = golden::parse_events(&read(EVENTS_FILE)?).map_err(|(line, e)| {
-        format!(
-            "{}:{line}: {e}; `repairsim check --bless` rewrites it",
-            events_path.display()
-        )
-    })?;
-    let summary_path = dir.join(SUMMARY_FILE);
-    let summary = serde_json::from_str(&read(SUMMARY_FILE)?).map_err(|e| {
-        format!(
-            "{}:{}:{}: not valid JSON ({e}); `repairsim check --bless` rewrites it",
-            summary_path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    Ok(Some(Golden { events, summary }))
+        texts.push(
+            std::fs::read_to_string(&p)
+                .map_err(|e| format!("{}: could not read the golden file: {e}", p.display()))?,
+        );
+    }
+    Golden::parse(&texts[0], &texts[1], &texts[2])
+        .map(Some)
+        .map_err(|(file, line, e)| format!("{}:{line}: {e}", dir.join(file).display()))
 }
 
 /// Loads every scenario and golden file; all the bad ones are reported together.
@@ -174,10 +164,14 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
             }
         };
         let golden_dir = golden_dir(&file);
-        let golden = match read_golden(&golden_dir) {
-            Ok(g) => g,
+        let (golden, unreadable) = match read_golden(&golden_dir) {
+            Ok(g) => (g, None),
+            // --bless is how a broken golden directory is mended.
+            Err(e) if args.bless => (None, Some(e)),
             Err(e) => {
-                errors.push(e);
+                errors.push(format!(
+                    "{e}; `repairsim check --bless` rewrites the golden files"
+                ));
                 continue;
             }
         };
@@ -187,6 +181,7 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
                 scenario,
                 golden_dir,
                 golden,
+                unreadable,
             });
         }
     }
@@ -204,19 +199,24 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
     Ok(targets)
 }
 
-/// A run's events as golden rows.
-fn event_rows(r: &RunOutput) -> Vec<EventRow> {
-    r.events
-        .events()
-        .iter()
-        .map(|e| EventRow {
-            sim_ms: e.sim_ms,
-            node: e.node_name().to_string(),
-            type_: e.type_.to_string(),
-            reason: e.reason.clone(),
-            message: e.message.clone(),
-        })
-        .collect()
+/// A run's golden files: their bytes, in [`FILES`] order, and parsed.
+fn actual_files(sc: &Scenario, r: &RunOutput) -> Result<([Vec<u8>; 3], Golden), CliError> {
+    let render =
+        |e: std::io::Error| CliError::Output(format!("could not render a golden file: {e}"));
+    let bytes = [
+        report::events_csv(&r.events).map_err(render)?,
+        report::incidents_csv(sc, &r.incidents).map_err(render)?,
+        r.summary.to_json().into_bytes(),
+    ];
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let parsed = Golden::parse(&text(&bytes[0]), &text(&bytes[1]), &text(&bytes[2])).map_err(
+        |(f, l, e)| {
+            CliError::Output(format!(
+                "repairsim wrote a {f} it cannot read back (line {l}: {e}); please report this"
+            ))
+        },
+    )?;
+    Ok((bytes, parsed))
 }
 
 /// The estimates of every metric over `n` replications, run once per `n`.
@@ -236,103 +236,138 @@ fn replication_counts(expectations: &[Expectation]) -> Vec<u64> {
     v
 }
 
-fn replicated(pool: &rayon::ThreadPool, sc: &Scenario, bar: &indicatif::ProgressBar) -> Estimates {
+/// One replication with the invariant checker watching.
+fn checked_replication(sc: &Scenario, r: u64) -> (RepResult, Vec<Violation>) {
+    let mut incidents = IncidentLog::new();
+    let mut timeline = TimelineLog::new(false);
+    let mut checker = InvariantChecker::new(sc);
+    Sim::new(
+        sc,
+        r,
+        &mut Fanout(vec![&mut incidents, &mut timeline, &mut checker]),
+    )
+    .run();
+    (
+        measure(sc, r, incidents.incidents(), &timeline),
+        checker.violations,
+    )
+}
+
+/// The estimates for every replication count the expectations ask for,
+/// and the invariant violations of replications 1 and up (0 is the run).
+fn replicated(
+    pool: &rayon::ThreadPool,
+    sc: &Scenario,
+    bar: &indicatif::ProgressBar,
+) -> (Estimates, Vec<(u64, Violation)>) {
     let mut out = Estimates::new();
+    let mut violations = Vec::new();
+    // The replications of a smaller count are a prefix of a larger one's.
+    let mut checked = 1;
     for n in replication_counts(&sc.expectations) {
-        let point = Point {
-            settings: vec![],
-            scenario: sc.clone(),
-        };
+        let mut summary = PointSummary::new(vec![], sc.horizon.ms());
         bar.set_message(format!("{} ({n} replications)", sc.name));
-        let summary = run_point(
+        runner::replicate(
             pool,
-            &point,
-            Stop::Fixed(n),
-            |_| Ok::<_, ()>(()),
-            || bar.inc(1),
+            n,
+            |r| checked_replication(sc, r),
+            |r, (res, broken)| {
+                summary.push(&res);
+                if r >= checked {
+                    violations.extend(broken.into_iter().map(|v| (r, v)));
+                }
+                bar.inc(1);
+                Ok::<_, ()>(Flow::Continue)
+            },
         )
-        .unwrap_or_else(|()| unreachable!("the row callback never fails"));
+        .unwrap_or_else(|()| unreachable!("the consumer never fails"));
+        checked = checked.max(n);
         out.insert(n, summary.estimates());
     }
-    out
+    (out, violations)
 }
 
 /// A golden file to write: its name in the golden directory and its bytes.
 type GoldenFile = (&'static str, Vec<u8>);
 
-/// The golden cases of a run, or what `--bless` staged. Returns the cases
-/// and, under `--bless`, the files to write.
+/// The golden cases of a run and, under `--bless`, the files to write.
 fn golden_cases(
     t: &Target,
     r: &RunOutput,
     bless: bool,
 ) -> Result<(Vec<Case>, Vec<GoldenFile>), CliError> {
-    let actual_rows = event_rows(r);
-    let summary_text = r.summary.to_json();
-    let actual_summary: serde_json::Value = serde_json::from_str(&summary_text)
-        .map_err(|e| CliError::Output(format!("summary.json did not round-trip: {e}")))?;
-    let events_case = format!("golden {EVENTS_FILE}");
-    let summary_case = format!("golden {SUMMARY_FILE}");
-    let (ev_fail, sum_fail) = match &t.golden {
-        Some(g) => (
-            golden::compare_events(&g.events, &actual_rows),
-            golden::compare_summary(&g.summary, &actual_summary),
-        ),
-        None => (None, None),
+    let (bytes, actual) = actual_files(&t.scenario, r)?;
+    let failures = match &t.golden {
+        Some(g) => g.compare(&actual),
+        None => [None, None, None],
     };
     if !bless {
         if t.golden.is_none() {
             return Ok((vec![], vec![]));
         }
-        return Ok((
-            vec![
-                Case::new(events_case, "golden", None, ev_fail),
-                Case::new(summary_case, "golden", None, sum_fail),
-            ],
-            vec![],
-        ));
+        let cases = FILES
+            .iter()
+            .zip(failures)
+            .map(|(name, f)| Case::new(format!("golden {name}"), "golden", None, f))
+            .collect();
+        return Ok((cases, vec![]));
     }
-    let events_bytes = report::events_csv(&r.events)
-        .map_err(|e| CliError::Output(format!("could not render events.csv: {e}")))?;
+    let dir = t.golden_dir.display();
     let mut files = Vec::new();
     let mut cases = Vec::new();
-    let dir = t.golden_dir.display();
-    for (case, name, bytes, failure) in [
-        (events_case, EVENTS_FILE, events_bytes, ev_fail),
-        (
-            summary_case,
-            SUMMARY_FILE,
-            summary_text.into_bytes(),
-            sum_fail,
-        ),
-    ] {
+    for ((name, bytes), failure) in FILES.iter().zip(bytes).zip(failures) {
         let old = std::fs::read(t.golden_dir.join(name)).ok();
-        let mut c = Case::new(case, "golden", None, None);
+        let mut c = Case::new(format!("golden {name}"), "golden", None, None);
         if old.as_deref() != Some(&bytes[..]) {
             c.status = Status::Blessed;
-            c.note = Some(match (&t.golden, failure) {
-                (None, _) => format!("wrote {dir}/{name}"),
-                (Some(_), Some(f)) => format!("rewrote {dir}/{name}: {}", f.message),
-                (Some(_), None) => format!(
+            c.note = Some(match (&t.golden, &t.unreadable, failure) {
+                (None, Some(why), _) => {
+                    format!("rewrote {dir}/{name}; the golden files could not be read ({why})")
+                }
+                (None, None, _) => format!("wrote {dir}/{name}"),
+                (Some(_), _, Some(f)) => format!("rewrote {dir}/{name}: {}", f.message),
+                (Some(_), _, None) => format!(
                     "rewrote {dir}/{name} (no change in behaviour; provenance or formatting)"
                 ),
             });
-            files.push((name, bytes));
+            files.push((*name, bytes));
         }
         cases.push(c);
     }
     Ok((cases, files))
 }
 
+/// Writes a JUnit file atomically, creating its directory.
+fn write_junit(path: &Path, xml: &str) -> Result<(), CliError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError::Output(format!("could not create {}: {e}", parent.display())))?;
+    }
+    report::write_atomic(path, xml.as_bytes())
+        .map_err(|e| CliError::Output(format!("could not write {}: {e}", path.display())))
+}
+
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
-    if args.bless && !patches.is_empty() {
-        return Err(CliError::Input(
+    let loaded = if args.bless && !patches.is_empty() {
+        Err(CliError::Input(
             "--bless with --set would write golden files that the scenario files do not \
              produce; edit the scenario instead, or drop --set"
                 .into(),
-        ));
-    }
-    let targets = load_targets(&args, patches)?;
+        ))
+    } else {
+        load_targets(&args, patches)
+    };
+    let targets = match loaded {
+        Ok(t) => t,
+        Err(e) => {
+            // A CI server that publishes the JUnit file shows the error
+            // instead of a stale file or none.
+            if let Some(path) = &args.junit {
+                write_junit(path, &render::junit_error(&e.to_string()))?;
+            }
+            return Err(e);
+        }
+    };
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
     let mut reports = Vec::new();
     let mut blessings = Vec::new();
@@ -352,7 +387,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             incidents: &r.incidents,
             values: &values,
         };
-        let estimates = replicated(&pool, sc, &bar);
+        let (estimates, replicated_violations) = replicated(&pool, sc, &bar);
         let mut cases: Vec<Case> = sc
             .expectations
             .iter()
@@ -366,7 +401,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             .collect();
         let (golden, files) = golden_cases(t, &r, args.bless)?;
         cases.extend(golden);
-        cases.push(eval::check_invariants(&r.violations));
+        cases.push(eval::check_invariants(
+            &r.violations,
+            &replicated_violations,
+        ));
         if !files.is_empty() {
             blessings.push((t.golden_dir.clone(), files));
         }
@@ -386,19 +424,15 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         }
         staging.commit().map_err(&err)?;
     }
-    if let Some(path) = &args.junit {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                CliError::Output(format!("could not create {}: {e}", parent.display()))
-            })?;
-        }
-        report::write_atomic(path, render::junit(&reports).as_bytes())
-            .map_err(|e| CliError::Output(format!("could not write {}: {e}", path.display())))?;
-    }
+    // The results are printed before the JUnit file is written, so that a
+    // JUnit path that cannot be written still leaves them in the log.
     let mut stdout = Out::stdout();
     match args.format {
         Format::Text => stdout.print(&render::text(&reports))?,
         Format::Json => stdout.print(&render::json(&reports))?,
+    }
+    if let Some(path) = &args.junit {
+        write_junit(path, &render::junit(&reports))?;
     }
     let totals = render::Totals::of(&reports);
     if totals.failed > 0 {

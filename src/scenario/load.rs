@@ -3624,6 +3624,7 @@ os = "windows"
 node = "system-1"
 onset = "3h00m30s"
 outcome = "excluded:taint-shutdown"
+outcome_at = "3h01m"
 detected_by = "no-status"
 time_to_detect = "10m30s"
 time_to_recover = "never"
@@ -3648,8 +3649,8 @@ equals = 0
                 "NodeRebootStart on system-0 at 1h16m",
                 "the reimage ends in its window",
                 "no NodeRedeployStart on Windows nodes",
-                "incident on system-1 at 3h00m30s: excluded:taint-shutdown, detected by \
-                 no-status, time to detect 10m30s, time to recover never",
+                "incident on system-1 at 3h00m30s: excluded:taint-shutdown, decided at 3h01m, \
+                 detected by no-status, time to detect 10m30s, time to recover never",
                 "upper bound of the 95% CI of time_to_recover_mean_ms over 50 replications \
                  >= 1m <= 25m",
                 "incidents_gave_up_timeout = 0",
@@ -3777,6 +3778,12 @@ equals = 0
                 "when",
                 "expect[0].when",
                 "unknown key \"when\"; valid keys: name, event, no_event, metric, node",
+            ),
+            (
+                "[[expect]]\nnode = \"system-0\"\noutcome_at = \"9d\"\n",
+                "\"9d\"",
+                "expect[0].outcome_at",
+                "9d is after the horizon 2d",
             ),
             (
                 "[[expect]]\nno_event = \"NodeRedeployStart\"\nnode = \"win-0\"\nos = \"windows\"\n",

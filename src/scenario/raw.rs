@@ -185,8 +185,8 @@ pub struct RawUpgrade {
 }
 
 /// One `[[expect]]` entry. Which kind it is follows from its keys: `event`,
-/// `no_event`, `metric`, or else an incident (`outcome`, `detected_by`,
-/// `time_to_detect`, `time_to_recover`).
+/// `no_event`, `metric`, or else an incident (`outcome`, `outcome_at`,
+/// `detected_by`, `time_to_detect`, `time_to_recover`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "an [[expect]] table")]
 pub struct RawExpect {
@@ -201,6 +201,7 @@ pub struct RawExpect {
     pub within: Option<SList>,
     pub onset: Option<SStr>,
     pub outcome: Option<SStr>,
+    pub outcome_at: Option<SStr>,
     pub detected_by: Option<SStr>,
     pub time_to_detect: Option<SStr>,
     pub time_to_recover: Option<SStr>,

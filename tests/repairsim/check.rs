@@ -2,7 +2,6 @@
 //! like in the text, JSON and JUnit results, `--bless`, and bad input.
 
 use crate::common::{Scratch, repairsim, repo, scratch, stderr};
-use std::path::Path;
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -16,7 +15,7 @@ fn copy_scenario(s: &Scratch, name: &str, edit: impl Fn(&str) -> String) -> Stri
     std::fs::write(s.join(format!("{name}.toml")), edit(&text)).unwrap();
     let golden = s.join(format!("{name}.golden"));
     std::fs::create_dir_all(&golden).unwrap();
-    for f in ["events.csv", "summary.json"] {
+    for f in ["events.csv", "incidents.csv", "summary.json"] {
         std::fs::copy(src.join(format!("{name}.golden")).join(f), golden.join(f)).unwrap();
     }
     s.path(&format!("{name}.toml"))
@@ -97,7 +96,7 @@ fn a_repair_delay_of_6m_fails_naming_the_moved_event_and_the_delta() {
         "NodeRebootEnd on pool-0: expected at 1h20m, found at 1h21m (+1m)",
         "time to recover 20m25s, expected 19m25s (+1m)",
         "first: NodeRebootStart on pool-0 moved from 1h16m to 1h17m (+1m)",
-        "     1h20m  pool-0  NodeRebootEnd  moved to 1h21m (+1m)",
+        "     1h20m  pool-0  NodeRebootEnd  moved from 1h20m to 1h21m (+1m)",
         "time_to_recover.p99_ms: 19m25s -> 20m25s (+1m)",
     ] {
         assert!(text.contains(phrase), "{phrase:?} not in\n{text}");
@@ -199,8 +198,14 @@ fn bless_rewrites_the_golden_files_and_then_check_passes() {
 
     let o = repairsim(&["check", &file]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let events = std::fs::read_to_string(s.join("zonal-outage-serial.golden/events.csv")).unwrap();
+    let golden =
+        std::fs::read_to_string(repo().join("scenarios/zonal-outage-serial.golden/events.csv"))
+            .unwrap();
+    assert_ne!(events, golden, "the blessed events are the new run's");
     // A second bless has nothing to rewrite.
     let o = repairsim(&["check", &file, "--bless"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(!stdout(&o).contains("bless "), "{}", stdout(&o));
 
     // --bless with --set would bless what the file does not say.
@@ -238,8 +243,8 @@ fn bless_on_a_directory_gives_every_scenario_golden_files() {
     let o = repairsim(&["check", &dir]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(
-        stdout(&o).contains("(3 cases)"),
-        "two golden files and the invariants"
+        stdout(&o).contains("(4 cases)"),
+        "three golden files and the invariants"
     );
 }
 
@@ -259,17 +264,26 @@ fn malformed_expectations_are_bad_input_and_nothing_is_written() {
     let j = s.path("junit.xml");
     let o = repairsim(&["check", &s.path("bad.toml"), "--junit", &j]);
     assert_eq!(o.status.code(), Some(2));
+    let message = format!(
+        "{}:{line}:9: expect[5].event: unknown event reason \"NodeRebootBegin\"; \
+         valid reasons: NodeRebootStart,",
+        s.path("bad.toml")
+    );
     assert!(
-        stderr(&o).starts_with(&format!(
-            "error: {}:{line}:9: expect[5].event: unknown event reason \"NodeRebootBegin\"; \
-             valid reasons: NodeRebootStart,",
-            s.path("bad.toml")
-        )),
+        stderr(&o).starts_with(&format!("error: {message}")),
         "{}",
         stderr(&o)
     );
     assert!(o.stdout.is_empty());
-    assert!(!Path::new(&j).exists());
+    // The JUnit file carries the error, so a CI server shows it.
+    let xml = junit(&j);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+    assert!(
+        error.attribute("message").unwrap().starts_with(&message),
+        "{xml}"
+    );
+    assert!(doc.descendants().all(|n| !n.has_tag_name("failure")));
 
     let o = repairsim(&["check", &s.path("missing")]);
     assert_eq!(o.status.code(), Some(2));
@@ -293,10 +307,36 @@ fn a_corrupt_golden_file_is_bad_input_with_its_line() {
         stderr(&o),
         format!(
             "error: {}:2: sim_ms \"1h16m\" is not a whole number of milliseconds; \
-             `repairsim check --bless` rewrites it\n",
+             `repairsim check --bless` rewrites the golden files\n",
             events.display()
         )
     );
+    // As it says: --bless mends the directory, and then check passes.
+    let o = repairsim(&["check", &file, "--bless"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("the golden files could not be read ("),
+        "{}",
+        stdout(&o)
+    );
+    let o = repairsim(&["check", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::remove_file(s.join("example-1-reboot.golden/incidents.csv")).unwrap();
+    let o = repairsim(&["check", &file]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("incidents.csv: could not read the golden file"));
+}
+
+/// A `--set` that changes nothing changes no case.
+#[test]
+fn a_set_that_changes_nothing_passes() {
+    let o = repairsim(&[
+        "check",
+        "scenarios/example-1-reboot.toml",
+        "--set",
+        "policy.repair_delay=5m",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]

@@ -26,6 +26,7 @@ const INCIDENT_KEYS: &[&str] = &[
     "node",
     "onset",
     "outcome",
+    "outcome_at",
     "detected_by",
     "time_to_detect",
     "time_to_recover",
@@ -58,6 +59,7 @@ fn present(r: &RawExpect) -> Vec<(&'static str, Range<usize>)> {
         ("within", s(&r.within)),
         ("onset", s(&r.onset)),
         ("outcome", s(&r.outcome)),
+        ("outcome_at", s(&r.outcome_at)),
         ("detected_by", s(&r.detected_by)),
         ("time_to_detect", s(&r.time_to_detect)),
         ("time_to_recover", s(&r.time_to_recover)),
@@ -309,6 +311,7 @@ fn incident(
     table: Range<usize>,
 ) -> Res<Expect> {
     if r.outcome.is_none()
+        && r.outcome_at.is_none()
         && r.detected_by.is_none()
         && r.time_to_detect.is_none()
         && r.time_to_recover.is_none()
@@ -317,8 +320,8 @@ fn incident(
             Some(table),
             base,
             "an [[expect]] table needs `event`, `no_event` or `metric`, or says what an \
-             incident does: `outcome`, `detected_by`, `time_to_detect` or `time_to_recover` \
-             (with `node`)",
+             incident does: `outcome`, `outcome_at`, `detected_by`, `time_to_detect` or \
+             `time_to_recover` (with `node`)",
         ));
     }
     let node = cx.require(&r.node, Some(table), base, "node")?;
@@ -362,10 +365,15 @@ fn incident(
             ],
         )?),
     };
+    let outcome_at = match &r.outcome_at {
+        Some(v) => Some(instant(cx, v, &key_path(base, "outcome_at"), horizon)?),
+        None => None,
+    };
     Ok(Expect::Incident(IncidentExpect {
         node,
         onset,
         outcome,
+        outcome_at,
         detected_by,
         time_to_detect: timing(cx, &r.time_to_detect, &key_path(base, "time_to_detect"))?,
         time_to_recover: timing(cx, &r.time_to_recover, &key_path(base, "time_to_recover"))?,
@@ -533,6 +541,9 @@ fn describe(fleet: &Fleet, kind: &Expect) -> String {
             let mut parts = Vec::new();
             if let Some(o) = i.outcome {
                 parts.push(o.name());
+            }
+            if let Some(t) = i.outcome_at {
+                parts.push(format!("decided at {t}"));
             }
             if let Some(r) = i.detected_by {
                 parts.push(format!("detected by {}", r.name()));
