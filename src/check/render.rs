@@ -119,34 +119,14 @@ pub fn json(reports: &[ScenarioReport]) -> String {
     out
 }
 
-/// Escapes text for an XML attribute, dropping the characters XML 1.0
-/// cannot carry (a newline becomes `&#10;`, which attributes keep).
+/// Escapes text for an XML attribute (a newline becomes `&#10;`).
 pub fn xml_escape(s: &str) -> String {
-    escape(s, true)
+    crate::report::escape_markup(s, true)
 }
 
 /// Escapes text for an element's content, where newlines stay newlines.
 pub fn xml_text(s: &str) -> String {
-    escape(s, false)
-}
-
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\n' => out.push('\n'),
-            '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::escape_markup(s, false)
 }
 
 /// JUnit XML: one `<testsuite>` per scenario, one `<testcase>` per case

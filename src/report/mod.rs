@@ -160,6 +160,27 @@ pub fn incidents_csv(scenario: &Scenario, incidents: &[Incident]) -> io::Result<
     )
 }
 
+/// Escapes text for HTML or XML (the same five entities serve both),
+/// dropping the control characters XML 1.0 cannot carry. In an attribute
+/// (`attribute`), a newline becomes `&#10;` so that it survives.
+pub fn escape_markup(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\n' | '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory
 /// and a rename, so readers see the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -35,18 +35,7 @@ pub struct Report<'a> {
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_markup(s, false)
 }
 
 fn dur(ms: Option<u64>) -> String {
