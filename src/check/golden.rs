@@ -231,6 +231,15 @@ fn tally(changes: impl Iterator<Item = Change> + Clone) -> String {
     parts.join(", ")
 }
 
+/// `1 event`, `2 events`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `b - a` \[ms\], saturated to `i64`.
 fn delta(a: u64, b: u64) -> i64 {
     let d = i128::from(b) - i128::from(a);
@@ -411,9 +420,9 @@ pub fn compare_events(golden: &Golden, actual: &Golden) -> Option<Failure> {
     let diffs = diff_events(golden, actual);
     let first = diffs.first()?;
     let message = format!(
-        "events differ from the golden file ({}; {} golden events, {} now); first: {}",
+        "events differ from the golden file ({}; {}, {} now); first: {}",
         tally(diffs.iter().map(|d| d.change)),
-        golden.events.len(),
+        counted(golden.events.len(), "golden event"),
         actual.events.len(),
         first.describe()
     );
@@ -551,9 +560,9 @@ pub fn compare_incidents(golden: &[IncidentRow], actual: &[IncidentRow]) -> Opti
     let diffs = diff_incidents(golden, actual);
     let first = diffs.first()?;
     let message = format!(
-        "incidents differ from the golden file ({}; {} golden incidents, {} now); first: {}",
+        "incidents differ from the golden file ({}; {}, {} now); first: {}",
         tally(diffs.iter().map(|d| d.change)).replace("moved", "changed"),
-        golden.len(),
+        counted(golden.len(), "golden incident"),
         actual.len(),
         first.line()
     );
