@@ -88,7 +88,10 @@ impl Table {
             .collect();
         for name in expected.split(',') {
             if !header.iter().any(|h| h == name) {
-                return Err((1, format!("no column {name:?}; the header is {expected}")));
+                return Err((
+                    1,
+                    format!("no column {name:?}; the file needs the columns {expected}"),
+                ));
             }
         }
         let mut rows = Vec::new();
@@ -286,21 +289,30 @@ impl EventDiff {
 
     fn what(&self) -> String {
         let t = |ms: Option<u64>| SimTime(ms.unwrap_or(0));
-        match self.change {
-            Change::Moved => format!(
-                "moved from {} to {} ({})",
-                t(self.golden_ms),
-                t(self.actual_ms),
-                signed_delta(self.golden_ms.unwrap_or(0), self.actual_ms.unwrap_or(0))
-            ),
-            Change::Gone => format!("at {} is gone", t(self.golden_ms)),
-            Change::New => format!("at {} is new", t(self.actual_ms)),
-            Change::Reworded => format!(
-                "at {} reads {:?}, was {:?}",
-                t(self.golden_ms),
+        let reads = || {
+            format!(
+                "reads {:?}, was {:?}",
                 self.actual_text.as_deref().unwrap_or(""),
                 self.golden_text.as_deref().unwrap_or("")
-            ),
+            )
+        };
+        match self.change {
+            Change::Moved => {
+                let mut s = format!(
+                    "moved from {} to {} ({})",
+                    t(self.golden_ms),
+                    t(self.actual_ms),
+                    signed_delta(self.golden_ms.unwrap_or(0), self.actual_ms.unwrap_or(0))
+                );
+                if self.actual_text.is_some() {
+                    s.push_str(" and ");
+                    s.push_str(&reads());
+                }
+                s
+            }
+            Change::Gone => format!("at {} is gone", t(self.golden_ms)),
+            Change::New => format!("at {} is new", t(self.actual_ms)),
+            Change::Reworded => format!("at {} {}", t(self.golden_ms), reads()),
         }
     }
 
@@ -378,7 +390,8 @@ pub fn diff_events(golden: &Golden, actual: &Golden) -> Vec<EventDiff> {
             (None, _) => Change::New,
         };
         let (gm, am) = (gr.map(|r| r.sim_ms), ar.map(|r| r.sim_ms));
-        let reworded = change == Change::Reworded;
+        // The texts are shown whenever they differ, a moved event's too.
+        let reworded = matches!((gr, ar), (Some(x), Some(y)) if text(x) != text(y));
         out.push(EventDiff {
             change,
             node: k.0.clone(),
@@ -883,6 +896,19 @@ mod tests {
                     "NodeRebootStart #2 on pool-0 at 1h40m is new".to_string()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_moved_event_with_another_text_says_both() {
+        let golden = run(vec![row(76 * M, "pool-0", "NodeRebootError")]);
+        let mut moved = row(77 * M, "pool-0", "NodeRebootError");
+        moved.message = "code B".into();
+        let d = diff_events(&golden, &run(vec![moved]));
+        assert_eq!(
+            d[0].describe(),
+            "NodeRebootError on pool-0 moved from 1h16m to 1h17m (+1m) and reads \
+             \"Normal: code B\", was \"Normal: NodeRebootError message\""
         );
     }
 

@@ -50,7 +50,9 @@ pub fn text(reports: &[ScenarioReport]) -> String {
     for r in reports {
         let failed = r.failures();
         if failed == 0 {
-            let _ = writeln!(s, "ok      {}  ({} cases)", r.file, r.cases.len());
+            let n = r.cases.len();
+            let plural = if n == 1 { "" } else { "s" };
+            let _ = writeln!(s, "ok      {}  ({n} case{plural})", r.file);
         } else {
             let _ = writeln!(
                 s,

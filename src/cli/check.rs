@@ -32,9 +32,11 @@ use std::path::{Path, PathBuf};
 What is checked, for each scenario:
   - every [[expect]] table (an event at a time or in a window, no event of a kind,
     an incident's outcome and timings, a bound on a metric or on its 95% CI);
-  - the golden files in <dir>/<name>.golden/ (events.csv and summary.json), when
-    they exist: the first differing events with their times, and the values that moved;
-  - the invariants of POLICY.md.
+  - the golden files in <dir>/<name>.golden/ (events.csv, incidents.csv and
+    summary.json, as `run` writes them), when they exist: the events that moved,
+    went or came, each with its time and delta; the incidents whose columns
+    changed; and the summary values that moved;
+  - the invariants of POLICY.md, on the run and on every replication check runs.
 A directory is searched for *.toml files (not recursively); those with [[expect]]
 tables or golden files are checked. A file named on the command line is always checked.
 
@@ -125,23 +127,48 @@ fn find_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliError> {
     Ok(out)
 }
 
+/// Why a golden directory could not be read.
+enum Unreadable {
+    /// A file is missing or malformed: `--bless` rewrites it.
+    Mendable(String),
+    /// Something `--bless` must not remove is in the way (a file where the
+    /// directory should be, a directory where a file should be).
+    Blocked(String),
+}
+
 /// The golden directory's files, `None` when there is no directory; the
 /// error names the file, the line and what is wrong.
-fn read_golden(dir: &Path) -> Result<Option<Golden>, String> {
-    if !dir.is_dir() {
+fn read_golden(dir: &Path) -> Result<Option<Golden>, Unreadable> {
+    if !dir.exists() {
         return Ok(None);
+    }
+    if !dir.is_dir() {
+        return Err(Unreadable::Blocked(format!(
+            "{}: not a directory, but golden files go there; move it away",
+            dir.display()
+        )));
     }
     let mut texts = Vec::new();
     for name in FILES {
         let p = dir.join(name);
-        texts.push(
-            std::fs::read_to_string(&p)
-                .map_err(|e| format!("{}: could not read the golden file: {e}", p.display()))?,
-        );
+        if p.is_dir() {
+            return Err(Unreadable::Blocked(format!(
+                "{}: a directory where the golden file should be; move it away",
+                p.display()
+            )));
+        }
+        texts.push(std::fs::read_to_string(&p).map_err(|e| {
+            Unreadable::Mendable(format!(
+                "{}: could not read the golden file: {e}",
+                p.display()
+            ))
+        })?);
     }
     Golden::parse(&texts[0], &texts[1], &texts[2])
         .map(Some)
-        .map_err(|(file, line, e)| format!("{}:{line}: {e}", dir.join(file).display()))
+        .map_err(|(file, line, e)| {
+            Unreadable::Mendable(format!("{}:{line}: {e}", dir.join(file).display()))
+        })
 }
 
 /// Loads every scenario and golden file; all the bad ones are reported together.
@@ -167,11 +194,15 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
         let (golden, unreadable) = match read_golden(&golden_dir) {
             Ok(g) => (g, None),
             // --bless is how a broken golden directory is mended.
-            Err(e) if args.bless => (None, Some(e)),
-            Err(e) => {
+            Err(Unreadable::Mendable(e)) if args.bless => (None, Some(e)),
+            Err(Unreadable::Mendable(e)) => {
                 errors.push(format!(
                     "{e}; `repairsim check --bless` rewrites the golden files"
                 ));
+                continue;
+            }
+            Err(Unreadable::Blocked(e)) => {
+                errors.push(e);
                 continue;
             }
         };
@@ -337,6 +368,20 @@ fn golden_cases(
     Ok((cases, files))
 }
 
+/// Case names made unique within a scenario (`name #2`), since JUnit
+/// readers merge or hide test cases that share a name.
+fn unique_names(mut cases: Vec<Case>) -> Vec<Case> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &mut cases {
+        let n = seen.entry(c.name.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            c.name = format!("{} #{n}", c.name);
+        }
+    }
+    cases
+}
+
 /// Writes a JUnit file atomically, creating its directory.
 fn write_junit(path: &Path, xml: &str) -> Result<(), CliError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -347,23 +392,32 @@ fn write_junit(path: &Path, xml: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::Output(format!("could not write {}: {e}", path.display())))
 }
 
-pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
-    let loaded = if args.bless && !patches.is_empty() {
-        Err(CliError::Input(
+/// Everything `check` reads, loaded: the `--set` patches, the scenarios
+/// and their golden files.
+fn load(args: &Args, sets: &[String]) -> Result<Vec<Target>, CliError> {
+    let patches = super::parse_sets(sets)?;
+    if args.bless && !patches.is_empty() {
+        return Err(CliError::Input(
             "--bless with --set would write golden files that the scenario files do not \
              produce; edit the scenario instead, or drop --set"
                 .into(),
-        ))
-    } else {
-        load_targets(&args, patches)
-    };
-    let targets = match loaded {
+        ));
+    }
+    load_targets(args, &patches)
+}
+
+/// `check` takes the `--set` arguments unparsed, so that a bad one is
+/// reported like any other bad input, in the JUnit file too.
+pub fn run(args: Args, sets: &[String]) -> Result<(), CliError> {
+    let targets = match load(&args, sets) {
         Ok(t) => t,
         Err(e) => {
             // A CI server that publishes the JUnit file shows the error
             // instead of a stale file or none.
-            if let Some(path) = &args.junit {
-                write_junit(path, &render::junit_error(&e.to_string()))?;
+            if let Some(path) = &args.junit
+                && let Err(w) = write_junit(path, &render::junit_error(&e.to_string()))
+            {
+                return Err(CliError::Input(format!("{e}\nerror: {w}")));
             }
             return Err(e);
         }
@@ -411,11 +465,19 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         reports.push(ScenarioReport {
             file: t.file.display().to_string(),
             scenario: sc.name.clone(),
-            cases,
+            cases: unique_names(cases),
         });
     }
     bar.finish_and_clear();
-    // Golden files first: a JUnit file that says "blessed" must not outlive a failed write.
+    // The results are printed first, so that a write that fails below
+    // still leaves them in the log.
+    let mut stdout = Out::stdout();
+    let printed = match args.format {
+        Format::Text => stdout.print(&render::text(&reports)),
+        Format::Json => stdout.print(&render::json(&reports)),
+    };
+    // Golden files before the JUnit file: a JUnit file that says "blessed"
+    // must not outlive a failed write.
     for (dir, files) in blessings {
         let err = super::run::out_err(&dir);
         let mut staging = Staging::new(&dir).map_err(&err)?;
@@ -424,16 +486,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         }
         staging.commit().map_err(&err)?;
     }
-    // The results are printed before the JUnit file is written, so that a
-    // JUnit path that cannot be written still leaves them in the log.
-    let mut stdout = Out::stdout();
-    match args.format {
-        Format::Text => stdout.print(&render::text(&reports))?,
-        Format::Json => stdout.print(&render::json(&reports))?,
-    }
     if let Some(path) = &args.junit {
         write_junit(path, &render::junit(&reports))?;
     }
+    printed?;
     let totals = render::Totals::of(&reports);
     if totals.failed > 0 {
         return Err(CliError::Failed(format!(

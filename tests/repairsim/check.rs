@@ -395,3 +395,74 @@ fn the_readme_example_is_the_real_output() {
         "README.md's check example is stale; it is now:\n{shown}"
     );
 }
+
+#[test]
+fn what_bless_must_not_remove_is_bad_input_even_with_bless() {
+    let s = scratch("check-blocked");
+    let text = std::fs::read_to_string(repo().join("scenarios/example-1-reboot.toml")).unwrap();
+    std::fs::write(s.join("a.toml"), &text).unwrap();
+    std::fs::write(s.join("a.golden"), "not a directory").unwrap();
+    for bless in [false, true] {
+        let mut args = vec!["check".to_string(), s.path("a.toml")];
+        if bless {
+            args.push("--bless".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = repairsim(&args);
+        assert_eq!(o.status.code(), Some(2), "bless={bless}: {}", stdout(&o));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: {}: not a directory, but golden files go there; move it away\n",
+                s.path("a.golden")
+            )
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(s.join("a.golden")).unwrap(),
+        "not a directory"
+    );
+}
+
+#[test]
+fn a_bad_set_is_bad_input_in_the_junit_file_too() {
+    let s = scratch("check-bad-set");
+    let j = s.path("j.xml");
+    let o = repairsim(&[
+        "check",
+        "scenarios/example-1-reboot.toml",
+        "--set",
+        "policy.repair_delay",
+        "--junit",
+        &j,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let first = stderr(&o).lines().next().unwrap().to_string();
+    assert!(
+        first.starts_with("error: --set policy.repair_delay"),
+        "{first}"
+    );
+    let xml = junit(&j);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+    assert_eq!(
+        Some(first.trim_start_matches("error: ")),
+        error.attribute("message")
+    );
+}
+
+#[test]
+fn case_names_are_unique_within_a_scenario() {
+    let s = scratch("check-names");
+    let text = std::fs::read_to_string(repo().join("scenarios/example-1-reboot.toml")).unwrap();
+    let twice = "[[expect]]\nname = \"same\"\nmetric = \"failed_repairs\"\nequals = 0\n";
+    std::fs::write(s.join("a.toml"), format!("{text}\n{twice}\n{twice}")).unwrap();
+    let j = s.path("j.xml");
+    let o = repairsim(&["check", &s.path("a.toml"), "--junit", &j]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let xml = junit(&j);
+    assert!(
+        xml.contains("name=\"same\" ") && xml.contains("name=\"same #2\" "),
+        "{xml}"
+    );
+}
