@@ -411,21 +411,17 @@ pub fn check_replicated(x: &Expectation, estimate: &Estimate) -> Case {
     )
 }
 
-/// The invariants of POLICY.md, watched on the run and on every
-/// replication `check` ran (`replicated`: replication and violation): one
-/// case, failing with the violations.
-pub fn check_invariants(run: &[Violation], replicated: &[(u64, Violation)]) -> Case {
-    let all: Vec<(u64, &Violation)> = run
+/// The invariants of POLICY.md, watched on the run and on every other
+/// replication `check` ran (`others`: where, e.g. `replication 7`, and the
+/// violation): one case, failing with the violations.
+pub fn check_invariants(run: &[Violation], others: &[(String, Violation)]) -> Case {
+    let all: Vec<(Option<&str>, &Violation)> = run
         .iter()
-        .map(|v| (0, v))
-        .chain(replicated.iter().map(|(r, v)| (*r, v)))
+        .map(|v| (None, v))
+        .chain(others.iter().map(|(w, v)| (Some(w.as_str()), v)))
         .collect();
-    let show = |(r, v): &(u64, &Violation)| {
-        let rep = if *r > 0 {
-            format!(" in replication {r}")
-        } else {
-            String::new()
-        };
+    let show = |(w, v): &(Option<&str>, &Violation)| {
+        let rep = w.map(|w| format!(" in {w}")).unwrap_or_default();
         format!(
             "invariant {} broken on {} at {}{rep}: {}",
             v.rule, v.node, v.at, v.detail
@@ -786,7 +782,7 @@ at_least = 0.9
             rule: "one outcome per incident",
             detail: "a second outcome".into(),
         };
-        let c = check_invariants(&[v(4_560_000)], &[(7, v(4_800_000))]);
+        let c = check_invariants(&[v(4_560_000)], &[("replication 7".into(), v(4_800_000))]);
         assert_eq!(c.kind, "invariants");
         assert_eq!(
             message(&c),
@@ -801,11 +797,17 @@ at_least = 0.9
                  a second outcome",
             ]
         );
-        let c = check_invariants(&[], &[(3, v(60_000))]);
+        let c = check_invariants(
+            &[],
+            &[(
+                "replication 3 with policy.repair_delay=2m".into(),
+                v(60_000),
+            )],
+        );
         assert_eq!(
             message(&c),
-            "invariant one outcome per incident broken on pool-0 at 1m in replication 3: a \
-             second outcome"
+            "invariant one outcome per incident broken on pool-0 at 1m in replication 3 with \
+             policy.repair_delay=2m: a second outcome"
         );
     }
 }

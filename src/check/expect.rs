@@ -171,6 +171,10 @@ pub struct MetricExpect {
     pub replications: Option<u64>,
     pub statistic: Statistic,
     pub bounds: Bounds,
+    /// `KEY=VALUE` overrides, as `--set` takes them, applied after the
+    /// command line's: the bound is on a what-if variant of the scenario.
+    /// Empty for the scenario as it is.
+    pub set: Vec<String>,
 }
 
 /// A value of `unit` as expectations write it: durations as the scenario

@@ -86,6 +86,8 @@ struct Target {
     /// Under `--bless`, why the golden directory could not be read (it is
     /// then rewritten as if absent).
     unreadable: Option<String>,
+    /// The what-if variants metric expectations name with `set`.
+    variants: BTreeMap<Vec<String>, Scenario>,
 }
 
 /// `<dir>/<stem>.golden`.
@@ -206,6 +208,31 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
                 continue;
             }
         };
+        let mut variants = BTreeMap::new();
+        for (i, x) in scenario.expectations.iter().enumerate() {
+            let Expect::Metric(m) = &x.kind else { continue };
+            if m.set.is_empty() || variants.contains_key(&m.set) {
+                continue;
+            }
+            let at = format!(
+                "{}:{}: expect[{i}].set",
+                file.display(),
+                x.line.map_or("?".into(), |l| l.to_string())
+            );
+            let mut with = patches.to_vec();
+            for a in &m.set {
+                match Patch::parse_set(a) {
+                    Ok(p) => with.push(p),
+                    Err(e) => errors.push(format!("{at}: {e}")),
+                }
+            }
+            match scenario::load_file_with(&file, &with) {
+                Ok(v) => {
+                    variants.insert(m.set.clone(), v);
+                }
+                Err(e) => errors.push(format!("{at}: {e}")),
+            }
+        }
         if named || args.bless || golden.is_some() || !scenario.expectations.is_empty() {
             targets.push(Target {
                 file,
@@ -213,6 +240,7 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
                 golden_dir,
                 golden,
                 unreadable,
+                variants,
             });
         }
     }
@@ -250,15 +278,19 @@ fn actual_files(sc: &Scenario, r: &RunOutput) -> Result<([Vec<u8>; 3], Golden), 
     Ok((bytes, parsed))
 }
 
-/// The estimates of every metric over `n` replications, run once per `n`.
-type Estimates = BTreeMap<u64, Vec<crate::mc::estimate::Estimate>>;
+/// A what-if variant: the `set` overrides of a metric expectation (empty:
+/// the scenario as loaded).
+type Overrides = Vec<String>;
 
-/// The distinct replication counts a scenario's expectations ask for.
-fn replication_counts(expectations: &[Expectation]) -> Vec<u64> {
-    let mut v: Vec<u64> = expectations
+/// What the metric expectations need measured beyond the run: the
+/// overrides, and how many replications (`None`: the variant's run).
+fn measurements(expectations: &[Expectation]) -> Vec<(Overrides, Option<u64>)> {
+    let mut v: Vec<(Overrides, Option<u64>)> = expectations
         .iter()
         .filter_map(|x| match &x.kind {
-            Expect::Metric(m) => m.replications,
+            Expect::Metric(m) if m.replications.is_some() || !m.set.is_empty() => {
+                Some((m.set.clone(), m.replications))
+            }
             _ => None,
         })
         .collect();
@@ -284,38 +316,67 @@ fn checked_replication(sc: &Scenario, r: u64) -> (RepResult, Vec<Violation>) {
     )
 }
 
-/// The estimates for every replication count the expectations ask for,
-/// and the invariant violations of replications 1 and up (0 is the run).
-fn replicated(
-    pool: &rayon::ThreadPool,
-    sc: &Scenario,
-    bar: &indicatif::ProgressBar,
-) -> (Estimates, Vec<(u64, Violation)>) {
-    let mut out = Estimates::new();
-    let mut violations = Vec::new();
-    // The replications of a smaller count are a prefix of a larger one's.
-    let mut checked = 1;
-    for n in replication_counts(&sc.expectations) {
+/// What the metric expectations beyond the run measured.
+#[derive(Default)]
+struct Measured {
+    /// By (overrides, replications): every metric's estimate.
+    estimates: BTreeMap<(Overrides, u64), Vec<crate::mc::estimate::Estimate>>,
+    /// By overrides: the variant's run (replication 0).
+    runs: BTreeMap<Overrides, Vec<Option<f64>>>,
+    /// Broken invariants, each with where: `replication 7 with KEY=VALUE`.
+    violations: Vec<(String, Violation)>,
+}
+
+fn measured(pool: &rayon::ThreadPool, t: &Target, bar: &indicatif::ProgressBar) -> Measured {
+    let mut out = Measured::default();
+    // Replications already watched, by variant: those of a smaller count
+    // are a prefix of a larger one's, and the run is replication 0.
+    let mut checked: BTreeMap<Overrides, u64> = BTreeMap::new();
+    checked.insert(Vec::new(), 1);
+    for (set, n) in measurements(&t.scenario.expectations) {
+        let sc = t.variants.get(&set).unwrap_or(&t.scenario);
+        let with = if set.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", set.join(", "))
+        };
+        let from = checked.get(&set).copied().unwrap_or(0);
+        let Some(n) = n else {
+            let (res, broken) = checked_replication(sc, 0);
+            if from == 0 {
+                let w = &with;
+                out.violations
+                    .extend(broken.into_iter().map(|v| (format!("replication 0{w}"), v)));
+            }
+            checked.insert(set.clone(), from.max(1));
+            out.runs.insert(set, res.values);
+            continue;
+        };
         let mut summary = PointSummary::new(vec![], sc.horizon.ms());
-        bar.set_message(format!("{} ({n} replications)", sc.name));
+        bar.set_message(format!("{}{with} ({n} replications)", sc.name));
+        let violations = &mut out.violations;
         runner::replicate(
             pool,
             n,
             |r| checked_replication(sc, r),
             |r, (res, broken)| {
                 summary.push(&res);
-                if r >= checked {
-                    violations.extend(broken.into_iter().map(|v| (r, v)));
+                if r >= from {
+                    violations.extend(
+                        broken
+                            .into_iter()
+                            .map(|v| (format!("replication {r}{with}"), v)),
+                    );
                 }
                 bar.inc(1);
                 Ok::<_, ()>(Flow::Continue)
             },
         )
         .unwrap_or_else(|()| unreachable!("the consumer never fails"));
-        checked = checked.max(n);
-        out.insert(n, summary.estimates());
+        checked.insert(set.clone(), from.max(n));
+        out.estimates.insert((set, n), summary.estimates());
     }
-    (out, violations)
+    out
 }
 
 /// A golden file to write: its name in the golden directory and its bytes.
@@ -428,7 +489,8 @@ pub fn run(args: Args, sets: &[String]) -> Result<(), CliError> {
     // Only expectations over replications take long enough to need a bar.
     let total: u64 = targets
         .iter()
-        .flat_map(|t| replication_counts(&t.scenario.expectations))
+        .flat_map(|t| measurements(&t.scenario.expectations))
+        .filter_map(|(_, n)| n)
         .sum();
     let bar = progress::bar(total, false, total == 0);
     for t in &targets {
@@ -441,24 +503,36 @@ pub fn run(args: Args, sets: &[String]) -> Result<(), CliError> {
             incidents: &r.incidents,
             values: &values,
         };
-        let (estimates, replicated_violations) = replicated(&pool, sc, &bar);
+        let more = measured(&pool, t, &bar);
         let mut cases: Vec<Case> = sc
             .expectations
             .iter()
             .map(|x| match &x.kind {
-                Expect::Metric(m) if m.replications.is_some() => {
-                    let n = m.replications.unwrap_or(0);
-                    eval::check_replicated(x, &estimates[&n][m.metric])
+                Expect::Metric(m) if m.replications.is_some() || !m.set.is_empty() => {
+                    let variant = t.variants.get(&m.set).unwrap_or(sc);
+                    match m.replications {
+                        Some(n) => {
+                            let key = (m.set.clone(), n);
+                            eval::check_replicated(x, &more.estimates[&key][m.metric])
+                        }
+                        None => {
+                            let values = &more.runs[&m.set];
+                            let view = RunView {
+                                scenario: variant,
+                                events: &[],
+                                incidents: &[],
+                                values,
+                            };
+                            eval::check_expectation(&view, x)
+                        }
+                    }
                 }
                 _ => eval::check_expectation(&view, x),
             })
             .collect();
         let (golden, files) = golden_cases(t, &r, args.bless)?;
         cases.extend(golden);
-        cases.push(eval::check_invariants(
-            &r.violations,
-            &replicated_violations,
-        ));
+        cases.push(eval::check_invariants(&r.violations, &more.violations));
         if !files.is_empty() {
             blessings.push((t.golden_dir.clone(), files));
         }

@@ -3635,6 +3635,7 @@ replications = 50
 statistic = "ci-upper"
 at_least = "1m"
 at_most = "25m"
+set = ["policy.repair_delay=2m", "seed=3"]
 
 [[expect]]
 metric = "incidents_gave_up_timeout"
@@ -3652,7 +3653,7 @@ equals = 0
                 "incident on system-1 at 3h00m30s: excluded:taint-shutdown, decided at 3h01m, \
                  detected by no-status, time to detect 10m30s, time to recover never",
                 "upper bound of the 95% CI of time_to_recover_mean_ms over 50 replications \
-                 >= 1m <= 25m",
+                 with policy.repair_delay=2m, seed=3 >= 1m <= 25m",
                 "incidents_gave_up_timeout = 0",
             ]
         );
@@ -3689,6 +3690,7 @@ equals = 0
         };
         assert_eq!(m.replications, Some(50));
         assert_eq!(m.statistic, Statistic::CiUpper);
+        assert_eq!(m.set, ["policy.repair_delay=2m", "seed=3"]);
         assert_eq!(
             (m.bounds.at_least, m.bounds.at_most),
             (Some(60_000.0), Some(1_500_000.0))
@@ -3759,7 +3761,7 @@ equals = 0
                 "\"1h\"",
                 "expect[0].at",
                 "`at` does not apply to a metric expectation; its keys are: metric, \
-                 replications, statistic, at_least, at_most, equals, name",
+                 replications, statistic, set, at_least, at_most, equals, name",
             ),
             (
                 "[[expect]]\nevent = \"NodeRebootStart\"\nmetric = \"failed_repairs\"\n",
@@ -3869,6 +3871,24 @@ equals = 0
                 "[[expect]]",
                 "expect[0]",
                 "a metric expectation needs a bound: `at_most`, `at_least` or `equals`",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = [\"policy.repair_delay\"]\n",
+                "\"policy.repair_delay\"",
+                "expect[0].set[0]",
+                "expected KEY=VALUE, e.g. policy.repair_delay=2m",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = []\n",
+                "[]",
+                "expect[0].set",
+                "an empty list; give overrides such as [\"policy.repair_delay=2m\"]",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"1h\"\nset = [\"seed=1\"]\n",
+                "[\"seed=1\"]",
+                "expect[0].set",
+                "`set` does not apply to an event expectation",
             ),
             (
                 "[[expect]]\nname = \" \"\nmetric = \"failed_repairs\"\nequals = 0\n",

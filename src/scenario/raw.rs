@@ -207,6 +207,8 @@ pub struct RawExpect {
     pub time_to_recover: Option<SStr>,
     pub replications: Option<Spanned<i64>>,
     pub statistic: Option<SStr>,
+    /// `--set` overrides the metric is measured under (`["policy.repair_delay=2m"]`).
+    pub set: Option<SList>,
     /// A number, or a duration string for duration metrics.
     pub at_least: Option<Spanned<toml::Value>>,
     pub at_most: Option<Spanned<toml::Value>>,

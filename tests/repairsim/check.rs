@@ -466,3 +466,34 @@ fn case_names_are_unique_within_a_scenario() {
         "{xml}"
     );
 }
+
+/// A metric expectation with `set` bounds a what-if variant: worked
+/// example 1 with a 6-minute delay recovers in 20m25s, not 19m25s.
+#[test]
+fn a_what_if_bound_measures_the_variant() {
+    let s = scratch("check-what-if");
+    let text = std::fs::read_to_string(repo().join("scenarios/example-1-reboot.toml")).unwrap();
+    let what_if = "[[expect]]\nmetric = \"time_to_recover_mean_ms\"\nequals = \"20m25s\"\nset = [\"policy.repair_delay=6m\"]\n";
+    std::fs::write(s.join("a.toml"), format!("{text}\n{what_if}")).unwrap();
+    let o = repairsim(&["check", &s.path("a.toml")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    let typo = what_if.replace("repair_delay=6m", "repair_dela=6m");
+    let bad = format!("{text}\n{typo}");
+    std::fs::write(s.join("b.toml"), &bad).unwrap();
+    let line = bad
+        .lines()
+        .position(|l| l.contains("repair_dela="))
+        .unwrap()
+        - 2;
+    let o = repairsim(&["check", &s.path("b.toml")]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(&format!(
+            "error: {}:{line}: expect[5].set: --set policy.repair_dela=6m: policy.repair_dela: unknown key",
+            s.path("b.toml")
+        )),
+        "{e}"
+    );
+}

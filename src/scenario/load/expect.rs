@@ -12,6 +12,7 @@ use crate::check::expect::{
 use crate::fleet::{Fleet, Os};
 use crate::mc::metrics::{Unit, metric_defs};
 use crate::policy::{DetectRule, Outcome};
+use crate::scenario::Patch;
 use crate::scenario::raw::{RawExpect, SStr};
 use crate::time::{SimDuration, SimTime, format_duration};
 use std::ops::Range;
@@ -36,6 +37,7 @@ const METRIC_KEYS: &[&str] = &[
     "metric",
     "replications",
     "statistic",
+    "set",
     "at_least",
     "at_most",
     "equals",
@@ -65,6 +67,7 @@ fn present(r: &RawExpect) -> Vec<(&'static str, Range<usize>)> {
         ("time_to_recover", s(&r.time_to_recover)),
         ("replications", s(&r.replications)),
         ("statistic", s(&r.statistic)),
+        ("set", s(&r.set)),
         ("at_least", s(&r.at_least)),
         ("at_most", s(&r.at_most)),
         ("equals", s(&r.equals)),
@@ -497,11 +500,32 @@ fn metric(cx: &Ctx, base: &str, r: &RawExpect, m: &SStr, table: Range<usize>) ->
             "a metric expectation needs a bound: `at_most`, `at_least` or `equals`",
         ));
     }
+    let mut set = Vec::new();
+    if let Some(list) = &r.set {
+        let field = key_path(base, "set");
+        if list.get_ref().is_empty() {
+            return Err(cx.at(
+                list,
+                field,
+                "an empty list; give overrides such as [\"policy.repair_delay=2m\"], or leave \
+                 `set` out",
+            ));
+        }
+        for (i, v) in list.get_ref().iter().enumerate() {
+            // The syntax here; whether the key and value are valid, when
+            // `check` loads the variant.
+            if let Err(e) = Patch::parse_set(v.get_ref()) {
+                return Err(cx.at(v, index_path(&field, i), e.message));
+            }
+            set.push(v.get_ref().clone());
+        }
+    }
     Ok(Expect::Metric(MetricExpect {
         metric,
         replications,
         statistic,
         bounds,
+        set,
     }))
 }
 
@@ -562,6 +586,9 @@ fn describe(fleet: &Fleet, kind: &Expect) -> String {
             let mut s = def.name.clone();
             if let Some(n) = m.replications {
                 s = format!("{} of {s} over {n} replications", m.statistic.describe());
+            }
+            if !m.set.is_empty() {
+                s = format!("{s} with {}", m.set.join(", "));
             }
             let v = |x: f64| show_value(def.unit, x);
             let b = &m.bounds;
