@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 #[command(after_help = "\
 What is checked, for each scenario:
   - every [[expect]] table (an event at a time or in a window, no event of a kind,
-    an incident's outcome and timings, a bound on a metric or on its 95% CI);
+    an incident's outcome and timings, a bound on a metric or on its 95% CI, of
+    the scenario or of a what-if variant; the README section [[expect]] has the syntax);
   - the golden files in <dir>/<name>.golden/ (events.csv, incidents.csv and
     summary.json, as `run` writes them), when they exist: the events that moved,
     went or came, each with its time and delta; the incidents whose columns
