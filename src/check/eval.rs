@@ -142,11 +142,14 @@ fn event(
     when: When,
     found: &[&Event],
 ) -> Option<Failure> {
-    let listing = |found: &[&Event]| -> Vec<String> {
+    // Details list the events only when there is more than the one named.
+    let details: Vec<String> = if found.len() > 1 {
         found
             .iter()
             .map(|e| format!("{} {} {}", SimTime(e.sim_ms), node_name, e.reason))
             .collect()
+    } else {
+        vec![]
     };
     if found.is_empty() {
         let others: Vec<&Event> = run.events.iter().filter(|e| e.node == node).collect();
@@ -187,11 +190,7 @@ fn event(
                     SimTime(nearest.sim_ms),
                     signed_delta(t.ms(), nearest.sim_ms)
                 ),
-                if found.len() > 1 {
-                    listing(found)
-                } else {
-                    vec![]
-                },
+                details,
             ))
         }
         When::Within { from, to } => {
@@ -245,11 +244,6 @@ fn event(
                         format_duration(SimDuration(by))
                     )
                 }
-            };
-            let details = if found.len() > 1 {
-                listing(found)
-            } else {
-                vec![]
             };
             Some(Failure::new(message, details))
         }

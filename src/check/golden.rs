@@ -375,12 +375,9 @@ fn keyed(g: &Golden) -> BTreeMap<EventKey, &EventRow> {
 /// when the events are the same.
 pub fn diff_events(golden: &Golden, actual: &Golden) -> Vec<EventDiff> {
     let (g, a) = (keyed(golden), keyed(actual));
-    let mut keys: Vec<&EventKey> = g.keys().chain(a.keys()).collect();
-    keys.sort_unstable();
-    keys.dedup();
     let text = |r: &EventRow| format!("{}: {}", r.type_, r.message);
     let mut out = Vec::new();
-    for k in keys {
+    for k in merged_keys(&g, &a) {
         let (gr, ar) = (g.get(k), a.get(k));
         let change = match (gr, ar) {
             (Some(x), Some(y)) if x.sim_ms != y.sim_ms => Change::Moved,
@@ -508,6 +505,7 @@ impl IncidentDiff {
 
 /// Every incident that differs, in onset order (ties: node).
 pub fn diff_incidents(golden: &[IncidentRow], actual: &[IncidentRow]) -> Vec<IncidentDiff> {
+    // (onset, node, occurrence) -> row; a well-formed file has occurrence 1 only.
     let key = |rows: &[IncidentRow]| -> BTreeMap<(u64, String, usize), usize> {
         let mut seen: BTreeMap<(u64, &str), usize> = BTreeMap::new();
         let mut m = BTreeMap::new();
@@ -519,41 +517,15 @@ pub fn diff_incidents(golden: &[IncidentRow], actual: &[IncidentRow]) -> Vec<Inc
         m
     };
     let (g, a) = (key(golden), key(actual));
-    let mut keys: Vec<&(u64, String, usize)> = g.keys().chain(a.keys()).collect();
-    keys.sort_unstable();
-    keys.dedup();
     let mut out = Vec::new();
-    for k in keys {
+    for k in merged_keys(&g, &a) {
         let (change, columns) = match (g.get(k), a.get(k)) {
             (Some(&x), Some(&y)) => {
-                let (x, y) = (&golden[x].columns, &actual[y].columns);
-                let mut cols: Vec<&String> = x.iter().chain(y).map(|(c, _)| c).collect();
-                cols.dedup();
-                let get = |v: &[(String, String)], c: &str| {
-                    v.iter()
-                        .find(|(n, _)| n == c)
-                        .map_or(String::new(), |(_, v)| v.clone())
-                };
-                let mut diffs = Vec::new();
-                let mut done: Vec<&String> = Vec::new();
-                for c in cols {
-                    if done.contains(&c) {
-                        continue;
-                    }
-                    done.push(c);
-                    let (p, q) = (get(x, c), get(y, c));
-                    if p != q {
-                        diffs.push(FieldDiff {
-                            column: c.clone(),
-                            golden: p,
-                            actual: q,
-                        });
-                    }
-                }
-                if diffs.is_empty() {
+                let columns = column_diffs(&golden[x].columns, &actual[y].columns);
+                if columns.is_empty() {
                     continue;
                 }
-                (Change::Moved, diffs)
+                (Change::Moved, columns)
             }
             (Some(_), None) => (Change::Gone, vec![]),
             (None, _) => (Change::New, vec![]),
@@ -566,6 +538,41 @@ pub fn diff_incidents(golden: &[IncidentRow], actual: &[IncidentRow]) -> Vec<Inc
         });
     }
     out
+}
+
+/// The columns whose values differ, in the golden file's column order
+/// (then the new run's); a missing column reads as empty.
+fn column_diffs(x: &[(String, String)], y: &[(String, String)]) -> Vec<FieldDiff> {
+    let get = |v: &[(String, String)], c: &str| {
+        v.iter()
+            .find(|(n, _)| n == c)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    let mut names: Vec<&String> = Vec::new();
+    for (c, _) in x.iter().chain(y) {
+        if !names.contains(&c) {
+            names.push(c);
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|c| {
+            let (p, q) = (get(x, c), get(y, c));
+            (p != q).then(|| FieldDiff {
+                column: c.clone(),
+                golden: p,
+                actual: q,
+            })
+        })
+        .collect()
+}
+
+/// Every key of either map, ascending and once.
+fn merged_keys<'a, K: Ord, V, W>(a: &'a BTreeMap<K, V>, b: &'a BTreeMap<K, W>) -> Vec<&'a K> {
+    let mut keys: Vec<&K> = a.keys().chain(b.keys()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// The golden incident comparison: `None` when the incidents are the same.
@@ -660,11 +667,8 @@ pub fn diff_summary(golden: &Value, actual: &Value) -> Vec<ValueDiff> {
     let (mut g, mut a) = (BTreeMap::new(), BTreeMap::new());
     flatten("", golden, &mut g);
     flatten("", actual, &mut a);
-    let mut keys: Vec<&String> = g.keys().chain(a.keys()).collect();
-    keys.sort_unstable();
-    keys.dedup();
     let mut out = Vec::new();
-    for k in keys {
+    for k in merged_keys(&g, &a) {
         let human_copy = a.contains_key(&format!("{k}_ms")) || g.contains_key(&format!("{k}_ms"));
         let ignored = IGNORED
             .iter()
