@@ -177,6 +177,14 @@ pub struct MetricExpect {
     pub set: Vec<String>,
 }
 
+impl MetricExpect {
+    /// Whether the bound needs a measurement besides the scenario's own run:
+    /// replications, or a what-if variant.
+    pub fn beyond_the_run(&self) -> bool {
+        self.replications.is_some() || !self.set.is_empty()
+    }
+}
+
 /// A value of `unit` as expectations write it: durations as the scenario
 /// syntax writes them, to the millisecond (`19m29s500ms`), other numbers in
 /// Rust's shortest form (`0`, `2.5`).

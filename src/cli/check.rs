@@ -92,7 +92,7 @@ struct Target {
 }
 
 /// `<dir>/<stem>.golden`.
-pub fn golden_dir(file: &Path) -> PathBuf {
+fn golden_dir(file: &Path) -> PathBuf {
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -289,9 +289,7 @@ fn measurements(expectations: &[Expectation]) -> Vec<(Overrides, Option<u64>)> {
     let mut v: Vec<(Overrides, Option<u64>)> = expectations
         .iter()
         .filter_map(|x| match &x.kind {
-            Expect::Metric(m) if m.replications.is_some() || !m.set.is_empty() => {
-                Some((m.set.clone(), m.replications))
-            }
+            Expect::Metric(m) if m.beyond_the_run() => Some((m.set.clone(), m.replications)),
             _ => None,
         })
         .collect();
@@ -509,7 +507,7 @@ pub fn run(args: Args, sets: &[String]) -> Result<(), CliError> {
             .expectations
             .iter()
             .map(|x| match &x.kind {
-                Expect::Metric(m) if m.replications.is_some() || !m.set.is_empty() => {
+                Expect::Metric(m) if m.beyond_the_run() => {
                     let variant = t.variants.get(&m.set).unwrap_or(sc);
                     match m.replications {
                         Some(n) => {

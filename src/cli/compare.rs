@@ -2,7 +2,7 @@
 //! candidates on the same replications, with paired-t intervals and verdicts.
 
 use super::sweep::{ReplicationArgs, split_top_level};
-use super::{CliError, Out, load_scenario, progress};
+use super::{CliError, load_scenario, progress};
 use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
@@ -194,15 +194,8 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         crate::report::stage_charts(&mut staging, &compare_charts(&cmp)).map_err(&err)?;
     }
     let written = staging.commit().map_err(&err)?;
-    if !args.quiet {
-        let mut stdout = Out::stdout();
-        stdout.print(&to_markdown(&cmp, &base))?;
-        stdout.println(&format!(
-            "\noutputs: {} ({} files)",
-            out.display(),
-            written.len()
-        ))?;
-    }
+    let table = format!("{}\n", to_markdown(&cmp, &base));
+    super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
     Ok(())
 }
 

@@ -179,6 +179,23 @@ impl<W: Write> Out<W> {
     }
 }
 
+/// Prints a command's result, then `{what}: {path} ({files} files)`;
+/// nothing when `quiet`.
+pub fn print_result(
+    quiet: bool,
+    body: &str,
+    what: &str,
+    path: &Path,
+    files: usize,
+) -> Result<(), CliError> {
+    if quiet {
+        return Ok(());
+    }
+    let mut stdout = Out::stdout();
+    stdout.print(body)?;
+    stdout.println(&format!("{what}: {} ({files} files)", path.display()))
+}
+
 /// How errors name the embedded default scenario.
 pub const DEFAULT_LABEL: &str = "<embedded default scenario>";
 

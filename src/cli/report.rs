@@ -3,7 +3,7 @@
 //! intervals, and `report.md` and a self-contained `report.html`.
 
 use super::run::{ChartArgs, charts_of, out_err, simulate_run, stage_run};
-use super::{CliError, Out, load_scenario, progress};
+use super::{CliError, load_scenario, progress};
 use crate::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_INCIDENTS, IDX_NEEDLESS, IDX_NOT_READY_HOURS, IDX_TTD_MEAN,
     IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, metric_defs,
@@ -120,14 +120,11 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .write("report.html", html(&report).as_bytes())
         .map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
-    if !args.quiet {
-        let mut stdout = Out::stdout();
-        stdout.print(&r.summary.to_text())?;
-        stdout.println(&format!(
-            "report: {} ({} files)",
-            out.join("report.html").display(),
-            written.len()
-        ))?;
-    }
-    Ok(())
+    super::print_result(
+        args.quiet,
+        &r.summary.to_text(),
+        "report",
+        &out.join("report.html"),
+        written.len(),
+    )
 }

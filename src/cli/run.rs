@@ -1,7 +1,7 @@
 //! `repairsim run [SCENARIO]`: simulate one scenario, write its outputs and
 //! charts, and print a short summary.
 
-use super::{CliError, Out, load_scenario};
+use super::{CliError, load_scenario};
 use crate::charts::Chart;
 use crate::engine::Sim;
 use crate::invariants::{InvariantChecker, Violation};
@@ -196,14 +196,11 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
-    if !args.quiet {
-        let mut stdout = Out::stdout();
-        stdout.print(&r.summary.to_text())?;
-        stdout.println(&format!(
-            "outputs: {} ({} files)",
-            out.display(),
-            written.len()
-        ))?;
-    }
-    Ok(())
+    super::print_result(
+        args.quiet,
+        &r.summary.to_text(),
+        "outputs",
+        &out,
+        written.len(),
+    )
 }

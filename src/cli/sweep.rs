@@ -2,7 +2,7 @@
 //! every point of a grid of settings, with 95% confidence intervals.
 
 use super::run::out_err;
-use super::{CliError, Out, load_scenario, progress};
+use super::{CliError, load_scenario, progress};
 use crate::mc::metrics::metric_defs;
 use crate::mc::runner;
 use crate::mc::sweep::{
@@ -282,16 +282,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     staging.write("summary.md", md.as_bytes()).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
 
-    if !args.quiet {
-        let mut stdout = Out::stdout();
-        stdout.print(&md)?;
-        stdout.println(&format!(
-            "outputs: {} ({} files)",
-            out.display(),
-            written.len()
-        ))?;
-    }
-    Ok(())
+    super::print_result(args.quiet, &md, "outputs", &out, written.len())
 }
 
 #[cfg(test)]
