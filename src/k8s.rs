@@ -2,6 +2,7 @@
 //! actions, the events `aks-auto-repair` emits, word for word
 //! (POLICY.md section 1), and the documented error codes.
 
+use crate::policy::EventWording;
 use serde::Serialize;
 use std::fmt;
 
@@ -101,19 +102,36 @@ pub fn event_type(phase: EventPhase) -> &'static str {
     }
 }
 
-/// The message, word for word the current wording of the AKS page.
-/// (The redeploy Start message really lacks the "for" the others have.)
-pub fn message(kind: ActionKind, phase: EventPhase, code: Option<&str>) -> String {
+/// The message, word for word: the current wording of the AKS page
+/// (POLICY.md section 1), or the wording the service was seen to emit
+/// (section 8). The documented redeploy Start message really lacks the
+/// "for" the others have; the observed Error message carries no code.
+pub fn message(
+    kind: ActionKind,
+    phase: EventPhase,
+    code: Option<&str>,
+    wording: EventWording,
+) -> String {
     let k = kind.name();
-    match phase {
-        EventPhase::Start if kind == ActionKind::Redeploy => "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes.".to_string(),
-        EventPhase::Start => format!(
+    match (wording, phase) {
+        (EventWording::Docs, EventPhase::Start) if kind == ActionKind::Redeploy => "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes.".to_string(),
+        (EventWording::Docs, EventPhase::Start) => format!(
             "Node auto-repair is initiating a {k} action due to NotReady status persisting for more than five minutes."
         ),
-        EventPhase::End => format!("{} action from node auto-repair is completed.", kind.title()),
-        EventPhase::Error => format!(
+        (EventWording::Docs, EventPhase::End) => format!("{} action from node auto-repair is completed.", kind.title()),
+        (EventWording::Docs, EventPhase::Error) => format!(
             "Node auto-repair {k} action failed due to an operation failure. See error details here: {}",
             code.unwrap_or("")
+        ),
+        (EventWording::Observed, EventPhase::Start) => format!(
+            "Node auto-repair is initiating a {k} action due to NotReady status persisting >5 minutes. Learn more: aka.ms/aks/node-auto-repair"
+        ),
+        (EventWording::Observed, EventPhase::End) => format!(
+            "{} action from node auto-repair has completed. Learn more: aka.ms/aks/node-auto-repair",
+            kind.title()
+        ),
+        (EventWording::Observed, EventPhase::Error) => format!(
+            "Node auto-repair {k} action failed due to an operation failure. Learn more: aka.ms/aks/node-auto-repair-errors"
         ),
     }
 }
@@ -126,29 +144,58 @@ mod tests {
     fn wording_matches_policy_section_1() {
         use ActionKind::*;
         use EventPhase::*;
+        use EventWording::Docs;
         assert_eq!(reason(Reboot, Start), "NodeRebootStart");
         assert_eq!(reason(Redeploy, Error), "NodeRedeployError");
         assert_eq!(
-            message(Reboot, Start, None),
+            message(Reboot, Start, None, Docs),
             "Node auto-repair is initiating a reboot action due to NotReady status persisting for more than five minutes."
         );
         assert_eq!(
-            message(Reimage, Start, None),
+            message(Reimage, Start, None, Docs),
             "Node auto-repair is initiating a reimage action due to NotReady status persisting for more than five minutes."
         );
         assert_eq!(
-            message(Redeploy, Start, None),
+            message(Redeploy, Start, None, Docs),
             "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes."
         );
         assert_eq!(
-            message(Reimage, End, None),
+            message(Reimage, End, None, Docs),
             "Reimage action from node auto-repair is completed."
         );
         assert_eq!(
-            message(Redeploy, Error, Some("VMRedeploymentFailed")),
+            message(Redeploy, Error, Some("VMRedeploymentFailed"), Docs),
             "Node auto-repair redeploy action failed due to an operation failure. See error details here: VMRedeploymentFailed"
         );
         assert_eq!(event_type(Error), "Warning");
+    }
+
+    #[test]
+    fn observed_wording_matches_policy_section_8() {
+        use ActionKind::*;
+        use EventPhase::*;
+        use EventWording::Observed;
+        assert_eq!(
+            message(Reboot, Start, None, Observed),
+            "Node auto-repair is initiating a reboot action due to NotReady status persisting >5 minutes. Learn more: aka.ms/aks/node-auto-repair"
+        );
+        assert_eq!(
+            message(Redeploy, Start, None, Observed),
+            "Node auto-repair is initiating a redeploy action due to NotReady status persisting >5 minutes. Learn more: aka.ms/aks/node-auto-repair"
+        );
+        assert_eq!(
+            message(Reimage, End, None, Observed),
+            "Reimage action from node auto-repair has completed. Learn more: aka.ms/aks/node-auto-repair"
+        );
+        // The observed Error carries no code, whatever the action's error.
+        assert_eq!(
+            message(Redeploy, Error, Some("VMRedeploymentFailed"), Observed),
+            "Node auto-repair redeploy action failed due to an operation failure. Learn more: aka.ms/aks/node-auto-repair-errors"
+        );
+        assert_eq!(
+            message(Reboot, Error, None, Observed),
+            "Node auto-repair reboot action failed due to an operation failure. Learn more: aka.ms/aks/node-auto-repair-errors"
+        );
         assert_eq!(event_type(End), "Normal");
     }
 }

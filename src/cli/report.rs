@@ -10,7 +10,7 @@ use crate::mc::metrics::{
 };
 use crate::mc::sweep::{Point, replication_row, replications_header, run_point};
 use crate::mc::{Stop, runner};
-use crate::policy::params::provenance_table;
+use crate::policy::params::report_table;
 use crate::report::page::{Report, html, markdown};
 use crate::report::{Staging, csv_writer};
 use crate::scenario::Patch;
@@ -100,7 +100,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
 
     let defs = metric_defs();
     let estimates = reps.estimates();
-    let policy = provenance_table(&sc.policy, &sc.policy_overrides);
+    let policy = report_table(&sc.policy, &sc.policy_overrides);
     let report = Report {
         scenario: &sc,
         policy: &policy,

@@ -1,6 +1,8 @@
 //! The Kubernetes events `aks-auto-repair` emits on the Node object
 //! (POLICY.md section 1): a Start event when an action starts, an End event
-//! when it finishes, or an Error event instead of the End when it fails.
+//! when it finishes, or an Error event instead of the End when it fails
+//! (with `emit_end_on_error`, End and then Error, as the service was seen
+//! to do in POLICY.md section 8).
 //!
 //! Each [`Event`] serializes as a core/v1 Event, field for field in the
 //! order `kubectl get events -o json` shows them. Reasons, types and
@@ -15,6 +17,7 @@
 use super::{Observer, Record};
 use crate::fleet::NodeId;
 use crate::k8s::{self, ActionKind, EventPhase};
+use crate::policy::EventWording;
 use crate::scenario::Scenario;
 use crate::time::{Epoch, SimTime};
 use serde::Serialize;
@@ -99,6 +102,9 @@ impl Event {
 #[derive(Debug)]
 pub struct EventLog {
     start: Epoch,
+    wording: EventWording,
+    /// A failed action emits End, then Error (POLICY.md section 8).
+    end_on_error: bool,
     node_names: Vec<String>,
     events: Vec<Event>,
     /// Simulated ms of the last event, and how many events it had.
@@ -116,6 +122,8 @@ impl EventLog {
     pub fn new() -> EventLog {
         EventLog {
             start: Epoch(0),
+            wording: EventWording::Docs,
+            end_on_error: false,
             node_names: Vec::new(),
             events: Vec::new(),
             last_ms: 0,
@@ -174,7 +182,7 @@ impl EventLog {
                 name: node_name,
             },
             reason: k8s::reason(kind, phase),
-            message: k8s::message(kind, phase, error),
+            message: k8s::message(kind, phase, error, self.wording),
             type_: k8s::event_type(phase),
             source: EventSource {
                 component: k8s::COMPONENT,
@@ -198,6 +206,8 @@ impl EventLog {
 impl Observer for EventLog {
     fn begin(&mut self, s: &Scenario) {
         self.start = s.start;
+        self.wording = s.policy.event_wording;
+        self.end_on_error = s.policy.emit_end_on_error;
         self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
     }
 
@@ -212,12 +222,12 @@ impl Observer for EventLog {
                 kind,
                 error,
             } => {
-                let phase = if error.is_some() {
-                    EventPhase::Error
-                } else {
-                    EventPhase::End
-                };
-                self.push(at, node, kind, phase, error);
+                if error.is_none() || self.end_on_error {
+                    self.push(at, node, kind, EventPhase::End, None);
+                }
+                if error.is_some() {
+                    self.push(at, node, kind, EventPhase::Error, error);
+                }
             }
             _ => {}
         }

@@ -10,7 +10,9 @@ pub mod machine;
 pub mod params;
 
 pub use machine::{CheckView, End, Phase, Verdict};
-pub use params::{DelayAnchor, Kubelet, OnActionError, PlannedAction, Policy, Preset, RetryMode};
+pub use params::{
+    DelayAnchor, EventWording, Kubelet, OnActionError, PlannedAction, Policy, Preset, RetryMode,
+};
 
 use crate::k8s::ActionKind;
 use std::fmt;

@@ -60,21 +60,42 @@ pub enum OnActionError {
     NextStep,
 }
 
-/// The named presets of POLICY.md section 6.
+/// The wording of the Start, End and Error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventWording {
+    /// The current wording of the public AKS page (POLICY.md section 1).
+    Docs,
+    /// The wording the service was seen to emit (POLICY.md section 8).
+    Observed,
+}
+
+impl EventWording {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventWording::Docs => "docs",
+            EventWording::Observed => "observed",
+        }
+    }
+}
+
+/// The named presets of POLICY.md sections 6 and 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
     Aks2020_08,
     Aks2021_09,
     Aks2023_09,
     Aks2024_08,
+    /// `aks-2024-08` as the service was seen to behave (section 8).
+    AksObserved2026,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 4] = [
+    pub const ALL: [Preset; 5] = [
         Preset::Aks2020_08,
         Preset::Aks2021_09,
         Preset::Aks2023_09,
         Preset::Aks2024_08,
+        Preset::AksObserved2026,
     ];
     pub const DEFAULT: Preset = Preset::Aks2024_08;
 
@@ -84,6 +105,7 @@ impl Preset {
             Preset::Aks2021_09 => "aks-2021-09",
             Preset::Aks2023_09 => "aks-2023-09",
             Preset::Aks2024_08 => "aks-2024-08",
+            Preset::AksObserved2026 => "aks-observed-2026",
         }
     }
 
@@ -127,6 +149,10 @@ pub struct Policy {
     /// No new action starts at or after repair start + this \[ms\].
     pub overall_timeout: SimDuration,
     pub on_action_error: OnActionError,
+    /// A failed action emits End and then Error at the same instant,
+    /// instead of Error alone.
+    pub emit_end_on_error: bool,
+    pub event_wording: EventWording,
     /// `None` is unlimited.
     pub max_concurrent_repairs: Option<u32>,
     /// Fewer nodes in the cluster: no repair.
@@ -156,6 +182,8 @@ impl Policy {
             max_attempts: 3,
             overall_timeout: SimDuration::from_hours(1),
             on_action_error: OnActionError::NextStep,
+            emit_end_on_error: false,
+            event_wording: EventWording::Docs,
             max_concurrent_repairs: None,
             min_cluster_nodes: 2,
             all_not_ready_suppresses: true,
@@ -163,6 +191,12 @@ impl Policy {
         };
         match preset {
             Preset::Aks2024_08 => current,
+            Preset::AksObserved2026 => Policy {
+                repair_delay_anchor: DelayAnchor::Onset,
+                emit_end_on_error: true,
+                event_wording: EventWording::Observed,
+                ..current
+            },
             Preset::Aks2023_09 => Policy {
                 retry_mode: RetryMode::PerStep,
                 ..current
@@ -218,7 +252,7 @@ fn ladder_text(l: &[ActionKind]) -> String {
 }
 
 /// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
-pub const POLICY_KEYS: [&str; 17] = [
+pub const POLICY_KEYS: [&str; 19] = [
     "check_interval",
     "detect_window",
     "no_status_timeout",
@@ -232,6 +266,8 @@ pub const POLICY_KEYS: [&str; 17] = [
     "max_attempts",
     "overall_timeout",
     "on_action_error",
+    "emit_end_on_error",
+    "event_wording",
     "max_concurrent_repairs",
     "min_cluster_nodes",
     "all_not_ready_suppresses",
@@ -239,61 +275,76 @@ pub const POLICY_KEYS: [&str; 17] = [
 ];
 
 /// The table of POLICY.md section 2 for this policy: parameter, value,
-/// provenance. `overridden` names the parameters a scenario set.
+/// provenance. `overridden` names the parameters a scenario set. A value
+/// that the preset sets apart from aks-2024-08 says `preset NAME`.
 pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
-    let preset_default = Policy::preset(p.preset);
-    let current = Policy::preset(Preset::Aks2024_08);
-    let from = |name: &'static str, base: &'static str, differs_from_current: bool| -> String {
-        if overridden.iter().any(|o| o == name) {
-            "scenario override".to_string()
-        } else if differs_from_current {
-            format!("preset {}", p.preset.name())
-        } else {
-            base.to_string()
-        }
-    };
+    let preset_default = rows(&Policy::preset(p.preset));
+    let current = rows(&Policy::preset(Preset::Aks2024_08));
+    rows(p)
+        .into_iter()
+        .zip(preset_default.iter().zip(&current))
+        .map(|(row, (by_preset, now))| {
+            let provenance = if overridden.iter().any(|o| o == row.name) {
+                "scenario override".to_string()
+            } else if by_preset.value != now.value {
+                format!("preset {}", p.preset.name())
+            } else {
+                row.base.to_string()
+            };
+            ParamRow {
+                parameter: row.name,
+                value: row.value,
+                provenance,
+            }
+        })
+        .collect()
+}
+
+/// [`provenance_table`] for reports: the rows of the observed-behaviour
+/// parameters (`emit_end_on_error`, `event_wording`) only where the
+/// policy departs from the documented reading, so reports of the
+/// documented presets read as the documentation does.
+pub fn report_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
+    let docs = Policy::preset(Preset::Aks2024_08);
+    provenance_table(p, overridden)
+        .into_iter()
+        .filter(|r| match r.parameter {
+            "emit_end_on_error" => p.emit_end_on_error != docs.emit_end_on_error,
+            "event_wording" => p.event_wording != docs.event_wording,
+            _ => true,
+        })
+        .collect()
+}
+
+struct Row {
+    name: &'static str,
+    value: String,
+    base: &'static str,
+}
+
+/// Every parameter's value and documented provenance, in table order.
+fn rows(p: &Policy) -> Vec<Row> {
     let d = |x: SimDuration| x.to_string();
     let k = &p.kubelet;
-    let mut rows = vec![
-        (
-            "status_update_interval",
-            d(k.status_update_interval),
-            "doc (Kubernetes default)",
-            false,
-        ),
-        (
-            "lease_renew_interval",
-            d(k.lease_renew_interval),
-            "doc (Kubernetes default)",
-            false,
-        ),
+    let kube = "doc (Kubernetes default)";
+    let list: Vec<(&'static str, String, &'static str)> = vec![
+        ("status_update_interval", d(k.status_update_interval), kube),
+        ("lease_renew_interval", d(k.lease_renew_interval), kube),
         (
             "node_monitor_grace_period",
             d(k.node_monitor_grace_period),
             "doc (Kubernetes default since 1.32)",
-            false,
         ),
-        (
-            "node_monitor_period",
-            d(k.node_monitor_period),
-            "doc (Kubernetes default)",
-            false,
-        ),
+        ("node_monitor_period", d(k.node_monitor_period), kube),
         (
             "not_ready_toleration",
             d(k.not_ready_toleration),
             "doc (Kubernetes default; reported only)",
-            false,
         ),
-        ("check_interval", d(p.check_interval), "assumption", false),
-        ("detect_window", d(p.detect_window), "doc", false),
-        ("no_status_timeout", d(p.no_status_timeout), "doc", false),
-        (
-            "repair_delay",
-            d(p.repair_delay),
-            "doc",
-            preset_default.repair_delay != current.repair_delay,
-        ),
+        ("check_interval", d(p.check_interval), "assumption"),
+        ("detect_window", d(p.detect_window), "doc"),
+        ("no_status_timeout", d(p.no_status_timeout), "doc"),
+        ("repair_delay", d(p.repair_delay), "doc"),
         (
             "repair_delay_anchor",
             match p.repair_delay_anchor {
@@ -301,27 +352,15 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
                 DelayAnchor::Onset => "onset".into(),
             },
             "assumption",
-            false,
         ),
         (
             "settle",
             d(p.settle),
             "assumption (the Start messages' \"persisting for more than five minutes\")",
-            false,
         ),
-        (
-            "healthy_on",
-            "first Ready check".into(),
-            "assumption",
-            false,
-        ),
-        ("ladder_linux", ladder_text(&p.ladder_linux), "doc", false),
-        (
-            "ladder_windows",
-            ladder_text(&p.ladder_windows),
-            "doc",
-            preset_default.ladder_windows != current.ladder_windows,
-        ),
+        ("healthy_on", "first Ready check".into(), "assumption"),
+        ("ladder_linux", ladder_text(&p.ladder_linux), "doc"),
+        ("ladder_windows", ladder_text(&p.ladder_windows), "doc"),
         (
             "retry_mode",
             match p.retry_mode {
@@ -329,53 +368,44 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
                 RetryMode::PerStep => "per_step".into(),
             },
             "doc (since 2024-08; 2023-08..2024-08 said per step)",
-            preset_default.retry_mode != current.retry_mode,
         ),
-        (
-            "max_attempts",
-            p.max_attempts.to_string(),
-            "doc",
-            preset_default.max_attempts != current.max_attempts,
-        ),
+        ("max_attempts", p.max_attempts.to_string(), "doc"),
         (
             "overall_timeout",
             d(p.overall_timeout),
             "doc (\"up to one hour\")",
-            false,
         ),
-        ("on_action_error", "next_step".into(), "assumption", false),
+        ("on_action_error", "next_step".into(), "assumption"),
+        (
+            "emit_end_on_error",
+            p.emit_end_on_error.to_string(),
+            "assumption (the docs list End as \"completed\")",
+        ),
+        ("event_wording", p.event_wording.name().into(), "doc"),
         (
             "max_concurrent_repairs",
             p.max_concurrent_repairs
                 .map_or("unlimited".into(), |n| n.to_string()),
             "assumption (serial in the 2020-08..2023-08 docs)",
-            preset_default.max_concurrent_repairs != current.max_concurrent_repairs,
         ),
         (
             "min_cluster_nodes",
             p.min_cluster_nodes.to_string(),
             "doc 2022-12..2023-05, support statements",
-            false,
         ),
         (
             "all_not_ready_suppresses",
             p.all_not_ready_suppresses.to_string(),
             "support statements",
-            false,
         ),
         (
             "event_ttl",
             d(p.event_ttl),
             "doc (kube-apiserver --event-ttl)",
-            false,
         ),
     ];
-    rows.drain(..)
-        .map(|(parameter, value, base, by_preset)| ParamRow {
-            parameter,
-            value,
-            provenance: from(parameter, base, by_preset),
-        })
+    list.into_iter()
+        .map(|(name, value, base)| Row { name, value, base })
         .collect()
 }
 

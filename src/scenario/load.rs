@@ -40,7 +40,9 @@ use crate::faults::{
 use crate::fleet::{Fleet, NodeId, Os, Pool};
 use crate::k8s::{ActionKind, ERROR_CODES};
 use crate::policy::params::POLICY_KEYS;
-use crate::policy::{DelayAnchor, Exclusion, Kubelet, OnActionError, Policy, Preset, RetryMode};
+use crate::policy::{
+    DelayAnchor, EventWording, Exclusion, Kubelet, OnActionError, Policy, Preset, RetryMode,
+};
 use crate::rng::stable_hash;
 use crate::time::{Epoch, MAX_SPAN, SECOND, SimDuration, SimTime, parse_duration};
 use std::collections::{HashMap, HashSet};
@@ -857,6 +859,22 @@ fn build_policy(
             &[("next_step", OnActionError::NextStep)],
         )?;
         set.insert("on_action_error");
+    }
+    if let Some(v) = &rp.emit_end_on_error {
+        pol.emit_end_on_error = *v.get_ref();
+        set.insert("emit_end_on_error");
+    }
+    if let Some(v) = &rp.event_wording {
+        pol.event_wording = cx.choice(
+            v,
+            "policy.event_wording",
+            "event_wording",
+            &[
+                ("docs", EventWording::Docs),
+                ("observed", EventWording::Observed),
+            ],
+        )?;
+        set.insert("event_wording");
     }
     if let Some(v) = &rp.max_concurrent_repairs {
         let field = "policy.max_concurrent_repairs";
@@ -2135,7 +2153,7 @@ pools = ["system"]
             "\"aks-2025-01\"",
             0,
             "policy.preset",
-            "unknown preset \"aks-2025-01\"; valid presets: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08",
+            "unknown preset \"aks-2025-01\"; valid presets: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08, aks-observed-2026",
         );
     }
 
@@ -2571,6 +2589,8 @@ pools = ["system"]
             ("max_attempts", "2"),
             ("overall_timeout", "\"2h\""),
             ("on_action_error", "\"next_step\""),
+            ("emit_end_on_error", "true"),
+            ("event_wording", "\"observed\""),
             ("max_concurrent_repairs", "4"),
             ("min_cluster_nodes", "0"),
             ("all_not_ready_suppresses", "false"),
@@ -2605,6 +2625,8 @@ pools = ["system"]
         assert_eq!(p.retry_mode, RetryMode::PerStep);
         assert_eq!(p.max_attempts, 2);
         assert_eq!(p.overall_timeout, SimDuration::from_hours(2));
+        assert!(p.emit_end_on_error);
+        assert_eq!(p.event_wording, EventWording::Observed);
         assert_eq!(p.max_concurrent_repairs, Some(4));
         assert_eq!(p.min_cluster_nodes, 0);
         assert!(!p.all_not_ready_suppresses);

@@ -70,6 +70,8 @@ pub struct RawPolicy {
     pub max_attempts: Option<Spanned<i64>>,
     pub overall_timeout: Option<SStr>,
     pub on_action_error: Option<SStr>,
+    pub emit_end_on_error: Option<Spanned<bool>>,
+    pub event_wording: Option<SStr>,
     /// An integer or the string `"unlimited"`.
     pub max_concurrent_repairs: Option<Spanned<toml::Value>>,
     pub min_cluster_nodes: Option<Spanned<i64>>,

@@ -74,8 +74,8 @@ fn every_shipped_scenario_passes_and_junit_has_a_suite_each() {
         )),
         "{text}"
     );
-    // Each preset of POLICY.md section 6 is checked by its own scenario.
-    for p in ["aks-2020-08", "aks-2021-09", "aks-2023-09", "aks-2024-08"] {
+    // Each preset of POLICY.md sections 6 and 8 is checked by its own scenario.
+    for p in repairsim::policy::Preset::ALL.map(|p| p.name()) {
         assert!(
             text.contains(&format!("ok      scenarios/preset-{p}.toml")),
             "{p}"

@@ -7,7 +7,8 @@ use repairsim::engine::Sim;
 use repairsim::faults::{Arrivals, Fault, Injection, Mark, MarkWindow, Outage, Signal, Target};
 use repairsim::fleet::{Fleet, NodeId, Os, Pool};
 use repairsim::invariants::InvariantChecker;
-use repairsim::k8s::ActionKind;
+use repairsim::k8s::{ActionKind, EventPhase};
+use repairsim::observe::events::EventLog;
 use repairsim::observe::{Fanout, Observer, Record, Trace};
 use repairsim::policy::{DelayAnchor, Exclusion, Policy, Preset, RetryMode};
 use repairsim::scenario::{ActionSpec, Actions, Scenario};
@@ -48,12 +49,7 @@ fn arb_fault() -> impl Strategy<Value = Fault> {
 
 fn arb_policy() -> impl Strategy<Value = Policy> {
     (
-        prop_oneof![
-            Just(Preset::Aks2020_08),
-            Just(Preset::Aks2021_09),
-            Just(Preset::Aks2023_09),
-            Just(Preset::Aks2024_08)
-        ],
+        proptest::sample::select(Preset::ALL.to_vec()),
         mins(0, 12),
         mins(0, 8),
         1u32..4,
@@ -227,6 +223,40 @@ proptest! {
                     running[*node as usize] = false;
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Kubernetes events follow the records: one Start per action, one
+    /// Error per failed action, and an End per action that succeeded, plus
+    /// one per failed action when `emit_end_on_error` (End before Error).
+    #[test]
+    fn events_follow_the_records(mut sc in arb_scenario(), end_on_error in any::<bool>()) {
+        sc.policy.emit_end_on_error = end_on_error;
+        let mut log = EventLog::new();
+        let mut trace = Trace::default();
+        {
+            let mut obs = Fanout(vec![&mut log, &mut trace]);
+            Sim::new(&sc, 0, &mut obs).run();
+        }
+        let (mut starts, mut ok, mut failed) = (0, 0, 0);
+        for r in &trace.0 {
+            match r {
+                Record::ActionStarted { .. } => starts += 1,
+                Record::ActionEnded { error: None, .. } => ok += 1,
+                Record::ActionEnded { error: Some(_), .. } => failed += 1,
+                _ => {}
+            }
+        }
+        let count = |p: EventPhase| log.events().iter().filter(|e| e.phase == p).count();
+        prop_assert_eq!(count(EventPhase::Start), starts);
+        prop_assert_eq!(count(EventPhase::Error), failed);
+        prop_assert_eq!(count(EventPhase::End), ok + if end_on_error { failed } else { 0 });
+        for w in log.events().windows(2) {
+            if w[1].phase == EventPhase::Error && end_on_error {
+                prop_assert_eq!(w[0].phase, EventPhase::End);
+                prop_assert_eq!(w[0].sim_ms, w[1].sim_ms);
+                prop_assert_eq!(w[0].node, w[1].node);
             }
         }
     }
