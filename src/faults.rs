@@ -46,7 +46,7 @@ pub struct Fault {
 impl Fault {
     /// Whether `action`, ending without error, fixes this fault.
     pub fn fixed_by_action(&self, action: ActionKind) -> bool {
-        self.fixed_by.is_some_and(|weakest| action >= weakest)
+        self.fixed_by.is_some_and(|weakest| action.fixes(weakest))
     }
 }
 

@@ -17,21 +17,33 @@ pub enum Condition {
     Unknown,
 }
 
-/// A repair action. The order is the strength: an action fixes a fault whose
-/// `fixed_by` is this action or a weaker one (a reimage also reboots).
+/// A repair action of any provider. Each has a fixing strength
+/// ([`ActionKind::tier`], PEERS.md section 0): an action fixes a fault
+/// whose `fixed_by` is of its tier or a lower one (a reimage also reboots).
+/// The declaration order is the order of outputs; the AKS kinds come first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionKind {
     Reboot,
     Reimage,
     Redeploy,
+    /// Drain, then a new VM under the same node name (GKE).
+    Recreate,
+    /// Delete the machine, then provision a new node with a new name
+    /// (EKS, Cluster API, medik8s MachineDeletionRemediation).
+    Replace,
+    /// The node fences itself with a reboot (medik8s Self Node Remediation).
+    SnrReboot,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 3] = [
+    pub const ALL: [ActionKind; 6] = [
         ActionKind::Reboot,
         ActionKind::Reimage,
         ActionKind::Redeploy,
+        ActionKind::Recreate,
+        ActionKind::Replace,
+        ActionKind::SnrReboot,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +51,9 @@ impl ActionKind {
             ActionKind::Reboot => "reboot",
             ActionKind::Reimage => "reimage",
             ActionKind::Redeploy => "redeploy",
+            ActionKind::Recreate => "recreate",
+            ActionKind::Replace => "replace",
+            ActionKind::SnrReboot => "snr-reboot",
         }
     }
 
@@ -46,13 +61,31 @@ impl ActionKind {
         ActionKind::ALL.into_iter().find(|k| k.name() == s)
     }
 
-    /// `Reboot`, `Reimage`, `Redeploy`.
+    /// `Reboot`, `Reimage`, `Redeploy`, `Recreate`, `Replace`, `SnrReboot`.
     pub fn title(self) -> &'static str {
         match self {
             ActionKind::Reboot => "Reboot",
             ActionKind::Reimage => "Reimage",
             ActionKind::Redeploy => "Redeploy",
+            ActionKind::Recreate => "Recreate",
+            ActionKind::Replace => "Replace",
+            ActionKind::SnrReboot => "SnrReboot",
         }
+    }
+
+    /// The fixing strength, 1 (a reboot) to 4 (a new machine).
+    pub fn tier(self) -> u8 {
+        match self {
+            ActionKind::Reboot | ActionKind::SnrReboot => 1,
+            ActionKind::Reimage => 2,
+            ActionKind::Redeploy => 3,
+            ActionKind::Recreate | ActionKind::Replace => 4,
+        }
+    }
+
+    /// This action fixes a fault whose weakest fixing action is `weakest`.
+    pub fn fixes(self, weakest: ActionKind) -> bool {
+        self.tier() >= weakest.tier()
     }
 }
 

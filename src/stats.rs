@@ -148,28 +148,48 @@ pub struct IncidentCounts {
     pub by_pool: BTreeMap<String, OutcomeCounts>,
 }
 
-#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+/// Actions counted by kind. Serialized as a map over the policy's
+/// vocabulary, in [`ActionKind::ALL`] order (`{"reboot":1,"reimage":0,...}`).
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct ByKind {
-    pub reboot: u64,
-    pub reimage: u64,
-    pub redeploy: u64,
+    counts: [u64; ActionKind::ALL.len()],
+    /// The kinds shown; a kind that ran outside them is shown too.
+    shown: Vec<ActionKind>,
 }
 
 impl ByKind {
-    pub fn get(&self, k: ActionKind) -> u64 {
-        match k {
-            ActionKind::Reboot => self.reboot,
-            ActionKind::Reimage => self.reimage,
-            ActionKind::Redeploy => self.redeploy,
+    pub fn new(shown: &[ActionKind]) -> ByKind {
+        ByKind {
+            counts: [0; ActionKind::ALL.len()],
+            shown: shown.to_vec(),
         }
     }
 
+    pub fn get(&self, k: ActionKind) -> u64 {
+        self.counts[k as usize]
+    }
+
     fn add(&mut self, k: ActionKind) {
-        match k {
-            ActionKind::Reboot => self.reboot += 1,
-            ActionKind::Reimage => self.reimage += 1,
-            ActionKind::Redeploy => self.redeploy += 1,
+        self.counts[k as usize] += 1;
+    }
+
+    /// The kinds shown with their counts, in [`ActionKind::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (ActionKind, u64)> + '_ {
+        ActionKind::ALL
+            .into_iter()
+            .filter(|k| self.shown.contains(k) || self.get(*k) > 0)
+            .map(|k| (k, self.get(k)))
+    }
+}
+
+impl Serialize for ByKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for (k, n) in self.iter() {
+            m.serialize_entry(k.name(), &n)?;
         }
+        m.end()
     }
 }
 
@@ -210,8 +230,8 @@ pub struct Summary {
     pub availability: f64,
 }
 
-fn zero_counts() -> OutcomeCounts {
-    Outcome::all().into_iter().map(|o| (o.name(), 0)).collect()
+fn zero_counts(outcomes: &[Outcome]) -> OutcomeCounts {
+    outcomes.iter().map(|o| (o.name(), 0)).collect()
 }
 
 impl Summary {
@@ -246,7 +266,8 @@ impl Summary {
         let mut outcome_n: Counts = [0; Outcome::COUNT];
         let mut os_n: [Counts; 2] = [[0; Outcome::COUNT]; 2];
         let mut pool_n: Vec<Counts> = vec![[0; Outcome::COUNT]; fleet.pools.len()];
-        let mut started = ByKind::default();
+        let vocab = scenario.policy.vocabulary();
+        let mut started = ByKind::new(&vocab.kinds);
         let mut errors = 0;
         let mut code_n: BTreeMap<&'static str, u64> = BTreeMap::new();
         let (mut failed, mut needless, mut expired) = (0, 0, 0);
@@ -272,7 +293,11 @@ impl Summary {
             ttd.extend(inc.ttd().map(|d| d.ms()));
             ttr.extend(inc.ttr().map(|d| d.ms()));
         }
-        let all = Outcome::all();
+        // The policy's outcomes, and any other that happened.
+        let all: Vec<Outcome> = Outcome::all()
+            .into_iter()
+            .filter(|o| vocab.has_outcome(*o) || outcome_n[o.index()] > 0)
+            .collect();
         let named = |c: &Counts| -> OutcomeCounts {
             all.iter().map(|o| (o.name(), c[o.index()])).collect()
         };
@@ -284,7 +309,9 @@ impl Summary {
         // Pools sharing a name share a key, their counts added.
         let mut by_pool: BTreeMap<String, OutcomeCounts> = BTreeMap::new();
         for (p, c) in fleet.pools.iter().zip(&pool_n) {
-            let counts = by_pool.entry(p.name.clone()).or_insert_with(zero_counts);
+            let counts = by_pool
+                .entry(p.name.clone())
+                .or_insert_with(|| zero_counts(&all));
             for (name, n) in named(c) {
                 *counts.entry(name).or_default() += n;
             }
@@ -441,13 +468,12 @@ impl Summary {
                 ]),
             );
         }
-        row(
-            "actions",
-            format!(
-                "reboot {}, reimage {}, redeploy {}",
-                a.started.reboot, a.started.reimage, a.started.redeploy
-            ),
-        );
+        let started: Vec<String> = a
+            .started
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.name()))
+            .collect();
+        row("actions", started.join(", "));
         let codes: Vec<String> = a
             .errors_by_code
             .iter()
@@ -557,8 +583,10 @@ availability      95.9722%
         assert_eq!(j["horizon_ms"], 7_200_000);
         assert_eq!(
             j["incidents"]["by_outcome"].as_object().unwrap().len(),
-            Outcome::all().len()
+            14,
+            "the AKS outcomes, no peer's"
         );
+        assert!(j["incidents"]["by_outcome"]["repaired-by-recreate"].is_null());
         assert_eq!(j["incidents"]["by_outcome"]["repaired-by-reboot"], 1);
         assert_eq!(j["incidents"]["by_outcome"]["excluded:upgrading"], 0);
         assert_eq!(j["incidents"]["by_os"]["linux"]["repaired-by-reboot"], 1);

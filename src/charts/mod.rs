@@ -59,8 +59,13 @@ pub struct TimelineRow {
 /// visible range (an empty window is widened to one minute). At most 40
 /// rows are drawn (the height grows with them); a note counts the rest.
 /// No rows: the axes and a centred "no incidents".
-pub fn timeline(title: &str, rows: &[TimelineRow], window: (u64, u64)) -> Chart {
-    timeline::timeline(title, rows, window)
+pub fn timeline(
+    title: &str,
+    rows: &[TimelineRow],
+    window: (u64, u64),
+    states: &[NodeState],
+) -> Chart {
+    timeline::timeline(title, rows, window, states)
 }
 
 /// An empirical CDF series of durations \[ms\], sorted ascending; `band`

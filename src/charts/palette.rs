@@ -24,7 +24,9 @@ pub const IN_REPAIR: RGBColor = RGBColor(0x55, 0x55, 0x55);
 
 /// The colour of a node state: Ready a pale bluish green (the usual state,
 /// so the others stand out), NotReady orange, Unknown grey, Rebooting
-/// blue, Reimaging reddish purple, Redeploying vermillion.
+/// blue, Reimaging reddish purple, Redeploying vermillion; the peers'
+/// phases take Paul Tol's muted set (Draining sky blue, Recreating green,
+/// Deleting wine, Provisioning teal, Fencing indigo).
 pub fn state_colour(s: NodeState) -> RGBColor {
     match s {
         NodeState::Ready => RGBColor(0x9F, 0xD8, 0xBF),
@@ -33,6 +35,11 @@ pub fn state_colour(s: NodeState) -> RGBColor {
         NodeState::Rebooting => RGBColor(0x00, 0x72, 0xB2),
         NodeState::Reimaging => RGBColor(0xCC, 0x79, 0xA7),
         NodeState::Redeploying => RGBColor(0xD5, 0x5E, 0x00),
+        NodeState::Draining => RGBColor(0x56, 0xB4, 0xE9),
+        NodeState::Recreating => RGBColor(0x11, 0x77, 0x33),
+        NodeState::Deleting => RGBColor(0x88, 0x22, 0x55),
+        NodeState::Provisioning => RGBColor(0x44, 0xAA, 0x99),
+        NodeState::Fencing => RGBColor(0x33, 0x22, 0x88),
     }
 }
 
@@ -76,6 +83,9 @@ pub fn outcome_colour(name: &str) -> RGBColor {
         "repaired-by-reboot" => RGBColor(0x56, 0xB4, 0xE9),
         "repaired-by-reimage" => RGBColor(0xCC, 0x79, 0xA7),
         "repaired-by-redeploy" => RGBColor(0xD5, 0x5E, 0x00),
+        "repaired-by-recreate" => RGBColor(0x11, 0x77, 0x33),
+        "repaired-by-replace" => RGBColor(0x44, 0xAA, 0x99),
+        "repaired-by-snr-reboot" => RGBColor(0x33, 0x22, 0x88),
         "gave-up-exhausted" => RGBColor(0x33, 0x33, 0x33),
         "gave-up-timeout" => RGBColor(0x88, 0x88, 0x88),
         "open-at-horizon" => RGBColor(0xC8, 0xC8, 0xC8),

@@ -171,6 +171,16 @@ fn sample_deltas() -> Vec<Delta> {
     ]
 }
 
+/// The legend of an AKS timeline.
+const AKS_STATES: [NodeState; 6] = [
+    NodeState::Ready,
+    NodeState::NotReady,
+    NodeState::Unknown,
+    NodeState::Rebooting,
+    NodeState::Reimaging,
+    NodeState::Redeploying,
+];
+
 /// Every chart on its sample data.
 fn all_samples() -> Vec<Chart> {
     let (horizon, pools, repair) = sample_capacity();
@@ -179,11 +189,13 @@ fn all_samples() -> Vec<Chart> {
             "Node timelines: 12 nodes with incidents",
             &sample_rows(12, 6 * H),
             (0, 6 * H),
+            &AKS_STATES,
         ),
         timeline(
             "Node timelines: 200 nodes with incidents",
             &sample_rows(200, 3 * 24 * H),
             (0, 3 * 24 * H),
+            &AKS_STATES,
         ),
         cdf(
             "time_to_recover",
@@ -249,8 +261,8 @@ fn every_chart_renders_with_its_title_and_is_deterministic() {
 #[test]
 fn empty_and_degenerate_inputs_do_not_panic() {
     let charts = [
-        timeline("t", &[], (0, 0)),
-        timeline("t", &[], (u64::MAX, 3)),
+        timeline("t", &[], (0, 0), &[]),
+        timeline("t", &[], (u64::MAX, 3), &NodeState::ALL),
         timeline(
             "t",
             &[TimelineRow {
@@ -259,6 +271,7 @@ fn empty_and_degenerate_inputs_do_not_panic() {
                 markers: vec![(u64::MAX, MarkerKind::Error)],
             }],
             (10, 10),
+            &AKS_STATES,
         ),
         cdf("c", "c", "x", &[]),
         cdf(
@@ -361,7 +374,7 @@ fn samples_decode_with_ink() {
         std::fs::create_dir_all(d).unwrap();
     }
     let mut charts = all_samples();
-    charts.push(timeline("No incidents", &[], (0, 0)));
+    charts.push(timeline("No incidents", &[], (0, 0), &AKS_STATES));
     charts.push(cdf("empty-cdf", "Time to detect", "time to detect", &[]));
     charts.push(outcomes(
         "empty-outcomes",

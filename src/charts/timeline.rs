@@ -26,7 +26,13 @@ fn widen((from, to): (u64, u64)) -> (u64, u64) {
     }
 }
 
-pub(crate) fn timeline(title: &str, rows: &[TimelineRow], window: (u64, u64)) -> Chart {
+/// `states` are the legend's: the policy's vocabulary.
+pub(crate) fn timeline(
+    title: &str,
+    rows: &[TimelineRow],
+    window: (u64, u64),
+    states: &[NodeState],
+) -> Chart {
     let (from, to) = widen(window);
     let shown = &rows[..rows.len().min(MAX_ROWS)];
     let hidden = rows.len() - shown.len();
@@ -37,7 +43,7 @@ pub(crate) fn timeline(title: &str, rows: &[TimelineRow], window: (u64, u64)) ->
     let (lane_y, r) = if roomy { (10, 5) } else { (8, 4) };
     let (bar_t, bar_b) = (lane_y + r + 3, pitch - 3);
     let legend = vec![
-        NodeState::ALL
+        states
             .iter()
             .map(|&s| item(Swatch::Fill(state_colour(s)), s.name()))
             .collect::<Vec<_>>(),

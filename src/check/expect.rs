@@ -9,6 +9,7 @@
 use crate::fleet::{NodeId, Os};
 use crate::k8s::{self, ActionKind, EventPhase};
 use crate::mc::metrics::Unit;
+use crate::policy::providers::Provider;
 use crate::policy::{DetectRule, Outcome};
 use crate::time::{SimDuration, SimTime, format_duration};
 
@@ -53,12 +54,12 @@ impl Reason {
     pub fn all() -> Vec<Reason> {
         let mut v = Vec::new();
         for phase in [EventPhase::Start, EventPhase::End] {
-            for action in ActionKind::ALL {
+            for &action in Provider::Aks.kinds() {
                 v.push(Reason { action, phase });
             }
         }
         v.sort_by_key(|r| r.action as usize);
-        for action in ActionKind::ALL {
+        for &action in Provider::Aks.kinds() {
             v.push(Reason {
                 action,
                 phase: EventPhase::Error,

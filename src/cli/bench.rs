@@ -13,6 +13,7 @@
 use super::{CliError, Out};
 use crate::engine::Sim;
 use crate::mc::Stop;
+use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
 use crate::mc::sweep::{Point, replication_row, run_point};
 use crate::observe::Fanout;
@@ -228,12 +229,13 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// to CSV and discarded: the work of `sweep` without the disk.
 fn time_sweep(pool: &rayon::ThreadPool, point: &Point, n: u64) -> Result<f64, CliError> {
     let mut rows = csv_writer(std::io::sink());
+    let shown = shown_metrics(&point.scenario.policy.vocabulary());
     let t0 = Instant::now();
     run_point(
         pool,
         point,
         Stop::Fixed(n),
-        |r| rows.write_record(replication_row(0, &[], r)),
+        |r| rows.write_record(replication_row(0, &[], r, &shown)),
         || {},
     )
     .map_err(|e| CliError::Output(e.to_string()))?;

@@ -6,6 +6,7 @@ use super::{CliError, load_scenario, progress};
 use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
+use crate::mc::metrics::shown_metrics;
 use crate::mc::sweep::replications_header;
 use crate::report::figures::compare_charts;
 use crate::report::{Staging, csv_bytes, csv_writer};
@@ -165,7 +166,13 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let mut staging = Staging::new(&out).map_err(&err)?;
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
-    let mut header = replications_header(&["label".to_string()]);
+    let shown = shown_metrics(
+        &sides
+            .iter()
+            .map(|s| s.scenario.policy.vocabulary())
+            .fold(base.policy.vocabulary(), |a, b| a.union(&b)),
+    );
+    let mut header = replications_header(&["label".to_string()], &shown);
     header[0] = "side".into();
     rows.write_record(header).map_err(|e| err(e.into()))?;
     let bar = progress::bar(stop.max(), matches!(stop, Stop::UntilCi { .. }), args.quiet);
@@ -176,7 +183,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         stop,
         |i, r| {
             let mut row = vec![i.to_string(), labels[i].clone(), r.replication.to_string()];
-            row.extend(r.values.iter().map(|v| csv_number(*v)));
+            row.extend(shown.iter().map(|&m| csv_number(r.values[m])));
             rows.write_record(row)
         },
         || bar.inc(1),

@@ -4,6 +4,7 @@
 
 use super::run::{ChartArgs, charts_of, out_err, simulate_run, stage_run};
 use super::{CliError, load_scenario, progress};
+use crate::mc::metrics::shown_metrics;
 use crate::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_INCIDENTS, IDX_NEEDLESS, IDX_NOT_READY_HOURS, IDX_TTD_MEAN,
     IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, metric_defs,
@@ -79,7 +80,8 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
 
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
-    rows.write_record(replications_header(&[]))
+    let shown = shown_metrics(&sc.policy.vocabulary());
+    rows.write_record(replications_header(&[], &shown))
         .map_err(|e| err(e.into()))?;
     let point = Point {
         settings: vec![],
@@ -90,7 +92,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         &pool,
         &point,
         Stop::Fixed(args.replications),
-        |res| rows.write_record(replication_row(0, &[], res)),
+        |res| rows.write_record(replication_row(0, &[], res, &shown)),
         || bar.inc(1),
     )
     .map_err(|e| err(e.into()))?;

@@ -4,6 +4,7 @@
 use super::run::out_err;
 use super::{CliError, load_scenario, progress};
 use crate::mc::metrics::metric_defs;
+use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
 use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, summary_json, summary_md,
@@ -237,12 +238,19 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         patches: patches.iter().map(|p| p.label()).collect(),
         grid: grid_keys.clone(),
         stopping_rule: rule,
+        // Every point's vocabulary: a grid may change the preset.
+        shown: shown_metrics(
+            &points
+                .iter()
+                .map(|p| p.scenario.policy.vocabulary())
+                .fold(base.policy.vocabulary(), |a, b| a.union(&b)),
+        ),
     };
 
     let mut staging = Staging::new(&out).map_err(&err)?;
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
-    rows.write_record(replications_header(&grid_keys))
+    rows.write_record(replications_header(&grid_keys, &info.shown))
         .map_err(|e| err(e.into()))?;
     let bar = progress::bar(
         stop.max().saturating_mul(points.len() as u64),
@@ -256,7 +264,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             &pool,
             p,
             stop,
-            |r| rows.write_record(replication_row(i, &p.settings, r)),
+            |r| rows.write_record(replication_row(i, &p.settings, r, &info.shown)),
             || bar.inc(1),
         )
         .map_err(|e| err(e.into()))?;
@@ -266,8 +274,11 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     rows.flush().map_err(&err)?;
     drop(rows);
 
-    let sweep_rows = summaries.iter().enumerate().map(|(i, s)| sweep_row(i, s));
-    let header = sweep_header(&grid_keys);
+    let sweep_rows = summaries
+        .iter()
+        .enumerate()
+        .map(|(i, s)| sweep_row(i, s, &info.shown));
+    let header = sweep_header(&grid_keys, &info.shown);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     staging
         .write("sweep.csv", &csv_bytes(&header, sweep_rows).map_err(&err)?)

@@ -621,7 +621,7 @@ impl<'a> Sim<'a> {
     fn update_state(&mut self, node: NodeId) {
         let n = &mut self.nodes[node as usize];
         let s = match n.action {
-            Some(a) => NodeState::acting(a.kind),
+            Some(a) => NodeState::acting(a.kind, 0),
             None => match n.posted {
                 Condition::Ready => NodeState::Ready,
                 Condition::NotReady => NodeState::NotReady,

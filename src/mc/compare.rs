@@ -95,6 +95,11 @@ pub struct Comparison {
     /// By side: every detected incident's time to detect, over all replications.
     pub pooled_ttd: Vec<Histogram>,
     pub confidence: f64,
+    /// The metrics the outputs show: those of every side's vocabulary
+    /// ([`super::metrics::shown_metrics`]). The first ones are every
+    /// metric before the outcome counts, so their row index is their
+    /// metric index.
+    pub shown: Vec<usize>,
 }
 
 /// One candidate's and the baseline's values of one metric, paired.
@@ -120,6 +125,12 @@ impl Comparison {
             pooled_ttr: vec![Histogram::default(); sides.len()],
             pooled_ttd: vec![Histogram::default(); sides.len()],
             confidence: confidence(sides.len() - 1),
+            shown: super::metrics::shown_metrics(
+                &sides
+                    .iter()
+                    .map(|s| s.scenario.policy.vocabulary())
+                    .fold(sides[0].scenario.policy.vocabulary(), |a, b| a.union(&b)),
+            ),
         }
     }
 
@@ -161,7 +172,8 @@ impl Comparison {
         let mut all = Vec::new();
         for (c, pairs) in self.pairs.iter().enumerate() {
             let mut rows = Vec::new();
-            for (d, p) in defs.iter().zip(pairs) {
+            for &m in &self.shown {
+                let (d, p) = (&defs[m], &pairs[m]);
                 let diff = p.diff.estimate(self.confidence);
                 let p_value = match (diff.mean, diff.sd) {
                     (Some(mean), Some(sd)) if sd > 0.0 => Some(t_two_sided_p(

@@ -14,6 +14,7 @@ use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
 use crate::observe::{Fanout, Observer, Record};
 use crate::policy::Outcome;
+use crate::policy::providers::Vocabulary;
 use crate::scenario::Scenario;
 use crate::stats::nearest_rank;
 use crate::time::{HOUR, SimTime};
@@ -161,7 +162,7 @@ pub fn metric_defs() -> Vec<MetricDef> {
     }
     for k in ActionKind::ALL {
         v.push(def(
-            &format!("actions_{}", k.name()),
+            &format!("actions_{}", k.name().replace('-', "_")),
             Unit::Count,
             Better::Neither,
             &format!("{} actions started", k.name()),
@@ -191,6 +192,24 @@ const IDX_ACTIONS: usize = IDX_OUTCOMES + Outcome::COUNT;
 const IDX_ERRORS: usize = IDX_ACTIONS + ActionKind::ALL.len();
 /// How many metrics there are.
 pub const METRICS: usize = IDX_ERRORS + 1;
+
+/// The metrics outputs show under `vocab`, as indices in metric order:
+/// every metric but the outcome and action counts outside the vocabulary.
+pub fn shown_metrics(vocab: &Vocabulary) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..IDX_OUTCOMES).collect();
+    for o in Outcome::all() {
+        if vocab.has_outcome(o) {
+            v.push(IDX_OUTCOMES + o.index());
+        }
+    }
+    for k in ActionKind::ALL {
+        if vocab.has_kind(k) {
+            v.push(IDX_ACTIONS + k as usize);
+        }
+    }
+    v.push(IDX_ERRORS);
+    v
+}
 
 /// The metric named `name`, as its index.
 pub fn metric_index(name: &str) -> Option<usize> {

@@ -104,44 +104,53 @@ pub fn run_point<E>(
 }
 
 /// `replications.csv`'s header: `point`, the grid keys, `replication`,
-/// then one column per metric.
-pub fn replications_header(grid_keys: &[String]) -> Vec<String> {
+/// then one column per metric in `shown` ([`super::metrics::shown_metrics`]).
+pub fn replications_header(grid_keys: &[String], shown: &[usize]) -> Vec<String> {
     let mut h = vec!["point".to_string()];
     h.extend(grid_keys.iter().cloned());
     h.push("replication".into());
-    h.extend(metric_defs().into_iter().map(|d| d.name));
+    let defs = metric_defs();
+    h.extend(shown.iter().map(|&m| defs[m].name.clone()));
     h
 }
 
 /// One row of `replications.csv`.
-pub fn replication_row(point: usize, settings: &[(String, String)], r: &RepResult) -> Vec<String> {
+pub fn replication_row(
+    point: usize,
+    settings: &[(String, String)],
+    r: &RepResult,
+    shown: &[usize],
+) -> Vec<String> {
     let mut row = vec![point.to_string()];
     row.extend(settings.iter().map(|(_, v)| v.clone()));
     row.push(r.replication.to_string());
-    row.extend(r.values.iter().map(|v| csv_number(*v)));
+    row.extend(shown.iter().map(|&m| csv_number(r.values[m])));
     row
 }
 
 /// `sweep.csv`'s header: `point`, the grid keys, `replications`, then
 /// `<metric>_mean`, `<metric>_ci_low`, `<metric>_ci_high` per metric.
-pub fn sweep_header(grid_keys: &[String]) -> Vec<String> {
+pub fn sweep_header(grid_keys: &[String], shown: &[usize]) -> Vec<String> {
     let mut h = vec!["point".to_string()];
     h.extend(grid_keys.iter().cloned());
     h.push("replications".into());
-    for d in metric_defs() {
+    let defs = metric_defs();
+    for &m in shown {
         for s in ["mean", "ci_low", "ci_high"] {
-            h.push(format!("{}_{s}", d.name));
+            h.push(format!("{}_{s}", defs[m].name));
         }
     }
     h
 }
 
 /// One row of `sweep.csv`.
-pub fn sweep_row(point: usize, p: &PointSummary) -> Vec<String> {
+pub fn sweep_row(point: usize, p: &PointSummary, shown: &[usize]) -> Vec<String> {
     let mut row = vec![point.to_string()];
     row.extend(p.settings.iter().map(|(_, v)| v.clone()));
     row.push(p.replications.to_string());
-    for e in p.estimates() {
+    let estimates = p.estimates();
+    for &m in shown {
+        let e = &estimates[m];
         row.extend([e.mean, e.ci_low, e.ci_high].map(csv_number));
     }
     row
@@ -160,12 +169,15 @@ struct MetricJson<'a> {
 pub struct MetricsJson<'a> {
     pub defs: &'a [MetricDef],
     pub estimates: &'a [Estimate],
+    /// The metric indices shown, in order.
+    pub shown: &'a [usize],
 }
 
 impl Serialize for MetricsJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.defs.len()))?;
-        for (d, e) in self.defs.iter().zip(self.estimates) {
+        let mut m = s.serialize_map(Some(self.shown.len()))?;
+        for &i in self.shown {
+            let (d, e) = (&self.defs[i], &self.estimates[i]);
             m.serialize_entry(
                 &d.name,
                 &MetricJson {
@@ -212,6 +224,9 @@ pub struct SweepInfo {
     pub grid: Vec<String>,
     /// `fixed N` or `until-ci METRIC<=HALFWIDTH (min, max)`.
     pub stopping_rule: String,
+    /// The metrics shown ([`super::metrics::shown_metrics`]).
+    #[serde(skip)]
+    pub shown: Vec<usize>,
 }
 
 #[derive(Serialize)]
@@ -246,6 +261,7 @@ pub fn summary_json(info: &SweepInfo, points: &[PointSummary]) -> String {
                 metrics: MetricsJson {
                     defs: &defs,
                     estimates: e,
+                    shown: &info.shown,
                 },
                 time_to_recover_pooled: p.pooled_ttr.percentiles(),
             })
@@ -312,7 +328,9 @@ pub fn summary_md(info: &SweepInfo, points: &[PointSummary]) -> String {
         );
         let _ = writeln!(s, "| metric | mean | 95% CI | sd | n |");
         let _ = writeln!(s, "|---|---:|---:|---:|---:|");
-        for (d, e) in defs.iter().zip(p.estimates()) {
+        let estimates = p.estimates();
+        for &m in &info.shown {
+            let (d, e) = (&defs[m], estimates[m]);
             if all_zero(&e) {
                 continue;
             }
@@ -379,13 +397,23 @@ mod tests {
         let r = run_replication(&example1(), 3, false);
         let keys = vec!["policy.repair_delay".to_string()];
         let settings = vec![("policy.repair_delay".to_string(), "2m".to_string())];
-        let h = replications_header(&keys);
-        let row = replication_row(1, &settings, &r);
+        let shown = crate::mc::metrics::shown_metrics(&example1().policy.vocabulary());
+        let h = replications_header(&keys, &shown);
+        let row = replication_row(1, &settings, &r, &shown);
         assert_eq!(h.len(), row.len());
         assert_eq!(&h[..3], ["point", "policy.repair_delay", "replication"]);
         assert_eq!(&row[..4], ["1", "2m", "3", "1165000"]);
         let mut p = PointSummary::new(settings, 3_600_000);
         p.push(&r);
-        assert_eq!(sweep_header(&keys).len(), sweep_row(0, &p).len());
+        assert_eq!(
+            sweep_header(&keys, &shown).len(),
+            sweep_row(0, &p, &shown).len()
+        );
+        // No peer's kinds or outcomes in an AKS run's columns.
+        assert!(
+            !h.iter()
+                .any(|c| c.contains("recreate") || c.contains("snr"))
+        );
+        assert!(h.iter().any(|c| c == "actions_redeploy"));
     }
 }

@@ -113,10 +113,15 @@ impl Incident {
     }
 }
 
+/// Bits per packed [`ActionKind`]: enough for every kind.
+const BITS: usize = 3;
+const MASK: usize = (1 << BITS) - 1;
+const _: () = assert!(ActionKind::ALL.len() <= 1 << BITS);
+
 /// The actions of one incident, in order.
 ///
-/// The first [`ActionList::INLINE`] kinds are packed into one word, 2 bits
-/// each, so an incident's actions cost no allocation (a plan is 9 actions
+/// The first [`ActionList::INLINE`] kinds are packed into one word, [`BITS`]
+/// bits each, so an incident's actions cost no allocation (a plan is 9 actions
 /// under the default policy; one allocation per incident was a visible share
 /// of a fleet-year). Longer lists, up to ladder × `max_attempts`, spill to
 /// the heap.
@@ -133,7 +138,7 @@ pub struct ActionList {
 
 impl ActionList {
     /// Kinds held without allocating.
-    pub const INLINE: usize = 32;
+    pub const INLINE: usize = 64 / BITS;
 
     pub fn new() -> ActionList {
         ActionList::default()
@@ -151,7 +156,7 @@ impl ActionList {
     pub fn push(&mut self, kind: ActionKind) {
         let i = self.len();
         if i < Self::INLINE {
-            self.packed |= (kind as u64) << (2 * i);
+            self.packed |= (kind as u64) << (BITS * i);
         } else {
             self.spill.get_or_insert_default().push(kind);
         }
@@ -163,7 +168,7 @@ impl ActionList {
         if i >= self.len() {
             None
         } else if i < Self::INLINE {
-            Some(ActionKind::ALL[(self.packed >> (2 * i)) as usize & 3])
+            Some(ActionKind::ALL[(self.packed >> (BITS * i)) as usize & MASK])
         } else {
             self.spill.as_ref()?.get(i - Self::INLINE).copied()
         }

@@ -56,7 +56,7 @@ pub struct TimelineLog {
     /// The instant of the latest record.
     now: SimTime,
     /// Closed time per state, fleet-wide, indexed like [`NodeState::ALL`] \[ms\].
-    state_ms: [u64; 6],
+    state_ms: [u64; NodeState::ALL.len()],
     horizon: Option<SimTime>,
 }
 
@@ -75,7 +75,7 @@ impl TimelineLog {
             pools: Vec::new(),
             dirty: Vec::new(),
             now: SimTime::ZERO,
-            state_ms: [0; 6],
+            state_ms: [0; NodeState::ALL.len()],
             horizon: None,
         }
     }

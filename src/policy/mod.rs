@@ -8,6 +8,7 @@
 
 pub mod machine;
 pub mod params;
+pub mod providers;
 
 pub use machine::{CheckView, End, Phase, Verdict};
 pub use params::{
@@ -30,7 +31,10 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
-    pub const ALL: [Exclusion; 7] = [
+    pub const ALL: [Exclusion; 7] = Exclusion::AKS;
+
+    /// The exclusions of POLICY.md section 3, in check order.
+    pub const AKS: [Exclusion; 7] = [
         Exclusion::NetworkMisconfiguration,
         Exclusion::NeverRegistered,
         Exclusion::TaintShutdown,

@@ -4,6 +4,7 @@
 //! Ladders, retry shape, concurrency and guards are data here, not code
 //! paths, so another vendor's policy is another value of [`Policy`].
 
+use super::providers::{Provider, Vocabulary};
 use crate::fleet::Os;
 use crate::k8s::ActionKind;
 use crate::time::SimDuration;
@@ -116,6 +117,17 @@ impl Preset {
     pub fn names() -> String {
         Preset::ALL.map(|p| p.name()).join(", ")
     }
+
+    /// Whose remediation the preset models.
+    pub fn provider(self) -> Provider {
+        match self {
+            Preset::Aks2020_08
+            | Preset::Aks2021_09
+            | Preset::Aks2023_09
+            | Preset::Aks2024_08
+            | Preset::AksObserved2026 => Provider::Aks,
+        }
+    }
 }
 
 /// One planned action: which kind, in which pass (1-based).
@@ -209,6 +221,19 @@ impl Policy {
                 ..current
             },
         }
+    }
+
+    /// The provider's kinds, exclusions and outcomes, plus any kind a
+    /// ladder names beyond them.
+    pub fn vocabulary(&self) -> Vocabulary {
+        let ladders = Vocabulary {
+            kinds: ActionKind::ALL
+                .into_iter()
+                .filter(|k| self.ladder_linux.contains(k) || self.ladder_windows.contains(k))
+                .collect(),
+            exclusions: vec![],
+        };
+        self.preset.provider().vocabulary().union(&ladders)
     }
 
     pub fn ladder(&self, os: Os) -> &[ActionKind] {

@@ -156,7 +156,8 @@ fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: W
         "Node timelines: {} nodes not Ready at some time",
         rows.len()
     );
-    charts::timeline(&title, &rows, (w.from, w.to))
+    let states = sc.policy.vocabulary().states();
+    charts::timeline(&title, &rows, (w.from, w.to), &states)
 }
 
 /// Ready nodes per pool and nodes in repair (an action running), as step
@@ -174,11 +175,11 @@ fn capacity_chart(sc: &Scenario, timeline: &TimelineLog, horizon: u64) -> Chart 
                     ready[node.pool].push((s, 1));
                     ready[node.pool].push((e, -1));
                 }
-                NodeState::Rebooting | NodeState::Reimaging | NodeState::Redeploying => {
+                st if st.is_acting() => {
                     acting.push((s, 1));
                     acting.push((e, -1));
                 }
-                NodeState::NotReady | NodeState::Unknown => {}
+                _ => {}
             }
         }
     }

@@ -539,7 +539,9 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
     fn summary_json_worked_example_1_compact() {
         let o = outputs(&example1());
         let zeros = |hit: Option<&str>| {
-            crate::policy::Outcome::all()
+            crate::policy::providers::Provider::Aks
+                .vocabulary()
+                .outcomes()
                 .iter()
                 .map(|x| x.name())
                 .collect::<std::collections::BTreeSet<_>>()

@@ -29,8 +29,8 @@ mod expect;
 
 use super::patch::{self, Patch};
 use super::raw::{
-    RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
-    RawPool, RawScenario, RawTaint, RawUpgrade, SList, SStr,
+    RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy, RawPool,
+    RawScenario, RawTaint, RawUpgrade, SList, SStr,
 };
 use super::{ActionSpec, Actions, Scenario};
 use crate::dist::DurationDist;
@@ -609,6 +609,9 @@ const FIXED_BY_CHOICES: &[(&str, Option<ActionKind>)] = &[
     ("reboot", Some(ActionKind::Reboot)),
     ("reimage", Some(ActionKind::Reimage)),
     ("redeploy", Some(ActionKind::Redeploy)),
+    ("recreate", Some(ActionKind::Recreate)),
+    ("replace", Some(ActionKind::Replace)),
+    ("snr-reboot", Some(ActionKind::SnrReboot)),
     ("none", None),
 ];
 const ACTION_CHOICES: &[(&str, ActionKind)] = &[
@@ -1010,32 +1013,84 @@ fn build_actions(cx: &Ctx, raw: Option<&Spanned<RawActions>>) -> Res<Actions> {
     let mut out = Actions::default();
     let Some(ra) = raw else { return Ok(out) };
     let ra = ra.get_ref();
-    for (kind, spec) in [
+    let mut given: Vec<(ActionKind, ActionFields)> = Vec::new();
+    for (kind, r) in [
         (ActionKind::Reboot, &ra.reboot),
         (ActionKind::Reimage, &ra.reimage),
         (ActionKind::Redeploy, &ra.redeploy),
+        (ActionKind::SnrReboot, &ra.snr_reboot),
     ] {
-        if let Some(spec) = spec {
-            let base = format!("actions.{}", kind.name());
-            let slot = match kind {
-                ActionKind::Reboot => &mut out.reboot,
-                ActionKind::Reimage => &mut out.reimage,
-                ActionKind::Redeploy => &mut out.redeploy,
-            };
-            apply_action(cx, spec.get_ref(), &base, slot)?;
+        if let Some(r) = r {
+            let r = r.get_ref();
+            given.push((
+                kind,
+                ActionFields {
+                    first: ("duration", r.duration.as_ref()),
+                    windows: r.windows_duration.as_ref(),
+                    second: None,
+                    error_rate: r.error_rate.as_ref(),
+                    error_codes: r.error_codes.as_ref(),
+                },
+            ));
         }
+    }
+    if let Some(r) = &ra.recreate {
+        let r = r.get_ref();
+        given.push((
+            ActionKind::Recreate,
+            ActionFields {
+                first: ("drain", r.drain.as_ref()),
+                windows: None,
+                second: Some(("vm", r.vm.as_ref())),
+                error_rate: r.error_rate.as_ref(),
+                error_codes: r.error_codes.as_ref(),
+            },
+        ));
+    }
+    if let Some(r) = &ra.replace {
+        let r = r.get_ref();
+        given.push((
+            ActionKind::Replace,
+            ActionFields {
+                first: ("delete", r.delete.as_ref()),
+                windows: None,
+                second: Some(("provision", r.provision.as_ref())),
+                error_rate: r.error_rate.as_ref(),
+                error_codes: r.error_codes.as_ref(),
+            },
+        ));
+    }
+    // Applied in ActionKind order, so the first error is the same whatever
+    // the file's key order.
+    given.sort_by_key(|(k, _)| *k);
+    for (kind, fields) in given {
+        let base = format!("actions.{}", kind.name());
+        apply_action(cx, &fields, &base, out.get_mut(kind))?;
     }
     Ok(out)
 }
 
-fn apply_action(cx: &Ctx, r: &RawAction, base: &str, spec: &mut ActionSpec) -> Res<()> {
-    if let Some(d) = &r.duration {
-        spec.duration = dist(cx, d, &key_path(base, "duration"))?;
+/// One `[actions]` entry's keys, whatever its shape: one `duration`, or
+/// two phases (`drain`/`vm`, `delete`/`provision`, PEERS.md section 0).
+struct ActionFields<'a> {
+    first: (&'static str, Option<&'a Spanned<RawDist>>),
+    windows: Option<&'a Spanned<RawDist>>,
+    second: Option<(&'static str, Option<&'a Spanned<RawDist>>)>,
+    error_rate: Option<&'a Spanned<f64>>,
+    error_codes: Option<&'a Spanned<super::raw::OrderedMap<SStr, Spanned<f64>>>>,
+}
+
+fn apply_action(cx: &Ctx, r: &ActionFields, base: &str, spec: &mut ActionSpec) -> Res<()> {
+    if let (key, Some(d)) = r.first {
+        spec.duration = dist(cx, d, &key_path(base, key))?;
     }
-    if let Some(d) = &r.windows_duration {
+    if let Some(d) = r.windows {
         spec.windows_duration = Some(dist(cx, d, &key_path(base, "windows_duration"))?);
     }
-    if let Some(e) = &r.error_rate {
+    if let Some((key, Some(d))) = r.second {
+        spec.second_phase = Some(dist(cx, d, &key_path(base, key))?);
+    }
+    if let Some(e) = r.error_rate {
         spec.error_rate = cx.number(
             e,
             &key_path(base, "error_rate"),
@@ -1045,7 +1100,7 @@ fn apply_action(cx: &Ctx, r: &RawAction, base: &str, spec: &mut ActionSpec) -> R
             "a probability from 0 to 1 (e.g. 0.02)",
         )?;
     }
-    if let Some(codes) = &r.error_codes {
+    if let Some(codes) = r.error_codes {
         let field = key_path(base, "error_codes");
         let mut weights = vec![0.0; ERROR_CODES.len()];
         for (k, w) in &codes.get_ref().0 {
@@ -2839,6 +2894,50 @@ pools = ["system"]
             "actions.reboot.duration",
             "expected a duration such as \"4m\"",
         );
+    }
+
+    #[test]
+    fn peer_actions_and_fixed_by() {
+        let t = with(
+            "redeploy = { duration = \"15m\", error_rate = 0.0 }\n",
+            "redeploy = { duration = \"15m\", error_rate = 0.0 }\n\
+             recreate = { drain = \"3m\", vm = \"6m\", error_rate = 0.5 }\n\
+             replace = { delete = \"2m\", provision = \"7m\" }\n\
+             snr-reboot = { duration = \"90s\" }\n",
+        );
+        let t = t.replacen("fixed_by = \"reboot\"", "fixed_by = \"snr-reboot\"", 1);
+        let s = load(&t).unwrap();
+        let fixed = |m: u64| DurationDist::Fixed(SimDuration(m * 60_000));
+        assert_eq!(s.actions.recreate.duration, fixed(3));
+        assert_eq!(s.actions.recreate.second_phase, Some(fixed(6)));
+        assert_eq!(s.actions.recreate.error_rate, 0.5);
+        assert_eq!(s.actions.replace.duration, fixed(2));
+        assert_eq!(s.actions.replace.second_phase, Some(fixed(7)));
+        assert_eq!(
+            s.actions.snr_reboot.duration,
+            DurationDist::Fixed(SimDuration(90_000))
+        );
+        assert_eq!(s.faults[0].fixed_by, Some(ActionKind::SnrReboot));
+        // A tier-1 fault: any action fixes it; a reboot fixes no tier-4 one.
+        assert!(s.faults[0].fixed_by_action(ActionKind::Reboot));
+        let mut f = s.faults[0].clone();
+        f.fixed_by = Some(ActionKind::Replace);
+        assert!(f.fixed_by_action(ActionKind::Recreate));
+        assert!(!f.fixed_by_action(ActionKind::Redeploy));
+
+        // Each shape takes only its own keys, and the error says which.
+        let e = fail(&with(
+            "redeploy = { duration = \"15m\", error_rate = 0.0 }\n",
+            "recreate = { duration = \"3m\" }\n",
+        ));
+        let m = e.to_string();
+        assert!(m.contains("actions.recreate"), "{m}");
+        assert!(m.contains("drain, vm, error_rate, error_codes"), "{m}");
+        let e = fail(&with(
+            "redeploy = { duration = \"15m\", error_rate = 0.0 }\n",
+            "replace = { delete = \"0s\" }\n",
+        ));
+        assert!(e.to_string().contains("actions.replace.delete"), "{e}");
     }
 
     #[test]

@@ -21,12 +21,19 @@ pub use patch::Patch;
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
 
 /// How one kind of action behaves.
+///
+/// Two-phase kinds (PEERS.md section 0) keep their first phase in
+/// `duration` and their second in `second_phase`: `recreate` is drain,
+/// then vm; `replace` is delete, then provision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActionSpec {
-    /// Duration on Linux nodes, boot time included \[ms\].
+    /// Duration on Linux nodes, boot time included; the first phase of a
+    /// two-phase kind \[ms\].
     pub duration: DurationDist,
     /// Duration on Windows nodes; `None`: as Linux \[ms\].
     pub windows_duration: Option<DurationDist>,
+    /// The second phase of a two-phase kind (vm, provision) \[ms\].
+    pub second_phase: Option<DurationDist>,
     /// Probability that the action ends in an error, in [0, 1].
     pub error_rate: f64,
     /// Relative weights over [`crate::k8s::ERROR_CODES`] (same length).
@@ -38,6 +45,7 @@ impl ActionSpec {
         ActionSpec {
             duration: d,
             windows_duration: None,
+            second_phase: None,
             error_rate: 0.0,
             error_weights: vec![1.0; crate::k8s::ERROR_CODES.len()],
         }
@@ -51,22 +59,34 @@ impl ActionSpec {
     }
 }
 
-/// Action behaviour by kind. Defaults: reboot 4m, reimage 10m, redeploy 15m,
-/// no errors (the assumptions of POLICY.md section 5).
+/// Action behaviour by kind. Defaults: reboot 4m, reimage 10m, redeploy 15m
+/// (the assumptions of POLICY.md section 5); recreate drain 2m then vm 4m,
+/// replace delete 1m then provision 5m, snr-reboot 3m (the durations of
+/// PEERS.md's worked examples E1, E2 and E4); no errors.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Actions {
     pub reboot: ActionSpec,
     pub reimage: ActionSpec,
     pub redeploy: ActionSpec,
+    pub recreate: ActionSpec,
+    pub replace: ActionSpec,
+    pub snr_reboot: ActionSpec,
 }
 
 impl Default for Actions {
     fn default() -> Self {
         let m = |x| ActionSpec::with_duration(DurationDist::Fixed(SimDuration::from_mins(x)));
+        let two = |a, b| ActionSpec {
+            second_phase: Some(DurationDist::Fixed(SimDuration::from_mins(b))),
+            ..m(a)
+        };
         Actions {
             reboot: m(4),
             reimage: m(10),
             redeploy: m(15),
+            recreate: two(2, 4),
+            replace: two(1, 5),
+            snr_reboot: m(3),
         }
     }
 }
@@ -77,6 +97,20 @@ impl Actions {
             ActionKind::Reboot => &self.reboot,
             ActionKind::Reimage => &self.reimage,
             ActionKind::Redeploy => &self.redeploy,
+            ActionKind::Recreate => &self.recreate,
+            ActionKind::Replace => &self.replace,
+            ActionKind::SnrReboot => &self.snr_reboot,
+        }
+    }
+
+    pub fn get_mut(&mut self, kind: ActionKind) -> &mut ActionSpec {
+        match kind {
+            ActionKind::Reboot => &mut self.reboot,
+            ActionKind::Reimage => &mut self.reimage,
+            ActionKind::Redeploy => &mut self.redeploy,
+            ActionKind::Recreate => &mut self.recreate,
+            ActionKind::Replace => &mut self.replace,
+            ActionKind::SnrReboot => &mut self.snr_reboot,
         }
     }
 }

@@ -106,6 +106,10 @@ pub struct RawActions {
     pub reboot: Option<Spanned<RawAction>>,
     pub reimage: Option<Spanned<RawAction>>,
     pub redeploy: Option<Spanned<RawAction>>,
+    pub recreate: Option<Spanned<RawRecreate>>,
+    pub replace: Option<Spanned<RawReplace>>,
+    #[serde(rename = "snr-reboot")]
+    pub snr_reboot: Option<Spanned<RawAction>>,
 }
 
 /// One action's behaviour, e.g. `reboot = { duration = "4m", error_rate = 0.1 }`.
@@ -117,6 +121,32 @@ pub struct RawActions {
 pub struct RawAction {
     pub duration: Option<Spanned<RawDist>>,
     pub windows_duration: Option<Spanned<RawDist>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub error_codes: Option<Spanned<OrderedMap<SStr, Spanned<f64>>>>,
+}
+
+/// `recreate = { drain = "2m", vm = "4m" }` (PEERS.md section 0).
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { drain = \"2m\", vm = \"4m\", error_rate = 0.0 }"
+)]
+pub struct RawRecreate {
+    pub drain: Option<Spanned<RawDist>>,
+    pub vm: Option<Spanned<RawDist>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub error_codes: Option<Spanned<OrderedMap<SStr, Spanned<f64>>>>,
+}
+
+/// `replace = { delete = "1m", provision = "5m" }` (PEERS.md section 0).
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { delete = \"1m\", provision = \"5m\", error_rate = 0.0 }"
+)]
+pub struct RawReplace {
+    pub delete: Option<Spanned<RawDist>>,
+    pub provision: Option<Spanned<RawDist>>,
     pub error_rate: Option<Spanned<f64>>,
     pub error_codes: Option<Spanned<OrderedMap<SStr, Spanned<f64>>>>,
 }

@@ -141,7 +141,7 @@ prop_compose! {
             policy,
             policy_overrides: vec![],
             fleet,
-            actions: Actions { reboot: actions.0, reimage: actions.1, redeploy: actions.2 },
+            actions: Actions { reboot: actions.0, reimage: actions.1, redeploy: actions.2, ..Actions::default() },
             faults,
             arrivals: (0..k).map(|f| Arrivals { fault: f, mtbf: SimDuration(mtbf_hours * 60 * MINUTE), nodes: all.clone() }).collect(),
             injections: injections.into_iter().map(|(at, node, f)| Injection {

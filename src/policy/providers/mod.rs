@@ -1,0 +1,148 @@
+//! Providers: whose remediation a policy models, and the vocabulary that
+//! follows from it (which action kinds, outcomes and timeline states its
+//! outputs can show).
+//!
+//! A provider is data: its presets live in [`super::params`] and its
+//! action kinds and exclusions here, so outputs list exactly what the
+//! provider can do and nothing AKS-only leaks into another provider's
+//! columns, counters or legends.
+
+use super::{Exclusion, Outcome};
+use crate::k8s::ActionKind;
+use crate::observe::NodeState;
+
+/// Whose node auto-repair a policy models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Provider {
+    /// Azure Kubernetes Service (POLICY.md).
+    Aks,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Aks => "aks",
+        }
+    }
+
+    /// The action kinds the provider runs, in output order.
+    pub fn kinds(self) -> &'static [ActionKind] {
+        use ActionKind::*;
+        match self {
+            Provider::Aks => &[Reboot, Reimage, Redeploy],
+        }
+    }
+
+    /// The exclusions and guards the provider applies, in check order.
+    pub fn exclusions(self) -> &'static [Exclusion] {
+        match self {
+            Provider::Aks => &Exclusion::AKS,
+        }
+    }
+
+    pub fn vocabulary(self) -> Vocabulary {
+        Vocabulary {
+            kinds: self.kinds().to_vec(),
+            exclusions: self.exclusions().to_vec(),
+        }
+    }
+}
+
+/// What outputs enumerate: the action kinds and exclusions of one policy,
+/// or of several compared side by side ([`Vocabulary::union`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// In [`ActionKind::ALL`] order.
+    pub kinds: Vec<ActionKind>,
+    /// In [`Exclusion::ALL`] order.
+    pub exclusions: Vec<Exclusion>,
+}
+
+impl Vocabulary {
+    /// Both vocabularies, each list kept in its canonical order.
+    pub fn union(&self, other: &Vocabulary) -> Vocabulary {
+        let kinds = ActionKind::ALL
+            .into_iter()
+            .filter(|k| self.kinds.contains(k) || other.kinds.contains(k))
+            .collect();
+        let exclusions = Exclusion::ALL
+            .into_iter()
+            .filter(|e| self.exclusions.contains(e) || other.exclusions.contains(e))
+            .collect();
+        Vocabulary { kinds, exclusions }
+    }
+
+    pub fn has_kind(&self, k: ActionKind) -> bool {
+        self.kinds.contains(&k)
+    }
+
+    /// Whether an incident can end with `o` under this vocabulary.
+    pub fn has_outcome(&self, o: Outcome) -> bool {
+        match o {
+            Outcome::RepairedBy(k) => self.has_kind(k),
+            Outcome::Excluded(e) => self.exclusions.contains(&e),
+            _ => true,
+        }
+    }
+
+    /// The outcomes, in [`Outcome::all`] order.
+    pub fn outcomes(&self) -> Vec<Outcome> {
+        Outcome::all()
+            .into_iter()
+            .filter(|&o| self.has_outcome(o))
+            .collect()
+    }
+
+    /// The timeline states, in [`NodeState::ALL`] order.
+    pub fn states(&self) -> Vec<NodeState> {
+        NodeState::ALL
+            .into_iter()
+            .filter(|s| match s.kind() {
+                Some(k) => self.has_kind(k),
+                None => true,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aks_vocabulary_is_the_documented_one() {
+        let v = Provider::Aks.vocabulary();
+        let names: Vec<String> = v.outcomes().iter().map(|o| o.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "self-healed",
+                "repaired-by-reboot",
+                "repaired-by-reimage",
+                "repaired-by-redeploy",
+                "gave-up-exhausted",
+                "gave-up-timeout",
+                "excluded:network-misconfiguration",
+                "excluded:never-registered",
+                "excluded:taint-shutdown",
+                "excluded:taint-to-be-deleted",
+                "excluded:upgrading",
+                "excluded:cluster-too-small",
+                "excluded:all-nodes-not-ready",
+                "open-at-horizon",
+            ]
+        );
+        let states: Vec<&str> = v.states().iter().map(|s| s.name()).collect();
+        assert_eq!(
+            states,
+            [
+                "Ready",
+                "NotReady",
+                "Unknown",
+                "Rebooting",
+                "Reimaging",
+                "Redeploying"
+            ]
+        );
+    }
+}
