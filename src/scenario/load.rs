@@ -3023,13 +3023,13 @@ pools = ["system"]
             "faults[1].signal",
             "valid values: not-ready, no-status",
         );
-        let t = with("fixed_by = \"redeploy\"", "fixed_by = \"replace\"");
+        let t = with("fixed_by = \"redeploy\"", "fixed_by = \"rebuild\"");
         check(
             &t,
-            "\"replace\"",
+            "\"rebuild\"",
             0,
             "faults[1].fixed_by",
-            "valid values: reboot, reimage, redeploy, none",
+            "valid values: reboot, reimage, redeploy, recreate, replace, snr-reboot, none",
         );
         let t = with("name = \"host-hardware\"", "name = \"kubelet-hang\"");
         check(
