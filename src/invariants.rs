@@ -6,7 +6,7 @@
 
 use crate::fleet::NodeId;
 use crate::observe::{NodeState, Observer, Record};
-use crate::policy::{DelayAnchor, Outcome};
+use crate::policy::{DelayAnchor, Exclusion, Outcome};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use std::fmt;
@@ -193,7 +193,10 @@ impl<'a> InvariantChecker<'a> {
                 "an action started while another ran".into(),
             );
         }
-        if self.marked(node, at) {
+        let applies = |e: Exclusion| p.preset.provider().exclusions().contains(&e);
+        // Taints and upgrades are AKS exclusions; another provider acts on
+        // such nodes.
+        if applies(Exclusion::TaintShutdown) && self.marked(node, at) {
             self.fail(
                 at,
                 node,
@@ -201,7 +204,9 @@ impl<'a> InvariantChecker<'a> {
                 "the node carries a taint or an upgrade mark".into(),
             );
         }
-        if (self.sc.fleet.len() as u64) < p.min_cluster_nodes as u64 {
+        if applies(Exclusion::ClusterTooSmall)
+            && (self.sc.fleet.len() as u64) < p.min_cluster_nodes as u64
+        {
             self.fail(
                 at,
                 node,
@@ -209,7 +214,7 @@ impl<'a> InvariantChecker<'a> {
                 "the cluster is below min_cluster_nodes".into(),
             );
         }
-        if p.all_not_ready_suppresses && self.ready == 0 {
+        if applies(Exclusion::AllNodesNotReady) && p.all_not_ready_suppresses && self.ready == 0 {
             self.fail(
                 at,
                 node,
@@ -217,7 +222,7 @@ impl<'a> InvariantChecker<'a> {
                 "every node was not Ready".into(),
             );
         }
-        if self.never_registered[node as usize] {
+        if applies(Exclusion::NeverRegistered) && self.never_registered[node as usize] {
             self.fail(
                 at,
                 node,
@@ -270,7 +275,10 @@ impl Observer for InvariantChecker<'_> {
                         ready: n.ready,
                         ..Default::default()
                     };
-                    if self.sc.faults[fault as usize].exclude.is_some() {
+                    if self.sc.faults[fault as usize]
+                        .exclude
+                        .is_some_and(|e| self.sc.policy.preset.provider().exclusions().contains(&e))
+                    {
                         n.excluded = true;
                     }
                 }

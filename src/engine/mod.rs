@@ -97,8 +97,12 @@ struct ActiveFault {
 struct RunningAction {
     kind: ActionKind,
     error: Option<&'static str>,
-    /// When the action ends.
+    /// When the running phase ends.
     ends: SimTime,
+    /// 0, or 1 in the second phase of a two-phase kind.
+    phase: u8,
+    /// The second phase's length, while the first runs \[ms\].
+    second: Option<SimDuration>,
     /// The lease expiry that falls inside the action, if any. It changes
     /// only the hidden condition (the timeline shows the action), so it is
     /// applied at the action's end instead of through an event of its own.
@@ -138,6 +142,9 @@ struct NodeRt {
     recovered: bool,
     /// A Suppressed record was emitted for the open incident.
     suppressed: bool,
+    /// A Detected record was emitted for the open incident (a policy that
+    /// detects again from scratch records the first detection only).
+    detected: bool,
     /// Counts incidents, so a stale heal is recognised.
     incident: u32,
     /// What the timeline shows.
@@ -169,6 +176,8 @@ pub struct Sim<'a> {
     events_applied: u64,
     /// Some kind of action has a positive error rate.
     errors_possible: bool,
+    /// The exclusions the provider applies, by `Exclusion as usize`.
+    applies: [bool; Exclusion::ALL.len()],
     /// Scratch lists of a check round, kept to spare an allocation per round.
     due: Vec<NodeId>,
     starts: Vec<(NodeId, usize)>,
@@ -201,6 +210,7 @@ impl<'a> Sim<'a> {
                     fixed_by: None,
                     recovered: false,
                     suppressed: false,
+                    detected: false,
                     incident: 0,
                     state: if unregistered {
                         NodeState::Unknown
@@ -231,6 +241,13 @@ impl<'a> Sim<'a> {
                 .any(|&k| sc.actions.get(k).error_rate > 0.0),
             due: Vec::new(),
             starts: Vec::new(),
+            applies: {
+                let mut a = [false; Exclusion::ALL.len()];
+                for &e in p.preset.provider().exclusions() {
+                    a[e as usize] = true;
+                }
+                a
+            },
         };
         sim.obs.begin(sc);
         for &node in &never {
@@ -485,6 +502,7 @@ impl<'a> Sim<'a> {
             healed: false,
         });
         n.suppressed = false;
+        n.detected = false;
         n.phase = Phase::Unnoticed { onset: now };
         let incident = n.incident;
         match f.signal {
@@ -612,7 +630,7 @@ impl<'a> Sim<'a> {
             self.ready_count -= 1;
         }
         self.update_state(node);
-        if self.sc.policy.all_not_ready_suppresses && (before == 0) != (self.ready_count == 0) {
+        if self.guard_enabled() && (before == 0) != (self.ready_count == 0) {
             self.guard_flipped();
         }
     }
@@ -621,7 +639,7 @@ impl<'a> Sim<'a> {
     fn update_state(&mut self, node: NodeId) {
         let n = &mut self.nodes[node as usize];
         let s = match n.action {
-            Some(a) => NodeState::acting(a.kind, 0),
+            Some(a) => NodeState::acting(a.kind, a.phase),
             None => match n.posted {
                 Condition::Ready => NodeState::Ready,
                 Condition::NotReady => NodeState::NotReady,
@@ -683,7 +701,13 @@ impl<'a> Sim<'a> {
 
     /// Whether the all-nodes-not-ready guard holds actions back now.
     fn guard_holds(&self) -> bool {
-        self.sc.policy.all_not_ready_suppresses && self.ready_count == 0
+        self.guard_enabled() && self.ready_count == 0
+    }
+
+    /// The all-nodes-not-ready guard is on, and the provider has it.
+    fn guard_enabled(&self) -> bool {
+        self.sc.policy.all_not_ready_suppresses
+            && self.applies[Exclusion::AllNodesNotReady as usize]
     }
 
     fn close_incident(&mut self, node: NodeId) {
@@ -698,10 +722,13 @@ impl<'a> Sim<'a> {
     fn exclusion(&self, node: NodeId) -> Option<Exclusion> {
         let n = &self.nodes[node as usize];
         let p = &self.sc.policy;
-        let mut found: Option<Exclusion> =
-            n.fault.and_then(|f| self.sc.faults[f.id as usize].exclude);
+        let applies = self.applies;
+        let mut found: Option<Exclusion> = n
+            .fault
+            .and_then(|f| self.sc.faults[f.id as usize].exclude)
+            .filter(|e| applies[*e as usize]);
         let mut consider = |e: Exclusion, holds: bool| {
-            if holds && found.is_none_or(|f| e < f) {
+            if holds && applies[e as usize] && found.is_none_or(|f| e < f) {
                 found = Some(e);
             }
         };
@@ -796,7 +823,9 @@ impl<'a> Sim<'a> {
             let before = self.nodes[node as usize].phase;
             let (after, verdict) = before.on_check(&view, &ctx);
             self.nodes[node as usize].phase = after;
-            if let Some(rule) = verdict.detected {
+            if let Some(rule) = verdict.detected
+                && !std::mem::replace(&mut self.nodes[node as usize].detected, true)
+            {
                 self.emit(Record::Detected {
                     at: now,
                     node,
@@ -819,6 +848,9 @@ impl<'a> Sim<'a> {
                     self.slots_used -= 1;
                 }
                 self.end_repair(node, end);
+            } else if before.holds_slot() && !after.holds_slot() {
+                // Back to detection (`redetect`): the repair gave its slot up.
+                self.slots_used -= 1;
             }
             match verdict.wants_action {
                 Some(0) => {
@@ -882,10 +914,18 @@ impl<'a> Sim<'a> {
         // action can fail. The node's streams are then never even made (a
         // stream is a few hundred bytes that a cache miss would fetch).
         let dist = spec.duration_for(os);
-        let duration = match dist {
+        let mut duration = match dist {
             DurationDist::Fixed(d) => *d,
             _ => dist.sample(&mut self.rngs(node).duration),
         };
+        let second = spec.second_phase.as_ref().map(|dist| match dist {
+            DurationDist::Fixed(d) => *d,
+            _ => dist.sample(&mut self.rngs(node).duration),
+        });
+        if plan.kind == ActionKind::Recreate {
+            // GKE shuts the node down when the drain does not finish in time.
+            duration = duration.min(self.sc.policy.drain_timeout);
+        }
         let error = if self.errors_possible {
             let rngs = self.rngs(node);
             // Always two draws, so the error stream stays aligned by action count.
@@ -902,11 +942,15 @@ impl<'a> Sim<'a> {
             kind: plan.kind,
             error,
             ends,
+            phase: 0,
+            second,
             lease_expires: None,
         });
         n.kubelet_tick = None;
-        // The node is down and silent while the action runs.
-        if n.silent_since.is_none() {
+        // The node is down and silent while the action runs, except in the
+        // first phase of a two-phase kind (drain, delete), where it keeps
+        // its fault's signal (PEERS.md section 0).
+        if second.is_none() && n.silent_since.is_none() {
             n.silent_since = Some(now.last_tick_before(lease));
             self.schedule_lease_expiry(node);
         }
@@ -926,6 +970,10 @@ impl<'a> Sim<'a> {
         let Some(run) = self.nodes[node as usize].action else {
             return;
         };
+        if let Some(second) = run.second {
+            self.second_phase(node, run, second);
+            return;
+        }
         // The lease expired during the action: Unknown from then on. Set
         // while the action still runs, so the timeline records nothing.
         if run.lease_expires.is_some() {
@@ -951,12 +999,44 @@ impl<'a> Sim<'a> {
             node,
             kind: run.kind,
             error: run.error,
+            fixed: fault.cleared,
         });
         if fault.cleared || fault.signal == Signal::NotReady {
             self.kubelet_resumes(node);
+        } else if run.kind.tier() == 4 {
+            // A new machine carries the fault over (PEERS.md section 0): its
+            // kubelet's last heartbeat is the last lease tick at or before
+            // the end, and Ready turns Unknown by the grace rule.
+            let lease = self.sc.policy.kubelet.lease_renew_interval;
+            let n = &mut self.nodes[node as usize];
+            n.silent_since = Some((now + SimDuration(1)).last_tick_before(lease));
+            n.lease_expiry = None;
+            self.schedule_lease_expiry(node);
         }
         self.update_state(node);
         self.reschedule(node);
+    }
+
+    /// The first phase of a two-phase action ended (drain, delete): the
+    /// second starts, and the node is down and silent from now on.
+    fn second_phase(&mut self, node: NodeId, run: RunningAction, second: SimDuration) {
+        let now = self.now;
+        let lease = self.sc.policy.kubelet.lease_renew_interval;
+        let ends = now + SimDuration(second.ms().max(1));
+        let n = &mut self.nodes[node as usize];
+        n.action = Some(RunningAction {
+            ends,
+            phase: 1,
+            second: None,
+            ..run
+        });
+        n.kubelet_tick = None;
+        if n.silent_since.is_none() {
+            n.silent_since = Some(now.last_tick_before(lease));
+            self.schedule_lease_expiry(node);
+        }
+        self.update_state(node);
+        self.push(ends, Event::ActionEnd { node });
     }
 }
 

@@ -18,6 +18,7 @@ use super::{Observer, Record};
 use crate::fleet::NodeId;
 use crate::k8s::{self, ActionKind, EventPhase};
 use crate::policy::EventWording;
+use crate::policy::providers::Reporting;
 use crate::scenario::Scenario;
 use crate::time::{Epoch, SimTime};
 use serde::Serialize;
@@ -102,6 +103,14 @@ impl Event {
 #[derive(Debug)]
 pub struct EventLog {
     start: Epoch,
+    reporting: Reporting,
+    pools: Vec<String>,
+    /// Pool index by node.
+    node_pool: Vec<u32>,
+    operations: Vec<Operation>,
+    /// Nodes whose fixing action ended; their operation is done when the
+    /// node is Ready again.
+    done_on_ready: Vec<bool>,
     wording: EventWording,
     /// A failed action emits End, then Error (POLICY.md section 8).
     end_on_error: bool,
@@ -122,6 +131,11 @@ impl EventLog {
     pub fn new() -> EventLog {
         EventLog {
             start: Epoch(0),
+            reporting: Reporting::AksEvents,
+            pools: Vec::new(),
+            node_pool: Vec::new(),
+            operations: Vec::new(),
+            done_on_ready: Vec::new(),
             wording: EventWording::Docs,
             end_on_error: false,
             node_names: Vec::new(),
@@ -203,15 +217,91 @@ impl EventLog {
     }
 }
 
+/// One record of a provider's operations log (`operations.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    /// Simulated time \[ms\].
+    pub sim_ms: u64,
+    pub node: NodeId,
+    pub status: &'static str,
+}
+
+impl EventLog {
+    /// The operations-log records, in time order (empty for a provider
+    /// that reports through Kubernetes events).
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// How the run's provider reports its repairs.
+    pub fn reporting(&self) -> Reporting {
+        self.reporting
+    }
+
+    /// The name of `node`.
+    pub fn node_name(&self, node: NodeId) -> &str {
+        self.node_names
+            .get(node as usize)
+            .map_or("", String::as_str)
+    }
+
+    /// The pool of `node`, by name.
+    pub fn pool_of(&self, node: NodeId) -> &str {
+        let p = self.node_pool.get(node as usize).copied().unwrap_or(0) as usize;
+        self.pools.get(p).map_or("", String::as_str)
+    }
+
+    /// RFC 3339 wall-clock time of simulated `ms`.
+    pub fn wall_clock(&self, ms: u64) -> String {
+        self.start.format(SimTime(ms))
+    }
+
+    fn ops_record(&mut self, rec: &Record, running: &'static str, done: &'static str) {
+        let mut op = |at: SimTime, node: NodeId, status| {
+            self.operations.push(Operation {
+                sim_ms: at.ms(),
+                node,
+                status,
+            })
+        };
+        match *rec {
+            Record::ActionStarted { at, node, .. } => op(at, node, running),
+            Record::ActionEnded {
+                at, node, fixed, ..
+            } => {
+                if fixed {
+                    self.done_on_ready[node as usize] = true;
+                } else {
+                    op(at, node, done);
+                }
+            }
+            Record::Recovered { at, node }
+                if std::mem::replace(&mut self.done_on_ready[node as usize], false) =>
+            {
+                op(at, node, done)
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Observer for EventLog {
     fn begin(&mut self, s: &Scenario) {
         self.start = s.start;
+        self.reporting = s.policy.preset.provider().reporting();
+        self.pools = s.fleet.pools.iter().map(|p| p.name.clone()).collect();
+        self.node_pool = s.fleet.nodes.iter().map(|n| n.pool as u32).collect();
+        self.done_on_ready = vec![false; s.fleet.len()];
         self.wording = s.policy.event_wording;
         self.end_on_error = s.policy.emit_end_on_error;
         self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
     }
 
     fn record(&mut self, rec: &Record) {
+        if let Reporting::OpsLog { running, done, .. } = self.reporting {
+            self.ops_record(rec, running, done);
+            return;
+        }
         match *rec {
             Record::ActionStarted { at, node, kind, .. } => {
                 self.push(at, node, kind, EventPhase::Start, None)
@@ -221,6 +311,7 @@ impl Observer for EventLog {
                 node,
                 kind,
                 error,
+                ..
             } => {
                 if error.is_none() || self.end_on_error {
                     self.push(at, node, kind, EventPhase::End, None);
@@ -265,12 +356,14 @@ mod tests {
                 node: 1,
                 kind: Redeploy,
                 error: Some("VMRedeploymentFailed"),
+                fixed: false,
             },
             Record::ActionEnded {
                 at: t,
                 node: 2,
                 kind: Reimage,
                 error: None,
+                fixed: true,
             },
             Record::ActionStarted {
                 at: t,

@@ -556,6 +556,7 @@ pub(crate) mod fixtures {
                 node,
                 kind: ActionKind::Reboot,
                 error: None,
+                fixed: true,
             },
             Record::State {
                 at: hms(1, 20, 0),
@@ -624,6 +625,7 @@ pub(crate) mod fixtures {
                 node: n,
                 kind: Reboot,
                 error: Some("InvalidParameter"),
+                fixed: false,
             },
             Record::State {
                 at: hms(0, 20, 0),
@@ -646,6 +648,7 @@ pub(crate) mod fixtures {
                 node: n,
                 kind: Reimage,
                 error: None,
+                fixed: true,
             },
             Record::State {
                 at: hms(0, 35, 0),
@@ -668,6 +671,7 @@ pub(crate) mod fixtures {
                 node: n,
                 kind: Redeploy,
                 error: None,
+                fixed: true,
             },
             Record::State {
                 at: hms(0, 55, 0),
@@ -690,6 +694,7 @@ pub(crate) mod fixtures {
                 node: n,
                 kind: Reboot,
                 error: None,
+                fixed: true,
             },
             Record::State {
                 at: hms(1, 4, 0),
@@ -712,6 +717,7 @@ pub(crate) mod fixtures {
                 node: n,
                 kind: Reimage,
                 error: None,
+                fixed: true,
             },
             Record::State {
                 at: hms(1, 19, 0),
@@ -981,6 +987,7 @@ mod tests {
                 node: n,
                 kind: Reboot,
                 error: Some("InvalidParameter"),
+                fixed: false,
             },
             Record::ActionStarted {
                 at: hms(0, 25, 0),
@@ -993,6 +1000,7 @@ mod tests {
                 node: n,
                 kind: Reimage,
                 error: None,
+                fixed: true,
             },
             Record::ActionStarted {
                 at: hms(0, 40, 0),
@@ -1005,6 +1013,7 @@ mod tests {
                 node: n,
                 kind: Redeploy,
                 error: None,
+                fixed: true,
             },
             Record::ActionStarted {
                 at: hms(1, 0, 0),
@@ -1017,6 +1026,7 @@ mod tests {
                 node: n,
                 kind: Reboot,
                 error: None,
+                fixed: true,
             },
             Record::ActionStarted {
                 at: hms(1, 9, 0),
@@ -1029,6 +1039,7 @@ mod tests {
                 node: n,
                 kind: Reimage,
                 error: None,
+                fixed: true,
             },
             Record::Outcome {
                 at: hms(1, 24, 0),
@@ -1109,6 +1120,7 @@ mod tests {
                 node: 2,
                 kind: Reboot,
                 error: None,
+                fixed: true,
             },
             Record::Recovered {
                 at: hms(0, 20, 0),

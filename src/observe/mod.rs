@@ -133,12 +133,14 @@ pub enum Record {
         kind: ActionKind,
         pass: u32,
     },
-    /// An action ended; `error` is the error code when it failed.
+    /// An action ended; `error` is the error code when it failed. `fixed`:
+    /// the node's fault is gone (the node is Ready at its next status tick).
     ActionEnded {
         at: SimTime,
         node: NodeId,
         kind: ActionKind,
         error: Option<&'static str>,
+        fixed: bool,
     },
     /// An action was due but a cluster guard (`all-nodes-not-ready`) held it
     /// back; recorded once per incident.

@@ -8,7 +8,7 @@
 //! concurrency slots), and it reports back with [`Phase::granted`],
 //! [`Phase::queued`] and [`Phase::action_ended`].
 
-use super::{DelayAnchor, DetectRule, Exclusion, Policy};
+use super::{DelayAnchor, DetectRule, Exclusion, Policy, RetryMode};
 use crate::time::SimTime;
 
 /// The controller's view of one node's current incident.
@@ -225,6 +225,14 @@ impl Phase {
                     }
                     if now < end + p.settle {
                         return (phase, v);
+                    }
+                    if p.retry_mode == RetryMode::Redetect {
+                        // The first not-Ready check of a new run: detection
+                        // starts from scratch, and so does the ladder.
+                        phase = Phase::Suspect {
+                            first_not_ready: now,
+                        };
+                        continue;
                     }
                     // Exhaustion wins over the timeout when both hold.
                     if next_step >= ctx.plan_len {

@@ -52,6 +52,10 @@ pub enum RetryMode {
     Sequence,
     /// Each step is tried `max_attempts` times before the next.
     PerStep,
+    /// No retries and no overall timeout: a node still unhealthy after an
+    /// action is detected again from scratch, and the ladder starts over
+    /// (GKE, PEERS.md section 1).
+    Redetect,
 }
 
 /// What an action error means for the repair.
@@ -88,15 +92,18 @@ pub enum Preset {
     Aks2024_08,
     /// `aks-2024-08` as the service was seen to behave (section 8).
     AksObserved2026,
+    /// GKE node auto-repair (PEERS.md section 1).
+    Gke,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 5] = [
+    pub const ALL: [Preset; 6] = [
         Preset::Aks2020_08,
         Preset::Aks2021_09,
         Preset::Aks2023_09,
         Preset::Aks2024_08,
         Preset::AksObserved2026,
+        Preset::Gke,
     ];
     pub const DEFAULT: Preset = Preset::Aks2024_08;
 
@@ -107,6 +114,7 @@ impl Preset {
             Preset::Aks2023_09 => "aks-2023-09",
             Preset::Aks2024_08 => "aks-2024-08",
             Preset::AksObserved2026 => "aks-observed-2026",
+            Preset::Gke => "gke",
         }
     }
 
@@ -126,6 +134,7 @@ impl Preset {
             | Preset::Aks2023_09
             | Preset::Aks2024_08
             | Preset::AksObserved2026 => Provider::Aks,
+            Preset::Gke => Provider::Gke,
         }
     }
 }
@@ -173,6 +182,8 @@ pub struct Policy {
     pub all_not_ready_suppresses: bool,
     /// Events older than this are gone from `kubectl get events` \[ms\].
     pub event_ttl: SimDuration,
+    /// A `recreate`'s drain is cut off after this long (GKE) \[ms\].
+    pub drain_timeout: SimDuration,
 }
 
 impl Policy {
@@ -200,6 +211,7 @@ impl Policy {
             min_cluster_nodes: 2,
             all_not_ready_suppresses: true,
             event_ttl: SimDuration::from_hours(1),
+            drain_timeout: SimDuration::from_hours(1),
         };
         match preset {
             Preset::Aks2024_08 => current,
@@ -207,6 +219,19 @@ impl Policy {
                 repair_delay_anchor: DelayAnchor::Onset,
                 emit_end_on_error: true,
                 event_wording: EventWording::Observed,
+                ..current
+            },
+            // PEERS.md section 1: rules (a) and (b) on a 1-minute grid, no
+            // wait, drain and re-create, detected again from scratch.
+            Preset::Gke => Policy {
+                repair_delay: SimDuration::ZERO,
+                settle: SimDuration::ZERO,
+                ladder_linux: vec![Recreate],
+                ladder_windows: vec![Recreate],
+                retry_mode: RetryMode::Redetect,
+                max_attempts: 1,
+                min_cluster_nodes: 0,
+                all_not_ready_suppresses: false,
                 ..current
             },
             Preset::Aks2023_09 => Policy {
@@ -259,6 +284,9 @@ impl Policy {
                     out.extend((1..=self.max_attempts).map(|pass| PlannedAction { kind, pass }));
                 }
             }
+            RetryMode::Redetect => {
+                out.extend(ladder.iter().map(|&kind| PlannedAction { kind, pass: 1 }));
+            }
         }
         out
     }
@@ -277,7 +305,7 @@ fn ladder_text(l: &[ActionKind]) -> String {
 }
 
 /// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
-pub const POLICY_KEYS: [&str; 19] = [
+pub const POLICY_KEYS: [&str; 20] = [
     "check_interval",
     "detect_window",
     "no_status_timeout",
@@ -297,6 +325,7 @@ pub const POLICY_KEYS: [&str; 19] = [
     "min_cluster_nodes",
     "all_not_ready_suppresses",
     "event_ttl",
+    "drain_timeout",
 ];
 
 /// The table of POLICY.md section 2 for this policy: parameter, value,
@@ -305,9 +334,12 @@ pub const POLICY_KEYS: [&str; 19] = [
 pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
     let preset_default = rows(&Policy::preset(p.preset));
     let current = rows(&Policy::preset(Preset::Aks2024_08));
+    let recreates = p.vocabulary().has_kind(ActionKind::Recreate);
     rows(p)
         .into_iter()
         .zip(preset_default.iter().zip(&current))
+        // A parameter of an action kind the policy never runs is left out.
+        .filter(|(row, _)| row.name != "drain_timeout" || recreates)
         .map(|(row, (by_preset, now))| {
             let provenance = if overridden.iter().any(|o| o == row.name) {
                 "scenario override".to_string()
@@ -391,6 +423,7 @@ fn rows(p: &Policy) -> Vec<Row> {
             match p.retry_mode {
                 RetryMode::Sequence => "sequence".into(),
                 RetryMode::PerStep => "per_step".into(),
+                RetryMode::Redetect => "redetect".into(),
             },
             "doc (since 2024-08; 2023-08..2024-08 said per step)",
         ),
@@ -427,6 +460,11 @@ fn rows(p: &Policy) -> Vec<Row> {
             "event_ttl",
             d(p.event_ttl),
             "doc (kube-apiserver --event-ttl)",
+        ),
+        (
+            "drain_timeout",
+            d(p.drain_timeout),
+            "doc (GKE: \"waits one hour for the drain to complete\")",
         ),
     ];
     list.into_iter()

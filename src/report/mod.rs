@@ -16,6 +16,7 @@ pub mod page;
 use crate::observe::events::EventLog;
 use crate::observe::incidents::Incident;
 use crate::observe::timeline::TimelineLog;
+use crate::policy::providers::Reporting;
 use crate::scenario::Scenario;
 use crate::stats::Summary;
 use crate::time::SimTime;
@@ -227,7 +228,7 @@ pub fn run_files(
     events: &EventLog,
     summary: &Summary,
 ) -> io::Result<Vec<(&'static str, Vec<u8>)>> {
-    Ok(RUN_FILES
+    let mut files: Vec<(&'static str, Vec<u8>)> = RUN_FILES
         .into_iter()
         .zip([
             events_jsonl(events).into_bytes(),
@@ -236,7 +237,34 @@ pub fn run_files(
             incidents_csv(scenario, incidents)?,
             summary.to_json().into_bytes(),
         ])
-        .collect())
+        .collect();
+    // A provider with an operations log instead of Kubernetes events.
+    if let Reporting::OpsLog { .. } = events.reporting() {
+        files.push(("operations.csv", operations_csv(events)?));
+    }
+    Ok(files)
+}
+
+/// `time,sim_ms,node,pool,operation,status`: the operations log of a
+/// provider that emits no Kubernetes events (PEERS.md section 0).
+pub fn operations_csv(events: &EventLog) -> io::Result<Vec<u8>> {
+    let operation = match events.reporting() {
+        Reporting::OpsLog { operation, .. } => operation,
+        Reporting::AksEvents => "",
+    };
+    csv_bytes(
+        &["time", "sim_ms", "node", "pool", "operation", "status"],
+        events.operations().iter().map(|o| {
+            [
+                events.wall_clock(o.sim_ms),
+                o.sim_ms.to_string(),
+                events.node_name(o.node).to_string(),
+                events.pool_of(o.node).to_string(),
+                operation.to_string(),
+                o.status.to_string(),
+            ]
+        }),
+    )
 }
 
 /// Stages every chart as `<name>.svg` and `<name>.png`.

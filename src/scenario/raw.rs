@@ -77,6 +77,7 @@ pub struct RawPolicy {
     pub min_cluster_nodes: Option<Spanned<i64>>,
     pub all_not_ready_suppresses: Option<Spanned<bool>>,
     pub event_ttl: Option<SStr>,
+    pub drain_timeout: Option<SStr>,
 }
 
 /// `\[kubernetes\]`: overrides of `crate::policy::Kubelet`.

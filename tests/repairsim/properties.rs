@@ -10,6 +10,7 @@ use repairsim::invariants::InvariantChecker;
 use repairsim::k8s::{ActionKind, EventPhase};
 use repairsim::observe::events::EventLog;
 use repairsim::observe::{Fanout, Observer, Record, Trace};
+use repairsim::policy::providers::Reporting;
 use repairsim::policy::{DelayAnchor, Exclusion, Policy, Preset, RetryMode};
 use repairsim::scenario::{ActionSpec, Actions, Scenario};
 use repairsim::time::{Epoch, MINUTE, SimDuration, SimTime};
@@ -232,6 +233,7 @@ proptest! {
     /// one per failed action when `emit_end_on_error` (End before Error).
     #[test]
     fn events_follow_the_records(mut sc in arb_scenario(), end_on_error in any::<bool>()) {
+        prop_assume!(sc.policy.preset.provider().reporting() == Reporting::AksEvents);
         sc.policy.emit_end_on_error = end_on_error;
         let mut log = EventLog::new();
         let mut trace = Trace::default();

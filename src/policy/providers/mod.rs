@@ -16,12 +16,44 @@ use crate::observe::NodeState;
 pub enum Provider {
     /// Azure Kubernetes Service (POLICY.md).
     Aks,
+    /// Google Kubernetes Engine (PEERS.md section 1).
+    Gke,
+}
+
+/// How a provider reports its repairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reporting {
+    /// Kubernetes Events on the Node from `aks-auto-repair` (POLICY.md
+    /// section 1): `events.jsonl` and `events.csv`.
+    AksEvents,
+    /// No Kubernetes events; records of a cloud operations log instead
+    /// (`operations.csv`): this operation type goes `running` at the
+    /// repair's start and `done` when the node is Ready again, or when the
+    /// action ends and leaves the node unhealthy.
+    OpsLog {
+        operation: &'static str,
+        running: &'static str,
+        done: &'static str,
+    },
 }
 
 impl Provider {
     pub fn name(self) -> &'static str {
         match self {
             Provider::Aks => "aks",
+            Provider::Gke => "gke",
+        }
+    }
+
+    pub fn reporting(self) -> Reporting {
+        match self {
+            Provider::Aks => Reporting::AksEvents,
+            // PEERS.md section 1: `gcloud container operations list`.
+            Provider::Gke => Reporting::OpsLog {
+                operation: "AUTO_REPAIR_NODES",
+                running: "RUNNING",
+                done: "DONE",
+            },
         }
     }
 
@@ -30,6 +62,7 @@ impl Provider {
         use ActionKind::*;
         match self {
             Provider::Aks => &[Reboot, Reimage, Redeploy],
+            Provider::Gke => &[Recreate],
         }
     }
 
@@ -37,6 +70,9 @@ impl Provider {
     pub fn exclusions(self) -> &'static [Exclusion] {
         match self {
             Provider::Aks => &Exclusion::AKS,
+            // PEERS.md section 1: only a pool with auto-repair disabled,
+            // which a scenario expresses by leaving the pool out.
+            Provider::Gke => &[],
         }
     }
 
@@ -108,6 +144,27 @@ impl Vocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gke_vocabulary_has_no_aks_kinds_or_exclusions() {
+        let v = Provider::Gke.vocabulary();
+        let names: Vec<String> = v.outcomes().iter().map(|o| o.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "self-healed",
+                "repaired-by-recreate",
+                "gave-up-exhausted",
+                "gave-up-timeout",
+                "open-at-horizon"
+            ]
+        );
+        let states: Vec<&str> = v.states().iter().map(|s| s.name()).collect();
+        assert_eq!(
+            states,
+            ["Ready", "NotReady", "Unknown", "Draining", "Recreating"]
+        );
+    }
 
     #[test]
     fn aks_vocabulary_is_the_documented_one() {
