@@ -1,5 +1,6 @@
-//! repairsim: a deterministic discrete-event simulator of Azure Kubernetes
-//! Service (AKS) node auto-repair.
+//! repairsim: a deterministic discrete-event simulator of node auto-repair
+//! in managed Kubernetes: Azure Kubernetes Service (AKS) first, and the
+//! peers platform teams compare it with (GKE so far).
 //!
 //! A simulated clock drives virtual node pools through injected failures
 //! and through the remediation policy AKS documents, exactly as
@@ -59,6 +60,10 @@
 //! - [`fleet`], [`faults`], [`k8s`]: the domain vocabulary.
 //! - [`policy`]: parameters, presets, provenance, and the state machine.
 //!   Invariant: it knows nothing of queues, fleets or outputs.
+//!   [`policy::providers`] says whose remediation a preset models (AKS,
+//!   GKE): its action kinds, exclusions and how it reports repairs, and
+//!   the [`policy::providers::Vocabulary`] every output enumerates.
+//!   Invariant: the engine and the observers know no provider by name.
 //! - [`scenario`]: raw serde types, then validation. Invariant: the only
 //!   place besides IO that can fail.
 //! - [`engine`]: the queue (FIFO among equal time and rank) and the loop.
