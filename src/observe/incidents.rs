@@ -120,7 +120,7 @@ const _: () = assert!(ActionKind::ALL.len() <= 1 << BITS);
 
 /// The actions of one incident, in order.
 ///
-/// The first [`ActionList::INLINE`] kinds are packed into one word, [`BITS`]
+/// The first [`ActionList::INLINE`] kinds are packed into one word, 3
 /// bits each, so an incident's actions cost no allocation (a plan is 9 actions
 /// under the default policy; one allocation per incident was a visible share
 /// of a fleet-year). Longer lists, up to ladder × `max_attempts`, spill to
