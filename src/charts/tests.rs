@@ -172,14 +172,11 @@ fn sample_deltas() -> Vec<Delta> {
 }
 
 /// The legend of an AKS timeline.
-const AKS_STATES: [NodeState; 6] = [
-    NodeState::Ready,
-    NodeState::NotReady,
-    NodeState::Unknown,
-    NodeState::Rebooting,
-    NodeState::Reimaging,
-    NodeState::Redeploying,
-];
+fn aks_states() -> Vec<NodeState> {
+    crate::policy::providers::Provider::Aks
+        .vocabulary()
+        .states()
+}
 
 /// Every chart on its sample data.
 fn all_samples() -> Vec<Chart> {
@@ -189,13 +186,13 @@ fn all_samples() -> Vec<Chart> {
             "Node timelines: 12 nodes with incidents",
             &sample_rows(12, 6 * H),
             (0, 6 * H),
-            &AKS_STATES,
+            &aks_states(),
         ),
         timeline(
             "Node timelines: 200 nodes with incidents",
             &sample_rows(200, 3 * 24 * H),
             (0, 3 * 24 * H),
-            &AKS_STATES,
+            &aks_states(),
         ),
         cdf(
             "time_to_recover",
@@ -271,7 +268,7 @@ fn empty_and_degenerate_inputs_do_not_panic() {
                 markers: vec![(u64::MAX, MarkerKind::Error)],
             }],
             (10, 10),
-            &AKS_STATES,
+            &aks_states(),
         ),
         cdf("c", "c", "x", &[]),
         cdf(
@@ -374,7 +371,7 @@ fn samples_decode_with_ink() {
         std::fs::create_dir_all(d).unwrap();
     }
     let mut charts = all_samples();
-    charts.push(timeline("No incidents", &[], (0, 0), &AKS_STATES));
+    charts.push(timeline("No incidents", &[], (0, 0), &aks_states()));
     charts.push(cdf("empty-cdf", "Time to detect", "time to detect", &[]));
     charts.push(outcomes(
         "empty-outcomes",
