@@ -193,7 +193,7 @@ impl<'a> InvariantChecker<'a> {
                 "an action started while another ran".into(),
             );
         }
-        let applies = |e: Exclusion| p.preset.provider().exclusions().contains(&e);
+        let applies = |e: Exclusion| p.preset.provider().applies(e);
         // Taints and upgrades are AKS exclusions; another provider acts on
         // such nodes.
         if applies(Exclusion::TaintShutdown) && self.marked(node, at) {
@@ -277,7 +277,7 @@ impl Observer for InvariantChecker<'_> {
                     };
                     if self.sc.faults[fault as usize]
                         .exclude
-                        .is_some_and(|e| self.sc.policy.preset.provider().exclusions().contains(&e))
+                        .is_some_and(|e| self.sc.policy.preset.provider().applies(e))
                     {
                         n.excluded = true;
                     }

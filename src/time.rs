@@ -43,6 +43,12 @@ impl SimTime {
         SimTime(self.0.div_ceil(p).saturating_mul(p))
     }
 
+    /// The last multiple of `period` at or before `self`. O(1).
+    pub fn floor_to(self, period: SimDuration) -> SimTime {
+        let p = period.0.max(1);
+        SimTime(self.0 / p * p)
+    }
+
     /// The last multiple of `period` strictly before `self` (0 at the start).
     pub fn last_tick_before(self, period: SimDuration) -> SimTime {
         let p = period.0.max(1);
@@ -344,6 +350,8 @@ mod tests {
         assert_eq!(SimTime(3_635_000).ceil_to(p), SimTime(3_640_000));
         assert_eq!(SimTime(10_830_000).last_tick_before(p), SimTime(10_820_000));
         assert_eq!(SimTime(10_825_000).last_tick_before(p), SimTime(10_820_000));
+        assert_eq!(SimTime(10_830_000).floor_to(p), SimTime(10_830_000));
+        assert_eq!(SimTime(10_835_000).floor_to(p), SimTime(10_830_000));
     }
 
     #[test]

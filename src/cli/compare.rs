@@ -6,7 +6,7 @@ use super::{CliError, load_scenario, progress};
 use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
-use crate::mc::metrics::shown_metrics;
+use crate::mc::metrics::shown_for;
 use crate::mc::sweep::replications_header;
 use crate::report::figures::compare_charts;
 use crate::report::{Staging, csv_bytes, csv_writer};
@@ -166,12 +166,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let mut staging = Staging::new(&out).map_err(&err)?;
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
-    let shown = shown_metrics(
-        &sides
-            .iter()
-            .map(|s| s.scenario.policy.vocabulary())
-            .fold(base.policy.vocabulary(), |a, b| a.union(&b)),
-    );
+    let shown = shown_for(sides.iter().map(|s| &s.scenario.policy));
     let mut header = replications_header(&["label".to_string()], &shown);
     header[0] = "side".into();
     rows.write_record(header).map_err(|e| err(e.into()))?;

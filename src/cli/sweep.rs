@@ -4,7 +4,7 @@
 use super::run::out_err;
 use super::{CliError, load_scenario, progress};
 use crate::mc::metrics::metric_defs;
-use crate::mc::metrics::shown_metrics;
+use crate::mc::metrics::shown_for;
 use crate::mc::runner;
 use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, summary_json, summary_md,
@@ -239,12 +239,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         grid: grid_keys.clone(),
         stopping_rule: rule,
         // Every point's vocabulary: a grid may change the preset.
-        shown: shown_metrics(
-            &points
-                .iter()
-                .map(|p| p.scenario.policy.vocabulary())
-                .fold(base.policy.vocabulary(), |a, b| a.union(&b)),
-        ),
+        shown: shown_for(points.iter().map(|p| &p.scenario.policy)),
     };
 
     let mut staging = Staging::new(&out).map_err(&err)?;

@@ -241,13 +241,7 @@ impl<'a> Sim<'a> {
                 .any(|&k| sc.actions.get(k).error_rate > 0.0),
             due: Vec::new(),
             starts: Vec::new(),
-            applies: {
-                let mut a = [false; Exclusion::ALL.len()];
-                for &e in p.preset.provider().exclusions() {
-                    a[e as usize] = true;
-                }
-                a
-            },
+            applies: Exclusion::ALL.map(|e| p.preset.provider().applies(e)),
         };
         sim.obs.begin(sc);
         for &node in &never {
@@ -842,15 +836,14 @@ impl<'a> Sim<'a> {
                     reason,
                 });
             }
+            // A repair gives its slot up when its phase stops holding one:
+            // it ended, or (`redetect`) it went back to detection.
+            if before.holds_slot() && !after.holds_slot() {
+                self.slots_used -= 1;
+            }
             if let Some(end) = verdict.ended {
                 self.queued.remove(&node);
-                if before.holds_slot() {
-                    self.slots_used -= 1;
-                }
                 self.end_repair(node, end);
-            } else if before.holds_slot() && !after.holds_slot() {
-                // Back to detection (`redetect`): the repair gave its slot up.
-                self.slots_used -= 1;
             }
             match verdict.wants_action {
                 Some(0) => {
@@ -913,15 +906,8 @@ impl<'a> Sim<'a> {
         // duration takes no draw, and no error draw matters when no kind of
         // action can fail. The node's streams are then never even made (a
         // stream is a few hundred bytes that a cache miss would fetch).
-        let dist = spec.duration_for(os);
-        let mut duration = match dist {
-            DurationDist::Fixed(d) => *d,
-            _ => dist.sample(&mut self.rngs(node).duration),
-        };
-        let second = spec.second_phase.as_ref().map(|dist| match dist {
-            DurationDist::Fixed(d) => *d,
-            _ => dist.sample(&mut self.rngs(node).duration),
-        });
+        let mut duration = self.draw(node, spec.duration_for(os));
+        let second = spec.second_phase.as_ref().map(|d| self.draw(node, d));
         if plan.kind == ActionKind::Recreate {
             // GKE shuts the node down when the drain does not finish in time.
             duration = duration.min(self.sc.policy.drain_timeout);
@@ -934,7 +920,6 @@ impl<'a> Sim<'a> {
         } else {
             None
         };
-        let lease = self.sc.policy.kubelet.lease_renew_interval;
         let ends = now + SimDuration(duration.ms().max(1));
         let n = &mut self.nodes[node as usize];
         n.phase = n.phase.granted(now, step);
@@ -950,9 +935,8 @@ impl<'a> Sim<'a> {
         // The node is down and silent while the action runs, except in the
         // first phase of a two-phase kind (drain, delete), where it keeps
         // its fault's signal (PEERS.md section 0).
-        if second.is_none() && n.silent_since.is_none() {
-            n.silent_since = Some(now.last_tick_before(lease));
-            self.schedule_lease_expiry(node);
+        if second.is_none() {
+            self.goes_silent(node);
         }
         self.emit(Record::ActionStarted {
             at: now,
@@ -1009,7 +993,7 @@ impl<'a> Sim<'a> {
             // the end, and Ready turns Unknown by the grace rule.
             let lease = self.sc.policy.kubelet.lease_renew_interval;
             let n = &mut self.nodes[node as usize];
-            n.silent_since = Some((now + SimDuration(1)).last_tick_before(lease));
+            n.silent_since = Some(now.floor_to(lease));
             n.lease_expiry = None;
             self.schedule_lease_expiry(node);
         }
@@ -1020,23 +1004,36 @@ impl<'a> Sim<'a> {
     /// The first phase of a two-phase action ended (drain, delete): the
     /// second starts, and the node is down and silent from now on.
     fn second_phase(&mut self, node: NodeId, run: RunningAction, second: SimDuration) {
-        let now = self.now;
-        let lease = self.sc.policy.kubelet.lease_renew_interval;
-        let ends = now + SimDuration(second.ms().max(1));
-        let n = &mut self.nodes[node as usize];
-        n.action = Some(RunningAction {
+        let ends = self.now + SimDuration(second.ms().max(1));
+        self.nodes[node as usize].action = Some(RunningAction {
             ends,
             phase: 1,
             second: None,
             ..run
         });
-        n.kubelet_tick = None;
-        if n.silent_since.is_none() {
-            n.silent_since = Some(now.last_tick_before(lease));
-            self.schedule_lease_expiry(node);
-        }
+        self.goes_silent(node);
         self.update_state(node);
         self.push(ends, Event::ActionEnd { node });
+    }
+
+    /// The node goes down and silent now, unless it already is: its last
+    /// heartbeat is the last lease tick strictly before now.
+    fn goes_silent(&mut self, node: NodeId) {
+        let lease = self.sc.policy.kubelet.lease_renew_interval;
+        let n = &mut self.nodes[node as usize];
+        if n.silent_since.is_none() {
+            n.silent_since = Some(self.now.last_tick_before(lease));
+            self.schedule_lease_expiry(node);
+        }
+    }
+
+    /// A duration drawn from `dist` on the node's stream; a fixed one takes
+    /// no draw \[ms\].
+    fn draw(&mut self, node: NodeId, dist: &DurationDist) -> SimDuration {
+        match dist {
+            DurationDist::Fixed(d) => *d,
+            _ => dist.sample(&mut self.rngs(node).duration),
+        }
     }
 }
 

@@ -125,12 +125,7 @@ impl Comparison {
             pooled_ttr: vec![Histogram::default(); sides.len()],
             pooled_ttd: vec![Histogram::default(); sides.len()],
             confidence: confidence(sides.len() - 1),
-            shown: super::metrics::shown_metrics(
-                &sides
-                    .iter()
-                    .map(|s| s.scenario.policy.vocabulary())
-                    .fold(sides[0].scenario.policy.vocabulary(), |a, b| a.union(&b)),
-            ),
+            shown: super::metrics::shown_for(sides.iter().map(|s| &s.scenario.policy)),
         }
     }
 

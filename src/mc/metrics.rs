@@ -13,8 +13,8 @@ use crate::k8s::ActionKind;
 use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
 use crate::observe::{Fanout, Observer, Record};
-use crate::policy::Outcome;
 use crate::policy::providers::Vocabulary;
+use crate::policy::{Outcome, Policy};
 use crate::scenario::Scenario;
 use crate::stats::nearest_rank;
 use crate::time::{HOUR, SimTime};
@@ -79,12 +79,14 @@ pub struct MetricDef {
 /// The metric's name for an outcome: `incidents_repaired_by_reboot`,
 /// `incidents_excluded_taint_shutdown`.
 fn outcome_metric(o: Outcome) -> String {
-    let n: String = o
-        .name()
-        .chars()
+    format!("incidents_{}", snake(&o.name()))
+}
+
+/// `name` with every character but letters and digits as `_`.
+fn snake(name: &str) -> String {
+    name.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("incidents_{n}")
+        .collect()
 }
 
 /// Every metric, in column order. The positions of the fixed ones are the
@@ -162,7 +164,7 @@ pub fn metric_defs() -> Vec<MetricDef> {
     }
     for k in ActionKind::ALL {
         v.push(def(
-            &format!("actions_{}", k.name().replace('-', "_")),
+            &format!("actions_{}", snake(k.name())),
             Unit::Count,
             Better::Neither,
             &format!("{} actions started", k.name()),
@@ -192,6 +194,16 @@ const IDX_ACTIONS: usize = IDX_OUTCOMES + Outcome::COUNT;
 const IDX_ERRORS: usize = IDX_ACTIONS + ActionKind::ALL.len();
 /// How many metrics there are.
 pub const METRICS: usize = IDX_ERRORS + 1;
+
+/// The metrics outputs show for several policies side by side (compare
+/// sides, sweep points): those of the union of their vocabularies.
+pub fn shown_for<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> Vec<usize> {
+    let union = policies
+        .into_iter()
+        .map(Policy::vocabulary)
+        .reduce(|a, b| a.union(&b));
+    union.map_or_else(Vec::new, |v| shown_metrics(&v))
+}
 
 /// The metrics outputs show under `vocab`, as indices in metric order:
 /// every metric but the outcome and action counts outside the vocabulary.

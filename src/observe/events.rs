@@ -104,9 +104,6 @@ impl Event {
 pub struct EventLog {
     start: Epoch,
     reporting: Reporting,
-    pools: Vec<String>,
-    /// Pool index by node.
-    node_pool: Vec<u32>,
     operations: Vec<Operation>,
     /// Nodes whose fixing action ended; their operation is done when the
     /// node is Ready again.
@@ -132,8 +129,6 @@ impl EventLog {
         EventLog {
             start: Epoch(0),
             reporting: Reporting::AksEvents,
-            pools: Vec::new(),
-            node_pool: Vec::new(),
             operations: Vec::new(),
             done_on_ready: Vec::new(),
             wording: EventWording::Docs,
@@ -233,29 +228,6 @@ impl EventLog {
         &self.operations
     }
 
-    /// How the run's provider reports its repairs.
-    pub fn reporting(&self) -> Reporting {
-        self.reporting
-    }
-
-    /// The name of `node`.
-    pub fn node_name(&self, node: NodeId) -> &str {
-        self.node_names
-            .get(node as usize)
-            .map_or("", String::as_str)
-    }
-
-    /// The pool of `node`, by name.
-    pub fn pool_of(&self, node: NodeId) -> &str {
-        let p = self.node_pool.get(node as usize).copied().unwrap_or(0) as usize;
-        self.pools.get(p).map_or("", String::as_str)
-    }
-
-    /// RFC 3339 wall-clock time of simulated `ms`.
-    pub fn wall_clock(&self, ms: u64) -> String {
-        self.start.format(SimTime(ms))
-    }
-
     fn ops_record(&mut self, rec: &Record, running: &'static str, done: &'static str) {
         let mut op = |at: SimTime, node: NodeId, status| {
             self.operations.push(Operation {
@@ -289,8 +261,6 @@ impl Observer for EventLog {
     fn begin(&mut self, s: &Scenario) {
         self.start = s.start;
         self.reporting = s.policy.preset.provider().reporting();
-        self.pools = s.fleet.pools.iter().map(|p| p.name.clone()).collect();
-        self.node_pool = s.fleet.nodes.iter().map(|n| n.pool as u32).collect();
         self.done_on_ready = vec![false; s.fleet.len()];
         self.wording = s.policy.event_wording;
         self.end_on_error = s.policy.emit_end_on_error;

@@ -239,27 +239,32 @@ pub fn run_files(
         ])
         .collect();
     // A provider with an operations log instead of Kubernetes events.
-    if let Reporting::OpsLog { .. } = events.reporting() {
-        files.push(("operations.csv", operations_csv(events)?));
+    if let Reporting::OpsLog { operation, .. } = scenario.policy.preset.provider().reporting() {
+        files.push((
+            "operations.csv",
+            operations_csv(scenario, operation, events)?,
+        ));
     }
     Ok(files)
 }
 
 /// `time,sim_ms,node,pool,operation,status`: the operations log of a
 /// provider that emits no Kubernetes events (PEERS.md section 0).
-pub fn operations_csv(events: &EventLog) -> io::Result<Vec<u8>> {
-    let operation = match events.reporting() {
-        Reporting::OpsLog { operation, .. } => operation,
-        Reporting::AksEvents => "",
-    };
+pub fn operations_csv(
+    scenario: &Scenario,
+    operation: &str,
+    events: &EventLog,
+) -> io::Result<Vec<u8>> {
+    let fleet = &scenario.fleet;
     csv_bytes(
         &["time", "sim_ms", "node", "pool", "operation", "status"],
         events.operations().iter().map(|o| {
+            let node = fleet.node(o.node);
             [
-                events.wall_clock(o.sim_ms),
+                scenario.start.format(SimTime(o.sim_ms)),
                 o.sim_ms.to_string(),
-                events.node_name(o.node).to_string(),
-                events.pool_of(o.node).to_string(),
+                node.name.clone(),
+                fleet.pools[node.pool].name.clone(),
                 operation.to_string(),
                 o.status.to_string(),
             ]

@@ -29,8 +29,8 @@ mod expect;
 
 use super::patch::{self, Patch};
 use super::raw::{
-    RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy, RawPool,
-    RawScenario, RawTaint, RawUpgrade, SList, SStr,
+    RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
+    RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, SList, SStr,
 };
 use super::{ActionSpec, Actions, Scenario};
 use crate::dist::DurationDist;
@@ -1023,59 +1023,39 @@ fn build_actions(cx: &Ctx, raw: Option<&Spanned<RawActions>>) -> Res<Actions> {
     let mut out = Actions::default();
     let Some(ra) = raw else { return Ok(out) };
     let ra = ra.get_ref();
-    let mut given: Vec<(ActionKind, ActionFields)> = Vec::new();
-    for (kind, r) in [
-        (ActionKind::Reboot, &ra.reboot),
-        (ActionKind::Reimage, &ra.reimage),
-        (ActionKind::Redeploy, &ra.redeploy),
-        (ActionKind::SnrReboot, &ra.snr_reboot),
-    ] {
-        if let Some(r) = r {
-            let r = r.get_ref();
-            given.push((
-                kind,
-                ActionFields {
-                    first: ("duration", r.duration.as_ref()),
-                    windows: r.windows_duration.as_ref(),
-                    second: None,
-                    error_rate: r.error_rate.as_ref(),
-                    error_codes: r.error_codes.as_ref(),
-                },
-            ));
-        }
-    }
-    if let Some(r) = &ra.recreate {
-        let r = r.get_ref();
-        given.push((
+    // In ActionKind order, so the first error is the same whatever the
+    // file's key order.
+    let given = [
+        (
+            ActionKind::Reboot,
+            ra.reboot.as_ref().map(|r| r.get_ref().fields()),
+        ),
+        (
+            ActionKind::Reimage,
+            ra.reimage.as_ref().map(|r| r.get_ref().fields()),
+        ),
+        (
+            ActionKind::Redeploy,
+            ra.redeploy.as_ref().map(|r| r.get_ref().fields()),
+        ),
+        (
             ActionKind::Recreate,
-            ActionFields {
-                first: ("drain", r.drain.as_ref()),
-                windows: None,
-                second: Some(("vm", r.vm.as_ref())),
-                error_rate: r.error_rate.as_ref(),
-                error_codes: r.error_codes.as_ref(),
-            },
-        ));
-    }
-    if let Some(r) = &ra.replace {
-        let r = r.get_ref();
-        given.push((
+            ra.recreate.as_ref().map(|r| r.get_ref().fields()),
+        ),
+        (
             ActionKind::Replace,
-            ActionFields {
-                first: ("delete", r.delete.as_ref()),
-                windows: None,
-                second: Some(("provision", r.provision.as_ref())),
-                error_rate: r.error_rate.as_ref(),
-                error_codes: r.error_codes.as_ref(),
-            },
-        ));
-    }
-    // Applied in ActionKind order, so the first error is the same whatever
-    // the file's key order.
-    given.sort_by_key(|(k, _)| *k);
+            ra.replace.as_ref().map(|r| r.get_ref().fields()),
+        ),
+        (
+            ActionKind::SnrReboot,
+            ra.snr_reboot.as_ref().map(|r| r.get_ref().fields()),
+        ),
+    ];
     for (kind, fields) in given {
-        let base = format!("actions.{}", kind.name());
-        apply_action(cx, &fields, &base, out.get_mut(kind))?;
+        if let Some(fields) = fields {
+            let base = format!("actions.{}", kind.name());
+            apply_action(cx, &fields, &base, out.get_mut(kind))?;
+        }
     }
     Ok(out)
 }
@@ -1088,6 +1068,42 @@ struct ActionFields<'a> {
     second: Option<(&'static str, Option<&'a Spanned<RawDist>>)>,
     error_rate: Option<&'a Spanned<f64>>,
     error_codes: Option<&'a Spanned<super::raw::OrderedMap<SStr, Spanned<f64>>>>,
+}
+
+impl RawAction {
+    fn fields(&self) -> ActionFields<'_> {
+        ActionFields {
+            first: ("duration", self.duration.as_ref()),
+            windows: self.windows_duration.as_ref(),
+            second: None,
+            error_rate: self.error_rate.as_ref(),
+            error_codes: self.error_codes.as_ref(),
+        }
+    }
+}
+
+impl RawRecreate {
+    fn fields(&self) -> ActionFields<'_> {
+        ActionFields {
+            first: ("drain", self.drain.as_ref()),
+            windows: None,
+            second: Some(("vm", self.vm.as_ref())),
+            error_rate: self.error_rate.as_ref(),
+            error_codes: self.error_codes.as_ref(),
+        }
+    }
+}
+
+impl RawReplace {
+    fn fields(&self) -> ActionFields<'_> {
+        ActionFields {
+            first: ("delete", self.delete.as_ref()),
+            windows: None,
+            second: Some(("provision", self.provision.as_ref())),
+            error_rate: self.error_rate.as_ref(),
+            error_codes: self.error_codes.as_ref(),
+        }
+    }
 }
 
 fn apply_action(cx: &Ctx, r: &ActionFields, base: &str, spec: &mut ActionSpec) -> Res<()> {

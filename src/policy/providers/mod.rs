@@ -76,6 +76,11 @@ impl Provider {
         }
     }
 
+    /// Whether the provider applies exclusion or guard `e`.
+    pub fn applies(self, e: Exclusion) -> bool {
+        self.exclusions().contains(&e)
+    }
+
     pub fn vocabulary(self) -> Vocabulary {
         Vocabulary {
             kinds: self.kinds().to_vec(),
