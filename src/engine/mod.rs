@@ -176,8 +176,8 @@ pub struct Sim<'a> {
     events_applied: u64,
     /// Some kind of action has a positive error rate.
     errors_possible: bool,
-    /// The exclusions the provider applies, by `Exclusion as usize`.
-    applies: [bool; Exclusion::ALL.len()],
+    /// The exclusions the provider applies, as bits `1 << Exclusion as u8`.
+    applies: u8,
     /// Scratch lists of a check round, kept to spare an allocation per round.
     due: Vec<NodeId>,
     starts: Vec<(NodeId, usize)>,
@@ -241,7 +241,10 @@ impl<'a> Sim<'a> {
                 .any(|&k| sc.actions.get(k).error_rate > 0.0),
             due: Vec::new(),
             starts: Vec::new(),
-            applies: Exclusion::ALL.map(|e| p.preset.provider().applies(e)),
+            applies: Exclusion::ALL
+                .into_iter()
+                .filter(|&e| p.preset.provider().applies(e))
+                .fold(0, |m, e| m | 1 << e as u8),
         };
         sim.obs.begin(sc);
         for &node in &never {
@@ -701,7 +704,7 @@ impl<'a> Sim<'a> {
     /// The all-nodes-not-ready guard is on, and the provider has it.
     fn guard_enabled(&self) -> bool {
         self.sc.policy.all_not_ready_suppresses
-            && self.applies[Exclusion::AllNodesNotReady as usize]
+            && self.applies & 1 << Exclusion::AllNodesNotReady as u8 != 0
     }
 
     fn close_incident(&mut self, node: NodeId) {
@@ -713,32 +716,31 @@ impl<'a> Sim<'a> {
         n.next_check = None;
     }
 
+    /// The first exclusion (in [`Exclusion::ALL`] order) that holds for
+    /// `node` and that the provider applies. Branch-light: it runs on
+    /// every check.
     fn exclusion(&self, node: NodeId) -> Option<Exclusion> {
         let n = &self.nodes[node as usize];
         let p = &self.sc.policy;
-        let applies = self.applies;
-        let mut found: Option<Exclusion> = n
+        let bit = |e: Exclusion, holds: bool| u8::from(holds) << e as u8;
+        let mut holds = n
             .fault
             .and_then(|f| self.sc.faults[f.id as usize].exclude)
-            .filter(|e| applies[*e as usize]);
-        let mut consider = |e: Exclusion, holds: bool| {
-            if holds && applies[e as usize] && found.is_none_or(|f| e < f) {
-                found = Some(e);
-            }
-        };
-        consider(Exclusion::NeverRegistered, !n.registered);
-        consider(Exclusion::TaintShutdown, n.marks[0] > 0);
-        consider(Exclusion::TaintToBeDeleted, n.marks[1] > 0);
-        consider(Exclusion::Upgrading, n.marks[2] > 0);
-        consider(
-            Exclusion::ClusterTooSmall,
-            (self.nodes.len() as u64) < p.min_cluster_nodes as u64,
-        );
-        consider(
-            Exclusion::AllNodesNotReady,
-            p.all_not_ready_suppresses && self.ready_count == 0,
-        );
-        found
+            .map_or(0, |e| bit(e, true));
+        holds |= bit(Exclusion::NeverRegistered, !n.registered)
+            | bit(Exclusion::TaintShutdown, n.marks[0] > 0)
+            | bit(Exclusion::TaintToBeDeleted, n.marks[1] > 0)
+            | bit(Exclusion::Upgrading, n.marks[2] > 0)
+            | bit(
+                Exclusion::ClusterTooSmall,
+                (self.nodes.len() as u64) < p.min_cluster_nodes as u64,
+            )
+            | bit(
+                Exclusion::AllNodesNotReady,
+                p.all_not_ready_suppresses && self.ready_count == 0,
+            );
+        let m = holds & self.applies;
+        (m != 0).then(|| Exclusion::ALL[m.trailing_zeros() as usize])
     }
 
     fn view(&self, node: NodeId) -> CheckView {

@@ -33,7 +33,8 @@ pub enum Exclusion {
 impl Exclusion {
     pub const ALL: [Exclusion; 7] = Exclusion::AKS;
 
-    /// The exclusions of POLICY.md section 3, in check order.
+    /// The exclusions of POLICY.md section 3, in check order. The engine
+    /// keeps exclusions as bits of a `u8`, indexed by discriminant.
     pub const AKS: [Exclusion; 7] = [
         Exclusion::NetworkMisconfiguration,
         Exclusion::NeverRegistered,
@@ -60,6 +61,18 @@ impl Exclusion {
         Exclusion::ALL.into_iter().find(|e| e.name() == s)
     }
 }
+
+const _: () = {
+    assert!(Exclusion::ALL.len() <= 8);
+    let mut i = 0;
+    while i < Exclusion::ALL.len() {
+        assert!(
+            Exclusion::ALL[i] as usize == i,
+            "ALL is in declaration order"
+        );
+        i += 1;
+    }
+};
 
 impl fmt::Display for Exclusion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
