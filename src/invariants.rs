@@ -165,7 +165,9 @@ impl<'a> InvariantChecker<'a> {
                 format!("pass {pass} > max_attempts {}", p.max_attempts),
             );
         }
+        // Redetect and escalation have no overall timeout.
         if let Some(start) = w.repair_start
+            && p.retry_mode.has_overall_timeout()
             && at >= start + p.overall_timeout
         {
             self.fail(
@@ -349,7 +351,10 @@ impl Observer for InvariantChecker<'_> {
                     );
                 }
             }
-            Record::Suppressed { .. } => {
+            Record::Suppressed {
+                reason: Exclusion::AllNodesNotReady,
+                ..
+            } => {
                 if self.ready != 0 {
                     self.fail(
                         at,
@@ -374,6 +379,7 @@ impl Observer for InvariantChecker<'_> {
                 }
                 self.nodes[node as usize].recovered = true;
             }
+            Record::Suppressed { .. } | Record::Replaced { .. } => {}
         }
     }
 

@@ -14,6 +14,7 @@
 //! Invariant: the engine cannot fail. Everything it reads was validated
 //! into a [`Scenario`].
 
+mod event;
 mod queue;
 
 pub use queue::EventQueue;
@@ -38,7 +39,10 @@ use std::collections::BTreeSet;
 const RANK_FAULT: u8 = 0;
 const RANK_ACTION_END: u8 = 1;
 const RANK_CONDITION: u8 = 2;
-const RANK_CHECK: u8 = 3;
+/// An escalation step's timeout (after the condition changes of its
+/// instant, before the evaluations).
+const RANK_TIMEOUT: u8 = 3;
+const RANK_CHECK: u8 = 4;
 
 /// Everything that can happen. One `match` in [`Sim::apply`] handles it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +72,17 @@ enum Event {
     Check {
         node: NodeId,
     },
+    /// An event-driven evaluation of one unit (a node, a pool or the
+    /// cluster: [`crate::policy::rules::EvalUnit`]).
+    Evaluate {
+        unit: u32,
+    },
+    /// The timeout of escalation step `step` of incident `incident`.
+    StepTimeout {
+        node: NodeId,
+        incident: u32,
+        step: u8,
+    },
 }
 
 impl Event {
@@ -76,7 +91,8 @@ impl Event {
             Event::Input(_) | Event::Heal { .. } => RANK_FAULT,
             Event::ActionEnd { .. } => RANK_ACTION_END,
             Event::KubeletTick { .. } | Event::LeaseExpired { .. } => RANK_CONDITION,
-            Event::Check { .. } => RANK_CHECK,
+            Event::StepTimeout { .. } => RANK_TIMEOUT,
+            Event::Check { .. } | Event::Evaluate { .. } => RANK_CHECK,
         }
     }
 }
@@ -150,6 +166,20 @@ struct NodeRt {
     /// What the timeline shows.
     state: NodeState,
     rngs: Option<Box<NodeRngs>>,
+    /// Event-driven detection: the Ready condition's lastTransitionTime.
+    ltt: SimTime,
+    /// A new machine's first condition post is a transition even when it
+    /// shows what the old one showed.
+    fresh_ltt: bool,
+    /// The instant the node becomes eligible, while it is in its unit's
+    /// pending set.
+    pending: Option<SimTime>,
+    /// In its unit's set of eligible nodes waiting for an action.
+    waiting: bool,
+    /// Counted as unhealthy in its guard group.
+    unhealthy: bool,
+    /// Replacements of the original node so far (its name's `-r<k>`).
+    replacements: u32,
 }
 
 /// One simulation run of a scenario (one replication).
@@ -176,11 +206,13 @@ pub struct Sim<'a> {
     events_applied: u64,
     /// Some kind of action has a positive error rate.
     errors_possible: bool,
-    /// The exclusions the provider applies, as bits `1 << Exclusion as u8`.
-    applies: u8,
+    /// The exclusions the provider applies, as bits `1 << Exclusion as u16`.
+    applies: u16,
     /// Scratch lists of a check round, kept to spare an allocation per round.
     due: Vec<NodeId>,
     starts: Vec<(NodeId, usize)>,
+    /// Event-driven detection, if the policy uses it.
+    ev: Option<event::EventState>,
 }
 
 impl<'a> Sim<'a> {
@@ -218,6 +250,12 @@ impl<'a> Sim<'a> {
                         NodeState::Ready
                     },
                     rngs: None,
+                    ltt: SimTime::ZERO,
+                    fresh_ltt: false,
+                    pending: None,
+                    waiting: false,
+                    unhealthy: unregistered,
+                    replacements: 0,
                 }
             })
             .collect();
@@ -244,7 +282,8 @@ impl<'a> Sim<'a> {
             applies: Exclusion::ALL
                 .into_iter()
                 .filter(|&e| p.preset.provider().applies(e))
-                .fold(0, |m, e| m | 1 << e as u8),
+                .fold(0, |m, e| m | 1 << e as u16),
+            ev: event::EventState::new(sc),
         };
         sim.obs.begin(sc);
         for &node in &never {
@@ -337,7 +376,9 @@ impl<'a> Sim<'a> {
             };
             debug_assert!(at >= self.now, "time went backwards");
             self.now = at;
-            let applied = if rank == RANK_CHECK {
+            let applied = if rank == RANK_CHECK && self.ev.is_some() {
+                self.evaluation_round(ev)
+            } else if rank == RANK_CHECK {
                 let mut due = std::mem::take(&mut self.due);
                 due.clear();
                 self.take_check(ev, &mut due);
@@ -453,10 +494,21 @@ impl<'a> Sim<'a> {
                     return false;
                 }
                 n.lease_expiry = None;
-                self.set_condition(node, Condition::Unknown);
+                self.post_condition(node, Condition::Unknown);
                 self.reschedule(node);
             }
-            Event::Check { .. } => unreachable!("checks are applied in rounds"),
+            Event::StepTimeout {
+                node,
+                incident,
+                step,
+            } => {
+                if !self.step_timeout(node, incident, step as usize) {
+                    return false;
+                }
+            }
+            Event::Check { .. } | Event::Evaluate { .. } => {
+                unreachable!("checks are applied in rounds")
+            }
         }
         self.events_applied += 1;
         true
@@ -515,6 +567,7 @@ impl<'a> Sim<'a> {
             self.push(h.max(now), Event::Heal { node, incident });
         }
         self.reschedule(node);
+        self.place(node);
     }
 
     fn rngs(&mut self, node: NodeId) -> &mut NodeRngs {
@@ -545,7 +598,10 @@ impl<'a> Sim<'a> {
     fn schedule_lease_expiry(&mut self, node: NodeId) {
         let k = &self.sc.policy.kubelet;
         let n = &mut self.nodes[node as usize];
-        if let (Some(hb), false) = (n.silent_since, n.posted == Condition::Unknown) {
+        if let (Some(hb), false) = (
+            n.silent_since,
+            n.posted == Condition::Unknown && !n.fresh_ltt,
+        ) {
             let at = (hb + k.node_monitor_grace_period)
                 .ceil_to(k.node_monitor_period)
                 .max(self.now);
@@ -589,8 +645,8 @@ impl<'a> Sim<'a> {
         } else {
             Condition::Ready
         };
-        if desired != n.posted {
-            self.set_condition(node, desired);
+        if desired != n.posted || n.fresh_ltt {
+            self.post_condition(node, desired);
         }
         let n = &mut self.nodes[node as usize];
         if desired == Condition::Ready && n.fault.is_some() && !n.recovered {
@@ -607,6 +663,17 @@ impl<'a> Sim<'a> {
                     self.close_incident(node);
                 }
                 Phase::Abandoned { .. } => self.close_incident(node),
+                // Event-driven controllers see the condition stop matching
+                // at once: the repair ends as the node is Ready.
+                before if self.ev.is_some() => {
+                    self.queued.remove(&node);
+                    if before.holds_slot() {
+                        self.slots_used -= 1;
+                        self.wake_first_queued();
+                    }
+                    self.end_repair(node, End::Healthy);
+                    self.place(node);
+                }
                 _ => {}
             }
         }
@@ -629,6 +696,9 @@ impl<'a> Sim<'a> {
         self.update_state(node);
         if self.guard_enabled() && (before == 0) != (self.ready_count == 0) {
             self.guard_flipped();
+        }
+        if self.ev.is_some() {
+            self.condition_changed(node);
         }
     }
 
@@ -687,9 +757,14 @@ impl<'a> Sim<'a> {
     }
 
     /// A slot freed outside a check round: the first waiting node takes it
-    /// on the next check.
+    /// on the next check (at once, for event-driven detection).
     fn wake_first_queued(&mut self) {
         if let Some(&first) = self.queued.first() {
+            if self.ev.is_some() {
+                let unit = self.unit_of(first);
+                self.request_eval(unit, self.now);
+                return;
+            }
             let at = self.now.ceil_to(self.sc.policy.check_interval);
             self.nodes[first as usize].next_check = Some(at);
             self.push(at, Event::Check { node: first });
@@ -704,7 +779,7 @@ impl<'a> Sim<'a> {
     /// The all-nodes-not-ready guard is on, and the provider has it.
     fn guard_enabled(&self) -> bool {
         self.sc.policy.all_not_ready_suppresses
-            && self.applies & 1 << Exclusion::AllNodesNotReady as u8 != 0
+            && self.applies & 1 << Exclusion::AllNodesNotReady as u16 != 0
     }
 
     fn close_incident(&mut self, node: NodeId) {
@@ -722,7 +797,7 @@ impl<'a> Sim<'a> {
     fn exclusion(&self, node: NodeId) -> Option<Exclusion> {
         let n = &self.nodes[node as usize];
         let p = &self.sc.policy;
-        let bit = |e: Exclusion, holds: bool| u8::from(holds) << e as u8;
+        let bit = |e: Exclusion, holds: bool| u16::from(holds) << e as u16;
         let mut holds = n
             .fault
             .and_then(|f| self.sc.faults[f.id as usize].exclude)
@@ -780,6 +855,10 @@ impl<'a> Sim<'a> {
 
     /// [`Sim::reschedule`] with the node's current view, already made.
     fn reschedule_seen(&mut self, node: NodeId, view: &CheckView) {
+        if self.ev.is_some() {
+            // Event-driven detection schedules evaluations, not checks.
+            return;
+        }
         let ctx = self.ctx(node);
         let mut next = self.nodes[node as usize]
             .phase
@@ -949,6 +1028,11 @@ impl<'a> Sim<'a> {
         self.update_state(node);
         self.push(ends, Event::ActionEnd { node });
         self.nodes[node as usize].next_check = None;
+        if self.ev.is_some() {
+            self.recount(node);
+            self.place(node);
+            self.arm_step_timeout(node, step);
+        }
     }
 
     fn action_ends(&mut self, node: NodeId) {
@@ -956,14 +1040,19 @@ impl<'a> Sim<'a> {
         let Some(run) = self.nodes[node as usize].action else {
             return;
         };
+        if run.ends != now {
+            // An action cut short by an escalation; this end is stale.
+            return;
+        }
         if let Some(second) = run.second {
             self.second_phase(node, run, second);
             return;
         }
         // The lease expired during the action: Unknown from then on. Set
         // while the action still runs, so the timeline records nothing.
-        if run.lease_expires.is_some() {
+        if let Some(expired) = run.lease_expires {
             self.set_condition(node, Condition::Unknown);
+            self.nodes[node as usize].ltt = expired;
         }
         let n = &mut self.nodes[node as usize];
         n.action = None;
@@ -997,10 +1086,17 @@ impl<'a> Sim<'a> {
             let n = &mut self.nodes[node as usize];
             n.silent_since = Some(now.floor_to(lease));
             n.lease_expiry = None;
+            n.fresh_ltt = self.ev.is_some();
             self.schedule_lease_expiry(node);
+        }
+        if run.kind.tier() == 4 && !fault.cleared && fault.signal == Signal::NotReady {
+            self.nodes[node as usize].fresh_ltt = self.ev.is_some();
         }
         self.update_state(node);
         self.reschedule(node);
+        if self.ev.is_some() {
+            self.after_action(node, run.error.is_some(), fault.cleared);
+        }
     }
 
     /// The first phase of a two-phase action ended (drain, delete): the
@@ -1014,6 +1110,17 @@ impl<'a> Sim<'a> {
             ..run
         });
         self.goes_silent(node);
+        if run.kind == ActionKind::Replace {
+            // The old Node object is gone; its replacement is provisioned.
+            let n = &mut self.nodes[node as usize];
+            n.replacements += 1;
+            let k = n.replacements;
+            self.emit(Record::Replaced {
+                at: self.now,
+                node,
+                k,
+            });
+        }
         self.update_state(node);
         self.push(ends, Event::ActionEnd { node });
     }

@@ -407,6 +407,8 @@ impl Observer for IncidentLog {
                 }
                 _ => self.orphans += 1,
             },
+            // The incident stays the original node's.
+            Record::Replaced { .. } => {}
         }
     }
 

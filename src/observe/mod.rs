@@ -158,6 +158,10 @@ pub enum Record {
     /// The control plane shows the node Ready=True again after its fault:
     /// the end of time to recover.
     Recovered { at: SimTime, node: NodeId },
+    /// A `replace` deleted the node's Node object; from now on the node is
+    /// its `k`-th replacement, named `<node>-r<k>`. The incident stays
+    /// the original node's.
+    Replaced { at: SimTime, node: NodeId, k: u32 },
 }
 
 impl Record {
@@ -170,7 +174,8 @@ impl Record {
             | Record::ActionEnded { at, .. }
             | Record::Outcome { at, .. }
             | Record::Suppressed { at, .. }
-            | Record::Recovered { at, .. } => *at,
+            | Record::Recovered { at, .. }
+            | Record::Replaced { at, .. } => *at,
         }
     }
 
@@ -183,7 +188,8 @@ impl Record {
             | Record::ActionEnded { node, .. }
             | Record::Outcome { node, .. }
             | Record::Suppressed { node, .. }
-            | Record::Recovered { node, .. } => *node,
+            | Record::Recovered { node, .. }
+            | Record::Replaced { node, .. } => *node,
         }
     }
 }

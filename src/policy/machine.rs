@@ -250,7 +250,9 @@ impl Phase {
     /// The engine started `plan[step]` at `now`.
     pub fn granted(self, now: SimTime, step: usize) -> Phase {
         let repair_start = match self {
-            Phase::Settling { repair_start, .. } => repair_start,
+            Phase::Settling { repair_start, .. } | Phase::Acting { repair_start, .. } => {
+                repair_start
+            }
             _ => now,
         };
         Phase::Acting {

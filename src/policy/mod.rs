@@ -9,6 +9,7 @@
 pub mod machine;
 pub mod params;
 pub mod providers;
+pub mod rules;
 
 pub use machine::{CheckView, End, Phase, Verdict};
 pub use params::{
@@ -28,13 +29,30 @@ pub enum Exclusion {
     Upgrading,
     ClusterTooSmall,
     AllNodesNotReady,
+    /// The peers' guards (PEERS.md section 0): they hold new remediations
+    /// back and show in the incidents' `exclusion` column, but never end
+    /// an incident.
+    GuardMaxUnhealthy,
+    GuardMinHealthy,
+    GuardEks20pct,
 }
 
 impl Exclusion {
-    pub const ALL: [Exclusion; 7] = Exclusion::AKS;
+    pub const ALL: [Exclusion; 10] = [
+        Exclusion::NetworkMisconfiguration,
+        Exclusion::NeverRegistered,
+        Exclusion::TaintShutdown,
+        Exclusion::TaintToBeDeleted,
+        Exclusion::Upgrading,
+        Exclusion::ClusterTooSmall,
+        Exclusion::AllNodesNotReady,
+        Exclusion::GuardMaxUnhealthy,
+        Exclusion::GuardMinHealthy,
+        Exclusion::GuardEks20pct,
+    ];
 
     /// The exclusions of POLICY.md section 3, in check order. The engine
-    /// keeps exclusions as bits of a `u8`, indexed by discriminant.
+    /// keeps exclusions as bits of a `u16`, indexed by discriminant.
     pub const AKS: [Exclusion; 7] = [
         Exclusion::NetworkMisconfiguration,
         Exclusion::NeverRegistered,
@@ -54,16 +72,27 @@ impl Exclusion {
             Exclusion::Upgrading => "upgrading",
             Exclusion::ClusterTooSmall => "cluster-too-small",
             Exclusion::AllNodesNotReady => "all-nodes-not-ready",
+            Exclusion::GuardMaxUnhealthy => "guard-max-unhealthy",
+            Exclusion::GuardMinHealthy => "guard-min-healthy",
+            Exclusion::GuardEks20pct => "guard-eks-20pct",
         }
     }
 
     pub fn parse(s: &str) -> Option<Exclusion> {
         Exclusion::ALL.into_iter().find(|e| e.name() == s)
     }
+
+    /// A peer's guard: it holds actions back but is never an outcome.
+    pub fn is_peer_guard(self) -> bool {
+        matches!(
+            self,
+            Exclusion::GuardMaxUnhealthy | Exclusion::GuardMinHealthy | Exclusion::GuardEks20pct
+        )
+    }
 }
 
 const _: () = {
-    assert!(Exclusion::ALL.len() <= 8);
+    assert!(Exclusion::ALL.len() <= 16);
     let mut i = 0;
     while i < Exclusion::ALL.len() {
         assert!(

@@ -4,7 +4,9 @@
 //! Ladders, retry shape, concurrency and guards are data here, not code
 //! paths, so another vendor's policy is another value of [`Policy`].
 
+use super::Exclusion;
 use super::providers::{Provider, Vocabulary};
+use super::rules::{Amount, Detection, EvalUnit, EventDetection, Guard, Limit, Rounding, Scope};
 use crate::fleet::Os;
 use crate::k8s::ActionKind;
 use crate::time::SimDuration;
@@ -56,6 +58,19 @@ pub enum RetryMode {
     /// action is detected again from scratch, and the ladder starts over
     /// (GKE, PEERS.md section 1).
     Redetect,
+    /// Each ladder step runs once and is given `step_timeouts[i]` from its
+    /// start; still unhealthy then (or its action failed), the next step
+    /// starts at once. Past the last step's timeout the repair gives up
+    /// (medik8s NodeHealthCheck `escalatingRemediations`, PEERS.md
+    /// section 4).
+    Escalate,
+}
+
+impl RetryMode {
+    /// Whether `overall_timeout` bounds the repair.
+    pub fn has_overall_timeout(self) -> bool {
+        matches!(self, RetryMode::Sequence | RetryMode::PerStep)
+    }
 }
 
 /// What an action error means for the repair.
@@ -94,16 +109,29 @@ pub enum Preset {
     AksObserved2026,
     /// GKE node auto-repair (PEERS.md section 1).
     Gke,
+    /// EKS node auto repair of a managed node group (PEERS.md section 2).
+    Eks,
+    /// EKS Auto Mode: Karpenter's node health controller (PEERS.md section 2).
+    EksAuto,
+    /// Cluster API MachineHealthCheck, remediated by the MachineSet
+    /// (PEERS.md section 3).
+    CapiMhc,
+    /// medik8s NodeHealthCheck with Self Node Remediation (PEERS.md section 4).
+    Nhc,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 10] = [
         Preset::Aks2020_08,
         Preset::Aks2021_09,
         Preset::Aks2023_09,
         Preset::Aks2024_08,
         Preset::AksObserved2026,
         Preset::Gke,
+        Preset::Eks,
+        Preset::EksAuto,
+        Preset::CapiMhc,
+        Preset::Nhc,
     ];
     pub const DEFAULT: Preset = Preset::Aks2024_08;
 
@@ -115,6 +143,10 @@ impl Preset {
             Preset::Aks2024_08 => "aks-2024-08",
             Preset::AksObserved2026 => "aks-observed-2026",
             Preset::Gke => "gke",
+            Preset::Eks => "eks",
+            Preset::EksAuto => "eks-auto",
+            Preset::CapiMhc => "capi-mhc",
+            Preset::Nhc => "nhc",
         }
     }
 
@@ -135,6 +167,10 @@ impl Preset {
             | Preset::Aks2024_08
             | Preset::AksObserved2026 => Provider::Aks,
             Preset::Gke => Provider::Gke,
+            Preset::Eks => Provider::Eks,
+            Preset::EksAuto => Provider::Karpenter,
+            Preset::CapiMhc => Provider::Capi,
+            Preset::Nhc => Provider::Medik8s,
         }
     }
 }
@@ -184,6 +220,14 @@ pub struct Policy {
     pub event_ttl: SimDuration,
     /// A `recreate`'s drain is cut off after this long (GKE) \[ms\].
     pub drain_timeout: SimDuration,
+    /// Periodic checks with rules (a)/(b), or event-driven condition
+    /// timeouts (the peers of PEERS.md sections 2 to 4).
+    pub detection: Detection,
+    /// The peer's guard on unhealthy nodes per group, if any.
+    pub guard: Option<Guard>,
+    /// With [`RetryMode::Escalate`], how long each ladder step is given
+    /// from its start \[ms\].
+    pub step_timeouts: Vec<SimDuration>,
 }
 
 impl Policy {
@@ -212,6 +256,49 @@ impl Policy {
             all_not_ready_suppresses: true,
             event_ttl: SimDuration::from_hours(1),
             drain_timeout: SimDuration::from_hours(1),
+            detection: Detection::Periodic,
+            guard: None,
+            step_timeouts: Vec::new(),
+        };
+        // What the event-driven peers share: no delay, no settle, no AKS
+        // guards, detected again from its own condition clock after an
+        // action that left the node unhealthy.
+        let event = |d: EventDetection, guard: Guard, ladder: Vec<ActionKind>| Policy {
+            repair_delay: SimDuration::ZERO,
+            settle: SimDuration::ZERO,
+            ladder_linux: ladder.clone(),
+            ladder_windows: ladder,
+            retry_mode: RetryMode::Redetect,
+            max_attempts: 1,
+            min_cluster_nodes: 0,
+            all_not_ready_suppresses: false,
+            detection: Detection::Event(d),
+            guard: Some(guard),
+            ..current.clone()
+        };
+        let eks_detection = EventDetection {
+            timeout_false: SimDuration::from_mins(30),
+            timeout_unknown: SimDuration::from_mins(30),
+            requeue_offset: SimDuration::ZERO,
+            unit: EvalUnit::Node,
+            min_eval_interval: SimDuration::ZERO,
+            requeue_when_suppressed: true,
+        };
+        let eks_guard = Guard {
+            limit: Limit::MaxUnhealthy(Amount::Percent(20)),
+            rounding: Rounding::Exact,
+            min_group: 6,
+            scope: Scope::Pool,
+            recheck: Some(SimDuration::from_mins(5)),
+            name: Exclusion::GuardEks20pct,
+        };
+        let five_minutes = EventDetection {
+            timeout_false: SimDuration::from_secs(300),
+            timeout_unknown: SimDuration::from_secs(300),
+            requeue_offset: SimDuration::from_secs(1),
+            unit: EvalUnit::Pool,
+            min_eval_interval: SimDuration::from_secs(15),
+            requeue_when_suppressed: true,
         };
         match preset {
             Preset::Aks2024_08 => current,
@@ -233,6 +320,59 @@ impl Policy {
                 min_cluster_nodes: 0,
                 all_not_ready_suppresses: false,
                 ..current
+            },
+            // PEERS.md section 2: Ready False/Unknown held 30 minutes, per
+            // node, replaced; suppressed above 20% of a group of more
+            // than five, re-checked every 5 minutes.
+            Preset::Eks => event(eks_detection, eks_guard, vec![Replace]),
+            // Karpenter: the same clock; the guard rounds up and has no
+            // five-node minimum.
+            Preset::EksAuto => event(
+                eks_detection,
+                Guard {
+                    rounding: Rounding::Ceil,
+                    min_group: 0,
+                    ..eks_guard
+                },
+                vec![Replace],
+            ),
+            // PEERS.md section 3: the book's conditions, one evaluation per
+            // MachineDeployment at most every 15 s; maxUnhealthy 100% (off).
+            Preset::CapiMhc => event(
+                five_minutes,
+                Guard {
+                    limit: Limit::MaxUnhealthy(Amount::Percent(100)),
+                    rounding: Rounding::Floor,
+                    min_group: 0,
+                    scope: Scope::Pool,
+                    recheck: None,
+                    name: Exclusion::GuardMaxUnhealthy,
+                },
+                vec![Replace],
+            ),
+            // PEERS.md section 4: one NodeHealthCheck over all workers,
+            // minHealthy 51% rounded up, SNR for 300 s, then replace for
+            // 30 minutes.
+            Preset::Nhc => Policy {
+                retry_mode: RetryMode::Escalate,
+                step_timeouts: vec![SimDuration::from_secs(300), SimDuration::from_mins(30)],
+                ..event(
+                    EventDetection {
+                        unit: EvalUnit::Cluster,
+                        min_eval_interval: SimDuration::ZERO,
+                        requeue_when_suppressed: false,
+                        ..five_minutes
+                    },
+                    Guard {
+                        limit: Limit::MinHealthy(Amount::Percent(51)),
+                        rounding: Rounding::Ceil,
+                        min_group: 0,
+                        scope: Scope::Cluster,
+                        recheck: None,
+                        name: Exclusion::GuardMinHealthy,
+                    },
+                    vec![SnrReboot, Replace],
+                )
             },
             Preset::Aks2023_09 => Policy {
                 retry_mode: RetryMode::PerStep,
@@ -284,7 +424,7 @@ impl Policy {
                     out.extend((1..=self.max_attempts).map(|pass| PlannedAction { kind, pass }));
                 }
             }
-            RetryMode::Redetect => {
+            RetryMode::Redetect | RetryMode::Escalate => {
                 out.extend(ladder.iter().map(|&kind| PlannedAction { kind, pass: 1 }));
             }
         }
@@ -424,6 +564,7 @@ fn rows(p: &Policy) -> Vec<Row> {
                 RetryMode::Sequence => "sequence".into(),
                 RetryMode::PerStep => "per_step".into(),
                 RetryMode::Redetect => "redetect".into(),
+                RetryMode::Escalate => "escalate".into(),
             },
             "doc (since 2024-08; 2023-08..2024-08 said per step)",
         ),

@@ -4083,8 +4083,9 @@ equals = 0
                         "{file}: the derivation is in a comment"
                     );
                 }
-                // No Kubernetes events: the incidents carry the instants.
-                crate::policy::providers::Reporting::OpsLog { .. } => {
+                // The incidents carry the instants.
+                crate::policy::providers::Reporting::OpsLog { .. }
+                | crate::policy::providers::Reporting::PeerEvents => {
                     let timed = s
                         .expectations
                         .iter()

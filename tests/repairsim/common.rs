@@ -60,6 +60,7 @@ pub fn render(sc: &Scenario, recs: &[Record]) -> Vec<String> {
                 Record::Outcome { outcome, .. } => format!("Outcome {outcome}"),
                 Record::Suppressed { reason, .. } => format!("Suppressed {reason}"),
                 Record::Recovered { .. } => "Recovered".to_string(),
+                Record::Replaced { k, .. } => format!("Replaced r{k}"),
             };
             Some(format!("{} {name} {what}", r.at()))
         })

@@ -18,6 +18,14 @@ pub enum Provider {
     Aks,
     /// Google Kubernetes Engine (PEERS.md section 1).
     Gke,
+    /// EKS managed node groups' node auto repair (PEERS.md section 2).
+    Eks,
+    /// Karpenter's node health controller, as in EKS Auto Mode.
+    Karpenter,
+    /// Cluster API MachineHealthCheck and MachineSet (PEERS.md section 3).
+    Capi,
+    /// medik8s NodeHealthCheck and Self Node Remediation (PEERS.md section 4).
+    Medik8s,
 }
 
 /// How a provider reports its repairs.
@@ -34,7 +42,12 @@ pub enum Reporting {
         operation: &'static str,
         running: &'static str,
         done: &'static str,
+        /// Once per suppression episode of a node, if the log records it.
+        suppressed: Option<&'static str>,
     },
+    /// Kubernetes Events from the peer's controllers (PEERS.md sections 2
+    /// to 4), in `events.jsonl` and `events.csv`.
+    PeerEvents,
 }
 
 impl Provider {
@@ -42,6 +55,10 @@ impl Provider {
         match self {
             Provider::Aks => "aks",
             Provider::Gke => "gke",
+            Provider::Eks => "eks",
+            Provider::Karpenter => "karpenter",
+            Provider::Capi => "cluster-api",
+            Provider::Medik8s => "medik8s",
         }
     }
 
@@ -53,7 +70,17 @@ impl Provider {
                 operation: "AUTO_REPAIR_NODES",
                 running: "RUNNING",
                 done: "DONE",
+                suppressed: None,
             },
+            // PEERS.md section 2: names invented there for a service that
+            // documents no repair events.
+            Provider::Eks => Reporting::OpsLog {
+                operation: "NodeRepair",
+                running: "Started",
+                done: "Completed",
+                suppressed: Some("Suppressed"),
+            },
+            Provider::Karpenter | Provider::Capi | Provider::Medik8s => Reporting::PeerEvents,
         }
     }
 
@@ -63,6 +90,8 @@ impl Provider {
         match self {
             Provider::Aks => &[Reboot, Reimage, Redeploy],
             Provider::Gke => &[Recreate],
+            Provider::Eks | Provider::Karpenter | Provider::Capi => &[Replace],
+            Provider::Medik8s => &[Replace, SnrReboot],
         }
     }
 
@@ -73,6 +102,9 @@ impl Provider {
             // PEERS.md section 1: only a pool with auto-repair disabled,
             // which a scenario expresses by leaving the pool out.
             Provider::Gke => &[],
+            Provider::Eks | Provider::Karpenter => &[Exclusion::GuardEks20pct],
+            Provider::Capi => &[Exclusion::GuardMaxUnhealthy],
+            Provider::Medik8s => &[Exclusion::GuardMinHealthy],
         }
     }
 
@@ -121,7 +153,7 @@ impl Vocabulary {
     pub fn has_outcome(&self, o: Outcome) -> bool {
         match o {
             Outcome::RepairedBy(k) => self.has_kind(k),
-            Outcome::Excluded(e) => self.exclusions.contains(&e),
+            Outcome::Excluded(e) => self.exclusions.contains(&e) && !e.is_peer_guard(),
             _ => true,
         }
     }

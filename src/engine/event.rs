@@ -1,0 +1,469 @@
+//! Event-driven detection (PEERS.md section 0): the peers' controllers
+//! evaluate a node when conditions change and at the requeue instant
+//! `LTT + timeout + requeue_offset`, instead of on a check grid.
+//!
+//! Nodes are grouped into evaluation units (a node, a pool or the cluster).
+//! Each unit keeps its pending nodes (matching, timeout not run out) by the
+//! instant they become eligible, and its eligible nodes waiting for an
+//! action, so an evaluation costs the nodes it decides about, never the
+//! unit's size. Guard groups keep running counts of unhealthy nodes.
+//!
+//! Invariant: a node is in its unit's pending set, its waiting set, or
+//! neither, as [`Sim::place`] last computed from its phase, condition and
+//! lastTransitionTime.
+
+use super::{Event, Sim};
+use crate::fleet::NodeId;
+use crate::k8s::Condition;
+use crate::observe::Record;
+use crate::policy::rules::{EvalUnit, EventDetection, Guard, Scope};
+use crate::policy::{DetectRule, End, Phase, RetryMode};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+use std::collections::BTreeSet;
+
+/// The nodes of one evaluation unit.
+#[derive(Default)]
+pub(super) struct Unit {
+    /// Matching nodes whose timeout has not run out: (eligible at, name
+    /// rank, node).
+    pending: BTreeSet<(SimTime, u32, NodeId)>,
+    /// Eligible nodes without an action: (name rank, node).
+    waiting: BTreeSet<(u32, NodeId)>,
+    next_eval: Option<SimTime>,
+    last_eval: Option<SimTime>,
+}
+
+/// A guard group's counts.
+#[derive(Clone, Copy, Default)]
+pub(super) struct GroupCount {
+    total: u32,
+    /// Not Ready, or acting (a node being replaced counts until its
+    /// replacement is Ready).
+    unhealthy: u32,
+}
+
+pub(super) struct EventState {
+    det: EventDetection,
+    guard: Option<Guard>,
+    units: Vec<Unit>,
+    groups: Vec<GroupCount>,
+    /// Each node's position in node name order (MHC and NHC evaluate their
+    /// targets in that order).
+    rank: Vec<u32>,
+    /// Scratch list of an evaluation.
+    scratch: Vec<NodeId>,
+}
+
+impl EventState {
+    pub(super) fn new(sc: &Scenario) -> Option<EventState> {
+        let crate::policy::rules::Detection::Event(det) = sc.policy.detection else {
+            return None;
+        };
+        let fleet = &sc.fleet;
+        let units = match det.unit {
+            EvalUnit::Node => fleet.len(),
+            EvalUnit::Pool => fleet.pools.len(),
+            EvalUnit::Cluster => 1,
+        };
+        let guard = sc.policy.guard;
+        let mut groups = vec![
+            GroupCount::default();
+            match guard.map(|g| g.scope) {
+                Some(Scope::Pool) => fleet.pools.len(),
+                _ => 1,
+            }
+        ];
+        let mut by_name: Vec<NodeId> = (0..fleet.len() as NodeId).collect();
+        by_name.sort_by(|&a, &b| fleet.node(a).name.cmp(&fleet.node(b).name));
+        let mut rank = vec![0; fleet.len()];
+        for (r, &n) in by_name.iter().enumerate() {
+            rank[n as usize] = r as u32;
+        }
+        let mut st = EventState {
+            det,
+            guard,
+            units: (0..units).map(|_| Unit::default()).collect(),
+            groups: Vec::new(),
+            rank,
+            scratch: Vec::new(),
+        };
+        for id in 0..fleet.len() as NodeId {
+            let g = st.group_index(sc, id);
+            groups[g].total += 1;
+        }
+        for &n in &sc.never_registered {
+            let g = st.group_index(sc, n);
+            groups[g].unhealthy += 1;
+        }
+        st.groups = groups;
+        Some(st)
+    }
+
+    fn group_index(&self, sc: &Scenario, node: NodeId) -> usize {
+        match self.guard.map(|g| g.scope) {
+            Some(Scope::Pool) => sc.fleet.node(node).pool,
+            _ => 0,
+        }
+    }
+}
+
+impl Sim<'_> {
+    fn evs(&self) -> &EventState {
+        self.ev.as_ref().expect("event-driven detection")
+    }
+
+    fn evs_mut(&mut self) -> &mut EventState {
+        self.ev.as_mut().expect("event-driven detection")
+    }
+
+    pub(super) fn unit_of(&self, node: NodeId) -> usize {
+        match self.evs().det.unit {
+            EvalUnit::Node => node as usize,
+            EvalUnit::Pool => self.sc.fleet.node(node).pool,
+            EvalUnit::Cluster => 0,
+        }
+    }
+
+    /// Keeps the node's guard group count in step with its state.
+    pub(super) fn recount(&mut self, node: NodeId) {
+        let n = &self.nodes[node as usize];
+        let now = n.posted != Condition::Ready || n.action.is_some();
+        if now == n.unhealthy {
+            return;
+        }
+        self.nodes[node as usize].unhealthy = now;
+        let g = self.evs().group_index(self.sc, node);
+        let c = &mut self.evs_mut().groups[g];
+        if now {
+            c.unhealthy += 1;
+        } else {
+            c.unhealthy -= 1;
+        }
+    }
+
+    /// Posts a condition from the kubelet or the node lifecycle controller.
+    /// A new machine's first post is a transition even when the condition
+    /// is the one the old machine showed.
+    pub(super) fn post_condition(&mut self, node: NodeId, c: Condition) {
+        let n = &mut self.nodes[node as usize];
+        if n.fresh_ltt && n.posted == c {
+            n.fresh_ltt = false;
+            self.condition_changed(node);
+        } else {
+            n.fresh_ltt = false;
+            self.set_condition(node, c);
+        }
+    }
+
+    /// The Ready condition changed (or a new machine posted its first).
+    pub(super) fn condition_changed(&mut self, node: NodeId) {
+        self.nodes[node as usize].ltt = self.now;
+        self.recount(node);
+        self.place(node);
+        // MHC and NHC: any target's change triggers an evaluation of all.
+        if self.evs().det.unit != EvalUnit::Node {
+            let unit = self.unit_of(node);
+            self.request_eval(unit, self.now);
+        }
+    }
+
+    /// Puts the node where its state says: pending until its condition
+    /// timeout runs out, waiting once it has, or neither.
+    pub(super) fn place(&mut self, node: NodeId) {
+        let Some(st) = self.ev.as_ref() else {
+            return;
+        };
+        let n = &self.nodes[node as usize];
+        let looking = matches!(
+            n.phase,
+            Phase::Unnoticed { .. }
+                | Phase::Suspect { .. }
+                | Phase::Detected { .. }
+                | Phase::Queued { .. }
+        ) && n.action.is_none()
+            && !n.fresh_ltt;
+        let want = if looking {
+            st.det.eligible_at(n.posted, n.ltt)
+        } else {
+            None
+        };
+        let now = self.now;
+        let (was_pending, was_waiting) = (n.pending, n.waiting);
+        let (pending, waiting) = match want {
+            Some(e) if e <= now => (None, true),
+            Some(e) => (Some(e), false),
+            None => (None, false),
+        };
+        if (pending, waiting) == (was_pending, was_waiting) {
+            return;
+        }
+        let unit = self.unit_of(node);
+        let rank = st.rank[node as usize];
+        let st = self.ev.as_mut().expect("checked above");
+        let u = &mut st.units[unit];
+        if let Some(e) = was_pending {
+            u.pending.remove(&(e, rank, node));
+        }
+        if was_waiting {
+            u.waiting.remove(&(rank, node));
+        }
+        if let Some(e) = pending {
+            u.pending.insert((e, rank, node));
+        }
+        if waiting {
+            u.waiting.insert((rank, node));
+        }
+        let n = &mut self.nodes[node as usize];
+        n.pending = pending;
+        n.waiting = waiting;
+        if let Some(e) = pending {
+            let at = self.evs().det.requeue_at(e);
+            self.request_eval(unit, at);
+        } else if waiting && !was_waiting {
+            self.request_eval(unit, now);
+        }
+    }
+
+    /// Asks for an evaluation of `unit` at `at`, deferred to the unit's
+    /// minimum spacing; one pending evaluation per unit (the earliest).
+    pub(super) fn request_eval(&mut self, unit: usize, at: SimTime) {
+        let st = self.evs_mut();
+        let u = &mut st.units[unit];
+        let at = match u.last_eval {
+            Some(last) => at.max(last + st.det.min_eval_interval),
+            None => at,
+        };
+        if u.next_eval.is_none_or(|t| at < t) {
+            u.next_eval = Some(at);
+            self.push(at, Event::Evaluate { unit: unit as u32 });
+        }
+    }
+
+    /// Every evaluation due now, in unit order. `false` when all were stale.
+    pub(super) fn evaluation_round(&mut self, first: Event) -> bool {
+        let now = self.now;
+        let mut units = Vec::new();
+        let mut take = |sim: &mut Self, ev: Event| {
+            if let Event::Evaluate { unit } = ev {
+                let u = &mut sim.evs_mut().units[unit as usize];
+                if u.next_eval == Some(now) {
+                    u.next_eval = None;
+                    units.push(unit as usize);
+                }
+            }
+        };
+        take(self, first);
+        while let Some((t, super::RANK_CHECK)) = self.queue.peek() {
+            if t != now {
+                break;
+            }
+            let Some((_, _, ev)) = self.queue.pop() else {
+                break;
+            };
+            take(self, ev);
+        }
+        units.sort_unstable();
+        for &unit in &units {
+            self.evaluate(unit);
+        }
+        if !units.is_empty() {
+            self.events_applied += 1;
+        }
+        !units.is_empty()
+    }
+
+    /// One evaluation of `unit` at `now`: pending nodes whose timeout ran
+    /// out become eligible; the guard decides, once for the evaluation,
+    /// whether the eligible ones start their remediation.
+    fn evaluate(&mut self, unit: usize) {
+        let now = self.now;
+        let st = self.evs_mut();
+        st.units[unit].last_eval = Some(now);
+        let mut eligible = std::mem::take(&mut st.scratch);
+        eligible.clear();
+        {
+            let u = &mut st.units[unit];
+            while let Some(&(e, rank, node)) = u.pending.first() {
+                if e > now {
+                    break;
+                }
+                u.pending.pop_first();
+                u.waiting.insert((rank, node));
+                eligible.push(node);
+            }
+            eligible.clear();
+            eligible.extend(u.waiting.iter().map(|&(_, n)| n));
+        }
+        for &node in &eligible {
+            let n = &mut self.nodes[node as usize];
+            n.pending = None;
+            n.waiting = true;
+            if !matches!(n.phase, Phase::Detected { .. } | Phase::Queued { .. }) {
+                n.phase = Phase::Detected {
+                    first_not_ready: n.ltt,
+                    detected: now,
+                };
+            }
+            if !std::mem::replace(&mut n.detected, true) {
+                let rule = if n.posted == Condition::Unknown {
+                    DetectRule::NoStatus
+                } else {
+                    DetectRule::NotReady
+                };
+                self.emit(Record::Detected {
+                    at: now,
+                    node,
+                    rule,
+                });
+            }
+        }
+        let suppressed = eligible.first().and_then(|&node| self.guard_holding(node));
+        if let Some(guard) = suppressed {
+            for &node in &eligible {
+                if !std::mem::replace(&mut self.nodes[node as usize].suppressed, true) {
+                    self.emit(Record::Suppressed {
+                        at: now,
+                        node,
+                        reason: guard.name,
+                    });
+                }
+            }
+            if let Some(d) = guard.recheck {
+                self.request_eval(unit, now + d);
+            }
+        } else {
+            for &node in &eligible {
+                self.nodes[node as usize].suppressed = false;
+                if self.slots_used < self.slot_limit() {
+                    self.slots_used += 1;
+                    self.queued.remove(&node);
+                    self.start_action(node, 0);
+                } else {
+                    let n = &mut self.nodes[node as usize];
+                    n.phase = n.phase.queued(now);
+                    self.queued.insert(node);
+                }
+            }
+        }
+        let st = self.evs_mut();
+        st.scratch = eligible;
+        if suppressed.is_none() || st.det.requeue_when_suppressed {
+            let next = st.units[unit].pending.first().map(|&(e, _, _)| e);
+            if let Some(e) = next {
+                let at = st.det.requeue_at(e);
+                self.request_eval(unit, at);
+            }
+        }
+    }
+
+    /// The guard, if it holds new remediations back in `node`'s group now.
+    fn guard_holding(&self, node: NodeId) -> Option<Guard> {
+        let st = self.evs();
+        let g = st.guard?;
+        let c = st.groups[st.group_index(self.sc, node)];
+        (!g.allows(c.total, c.unhealthy)).then_some(g)
+    }
+
+    /// With [`RetryMode::Escalate`], the timeout of the step just started.
+    pub(super) fn arm_step_timeout(&mut self, node: NodeId, step: usize) {
+        let p = &self.sc.policy;
+        if p.retry_mode != RetryMode::Escalate {
+            return;
+        }
+        if let Some(&t) = p.step_timeouts.get(step) {
+            let incident = self.nodes[node as usize].incident;
+            self.push(
+                self.now + t,
+                Event::StepTimeout {
+                    node,
+                    incident,
+                    step: step as u8,
+                },
+            );
+        }
+    }
+
+    /// An action ended under event-driven detection.
+    pub(super) fn after_action(&mut self, node: NodeId, failed: bool, cleared: bool) {
+        self.recount(node);
+        let phase = self.nodes[node as usize].phase;
+        match self.sc.policy.retry_mode {
+            // Escalation: a failed remediation moves on at once; otherwise
+            // the step's timeout decides.
+            RetryMode::Escalate => {
+                if failed
+                    && !cleared
+                    && let Phase::Settling { next_step, .. } = phase
+                {
+                    self.escalate(node, next_step);
+                }
+            }
+            // Still unhealthy: the node waits out its own condition
+            // timeout again, and gives its slot up meanwhile.
+            _ if !cleared => {
+                self.nodes[node as usize].phase = Phase::Suspect {
+                    first_not_ready: self.now,
+                };
+                if phase.holds_slot() {
+                    self.slots_used -= 1;
+                    self.wake_first_queued();
+                }
+            }
+            _ => {}
+        }
+        self.place(node);
+    }
+
+    /// Step `step` timed out; `false` if the event is stale.
+    pub(super) fn step_timeout(&mut self, node: NodeId, incident: u32, step: usize) -> bool {
+        let n = &self.nodes[node as usize];
+        let on_step = match n.phase {
+            Phase::Acting { step: s, .. } => s == step,
+            Phase::Settling { next_step, .. } => next_step == step + 1,
+            _ => false,
+        };
+        if n.incident != incident || !on_step || n.recovered {
+            return false;
+        }
+        // A remediation still running is stopped; nothing it did counts.
+        if let Some(run) = self.nodes[node as usize].action.take() {
+            self.emit(Record::ActionEnded {
+                at: self.now,
+                node,
+                kind: run.kind,
+                error: None,
+                fixed: false,
+            });
+            self.nodes[node as usize].kubelet_tick = None;
+            self.update_state(node);
+        }
+        self.escalate(node, step + 1);
+        true
+    }
+
+    /// The next escalation step starts now, or the repair gives up.
+    fn escalate(&mut self, node: NodeId, next: usize) {
+        let plan_len = self.plans[self.os_index(node)].len();
+        if next < plan_len {
+            self.start_action(node, next);
+            return;
+        }
+        // A single template times out (the lease is overdue); a list of
+        // them runs out (`NoTemplateLeft`).
+        let end = if plan_len > 1 {
+            End::Exhausted
+        } else {
+            End::Timeout
+        };
+        let now = self.now;
+        if self.nodes[node as usize].phase.holds_slot() {
+            self.slots_used -= 1;
+        }
+        self.nodes[node as usize].phase = Phase::Abandoned { at: now };
+        self.end_repair(node, end);
+        self.wake_first_queued();
+        self.recount(node);
+        self.place(node);
+    }
+}
