@@ -6,7 +6,7 @@
 
 use crate::fleet::NodeId;
 use crate::observe::{NodeState, Observer, Record};
-use crate::policy::{DelayAnchor, Exclusion, Outcome};
+use crate::policy::{DelayAnchor, Exclusion, Outcome, RetryMode};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use std::fmt;
@@ -311,7 +311,15 @@ impl Observer for InvariantChecker<'_> {
                 }
             }
             Record::ActionStarted { kind, pass, .. } => self.action_started(at, node, kind, pass),
-            Record::ActionEnded { .. } => {
+            Record::ActionEnded { fixed, .. } => {
+                // Redetect gives the slot up once the node is still
+                // unhealthy after the action (the engine does so on the
+                // next check, or at once under event-driven detection).
+                let n = &mut self.nodes[node as usize];
+                if !fixed && self.sc.policy.retry_mode == RetryMode::Redetect && n.holds_slot {
+                    n.holds_slot = false;
+                    self.slots -= 1;
+                }
                 if !self.nodes[node as usize].acting {
                     self.fail(
                         at,
@@ -379,7 +387,10 @@ impl Observer for InvariantChecker<'_> {
                 }
                 self.nodes[node as usize].recovered = true;
             }
-            Record::Suppressed { .. } | Record::Replaced { .. } => {}
+            Record::Suppressed { .. }
+            | Record::Replaced { .. }
+            | Record::Matched { .. }
+            | Record::GuardHeld { .. } => {}
         }
     }
 

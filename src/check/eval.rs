@@ -39,7 +39,10 @@ pub fn signed_delta(a: u64, b: u64) -> String {
 }
 
 fn matches(e: &Event, r: Reason) -> bool {
-    e.action_kind == r.action && e.phase == r.phase
+    match r {
+        Reason::Aks { action, phase } => e.action_kind == Some(action) && e.phase == Some(phase),
+        Reason::Peer(name) => e.action_kind.is_none() && e.reason == name,
+    }
 }
 
 /// The onset of the incident an event at `t` on `node` belongs to: the

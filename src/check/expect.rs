@@ -42,35 +42,48 @@ pub enum Expect {
     Metric(MetricExpect),
 }
 
-/// An event reason: `NodeRebootStart` is (reboot, start).
+/// An event reason: AKS's `NodeRebootStart` is (reboot, start); a peer's
+/// reason is its name (PEERS.md sections 2 to 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reason {
-    pub action: ActionKind,
-    pub phase: EventPhase,
+pub enum Reason {
+    Aks {
+        action: ActionKind,
+        phase: EventPhase,
+    },
+    Peer(&'static str),
 }
 
 impl Reason {
     /// Every reason AKS emits, in POLICY.md section 1's order.
-    pub fn all() -> Vec<Reason> {
+    pub fn aks() -> Vec<Reason> {
         let mut v = Vec::new();
         for phase in [EventPhase::Start, EventPhase::End] {
             for &action in Provider::Aks.kinds() {
-                v.push(Reason { action, phase });
+                v.push((action, phase));
             }
         }
-        v.sort_by_key(|r| r.action as usize);
+        v.sort_by_key(|r| r.0 as usize);
         for &action in Provider::Aks.kinds() {
-            v.push(Reason {
-                action,
-                phase: EventPhase::Error,
-            });
+            v.push((action, EventPhase::Error));
         }
+        v.into_iter()
+            .map(|(action, phase)| Reason::Aks { action, phase })
+            .collect()
+    }
+
+    /// Every reason any provider emits: AKS's, then the peers'.
+    pub fn all() -> Vec<Reason> {
+        let mut v = Reason::aks();
+        v.extend(crate::observe::peer_events::REASONS.map(Reason::Peer));
         v
     }
 
-    /// `NodeRebootStart`.
+    /// `NodeRebootStart`, `MachineMarkedUnhealthy`.
     pub fn name(self) -> String {
-        k8s::reason(self.action, self.phase)
+        match self {
+            Reason::Aks { action, phase } => k8s::reason(action, phase),
+            Reason::Peer(name) => name.to_string(),
+        }
     }
 
     pub fn parse(s: &str) -> Option<Reason> {
@@ -208,7 +221,7 @@ mod tests {
 
     #[test]
     fn reasons_are_the_nine_of_policy_section_1_in_order() {
-        let names: Vec<String> = Reason::all().into_iter().map(Reason::name).collect();
+        let names: Vec<String> = Reason::aks().into_iter().map(Reason::name).collect();
         assert_eq!(
             names,
             [
@@ -225,12 +238,16 @@ mod tests {
         );
         assert_eq!(
             Reason::parse("NodeReimageError"),
-            Some(Reason {
+            Some(Reason::Aks {
                 action: ActionKind::Reimage,
                 phase: EventPhase::Error
             })
         );
         assert_eq!(Reason::parse("nodereimageerror"), None);
+        assert_eq!(
+            Reason::parse("MachineMarkedUnhealthy"),
+            Some(Reason::Peer("MachineMarkedUnhealthy"))
+        );
     }
 
     #[test]

@@ -305,8 +305,9 @@ impl Sim<'_> {
                     detected: now,
                 };
             }
+            let condition = n.posted;
             if !std::mem::replace(&mut n.detected, true) {
-                let rule = if n.posted == Condition::Unknown {
+                let rule = if condition == Condition::Unknown {
                     DetectRule::NoStatus
                 } else {
                     DetectRule::NotReady
@@ -317,24 +318,44 @@ impl Sim<'_> {
                     rule,
                 });
             }
+            self.emit(Record::Matched {
+                at: now,
+                node,
+                condition,
+            });
         }
         let suppressed = eligible.first().and_then(|&node| self.guard_holding(node));
-        if let Some(guard) = suppressed {
+        if let (Some(guard), Some(&first)) = (suppressed, eligible.first()) {
+            let st = self.evs();
+            let c = st.groups[st.group_index(self.sc, first)];
+            self.emit(Record::GuardHeld {
+                at: now,
+                node: first,
+                total: c.total,
+                unhealthy: c.unhealthy,
+                matched: eligible.len() as u32,
+            });
+            // On every suppressed evaluation: observers fold the episodes.
             for &node in &eligible {
-                if !std::mem::replace(&mut self.nodes[node as usize].suppressed, true) {
-                    self.emit(Record::Suppressed {
-                        at: now,
-                        node,
-                        reason: guard.name,
-                    });
-                }
+                self.emit(Record::Suppressed {
+                    at: now,
+                    node,
+                    reason: guard.name,
+                });
             }
             if let Some(d) = guard.recheck {
                 self.request_eval(unit, now + d);
             }
         } else {
+            let delay = self.sc.policy.repair_delay;
             for &node in &eligible {
-                self.nodes[node as usize].suppressed = false;
+                // The repair delay counts from detection.
+                if let Phase::Detected { detected, .. } = self.nodes[node as usize].phase
+                    && now < detected + delay
+                {
+                    self.request_eval(unit, detected + delay);
+                    continue;
+                }
                 if self.slots_used < self.slot_limit() {
                     self.slots_used += 1;
                     self.queued.remove(&node);

@@ -18,7 +18,7 @@ use super::{Observer, Record};
 use crate::fleet::NodeId;
 use crate::k8s::{self, ActionKind, EventPhase};
 use crate::policy::EventWording;
-use crate::policy::providers::Reporting;
+use crate::policy::providers::{OpsLog, Reporting};
 use crate::scenario::Scenario;
 use crate::time::{Epoch, SimTime};
 use serde::Serialize;
@@ -37,6 +37,17 @@ pub struct ObjectReference {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub name: String,
+}
+
+impl ObjectReference {
+    /// A core/v1 Node.
+    pub fn node(name: String) -> ObjectReference {
+        ObjectReference {
+            api_version: "v1",
+            kind: "Node",
+            name,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -62,8 +73,9 @@ pub struct Event {
     pub first_timestamp: String,
     pub last_timestamp: String,
     pub count: u32,
-    /// `Reboot`, `Reimage` or `Redeploy`.
-    pub action: &'static str,
+    /// AKS: `Reboot`, `Reimage` or `Redeploy`; absent on the peers' events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
     /// Always null: these are legacy (core/v1) events, timed by
     /// `firstTimestamp`/`lastTimestamp`.
     pub event_time: Option<String>,
@@ -72,13 +84,18 @@ pub struct Event {
     pub sim_ms: u64,
     #[serde(skip)]
     pub node: NodeId,
+    /// The node the event concerns (events.csv's `node`): the involved
+    /// Node, a Machine's or a remediation's node, or empty for an event
+    /// about a whole health check.
     #[serde(skip)]
-    pub action_kind: ActionKind,
+    pub node_label: String,
+    /// The AKS action kind of an `aks-auto-repair` event.
     #[serde(skip)]
-    pub phase: EventPhase,
-    /// The error code of an Error event.
+    pub action_kind: Option<ActionKind>,
+    /// Where the event stands in a remediation (the timeline's markers):
+    /// its start, its end, or a failure.
     #[serde(skip)]
-    pub error: Option<&'static str>,
+    pub phase: Option<EventPhase>,
 }
 
 impl Event {
@@ -87,9 +104,10 @@ impl Event {
         serde_json::to_string(self).expect("an Event always serializes")
     }
 
-    /// The node's name (`involvedObject.name`).
+    /// The name of the node the event concerns; empty for an event about
+    /// a whole health check.
     pub fn node_name(&self) -> &str {
-        &self.involved_object.name
+        &self.node_label
     }
 
     /// RFC 3339 wall-clock time of the event.
@@ -112,6 +130,10 @@ pub struct EventLog {
     /// A failed action emits End, then Error (POLICY.md section 8).
     end_on_error: bool,
     node_names: Vec<String>,
+    /// The peers' event vocabularies (PEERS.md sections 2 to 4).
+    peers: Option<Box<crate::observe::peer_events::PeerEvents>>,
+    /// Ops log: nodes inside a suppression episode (one record each).
+    suppressed: Vec<bool>,
     events: Vec<Event>,
     /// Simulated ms of the last event, and how many events it had.
     last_ms: u64,
@@ -134,6 +156,8 @@ impl EventLog {
             wording: EventWording::Docs,
             end_on_error: false,
             node_names: Vec::new(),
+            peers: None,
+            suppressed: Vec::new(),
             events: Vec::new(),
             last_ms: 0,
             seq_in_ms: 0,
@@ -156,6 +180,7 @@ impl EventLog {
             .filter(move |e| e.sim_ms <= now.ms() && now.ms() - e.sim_ms <= ttl.ms())
     }
 
+    /// An `aks-auto-repair` event on the node.
     fn push(
         &mut self,
         at: SimTime,
@@ -164,52 +189,89 @@ impl EventLog {
         phase: EventPhase,
         error: Option<&'static str>,
     ) {
+        let node_name = self.node_name(node).to_string();
+        let reason = k8s::reason(kind, phase);
+        let message = k8s::message(kind, phase, error, self.wording);
+        self.emit(
+            at,
+            node,
+            Emitted {
+                object: ObjectReference::node(node_name.clone()),
+                node_label: node_name,
+                reason,
+                type_: k8s::event_type(phase),
+                message,
+                component: k8s::COMPONENT,
+                action: Some(kind.title()),
+                action_kind: Some(kind),
+                phase: Some(phase),
+            },
+        );
+    }
+
+    /// RFC 3339 wall-clock time of a simulated instant.
+    pub fn timestamp(&self, at: SimTime) -> String {
+        self.start.format(at)
+    }
+
+    fn node_name(&self, node: NodeId) -> &str {
+        self.node_names
+            .get(node as usize)
+            .map_or("", |n| n.as_str())
+    }
+
+    /// Appends one event, named and timed as the module doc says.
+    pub(super) fn emit(&mut self, at: SimTime, node: NodeId, e: Emitted) {
         if self.events.is_empty() || at.ms() != self.last_ms {
             self.last_ms = at.ms();
             self.seq_in_ms = 0;
         } else {
             self.seq_in_ms += 1;
         }
-        let node_name = self
-            .node_names
-            .get(node as usize)
-            .cloned()
-            .unwrap_or_else(|| format!("node-{node}"));
         let nanos = (self.start.0 as i128 + at.ms() as i128) * 1_000_000 + self.seq_in_ms as i128;
         let ts = self.start.format(at);
         self.events.push(Event {
             api_version: "v1",
             kind: "Event",
             metadata: ObjectMeta {
-                name: format!("{node_name}.{:016x}", nanos as u64),
+                name: format!("{}.{:016x}", e.object.name, nanos as u64),
                 namespace: "default",
                 creation_timestamp: ts.clone(),
             },
-            involved_object: ObjectReference {
-                api_version: "v1",
-                kind: "Node",
-                name: node_name,
-            },
-            reason: k8s::reason(kind, phase),
-            message: k8s::message(kind, phase, error, self.wording),
-            type_: k8s::event_type(phase),
+            involved_object: e.object,
+            reason: e.reason,
+            message: e.message,
+            type_: e.type_,
             source: EventSource {
-                component: k8s::COMPONENT,
+                component: e.component,
             },
-            reporting_component: k8s::COMPONENT,
-            reporting_instance: k8s::COMPONENT,
+            reporting_component: e.component,
+            reporting_instance: e.component,
             first_timestamp: ts.clone(),
             last_timestamp: ts,
             count: 1,
-            action: kind.title(),
+            action: e.action,
             event_time: None,
             sim_ms: at.ms(),
             node,
-            action_kind: kind,
-            phase,
-            error,
+            node_label: e.node_label,
+            action_kind: e.action_kind,
+            phase: e.phase,
         });
     }
+}
+
+/// What a provider's vocabulary says about one event.
+pub(super) struct Emitted {
+    pub object: ObjectReference,
+    pub node_label: String,
+    pub reason: String,
+    pub type_: &'static str,
+    pub message: String,
+    pub component: &'static str,
+    pub action: Option<&'static str>,
+    pub action_kind: Option<ActionKind>,
+    pub phase: Option<EventPhase>,
 }
 
 /// One record of a provider's operations log (`operations.csv`).
@@ -228,7 +290,7 @@ impl EventLog {
         &self.operations
     }
 
-    fn ops_record(&mut self, rec: &Record, running: &'static str, done: &'static str) {
+    fn ops_record(&mut self, rec: &Record, log: OpsLog) {
         let mut op = |at: SimTime, node: NodeId, status| {
             self.operations.push(Operation {
                 sim_ms: at.ms(),
@@ -237,21 +299,33 @@ impl EventLog {
             })
         };
         match *rec {
-            Record::ActionStarted { at, node, .. } => op(at, node, running),
+            Record::ActionStarted { at, node, .. } => {
+                self.suppressed[node as usize] = false;
+                op(at, node, log.running)
+            }
             Record::ActionEnded {
                 at, node, fixed, ..
             } => {
                 if fixed {
                     self.done_on_ready[node as usize] = true;
-                } else {
-                    op(at, node, done);
+                } else if log.done_when_unfixed {
+                    op(at, node, log.done);
                 }
             }
             Record::Recovered { at, node }
                 if std::mem::replace(&mut self.done_on_ready[node as usize], false) =>
             {
-                op(at, node, done)
+                op(at, node, log.done)
             }
+            // Once per suppression episode, at its first suppressed evaluation.
+            Record::Suppressed { at, node, .. } => {
+                if let Some(s) = log.suppressed
+                    && !std::mem::replace(&mut self.suppressed[node as usize], true)
+                {
+                    op(at, node, s)
+                }
+            }
+            Record::Outcome { node, .. } => self.suppressed[node as usize] = false,
             _ => {}
         }
     }
@@ -265,12 +339,29 @@ impl Observer for EventLog {
         self.wording = s.policy.event_wording;
         self.end_on_error = s.policy.emit_end_on_error;
         self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
+        self.suppressed = vec![false; s.fleet.len()];
+        self.peers = (self.reporting == Reporting::PeerEvents)
+            .then(|| Box::new(crate::observe::peer_events::PeerEvents::new(s)));
+    }
+
+    fn finish(&mut self, _horizon: SimTime) {
+        if let Some(mut p) = self.peers.take() {
+            p.flush(self, Some(_horizon));
+            self.peers = Some(p);
+        }
     }
 
     fn record(&mut self, rec: &Record) {
-        if let Reporting::OpsLog { running, done, .. } = self.reporting {
-            self.ops_record(rec, running, done);
-            return;
+        match self.reporting {
+            Reporting::OpsLog(log) => return self.ops_record(rec, log),
+            Reporting::PeerEvents => {
+                if let Some(mut p) = self.peers.take() {
+                    p.record(self, rec);
+                    self.peers = Some(p);
+                }
+                return;
+            }
+            Reporting::AksEvents => {}
         }
         match *rec {
             Record::ActionStarted { at, node, kind, .. } => {
@@ -352,7 +443,7 @@ mod tests {
             ev[0].message,
             "Node auto-repair redeploy action failed due to an operation failure. See error details here: VMRedeploymentFailed"
         );
-        assert_eq!(ev[0].action, "Redeploy");
+        assert_eq!(ev[0].action, Some("Redeploy"));
         assert_eq!(ev[1].reason, "NodeReimageEnd");
         assert_eq!(ev[2].involved_object.name, "win-0");
         let suffix = |e: &Event| e.metadata.name.rsplit('.').next().unwrap().to_string();

@@ -408,7 +408,7 @@ impl Observer for IncidentLog {
                 _ => self.orphans += 1,
             },
             // The incident stays the original node's.
-            Record::Replaced { .. } => {}
+            Record::Replaced { .. } | Record::Matched { .. } | Record::GuardHeld { .. } => {}
         }
     }
 

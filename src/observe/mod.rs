@@ -9,7 +9,7 @@
 
 use crate::faults::FaultId;
 use crate::fleet::NodeId;
-use crate::k8s::ActionKind;
+use crate::k8s::{ActionKind, Condition};
 use crate::policy::{DetectRule, Exclusion, Outcome};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -162,6 +162,23 @@ pub enum Record {
     /// its `k`-th replacement, named `<node>-r<k>`. The incident stays
     /// the original node's.
     Replaced { at: SimTime, node: NodeId, k: u32 },
+    /// An event-driven evaluation found the node past its condition
+    /// timeout with no remediation started yet (on every such evaluation).
+    Matched {
+        at: SimTime,
+        node: NodeId,
+        condition: Condition,
+    },
+    /// A peer's guard held back an evaluation's remediations. The group has
+    /// `total` nodes, `unhealthy` of them unhealthy and `matched` of them
+    /// past their condition timeout; `node` is the first of those.
+    GuardHeld {
+        at: SimTime,
+        node: NodeId,
+        total: u32,
+        unhealthy: u32,
+        matched: u32,
+    },
 }
 
 impl Record {
@@ -175,7 +192,9 @@ impl Record {
             | Record::Outcome { at, .. }
             | Record::Suppressed { at, .. }
             | Record::Recovered { at, .. }
-            | Record::Replaced { at, .. } => *at,
+            | Record::Replaced { at, .. }
+            | Record::Matched { at, .. }
+            | Record::GuardHeld { at, .. } => *at,
         }
     }
 
@@ -189,7 +208,9 @@ impl Record {
             | Record::Outcome { node, .. }
             | Record::Suppressed { node, .. }
             | Record::Recovered { node, .. }
-            | Record::Replaced { node, .. } => *node,
+            | Record::Replaced { node, .. }
+            | Record::Matched { node, .. }
+            | Record::GuardHeld { node, .. } => *node,
         }
     }
 }
@@ -236,4 +257,5 @@ impl Observer for Trace {
 }
 pub mod events;
 pub mod incidents;
+pub mod peer_events;
 pub mod timeline;

@@ -475,11 +475,18 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
     let preset_default = rows(&Policy::preset(p.preset));
     let current = rows(&Policy::preset(Preset::Aks2024_08));
     let recreates = p.vocabulary().has_kind(ActionKind::Recreate);
+    let event = matches!(p.detection, Detection::Event(_));
     rows(p)
         .into_iter()
         .zip(preset_default.iter().zip(&current))
-        // A parameter of an action kind the policy never runs is left out.
+        // A parameter of an action kind the policy never runs is left out,
+        // and so is one of the other detection mode or retry shape.
         .filter(|(row, _)| row.name != "drain_timeout" || recreates)
+        .filter(|(row, _)| !event || !PERIODIC_ONLY.contains(&row.name))
+        .filter(|(row, _)| {
+            !EVENT_ONLY.contains(&row.name)
+                || (event && (row.name != "step_timeouts" || p.retry_mode == RetryMode::Escalate))
+        })
         .map(|(row, (by_preset, now))| {
             let provenance = if overridden.iter().any(|o| o == row.name) {
                 "scenario override".to_string()
@@ -511,6 +518,60 @@ pub fn report_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
             _ => true,
         })
         .collect()
+}
+
+/// Rows that mean nothing under event-driven detection.
+const PERIODIC_ONLY: [&str; 9] = [
+    "check_interval",
+    "detect_window",
+    "no_status_timeout",
+    "repair_delay_anchor",
+    "healthy_on",
+    "max_attempts",
+    "overall_timeout",
+    "on_action_error",
+    "all_not_ready_suppresses",
+];
+
+/// Rows of event-driven detection only.
+const EVENT_ONLY: [&str; 8] = [
+    "detection",
+    "unhealthy_false_after",
+    "unhealthy_unknown_after",
+    "requeue_offset",
+    "evaluation",
+    "min_eval_interval",
+    "guard",
+    "step_timeouts",
+];
+
+/// A guard as one line, e.g. `max-unhealthy 20% exact, min group 6, per
+/// pool, recheck 5m`.
+fn guard_text(g: &Option<Guard>) -> String {
+    let Some(g) = g else {
+        return "none".into();
+    };
+    let amount = |a: Amount| match a {
+        Amount::Count(c) => c.to_string(),
+        Amount::Percent(p) => format!("{p}%"),
+    };
+    let mut out = match g.limit {
+        Limit::MaxUnhealthy(a) => format!("max-unhealthy {} {}", amount(a), g.rounding.name()),
+        Limit::MinHealthy(a) => format!("min-healthy {} {}", amount(a), g.rounding.name()),
+        Limit::Range(lo, hi) => format!("unhealthy in [{lo}-{hi}]"),
+    };
+    if g.min_group > 0 {
+        out.push_str(&format!(", min group {}", g.min_group));
+    }
+    out.push_str(match g.scope {
+        Scope::Pool => ", per pool",
+        Scope::Cluster => ", cluster",
+    });
+    match g.recheck {
+        Some(d) => out.push_str(&format!(", recheck {d}")),
+        None => out.push_str(", recheck on change"),
+    }
+    out
 }
 
 struct Row {
@@ -608,6 +669,60 @@ fn rows(p: &Policy) -> Vec<Row> {
             "doc (GKE: \"waits one hour for the drain to complete\")",
         ),
     ];
+    let mut list = list;
+    let ev = match p.detection {
+        Detection::Event(e) => Some(e),
+        Detection::Periodic => None,
+    };
+    let evd = |f: fn(&EventDetection) -> SimDuration| ev.map_or("-".into(), |e| d(f(&e)));
+    list.extend([
+        (
+            "detection",
+            if ev.is_some() { "event" } else { "periodic" }.into(),
+            "src (PEERS.md section 0: condition timeouts from lastTransitionTime)",
+        ),
+        (
+            "unhealthy_false_after",
+            evd(|e| e.timeout_false),
+            "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
+        ),
+        (
+            "unhealthy_unknown_after",
+            evd(|e| e.timeout_unknown),
+            "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
+        ),
+        (
+            "requeue_offset",
+            evd(|e| e.requeue_offset),
+            "src (MHC, NHC: strict match, requeue + 1s; Karpenter: 0)",
+        ),
+        (
+            "evaluation",
+            match ev.map(|e| e.unit) {
+                Some(EvalUnit::Node) => "per node",
+                Some(EvalUnit::Pool) => "per pool, in node name order",
+                Some(EvalUnit::Cluster) => "whole cluster, in node name order",
+                None => "-",
+            }
+            .into(),
+            "src (Karpenter reconciles Nodes; one MHC per pool; one NHC)",
+        ),
+        (
+            "min_eval_interval",
+            evd(|e| e.min_eval_interval),
+            "src (CAPI v1.13+: 15s per MachineHealthCheck)",
+        ),
+        ("guard", guard_text(&p.guard), "PEERS.md guards"),
+        (
+            "step_timeouts",
+            p.step_timeouts
+                .iter()
+                .map(|&t| d(t))
+                .collect::<Vec<_>>()
+                .join(", "),
+            "doc (NHC escalatingRemediations: SNR 300s, then 30m)",
+        ),
+    ]);
     list.into_iter()
         .map(|(name, value, base)| Row { name, value, base })
         .collect()

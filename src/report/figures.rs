@@ -124,9 +124,10 @@ fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: W
     for e in events.events() {
         if (w.from..=w.to).contains(&e.sim_ms) {
             let kind = match e.phase {
-                EventPhase::Start => MarkerKind::Start,
-                EventPhase::End => MarkerKind::End,
-                EventPhase::Error => MarkerKind::Error,
+                Some(EventPhase::Start) => MarkerKind::Start,
+                Some(EventPhase::End) => MarkerKind::End,
+                Some(EventPhase::Error) => MarkerKind::Error,
+                None => continue,
             };
             if let Some(m) = markers.get_mut(e.node as usize) {
                 m.push((e.sim_ms, kind));

@@ -239,7 +239,8 @@ pub fn run_files(
         ])
         .collect();
     // A provider with an operations log instead of Kubernetes events.
-    if let Reporting::OpsLog { operation, .. } = scenario.policy.preset.provider().reporting() {
+    if let Reporting::OpsLog(log) = scenario.policy.preset.provider().reporting() {
+        let operation = log.operation;
         files.push((
             "operations.csv",
             operations_csv(scenario, operation, events)?,

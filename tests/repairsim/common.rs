@@ -61,6 +61,13 @@ pub fn render(sc: &Scenario, recs: &[Record]) -> Vec<String> {
                 Record::Suppressed { reason, .. } => format!("Suppressed {reason}"),
                 Record::Recovered { .. } => "Recovered".to_string(),
                 Record::Replaced { k, .. } => format!("Replaced r{k}"),
+                Record::Matched { .. } => return None,
+                Record::GuardHeld {
+                    total,
+                    unhealthy,
+                    matched,
+                    ..
+                } => format!("GuardHeld total={total} unhealthy={unhealthy} matched={matched}"),
             };
             Some(format!("{} {name} {what}", r.at()))
         })

@@ -76,9 +76,16 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
             )| {
                 let mut p = Policy::preset(preset);
                 p.repair_delay = delay;
-                p.settle = settle;
+                // Event-driven peers re-detect or escalate; they never settle.
+                if p.retry_mode.has_overall_timeout() {
+                    p.settle = settle;
+                }
                 p.max_attempts = attempts;
-                p.retry_mode = retry;
+                // The event-driven peers keep their own retry shape
+                // (redetect, or escalation).
+                if p.retry_mode.has_overall_timeout() {
+                    p.retry_mode = retry;
+                }
                 p.max_concurrent_repairs = conc;
                 p.repair_delay_anchor = anchor;
                 p.check_interval = SimDuration::from_secs(check_s);
@@ -250,13 +257,13 @@ proptest! {
                 _ => {}
             }
         }
-        let count = |p: EventPhase| log.events().iter().filter(|e| e.phase == p).count();
+        let count = |p: EventPhase| log.events().iter().filter(|e| e.phase == Some(p)).count();
         prop_assert_eq!(count(EventPhase::Start), starts);
         prop_assert_eq!(count(EventPhase::Error), failed);
         prop_assert_eq!(count(EventPhase::End), ok + if end_on_error { failed } else { 0 });
         for w in log.events().windows(2) {
-            if w[1].phase == EventPhase::Error && end_on_error {
-                prop_assert_eq!(w[0].phase, EventPhase::End);
+            if w[1].phase == Some(EventPhase::Error) && end_on_error {
+                prop_assert_eq!(w[0].phase, Some(EventPhase::End));
                 prop_assert_eq!(w[0].sim_ms, w[1].sim_ms);
                 prop_assert_eq!(w[0].node, w[1].node);
             }

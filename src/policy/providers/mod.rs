@@ -28,6 +28,20 @@ pub enum Provider {
     Medik8s,
 }
 
+/// A cloud operations log's vocabulary (`operations.csv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpsLog {
+    pub operation: &'static str,
+    /// At the repair's start.
+    pub running: &'static str,
+    /// When the node is Ready again.
+    pub done: &'static str,
+    /// Also `done` when the action ends and leaves the node unhealthy.
+    pub done_when_unfixed: bool,
+    /// Once per suppression episode of a node, if the log records it.
+    pub suppressed: Option<&'static str>,
+}
+
 /// How a provider reports its repairs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reporting {
@@ -38,13 +52,7 @@ pub enum Reporting {
     /// (`operations.csv`): this operation type goes `running` at the
     /// repair's start and `done` when the node is Ready again, or when the
     /// action ends and leaves the node unhealthy.
-    OpsLog {
-        operation: &'static str,
-        running: &'static str,
-        done: &'static str,
-        /// Once per suppression episode of a node, if the log records it.
-        suppressed: Option<&'static str>,
-    },
+    OpsLog(OpsLog),
     /// Kubernetes Events from the peer's controllers (PEERS.md sections 2
     /// to 4), in `events.jsonl` and `events.csv`.
     PeerEvents,
@@ -66,20 +74,23 @@ impl Provider {
         match self {
             Provider::Aks => Reporting::AksEvents,
             // PEERS.md section 1: `gcloud container operations list`.
-            Provider::Gke => Reporting::OpsLog {
+            Provider::Gke => Reporting::OpsLog(OpsLog {
                 operation: "AUTO_REPAIR_NODES",
                 running: "RUNNING",
                 done: "DONE",
+                done_when_unfixed: true,
                 suppressed: None,
-            },
+            }),
             // PEERS.md section 2: names invented there for a service that
             // documents no repair events.
-            Provider::Eks => Reporting::OpsLog {
+            // `Completed` means the replacement is Ready.
+            Provider::Eks => Reporting::OpsLog(OpsLog {
                 operation: "NodeRepair",
                 running: "Started",
                 done: "Completed",
+                done_when_unfixed: false,
                 suppressed: Some("Suppressed"),
-            },
+            }),
             Provider::Karpenter | Provider::Capi | Provider::Medik8s => Reporting::PeerEvents,
         }
     }

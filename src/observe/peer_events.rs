@@ -1,0 +1,624 @@
+//! The Kubernetes events of the event-driven peers, word for word from
+//! PEERS.md: Karpenter (section 2), the Cluster API machine health check
+//! and machine controllers (section 3), medik8s NodeHealthCheck and Self
+//! Node Remediation (section 4).
+//!
+//! The engine's records say what happened; this module says how each
+//! provider's controllers report it. Controller latency is zero (PEERS.md
+//! "(ε)"): the steps of one instant are emitted in the order the sources
+//! run them.
+
+use super::Record;
+use super::events::{Emitted, EventLog, ObjectReference};
+use crate::fleet::NodeId;
+use crate::k8s::{ActionKind, Condition, EventPhase};
+use crate::policy::providers::Provider;
+use crate::policy::rules::{Amount, Guard, Limit};
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+use std::collections::BTreeSet;
+
+const CAPI: &str = "cluster.x-k8s.io/v1beta2";
+const NHC_API: &str = "remediation.medik8s.io/v1alpha1";
+const SNR_API: &str = "self-node-remediation.medik8s.io/v1alpha1";
+const NHC_SOURCE: &str = "NodeHealthCheck";
+const SNR_SOURCE: &str = "SelfNodeRemediation";
+/// Every reason this module emits, for `[[expect]] event=`.
+pub const REASONS: [&str; 24] = [
+    "TerminationGracePeriodExpiring",
+    "NodeRepairBlocked",
+    "MachineMarkedUnhealthy",
+    "SuccessfulDrainNode",
+    "SuccessfulCreate",
+    "SuccessfulSetNodeRef",
+    "RemediationRestricted",
+    "DetectedUnhealthy",
+    "RemediationCreated",
+    "RemediationRemoved",
+    "RemediationSkipped",
+    "NoTemplateLeft",
+    "RemediationStarted",
+    "AddFinalizer",
+    "AddNoScheduleTaint",
+    "UpdateTimeAssumedRebooted",
+    "NodeReboot",
+    "AddOutOfService",
+    "RemoveOutOfService",
+    "DeleteResources",
+    "RemoveNoScheduleTaint",
+    "RemoveFinalizer",
+    "RemediationFinished",
+    "RemediationStopped",
+];
+
+/// The one NodeHealthCheck, selecting every worker.
+pub const NHC_NAME: &str = "nhc-workers";
+/// Karpenter deduplicates NodeRepairBlocked per node for this long.
+const BLOCKED_DEDUP: SimDuration = SimDuration::from_mins(15);
+/// SNR's computed safe time to assume a node rebooted (PEERS.md
+/// section 4, `snr_safe_time`), and its requeue's extra second.
+const SNR_SAFE_TIME: SimDuration = SimDuration::from_secs(180);
+const SNR_REQUEUE: SimDuration = SimDuration::from_secs(1);
+
+#[derive(Clone, Debug, Default)]
+struct NodeEvents {
+    /// The node's name in the scenario.
+    base: String,
+    /// The node's current name (`<node>-r<k>` after replacements).
+    name: String,
+    /// NHC: the remediation CRs of the open incident, in creation order,
+    /// each named after its node's name at its creation.
+    crs: Vec<(ActionKind, String)>,
+    /// SNR reported `Succeeded=True` for the open SNR remediation.
+    snr_succeeded: bool,
+    /// Karpenter: the last NodeRepairBlocked.
+    last_blocked: Option<SimTime>,
+}
+
+/// The per-run state of one peer's event vocabulary.
+#[derive(Debug)]
+pub struct PeerEvents {
+    provider: Provider,
+    guard: Option<Guard>,
+    nodes: Vec<NodeEvents>,
+    pools: Vec<String>,
+    pool_of: Vec<usize>,
+    /// SNR fencing that completes at the instant: (instant, node).
+    fencing: BTreeSet<(SimTime, NodeId)>,
+}
+
+impl PeerEvents {
+    pub fn new(s: &Scenario) -> PeerEvents {
+        PeerEvents {
+            provider: s.policy.preset.provider(),
+            guard: s.policy.guard,
+            nodes: s
+                .fleet
+                .nodes
+                .iter()
+                .map(|n| NodeEvents {
+                    base: n.name.clone(),
+                    name: n.name.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            pools: s.fleet.pools.iter().map(|p| p.name.clone()).collect(),
+            pool_of: s.fleet.nodes.iter().map(|n| n.pool).collect(),
+            fencing: BTreeSet::new(),
+        }
+    }
+
+    fn name(&self, node: NodeId) -> String {
+        self.nodes[node as usize].name.clone()
+    }
+
+    fn pool(&self, node: NodeId) -> &str {
+        &self.pools[self.pool_of[node as usize]]
+    }
+
+    /// Emits the SNR fencing steps due before `until` (all, with `None`).
+    pub fn flush(&mut self, log: &mut EventLog, until: Option<SimTime>) {
+        while let Some(&(t, node)) = self.fencing.first() {
+            if until.is_some_and(|u| t >= u) {
+                break;
+            }
+            self.fencing.pop_first();
+            self.nodes[node as usize].snr_succeeded = true;
+            let name = self.name(node);
+            for (reason, msg) in [
+                (
+                    "AddOutOfService",
+                    "Remediation process - add out-of-service taint to unhealthy node",
+                ),
+                (
+                    "RemoveOutOfService",
+                    "Remediation process - remove out-of-service taint from node",
+                ),
+                (
+                    "DeleteResources",
+                    "Remediation process - finished deleting unhealthy node resources",
+                ),
+            ] {
+                log.emit(t, node, snr_on_node(&name, reason, msg));
+            }
+        }
+    }
+
+    pub fn record(&mut self, log: &mut EventLog, rec: &Record) {
+        self.flush(log, Some(rec.at()));
+        match self.provider {
+            Provider::Karpenter => self.karpenter(log, rec),
+            Provider::Capi => self.capi(log, rec),
+            Provider::Medik8s => self.medik8s(log, rec),
+            _ => {}
+        }
+    }
+
+    fn karpenter(&mut self, log: &mut EventLog, rec: &Record) {
+        match *rec {
+            Record::ActionStarted { at, node, .. } => {
+                let name = self.name(node);
+                let message = format!("All pods will be deleted by {}", log.timestamp(at));
+                log.emit(
+                    at,
+                    node,
+                    warning(
+                        ObjectReference::node(name.clone()),
+                        name,
+                        "TerminationGracePeriodExpiring",
+                        message,
+                        "karpenter",
+                        Some(EventPhase::Start),
+                    ),
+                );
+            }
+            Record::Suppressed { at, node, .. } => {
+                let n = &mut self.nodes[node as usize];
+                if n.last_blocked.is_some_and(|t| at < t + BLOCKED_DEDUP) {
+                    return;
+                }
+                n.last_blocked = Some(at);
+                let name = self.name(node);
+                log.emit(
+                    at,
+                    node,
+                    warning(
+                        ObjectReference::node(name.clone()),
+                        name,
+                        "NodeRepairBlocked",
+                        "more than 20% nodes are unhealthy in the nodepool".into(),
+                        "karpenter",
+                        None,
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn capi(&mut self, log: &mut EventLog, rec: &Record) {
+        let machine = |name: &str| ObjectReference {
+            api_version: CAPI,
+            kind: "Machine",
+            name: name.to_string(),
+        };
+        match *rec {
+            Record::ActionStarted { at, node, .. } => {
+                let name = self.name(node);
+                let mhc = mhc_name(self.pool(node));
+                log.emit(
+                    at,
+                    node,
+                    normal(
+                        machine(&name),
+                        name.clone(),
+                        "MachineMarkedUnhealthy",
+                        format!(
+                            "Machine default/{name} has been marked as unhealthy by default/{mhc}"
+                        ),
+                        "machinehealthcheck-controller",
+                        Some(EventPhase::Start),
+                    ),
+                );
+                log.emit(
+                    at,
+                    node,
+                    normal(
+                        machine(&name),
+                        name.clone(),
+                        "SuccessfulDrainNode",
+                        format!("success draining Machine's node \"{name}\""),
+                        "machine-controller",
+                        None,
+                    ),
+                );
+            }
+            Record::Replaced { at, node, k } => {
+                self.rename(node, k);
+                let name = self.name(node);
+                let pool = self.pool(node).to_string();
+                log.emit(
+                    at,
+                    node,
+                    normal(
+                        ObjectReference {
+                            api_version: CAPI,
+                            kind: "MachineSet",
+                            name: pool,
+                        },
+                        name.clone(),
+                        "SuccessfulCreate",
+                        format!("Created Machine \"{name}\""),
+                        "machineset-controller",
+                        None,
+                    ),
+                );
+            }
+            Record::ActionEnded {
+                at,
+                node,
+                kind: ActionKind::Replace,
+                ..
+            } => {
+                let name = self.name(node);
+                log.emit(
+                    at,
+                    node,
+                    normal(
+                        machine(&name),
+                        name.clone(),
+                        "SuccessfulSetNodeRef",
+                        name,
+                        "machine-controller",
+                        Some(EventPhase::End),
+                    ),
+                );
+            }
+            Record::GuardHeld {
+                at,
+                node,
+                total,
+                matched,
+                ..
+            } => {
+                let Some(g) = self.guard else { return };
+                let tail = match g.limit {
+                    Limit::Range(lo, hi) => format!(
+                        "does not fall within the range (total: {total}, unhealthy: {matched}, \
+                         unhealthyRange: [{lo}-{hi}])"
+                    ),
+                    Limit::MaxUnhealthy(a) | Limit::MinHealthy(a) => format!(
+                        "exceeds maxUnhealthy (total: {total}, unhealthy: {matched}, \
+                         maxUnhealthy: {})",
+                        amount(a)
+                    ),
+                };
+                let mhc = mhc_name(self.pool(node));
+                log.emit(
+                    at,
+                    node,
+                    warning(
+                        ObjectReference {
+                            api_version: CAPI,
+                            kind: "MachineHealthCheck",
+                            name: mhc,
+                        },
+                        String::new(),
+                        "RemediationRestricted",
+                        format!(
+                            "Remediation is not allowed, the number of not started or unhealthy \
+                             machines {tail}"
+                        ),
+                        "machinehealthcheck-controller",
+                        None,
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn medik8s(&mut self, log: &mut EventLog, rec: &Record) {
+        match *rec {
+            Record::Matched {
+                at,
+                node,
+                condition,
+            } => {
+                let name = self.name(node);
+                let status = if condition == Condition::Unknown {
+                    "Unknown"
+                } else {
+                    "False"
+                };
+                log.emit(
+                    at,
+                    node,
+                    nhc(
+                        name.clone(),
+                        "Normal",
+                        "DetectedUnhealthy",
+                        format!(
+                            "Node matches unhealthy condition. Node \"{name}\", condition type \
+                             \"Ready\", condition status \"{status}\""
+                        ),
+                        None,
+                    ),
+                );
+            }
+            Record::ActionStarted { at, node, kind, .. } => {
+                let name = self.name(node);
+                // An escalation: SNR stops unless it already succeeded.
+                let n = &self.nodes[node as usize];
+                if n.crs.last().is_some_and(|c| c.0 == ActionKind::SnrReboot) && !n.snr_succeeded {
+                    self.fencing.retain(|&(_, x)| x != node);
+                    log.emit(
+                        at,
+                        node,
+                        snr_on_cr(
+                            &name,
+                            "RemediationStopped",
+                            "NHC added the timed-out annotation, remediation will be stopped",
+                        ),
+                    );
+                }
+                self.nodes[node as usize].crs.push((kind, name.clone()));
+                log.emit(
+                    at,
+                    node,
+                    nhc(
+                        name.clone(),
+                        "Normal",
+                        "RemediationCreated",
+                        format!("Created remediation object for node {name}"),
+                        Some(EventPhase::Start),
+                    ),
+                );
+                if kind == ActionKind::SnrReboot {
+                    self.nodes[node as usize].snr_succeeded = false;
+                    for (on_node, reason, msg) in SNR_START {
+                        let e = if on_node {
+                            snr_on_node(&name, reason, msg)
+                        } else {
+                            snr_on_cr(&name, reason, msg)
+                        };
+                        log.emit(at, node, e);
+                    }
+                    self.fencing
+                        .insert((at + SNR_SAFE_TIME + SNR_REQUEUE, node));
+                }
+            }
+            Record::Replaced { node, k, .. } => self.rename(node, k),
+            Record::Recovered { at, node } => {
+                self.fencing.retain(|&(_, x)| x != node);
+                let current = self.name(node);
+                for (kind, name) in std::mem::take(&mut self.nodes[node as usize].crs) {
+                    let cr_kind = match kind {
+                        ActionKind::SnrReboot => "SelfNodeRemediation",
+                        _ => "MachineDeletionRemediation",
+                    };
+                    log.emit(
+                        at,
+                        node,
+                        nhc(
+                            name.clone(),
+                            "Normal",
+                            "RemediationRemoved",
+                            format!("Deleted remediation CR of kind {cr_kind} with name {name}"),
+                            Some(EventPhase::End),
+                        ),
+                    );
+                    // SNR cleans up a node that is still there.
+                    if kind == ActionKind::SnrReboot && name == current {
+                        for (on_node, reason, msg) in SNR_END {
+                            let e = if on_node {
+                                snr_on_node(&name, reason, msg)
+                            } else {
+                                snr_on_cr(&name, reason, msg)
+                            };
+                            log.emit(at, node, e);
+                        }
+                    }
+                }
+            }
+            Record::Outcome {
+                at,
+                node,
+                outcome: crate::policy::Outcome::GaveUpExhausted,
+            } => {
+                let name = self.name(node);
+                log.emit(
+                    at,
+                    node,
+                    nhc(
+                        name.clone(),
+                        "Warning",
+                        "NoTemplateLeft",
+                        format!(
+                            "Remediation timed out, and no template left to try. didn't find a \
+                             template to use for NHC {NHC_NAME} and node {name}"
+                        ),
+                        Some(EventPhase::Error),
+                    ),
+                );
+            }
+            Record::GuardHeld {
+                at,
+                node,
+                total,
+                unhealthy,
+                ..
+            } => {
+                let Some(g) = self.guard else { return };
+                let healthy = total - unhealthy.min(total);
+                log.emit(
+                    at,
+                    node,
+                    nhc(
+                        String::new(),
+                        "Warning",
+                        "RemediationSkipped",
+                        format!(
+                            "Skipped remediation because the number of healthy nodes selected \
+                             by the selector is {healthy} and should equal or exceed {}",
+                            g.threshold(total)
+                        ),
+                        None,
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The node's Node object was replaced: it goes by `<node>-r<k>`.
+    fn rename(&mut self, node: NodeId, k: u32) {
+        let n = &mut self.nodes[node as usize];
+        n.name = format!("{}-r{k}", n.base);
+    }
+}
+
+/// SNR's steps at a remediation's start: (on the Node, reason, message).
+const SNR_START: [(bool, &str, &str); 5] = [
+    (
+        false,
+        "RemediationStarted",
+        "Remediation started by SNR manager",
+    ),
+    (
+        false,
+        "AddFinalizer",
+        "Remediation process - successful adding finalizer",
+    ),
+    (
+        true,
+        "AddNoScheduleTaint",
+        "Remediation process - NoSchedule taint added to the unhealthy node",
+    ),
+    (
+        false,
+        "UpdateTimeAssumedRebooted",
+        "Remediation process - about to update required fencing time on snr",
+    ),
+    (
+        true,
+        "NodeReboot",
+        "Remediation process - about to attempt fencing the unhealthy node by rebooting it",
+    ),
+];
+
+/// SNR's steps once the node is healthy and its CR is deleted.
+const SNR_END: [(bool, &str, &str); 3] = [
+    (
+        true,
+        "RemoveNoScheduleTaint",
+        "Remediation process - remove NoSchedule taint from healthy remediated node",
+    ),
+    (
+        false,
+        "RemoveFinalizer",
+        "Remediation process - remove finalizer from snr",
+    ),
+    (false, "RemediationFinished", "Remediation finished"),
+];
+
+/// The MachineHealthCheck of a pool (one per MachineDeployment).
+pub fn mhc_name(pool: &str) -> String {
+    format!("{pool}-mhc")
+}
+
+/// A guard's value as the resource writes it: `40%` or `2`.
+fn amount(a: Amount) -> String {
+    match a {
+        Amount::Count(c) => c.to_string(),
+        Amount::Percent(p) => format!("{p}%"),
+    }
+}
+
+fn normal(
+    object: ObjectReference,
+    node_label: String,
+    reason: &str,
+    message: String,
+    component: &'static str,
+    phase: Option<EventPhase>,
+) -> Emitted {
+    Emitted {
+        object,
+        node_label,
+        reason: reason.to_string(),
+        type_: "Normal",
+        message,
+        component,
+        action: None,
+        action_kind: None,
+        phase,
+    }
+}
+
+fn warning(
+    object: ObjectReference,
+    node_label: String,
+    reason: &str,
+    message: String,
+    component: &'static str,
+    phase: Option<EventPhase>,
+) -> Emitted {
+    Emitted {
+        type_: "Warning",
+        ..normal(object, node_label, reason, message, component, phase)
+    }
+}
+
+/// A NodeHealthCheck event: on the NodeHealthCheck, `[remediation] `-prefixed.
+fn nhc(
+    node_label: String,
+    type_: &'static str,
+    reason: &str,
+    message: String,
+    phase: Option<EventPhase>,
+) -> Emitted {
+    Emitted {
+        type_,
+        ..normal(
+            ObjectReference {
+                api_version: NHC_API,
+                kind: "NodeHealthCheck",
+                name: NHC_NAME.to_string(),
+            },
+            node_label,
+            reason,
+            format!("[remediation] {message}"),
+            NHC_SOURCE,
+            phase,
+        )
+    }
+}
+
+/// An SNR event on the SelfNodeRemediation object (named like its node).
+fn snr_on_cr(node: &str, reason: &str, message: &str) -> Emitted {
+    normal(
+        ObjectReference {
+            api_version: SNR_API,
+            kind: "SelfNodeRemediation",
+            name: node.to_string(),
+        },
+        node.to_string(),
+        reason,
+        format!("[remediation] {message}"),
+        SNR_SOURCE,
+        None,
+    )
+}
+
+/// An SNR event on the Node.
+fn snr_on_node(node: &str, reason: &str, message: &str) -> Emitted {
+    normal(
+        ObjectReference::node(node.to_string()),
+        node.to_string(),
+        reason,
+        format!("[remediation] {message}"),
+        SNR_SOURCE,
+        None,
+    )
+}
