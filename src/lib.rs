@@ -1,6 +1,7 @@
 //! repairsim: a deterministic discrete-event simulator of node auto-repair
 //! in managed Kubernetes: Azure Kubernetes Service (AKS) first, and the
-//! peers platform teams compare it with (GKE so far).
+//! peers platform teams compare it with (GKE, EKS and EKS Auto Mode,
+//! Cluster API MachineHealthCheck, medik8s NodeHealthCheck).
 //!
 //! A simulated clock drives virtual node pools through injected failures
 //! and through the remediation policy AKS documents, exactly as
@@ -61,8 +62,12 @@
 //! - [`policy`]: parameters, presets, provenance, and the state machine.
 //!   Invariant: it knows nothing of queues, fleets or outputs.
 //!   [`policy::providers`] says whose remediation a preset models (AKS,
-//!   GKE): its action kinds, exclusions and how it reports repairs, and
-//!   the [`policy::providers::Vocabulary`] every output enumerates.
+//!   GKE, EKS, Karpenter, Cluster API, medik8s): its action kinds,
+//!   exclusions and how it reports repairs, and the
+//!   [`policy::providers::Vocabulary`] every output enumerates.
+//!   [`policy::rules`] holds the event-driven peers' rules as data:
+//!   condition timeouts from the Ready condition's lastTransitionTime, and
+//!   guards; the engine's event-driven evaluation applies them.
 //!   Invariant: the engine and the observers know no provider by name.
 //! - [`scenario`]: raw serde types, then validation. Invariant: the only
 //!   place besides IO that can fail.

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "A SPEC is one or more comma-separated terms:
   preset=NAME        the policy is exactly this preset (aks-2020-08, aks-2021-09,
-                     aks-2023-09, aks-2024-08, aks-observed-2026), replacing the
-                     scenario's [policy]
+                     aks-2023-09, aks-2024-08, aks-observed-2026, gke, eks,
+                     eks-auto, capi-mhc, nhc), replacing the scenario's [policy]
   policy=FILE        the policy is this TOML file of [policy] keys
   set=KEY=VALUE      any --set override (repeat the term for several)
   name=LABEL         what the outputs call this side [default: the spec]

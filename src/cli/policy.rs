@@ -13,7 +13,7 @@ pub struct Args {
     #[arg(value_name = "SCENARIO", conflicts_with = "preset")]
     pub scenario: Option<PathBuf>,
     /// A preset: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08 (default),
-    /// aks-observed-2026.
+    /// aks-observed-2026, gke, eks, eks-auto, capi-mhc, nhc.
     /// `--set policy.KEY=VALUE` changes its parameters.
     #[arg(long)]
     pub preset: Option<String>,

@@ -569,7 +569,7 @@ fn guard_text(g: &Option<Guard>) -> String {
     });
     match g.recheck {
         Some(d) => out.push_str(&format!(", recheck {d}")),
-        None => out.push_str(", recheck on change"),
+        None => out.push_str(", recheck at each evaluation"),
     }
     out
 }
