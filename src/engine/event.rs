@@ -34,6 +34,23 @@ pub(super) struct Unit {
     last_eval: Option<SimTime>,
 }
 
+/// What event-driven detection keeps per node.
+#[derive(Clone, Copy, Default)]
+struct EvNode {
+    /// The Ready condition's lastTransitionTime.
+    ltt: SimTime,
+    /// A new machine's first condition post is a transition even when it
+    /// shows what the old one showed.
+    fresh_ltt: bool,
+    /// The instant the node becomes eligible, while it is in its unit's
+    /// pending set.
+    pending: Option<SimTime>,
+    /// In its unit's set of eligible nodes waiting for an action.
+    waiting: bool,
+    /// Counted as unhealthy in its guard group.
+    unhealthy: bool,
+}
+
 /// A guard group's counts.
 #[derive(Clone, Copy, Default)]
 pub(super) struct GroupCount {
@@ -48,6 +65,7 @@ pub(super) struct EventState {
     guard: Option<Guard>,
     units: Vec<Unit>,
     groups: Vec<GroupCount>,
+    nodes: Vec<EvNode>,
     /// Each node's position in node name order (MHC and NHC evaluate their
     /// targets in that order).
     rank: Vec<u32>,
@@ -85,6 +103,7 @@ impl EventState {
             guard,
             units: (0..units).map(|_| Unit::default()).collect(),
             groups: Vec::new(),
+            nodes: vec![EvNode::default(); fleet.len()],
             rank,
             scratch: Vec::new(),
         };
@@ -95,9 +114,23 @@ impl EventState {
         for &n in &sc.never_registered {
             let g = st.group_index(sc, n);
             groups[g].unhealthy += 1;
+            st.nodes[n as usize].unhealthy = true;
         }
         st.groups = groups;
         Some(st)
+    }
+
+    /// The node's next condition post counts as a transition.
+    pub(super) fn fresh(&self, node: NodeId) -> bool {
+        self.nodes[node as usize].fresh_ltt
+    }
+
+    pub(super) fn set_fresh(&mut self, node: NodeId) {
+        self.nodes[node as usize].fresh_ltt = true;
+    }
+
+    pub(super) fn set_ltt(&mut self, node: NodeId, at: SimTime) {
+        self.nodes[node as usize].ltt = at;
     }
 
     fn group_index(&self, sc: &Scenario, node: NodeId) -> usize {
@@ -129,12 +162,13 @@ impl Sim<'_> {
     pub(super) fn recount(&mut self, node: NodeId) {
         let n = &self.nodes[node as usize];
         let now = n.posted != Condition::Ready || n.action.is_some();
-        if now == n.unhealthy {
+        if now == self.evs().nodes[node as usize].unhealthy {
             return;
         }
-        self.nodes[node as usize].unhealthy = now;
         let g = self.evs().group_index(self.sc, node);
-        let c = &mut self.evs_mut().groups[g];
+        let st = self.evs_mut();
+        st.nodes[node as usize].unhealthy = now;
+        let c = &mut st.groups[g];
         if now {
             c.unhealthy += 1;
         } else {
@@ -146,19 +180,22 @@ impl Sim<'_> {
     /// A new machine's first post is a transition even when the condition
     /// is the one the old machine showed.
     pub(super) fn post_condition(&mut self, node: NodeId, c: Condition) {
-        let n = &mut self.nodes[node as usize];
-        if n.fresh_ltt && n.posted == c {
-            n.fresh_ltt = false;
+        let same = self.nodes[node as usize].posted == c;
+        let fresh = self
+            .ev
+            .as_mut()
+            .is_some_and(|e| std::mem::replace(&mut e.nodes[node as usize].fresh_ltt, false));
+        if fresh && same {
             self.condition_changed(node);
         } else {
-            n.fresh_ltt = false;
             self.set_condition(node, c);
         }
     }
 
     /// The Ready condition changed (or a new machine posted its first).
     pub(super) fn condition_changed(&mut self, node: NodeId) {
-        self.nodes[node as usize].ltt = self.now;
+        let now = self.now;
+        self.evs_mut().nodes[node as usize].ltt = now;
         self.recount(node);
         self.place(node);
         // MHC and NHC: any target's change triggers an evaluation of all.
@@ -175,6 +212,7 @@ impl Sim<'_> {
             return;
         };
         let n = &self.nodes[node as usize];
+        let e = st.nodes[node as usize];
         let looking = matches!(
             n.phase,
             Phase::Unnoticed { .. }
@@ -182,14 +220,14 @@ impl Sim<'_> {
                 | Phase::Detected { .. }
                 | Phase::Queued { .. }
         ) && n.action.is_none()
-            && !n.fresh_ltt;
+            && !e.fresh_ltt;
         let want = if looking {
-            st.det.eligible_at(n.posted, n.ltt)
+            st.det.eligible_at(n.posted, e.ltt)
         } else {
             None
         };
         let now = self.now;
-        let (was_pending, was_waiting) = (n.pending, n.waiting);
+        let (was_pending, was_waiting) = (e.pending, e.waiting);
         let (pending, waiting) = match want {
             Some(e) if e <= now => (None, true),
             Some(e) => (Some(e), false),
@@ -214,7 +252,7 @@ impl Sim<'_> {
         if waiting {
             u.waiting.insert((rank, node));
         }
-        let n = &mut self.nodes[node as usize];
+        let n = &mut st.nodes[node as usize];
         n.pending = pending;
         n.waiting = waiting;
         if let Some(e) = pending {
@@ -282,26 +320,24 @@ impl Sim<'_> {
         st.units[unit].last_eval = Some(now);
         let mut eligible = std::mem::take(&mut st.scratch);
         eligible.clear();
-        {
-            let u = &mut st.units[unit];
-            while let Some(&(e, rank, node)) = u.pending.first() {
-                if e > now {
-                    break;
-                }
-                u.pending.pop_first();
-                u.waiting.insert((rank, node));
-                eligible.push(node);
+        let u = &mut st.units[unit];
+        while let Some(&(e, rank, node)) = u.pending.first() {
+            if e > now {
+                break;
             }
-            eligible.clear();
-            eligible.extend(u.waiting.iter().map(|&(_, n)| n));
-        }
-        for &node in &eligible {
-            let n = &mut self.nodes[node as usize];
+            u.pending.pop_first();
+            u.waiting.insert((rank, node));
+            let n = &mut st.nodes[node as usize];
             n.pending = None;
             n.waiting = true;
+        }
+        eligible.extend(u.waiting.iter().map(|&(_, n)| n));
+        for &node in &eligible {
+            let ltt = self.evs().nodes[node as usize].ltt;
+            let n = &mut self.nodes[node as usize];
             if !matches!(n.phase, Phase::Detected { .. } | Phase::Queued { .. }) {
                 n.phase = Phase::Detected {
-                    first_not_ready: n.ltt,
+                    first_not_ready: ltt,
                     detected: now,
                 };
             }

@@ -166,20 +166,6 @@ struct NodeRt {
     /// What the timeline shows.
     state: NodeState,
     rngs: Option<Box<NodeRngs>>,
-    /// Event-driven detection: the Ready condition's lastTransitionTime.
-    ltt: SimTime,
-    /// A new machine's first condition post is a transition even when it
-    /// shows what the old one showed.
-    fresh_ltt: bool,
-    /// The instant the node becomes eligible, while it is in its unit's
-    /// pending set.
-    pending: Option<SimTime>,
-    /// In its unit's set of eligible nodes waiting for an action.
-    waiting: bool,
-    /// Counted as unhealthy in its guard group.
-    unhealthy: bool,
-    /// Replacements of the original node so far (its name's `-r<k>`).
-    replacements: u32,
 }
 
 /// One simulation run of a scenario (one replication).
@@ -213,6 +199,9 @@ pub struct Sim<'a> {
     starts: Vec<(NodeId, usize)>,
     /// Event-driven detection, if the policy uses it.
     ev: Option<event::EventState>,
+    /// Replacements so far of the nodes that were replaced (a name's
+    /// `-r<k>`); few nodes ever are.
+    replacements: std::collections::BTreeMap<NodeId, u32>,
 }
 
 impl<'a> Sim<'a> {
@@ -250,12 +239,6 @@ impl<'a> Sim<'a> {
                         NodeState::Ready
                     },
                     rngs: None,
-                    ltt: SimTime::ZERO,
-                    fresh_ltt: false,
-                    pending: None,
-                    waiting: false,
-                    unhealthy: unregistered,
-                    replacements: 0,
                 }
             })
             .collect();
@@ -284,6 +267,7 @@ impl<'a> Sim<'a> {
                 .filter(|&e| p.preset.provider().applies(e))
                 .fold(0, |m, e| m | 1 << e as u16),
             ev: event::EventState::new(sc),
+            replacements: Default::default(),
         };
         sim.obs.begin(sc);
         for &node in &never {
@@ -600,7 +584,7 @@ impl<'a> Sim<'a> {
         let n = &mut self.nodes[node as usize];
         if let (Some(hb), false) = (
             n.silent_since,
-            n.posted == Condition::Unknown && !n.fresh_ltt,
+            n.posted == Condition::Unknown && !self.ev.as_ref().is_some_and(|e| e.fresh(node)),
         ) {
             let at = (hb + k.node_monitor_grace_period)
                 .ceil_to(k.node_monitor_period)
@@ -645,7 +629,7 @@ impl<'a> Sim<'a> {
         } else {
             Condition::Ready
         };
-        if desired != n.posted || n.fresh_ltt {
+        if desired != n.posted || self.ev.as_ref().is_some_and(|e| e.fresh(node)) {
             self.post_condition(node, desired);
         }
         let n = &mut self.nodes[node as usize];
@@ -1052,7 +1036,9 @@ impl<'a> Sim<'a> {
         // while the action still runs, so the timeline records nothing.
         if let Some(expired) = run.lease_expires {
             self.set_condition(node, Condition::Unknown);
-            self.nodes[node as usize].ltt = expired;
+            if let Some(e) = self.ev.as_mut() {
+                e.set_ltt(node, expired);
+            }
         }
         let n = &mut self.nodes[node as usize];
         n.action = None;
@@ -1086,11 +1072,17 @@ impl<'a> Sim<'a> {
             let n = &mut self.nodes[node as usize];
             n.silent_since = Some(now.floor_to(lease));
             n.lease_expiry = None;
-            n.fresh_ltt = self.ev.is_some();
+            if let Some(e) = self.ev.as_mut() {
+                e.set_fresh(node);
+            }
             self.schedule_lease_expiry(node);
         }
-        if run.kind.tier() == 4 && !fault.cleared && fault.signal == Signal::NotReady {
-            self.nodes[node as usize].fresh_ltt = self.ev.is_some();
+        if run.kind.tier() == 4
+            && !fault.cleared
+            && fault.signal == Signal::NotReady
+            && let Some(e) = self.ev.as_mut()
+        {
+            e.set_fresh(node);
         }
         self.update_state(node);
         self.reschedule(node);
@@ -1112,9 +1104,9 @@ impl<'a> Sim<'a> {
         self.goes_silent(node);
         if run.kind == ActionKind::Replace {
             // The old Node object is gone; its replacement is provisioned.
-            let n = &mut self.nodes[node as usize];
-            n.replacements += 1;
-            let k = n.replacements;
+            let k = self.replacements.entry(node).or_insert(0);
+            *k += 1;
+            let k = *k;
             self.emit(Record::Replaced {
                 at: self.now,
                 node,
