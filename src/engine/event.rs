@@ -22,6 +22,10 @@ use crate::scenario::Scenario;
 use crate::time::SimTime;
 use std::collections::BTreeSet;
 
+/// NHC with a single remediation template: the lease on it is extended
+/// twice by 10 minutes, so it is overdue 30 minutes after it was taken.
+const LONE_TEMPLATE_TIMEOUT: crate::time::SimDuration = crate::time::SimDuration::from_mins(30);
+
 /// The nodes of one evaluation unit.
 #[derive(Default)]
 pub(super) struct Unit {
@@ -30,8 +34,22 @@ pub(super) struct Unit {
     pending: BTreeSet<(SimTime, u32, NodeId)>,
     /// Eligible nodes without an action: (name rank, node).
     waiting: BTreeSet<(u32, NodeId)>,
-    next_eval: Option<SimTime>,
+    /// The evaluation a watched change asked for (the earliest).
+    trigger: Option<SimTime>,
+    /// The delayed requeue (`RequeueAfter`): the earliest asked for. An
+    /// evaluation in between does not consume it, as a controller's
+    /// delaying work queue does not.
+    requeue: Option<SimTime>,
     last_eval: Option<SimTime>,
+}
+
+/// Why an evaluation is asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Why {
+    /// A watched node's condition changed, or a slot freed.
+    Trigger,
+    /// A delayed requeue.
+    Requeue,
 }
 
 /// What event-driven detection keeps per node.
@@ -201,7 +219,7 @@ impl Sim<'_> {
         // MHC and NHC: any target's change triggers an evaluation of all.
         if self.evs().det.unit != EvalUnit::Node {
             let unit = self.unit_of(node);
-            self.request_eval(unit, self.now);
+            self.request_eval(unit, self.now, Why::Trigger);
         }
     }
 
@@ -257,23 +275,28 @@ impl Sim<'_> {
         n.waiting = waiting;
         if let Some(e) = pending {
             let at = self.evs().det.requeue_at(e);
-            self.request_eval(unit, at);
+            self.request_eval(unit, at, Why::Requeue);
         } else if waiting && !was_waiting {
-            self.request_eval(unit, now);
+            self.request_eval(unit, now, Why::Trigger);
         }
     }
 
     /// Asks for an evaluation of `unit` at `at`, deferred to the unit's
-    /// minimum spacing; one pending evaluation per unit (the earliest).
-    pub(super) fn request_eval(&mut self, unit: usize, at: SimTime) {
+    /// minimum spacing. A unit keeps the earliest trigger and the earliest
+    /// requeue.
+    pub(super) fn request_eval(&mut self, unit: usize, at: SimTime, why: Why) {
         let st = self.evs_mut();
         let u = &mut st.units[unit];
         let at = match u.last_eval {
             Some(last) => at.max(last + st.det.min_eval_interval),
             None => at,
         };
-        if u.next_eval.is_none_or(|t| at < t) {
-            u.next_eval = Some(at);
+        let slot = match why {
+            Why::Trigger => &mut u.trigger,
+            Why::Requeue => &mut u.requeue,
+        };
+        if slot.is_none_or(|t| at < t) {
+            *slot = Some(at);
             self.push(at, Event::Evaluate { unit: unit as u32 });
         }
     }
@@ -283,13 +306,38 @@ impl Sim<'_> {
         let now = self.now;
         let mut units = Vec::new();
         let mut take = |sim: &mut Self, ev: Event| {
-            if let Event::Evaluate { unit } = ev {
-                let u = &mut sim.evs_mut().units[unit as usize];
-                if u.next_eval == Some(now) {
-                    u.next_eval = None;
-                    units.push(unit as usize);
-                }
+            let Event::Evaluate { unit } = ev else {
+                return;
+            };
+            let st = sim.evs_mut();
+            let min = st.det.min_eval_interval;
+            let u = &mut st.units[unit as usize];
+            let (t, r) = (u.trigger == Some(now), u.requeue == Some(now));
+            if !t && !r {
+                return;
             }
+            // Another evaluation ran since this one was asked for: the
+            // rate limit defers it.
+            if let Some(last) = u.last_eval
+                && now < last + min
+            {
+                let at = last + min;
+                if t {
+                    u.trigger = Some(at);
+                }
+                if r {
+                    u.requeue = Some(at);
+                }
+                sim.push(at, ev);
+                return;
+            }
+            if t {
+                u.trigger = None;
+            }
+            if r {
+                u.requeue = None;
+            }
+            units.push(unit as usize);
         };
         take(self, first);
         while let Some((t, super::RANK_CHECK)) = self.queue.peek() {
@@ -302,6 +350,7 @@ impl Sim<'_> {
             take(self, ev);
         }
         units.sort_unstable();
+        units.dedup();
         for &unit in &units {
             self.evaluate(unit);
         }
@@ -380,7 +429,7 @@ impl Sim<'_> {
                 });
             }
             if let Some(d) = guard.recheck {
-                self.request_eval(unit, now + d);
+                self.request_eval(unit, now + d, Why::Requeue);
             }
         } else {
             let delay = self.sc.policy.repair_delay;
@@ -389,7 +438,7 @@ impl Sim<'_> {
                 if let Phase::Detected { detected, .. } = self.nodes[node as usize].phase
                     && now < detected + delay
                 {
-                    self.request_eval(unit, detected + delay);
+                    self.request_eval(unit, detected + delay, Why::Requeue);
                     continue;
                 }
                 if self.slots_used < self.slot_limit() {
@@ -409,7 +458,7 @@ impl Sim<'_> {
             let next = st.units[unit].pending.first().map(|&(e, _, _)| e);
             if let Some(e) = next {
                 let at = st.det.requeue_at(e);
-                self.request_eval(unit, at);
+                self.request_eval(unit, at, Why::Requeue);
             }
         }
     }
@@ -428,7 +477,19 @@ impl Sim<'_> {
         if p.retry_mode != RetryMode::Escalate {
             return;
         }
-        if let Some(&t) = p.step_timeouts.get(step) {
+        // A lone template has no timeout of its own; NHC's lease on it is
+        // overdue after 3 x 10 minutes (PEERS.md section 4). A ladder longer
+        // than its timeouts reuses the last one.
+        let plan_len = self.plans[self.os_index(node)].len();
+        let t = if plan_len == 1 {
+            Some(LONE_TEMPLATE_TIMEOUT)
+        } else {
+            p.step_timeouts
+                .get(step)
+                .or(p.step_timeouts.last())
+                .copied()
+        };
+        if let Some(t) = t {
             let incident = self.nodes[node as usize].incident;
             self.push(
                 self.now + t,
@@ -484,6 +545,7 @@ impl Sim<'_> {
             return false;
         }
         // A remediation still running is stopped; nothing it did counts.
+        // The node comes back with its fault: a running kubelet posts it.
         if let Some(run) = self.nodes[node as usize].action.take() {
             self.emit(Record::ActionEnded {
                 at: self.now,
@@ -492,8 +554,12 @@ impl Sim<'_> {
                 error: None,
                 fixed: false,
             });
-            self.nodes[node as usize].kubelet_tick = None;
+            let f = self.nodes[node as usize].fault;
+            if f.is_some_and(|f| f.cleared || f.signal == crate::faults::Signal::NotReady) {
+                self.kubelet_resumes(node);
+            }
             self.update_state(node);
+            self.recount(node);
         }
         self.escalate(node, step + 1);
         true

@@ -593,9 +593,12 @@ impl<'a> Sim<'a> {
             // can see the change before the action ends (the timeline shows
             // the action, the ready count does not move, the controller does
             // not check an acting node), so it waits for the action's end.
+            // Event-driven controllers watch the condition itself: its
+            // change triggers evaluations, so it is never deferred there.
             if let Some(a) = n.action.as_mut()
                 && at < a.ends
                 && n.posted != Condition::Ready
+                && self.ev.is_none()
             {
                 a.lease_expires = Some(at);
                 return;
@@ -745,8 +748,13 @@ impl<'a> Sim<'a> {
     fn wake_first_queued(&mut self) {
         if let Some(&first) = self.queued.first() {
             if self.ev.is_some() {
-                let unit = self.unit_of(first);
-                self.request_eval(unit, self.now);
+                // Every unit with a node waiting for a slot looks again: a
+                // guard may hold the first one's unit back.
+                let mut units: Vec<usize> = self.queued.iter().map(|&n| self.unit_of(n)).collect();
+                units.dedup();
+                for unit in units {
+                    self.request_eval(unit, self.now, event::Why::Trigger);
+                }
                 return;
             }
             let at = self.now.ceil_to(self.sc.policy.check_interval);

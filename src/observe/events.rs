@@ -134,6 +134,10 @@ pub struct EventLog {
     peers: Option<Box<crate::observe::peer_events::PeerEvents>>,
     /// Ops log: nodes inside a suppression episode (one record each).
     suppressed: Vec<bool>,
+    /// Ops log: each node's replacements so far.
+    replaced: Vec<u32>,
+    /// Ops log: the replacements of each node when its repair started.
+    target: Vec<u32>,
     events: Vec<Event>,
     /// Simulated ms of the last event, and how many events it had.
     last_ms: u64,
@@ -158,6 +162,8 @@ impl EventLog {
             node_names: Vec::new(),
             peers: None,
             suppressed: Vec::new(),
+            replaced: Vec::new(),
+            target: Vec::new(),
             events: Vec::new(),
             last_ms: 0,
             seq_in_ms: 0,
@@ -280,6 +286,8 @@ pub struct Operation {
     /// Simulated time \[ms\].
     pub sim_ms: u64,
     pub node: NodeId,
+    /// Replacements of the node so far: 0, or `k` for `<node>-r<k>`.
+    pub replaced: u32,
     pub status: &'static str,
 }
 
@@ -291,10 +299,20 @@ impl EventLog {
     }
 
     fn ops_record(&mut self, rec: &Record, log: OpsLog) {
+        if let Record::Replaced { node, k, .. } = *rec {
+            self.replaced[node as usize] = k;
+        }
+        if let Record::ActionStarted { node, .. } | Record::Suppressed { node, .. } = *rec {
+            self.target[node as usize] = self.replaced[node as usize];
+        }
+        // Every record of one repair names the node it acted on, even once
+        // that node has been replaced.
+        let target = &self.target;
         let mut op = |at: SimTime, node: NodeId, status| {
             self.operations.push(Operation {
                 sim_ms: at.ms(),
                 node,
+                replaced: target[node as usize],
                 status,
             })
         };
@@ -340,6 +358,8 @@ impl Observer for EventLog {
         self.end_on_error = s.policy.emit_end_on_error;
         self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
         self.suppressed = vec![false; s.fleet.len()];
+        self.replaced = vec![0; s.fleet.len()];
+        self.target = vec![0; s.fleet.len()];
         self.peers = (self.reporting == Reporting::PeerEvents)
             .then(|| Box::new(crate::observe::peer_events::PeerEvents::new(s)));
     }

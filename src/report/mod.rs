@@ -261,10 +261,15 @@ pub fn operations_csv(
         &["time", "sim_ms", "node", "pool", "operation", "status"],
         events.operations().iter().map(|o| {
             let node = fleet.node(o.node);
+            // The node the repair acts on: a replacement goes by `-r<k>`.
+            let name = match o.replaced {
+                0 => node.name.clone(),
+                k => format!("{}-r{k}", node.name),
+            };
             [
                 scenario.start.format(SimTime(o.sim_ms)),
                 o.sim_ms.to_string(),
-                node.name.clone(),
+                name,
                 fleet.pools[node.pool].name.clone(),
                 operation.to_string(),
                 o.status.to_string(),

@@ -856,8 +856,33 @@ fn build_policy(
                 ("sequence", RetryMode::Sequence),
                 ("per_step", RetryMode::PerStep),
                 ("redetect", RetryMode::Redetect),
+                ("escalate", RetryMode::Escalate),
             ],
         )?;
+        // Each detection mode has its own retry shapes.
+        let event = matches!(pol.detection, crate::policy::rules::Detection::Event(_));
+        let fits = if event {
+            !pol.retry_mode.has_overall_timeout()
+        } else {
+            pol.retry_mode != RetryMode::Escalate
+        };
+        if !fits {
+            return Err(cx.at(
+                v,
+                "policy.retry_mode",
+                if event {
+                    format!(
+                        "preset {} detects by condition timeouts; valid retry modes: redetect, escalate",
+                        preset.name()
+                    )
+                } else {
+                    format!(
+                        "preset {} checks periodically; valid retry modes: sequence, per_step, redetect",
+                        preset.name()
+                    )
+                },
+            ));
+        }
         set.insert("retry_mode");
     }
     if let Some(v) = &rp.max_attempts {

@@ -29,3 +29,111 @@ fn waiting_node_starts_when_the_all_not_ready_guard_lifts_without_a_check() {
         ],
     );
 }
+
+/// The incidents of one run: node, detected, first action, outcome and
+/// when it was decided, as `node detected start outcome@at`.
+fn peer_incidents(file: &str, text: &str) -> Vec<String> {
+    use repairsim::observe::Observer;
+    use repairsim::observe::incidents::IncidentLog;
+    let sc = load_str(file, text).unwrap_or_else(|e| panic!("{e}"));
+    let mut log = IncidentLog::default();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let t = |x: Option<repairsim::time::SimTime>| x.map_or("-".into(), |t| t.to_string());
+    log.incidents()
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {} {} {}@{}",
+                i.node_name(&sc),
+                t(i.detected),
+                t(i.repair_started),
+                i.outcome,
+                i.outcome_at
+            )
+        })
+        .collect()
+}
+
+/// An Unknown that the lease expiry posts while an action runs is a
+/// condition change at its own instant (1h06m50s for md-0-0's first
+/// replacement), so the MachineHealthCheck's evaluations and its 15 s
+/// spacing follow it: md-0-1's requeue (1h11m51s) waits for 1h12m05s, 15 s
+/// after the evaluation that md-0-0's NotReady at 1h11m50s triggered.
+#[test]
+fn mhc_sees_a_lease_expiry_during_an_action_at_its_instant() {
+    let got = peer_incidents("mhc.toml", include_str!("peers/mhc-spurious.toml"));
+    assert_eq!(
+        got[1],
+        "md-0-1 1h12m05s 1h12m05s repaired-by-replace@1h18m10s"
+    );
+}
+
+/// A slot freed while the first waiting node's pool is held by its guard
+/// goes to a waiting node of another pool at once.
+#[test]
+fn a_freed_slot_reaches_a_pool_whose_guard_allows_it() {
+    let got = peer_incidents("eks.toml", include_str!("peers/eks-conc2.toml"));
+    assert!(
+        got.iter().any(|l| l.starts_with("c-0 1h31m20s 1h37m20s ")),
+        "{got:#?}"
+    );
+}
+
+/// A NodeHealthCheck with one template has no step timeout: its lease is
+/// overdue 30 minutes after the remediation started.
+#[test]
+fn nhc_with_one_template_gives_up_when_its_lease_is_overdue() {
+    let got = peer_incidents("nhc.toml", include_str!("peers/nhc-single.toml"));
+    assert_eq!(got, ["worker-0 1h05m41s 1h05m41s gave-up-timeout@1h35m41s"]);
+}
+
+/// A requeue asked for before a suppressed evaluation still fires (a
+/// controller's delaying queue keeps it): w-2 is detected at its own
+/// LTT + 301 s, not at the next condition change.
+#[test]
+fn nhc_keeps_a_requeue_across_an_earlier_evaluation() {
+    let got = peer_incidents("nhc.toml", include_str!("peers/nhc-conc.toml"));
+    assert!(got[2].starts_with("w-2 1h07m41s "), "{got:#?}");
+}
+
+/// The EKS operations log names the node a repair acts on: after a
+/// replacement, its `-r<k>` name.
+#[test]
+fn eks_operations_name_the_replacement_they_act_on() {
+    use repairsim::observe::Observer;
+    use repairsim::observe::events::EventLog;
+    let text = include_str!("../../scenarios/preset-eks.toml").replace(
+        "fixed_by = \"replace\"\n\n[[faults]]\nname = \"flaky-nic\"",
+        "fixed_by = \"none\"\n\n[[faults]]\nname = \"flaky-nic\"",
+    );
+    let sc = load_str("eks.toml", &text).unwrap();
+    let mut log = EventLog::new();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let ng0: Vec<(u32, &str)> = log
+        .operations()
+        .iter()
+        .filter(|o| o.node == 0)
+        .map(|o| (o.replaced, o.status))
+        .collect();
+    // ng-0 is replaced at 1h31m20s, then each of its replacements 30
+    // minutes after it posts Unknown; none is ever Ready.
+    assert_eq!(ng0, [(0, "Started"), (1, "Started"), (2, "Started")]);
+}
+
+/// Periodic retry shapes mean nothing to a condition clock: asking for
+/// one under an event-driven preset is an input error that names the
+/// valid ones.
+#[test]
+fn event_driven_presets_refuse_periodic_retry_modes() {
+    let text = include_str!("../../scenarios/preset-eks.toml").replace(
+        "preset = \"eks\"",
+        "preset = \"eks\"\nretry_mode = \"sequence\"",
+    );
+    let e = load_str("eks.toml", &text).unwrap_err().to_string();
+    assert!(
+        e.contains("policy.retry_mode") && e.contains("valid retry modes: redetect, escalate"),
+        "{e}"
+    );
+}
