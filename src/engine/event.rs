@@ -441,8 +441,8 @@ impl Sim<'_> {
                     self.request_eval(unit, detected + delay, Why::Requeue);
                     continue;
                 }
-                if self.slots_used < self.slot_limit() {
-                    self.slots_used += 1;
+                if self.slot_free(node) {
+                    self.take_slot(node);
                     self.queued.remove(&node);
                     self.start_action(node, 0);
                 } else {
@@ -524,7 +524,7 @@ impl Sim<'_> {
                     first_not_ready: self.now,
                 };
                 if phase.holds_slot() {
-                    self.slots_used -= 1;
+                    self.free_slot(node);
                     self.wake_first_queued();
                 }
             }
@@ -581,7 +581,7 @@ impl Sim<'_> {
         };
         let now = self.now;
         if self.nodes[node as usize].phase.holds_slot() {
-            self.slots_used -= 1;
+            self.free_slot(node);
         }
         self.nodes[node as usize].phase = Phase::Abandoned { at: now };
         self.end_repair(node, end);

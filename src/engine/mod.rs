@@ -182,6 +182,10 @@ pub struct Sim<'a> {
     ready_count: usize,
     /// Repairs holding a concurrency slot.
     slots_used: u32,
+    /// With per-pool slots: repairs holding a slot, and nodes not Ready,
+    /// per pool (empty otherwise).
+    pool_used: Vec<u32>,
+    pool_not_ready: Vec<u32>,
     /// Nodes due for a first action that found no free slot, in node order.
     queued: BTreeSet<NodeId>,
     /// The failure trace and the index of its next input.
@@ -252,6 +256,20 @@ impl<'a> Sim<'a> {
             plans: [p.plan(Os::Linux), p.plan(Os::Windows)],
             ready_count: sc.fleet.len() - never.len(),
             slots_used: 0,
+            pool_used: if p.pool_slots.is_some() {
+                vec![0; sc.fleet.pools.len()]
+            } else {
+                Vec::new()
+            },
+            pool_not_ready: if p.pool_slots.is_some() {
+                let mut v = vec![0; sc.fleet.pools.len()];
+                for &n in &never {
+                    v[sc.fleet.node(n).pool] += 1;
+                }
+                v
+            } else {
+                Vec::new()
+            },
             queued: BTreeSet::new(),
             trace: FailureTrace::build(sc, replication),
             next_input: 0,
@@ -509,7 +527,7 @@ impl<'a> Sim<'a> {
             let before = n.phase;
             self.queued.remove(&node);
             if before.holds_slot() {
-                self.slots_used -= 1;
+                self.free_slot(node);
                 self.wake_first_queued();
             }
             self.end_repair(node, End::Healthy);
@@ -655,7 +673,7 @@ impl<'a> Sim<'a> {
                 before if self.ev.is_some() => {
                     self.queued.remove(&node);
                     if before.holds_slot() {
-                        self.slots_used -= 1;
+                        self.free_slot(node);
                         self.wake_first_queued();
                     }
                     self.end_repair(node, End::Healthy);
@@ -674,11 +692,18 @@ impl<'a> Sim<'a> {
         }
         self.nodes[node as usize].posted = c;
         let before = self.ready_count;
+        let pool = self.sc.fleet.node(node).pool;
         if c == Condition::Ready {
             self.ready_count += 1;
             self.nodes[node as usize].registered = true;
+            if let Some(n) = self.pool_not_ready.get_mut(pool) {
+                *n -= 1;
+            }
         } else if old == Condition::Ready {
             self.ready_count -= 1;
+            if let Some(n) = self.pool_not_ready.get_mut(pool) {
+                *n += 1;
+            }
         }
         self.update_state(node);
         if self.guard_enabled() && (before == 0) != (self.ready_count == 0) {
@@ -686,6 +711,11 @@ impl<'a> Sim<'a> {
         }
         if self.ev.is_some() {
             self.condition_changed(node);
+        }
+        // A pool's slot count follows its not-Ready share: waiting nodes
+        // look again when it moves.
+        if !self.pool_not_ready.is_empty() && !self.queued.is_empty() {
+            self.wake_first_queued();
         }
     }
 
@@ -735,6 +765,37 @@ impl<'a> Sim<'a> {
         }
         if !self.guard_holds() && self.slots_used < self.slot_limit() {
             self.wake_first_queued();
+        }
+    }
+
+    /// Whether a new repair of `node` may start: a free slot overall and
+    /// in its pool.
+    fn slot_free(&self, node: NodeId) -> bool {
+        self.slots_used < self.slot_limit() && self.pool_slot_free(node)
+    }
+
+    /// Whether `node`'s pool has a free slot (always, without per-pool
+    /// slots).
+    fn pool_slot_free(&self, node: NodeId) -> bool {
+        let Some(s) = self.sc.policy.pool_slots else {
+            return true;
+        };
+        let pool = self.sc.fleet.node(node).pool;
+        let nodes = self.sc.fleet.pools[pool].count;
+        self.pool_used[pool] < s.limit(nodes, self.pool_not_ready[pool])
+    }
+
+    fn take_slot(&mut self, node: NodeId) {
+        self.slots_used += 1;
+        if let Some(u) = self.pool_used.get_mut(self.sc.fleet.node(node).pool) {
+            *u += 1;
+        }
+    }
+
+    fn free_slot(&mut self, node: NodeId) {
+        self.slots_used -= 1;
+        if let Some(u) = self.pool_used.get_mut(self.sc.fleet.node(node).pool) {
+            *u -= 1;
         }
     }
 
@@ -912,7 +973,7 @@ impl<'a> Sim<'a> {
             // A repair gives its slot up when its phase stops holding one:
             // it ended, or (`redetect`) it went back to detection.
             if before.holds_slot() && !after.holds_slot() {
-                self.slots_used -= 1;
+                self.free_slot(node);
             }
             if let Some(end) = verdict.ended {
                 self.queued.remove(&node);
@@ -934,14 +995,21 @@ impl<'a> Sim<'a> {
             self.start_action(node, step);
         }
         self.starts = starts;
-        // First actions: the lowest node ids among those due take the free slots.
+        // First actions: the lowest node ids among those due take the free
+        // slots (a pool's own slots permitting).
+        let mut full_pool = Vec::new();
         while self.slots_used < self.slot_limit() && !self.guard_holds() {
             let Some(node) = self.queued.pop_first() else {
                 break;
             };
-            self.slots_used += 1;
+            if !self.pool_slot_free(node) {
+                full_pool.push(node);
+                continue;
+            }
+            self.take_slot(node);
             self.start_action(node, 0);
         }
+        self.queued.extend(full_pool);
         for &node in due.iter() {
             if matches!(self.nodes[node as usize].phase, Phase::Queued { .. }) {
                 self.reschedule(node);

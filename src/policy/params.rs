@@ -6,7 +6,9 @@
 
 use super::Exclusion;
 use super::providers::{Provider, Vocabulary};
-use super::rules::{Amount, Detection, EvalUnit, EventDetection, Guard, Limit, Rounding, Scope};
+use super::rules::{
+    Amount, Detection, EvalUnit, EventDetection, Guard, Limit, PoolSlots, Rounding, Scope,
+};
 use crate::fleet::Os;
 use crate::k8s::ActionKind;
 use crate::time::SimDuration;
@@ -228,6 +230,8 @@ pub struct Policy {
     /// With [`RetryMode::Escalate`], how long each ladder step is given
     /// from its start \[ms\].
     pub step_timeouts: Vec<SimDuration>,
+    /// Repair slots per pool besides `max_concurrent_repairs` (GKE).
+    pub pool_slots: Option<PoolSlots>,
 }
 
 impl Policy {
@@ -259,6 +263,7 @@ impl Policy {
             detection: Detection::Periodic,
             guard: None,
             step_timeouts: Vec::new(),
+            pool_slots: None,
         };
         // What the event-driven peers share: no delay, no settle, no AKS
         // guards, detected again from its own condition clock after an
@@ -319,6 +324,10 @@ impl Policy {
                 max_attempts: 1,
                 min_cluster_nodes: 0,
                 all_not_ready_suppresses: false,
+                pool_slots: Some(PoolSlots {
+                    per_nodes: 10,
+                    cut_percent: 50,
+                }),
                 ..current
             },
             // PEERS.md section 2: Ready False/Unknown held 30 minutes, per
@@ -482,6 +491,7 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
         // A parameter of an action kind the policy never runs is left out,
         // and so is one of the other detection mode or retry shape.
         .filter(|(row, _)| row.name != "drain_timeout" || recreates)
+        .filter(|(row, _)| row.name != "pool_slots" || p.pool_slots.is_some())
         .filter(|(row, _)| !event || !PERIODIC_ONLY.contains(&row.name))
         .filter(|(row, _)| {
             !EVENT_ONLY.contains(&row.name)
@@ -713,6 +723,16 @@ fn rows(p: &Policy) -> Vec<Row> {
             "src (CAPI v1.13+: 15s per MachineHealthCheck)",
         ),
         ("guard", guard_text(&p.guard), "PEERS.md guards"),
+        (
+            "pool_slots",
+            p.pool_slots.map_or("none".into(), |s| {
+                format!(
+                    "1 per {} pool nodes, at least 1; 1 above {}% not Ready",
+                    s.per_nodes, s.cut_percent
+                )
+            }),
+            "assumption (GKE: \"more nodes in parallel on a larger cluster, but fewer nodes as the number of unhealthy nodes grows\")",
+        ),
         (
             "step_timeouts",
             p.step_timeouts

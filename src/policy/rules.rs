@@ -80,6 +80,27 @@ impl EventDetection {
     }
 }
 
+/// GKE's adaptive parallelism (PEERS.md section 1): repair slots per
+/// pool, one per `per_nodes` nodes and at least one, cut to one while more
+/// than `cut_percent`% of the pool is not Ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSlots {
+    pub per_nodes: u32,
+    pub cut_percent: u32,
+}
+
+impl PoolSlots {
+    /// Repairs that may run at once in a pool of `nodes` of which
+    /// `not_ready` are not Ready.
+    pub fn limit(&self, nodes: u32, not_ready: u32) -> u32 {
+        if 100 * u64::from(not_ready) > u64::from(self.cut_percent) * u64::from(nodes) {
+            1
+        } else {
+            (nodes / self.per_nodes.max(1)).max(1)
+        }
+    }
+}
+
 /// A count or a percentage of a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Amount {
@@ -207,6 +228,18 @@ mod tests {
             recheck: None,
             name: Exclusion::GuardMaxUnhealthy,
         }
+    }
+
+    #[test]
+    fn gke_slots_are_one_per_ten_nodes_and_one_when_half_is_down() {
+        let s = PoolSlots {
+            per_nodes: 10,
+            cut_percent: 50,
+        };
+        assert_eq!(s.limit(3, 0), 1);
+        assert_eq!(s.limit(25, 2), 2);
+        assert_eq!(s.limit(40, 20), 4);
+        assert_eq!(s.limit(40, 21), 1);
     }
 
     #[test]
