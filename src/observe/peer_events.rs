@@ -451,6 +451,11 @@ impl PeerEvents {
             } => {
                 let Some(g) = self.guard else { return };
                 let healthy = total - unhealthy.min(total);
+                // maxUnhealthy M' becomes minHealthy N - M'.
+                let needed = match g.limit {
+                    Limit::MinHealthy(_) => g.threshold(total),
+                    _ => u64::from(total).saturating_sub(g.threshold(total)),
+                };
                 log.emit(
                     at,
                     node,
@@ -460,8 +465,7 @@ impl PeerEvents {
                         "RemediationSkipped",
                         format!(
                             "Skipped remediation because the number of healthy nodes selected \
-                             by the selector is {healthy} and should equal or exceed {}",
-                            g.threshold(total)
+                             by the selector is {healthy} and should equal or exceed {needed}"
                         ),
                         None,
                     ),

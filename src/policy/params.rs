@@ -454,7 +454,7 @@ fn ladder_text(l: &[ActionKind]) -> String {
 }
 
 /// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
-pub const POLICY_KEYS: [&str; 20] = [
+pub const POLICY_KEYS: [&str; 27] = [
     "check_interval",
     "detect_window",
     "no_status_timeout",
@@ -475,6 +475,24 @@ pub const POLICY_KEYS: [&str; 20] = [
     "all_not_ready_suppresses",
     "event_ttl",
     "drain_timeout",
+    "unhealthy_false_after",
+    "unhealthy_unknown_after",
+    "requeue_offset",
+    "min_eval_interval",
+    "max_unhealthy",
+    "min_healthy",
+    "step_timeouts",
+];
+
+/// The keys of [`POLICY_KEYS`] that only event-driven presets take.
+pub const EVENT_POLICY_KEYS: [&str; 7] = [
+    "unhealthy_false_after",
+    "unhealthy_unknown_after",
+    "requeue_offset",
+    "min_eval_interval",
+    "max_unhealthy",
+    "min_healthy",
+    "step_timeouts",
 ];
 
 /// The table of POLICY.md section 2 for this policy: parameter, value,
@@ -498,7 +516,12 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
                 || (event && (row.name != "step_timeouts" || p.retry_mode == RetryMode::Escalate))
         })
         .map(|(row, (by_preset, now))| {
-            let provenance = if overridden.iter().any(|o| o == row.name) {
+            // The guard row shows the keys that set it.
+            let set_by = |o: &String| {
+                o == row.name
+                    || (row.name == "guard" && (o == "max_unhealthy" || o == "min_healthy"))
+            };
+            let provenance = if overridden.iter().any(set_by) {
                 "scenario override".to_string()
             } else if by_preset.value != now.value {
                 format!("preset {}", p.preset.name())

@@ -947,6 +947,7 @@ fn build_policy(
         pol.all_not_ready_suppresses = *v.get_ref();
         set.insert("all_not_ready_suppresses");
     }
+    event_keys(cx, rp, preset, &mut pol, &mut set)?;
 
     let mut overrides: Vec<String> = POLICY_KEYS
         .iter()
@@ -975,6 +976,193 @@ fn build_policy(
         }
     }
     Ok((pol, overrides))
+}
+
+/// The keys of event-driven detection (PEERS.md section 0): refused, with
+/// the presets that take them, under a periodic preset.
+fn event_keys(
+    cx: &Ctx,
+    rp: &RawPolicy,
+    preset: Preset,
+    pol: &mut Policy,
+    set: &mut HashSet<&'static str>,
+) -> Res<()> {
+    use crate::policy::rules::{Amount, Detection, Limit, Rounding};
+    let event_presets = || {
+        Preset::ALL
+            .into_iter()
+            .filter(|p| matches!(Policy::preset(*p).detection, Detection::Event(_)))
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Detection::Event(mut det) = pol.detection else {
+        let given = [
+            (
+                "unhealthy_false_after",
+                rp.unhealthy_false_after.as_ref().map(|v| v.span()),
+            ),
+            (
+                "unhealthy_unknown_after",
+                rp.unhealthy_unknown_after.as_ref().map(|v| v.span()),
+            ),
+            (
+                "requeue_offset",
+                rp.requeue_offset.as_ref().map(|v| v.span()),
+            ),
+            (
+                "min_eval_interval",
+                rp.min_eval_interval.as_ref().map(|v| v.span()),
+            ),
+            ("max_unhealthy", rp.max_unhealthy.as_ref().map(|v| v.span())),
+            ("min_healthy", rp.min_healthy.as_ref().map(|v| v.span())),
+            ("step_timeouts", rp.step_timeouts.as_ref().map(|v| v.span())),
+        ];
+        if let Some((key, span)) = given.into_iter().find(|(_, s)| s.is_some()) {
+            return Err(cx.err(
+                span,
+                format!("policy.{key}"),
+                format!(
+                    "preset {} checks periodically; {key} applies to the event-driven presets ({})",
+                    preset.name(),
+                    event_presets()
+                ),
+            ));
+        }
+        return Ok(());
+    };
+    let mut dur =
+        |v: &Option<SStr>, key: &'static str, allow_zero: bool| -> Res<Option<SimDuration>> {
+            match v {
+                Some(v) => {
+                    set.insert(key);
+                    Ok(Some(cx.duration(
+                        v,
+                        &format!("policy.{key}"),
+                        allow_zero,
+                    )?))
+                }
+                None => Ok(None),
+            }
+        };
+    if let Some(d) = dur(&rp.unhealthy_false_after, "unhealthy_false_after", false)? {
+        det.timeout_false = d;
+    }
+    if let Some(d) = dur(
+        &rp.unhealthy_unknown_after,
+        "unhealthy_unknown_after",
+        false,
+    )? {
+        det.timeout_unknown = d;
+    }
+    if let Some(d) = dur(&rp.requeue_offset, "requeue_offset", true)? {
+        det.requeue_offset = d;
+    }
+    if let Some(d) = dur(&rp.min_eval_interval, "min_eval_interval", true)? {
+        det.min_eval_interval = d;
+    }
+    pol.detection = Detection::Event(det);
+    let amount = |v: &Spanned<toml::Value>, field: &str| -> Res<Amount> {
+        let bad = |found: String| {
+            cx.at(
+                v,
+                field,
+                format!("expected a node count (an integer of at least 0) or a percentage such as \"40%\", found {found}"),
+            )
+        };
+        match v.get_ref() {
+            toml::Value::Integer(n) if (0..=i64::from(u32::MAX)).contains(n) => {
+                Ok(Amount::Count(*n as u32))
+            }
+            toml::Value::String(s) => match s.strip_suffix('%').map(str::parse::<u32>) {
+                Some(Ok(p)) if p <= 100 => Ok(Amount::Percent(p)),
+                _ => Err(bad(format!("{s:?}"))),
+            },
+            other => Err(bad(other.to_string())),
+        }
+    };
+    let base = pol.guard.expect("every event-driven preset has a guard");
+    match (&rp.max_unhealthy, &rp.min_healthy) {
+        (Some(_), Some(m)) => {
+            return Err(cx.at(
+                m,
+                "policy.min_healthy",
+                "set one of max_unhealthy and min_healthy, not both",
+            ));
+        }
+        (Some(v), None) => {
+            let a = amount(v, "policy.max_unhealthy")?;
+            // A user's threshold replaces the default guard (EKS: its
+            // five-node minimum goes too); NHC rounds maxUnhealthy up.
+            pol.guard = Some(crate::policy::rules::Guard {
+                limit: Limit::MaxUnhealthy(a),
+                rounding: if base.rounding == Rounding::Ceil
+                    || matches!(base.limit, Limit::MinHealthy(_))
+                {
+                    Rounding::Ceil
+                } else {
+                    base.rounding
+                },
+                min_group: 0,
+                name: Exclusion::GuardMaxUnhealthy,
+                ..base
+            });
+            set.insert("max_unhealthy");
+        }
+        (None, Some(v)) => {
+            let a = amount(v, "policy.min_healthy")?;
+            pol.guard = Some(crate::policy::rules::Guard {
+                limit: Limit::MinHealthy(a),
+                rounding: Rounding::Ceil,
+                min_group: 0,
+                name: Exclusion::GuardMinHealthy,
+                ..base
+            });
+            set.insert("min_healthy");
+        }
+        (None, None) => {}
+    }
+    if let Some(v) = &rp.step_timeouts {
+        let field = "policy.step_timeouts";
+        if pol.retry_mode != RetryMode::Escalate {
+            return Err(cx.at(
+                v,
+                field,
+                format!(
+                    "step timeouts need retry_mode = \"escalate\" (preset {} retries by {})",
+                    preset.name(),
+                    "redetect"
+                ),
+            ));
+        }
+        let list: Vec<SimDuration> = v
+            .get_ref()
+            .iter()
+            .enumerate()
+            .map(|(i, d)| cx.duration(d, &index_path(field, i), false))
+            .collect::<Res<_>>()?;
+        if let Some((i, _)) = list
+            .iter()
+            .enumerate()
+            .find(|(_, d)| **d < SimDuration::from_secs(60))
+        {
+            return Err(cx.at(
+                &v.get_ref()[i],
+                index_path(field, i),
+                "a remediation timeout is at least 60s (the NodeHealthCheck webhook refuses less)",
+            ));
+        }
+        if list.is_empty() {
+            return Err(cx.at(
+                v,
+                field,
+                "list one timeout per escalation step, e.g. [\"300s\", \"30m\"]",
+            ));
+        }
+        pol.step_timeouts = list;
+        set.insert("step_timeouts");
+    }
+    Ok(())
 }
 
 fn ladder(cx: &Ctx, v: &SList, field: &str) -> Res<Vec<ActionKind>> {
@@ -2703,7 +2891,11 @@ pools = ["system"]
             ("event_ttl", "\"90d\""),
             ("drain_timeout", "\"30m\""),
         ];
-        assert_eq!(values.map(|(k, _)| k), POLICY_KEYS);
+        // The event-driven keys have their own test below.
+        assert_eq!(
+            values.map(|(k, _)| k),
+            POLICY_KEYS[..POLICY_KEYS.len() - crate::policy::params::EVENT_POLICY_KEYS.len()]
+        );
         // Written in reverse: the record is still in POLICY_KEYS order.
         let body: String = values
             .iter()
@@ -2715,7 +2907,10 @@ pools = ["system"]
             &format!("preset = \"aks-2020-08\"\n{body}"),
         );
         let s = load(&t).unwrap();
-        assert_eq!(s.policy_overrides, POLICY_KEYS.map(String::from).to_vec());
+        assert_eq!(
+            s.policy_overrides,
+            values.map(|(k, _)| k.to_string()).to_vec()
+        );
         let p = &s.policy;
         assert_eq!(p.preset, Preset::Aks2020_08);
         assert_eq!(p.check_interval, SimDuration::from_secs(30));

@@ -78,6 +78,15 @@ pub struct RawPolicy {
     pub all_not_ready_suppresses: Option<Spanned<bool>>,
     pub event_ttl: Option<SStr>,
     pub drain_timeout: Option<SStr>,
+    pub unhealthy_false_after: Option<SStr>,
+    pub unhealthy_unknown_after: Option<SStr>,
+    pub requeue_offset: Option<SStr>,
+    pub min_eval_interval: Option<SStr>,
+    /// An integer count or a percentage such as `"40%"`.
+    pub max_unhealthy: Option<Spanned<toml::Value>>,
+    /// An integer count or a percentage such as `"51%"`.
+    pub min_healthy: Option<Spanned<toml::Value>>,
+    pub step_timeouts: Option<SList>,
 }
 
 /// `\[kubernetes\]`: overrides of `crate::policy::Kubelet`.

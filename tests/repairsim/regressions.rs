@@ -137,3 +137,64 @@ fn event_driven_presets_refuse_periodic_retry_modes() {
         "{e}"
     );
 }
+
+/// PEERS.md G2's Cluster API comparison, through the `max_unhealthy` key:
+/// `unhealthyLessThanOrEqualTo: 40%` of 6 targets is floor(2.4) = 2, so 3
+/// unhealthy machines get `RemediationRestricted` and no
+/// `MachineMarkedUnhealthy`; when one heals (2h20m) the other two are
+/// replaced.
+#[test]
+fn capi_max_unhealthy_40_percent_restricts_three_of_six() {
+    use repairsim::observe::Observer;
+    use repairsim::observe::events::EventLog;
+    let sc = load_str("capi-40.toml", include_str!("peers/capi-40.toml")).unwrap();
+    let mut log = EventLog::new();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let ev: Vec<String> = log
+        .events()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                repairsim::time::SimTime(e.sim_ms),
+                e.node_name(),
+                e.reason,
+                e.message
+            )
+        })
+        .collect();
+    // The event is about the whole MachineHealthCheck: no node column.
+    assert_eq!(
+        ev[0],
+        "2h06m21s  RemediationRestricted Remediation is not allowed, the number of not started \
+         or unhealthy machines exceeds maxUnhealthy (total: 6, unhealthy: 3, maxUnhealthy: 40%)"
+    );
+    let marked: Vec<&String> = ev
+        .iter()
+        .filter(|l| l.contains("MachineMarkedUnhealthy"))
+        .collect();
+    assert_eq!(marked.len(), 2, "{ev:#?}");
+    assert!(marked.iter().all(|l| l.starts_with("2h20m ")), "{ev:#?}");
+    let p = repairsim::policy::params::provenance_table(&sc.policy, &sc.policy_overrides);
+    let guard = p.iter().find(|r| r.parameter == "guard").unwrap();
+    assert_eq!(
+        guard.value,
+        "max-unhealthy 40% floor, per pool, recheck at each evaluation"
+    );
+    assert_eq!(guard.provenance, "scenario override");
+}
+
+/// The event-driven keys are refused, with the presets that take them,
+/// under a periodic preset.
+#[test]
+fn event_keys_name_the_presets_that_take_them() {
+    let text = include_str!("../../scenarios/example-1-reboot.toml")
+        .replace("[policy]\n", "[policy]\nmax_unhealthy = \"40%\"\n");
+    let e = load_str("x.toml", &text).unwrap_err().to_string();
+    assert!(
+        e.contains("policy.max_unhealthy")
+            && e.contains("applies to the event-driven presets (eks, eks-auto, capi-mhc, nhc)"),
+        "{e}"
+    );
+}
