@@ -13,7 +13,7 @@ use super::events::{Emitted, EventLog, ObjectReference};
 use crate::fleet::NodeId;
 use crate::k8s::{ActionKind, Condition, EventPhase};
 use crate::policy::providers::Provider;
-use crate::policy::rules::{Amount, Guard, Limit};
+use crate::policy::rules::{Guard, Limit};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeSet;
@@ -289,8 +289,7 @@ impl PeerEvents {
                     ),
                     Limit::MaxUnhealthy(a) | Limit::MinHealthy(a) => format!(
                         "exceeds maxUnhealthy (total: {total}, unhealthy: {matched}, \
-                         maxUnhealthy: {})",
-                        amount(a)
+                         maxUnhealthy: {a})"
                     ),
                 };
                 let mhc = mhc_name(self.pool(node));
@@ -529,14 +528,6 @@ const SNR_END: [(bool, &str, &str); 3] = [
 /// The MachineHealthCheck of a pool (one per MachineDeployment).
 pub fn mhc_name(pool: &str) -> String {
     format!("{pool}-mhc")
-}
-
-/// A guard's value as the resource writes it: `40%` or `2`.
-fn amount(a: Amount) -> String {
-    match a {
-        Amount::Count(c) => c.to_string(),
-        Amount::Percent(p) => format!("{p}%"),
-    }
 }
 
 fn normal(

@@ -584,13 +584,9 @@ fn guard_text(g: &Option<Guard>) -> String {
     let Some(g) = g else {
         return "none".into();
     };
-    let amount = |a: Amount| match a {
-        Amount::Count(c) => c.to_string(),
-        Amount::Percent(p) => format!("{p}%"),
-    };
     let mut out = match g.limit {
-        Limit::MaxUnhealthy(a) => format!("max-unhealthy {} {}", amount(a), g.rounding.name()),
-        Limit::MinHealthy(a) => format!("min-healthy {} {}", amount(a), g.rounding.name()),
+        Limit::MaxUnhealthy(a) => format!("max-unhealthy {a} {}", g.rounding.name()),
+        Limit::MinHealthy(a) => format!("min-healthy {a} {}", g.rounding.name()),
         Limit::Range(lo, hi) => format!("unhealthy in [{lo}-{hi}]"),
     };
     if g.min_group > 0 {

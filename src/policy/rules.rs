@@ -108,6 +108,16 @@ pub enum Amount {
     Percent(u32),
 }
 
+/// As the resources write it: `2` or `40%`.
+impl std::fmt::Display for Amount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Amount::Count(c) => write!(f, "{c}"),
+            Amount::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
 /// How a percentage of a group becomes a node count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rounding {
