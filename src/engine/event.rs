@@ -22,6 +22,9 @@ use crate::scenario::Scenario;
 use crate::time::SimTime;
 use std::collections::BTreeSet;
 
+/// The error of a replacement whose node missed the startup timeout.
+pub(super) const STARTUP_TIMEOUT: &str = "NodeStartupTimeout";
+
 /// NHC with a single remediation template: the lease on it is extended
 /// twice by 10 minutes, so it is overdue 30 minutes after it was taken.
 const LONE_TEMPLATE_TIMEOUT: crate::time::SimDuration = crate::time::SimDuration::from_mins(30);
@@ -67,6 +70,9 @@ struct EvNode {
     waiting: bool,
     /// Counted as unhealthy in its guard group.
     unhealthy: bool,
+    /// Unhealthy now whatever its condition: its replacement's node never
+    /// came up (MHC's node startup timeout).
+    unhealthy_now: bool,
 }
 
 /// A guard group's counts.
@@ -145,6 +151,14 @@ impl EventState {
 
     pub(super) fn set_fresh(&mut self, node: NodeId) {
         self.nodes[node as usize].fresh_ltt = true;
+    }
+
+    pub(super) fn startup_timeout(&self) -> Option<crate::time::SimDuration> {
+        self.det.startup_timeout
+    }
+
+    pub(super) fn set_unhealthy_now(&mut self, node: NodeId, on: bool) {
+        self.nodes[node as usize].unhealthy_now = on;
     }
 
     pub(super) fn set_ltt(&mut self, node: NodeId, at: SimTime) {
@@ -239,7 +253,9 @@ impl Sim<'_> {
                 | Phase::Queued { .. }
         ) && n.action.is_none()
             && !e.fresh_ltt;
-        let want = if looking {
+        let want = if looking && e.unhealthy_now {
+            Some(self.now)
+        } else if looking {
             st.det.eligible_at(n.posted, e.ltt)
         } else {
             None

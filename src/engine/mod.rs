@@ -1088,7 +1088,8 @@ impl<'a> Sim<'a> {
         self.update_state(node);
         self.push(ends, Event::ActionEnd { node });
         self.nodes[node as usize].next_check = None;
-        if self.ev.is_some() {
+        if let Some(e) = self.ev.as_mut() {
+            e.set_unhealthy_now(node, false);
             self.recount(node);
             self.place(node);
             self.arm_step_timeout(node, step);
@@ -1138,7 +1139,13 @@ impl<'a> Sim<'a> {
             error: run.error,
             fixed: fault.cleared,
         });
-        if fault.cleared || fault.signal == Signal::NotReady {
+        let no_node = run.error == Some(event::STARTUP_TIMEOUT);
+        if no_node {
+            // No node came up: it stays silent, and unhealthy at once.
+            if let Some(e) = self.ev.as_mut() {
+                e.set_unhealthy_now(node, true);
+            }
+        } else if fault.cleared || fault.signal == Signal::NotReady {
             self.kubelet_resumes(node);
         } else if run.kind.tier() == 4 {
             // A new machine carries the fault over (PEERS.md section 0): its
@@ -1155,6 +1162,7 @@ impl<'a> Sim<'a> {
         }
         if run.kind.tier() == 4
             && !fault.cleared
+            && !no_node
             && fault.signal == Signal::NotReady
             && let Some(e) = self.ev.as_mut()
         {
@@ -1170,11 +1178,22 @@ impl<'a> Sim<'a> {
     /// The first phase of a two-phase action ended (drain, delete): the
     /// second starts, and the node is down and silent from now on.
     fn second_phase(&mut self, node: NodeId, run: RunningAction, second: SimDuration) {
-        let ends = self.now + SimDuration(second.ms().max(1));
+        let mut ends = self.now + SimDuration(second.ms().max(1));
+        let mut error = run.error;
+        // A replacement slower than the node startup timeout is unhealthy
+        // when the timeout runs out (MHC): its remediation failed.
+        if run.kind == ActionKind::Replace
+            && let Some(t) = self.ev.as_ref().and_then(|e| e.startup_timeout())
+            && second > t
+        {
+            ends = self.now + t;
+            error = Some(event::STARTUP_TIMEOUT);
+        }
         self.nodes[node as usize].action = Some(RunningAction {
             ends,
             phase: 1,
             second: None,
+            error,
             ..run
         });
         self.goes_silent(node);

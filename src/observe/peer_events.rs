@@ -254,10 +254,13 @@ impl PeerEvents {
                     ),
                 );
             }
+            // A replacement that missed its node startup timeout never
+            // gets a node reference.
             Record::ActionEnded {
                 at,
                 node,
                 kind: ActionKind::Replace,
+                error: None,
                 ..
             } => {
                 let name = self.name(node);

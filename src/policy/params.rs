@@ -288,6 +288,7 @@ impl Policy {
             unit: EvalUnit::Node,
             min_eval_interval: SimDuration::ZERO,
             requeue_when_suppressed: true,
+            startup_timeout: None,
         };
         let eks_guard = Guard {
             limit: Limit::MaxUnhealthy(Amount::Percent(20)),
@@ -304,6 +305,7 @@ impl Policy {
             unit: EvalUnit::Pool,
             min_eval_interval: SimDuration::from_secs(15),
             requeue_when_suppressed: true,
+            startup_timeout: Some(SimDuration::from_secs(600)),
         };
         match preset {
             Preset::Aks2024_08 => current,
@@ -370,6 +372,7 @@ impl Policy {
                         unit: EvalUnit::Cluster,
                         min_eval_interval: SimDuration::ZERO,
                         requeue_when_suppressed: false,
+                        startup_timeout: None,
                         ..five_minutes
                     },
                     Guard {
@@ -454,7 +457,7 @@ fn ladder_text(l: &[ActionKind]) -> String {
 }
 
 /// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
-pub const POLICY_KEYS: [&str; 27] = [
+pub const POLICY_KEYS: [&str; 28] = [
     "check_interval",
     "detect_window",
     "no_status_timeout",
@@ -479,17 +482,19 @@ pub const POLICY_KEYS: [&str; 27] = [
     "unhealthy_unknown_after",
     "requeue_offset",
     "min_eval_interval",
+    "node_startup_timeout",
     "max_unhealthy",
     "min_healthy",
     "step_timeouts",
 ];
 
 /// The keys of [`POLICY_KEYS`] that only event-driven presets take.
-pub const EVENT_POLICY_KEYS: [&str; 7] = [
+pub const EVENT_POLICY_KEYS: [&str; 8] = [
     "unhealthy_false_after",
     "unhealthy_unknown_after",
     "requeue_offset",
     "min_eval_interval",
+    "node_startup_timeout",
     "max_unhealthy",
     "min_healthy",
     "step_timeouts",
@@ -567,13 +572,14 @@ const PERIODIC_ONLY: [&str; 9] = [
 ];
 
 /// Rows of event-driven detection only.
-const EVENT_ONLY: [&str; 8] = [
+const EVENT_ONLY: [&str; 9] = [
     "detection",
     "unhealthy_false_after",
     "unhealthy_unknown_after",
     "requeue_offset",
     "evaluation",
     "min_eval_interval",
+    "node_startup_timeout",
     "guard",
     "step_timeouts",
 ];
@@ -740,6 +746,11 @@ fn rows(p: &Policy) -> Vec<Row> {
             "min_eval_interval",
             evd(|e| e.min_eval_interval),
             "src (CAPI v1.13+: 15s per MachineHealthCheck)",
+        ),
+        (
+            "node_startup_timeout",
+            ev.and_then(|e| e.startup_timeout).map_or("none".into(), d),
+            "src (CAPI DefaultNodeStartupTimeoutSeconds = 600)",
         ),
         ("guard", guard_text(&p.guard), "PEERS.md guards"),
         (

@@ -53,6 +53,10 @@ pub struct EventDetection {
     /// An evaluation that a guard suppressed still schedules the requeue of
     /// its pending nodes (MHC); NHC schedules none.
     pub requeue_when_suppressed: bool,
+    /// A replacement whose node is not up this long after its machine was
+    /// created is unhealthy at once (MHC `nodeStartupTimeoutSeconds`)
+    /// \[ms\].
+    pub startup_timeout: Option<SimDuration>,
 }
 
 impl EventDetection {
@@ -295,6 +299,7 @@ mod tests {
             unit: EvalUnit::Pool,
             min_eval_interval: SimDuration::from_secs(15),
             requeue_when_suppressed: true,
+            startup_timeout: None,
         };
         let ltt = SimTime(61 * MINUTE + 20 * SECOND);
         let e = d.eligible_at(Condition::Unknown, ltt).unwrap();

@@ -1014,6 +1014,10 @@ fn event_keys(
                 "min_eval_interval",
                 rp.min_eval_interval.as_ref().map(|v| v.span()),
             ),
+            (
+                "node_startup_timeout",
+                rp.node_startup_timeout.as_ref().map(|v| v.span()),
+            ),
             ("max_unhealthy", rp.max_unhealthy.as_ref().map(|v| v.span())),
             ("min_healthy", rp.min_healthy.as_ref().map(|v| v.span())),
             ("step_timeouts", rp.step_timeouts.as_ref().map(|v| v.span())),
@@ -1060,6 +1064,10 @@ fn event_keys(
     }
     if let Some(d) = dur(&rp.min_eval_interval, "min_eval_interval", true)? {
         det.min_eval_interval = d;
+    }
+    // 0 turns the startup timeout off, as in the MachineHealthCheck.
+    if let Some(d) = dur(&rp.node_startup_timeout, "node_startup_timeout", true)? {
+        det.startup_timeout = (d > SimDuration::ZERO).then_some(d);
     }
     pol.detection = Detection::Event(det);
     let amount = |v: &Spanned<toml::Value>, field: &str| -> Res<Amount> {

@@ -82,6 +82,7 @@ pub struct RawPolicy {
     pub unhealthy_unknown_after: Option<SStr>,
     pub requeue_offset: Option<SStr>,
     pub min_eval_interval: Option<SStr>,
+    pub node_startup_timeout: Option<SStr>,
     /// An integer count or a percentage such as `"40%"`.
     pub max_unhealthy: Option<Spanned<toml::Value>>,
     /// An integer count or a percentage such as `"51%"`.

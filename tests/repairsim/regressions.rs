@@ -198,3 +198,48 @@ fn event_keys_name_the_presets_that_take_them() {
         "{e}"
     );
 }
+
+/// Cluster API's node startup timeout (600 s from the Machine's creation):
+/// a replacement whose node is not up by then is remediated again at
+/// once. Provisioning takes 12 minutes here, so every replacement misses
+/// it.
+#[test]
+fn capi_replaces_a_machine_whose_node_misses_the_startup_timeout() {
+    let text = include_str!("../../scenarios/preset-capi-mhc.toml")
+        .replace("provision = \"4m\"", "provision = \"12m\"");
+    let sc = load_str("capi.toml", &text).unwrap();
+    let lines: Vec<String> = crate::common::render(&sc, &crate::common::trace(&sc))
+        .into_iter()
+        .filter(|l| l.contains(" md-0-0 "))
+        .take(6)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "1h00m35s md-0-0 FaultArrived dead-kubelet",
+            "1h06m21s md-0-0 Detected rule-b",
+            "1h06m21s md-0-0 ActionStarted replace pass=1",
+            "1h08m21s md-0-0 Replaced r1",
+            "1h18m21s md-0-0 ActionEnded replace error=NodeStartupTimeout",
+            "1h18m21s md-0-0 ActionStarted replace pass=1",
+        ]
+    );
+}
+
+/// `node_startup_timeout = "0s"` turns the startup timeout off: the slow
+/// replacement is waited for.
+#[test]
+fn capi_node_startup_timeout_zero_waits_for_a_slow_replacement() {
+    let text = include_str!("../../scenarios/preset-capi-mhc.toml")
+        .replace("provision = \"4m\"", "provision = \"12m\"")
+        .replace(
+            "preset = \"capi-mhc\"",
+            "preset = \"capi-mhc\"\nnode_startup_timeout = \"0s\"",
+        );
+    let sc = load_str("capi.toml", &text).unwrap();
+    let recs = crate::common::render(&sc, &crate::common::trace(&sc));
+    assert!(
+        recs.contains(&"1h20m21s md-0-0 ActionEnded replace".to_string()),
+        "{recs:#?}"
+    );
+}
