@@ -109,13 +109,10 @@ impl EventState {
             EvalUnit::Cluster => 1,
         };
         let guard = sc.policy.guard;
-        let mut groups = vec![
-            GroupCount::default();
-            match guard.map(|g| g.scope) {
-                Some(Scope::Pool) => fleet.pools.len(),
-                _ => 1,
-            }
-        ];
+        let groups = match guard.map(|g| g.scope) {
+            Some(Scope::Pool) => fleet.pools.len(),
+            _ => 1,
+        };
         let mut by_name: Vec<NodeId> = (0..fleet.len() as NodeId).collect();
         by_name.sort_by(|&a, &b| fleet.node(a).name.cmp(&fleet.node(b).name));
         let mut rank = vec![0; fleet.len()];
@@ -126,21 +123,20 @@ impl EventState {
             det,
             guard,
             units: (0..units).map(|_| Unit::default()).collect(),
-            groups: Vec::new(),
+            groups: vec![GroupCount::default(); groups],
             nodes: vec![EvNode::default(); fleet.len()],
             rank,
             scratch: Vec::new(),
         };
         for id in 0..fleet.len() as NodeId {
             let g = st.group_index(sc, id);
-            groups[g].total += 1;
+            st.groups[g].total += 1;
         }
         for &n in &sc.never_registered {
             let g = st.group_index(sc, n);
-            groups[g].unhealthy += 1;
+            st.groups[g].unhealthy += 1;
             st.nodes[n as usize].unhealthy = true;
         }
-        st.groups = groups;
         Some(st)
     }
 
@@ -539,10 +535,7 @@ impl Sim<'_> {
                 self.nodes[node as usize].phase = Phase::Suspect {
                     first_not_ready: self.now,
                 };
-                if phase.holds_slot() {
-                    self.free_slot(node);
-                    self.wake_first_queued();
-                }
+                self.release(node, phase);
             }
             _ => {}
         }
@@ -596,13 +589,9 @@ impl Sim<'_> {
             End::Timeout
         };
         let now = self.now;
-        if self.nodes[node as usize].phase.holds_slot() {
-            self.free_slot(node);
-        }
+        self.release(node, self.nodes[node as usize].phase);
         self.nodes[node as usize].phase = Phase::Abandoned { at: now };
         self.end_repair(node, end);
-        self.wake_first_queued();
-        self.recount(node);
         self.place(node);
     }
 }

@@ -525,11 +525,7 @@ impl<'a> Sim<'a> {
             // yet. Rather than lose the new fault, the old incident ends now,
             // as its next check would have ended it.
             let before = n.phase;
-            self.queued.remove(&node);
-            if before.holds_slot() {
-                self.free_slot(node);
-                self.wake_first_queued();
-            }
+            self.release(node, before);
             self.end_repair(node, End::Healthy);
         }
         let masked = self.nodes[node as usize].phase.is_open();
@@ -671,11 +667,7 @@ impl<'a> Sim<'a> {
                 // Event-driven controllers see the condition stop matching
                 // at once: the repair ends as the node is Ready.
                 before if self.ev.is_some() => {
-                    self.queued.remove(&node);
-                    if before.holds_slot() {
-                        self.free_slot(node);
-                        self.wake_first_queued();
-                    }
+                    self.release(node, before);
                     self.end_repair(node, End::Healthy);
                     self.place(node);
                 }
@@ -783,6 +775,17 @@ impl<'a> Sim<'a> {
         let pool = self.sc.fleet.node(node).pool;
         let nodes = self.sc.fleet.pools[pool].count;
         self.pool_used[pool] < s.limit(nodes, self.pool_not_ready[pool])
+    }
+
+    /// The repair of `node`, in phase `before`, ends or goes back to
+    /// detection: it leaves the slot queue, and a slot it held is free for
+    /// the first waiting node.
+    fn release(&mut self, node: NodeId, before: Phase) {
+        self.queued.remove(&node);
+        if before.holds_slot() {
+            self.free_slot(node);
+            self.wake_first_queued();
+        }
     }
 
     fn take_slot(&mut self, node: NodeId) {
@@ -1140,6 +1143,15 @@ impl<'a> Sim<'a> {
             fixed: fault.cleared,
         });
         let no_node = run.error == Some(event::STARTUP_TIMEOUT);
+        // A new machine that carries the fault over posts its first
+        // condition afresh: a new lastTransitionTime (PEERS.md section 0).
+        if run.kind.tier() == 4
+            && !fault.cleared
+            && !no_node
+            && let Some(e) = self.ev.as_mut()
+        {
+            e.set_fresh(node);
+        }
         if no_node {
             // No node came up: it stays silent, and unhealthy at once.
             if let Some(e) = self.ev.as_mut() {
@@ -1155,18 +1167,7 @@ impl<'a> Sim<'a> {
             let n = &mut self.nodes[node as usize];
             n.silent_since = Some(now.floor_to(lease));
             n.lease_expiry = None;
-            if let Some(e) = self.ev.as_mut() {
-                e.set_fresh(node);
-            }
             self.schedule_lease_expiry(node);
-        }
-        if run.kind.tier() == 4
-            && !fault.cleared
-            && !no_node
-            && fault.signal == Signal::NotReady
-            && let Some(e) = self.ev.as_mut()
-        {
-            e.set_fresh(node);
         }
         self.update_state(node);
         self.reschedule(node);

@@ -116,32 +116,39 @@ impl Event {
     }
 }
 
-/// Collects the events of a run, in emission order. Call
-/// [`Observer::begin`] first: it reads node names and the start epoch.
+/// Collects the events (or operations-log records) of a run, in emission
+/// order. Call [`Observer::begin`] first: it reads node names, the start
+/// epoch and how the policy's provider reports.
 #[derive(Debug)]
 pub struct EventLog {
+    sink: EventSink,
+    reporter: Reporter,
+}
+
+/// Where events go: named and timed as the module doc says.
+#[derive(Debug)]
+pub struct EventSink {
     start: Epoch,
-    reporting: Reporting,
-    operations: Vec<Operation>,
-    /// Nodes whose fixing action ended; their operation is done when the
-    /// node is Ready again.
-    done_on_ready: Vec<bool>,
-    wording: EventWording,
-    /// A failed action emits End, then Error (POLICY.md section 8).
-    end_on_error: bool,
     node_names: Vec<String>,
-    /// The peers' event vocabularies (PEERS.md sections 2 to 4).
-    peers: Option<Box<crate::observe::peer_events::PeerEvents>>,
-    /// Ops log: nodes inside a suppression episode (one record each).
-    suppressed: Vec<bool>,
-    /// Ops log: each node's replacements so far.
-    replaced: Vec<u32>,
-    /// Ops log: the replacements of each node when its repair started.
-    target: Vec<u32>,
     events: Vec<Event>,
     /// Simulated ms of the last event, and how many events it had.
     last_ms: u64,
     seq_in_ms: u64,
+}
+
+/// How the run's provider reports its repairs.
+#[derive(Debug)]
+enum Reporter {
+    /// `aks-auto-repair` events on the Node.
+    Aks {
+        wording: EventWording,
+        /// A failed action emits End, then Error (POLICY.md section 8).
+        end_on_error: bool,
+    },
+    /// A cloud operations log (`operations.csv`).
+    Ops(OpsState),
+    /// The peers' event vocabularies (PEERS.md sections 2 to 4).
+    Peers(Box<crate::observe::peer_events::PeerEvents>),
 }
 
 impl Default for EventLog {
@@ -153,25 +160,31 @@ impl Default for EventLog {
 impl EventLog {
     pub fn new() -> EventLog {
         EventLog {
-            start: Epoch(0),
-            reporting: Reporting::AksEvents,
-            operations: Vec::new(),
-            done_on_ready: Vec::new(),
-            wording: EventWording::Docs,
-            end_on_error: false,
-            node_names: Vec::new(),
-            peers: None,
-            suppressed: Vec::new(),
-            replaced: Vec::new(),
-            target: Vec::new(),
-            events: Vec::new(),
-            last_ms: 0,
-            seq_in_ms: 0,
+            sink: EventSink {
+                start: Epoch(0),
+                node_names: Vec::new(),
+                events: Vec::new(),
+                last_ms: 0,
+                seq_in_ms: 0,
+            },
+            reporter: Reporter::Aks {
+                wording: EventWording::Docs,
+                end_on_error: false,
+            },
         }
     }
 
     pub fn events(&self) -> &[Event] {
-        &self.events
+        &self.sink.events
+    }
+
+    /// The operations-log records, in time order (empty for a provider
+    /// that reports through Kubernetes events).
+    pub fn operations(&self) -> &[Operation] {
+        match &self.reporter {
+            Reporter::Ops(o) => &o.operations,
+            _ => &[],
+        }
     }
 
     /// The events still visible to `kubectl get events` at `now`: those
@@ -181,23 +194,26 @@ impl EventLog {
         now: SimTime,
         ttl: crate::time::SimDuration,
     ) -> impl Iterator<Item = &Event> {
-        self.events
+        self.sink
+            .events
             .iter()
             .filter(move |e| e.sim_ms <= now.ms() && now.ms() - e.sim_ms <= ttl.ms())
     }
+}
 
+impl EventSink {
     /// An `aks-auto-repair` event on the node.
-    fn push(
+    fn aks(
         &mut self,
         at: SimTime,
         node: NodeId,
-        kind: ActionKind,
-        phase: EventPhase,
+        (kind, phase): (ActionKind, EventPhase),
         error: Option<&'static str>,
+        wording: EventWording,
     ) {
         let node_name = self.node_name(node).to_string();
         let reason = k8s::reason(kind, phase);
-        let message = k8s::message(kind, phase, error, self.wording);
+        let message = k8s::message(kind, phase, error, wording);
         self.emit(
             at,
             node,
@@ -291,117 +307,126 @@ pub struct Operation {
     pub status: &'static str,
 }
 
-impl EventLog {
-    /// The operations-log records, in time order (empty for a provider
-    /// that reports through Kubernetes events).
-    pub fn operations(&self) -> &[Operation] {
-        &self.operations
-    }
+/// An operations log and what it remembers per node.
+#[derive(Debug)]
+struct OpsState {
+    log: OpsLog,
+    operations: Vec<Operation>,
+    nodes: Vec<OpsNode>,
+}
 
-    fn ops_record(&mut self, rec: &Record, log: OpsLog) {
-        if let Record::Replaced { node, k, .. } = *rec {
-            self.replaced[node as usize] = k;
-        }
-        if let Record::ActionStarted { node, .. } | Record::Suppressed { node, .. } = *rec {
-            self.target[node as usize] = self.replaced[node as usize];
-        }
-        // Every record of one repair names the node it acted on, even once
-        // that node has been replaced.
-        let target = &self.target;
-        let mut op = |at: SimTime, node: NodeId, status| {
-            self.operations.push(Operation {
-                sim_ms: at.ms(),
-                node,
-                replaced: target[node as usize],
-                status,
-            })
-        };
+#[derive(Clone, Copy, Debug, Default)]
+struct OpsNode {
+    /// The fixing action ended; the operation is done when the node is
+    /// Ready again.
+    done_on_ready: bool,
+    /// Inside a suppression episode (one record each).
+    suppressed: bool,
+    /// Replacements so far.
+    replaced: u32,
+    /// Replacements when the current repair started: every record of one
+    /// repair names the node it acted on, even once it was replaced.
+    target: u32,
+}
+
+impl OpsState {
+    fn record(&mut self, rec: &Record) {
+        let log = self.log;
+        let node = rec.node();
+        let n = &mut self.nodes[node as usize];
         match *rec {
-            Record::ActionStarted { at, node, .. } => {
-                self.suppressed[node as usize] = false;
-                op(at, node, log.running)
-            }
-            Record::ActionEnded {
-                at, node, fixed, ..
-            } => {
-                if fixed {
-                    self.done_on_ready[node as usize] = true;
-                } else if log.done_when_unfixed {
-                    op(at, node, log.done);
-                }
-            }
-            Record::Recovered { at, node }
-                if std::mem::replace(&mut self.done_on_ready[node as usize], false) =>
-            {
-                op(at, node, log.done)
-            }
-            // Once per suppression episode, at its first suppressed evaluation.
-            Record::Suppressed { at, node, .. } => {
-                if let Some(s) = log.suppressed
-                    && !std::mem::replace(&mut self.suppressed[node as usize], true)
-                {
-                    op(at, node, s)
-                }
-            }
-            Record::Outcome { node, .. } => self.suppressed[node as usize] = false,
+            Record::Replaced { k, .. } => n.replaced = k,
+            Record::ActionStarted { .. } | Record::Suppressed { .. } => n.target = n.replaced,
             _ => {}
+        }
+        let status = match *rec {
+            Record::ActionStarted { .. } => {
+                n.suppressed = false;
+                Some(log.running)
+            }
+            Record::ActionEnded { fixed: true, .. } => {
+                n.done_on_ready = true;
+                None
+            }
+            Record::ActionEnded { fixed: false, .. } => log.done_when_unfixed.then_some(log.done),
+            Record::Recovered { .. } => std::mem::take(&mut n.done_on_ready).then_some(log.done),
+            // Once per suppression episode, at its first suppressed evaluation.
+            Record::Suppressed { .. } => log
+                .suppressed
+                .filter(|_| !std::mem::replace(&mut n.suppressed, true)),
+            Record::Outcome { .. } => {
+                n.suppressed = false;
+                None
+            }
+            _ => None,
+        };
+        if let Some(status) = status {
+            self.operations.push(Operation {
+                sim_ms: rec.at().ms(),
+                node,
+                replaced: n.target,
+                status,
+            });
         }
     }
 }
 
 impl Observer for EventLog {
     fn begin(&mut self, s: &Scenario) {
-        self.start = s.start;
-        self.reporting = s.policy.preset.provider().reporting();
-        self.done_on_ready = vec![false; s.fleet.len()];
-        self.wording = s.policy.event_wording;
-        self.end_on_error = s.policy.emit_end_on_error;
-        self.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
-        self.suppressed = vec![false; s.fleet.len()];
-        self.replaced = vec![0; s.fleet.len()];
-        self.target = vec![0; s.fleet.len()];
-        self.peers = (self.reporting == Reporting::PeerEvents)
-            .then(|| Box::new(crate::observe::peer_events::PeerEvents::new(s)));
+        self.sink.start = s.start;
+        self.sink.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
+        self.reporter = match s.policy.preset.provider().reporting() {
+            Reporting::AksEvents => Reporter::Aks {
+                wording: s.policy.event_wording,
+                end_on_error: s.policy.emit_end_on_error,
+            },
+            Reporting::OpsLog(log) => Reporter::Ops(OpsState {
+                log,
+                operations: Vec::new(),
+                nodes: vec![OpsNode::default(); s.fleet.len()],
+            }),
+            Reporting::PeerEvents => {
+                Reporter::Peers(Box::new(crate::observe::peer_events::PeerEvents::new(s)))
+            }
+        };
     }
 
-    fn finish(&mut self, _horizon: SimTime) {
-        if let Some(mut p) = self.peers.take() {
-            p.flush(self, Some(_horizon));
-            self.peers = Some(p);
+    fn finish(&mut self, horizon: SimTime) {
+        if let Reporter::Peers(p) = &mut self.reporter {
+            p.flush(&mut self.sink, Some(horizon));
         }
     }
 
     fn record(&mut self, rec: &Record) {
-        match self.reporting {
-            Reporting::OpsLog(log) => return self.ops_record(rec, log),
-            Reporting::PeerEvents => {
-                if let Some(mut p) = self.peers.take() {
-                    p.record(self, rec);
-                    self.peers = Some(p);
+        match &mut self.reporter {
+            Reporter::Ops(o) => o.record(rec),
+            Reporter::Peers(p) => p.record(&mut self.sink, rec),
+            &mut Reporter::Aks {
+                wording,
+                end_on_error,
+            } => match *rec {
+                Record::ActionStarted { at, node, kind, .. } => {
+                    self.sink
+                        .aks(at, node, (kind, EventPhase::Start), None, wording)
                 }
-                return;
-            }
-            Reporting::AksEvents => {}
-        }
-        match *rec {
-            Record::ActionStarted { at, node, kind, .. } => {
-                self.push(at, node, kind, EventPhase::Start, None)
-            }
-            Record::ActionEnded {
-                at,
-                node,
-                kind,
-                error,
-                ..
-            } => {
-                if error.is_none() || self.end_on_error {
-                    self.push(at, node, kind, EventPhase::End, None);
+                Record::ActionEnded {
+                    at,
+                    node,
+                    kind,
+                    error,
+                    ..
+                } => {
+                    if error.is_none() || end_on_error {
+                        self.sink
+                            .aks(at, node, (kind, EventPhase::End), None, wording);
+                    }
+                    if error.is_some() {
+                        self.sink
+                            .aks(at, node, (kind, EventPhase::Error), error, wording);
+                    }
                 }
-                if error.is_some() {
-                    self.push(at, node, kind, EventPhase::Error, error);
-                }
-            }
-            _ => {}
+                _ => {}
+            },
         }
     }
 }

@@ -9,7 +9,7 @@
 //! run them.
 
 use super::Record;
-use super::events::{Emitted, EventLog, ObjectReference};
+use super::events::{Emitted, EventSink, ObjectReference};
 use crate::fleet::NodeId;
 use crate::k8s::{ActionKind, Condition, EventPhase};
 use crate::policy::providers::Provider;
@@ -117,7 +117,7 @@ impl PeerEvents {
     }
 
     /// Emits the SNR fencing steps due before `until` (all, with `None`).
-    pub fn flush(&mut self, log: &mut EventLog, until: Option<SimTime>) {
+    pub fn flush(&mut self, log: &mut EventSink, until: Option<SimTime>) {
         while let Some(&(t, node)) = self.fencing.first() {
             if until.is_some_and(|u| t >= u) {
                 break;
@@ -144,7 +144,7 @@ impl PeerEvents {
         }
     }
 
-    pub fn record(&mut self, log: &mut EventLog, rec: &Record) {
+    pub fn record(&mut self, log: &mut EventSink, rec: &Record) {
         self.flush(log, Some(rec.at()));
         match self.provider {
             Provider::Karpenter => self.karpenter(log, rec),
@@ -154,7 +154,7 @@ impl PeerEvents {
         }
     }
 
-    fn karpenter(&mut self, log: &mut EventLog, rec: &Record) {
+    fn karpenter(&mut self, log: &mut EventSink, rec: &Record) {
         match *rec {
             Record::ActionStarted { at, node, .. } => {
                 let name = self.name(node);
@@ -196,7 +196,7 @@ impl PeerEvents {
         }
     }
 
-    fn capi(&mut self, log: &mut EventLog, rec: &Record) {
+    fn capi(&mut self, log: &mut EventSink, rec: &Record) {
         let machine = |name: &str| ObjectReference {
             api_version: CAPI,
             kind: "Machine",
@@ -320,7 +320,7 @@ impl PeerEvents {
         }
     }
 
-    fn medik8s(&mut self, log: &mut EventLog, rec: &Record) {
+    fn medik8s(&mut self, log: &mut EventSink, rec: &Record) {
         match *rec {
             Record::Matched {
                 at,

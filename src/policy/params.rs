@@ -488,17 +488,9 @@ pub const POLICY_KEYS: [&str; 28] = [
     "step_timeouts",
 ];
 
-/// The keys of [`POLICY_KEYS`] that only event-driven presets take.
-pub const EVENT_POLICY_KEYS: [&str; 8] = [
-    "unhealthy_false_after",
-    "unhealthy_unknown_after",
-    "requeue_offset",
-    "min_eval_interval",
-    "node_startup_timeout",
-    "max_unhealthy",
-    "min_healthy",
-    "step_timeouts",
-];
+/// The keys of [`POLICY_KEYS`] that only event-driven presets take: its
+/// tail, from `unhealthy_false_after`.
+pub const EVENT_POLICY_KEYS: &[&str] = POLICY_KEYS.split_at(20).1;
 
 /// The table of POLICY.md section 2 for this policy: parameter, value,
 /// provenance. `overridden` names the parameters a scenario set. A value
