@@ -393,7 +393,7 @@ impl Observer for EventLog {
 
     fn finish(&mut self, horizon: SimTime) {
         if let Reporter::Peers(p) = &mut self.reporter {
-            p.flush(&mut self.sink, Some(horizon));
+            p.flush(&mut self.sink, horizon);
         }
     }
 

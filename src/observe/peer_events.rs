@@ -71,6 +71,8 @@ struct NodeEvents {
     crs: Vec<(ActionKind, String)>,
     /// SNR reported `Succeeded=True` for the open SNR remediation.
     snr_succeeded: bool,
+    /// When SNR's pending fencing completes (its entry in `fencing`).
+    fence_at: Option<SimTime>,
     /// Karpenter: the last NodeRepairBlocked.
     last_blocked: Option<SimTime>,
 }
@@ -116,36 +118,34 @@ impl PeerEvents {
         &self.pools[self.pool_of[node as usize]]
     }
 
-    /// Emits the SNR fencing steps due before `until` (all, with `None`).
-    pub fn flush(&mut self, log: &mut EventSink, until: Option<SimTime>) {
+    /// Emits the SNR fencing steps due before `until`.
+    pub fn flush(&mut self, log: &mut EventSink, until: SimTime) {
         while let Some(&(t, node)) = self.fencing.first() {
-            if until.is_some_and(|u| t >= u) {
+            if t >= until {
                 break;
             }
             self.fencing.pop_first();
-            self.nodes[node as usize].snr_succeeded = true;
+            let n = &mut self.nodes[node as usize];
+            n.fence_at = None;
+            n.snr_succeeded = true;
             let name = self.name(node);
-            for (reason, msg) in [
-                (
-                    "AddOutOfService",
-                    "Remediation process - add out-of-service taint to unhealthy node",
-                ),
-                (
-                    "RemoveOutOfService",
-                    "Remediation process - remove out-of-service taint from node",
-                ),
-                (
-                    "DeleteResources",
-                    "Remediation process - finished deleting unhealthy node resources",
-                ),
-            ] {
-                log.emit(t, node, snr_on_node(&name, reason, msg));
-            }
+            snr_steps(log, t, node, &name, &SNR_FENCE);
+        }
+    }
+
+    /// SNR's fencing of `node` is due at `at`, or (`None`) no longer.
+    fn fence(&mut self, node: NodeId, at: Option<SimTime>) {
+        let n = &mut self.nodes[node as usize];
+        if let Some(t) = std::mem::replace(&mut n.fence_at, at) {
+            self.fencing.remove(&(t, node));
+        }
+        if let Some(t) = at {
+            self.fencing.insert((t, node));
         }
     }
 
     pub fn record(&mut self, log: &mut EventSink, rec: &Record) {
-        self.flush(log, Some(rec.at()));
+        self.flush(log, rec.at());
         match self.provider {
             Provider::Karpenter => self.karpenter(log, rec),
             Provider::Capi => self.capi(log, rec),
@@ -353,7 +353,7 @@ impl PeerEvents {
                 // An escalation: SNR stops unless it already succeeded.
                 let n = &self.nodes[node as usize];
                 if n.crs.last().is_some_and(|c| c.0 == ActionKind::SnrReboot) && !n.snr_succeeded {
-                    self.fencing.retain(|&(_, x)| x != node);
+                    self.fence(node, None);
                     log.emit(
                         at,
                         node,
@@ -378,21 +378,13 @@ impl PeerEvents {
                 );
                 if kind == ActionKind::SnrReboot {
                     self.nodes[node as usize].snr_succeeded = false;
-                    for (on_node, reason, msg) in SNR_START {
-                        let e = if on_node {
-                            snr_on_node(&name, reason, msg)
-                        } else {
-                            snr_on_cr(&name, reason, msg)
-                        };
-                        log.emit(at, node, e);
-                    }
-                    self.fencing
-                        .insert((at + SNR_SAFE_TIME + SNR_REQUEUE, node));
+                    snr_steps(log, at, node, &name, &SNR_START);
+                    self.fence(node, Some(at + SNR_SAFE_TIME + SNR_REQUEUE));
                 }
             }
             Record::Replaced { node, k, .. } => self.rename(node, k),
             Record::Recovered { at, node } => {
-                self.fencing.retain(|&(_, x)| x != node);
+                self.fence(node, None);
                 let current = self.name(node);
                 for (kind, name) in std::mem::take(&mut self.nodes[node as usize].crs) {
                     let cr_kind = match kind {
@@ -412,14 +404,7 @@ impl PeerEvents {
                     );
                     // SNR cleans up a node that is still there.
                     if kind == ActionKind::SnrReboot && name == current {
-                        for (on_node, reason, msg) in SNR_END {
-                            let e = if on_node {
-                                snr_on_node(&name, reason, msg)
-                            } else {
-                                snr_on_cr(&name, reason, msg)
-                            };
-                            log.emit(at, node, e);
-                        }
+                        snr_steps(log, at, node, &name, &SNR_END);
                     }
                 }
             }
@@ -513,6 +498,25 @@ const SNR_START: [(bool, &str, &str); 5] = [
     ),
 ];
 
+/// SNR's fencing once the node is assumed rebooted (all on the Node).
+const SNR_FENCE: [(bool, &str, &str); 3] = [
+    (
+        true,
+        "AddOutOfService",
+        "Remediation process - add out-of-service taint to unhealthy node",
+    ),
+    (
+        true,
+        "RemoveOutOfService",
+        "Remediation process - remove out-of-service taint from node",
+    ),
+    (
+        true,
+        "DeleteResources",
+        "Remediation process - finished deleting unhealthy node resources",
+    ),
+];
+
 /// SNR's steps once the node is healthy and its CR is deleted.
 const SNR_END: [(bool, &str, &str); 3] = [
     (
@@ -527,6 +531,24 @@ const SNR_END: [(bool, &str, &str); 3] = [
     ),
     (false, "RemediationFinished", "Remediation finished"),
 ];
+
+/// SNR's steps of one instant, each on its Node or on its CR.
+fn snr_steps(
+    log: &mut EventSink,
+    at: SimTime,
+    node: NodeId,
+    name: &str,
+    steps: &[(bool, &str, &str)],
+) {
+    for &(on_node, reason, msg) in steps {
+        let e = if on_node {
+            snr_on_node(name, reason, msg)
+        } else {
+            snr_on_cr(name, reason, msg)
+        };
+        log.emit(at, node, e);
+    }
+}
 
 /// The MachineHealthCheck of a pool (one per MachineDeployment).
 pub fn mhc_name(pool: &str) -> String {

@@ -69,6 +69,16 @@ pub enum RetryMode {
 }
 
 impl RetryMode {
+    /// The `retry_mode` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            RetryMode::Sequence => "sequence",
+            RetryMode::PerStep => "per_step",
+            RetryMode::Redetect => "redetect",
+            RetryMode::Escalate => "escalate",
+        }
+    }
+
     /// Whether `overall_timeout` bounds the repair.
     pub fn has_overall_timeout(self) -> bool {
         matches!(self, RetryMode::Sequence | RetryMode::PerStep)
@@ -648,12 +658,7 @@ fn rows(p: &Policy) -> Vec<Row> {
         ("ladder_windows", ladder_text(&p.ladder_windows), "doc"),
         (
             "retry_mode",
-            match p.retry_mode {
-                RetryMode::Sequence => "sequence".into(),
-                RetryMode::PerStep => "per_step".into(),
-                RetryMode::Redetect => "redetect".into(),
-                RetryMode::Escalate => "escalate".into(),
-            },
+            p.retry_mode.name().into(),
             "doc (since 2024-08; 2023-08..2024-08 said per step)",
         ),
         ("max_attempts", p.max_attempts.to_string(), "doc"),

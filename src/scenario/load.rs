@@ -768,16 +768,8 @@ fn build_policy(
     let mut pol = Policy::preset(preset);
     let mut set: HashSet<&'static str> = HashSet::new();
 
-    let mut dur = |v: &Option<SStr>,
-                   key: &'static str,
-                   allow_zero: bool,
-                   slot: &mut SimDuration|
-     -> Res<()> {
-        if let Some(v) = v {
-            *slot = cx.duration(v, &format!("policy.{key}"), allow_zero)?;
-            set.insert(key);
-        }
-        Ok(())
+    let mut dur = |v: &Option<SStr>, key, allow_zero, slot: &mut SimDuration| {
+        override_duration(cx, &mut set, v, key, allow_zero, slot)
     };
     dur(
         &rp.check_interval,
@@ -978,6 +970,23 @@ fn build_policy(
     Ok((pol, overrides))
 }
 
+/// Sets `slot` from the duration key `key` of `[policy]`, if given, and
+/// records the key as overridden.
+fn override_duration(
+    cx: &Ctx,
+    set: &mut HashSet<&'static str>,
+    v: &Option<SStr>,
+    key: &'static str,
+    allow_zero: bool,
+    slot: &mut SimDuration,
+) -> Res<()> {
+    if let Some(v) = v {
+        *slot = cx.duration(v, &format!("policy.{key}"), allow_zero)?;
+        set.insert(key);
+    }
+    Ok(())
+}
+
 /// The keys of event-driven detection (PEERS.md section 0): refused, with
 /// the presets that take them, under a periodic preset.
 fn event_keys(
@@ -1035,40 +1044,42 @@ fn event_keys(
         }
         return Ok(());
     };
-    let mut dur =
-        |v: &Option<SStr>, key: &'static str, allow_zero: bool| -> Res<Option<SimDuration>> {
-            match v {
-                Some(v) => {
-                    set.insert(key);
-                    Ok(Some(cx.duration(
-                        v,
-                        &format!("policy.{key}"),
-                        allow_zero,
-                    )?))
-                }
-                None => Ok(None),
-            }
-        };
-    if let Some(d) = dur(&rp.unhealthy_false_after, "unhealthy_false_after", false)? {
-        det.timeout_false = d;
-    }
-    if let Some(d) = dur(
+    let mut dur = |v: &Option<SStr>, key, allow_zero, slot: &mut SimDuration| {
+        override_duration(cx, set, v, key, allow_zero, slot)
+    };
+    dur(
+        &rp.unhealthy_false_after,
+        "unhealthy_false_after",
+        false,
+        &mut det.timeout_false,
+    )?;
+    dur(
         &rp.unhealthy_unknown_after,
         "unhealthy_unknown_after",
         false,
-    )? {
-        det.timeout_unknown = d;
-    }
-    if let Some(d) = dur(&rp.requeue_offset, "requeue_offset", true)? {
-        det.requeue_offset = d;
-    }
-    if let Some(d) = dur(&rp.min_eval_interval, "min_eval_interval", true)? {
-        det.min_eval_interval = d;
-    }
+        &mut det.timeout_unknown,
+    )?;
+    dur(
+        &rp.requeue_offset,
+        "requeue_offset",
+        true,
+        &mut det.requeue_offset,
+    )?;
+    dur(
+        &rp.min_eval_interval,
+        "min_eval_interval",
+        true,
+        &mut det.min_eval_interval,
+    )?;
     // 0 turns the startup timeout off, as in the MachineHealthCheck.
-    if let Some(d) = dur(&rp.node_startup_timeout, "node_startup_timeout", true)? {
-        det.startup_timeout = (d > SimDuration::ZERO).then_some(d);
-    }
+    let mut startup = det.startup_timeout.unwrap_or(SimDuration::ZERO);
+    dur(
+        &rp.node_startup_timeout,
+        "node_startup_timeout",
+        true,
+        &mut startup,
+    )?;
+    det.startup_timeout = (startup > SimDuration::ZERO).then_some(startup);
     pol.detection = Detection::Event(det);
     let amount = |v: &Spanned<toml::Value>, field: &str| -> Res<Amount> {
         let bad = |found: String| {
@@ -1137,9 +1148,8 @@ fn event_keys(
                 v,
                 field,
                 format!(
-                    "step timeouts need retry_mode = \"escalate\" (preset {} retries by {})",
-                    preset.name(),
-                    "redetect"
+                    "step timeouts need retry_mode = \"escalate\" (this policy's is {:?})",
+                    pol.retry_mode.name()
                 ),
             ));
         }
