@@ -551,7 +551,7 @@ fn snr_steps(
 }
 
 /// The MachineHealthCheck of a pool (one per MachineDeployment).
-pub fn mhc_name(pool: &str) -> String {
+fn mhc_name(pool: &str) -> String {
     format!("{pool}-mhc")
 }
 

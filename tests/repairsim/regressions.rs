@@ -243,3 +243,32 @@ fn capi_node_startup_timeout_zero_waits_for_a_slow_replacement() {
         "{recs:#?}"
     );
 }
+
+/// Every reason the peers emit is one `[[expect]] event=` accepts: the
+/// list of reasons cannot drift from what the vocabularies write.
+#[test]
+fn every_emitted_peer_reason_is_an_expectable_reason() {
+    use repairsim::check::expect::Reason;
+    use repairsim::observe::Observer;
+    use repairsim::observe::events::EventLog;
+    let mut seen = std::collections::BTreeSet::new();
+    for file in ["preset-eks-auto", "preset-capi-mhc", "preset-nhc"] {
+        let sc = crate::common::shipped(&format!("{file}.toml"));
+        let mut log = EventLog::new();
+        log.begin(&sc);
+        repairsim::engine::simulate(&sc, 0, &mut log);
+        seen.extend(log.events().iter().map(|e| e.reason.clone()));
+    }
+    let sc = load_str("capi-40.toml", include_str!("peers/capi-40.toml")).unwrap();
+    let mut log = EventLog::new();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    seen.extend(log.events().iter().map(|e| e.reason.clone()));
+    assert!(seen.len() >= 18, "{seen:?}");
+    for r in &seen {
+        assert!(
+            Reason::parse(r).is_some(),
+            "{r} is emitted but not expectable"
+        );
+    }
+}
