@@ -511,6 +511,7 @@ mod tests {
             never_registered: vec![],
             content_hash: 0,
             patches: vec![],
+            warnings: vec![],
             expectations: vec![],
         }
     }

@@ -454,12 +454,16 @@ fn write_junit(path: &Path, xml: &str) -> Result<(), CliError> {
 
 /// Everything `check` reads, loaded: the `--set` patches, the scenarios
 /// and their golden files.
-fn load(args: &Args, sets: &[String]) -> Result<Vec<Target>, CliError> {
-    let patches = super::parse_sets(sets)?;
+fn load(args: &Args, file: &[Patch], sets: &[String]) -> Result<Vec<Target>, CliError> {
+    let patches: Vec<Patch> = file
+        .iter()
+        .cloned()
+        .chain(super::parse_sets(sets)?)
+        .collect();
     if args.bless && !patches.is_empty() {
         return Err(CliError::Input(
-            "--bless with --set would write golden files that the scenario files do not \
-             produce; edit the scenario instead, or drop --set"
+            "--bless with --set or --policy-file would write golden files that the scenario \
+             files do not produce; edit the scenario instead, or drop them"
                 .into(),
         ));
     }
@@ -468,8 +472,8 @@ fn load(args: &Args, sets: &[String]) -> Result<Vec<Target>, CliError> {
 
 /// `check` takes the `--set` arguments unparsed, so that a bad one is
 /// reported like any other bad input, in the JUnit file too.
-pub fn run(args: Args, sets: &[String]) -> Result<(), CliError> {
-    let targets = match load(&args, sets) {
+pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> {
+    let targets = match load(&args, file, sets) {
         Ok(t) => t,
         Err(e) => {
             // A CI server that publishes the JUnit file shows the error

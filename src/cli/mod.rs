@@ -39,6 +39,7 @@ A bad key or value is reported like a bad scenario file (exit 2).";
   repairsim run scenarios/windows-pool.toml --out out/win --seed 11
   repairsim run --set policy.repair_delay=2m --set 'pools[0].count=5'   # override keys
   repairsim policy --preset aks-2023-09           # parameters with provenance
+  repairsim policy --policy-file mhc.yaml         # a MachineHealthCheck as repairsim reads it
   repairsim validate scenarios/*.toml             # check files, print only errors
   repairsim report                                # charts and report.html in reports/default/
   repairsim sweep --replications 1000             # means and 95% CIs over replications
@@ -60,7 +61,32 @@ pub struct Cli {
         long_help = SET_HELP
     )]
     pub set: Vec<String>,
+    /// Replace the scenario's [policy] with a policy file (applied before
+    /// any --set).
+    #[arg(
+        long = "policy-file",
+        global = true,
+        value_name = "FILE[#NAME]",
+        long_help = POLICY_FILE_HELP
+    )]
+    pub policy_file: Option<std::path::PathBuf>,
 }
+
+/// The long help of `--policy-file`.
+const POLICY_FILE_HELP: &str = "\
+Replace the scenario's [policy] table with a policy file, before any --set.
+The file is either a TOML table of [policy] keys (preset = \"eks\", ...) or
+one of the configurations platform teams keep in their repositories:
+  a Cluster API MachineHealthCheck (v1beta1 or v1beta2), with the
+    MachineDeployment whose remediation.maxInFlight applies  -> preset capi-mhc
+  a medik8s NodeHealthCheck                                   -> preset nhc
+  an EKS nodeRepairConfig (JSON or YAML; bare, in an EKS API request or
+    response, or in an eksctl ClusterConfig)                  -> preset eks
+FILE#NAME picks one object when the file holds several (a MachineHealthCheck,
+a NodeHealthCheck or an eksctl managed node group, by name).
+A field repairsim cannot model is an error naming its line and column (exit 2),
+or, when it changes nothing simulated, a warning on stderr.
+`repairsim policy --policy-file FILE` shows what the file became.";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -201,11 +227,22 @@ pub const DEFAULT_LABEL: &str = "<embedded default scenario>";
 
 /// Loads a scenario file, or the embedded default when `path` is `None`,
 /// with `patches` applied in order.
+/// What a policy file held that the simulation does not use is printed
+/// to stderr as a warning, with its file, line and column.
 pub fn load_scenario(path: Option<&Path>, patches: &[Patch]) -> Result<Scenario, CliError> {
-    Ok(match path {
+    let sc = match path {
         Some(p) => scenario::load_file_with(p, patches)?,
         None => scenario::load_str_with(DEFAULT_LABEL, DEFAULT_SCENARIO, patches)?,
-    })
+    };
+    print_warnings(&sc);
+    Ok(sc)
+}
+
+/// Prints a scenario's warnings to stderr.
+pub fn print_warnings(sc: &Scenario) {
+    for w in &sc.warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// The `--set` arguments as patches, in order.
@@ -218,9 +255,15 @@ pub fn parse_sets(args: &[String]) -> Result<Vec<Patch>, CliError> {
 
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     // `check` parses its own, to report a bad one in its JUnit file too.
+    let file: Vec<Patch> = cli
+        .policy_file
+        .iter()
+        .cloned()
+        .map(Patch::PolicyFile)
+        .collect();
     let patches = match &cli.command {
         Command::Check(_) => Vec::new(),
-        _ => parse_sets(&cli.set)?,
+        _ => file.iter().cloned().chain(parse_sets(&cli.set)?).collect(),
     };
     match cli.command {
         Command::Run(a) => run::run(a, &patches),
@@ -229,7 +272,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Report(a) => report::run(a, &patches),
         Command::Sweep(a) => sweep::run(a, &patches),
         Command::Compare(a) => compare::run(a, &patches),
-        Command::Check(a) => check::run(a, &cli.set),
+        Command::Check(a) => check::run(a, &file, &cli.set),
         Command::Bench(a) => bench::run(a, &patches),
     }
 }

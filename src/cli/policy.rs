@@ -63,7 +63,13 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let title = if patches.is_empty() {
         title
     } else {
-        let sets: Vec<String> = patches.iter().map(|p| format!("--set {p}")).collect();
+        let sets: Vec<String> = patches
+            .iter()
+            .map(|p| match p {
+                Patch::PolicyFile(f) => format!("--policy-file {}", f.display()),
+                p => format!("--set {p}"),
+            })
+            .collect();
         format!("{title} with {}", sets.join(" "))
     };
     let rows = provenance_table(&sc.policy, &sc.policy_overrides);

@@ -189,7 +189,8 @@ impl Sim<'_> {
     /// Keeps the node's guard group count in step with its state.
     pub(super) fn recount(&mut self, node: NodeId) {
         let n = &self.nodes[node as usize];
-        let now = n.posted != Condition::Ready || n.action.is_some();
+        // A condition no check matches counts as healthy.
+        let now = self.evs().det.timeout(n.posted).is_some() || n.action.is_some();
         if now == self.evs().nodes[node as usize].unhealthy {
             return;
         }

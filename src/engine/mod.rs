@@ -161,6 +161,9 @@ struct NodeRt {
     /// A Detected record was emitted for the open incident (a policy that
     /// detects again from scratch records the first detection only).
     detected: bool,
+    /// The repair holds a concurrency slot (from its first action's start
+    /// until its phase stops holding one, or its old machine is deleted).
+    holds_slot: bool,
     /// Counts incidents, so a stale heal is recognised.
     incident: u32,
     /// What the timeline shows.
@@ -236,6 +239,7 @@ impl<'a> Sim<'a> {
                     recovered: false,
                     suppressed: false,
                     detected: false,
+                    holds_slot: false,
                     incident: 0,
                     state: if unregistered {
                         NodeState::Unknown
@@ -782,24 +786,29 @@ impl<'a> Sim<'a> {
     /// the first waiting node.
     fn release(&mut self, node: NodeId, before: Phase) {
         self.queued.remove(&node);
-        if before.holds_slot() {
-            self.free_slot(node);
+        if before.holds_slot() && self.free_slot(node) {
             self.wake_first_queued();
         }
     }
 
     fn take_slot(&mut self, node: NodeId) {
+        self.nodes[node as usize].holds_slot = true;
         self.slots_used += 1;
         if let Some(u) = self.pool_used.get_mut(self.sc.fleet.node(node).pool) {
             *u += 1;
         }
     }
 
-    fn free_slot(&mut self, node: NodeId) {
+    /// Gives `node`'s slot back, if it still holds one; whether it did.
+    fn free_slot(&mut self, node: NodeId) -> bool {
+        if !std::mem::replace(&mut self.nodes[node as usize].holds_slot, false) {
+            return false;
+        }
         self.slots_used -= 1;
         if let Some(u) = self.pool_used.get_mut(self.sc.fleet.node(node).pool) {
             *u -= 1;
         }
+        true
     }
 
     /// Repairs that may hold a slot at once.
@@ -976,7 +985,7 @@ impl<'a> Sim<'a> {
             // A repair gives its slot up when its phase stops holding one:
             // it ended, or (`redetect`) it went back to detection.
             if before.holds_slot() && !after.holds_slot() {
-                self.free_slot(node);
+                let _ = self.free_slot(node);
             }
             if let Some(end) = verdict.ended {
                 self.queued.remove(&node);
@@ -1199,6 +1208,11 @@ impl<'a> Sim<'a> {
         });
         self.goes_silent(node);
         if run.kind == ActionKind::Replace {
+            // Cluster API counts only deleting Machines as in flight.
+            if self.sc.policy.pool_slots.is_some_and(|s| s.until_deleted()) && self.free_slot(node)
+            {
+                self.wake_first_queued();
+            }
             // The old Node object is gone; its replacement is provisioned.
             let k = self.replacements.entry(node).or_insert(0);
             *k += 1;

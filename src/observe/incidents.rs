@@ -516,6 +516,7 @@ pub(crate) mod fixtures {
             never_registered: vec![],
             content_hash: 0x0123_4567_89ab_cdef,
             patches: vec![],
+            warnings: vec![],
             expectations: vec![],
         }
     }

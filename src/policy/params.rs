@@ -292,8 +292,8 @@ impl Policy {
             ..current.clone()
         };
         let eks_detection = EventDetection {
-            timeout_false: SimDuration::from_mins(30),
-            timeout_unknown: SimDuration::from_mins(30),
+            timeout_false: Some(SimDuration::from_mins(30)),
+            timeout_unknown: Some(SimDuration::from_mins(30)),
             requeue_offset: SimDuration::ZERO,
             unit: EvalUnit::Node,
             min_eval_interval: SimDuration::ZERO,
@@ -309,8 +309,8 @@ impl Policy {
             name: Exclusion::GuardEks20pct,
         };
         let five_minutes = EventDetection {
-            timeout_false: SimDuration::from_secs(300),
-            timeout_unknown: SimDuration::from_secs(300),
+            timeout_false: Some(SimDuration::from_secs(300)),
+            timeout_unknown: Some(SimDuration::from_secs(300)),
             requeue_offset: SimDuration::from_secs(1),
             unit: EvalUnit::Pool,
             min_eval_interval: SimDuration::from_secs(15),
@@ -336,7 +336,7 @@ impl Policy {
                 max_attempts: 1,
                 min_cluster_nodes: 0,
                 all_not_ready_suppresses: false,
-                pool_slots: Some(PoolSlots {
+                pool_slots: Some(PoolSlots::Adaptive {
                     per_nodes: 10,
                     cut_percent: 50,
                 }),
@@ -467,7 +467,7 @@ fn ladder_text(l: &[ActionKind]) -> String {
 }
 
 /// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
-pub const POLICY_KEYS: [&str; 28] = [
+pub const POLICY_KEYS: [&str; 30] = [
     "check_interval",
     "detect_window",
     "no_status_timeout",
@@ -496,6 +496,8 @@ pub const POLICY_KEYS: [&str; 28] = [
     "max_unhealthy",
     "min_healthy",
     "step_timeouts",
+    "unhealthy_range",
+    "max_in_flight",
 ];
 
 /// The keys of [`POLICY_KEYS`] that only event-driven presets take: its
@@ -526,7 +528,12 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
             // The guard row shows the keys that set it.
             let set_by = |o: &String| {
                 o == row.name
-                    || (row.name == "guard" && (o == "max_unhealthy" || o == "min_healthy"))
+                    || (row.name == "guard"
+                        && matches!(
+                            o.as_str(),
+                            "max_unhealthy" | "min_healthy" | "unhealthy_range"
+                        ))
+                    || (row.name == "pool_slots" && o == "max_in_flight")
             };
             let provenance = if overridden.iter().any(set_by) {
                 "scenario override".to_string()
@@ -715,12 +722,12 @@ fn rows(p: &Policy) -> Vec<Row> {
         ),
         (
             "unhealthy_false_after",
-            evd(|e| e.timeout_false),
+            ev.map_or("-".into(), |e| e.timeout_false.map_or("never".into(), d)),
             "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
         ),
         (
             "unhealthy_unknown_after",
-            evd(|e| e.timeout_unknown),
+            ev.map_or("-".into(), |e| e.timeout_unknown.map_or("never".into(), d)),
             "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
         ),
         (
@@ -752,12 +759,7 @@ fn rows(p: &Policy) -> Vec<Row> {
         ("guard", guard_text(&p.guard), "PEERS.md guards"),
         (
             "pool_slots",
-            p.pool_slots.map_or("none".into(), |s| {
-                format!(
-                    "1 per {} pool nodes, at least 1; 1 above {}% not Ready",
-                    s.per_nodes, s.cut_percent
-                )
-            }),
+            p.pool_slots.map_or("none".into(), |s| s.to_string()),
             "assumption (GKE: \"more nodes in parallel on a larger cluster, but fewer nodes as the number of unhealthy nodes grows\")",
         ),
         (

@@ -38,10 +38,12 @@ pub enum EvalUnit {
 /// The event-driven detection of PEERS.md section 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventDetection {
-    /// Ready=False held this long makes a node unhealthy \[ms\].
-    pub timeout_false: SimDuration,
-    /// Ready=Unknown held this long makes a node unhealthy \[ms\].
-    pub timeout_unknown: SimDuration,
+    /// Ready=False held this long makes a node unhealthy \[ms\]; `None`:
+    /// no check matches Ready=False, so it never does.
+    pub timeout_false: Option<SimDuration>,
+    /// Ready=Unknown held this long makes a node unhealthy \[ms\]; `None`:
+    /// never.
+    pub timeout_unknown: Option<SimDuration>,
     /// A pending node is evaluated again at LTT + timeout + this \[ms\].
     /// Positive: the match is strict (`LTT + timeout` strictly before now),
     /// as MHC and NHC test it; zero: Karpenter's `!now.Before(LTT + timeout)`.
@@ -60,12 +62,13 @@ pub struct EventDetection {
 }
 
 impl EventDetection {
-    /// The condition timeout for a node showing `c`; `None` for Ready.
+    /// The condition timeout for a node showing `c`; `None` when no check
+    /// matches `c` (always for Ready).
     pub fn timeout(&self, c: Condition) -> Option<SimDuration> {
         match c {
             Condition::Ready => None,
-            Condition::NotReady => Some(self.timeout_false),
-            Condition::Unknown => Some(self.timeout_unknown),
+            Condition::NotReady => self.timeout_false,
+            Condition::Unknown => self.timeout_unknown,
         }
     }
 
@@ -84,23 +87,97 @@ impl EventDetection {
     }
 }
 
-/// GKE's adaptive parallelism (PEERS.md section 1): repair slots per
-/// pool, one per `per_nodes` nodes and at least one, cut to one while more
-/// than `cut_percent`% of the pool is not Ready.
+/// Concurrency per pool, as data (PEERS.md section 0, "Concurrency as
+/// data"): how many repairs of one pool may be in flight at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolSlots {
-    pub per_nodes: u32,
-    pub cut_percent: u32,
+pub enum PoolSlots {
+    /// GKE's adaptive parallelism (PEERS.md section 1): one slot per
+    /// `per_nodes` pool nodes and at least one, cut to one while more than
+    /// `cut_percent`% of the pool is not Ready.
+    Adaptive { per_nodes: u32, cut_percent: u32 },
+    /// A count, or a percentage of the pool's nodes or of its unhealthy
+    /// ones, rounded up (MachineDeployment `maxInFlight`, EKS
+    /// `maxParallelNodesRepaired*`).
+    InFlight(InFlight),
+}
+
+/// What a percentage of [`InFlight`] is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PercentOf {
+    /// The pool's nodes (its replicas), rounded up: Cluster API.
+    Replicas,
+    /// The pool's nodes that are not Ready now, rounded up and at least
+    /// one: EKS.
+    Unhealthy,
+}
+
+/// A limit on the repairs of one pool in flight at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    pub value: Amount,
+    pub percent_of: PercentOf,
+    /// A repair stops counting when its old machine is deleted, before its
+    /// replacement is provisioned (Cluster API counts deleting Machines).
+    pub until_deleted: bool,
 }
 
 impl PoolSlots {
     /// Repairs that may run at once in a pool of `nodes` of which
     /// `not_ready` are not Ready.
     pub fn limit(&self, nodes: u32, not_ready: u32) -> u32 {
-        if 100 * u64::from(not_ready) > u64::from(self.cut_percent) * u64::from(nodes) {
-            1
-        } else {
-            (nodes / self.per_nodes.max(1)).max(1)
+        match *self {
+            PoolSlots::Adaptive {
+                per_nodes,
+                cut_percent,
+            } => {
+                if 100 * u64::from(not_ready) > u64::from(cut_percent) * u64::from(nodes) {
+                    1
+                } else {
+                    (nodes / per_nodes.max(1)).max(1)
+                }
+            }
+            PoolSlots::InFlight(f) => match (f.value, f.percent_of) {
+                (Amount::Count(c), _) => c,
+                (Amount::Percent(p), PercentOf::Replicas) => {
+                    scaled(p, u64::from(nodes), Rounding::Ceil) as u32
+                }
+                (Amount::Percent(p), PercentOf::Unhealthy) => {
+                    (scaled(p, u64::from(not_ready), Rounding::Ceil) as u32).max(1)
+                }
+            },
+        }
+    }
+
+    /// Whether a repair gives its slot back when its old machine is
+    /// deleted rather than when it ends.
+    pub fn until_deleted(&self) -> bool {
+        matches!(self, PoolSlots::InFlight(f) if f.until_deleted)
+    }
+}
+
+impl std::fmt::Display for PoolSlots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            PoolSlots::Adaptive {
+                per_nodes,
+                cut_percent,
+            } => write!(
+                f,
+                "1 per {per_nodes} pool nodes, at least 1; 1 above {cut_percent}% not Ready"
+            ),
+            PoolSlots::InFlight(i) => {
+                write!(f, "{} per pool", i.value)?;
+                if let Amount::Percent(_) = i.value {
+                    f.write_str(match i.percent_of {
+                        PercentOf::Replicas => " of its nodes, rounded up",
+                        PercentOf::Unhealthy => " of its unhealthy nodes, rounded up, at least 1",
+                    })?;
+                }
+                if i.until_deleted {
+                    f.write_str(", while the old machine is deleting")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -246,7 +323,7 @@ mod tests {
 
     #[test]
     fn gke_slots_are_one_per_ten_nodes_and_one_when_half_is_down() {
-        let s = PoolSlots {
+        let s = PoolSlots::Adaptive {
             per_nodes: 10,
             cut_percent: 50,
         };
@@ -254,6 +331,40 @@ mod tests {
         assert_eq!(s.limit(25, 2), 2);
         assert_eq!(s.limit(40, 20), 4);
         assert_eq!(s.limit(40, 21), 1);
+    }
+
+    #[test]
+    fn in_flight_counts_replicas_or_unhealthy_nodes_rounding_up() {
+        let capi = |value| {
+            PoolSlots::InFlight(InFlight {
+                value,
+                percent_of: PercentOf::Replicas,
+                until_deleted: true,
+            })
+        };
+        // MachineDeployment maxInFlight: a percentage of replicas, rounded up.
+        assert_eq!(capi(Amount::Percent(20)).limit(6, 0), 2);
+        assert_eq!(capi(Amount::Percent(20)).limit(10, 9), 2);
+        assert_eq!(capi(Amount::Count(1)).limit(10, 9), 1);
+        assert!(capi(Amount::Count(1)).until_deleted());
+        let eks = |value| {
+            PoolSlots::InFlight(InFlight {
+                value,
+                percent_of: PercentOf::Unhealthy,
+                until_deleted: false,
+            })
+        };
+        // EKS maxParallelNodesRepairedPercentage: of the unhealthy nodes,
+        // rounded up, at least one.
+        assert_eq!(eks(Amount::Percent(15)).limit(10, 0), 1);
+        assert_eq!(eks(Amount::Percent(15)).limit(10, 7), 2);
+        assert_eq!(eks(Amount::Percent(50)).limit(10, 4), 2);
+        assert_eq!(eks(Amount::Count(2)).limit(10, 9), 2);
+        assert!(!eks(Amount::Count(2)).until_deleted());
+        assert_eq!(
+            eks(Amount::Percent(15)).to_string(),
+            "15% per pool of its unhealthy nodes, rounded up, at least 1"
+        );
     }
 
     #[test]
@@ -293,8 +404,8 @@ mod tests {
     #[test]
     fn strict_match_lands_one_offset_after_the_timeout() {
         let d = EventDetection {
-            timeout_false: SimDuration::from_secs(300),
-            timeout_unknown: SimDuration::from_secs(300),
+            timeout_false: Some(SimDuration::from_secs(300)),
+            timeout_unknown: Some(SimDuration::from_secs(300)),
             requeue_offset: SimDuration::from_secs(1),
             unit: EvalUnit::Pool,
             min_eval_interval: SimDuration::from_secs(15),

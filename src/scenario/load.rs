@@ -32,6 +32,7 @@ use super::raw::{
     RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
     RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, SList, SStr,
 };
+use super::resources;
 use super::{ActionSpec, Actions, Scenario};
 use crate::dist::DurationDist;
 use crate::faults::{
@@ -144,22 +145,36 @@ pub fn load_str_with(
     text: &str,
     patches: &[Patch],
 ) -> Result<Scenario, ScenarioError> {
-    // The text of every patch, read before anything borrows it.
+    // The text of every patch, read before anything borrows it; a policy
+    // file that is a Kubernetes resource or an EKS configuration is read
+    // into [policy] keys here.
     let mut inputs: Vec<String> = Vec::with_capacity(patches.len());
+    let mut translations: Vec<Option<resources::Translation>> = Vec::with_capacity(patches.len());
     for p in patches {
+        let mut translation = None;
         inputs.push(match p {
             Patch::Set { key, value } => format!("{key}={value}"),
             Patch::Preset(name) => name.clone(),
             Patch::PolicyFile(path) => {
-                std::fs::read_to_string(path).map_err(|e| ScenarioError {
-                    file: path.display().to_string(),
+                let (file, select) = resources::split_selector(path);
+                let label = file.display().to_string();
+                let text = std::fs::read_to_string(&file).map_err(|e| ScenarioError {
+                    file: label.clone(),
                     line: None,
                     column: None,
                     field: String::new(),
                     message: format!("could not read the policy file: {e}"),
-                })?
+                })?;
+                if select.is_some() || resources::is_resource(&file, &text) {
+                    match resources::translate(&text, select.as_deref()) {
+                        Ok(t) => translation = Some(t),
+                        Err(f) => return Err(finding_error(&label, &text, f)),
+                    }
+                }
+                text
             }
         });
+        translations.push(translation);
     }
     // Spans: the scenario text is [0, len], each patch gets its own range after it.
     let mut sources = vec![Source {
@@ -167,14 +182,25 @@ pub fn load_str_with(
         label: path_label.to_string(),
         text,
         positions: true,
+        fields: Vec::new(),
     }];
     let mut next = text.len() + 1;
-    for (p, t) in patches.iter().zip(&inputs) {
+    for ((p, t), tr) in patches.iter().zip(&inputs).zip(&translations) {
+        let label = match p {
+            Patch::PolicyFile(path) => resources::split_selector(path).0.display().to_string(),
+            _ => p.source_label(),
+        };
         sources.push(Source {
             start: next,
-            label: p.source_label(),
+            label,
             text: t,
             positions: matches!(p, Patch::PolicyFile(_)),
+            fields: tr.as_ref().map_or(Vec::new(), |tr| {
+                tr.settings
+                    .iter()
+                    .map(|s| (next + s.span.start..next + s.span.end, s.field.clone()))
+                    .collect()
+            }),
         });
         next += t.len() + 1;
     }
@@ -188,8 +214,14 @@ pub fn load_str_with(
     })?;
     for (i, p) in patches.iter().enumerate() {
         let src = &cx.sources[i + 1];
-        patch::apply(root.get_mut(), p, src.text, src.start)
-            .map_err(|e| cx.err(e.span, e.field, e.message))?;
+        patch::apply(
+            root.get_mut(),
+            p,
+            src.text,
+            src.start,
+            translations[i].as_ref(),
+        )
+        .map_err(|e| cx.err(e.span, e.field, e.message))?;
     }
     let de = toml::de::Deserializer::from(root);
     let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| cx.serde_error(e))?;
@@ -207,7 +239,33 @@ pub fn load_str_with(
         sc.content_hash = stable_hash(&all);
         sc.patches = patches.iter().map(Patch::label).collect();
     }
+    for (i, tr) in translations.iter().enumerate() {
+        let src = &cx.sources[i + 1];
+        for w in tr.iter().flat_map(|t| &t.warnings) {
+            sc.warnings
+                .push(finding_error(&src.label, src.text, w.clone()));
+        }
+    }
     Ok(sc)
+}
+
+/// A finding about a policy file as a ScenarioError naming the file, line
+/// and column.
+fn finding_error(label: &str, text: &str, f: resources::Finding) -> ScenarioError {
+    let (line, column) = match f.span {
+        Some(sp) => {
+            let (l, c) = line_col(text, sp.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    ScenarioError {
+        file: label.to_string(),
+        line,
+        column,
+        field: f.field,
+        message: f.message,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -223,6 +281,10 @@ struct Source<'a> {
     text: &'a str,
     /// Whether errors give a line and column (files, not arguments).
     positions: bool,
+    /// For a policy file read from a resource: the virtual span and path
+    /// of the field behind each `[policy]` value, so that errors name the
+    /// field as the file writes it.
+    fields: Vec<(Range<usize>, String)>,
 }
 
 struct Ctx<'a> {
@@ -411,7 +473,7 @@ impl<'a> Ctx<'a> {
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> ScenarioError {
-        let (file, line, column) = match span {
+        let (file, line, column) = match &span {
             Some(sp) => {
                 let s = self.source(sp.start);
                 if s.positions {
@@ -423,11 +485,25 @@ impl<'a> Ctx<'a> {
             }
             None => (self.sources[0].label.clone(), None, None),
         };
+        let mut field = field.into();
+        if let Some(sp) = &span
+            && let Some((_, f)) = self
+                .source(sp.start)
+                .fields
+                .iter()
+                .find(|(r, _)| r.contains(&sp.start) || *r == *sp)
+        {
+            field = if field.is_empty() {
+                f.clone()
+            } else {
+                format!("{f} ({field})")
+            };
+        }
         ScenarioError {
             file,
             line,
             column,
-            field: field.into(),
+            field,
             message: message.into(),
         }
     }
@@ -740,6 +816,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         never_registered,
         content_hash: stable_hash(cx.sources[0].text),
         patches: vec![],
+        warnings: vec![],
         expectations,
     })
 }
@@ -940,6 +1017,7 @@ fn build_policy(
         set.insert("all_not_ready_suppresses");
     }
     event_keys(cx, rp, preset, &mut pol, &mut set)?;
+    in_flight_key(cx, rp, preset, &mut pol, &mut set)?;
 
     let mut overrides: Vec<String> = POLICY_KEYS
         .iter()
@@ -996,7 +1074,7 @@ fn event_keys(
     pol: &mut Policy,
     set: &mut HashSet<&'static str>,
 ) -> Res<()> {
-    use crate::policy::rules::{Amount, Detection, Limit, Rounding};
+    use crate::policy::rules::{Detection, Limit, Rounding};
     let event_presets = || {
         Preset::ALL
             .into_iter()
@@ -1030,6 +1108,10 @@ fn event_keys(
             ("max_unhealthy", rp.max_unhealthy.as_ref().map(|v| v.span())),
             ("min_healthy", rp.min_healthy.as_ref().map(|v| v.span())),
             ("step_timeouts", rp.step_timeouts.as_ref().map(|v| v.span())),
+            (
+                "unhealthy_range",
+                rp.unhealthy_range.as_ref().map(|v| v.span()),
+            ),
         ];
         if let Some((key, span)) = given.into_iter().find(|(_, s)| s.is_some()) {
             return Err(cx.err(
@@ -1044,21 +1126,32 @@ fn event_keys(
         }
         return Ok(());
     };
+    // "never": no check matches that condition status (a health check
+    // that lists only the other one).
+    for (v, key, slot) in [
+        (
+            &rp.unhealthy_false_after,
+            "unhealthy_false_after",
+            &mut det.timeout_false,
+        ),
+        (
+            &rp.unhealthy_unknown_after,
+            "unhealthy_unknown_after",
+            &mut det.timeout_unknown,
+        ),
+    ] {
+        if v.as_ref().is_some_and(|v| v.get_ref() == "never") {
+            *slot = None;
+            set.insert(key);
+        } else {
+            let mut d = slot.unwrap_or(SimDuration::ZERO);
+            override_duration(cx, set, v, key, false, &mut d)?;
+            *slot = Some(d);
+        }
+    }
     let mut dur = |v: &Option<SStr>, key, allow_zero, slot: &mut SimDuration| {
         override_duration(cx, set, v, key, allow_zero, slot)
     };
-    dur(
-        &rp.unhealthy_false_after,
-        "unhealthy_false_after",
-        false,
-        &mut det.timeout_false,
-    )?;
-    dur(
-        &rp.unhealthy_unknown_after,
-        "unhealthy_unknown_after",
-        false,
-        &mut det.timeout_unknown,
-    )?;
     dur(
         &rp.requeue_offset,
         "requeue_offset",
@@ -1081,26 +1174,35 @@ fn event_keys(
     )?;
     det.startup_timeout = (startup > SimDuration::ZERO).then_some(startup);
     pol.detection = Detection::Event(det);
-    let amount = |v: &Spanned<toml::Value>, field: &str| -> Res<Amount> {
-        let bad = |found: String| {
-            cx.at(
-                v,
-                field,
-                format!("expected a node count (an integer of at least 0) or a percentage such as \"40%\", found {found}"),
-            )
-        };
-        match v.get_ref() {
-            toml::Value::Integer(n) if (0..=i64::from(u32::MAX)).contains(n) => {
-                Ok(Amount::Count(*n as u32))
-            }
-            toml::Value::String(s) => match s.strip_suffix('%').map(str::parse::<u32>) {
-                Some(Ok(p)) if p <= 100 => Ok(Amount::Percent(p)),
-                _ => Err(bad(format!("{s:?}"))),
-            },
-            other => Err(bad(other.to_string())),
-        }
-    };
+    let amount = |v: &Spanned<toml::Value>, field: &str| amount(cx, v, field);
     let base = pol.guard.expect("every event-driven preset has a guard");
+    if let Some(r) = &rp.unhealthy_range {
+        let field = "policy.unhealthy_range";
+        if rp.max_unhealthy.is_some() || rp.min_healthy.is_some() {
+            return Err(cx.at(
+                r,
+                field,
+                "set one of max_unhealthy, min_healthy and unhealthy_range, not two",
+            ));
+        }
+        let (lo, hi) = parse_range(r.get_ref()).ok_or_else(|| {
+            cx.at(
+                r,
+                field,
+                format!(
+                    "expected a range of unhealthy node counts such as \"[3-5]\" (both ends included), found {:?}",
+                    r.get_ref()
+                ),
+            )
+        })?;
+        pol.guard = Some(crate::policy::rules::Guard {
+            limit: Limit::Range(lo, hi),
+            min_group: 0,
+            name: Exclusion::GuardMaxUnhealthy,
+            ..base
+        });
+        set.insert("unhealthy_range");
+    }
     match (&rp.max_unhealthy, &rp.min_healthy) {
         (Some(_), Some(m)) => {
             return Err(cx.at(
@@ -1180,6 +1282,90 @@ fn event_keys(
         pol.step_timeouts = list;
         set.insert("step_timeouts");
     }
+    Ok(())
+}
+
+/// A node count (an integer of at least 0) or a percentage such as `"40%"`.
+fn amount(cx: &Ctx, v: &Spanned<toml::Value>, field: &str) -> Res<crate::policy::rules::Amount> {
+    use crate::policy::rules::Amount;
+    let bad = |found: String| {
+        cx.at(
+            v,
+            field,
+            format!(
+                "expected a node count (an integer of at least 0) or a percentage such as \"40%\", found {found}"
+            ),
+        )
+    };
+    match v.get_ref() {
+        toml::Value::Integer(n) if (0..=i64::from(u32::MAX)).contains(n) => {
+            Ok(Amount::Count(*n as u32))
+        }
+        toml::Value::String(s) => match s.strip_suffix('%').map(str::parse::<u32>) {
+            Some(Ok(p)) if p <= 100 => Ok(Amount::Percent(p)),
+            _ => Err(bad(format!("{s:?}"))),
+        },
+        other => Err(bad(other.to_string())),
+    }
+}
+
+/// MHC's `unhealthyInRange`: `"[a-b]"` with `a <= b`.
+pub(crate) fn parse_range(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.strip_prefix('[')?.strip_suffix(']')?.split_once('-')?;
+    let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (a <= b).then_some((a, b))
+}
+
+/// `max_in_flight`: repairs per pool at once, a count or a percentage of
+/// the pool (Cluster API `maxInFlight`) or of its unhealthy nodes (EKS
+/// `maxParallelNodesRepaired*`).
+fn in_flight_key(
+    cx: &Ctx,
+    rp: &RawPolicy,
+    preset: Preset,
+    pol: &mut Policy,
+    set: &mut HashSet<&'static str>,
+) -> Res<()> {
+    use crate::policy::rules::{InFlight, PercentOf, PoolSlots};
+    let Some(v) = &rp.max_in_flight else {
+        return Ok(());
+    };
+    let field = "policy.max_in_flight";
+    let (percent_of, until_deleted) = match preset {
+        Preset::CapiMhc => (PercentOf::Replicas, true),
+        Preset::Eks => (PercentOf::Unhealthy, false),
+        p => {
+            return Err(cx.at(
+                v,
+                field,
+                format!(
+                    "preset {} has no in-flight limit; max_in_flight applies to capi-mhc \
+                     (MachineDeployment maxInFlight) and eks (maxParallelNodesRepaired*){}",
+                    p.name(),
+                    if p.provider() == crate::policy::providers::Provider::Aks {
+                        "; AKS repairs take max_concurrent_repairs"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    };
+    let value = amount(cx, v, field)?;
+    if preset == Preset::Eks
+        && matches!(
+            value,
+            crate::policy::rules::Amount::Count(0) | crate::policy::rules::Amount::Percent(0)
+        )
+    {
+        return Err(cx.at(v, field, "EKS repairs at least 1 node at a time: expected a count of at least 1 or a percentage of 1% to 100%"));
+    }
+    pol.pool_slots = Some(PoolSlots::InFlight(InFlight {
+        value,
+        percent_of,
+        until_deleted,
+    }));
+    set.insert("max_in_flight");
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 pub mod load;
 pub mod patch;
 pub mod raw;
+pub mod resources;
 
 use crate::check::expect::Expectation;
 use crate::dist::DurationDist;
@@ -145,6 +146,10 @@ pub struct Scenario {
     /// command line (`policy.repair_delay=2m`, `preset=aks-2023-09`,
     /// `policy=FILE`); empty for a file as it is.
     pub patches: Vec<String>,
+    /// What a policy file held that the simulation does not use (a
+    /// condition type it does not simulate, a skipped object), each with
+    /// the file, line and column it came from. The CLI prints them.
+    pub warnings: Vec<ScenarioError>,
     /// The `[[expect]]` tables, in file order: what `repairsim check`
     /// verifies. Nothing else reads them.
     pub expectations: Vec<Expectation>,

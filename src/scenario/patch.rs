@@ -11,6 +11,7 @@
 //! from.
 
 use super::load::{ScenarioError, index_path, key_path};
+use super::resources::Translation;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -195,6 +196,20 @@ fn shift<'a>(
     Spanned::new(shifted(span, by), value)
 }
 
+/// `v` with every span inside it set to `span`: a value read from a
+/// resource file points at the field it came from.
+fn respan<'a>(v: DeValue<'a>, span: &Range<usize>) -> Spanned<DeValue<'a>> {
+    let value = match v {
+        DeValue::Array(a) => DeValue::Array(
+            a.into_iter()
+                .map(|item| respan(item.into_inner(), span))
+                .collect(),
+        ),
+        other => other,
+    };
+    Spanned::new(span.clone(), value)
+}
+
 fn shift_table<'a>(t: DeTable<'a>, src: &'a str, by: usize, dates: bool) -> DeTable<'a> {
     let mut out = DeTable::new();
     for (k, v) in t {
@@ -298,6 +313,7 @@ pub(super) fn apply<'a>(
     patch: &Patch,
     src: &'a str,
     base: usize,
+    translation: Option<&'a Translation>,
 ) -> Result<(), PatchError> {
     let whole = base..base + src.len();
     match patch {
@@ -338,6 +354,30 @@ pub(super) fn apply<'a>(
             root.insert(
                 Spanned::new(whole.clone(), Cow::Borrowed("policy")),
                 Spanned::new(whole, DeValue::Table(t)),
+            );
+            Ok(())
+        }
+        Patch::PolicyFile(_) if translation.is_some() => {
+            let t = translation.expect("checked above");
+            let mut table = DeTable::new();
+            for setting in &t.settings {
+                let span = shifted(setting.span.clone(), base);
+                let mut value = DeValue::parse(&setting.value)
+                    .map_err(|e| PatchError {
+                        span: Some(span.clone()),
+                        field: setting.field.clone(),
+                        message: format!("internal: bad value {}: {}", setting.value, e.message()),
+                    })?
+                    .into_inner();
+                value.make_owned();
+                table.insert(
+                    Spanned::new(span.clone(), Cow::Borrowed(setting.key)),
+                    respan(value, &span),
+                );
+            }
+            root.insert(
+                Spanned::new(whole.clone(), Cow::Borrowed("policy")),
+                Spanned::new(whole, DeValue::Table(table)),
             );
             Ok(())
         }

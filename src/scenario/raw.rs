@@ -88,6 +88,10 @@ pub struct RawPolicy {
     /// An integer count or a percentage such as `"51%"`.
     pub min_healthy: Option<Spanned<toml::Value>>,
     pub step_timeouts: Option<SList>,
+    /// `"[a-b]"`: remediate only while the unhealthy count is in the range.
+    pub unhealthy_range: Option<SStr>,
+    /// An integer count or a percentage such as `"20%"`.
+    pub max_in_flight: Option<Spanned<toml::Value>>,
 }
 
 /// `\[kubernetes\]`: overrides of `crate::policy::Kubelet`.

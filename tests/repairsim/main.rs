@@ -9,6 +9,7 @@ mod determinism;
 mod lifecycle;
 mod montecarlo;
 mod overrides;
+mod policy_files;
 mod properties;
 mod regressions;
 mod worked_examples;

@@ -168,6 +168,7 @@ prop_compose! {
             never_registered,
             content_hash: 0,
             patches: vec![],
+            warnings: vec![],
             expectations: vec![],
         }
     }

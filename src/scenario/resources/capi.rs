@@ -1,0 +1,435 @@
+//! A Cluster API `MachineHealthCheck` (PEERS.md section 3) read into
+//! preset `capi-mhc`, with the `maxInFlight` of the `MachineDeployment`s in
+//! the same file.
+//!
+//! | field (v1beta2; v1beta1) | `[policy]` key |
+//! |---|---|
+//! | `checks.unhealthyNodeConditions` (`unhealthyConditions`), Ready | `unhealthy_false_after`, `unhealthy_unknown_after` |
+//! | `checks.nodeStartupTimeoutSeconds` (`nodeStartupTimeout`) | `node_startup_timeout` |
+//! | `remediation.triggerIf.unhealthyLessThanOrEqualTo` (`maxUnhealthy`) | `max_unhealthy` |
+//! | `remediation.triggerIf.unhealthyInRange` (`unhealthyRange`) | `unhealthy_range` |
+//! | MachineDeployment `spec.remediation.maxInFlight` (`spec.strategy.remediation.maxInFlight`) | `max_in_flight` |
+
+use super::{Finding, Obj, Reader, conditions, duration_literal, join};
+use crate::time::SimDuration;
+use saphyr::MarkedYaml;
+
+const MHC_API: [&str; 2] = ["cluster.x-k8s.io/v1beta1", "cluster.x-k8s.io/v1beta2"];
+
+/// Which API version the object is written in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1Beta1,
+    V1Beta2,
+}
+
+fn version(r: &Reader, o: &Obj, kind: &str) -> Result<Version, Finding> {
+    let field = join(&o.path, "apiVersion");
+    let Some(n) = r.child(o.node, "apiVersion") else {
+        return Err(r.err(
+            o.node,
+            &o.path,
+            format!("a {kind} needs its apiVersion: {}", MHC_API.join(" or ")),
+        ));
+    };
+    match r.str(n, &field)? {
+        "cluster.x-k8s.io/v1beta1" => Ok(Version::V1Beta1),
+        "cluster.x-k8s.io/v1beta2" => Ok(Version::V1Beta2),
+        other => Err(r.err(
+            n,
+            &field,
+            format!(
+                "apiVersion {other:?} of a {kind} is not one repairsim reads; expected {}",
+                MHC_API.join(" or ")
+            ),
+        )),
+    }
+}
+
+/// `metadata.name`, if given.
+fn name<'y>(r: &Reader, o: &Obj<'y>) -> Option<&'y str> {
+    let m = r.child(o.node, "metadata")?;
+    r.str(r.child(m, "name")?, "").ok()
+}
+
+pub(super) fn read(
+    r: &mut Reader,
+    mhcs: Vec<Obj>,
+    mds: Vec<Obj>,
+    select: Option<&str>,
+) -> Result<(), Finding> {
+    let mhc = pick(r, mhcs, select)?;
+    let v = version(r, &mhc, "MachineHealthCheck")?;
+    let kind = r.child(mhc.node, "kind").unwrap_or(mhc.node);
+    r.set(
+        "preset",
+        "\"capi-mhc\"".into(),
+        kind,
+        &join(&mhc.path, "kind"),
+    );
+    for (name, node, field) in r.fields(
+        mhc.node,
+        &mhc.path,
+        &["apiVersion", "kind", "metadata", "spec", "status"],
+    )? {
+        match name {
+            "metadata" => paused(r, node, &field)?,
+            "spec" => match v {
+                Version::V1Beta1 => spec_v1beta1(r, node, &field)?,
+                Version::V1Beta2 => spec_v1beta2(r, node, &field)?,
+            },
+            // The observed state, not configuration.
+            _ => {}
+        }
+    }
+    if r.child(mhc.node, "spec").is_none() {
+        return Err(r.err(
+            mhc.node,
+            &mhc.path,
+            "the MachineHealthCheck has no spec".into(),
+        ));
+    }
+    in_flight(r, mds)
+}
+
+/// The one MachineHealthCheck of the file, or the one `select` names.
+fn pick<'y>(r: &Reader, mut mhcs: Vec<Obj<'y>>, select: Option<&str>) -> Result<Obj<'y>, Finding> {
+    let names: Vec<&str> = mhcs
+        .iter()
+        .map(|o| name(r, o).unwrap_or("(unnamed)"))
+        .collect();
+    if let Some(s) = select {
+        let i = names.iter().position(|n| *n == s).ok_or_else(|| Finding {
+            span: None,
+            field: String::new(),
+            message: format!(
+                "no MachineHealthCheck named {s:?} in the file; it holds {}",
+                names.join(", ")
+            ),
+        })?;
+        return Ok(mhcs.swap_remove(i));
+    }
+    if mhcs.len() > 1 {
+        return Err(Finding {
+            span: None,
+            field: String::new(),
+            message: format!(
+                "the file holds {} MachineHealthChecks ({}); repairsim applies one to every \
+                 pool: name it as FILE#NAME",
+                mhcs.len(),
+                names.join(", ")
+            ),
+        });
+    }
+    Ok(mhcs.remove(0))
+}
+
+/// A paused MachineHealthCheck remediates nothing: refused, not simulated
+/// as an empty policy.
+fn paused(r: &Reader, meta: &MarkedYaml, field: &str) -> Result<(), Finding> {
+    if let Some(a) = r.child(meta, "annotations")
+        && let Some(p) = r.child(a, "cluster.x-k8s.io/paused")
+    {
+        return Err(r.err(
+            p,
+            &join(&join(field, "annotations"), "cluster.x-k8s.io/paused"),
+            "the MachineHealthCheck is paused, so it would remediate nothing; remove the \
+             annotation to simulate it"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn spec_v1beta1(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Finding> {
+    let fields = r.fields(
+        spec,
+        path,
+        &[
+            "clusterName",
+            "selector",
+            "unhealthyConditions",
+            "unhealthyMachineConditions",
+            "maxUnhealthy",
+            "unhealthyRange",
+            "nodeStartupTimeout",
+            "remediationTemplate",
+        ],
+    )?;
+    let mut saw_conditions = false;
+    for (name, node, field) in &fields {
+        match *name {
+            "unhealthyConditions" => {
+                saw_conditions = true;
+                let mut entries = Vec::new();
+                for (i, item) in r.seq(node, field)?.into_iter().enumerate() {
+                    let f = format!("{field}[{i}]");
+                    entries.push(condition(r, item, &f, "timeout")?);
+                }
+                conditions(r, node, field, entries)?;
+            }
+            "unhealthyMachineConditions" => machine_conditions(r, node, field),
+            "maxUnhealthy" => {
+                let v = r.int_or_percent(node, field)?;
+                r.set("max_unhealthy", v, node, field);
+            }
+            "nodeStartupTimeout" => {
+                let d = r.go_duration(node, field)?;
+                r.set("node_startup_timeout", duration_literal(d), node, field);
+            }
+            "remediationTemplate" => return Err(external(r, node, field)),
+            _ => {}
+        }
+    }
+    if let Some((_, node, field)) = fields.iter().find(|(n, ..)| *n == "unhealthyRange") {
+        range(
+            r,
+            node,
+            field,
+            fields.iter().find(|(n, ..)| *n == "maxUnhealthy"),
+        )?;
+    }
+    if !saw_conditions {
+        no_conditions(r, spec, path);
+    }
+    Ok(())
+}
+
+fn spec_v1beta2(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Finding> {
+    let mut saw_conditions = false;
+    for (name, node, field) in r.fields(
+        spec,
+        path,
+        &["clusterName", "selector", "checks", "remediation"],
+    )? {
+        match name {
+            "checks" => {
+                for (name, node, field) in r.fields(
+                    node,
+                    &field,
+                    &[
+                        "nodeStartupTimeoutSeconds",
+                        "unhealthyNodeConditions",
+                        "unhealthyMachineConditions",
+                    ],
+                )? {
+                    match name {
+                        "nodeStartupTimeoutSeconds" => {
+                            let s = r.int(node, &field, 0, i64::from(i32::MAX))?;
+                            let d = SimDuration::from_secs(s as u64);
+                            r.set("node_startup_timeout", duration_literal(d), node, &field);
+                        }
+                        "unhealthyNodeConditions" => {
+                            saw_conditions = true;
+                            let mut entries = Vec::new();
+                            for (i, item) in r.seq(node, &field)?.into_iter().enumerate() {
+                                let f = format!("{field}[{i}]");
+                                entries.push(condition(r, item, &f, "timeoutSeconds")?);
+                            }
+                            conditions(r, node, &field, entries)?;
+                        }
+                        _ => machine_conditions(r, node, &field),
+                    }
+                }
+            }
+            "remediation" => {
+                for (name, node, field) in r.fields(node, &field, &["triggerIf", "templateRef"])? {
+                    if name == "templateRef" {
+                        return Err(external(r, node, &field));
+                    }
+                    let fields = r.fields(
+                        node,
+                        &field,
+                        &["unhealthyLessThanOrEqualTo", "unhealthyInRange"],
+                    )?;
+                    let le = fields
+                        .iter()
+                        .find(|(n, ..)| *n == "unhealthyLessThanOrEqualTo");
+                    if let Some((_, node, field)) = le {
+                        let v = r.int_or_percent(node, field)?;
+                        r.set("max_unhealthy", v, node, field);
+                    }
+                    if let Some((_, node, field)) =
+                        fields.iter().find(|(n, ..)| *n == "unhealthyInRange")
+                    {
+                        range(r, node, field, le)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !saw_conditions {
+        no_conditions(r, spec, path);
+    }
+    Ok(())
+}
+
+/// One unhealthy node condition: type, status and its timeout field.
+fn condition<'y>(
+    r: &Reader,
+    item: &'y MarkedYaml<'y>,
+    path: &str,
+    timeout_key: &str,
+) -> Result<
+    (
+        &'y MarkedYaml<'y>,
+        String,
+        &'y str,
+        &'static str,
+        SimDuration,
+    ),
+    Finding,
+> {
+    let (mut ty, mut status, mut timeout) = (None, None, None);
+    for (name, node, field) in r.fields(item, path, &["type", "status", timeout_key])? {
+        match name {
+            "type" => ty = Some(r.str(node, &field)?),
+            "status" => status = Some(r.status(node, &field)?),
+            "timeout" => timeout = Some(r.go_duration(node, &field)?),
+            _ => {
+                let s = r.int(node, &field, 0, i64::from(i32::MAX))?;
+                timeout = Some(SimDuration::from_secs(s as u64));
+            }
+        }
+    }
+    let missing = |what: &str| r.err(item, path, format!("missing required field {what:?}"));
+    Ok((
+        item,
+        path.to_string(),
+        ty.ok_or_else(|| missing("type"))?,
+        status.ok_or_else(|| missing("status"))?,
+        timeout.ok_or_else(|| missing(timeout_key))?,
+    ))
+}
+
+/// `unhealthyInRange` (`unhealthyRange`), which takes precedence over the
+/// count or percentage beside it.
+fn range(
+    r: &mut Reader,
+    node: &MarkedYaml,
+    field: &str,
+    le: Option<&(&str, &MarkedYaml, String)>,
+) -> Result<(), Finding> {
+    let text = r.str(node, field)?;
+    if crate::scenario::load::parse_range(text).is_none() {
+        return Err(r.err(
+            node,
+            field,
+            format!("expected a range such as \"[3-5]\" (both ends included), found {text:?}"),
+        ));
+    }
+    if let Some((_, n, f)) = le {
+        r.warn(
+            n,
+            f,
+            format!("{field} takes precedence over it (Cluster API); this value is not used"),
+        );
+        r.settings.retain(|s| s.key != "max_unhealthy");
+    }
+    r.set("unhealthy_range", format!("{text:?}"), node, field);
+    Ok(())
+}
+
+fn machine_conditions(r: &mut Reader, node: &MarkedYaml, field: &str) {
+    r.warn(
+        node,
+        field,
+        "Machine conditions are not simulated (NodeReady mirrors the Node's Ready \
+         condition, which unhealthyNodeConditions check; the others never turn False); \
+         these entries never match"
+            .into(),
+    );
+}
+
+fn no_conditions(r: &mut Reader, spec: &MarkedYaml, path: &str) {
+    r.set("unhealthy_false_after", "\"never\"".into(), spec, path);
+    r.set("unhealthy_unknown_after", "\"never\"".into(), spec, path);
+    r.warn(
+        spec,
+        path,
+        "no unhealthy node conditions: only machines whose node never starts are remediated".into(),
+    );
+}
+
+/// External remediation is another controller's policy.
+fn external(r: &Reader, node: &MarkedYaml, field: &str) -> Finding {
+    let kind = r
+        .child(node, "kind")
+        .and_then(|k| r.str(k, "").ok())
+        .unwrap_or("(no kind)");
+    r.err(
+        node,
+        field,
+        format!(
+            "external remediation ({kind}) is not simulated: repairsim models the \
+             MachineSet's own remediation (replace). For a medik8s remediator, give its \
+             NodeHealthCheck instead (preset nhc)"
+        ),
+    )
+}
+
+/// The MachineDeployments' `maxInFlight`: one value for every pool.
+fn in_flight(r: &mut Reader, mds: Vec<Obj>) -> Result<(), Finding> {
+    // Per MachineDeployment: its name, and its maxInFlight (the TOML
+    // literal, the node and the field) if set.
+    type Found<'y> = (String, Option<(String, &'y MarkedYaml<'y>, String)>);
+    let mut found: Vec<Found> = Vec::new();
+    for md in &mds {
+        let v = version(r, md, "MachineDeployment")?;
+        let spec_path = join(&md.path, "spec");
+        let Some(spec) = r.child(md.node, "spec") else {
+            found.push((name(r, md).unwrap_or("(unnamed)").into(), None));
+            continue;
+        };
+        // Only the remediation settings are read: a MachineDeployment's
+        // other fields (template, replicas, ...) are the pool, which the
+        // scenario's [[pools]] give.
+        let (rem, rem_path) = match v {
+            Version::V1Beta2 => (
+                r.child(spec, "remediation"),
+                join(&spec_path, "remediation"),
+            ),
+            Version::V1Beta1 => {
+                let strategy = r.child(spec, "strategy");
+                (
+                    strategy.and_then(|s| r.child(s, "remediation")),
+                    join(&join(&spec_path, "strategy"), "remediation"),
+                )
+            }
+        };
+        let mut value = None;
+        if let Some(rem) = rem {
+            for (_, node, field) in r.fields(rem, &rem_path, &["maxInFlight"])? {
+                value = Some((r.int_or_percent(node, &field)?, node, field));
+            }
+        }
+        found.push((name(r, md).unwrap_or("(unnamed)").into(), value));
+    }
+    let values: Vec<Option<&str>> = found
+        .iter()
+        .map(|(_, v)| v.as_ref().map(|(s, ..)| s.as_str()))
+        .collect();
+    if values.windows(2).any(|w| w[0] != w[1]) {
+        let list: Vec<String> = found
+            .iter()
+            .map(|(n, v)| match v {
+                Some((s, ..)) => format!("{n}: {s}"),
+                None => format!("{n}: unset"),
+            })
+            .collect();
+        return Err(Finding {
+            span: None,
+            field: String::new(),
+            message: format!(
+                "the MachineDeployments set different maxInFlight ({}); repairsim applies one \
+                 policy to every pool: keep one MachineDeployment in the file",
+                list.join(", ")
+            ),
+        });
+    }
+    if let Some((_, Some((value, node, field)))) = found.into_iter().next() {
+        r.set("max_in_flight", value, node, &field);
+    }
+    Ok(())
+}

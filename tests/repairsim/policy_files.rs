@@ -1,0 +1,315 @@
+//! Real configuration files as policy input (`--policy-file`): the
+//! official examples load into their presets with the file's values, and a
+//! bad field is an error at its line and column.
+
+use crate::common::{assert_bad_input, repairsim, repo, scratch, stderr};
+use repairsim::k8s::ActionKind;
+use repairsim::policy::Preset;
+use repairsim::policy::rules::{
+    Amount, Detection, EventDetection, Guard, InFlight, Limit, PercentOf, PoolSlots, Rounding,
+};
+use repairsim::scenario::{Patch, Scenario, ScenarioError, load_str_with};
+use repairsim::time::SimDuration;
+
+const SCENARIO: &str =
+    "name = \"files\"\nhorizon = \"1d\"\n[[pools]]\nname = \"md-0\"\nos = \"linux\"\ncount = 6\n";
+
+fn fixture(name: &str) -> String {
+    repo()
+        .join("tests/repairsim/policy_files")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn with_file(path: &str) -> Result<Scenario, ScenarioError> {
+    load_str_with("s.toml", SCENARIO, &[Patch::PolicyFile(path.into())])
+}
+
+fn load(name: &str) -> Scenario {
+    with_file(&fixture(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn detection(sc: &Scenario) -> EventDetection {
+    match sc.policy.detection {
+        Detection::Event(d) => d,
+        Detection::Periodic => panic!("{:?} checks periodically", sc.policy.preset),
+    }
+}
+
+fn secs(s: u64) -> Option<SimDuration> {
+    Some(SimDuration::from_secs(s))
+}
+
+/// A file written for one test, removed with its directory.
+fn write(dir: &crate::common::Scratch, name: &str, text: &str) -> String {
+    let p = dir.path(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The book's v1beta2 example: Ready False and Unknown for 300 s, startup
+/// 600 s, `unhealthyLessThanOrEqualTo: 40%` (rounded down). Its
+/// `unhealthyMachineConditions` are a warning at their line.
+#[test]
+fn the_books_v1beta2_machine_health_check_loads() {
+    let sc = load("capi-mhc-v1beta2-book.yaml");
+    assert_eq!(sc.policy.preset, Preset::CapiMhc);
+    let d = detection(&sc);
+    assert_eq!((d.timeout_false, d.timeout_unknown), (secs(300), secs(300)));
+    assert_eq!(d.startup_timeout, secs(600));
+    let g = sc.policy.guard.unwrap();
+    assert_eq!(g.limit, Limit::MaxUnhealthy(Amount::Percent(40)));
+    assert_eq!(g.rounding, Rounding::Floor);
+    let w: Vec<String> = sc.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert!(
+        w[0].ends_with(
+            "capi-mhc-v1beta2-book.yaml:33:9: spec.checks.unhealthyMachineConditions: Machine \
+             conditions are not simulated (NodeReady mirrors the Node's Ready condition, which \
+             unhealthyNodeConditions check; the others never turn False); these entries never match"
+        ),
+        "{}",
+        w[0]
+    );
+}
+
+/// The book's v1beta1 example reads to the same policy, with no warning.
+#[test]
+fn the_books_v1beta1_machine_health_check_loads() {
+    let v1 = load("capi-mhc-v1beta1-book.yaml");
+    let v2 = load("capi-mhc-v1beta2-book.yaml");
+    assert_eq!(v1.policy, v2.policy);
+    assert!(v1.warnings.is_empty(), "{:?}", v1.warnings);
+}
+
+/// The operator's sample NodeHealthCheck: one SNR template (so no
+/// escalation), minHealthy 51%.
+#[test]
+fn the_operators_sample_node_health_check_loads() {
+    let sc = load("nhc-sample.yaml");
+    assert_eq!(sc.policy.preset, Preset::Nhc);
+    assert_eq!(sc.policy.ladder_linux, [ActionKind::SnrReboot]);
+    assert_eq!(sc.policy.ladder_windows, [ActionKind::SnrReboot]);
+    let d = detection(&sc);
+    assert_eq!((d.timeout_false, d.timeout_unknown), (secs(300), secs(300)));
+    assert_eq!(
+        sc.policy.guard.unwrap().limit,
+        Limit::MinHealthy(Amount::Percent(51))
+    );
+    assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+}
+
+/// The docs' escalation: SNR for 300 s, then replace (by
+/// MachineDeletionRemediation) for 30 minutes, in `order`.
+#[test]
+fn escalating_remediations_become_the_ladder_and_its_timeouts() {
+    let sc = load("nhc-escalating.yaml");
+    assert_eq!(
+        sc.policy.ladder_linux,
+        [ActionKind::SnrReboot, ActionKind::Replace]
+    );
+    assert_eq!(
+        sc.policy.step_timeouts,
+        [SimDuration::from_secs(300), SimDuration::from_mins(30)]
+    );
+    let d = detection(&sc);
+    assert_eq!((d.timeout_false, d.timeout_unknown), (secs(300), secs(120)));
+}
+
+/// eksctl's example 44: one node group by name; thresholds replace the
+/// default 20% guard and the parallel limit counts unhealthy nodes. Its
+/// overrides concern conditions that are not simulated: warnings.
+#[test]
+fn an_eksctl_node_group_is_picked_by_name() {
+    let sc = load("eksctl-44-node-repair.yaml#gpu-repair-ng");
+    assert_eq!(sc.policy.preset, Preset::Eks);
+    let g: Guard = sc.policy.guard.unwrap();
+    assert_eq!(g.limit, Limit::MaxUnhealthy(Amount::Percent(25)));
+    assert_eq!((g.rounding, g.min_group), (Rounding::Exact, 0));
+    assert_eq!(
+        sc.policy.pool_slots,
+        Some(PoolSlots::InFlight(InFlight {
+            value: Amount::Count(1),
+            percent_of: PercentOf::Unhealthy,
+            until_deleted: false,
+        }))
+    );
+    assert_eq!(sc.warnings.len(), 2);
+    assert_eq!(sc.warnings[0].line, Some(58));
+    let pct = load("eksctl-44-node-repair.yaml#percentage-repair-ng");
+    assert_eq!(
+        pct.policy.pool_slots,
+        Some(PoolSlots::InFlight(InFlight {
+            value: Amount::Percent(15),
+            percent_of: PercentOf::Unhealthy,
+            until_deleted: false,
+        }))
+    );
+    // enabled: true alone keeps the documented guard.
+    let basic = load("eksctl-44-node-repair.yaml#basic-repair-ng");
+    assert_eq!(
+        basic.policy,
+        repairsim::scenario::load_str("s.toml", &format!("{SCENARIO}[policy]\npreset = \"eks\"\n"))
+            .unwrap()
+            .policy
+    );
+}
+
+/// The same settings as JSON, the way `aws eks describe-nodegroup` prints
+/// them.
+#[test]
+fn an_eks_api_response_in_json_loads() {
+    let sc = load("eks-describe-nodegroup.json");
+    assert_eq!(sc.policy.preset, Preset::Eks);
+    assert_eq!(
+        sc.policy.guard.unwrap().limit,
+        Limit::MaxUnhealthy(Amount::Count(3))
+    );
+    assert_eq!(
+        sc.policy.pool_slots,
+        Some(PoolSlots::InFlight(InFlight {
+            value: Amount::Percent(50),
+            percent_of: PercentOf::Unhealthy,
+            until_deleted: false,
+        }))
+    );
+}
+
+/// A MachineDeployment in the same file brings its maxInFlight: a
+/// percentage of replicas, counted while the old Machine is deleting.
+#[test]
+fn a_machine_deployments_max_in_flight_applies_to_every_pool() {
+    let sc = load("capi-mhc-with-md.yaml");
+    assert_eq!(
+        sc.policy.pool_slots,
+        Some(PoolSlots::InFlight(InFlight {
+            value: Amount::Percent(20),
+            percent_of: PercentOf::Replicas,
+            until_deleted: true,
+        }))
+    );
+    let g = sc.policy.guard.unwrap();
+    assert_eq!(g.limit, Limit::Range(1, 3));
+    // A Cluster in the same file is not policy: skipped, with a warning.
+    assert_eq!(sc.warnings.len(), 2, "{:?}", sc.warnings);
+    assert!(
+        sc.warnings[0]
+            .message
+            .starts_with("a Cluster is not remediation policy")
+    );
+    assert_eq!(sc.warnings[0].line, Some(5));
+    // unhealthyInRange takes precedence over the limit beside it.
+    assert!(sc.warnings[1].message.contains("takes precedence"));
+    assert_eq!(sc.warnings[1].line, Some(39));
+}
+
+/// With maxInFlight 1, the second and third replacements start when the
+/// previous old Machine is deleted (2 minutes), not when it is replaced.
+#[test]
+fn max_in_flight_one_replaces_one_machine_at_a_time() {
+    use repairsim::observe::Observer;
+    use repairsim::observe::incidents::IncidentLog;
+    let sc =
+        repairsim::scenario::load_str("inflight.toml", include_str!("peers/capi-inflight.toml"))
+            .unwrap();
+    let mut log = IncidentLog::default();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let starts: Vec<String> = log
+        .incidents()
+        .iter()
+        .map(|i| format!("{} {}", i.node_name(&sc), i.repair_started.unwrap()))
+        .collect();
+    assert_eq!(
+        starts,
+        ["md-0-0 2h06m21s", "md-0-1 2h08m21s", "md-0-2 2h10m21s"]
+    );
+}
+
+/// Bad fields are errors at their line and column, naming the field as
+/// the file writes it and what would be valid (exit 2, nothing written).
+#[test]
+fn bad_fields_are_errors_at_their_line() {
+    let s = scratch("policy-files");
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            "typo.yaml",
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: MachineHealthCheck\nspec:\n  maxUnhealty: 40%\n",
+            "typo.yaml:4:3: spec.maxUnhealty: unknown field \"maxUnhealty\"; valid fields here: \
+             clusterName, selector, unhealthyConditions, unhealthyMachineConditions, maxUnhealthy, \
+             unhealthyRange, nodeStartupTimeout, remediationTemplate",
+        ),
+        (
+            "duration.yaml",
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: MachineHealthCheck\nspec:\n  unhealthyConditions:\n  - type: Ready\n    status: \"False\"\n    timeout: 5 minutes\n",
+            "duration.yaml:7:14: spec.unhealthyConditions[0].timeout: bad duration \"5 minutes\"",
+        ),
+        (
+            "percent.yaml",
+            "apiVersion: remediation.medik8s.io/v1alpha1\nkind: NodeHealthCheck\nspec:\n  minHealthy: 140%\n  remediationTemplate:\n    kind: SelfNodeRemediationTemplate\n",
+            "percent.yaml:4:15: spec.minHealthy (policy.min_healthy): expected a node count",
+        ),
+        (
+            "remediator.yaml",
+            "apiVersion: remediation.medik8s.io/v1alpha1\nkind: NodeHealthCheck\nspec:\n  minHealthy: 51%\n  remediationTemplate:\n    kind: ReprovisionRemediationTemplate\n",
+            "remediator.yaml:6:11: spec.remediationTemplate.kind: remediator \"ReprovisionRemediationTemplate\" is not simulated",
+        ),
+        (
+            "both.json",
+            "{\"enabled\": true, \"maxParallelNodesRepairedCount\": 1,\n \"maxParallelNodesRepairedPercentage\": 10}\n",
+            "both.json:2:40: maxParallelNodesRepairedPercentage: maxParallelNodesRepairedCount and \
+             maxParallelNodesRepairedPercentage are mutually exclusive; keep one",
+        ),
+        (
+            "external.yaml",
+            "apiVersion: cluster.x-k8s.io/v1beta2\nkind: MachineHealthCheck\nspec:\n  remediation:\n    templateRef:\n      kind: Metal3RemediationTemplate\n",
+            "external.yaml:6:7: spec.remediation.templateRef: external remediation (Metal3RemediationTemplate) is not simulated",
+        ),
+        (
+            "several.yaml",
+            "kind: MachineHealthCheck\napiVersion: cluster.x-k8s.io/v1beta2\nmetadata: {name: a}\nspec: {}\n---\nkind: MachineHealthCheck\napiVersion: cluster.x-k8s.io/v1beta2\nmetadata: {name: b}\nspec: {}\n",
+            "several.yaml: the file holds 2 MachineHealthChecks (a, b)",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = write(&s, name, text);
+        let e = with_file(&path).expect_err(name).to_string();
+        let want = format!("{}{expected}", s.path(""));
+        assert!(
+            e.starts_with(&want),
+            "{name}:\n{e}\nexpected to start with\n{want}"
+        );
+        assert_bad_input(
+            &s,
+            &["run", "--policy-file", &path],
+            &format!("error: {want}"),
+        );
+    }
+}
+
+/// `repairsim policy --policy-file` shows the file's values and prints its
+/// warnings on stderr; `compare` takes the same file as `policy=`.
+#[test]
+fn the_cli_reads_policy_files() {
+    let f = fixture("capi-mhc-v1beta2-book.yaml");
+    let o = repairsim(&["policy", "--policy-file", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("max-unhealthy 40% floor"), "{out}");
+    assert!(
+        out.starts_with("# preset capi-mhc with --policy-file "),
+        "{out}"
+    );
+    assert!(stderr(&o).starts_with("warning: "), "{}", stderr(&o));
+    let o = repairsim(&[
+        "compare",
+        "scenarios/preset-capi-mhc.toml",
+        "-n",
+        "2",
+        "--candidate",
+        &format!("policy={}", fixture("nhc-sample.yaml")),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
