@@ -313,3 +313,67 @@ fn the_cli_reads_policy_files() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// The keys the files map onto are plain `[policy]` keys, validated alike.
+#[test]
+fn the_new_policy_keys_are_checked() {
+    let load = |policy: &str| {
+        repairsim::scenario::load_str("k.toml", &format!("{SCENARIO}[policy]\n{policy}\n"))
+    };
+    let e = load("preset = \"nhc\"\nmax_in_flight = 1").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "k.toml:9:17: policy.max_in_flight: preset nhc has no in-flight limit; max_in_flight \
+         applies to capi-mhc (MachineDeployment maxInFlight) and eks (maxParallelNodesRepaired*)"
+    );
+    let e = load("preset = \"aks-2024-08\"\nmax_in_flight = 1").unwrap_err();
+    assert!(
+        e.message
+            .ends_with("; AKS repairs take max_concurrent_repairs"),
+        "{e}"
+    );
+    let e = load("preset = \"eks\"\nmax_in_flight = 0").unwrap_err();
+    assert!(e.message.starts_with("EKS repairs at least 1 node"), "{e}");
+    let e = load("preset = \"capi-mhc\"\nunhealthy_range = \"[5-3]\"").unwrap_err();
+    assert!(
+        e.message
+            .starts_with("expected a range of unhealthy node counts"),
+        "{e}"
+    );
+    let e =
+        load("preset = \"capi-mhc\"\nunhealthy_range = \"[1-3]\"\nmax_unhealthy = 2").unwrap_err();
+    assert_eq!(e.field, "policy.unhealthy_range");
+    let e = load("preset = \"gke\"\nunhealthy_range = \"[1-3]\"").unwrap_err();
+    assert!(
+        e.message.starts_with("preset gke checks periodically"),
+        "{e}"
+    );
+    let sc = load("preset = \"capi-mhc\"\nunhealthy_false_after = \"never\"").unwrap();
+    assert_eq!(detection(&sc).timeout_false, None);
+    assert_eq!(detection(&sc).timeout_unknown, secs(300));
+    let rows = repairsim::policy::params::provenance_table(&sc.policy, &sc.policy_overrides);
+    let row = rows
+        .iter()
+        .find(|r| r.parameter == "unhealthy_false_after")
+        .unwrap();
+    assert_eq!(
+        (row.value.as_str(), row.provenance.as_str()),
+        ("never", "scenario override")
+    );
+}
+
+/// A node whose condition no check matches is healthy to the guard and is
+/// never remediated.
+#[test]
+fn a_condition_no_check_lists_is_never_remediated() {
+    use repairsim::observe::Observer;
+    use repairsim::observe::incidents::IncidentLog;
+    let text = include_str!("peers/capi-inflight.toml")
+        .replace("max_in_flight = 1", "unhealthy_unknown_after = \"never\"");
+    let sc = repairsim::scenario::load_str("never.toml", &text).unwrap();
+    let mut log = IncidentLog::default();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    assert!(log.incidents().iter().all(|i| i.repair_started.is_none()));
+    assert_eq!(log.incidents().len(), 3);
+}
