@@ -25,9 +25,7 @@ use std::collections::BTreeSet;
 /// The error of a replacement whose node missed the startup timeout.
 pub(super) const STARTUP_TIMEOUT: &str = "NodeStartupTimeout";
 
-/// NHC with a single remediation template: the lease on it is extended
-/// twice by 10 minutes, so it is overdue 30 minutes after it was taken.
-const LONE_TEMPLATE_TIMEOUT: crate::time::SimDuration = crate::time::SimDuration::from_mins(30);
+use crate::policy::rules::LONE_TEMPLATE_TIMEOUT;
 
 /// The nodes of one evaluation unit.
 #[derive(Default)]

@@ -534,6 +534,9 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
                             "max_unhealthy" | "min_healthy" | "unhealthy_range"
                         ))
                     || (row.name == "pool_slots" && o == "max_in_flight")
+                    || (row.name == "step_timeouts"
+                        && o.starts_with("ladder_")
+                        && row.value.starts_with("none"))
             };
             let provenance = if overridden.iter().any(set_by) {
                 "scenario override".to_string()
@@ -764,11 +767,19 @@ fn rows(p: &Policy) -> Vec<Row> {
         ),
         (
             "step_timeouts",
-            p.step_timeouts
-                .iter()
-                .map(|&t| d(t))
-                .collect::<Vec<_>>()
-                .join(", "),
+            // One template has no timeout of its own (the engine's rule).
+            if p.ladder_linux.len() == 1 && p.ladder_windows.len() == 1 {
+                format!(
+                    "none (one template: its lease is overdue after {})",
+                    d(super::rules::LONE_TEMPLATE_TIMEOUT)
+                )
+            } else {
+                p.step_timeouts
+                    .iter()
+                    .map(|&t| d(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             "doc (NHC escalatingRemediations: SNR 300s, then 30m)",
         ),
     ]);

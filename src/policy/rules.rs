@@ -9,6 +9,11 @@ use super::Exclusion;
 use crate::k8s::Condition;
 use crate::time::{SimDuration, SimTime};
 
+/// NHC with a single remediation template: the lease on it is extended
+/// twice by 10 minutes, so it is overdue 30 minutes after it was taken
+/// (PEERS.md section 4) \[ms\].
+pub const LONE_TEMPLATE_TIMEOUT: SimDuration = SimDuration::from_mins(30);
+
 /// How the controller notices an unhealthy node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detection {

@@ -98,6 +98,19 @@ fn the_operators_sample_node_health_check_loads() {
         Limit::MinHealthy(Amount::Percent(51))
     );
     assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    // One template has no step timeout: the table says what applies.
+    let rows = repairsim::policy::params::provenance_table(&sc.policy, &sc.policy_overrides);
+    let row = rows
+        .iter()
+        .find(|r| r.parameter == "step_timeouts")
+        .unwrap();
+    assert_eq!(
+        (row.value.as_str(), row.provenance.as_str()),
+        (
+            "none (one template: its lease is overdue after 30m)",
+            "scenario override"
+        )
+    );
 }
 
 /// The docs' escalation: SNR for 300 s, then replace (by
