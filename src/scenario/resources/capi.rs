@@ -161,12 +161,7 @@ fn spec_v1beta1(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Fin
         match *name {
             "unhealthyConditions" => {
                 saw_conditions = true;
-                let mut entries = Vec::new();
-                for (i, item) in r.seq(node, field)?.into_iter().enumerate() {
-                    let f = format!("{field}[{i}]");
-                    entries.push(condition(r, item, &f, "timeout")?);
-                }
-                conditions(r, node, field, entries)?;
+                conditions(r, node, field, "timeout")?;
             }
             "unhealthyMachineConditions" => machine_conditions(r, node, field),
             "maxUnhealthy" => {
@@ -221,12 +216,7 @@ fn spec_v1beta2(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Fin
                         }
                         "unhealthyNodeConditions" => {
                             saw_conditions = true;
-                            let mut entries = Vec::new();
-                            for (i, item) in r.seq(node, &field)?.into_iter().enumerate() {
-                                let f = format!("{field}[{i}]");
-                                entries.push(condition(r, item, &f, "timeoutSeconds")?);
-                            }
-                            conditions(r, node, &field, entries)?;
+                            conditions(r, node, &field, "timeoutSeconds")?;
                         }
                         _ => machine_conditions(r, node, &field),
                     }
@@ -263,44 +253,6 @@ fn spec_v1beta2(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Fin
         no_conditions(r, spec, path);
     }
     Ok(())
-}
-
-/// One unhealthy node condition: type, status and its timeout field.
-fn condition<'y>(
-    r: &Reader,
-    item: &'y MarkedYaml<'y>,
-    path: &str,
-    timeout_key: &str,
-) -> Result<
-    (
-        &'y MarkedYaml<'y>,
-        String,
-        &'y str,
-        &'static str,
-        SimDuration,
-    ),
-    Finding,
-> {
-    let (mut ty, mut status, mut timeout) = (None, None, None);
-    for (name, node, field) in r.fields(item, path, &["type", "status", timeout_key])? {
-        match name {
-            "type" => ty = Some(r.str(node, &field)?),
-            "status" => status = Some(r.status(node, &field)?),
-            "timeout" => timeout = Some(r.go_duration(node, &field)?),
-            _ => {
-                let s = r.int(node, &field, 0, i64::from(i32::MAX))?;
-                timeout = Some(SimDuration::from_secs(s as u64));
-            }
-        }
-    }
-    let missing = |what: &str| r.err(item, path, format!("missing required field {what:?}"));
-    Ok((
-        item,
-        path.to_string(),
-        ty.ok_or_else(|| missing("type"))?,
-        status.ok_or_else(|| missing("status"))?,
-        timeout.ok_or_else(|| missing(timeout_key))?,
-    ))
 }
 
 /// `unhealthyInRange` (`unhealthyRange`), which takes precedence over the

@@ -543,54 +543,99 @@ pub(crate) fn parse_go_duration(text: &str) -> Result<SimDuration, String> {
         .map_err(|_| "too large".into())
 }
 
+/// One entry of an unhealthy-condition list.
+struct CondEntry<'y> {
+    node: &'y MarkedYaml<'y>,
+    path: String,
+    ty: &'y str,
+    status: &'static str,
+    timeout: SimDuration,
+}
+
+/// Reads `{type, status, <timeout_key>}`: `timeoutSeconds` is whole
+/// seconds (Cluster API v1beta2), any other key a Kubernetes duration.
+fn condition_entry<'y>(
+    r: &Reader,
+    item: &'y MarkedYaml<'y>,
+    path: &str,
+    timeout_key: &str,
+) -> Result<CondEntry<'y>, Finding> {
+    let (mut ty, mut status, mut timeout) = (None, None, None);
+    for (name, node, field) in r.fields(item, path, &["type", "status", timeout_key])? {
+        match name {
+            "type" => ty = Some(r.str(node, &field)?),
+            "status" => status = Some(r.status(node, &field)?),
+            "timeoutSeconds" => {
+                let s = r.int(node, &field, 0, i64::from(i32::MAX))?;
+                timeout = Some(SimDuration::from_secs(s as u64));
+            }
+            _ => timeout = Some(r.go_duration(node, &field)?),
+        }
+    }
+    let missing = |what: &str| r.err(item, path, format!("missing required field {what:?}"));
+    Ok(CondEntry {
+        node: item,
+        path: path.to_string(),
+        ty: ty.ok_or_else(|| missing("type"))?,
+        status: status.ok_or_else(|| missing("status"))?,
+        timeout: timeout.ok_or_else(|| missing(timeout_key))?,
+    })
+}
+
 /// The unhealthy-condition list of a MachineHealthCheck or a
 /// NodeHealthCheck, read into `unhealthy_false_after` and
-/// `unhealthy_unknown_after`. `entries` holds, per list item, its node, its
-/// path, its type, status and timeout. Only Ready is simulated: other
-/// condition types get a warning; Ready=True is refused.
+/// `unhealthy_unknown_after` (the shortest timeout of each status, as the
+/// entries are OR-ed; `"never"` for a status no entry lists). Only Ready is
+/// simulated: other condition types get a warning; Ready=True is refused.
 fn conditions(
     r: &mut Reader,
     list: &MarkedYaml,
     list_field: &str,
-    entries: Vec<(&MarkedYaml, String, &str, &'static str, SimDuration)>,
+    timeout_key: &str,
 ) -> Result<(), Finding> {
-    let mut timeout: [Option<(SimDuration, usize)>; 2] = [None, None];
-    for (i, (node, path, ty, status, d)) in entries.iter().enumerate() {
-        if *ty != "Ready" {
+    let mut entries = Vec::new();
+    for (i, item) in r.seq(list, list_field)?.into_iter().enumerate() {
+        entries.push(condition_entry(
+            r,
+            item,
+            &format!("{list_field}[{i}]"),
+            timeout_key,
+        )?);
+    }
+    let mut shortest: [Option<&CondEntry>; 2] = [None, None];
+    for e in &entries {
+        if e.ty != "Ready" {
             r.warn(
-                node,
-                path,
+                e.node,
+                &e.path,
                 format!(
-                    "condition {ty} is not simulated (repairsim's faults change only Ready); \
-                     this entry never matches"
+                    "condition {} is not simulated (repairsim's faults change only Ready); \
+                     this entry never matches",
+                    e.ty
                 ),
             );
             continue;
         }
-        let slot = match *status {
+        let slot = match e.status {
             "False" => 0,
             "Unknown" => 1,
             _ => {
                 return Err(r.err(
-                    node,
-                    path,
+                    e.node,
+                    &e.path,
                     "Ready=True as an unhealthy condition would remediate every healthy node; \
                      repairsim cannot simulate it"
                         .into(),
                 ));
             }
         };
-        // Entries are OR-ed: the shortest timeout of a status wins.
-        if timeout[slot].is_none_or(|(t, _)| *d < t) {
-            timeout[slot] = Some((*d, i));
+        if shortest[slot].is_none_or(|s| e.timeout < s.timeout) {
+            shortest[slot] = Some(e);
         }
     }
     for (slot, key) in [(0, "unhealthy_false_after"), (1, "unhealthy_unknown_after")] {
-        match timeout[slot] {
-            Some((d, i)) => {
-                let (node, path, ..) = &entries[i];
-                r.set(key, duration_literal(d), node, path);
-            }
+        match shortest[slot] {
+            Some(e) => r.set(key, duration_literal(e.timeout), e.node, &e.path),
             None => r.set(key, "\"never\"".into(), list, list_field),
         }
     }

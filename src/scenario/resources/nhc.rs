@@ -116,11 +116,7 @@ fn read_spec(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Findin
     };
     // Absent: the CRD default, which is the preset's.
     if let Some((node, field)) = get("unhealthyConditions") {
-        let mut entries = Vec::new();
-        for (i, item) in r.seq(node, &field)?.into_iter().enumerate() {
-            entries.push(condition(r, item, &format!("{field}[{i}]"))?);
-        }
-        conditions(r, node, &field, entries)?;
+        conditions(r, node, &field, "duration")?;
     }
     // The remediators first: maxUnhealthy depends on them.
     let deletes = match (get("remediationTemplate"), get("escalatingRemediations")) {
@@ -206,39 +202,6 @@ fn read_spec(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Findin
         }
     }
     Ok(())
-}
-
-/// One NHC unhealthy condition: type, status and duration.
-fn condition<'y>(
-    r: &Reader,
-    item: &'y MarkedYaml<'y>,
-    path: &str,
-) -> Result<
-    (
-        &'y MarkedYaml<'y>,
-        String,
-        &'y str,
-        &'static str,
-        SimDuration,
-    ),
-    Finding,
-> {
-    let (mut ty, mut status, mut duration) = (None, None, None);
-    for (name, node, field) in r.fields(item, path, &["type", "status", "duration"])? {
-        match name {
-            "type" => ty = Some(r.str(node, &field)?),
-            "status" => status = Some(r.status(node, &field)?),
-            _ => duration = Some(r.go_duration(node, &field)?),
-        }
-    }
-    let missing = |what: &str| r.err(item, path, format!("missing required field {what:?}"));
-    Ok((
-        item,
-        path.to_string(),
-        ty.ok_or_else(|| missing("type"))?,
-        status.ok_or_else(|| missing("status"))?,
-        duration.ok_or_else(|| missing("duration"))?,
-    ))
 }
 
 /// The action kind of a remediation template reference.
