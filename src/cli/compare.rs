@@ -115,16 +115,18 @@ pub fn parse_side(flag: &str, spec: &str) -> Result<SideSpec, CliError> {
     })
 }
 
-/// Loads a side. A side's `preset=` and `policy=` replace the whole
-/// `[policy]` table, so they go first; then the global `--set`s; then the
-/// side's own `set=` terms. So `--set policy.settle=2m` applies to a side
-/// that is a preset too.
+/// Loads a side. The global `--policy-file` is the scenario's policy; a
+/// side's `preset=` and `policy=` replace the whole `[policy]` table, so
+/// they go next; then the global `--set`s; then the side's own `set=`
+/// terms. So `--set policy.settle=2m` applies to a side that is a preset
+/// too, and a side with only `set=` terms changes the global policy file.
 fn side(scenario: Option<&Path>, global: &[Patch], spec: SideSpec) -> Result<Side, CliError> {
-    let (mut all, sets): (Vec<Patch>, Vec<Patch>) = spec
-        .patches
-        .into_iter()
-        .partition(|p| !matches!(p, Patch::Set { .. }));
-    all.extend_from_slice(global);
+    let is_set = |p: &Patch| matches!(p, Patch::Set { .. });
+    let (side_tables, sets): (Vec<Patch>, Vec<Patch>) =
+        spec.patches.into_iter().partition(|p| !is_set(p));
+    let mut all: Vec<Patch> = global.iter().filter(|p| !is_set(p)).cloned().collect();
+    all.extend(side_tables);
+    all.extend(global.iter().filter(|p| is_set(p)).cloned());
     all.extend(sets);
     Ok(Side {
         label: spec.label,

@@ -491,8 +491,7 @@ impl Sim<'_> {
         // A lone template has no timeout of its own; NHC's lease on it is
         // overdue after 3 x 10 minutes (PEERS.md section 4). A ladder longer
         // than its timeouts reuses the last one.
-        let plan_len = self.plans[self.os_index(node)].len();
-        let t = if plan_len == 1 {
+        let t = if p.lone_template(self.nodes[node as usize].os) {
             Some(LONE_TEMPLATE_TIMEOUT)
         } else {
             p.step_timeouts
@@ -582,10 +581,10 @@ impl Sim<'_> {
         }
         // A single template times out (the lease is overdue); a list of
         // them runs out (`NoTemplateLeft`).
-        let end = if plan_len > 1 {
-            End::Exhausted
-        } else {
+        let end = if self.sc.policy.lone_template(self.nodes[node as usize].os) {
             End::Timeout
+        } else {
+            End::Exhausted
         };
         let now = self.now;
         self.release(node, self.nodes[node as usize].phase);

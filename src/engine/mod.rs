@@ -820,6 +820,20 @@ impl<'a> Sim<'a> {
     /// on the next check (at once, for event-driven detection).
     fn wake_first_queued(&mut self) {
         if let Some(&first) = self.queued.first() {
+            if self.sc.policy.pool_slots.is_some_and(|s| s.until_deleted()) {
+                // The MachineSet deletes the Machines the health check has
+                // already marked as in-flight slots free, in node order:
+                // no new evaluation, so no rate limit and no guard.
+                let waiting: Vec<NodeId> = self.queued.iter().copied().collect();
+                for node in waiting {
+                    if self.slot_free(node) {
+                        self.queued.remove(&node);
+                        self.take_slot(node);
+                        self.start_action(node, 0);
+                    }
+                }
+                return;
+            }
             if self.ev.is_some() {
                 // Every unit with a node waiting for a slot looks again: a
                 // guard may hold the first one's unit back.
@@ -1208,11 +1222,6 @@ impl<'a> Sim<'a> {
         });
         self.goes_silent(node);
         if run.kind == ActionKind::Replace {
-            // Cluster API counts only deleting Machines as in flight.
-            if self.sc.policy.pool_slots.is_some_and(|s| s.until_deleted()) && self.free_slot(node)
-            {
-                self.wake_first_queued();
-            }
             // The old Node object is gone; its replacement is provisioned.
             let k = self.replacements.entry(node).or_insert(0);
             *k += 1;
@@ -1225,6 +1234,13 @@ impl<'a> Sim<'a> {
         }
         self.update_state(node);
         self.push(ends, Event::ActionEnd { node });
+        // Cluster API counts only deleting Machines as in flight.
+        if run.kind == ActionKind::Replace
+            && self.sc.policy.pool_slots.is_some_and(|s| s.until_deleted())
+            && self.free_slot(node)
+        {
+            self.wake_first_queued();
+        }
     }
 
     /// The node goes down and silent now, unless it already is: its last

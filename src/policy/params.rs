@@ -423,6 +423,17 @@ impl Policy {
         self.preset.provider().vocabulary().union(&ladders)
     }
 
+    /// Whether `os`'s nodes are remediated by one NodeHealthCheck
+    /// template with no escalation: a one-step ladder under
+    /// [`RetryMode::Escalate`], unless `step_timeouts` gives that one step
+    /// its own timeout (an `escalatingRemediations` list of one). Its lease
+    /// is overdue after [`super::rules::LONE_TEMPLATE_TIMEOUT`].
+    pub fn lone_template(&self, os: Os) -> bool {
+        self.retry_mode == RetryMode::Escalate
+            && self.ladder(os).len() == 1
+            && self.step_timeouts.len() != 1
+    }
+
     pub fn ladder(&self, os: Os) -> &[ActionKind] {
         match os {
             Os::Linux => &self.ladder_linux,
@@ -768,7 +779,7 @@ fn rows(p: &Policy) -> Vec<Row> {
         (
             "step_timeouts",
             // One template has no timeout of its own (the engine's rule).
-            if p.ladder_linux.len() == 1 && p.ladder_windows.len() == 1 {
+            if p.lone_template(Os::Linux) && p.lone_template(Os::Windows) {
                 format!(
                     "none (one template: its lease is overdue after {})",
                     d(super::rules::LONE_TEMPLATE_TIMEOUT)

@@ -491,7 +491,8 @@ impl<'a> Ctx<'a> {
                 .source(sp.start)
                 .fields
                 .iter()
-                .find(|(r, _)| r.contains(&sp.start) || *r == *sp)
+                .filter(|(r, _)| r.contains(&sp.start) || *r == *sp)
+                .min_by_key(|(r, _)| r.len())
         {
             field = if field.is_empty() {
                 f.clone()

@@ -238,6 +238,112 @@ fn max_in_flight_one_replaces_one_machine_at_a_time() {
         starts,
         ["md-0-0 2h06m21s", "md-0-1 2h08m21s", "md-0-2 2h10m21s"]
     );
+    // The MachineSet deletes machines the health check already marked as
+    // slots free: no new evaluation, so not its 15 s spacing either.
+    let text =
+        include_str!("peers/capi-inflight.toml").replace("delete = \"2m\"", "delete = \"5s\"");
+    let sc = repairsim::scenario::load_str("inflight.toml", &text).unwrap();
+    let mut log = IncidentLog::default();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let starts: Vec<String> = log
+        .incidents()
+        .iter()
+        .map(|i| i.repair_started.unwrap().to_string())
+        .collect();
+    assert_eq!(starts, ["2h06m21s", "2h06m26s", "2h06m31s"]);
+}
+
+/// An escalation of one step is not a lone template: it runs out at its
+/// own timeout (NoTemplateLeft), where a lone template's lease is overdue
+/// after 30 minutes.
+#[test]
+fn one_escalation_step_runs_out_at_its_timeout() {
+    use repairsim::observe::Observer;
+    use repairsim::observe::incidents::IncidentLog;
+    let s = scratch("one-step");
+    let file = write(
+        &s,
+        "nhc1.yaml",
+        "apiVersion: remediation.medik8s.io/v1alpha1\nkind: NodeHealthCheck\nspec:\n  \
+         minHealthy: 51%\n  escalatingRemediations:\n  - remediationTemplate: {kind: \
+         SelfNodeRemediationTemplate}\n    order: 1\n    timeout: 2m\n",
+    );
+    let text: String = include_str!("peers/nhc-single.toml")
+        .lines()
+        .filter(|l| {
+            !l.starts_with("[policy]") && !l.starts_with("preset") && !l.starts_with("ladder")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let sc = load_str_with("nhc.toml", &text, &[Patch::PolicyFile(file.into())]).unwrap();
+    let mut log = IncidentLog::default();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let i = &log.incidents()[0];
+    assert_eq!(
+        format!(
+            "{} {}@{}",
+            i.repair_started.unwrap(),
+            i.outcome,
+            i.outcome_at
+        ),
+        "1h05m41s gave-up-exhausted@1h07m41s"
+    );
+}
+
+/// `maxInFlight` at the other API version's path is an error, not unset.
+#[test]
+fn max_in_flight_at_the_other_versions_path_is_an_error() {
+    let s = scratch("md-path");
+    let mhc = "apiVersion: cluster.x-k8s.io/v1beta2\nkind: MachineHealthCheck\nspec: {}\n---\n";
+    let file = write(
+        &s,
+        "md.yaml",
+        &format!(
+            "{mhc}apiVersion: cluster.x-k8s.io/v1beta2\nkind: MachineDeployment\nspec:\n  \
+             strategy:\n    remediation:\n      maxInFlight: 1\n"
+        ),
+    );
+    let e = with_file(&file).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(10), Some(7)), "{e}");
+    assert!(
+        e.message
+            .ends_with("v1beta2 puts it at spec.remediation.maxInFlight"),
+        "{e}"
+    );
+}
+
+/// `compare --policy-file F` compares candidates against F: a side's
+/// preset replaces it, a side of `set=` terms changes it.
+#[test]
+fn compare_applies_the_global_policy_file_to_the_baseline() {
+    let s = scratch("compare-file");
+    let out = s.path("cmp");
+    let o = repairsim(&[
+        "compare",
+        "tests/repairsim/peers/capi-inflight.toml",
+        "--policy-file",
+        &fixture("nhc-sample.yaml"),
+        "--candidate",
+        "preset=gke",
+        "-n",
+        "3",
+        "-q",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("cmp/compare.json")).unwrap())
+            .unwrap();
+    let f = format!("policy={}", fixture("nhc-sample.yaml"));
+    assert_eq!(json["baseline_patches"], serde_json::json!([f]));
+    // The candidate's preset comes after the file, so it wins.
+    assert_eq!(
+        json["candidates"][0]["patches"],
+        serde_json::json!([f, "preset=gke"])
+    );
 }
 
 /// Bad fields are errors at their line and column, naming the field as
@@ -389,4 +495,24 @@ fn a_condition_no_check_lists_is_never_remediated() {
     repairsim::engine::simulate(&sc, 0, &mut log);
     assert!(log.incidents().iter().all(|i| i.repair_started.is_none()));
     assert_eq!(log.incidents().len(), 3);
+}
+
+/// An error about a value from the file names the most specific field it
+/// came from.
+#[test]
+fn errors_name_the_field_the_value_came_from() {
+    let e = load_str_with(
+        "s.toml",
+        SCENARIO,
+        &[
+            Patch::PolicyFile(fixture("eks-describe-nodegroup.json").into()),
+            Patch::parse_set("policy.preset=eks-auto").unwrap(),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (Some(14), Some(51)), "{e}");
+    assert_eq!(
+        e.field,
+        "nodegroup.nodeRepairConfig.maxParallelNodesRepairedPercentage (policy.max_in_flight)"
+    );
 }

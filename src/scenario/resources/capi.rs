@@ -350,6 +350,28 @@ fn in_flight(r: &mut Reader, mds: Vec<Obj>) -> Result<(), Finding> {
                 )
             }
         };
+        // maxInFlight moved between versions: one at the other version's
+        // path would otherwise be read as unset.
+        let (other, other_path, here) = match v {
+            Version::V1Beta2 => (
+                r.child(spec, "strategy")
+                    .and_then(|s| r.child(s, "remediation")),
+                join(&join(&spec_path, "strategy"), "remediation"),
+                "v1beta2 puts it at spec.remediation.maxInFlight",
+            ),
+            Version::V1Beta1 => (
+                r.child(spec, "remediation"),
+                join(&spec_path, "remediation"),
+                "v1beta1 puts it at spec.strategy.remediation.maxInFlight",
+            ),
+        };
+        if let Some(o) = other {
+            return Err(r.err(
+                o,
+                &other_path,
+                format!("this MachineDeployment's apiVersion has no {other_path}; {here}"),
+            ));
+        }
         let mut value = None;
         if let Some(rem) = rem {
             for (_, node, field) in r.fields(rem, &rem_path, &["maxInFlight"])? {

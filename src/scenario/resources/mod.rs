@@ -165,7 +165,18 @@ pub fn translate(text: &str, select: Option<&str>) -> Result<Translation, Findin
             }
             nhc::read(&mut r, nhcs, select)?
         }
-        [false, false, true] => eks::read(&mut r, eks, select)?,
+        [false, false, true] => {
+            if let Some(md) = mds.first() {
+                r.warn(
+                    md.node,
+                    &md.path,
+                    "a MachineDeployment's maxInFlight applies to MachineHealthCheck \
+                     remediation, not to EKS node repair; skipped"
+                        .into(),
+                );
+            }
+            eks::read(&mut r, eks, select)?
+        }
         [false, false, false] => {
             return Err(Finding {
                 span: None,
