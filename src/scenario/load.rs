@@ -301,7 +301,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..off];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    // A byte-order mark is not a column an editor shows.
+    let col = before[line_start..].trim_start_matches('\u{feff}');
+    (line, col.chars().count() + 1)
 }
 
 fn one_line(s: &str) -> String {
@@ -1146,7 +1148,7 @@ fn event_keys(
             set.insert(key);
         } else {
             let mut d = slot.unwrap_or(SimDuration::ZERO);
-            override_duration(cx, set, v, key, false, &mut d)?;
+            override_duration(cx, set, v, key, true, &mut d)?;
             *slot = Some(d);
         }
     }

@@ -516,3 +516,22 @@ fn errors_name_the_field_the_value_came_from() {
         "nodegroup.nodeRepairConfig.maxParallelNodesRepairedPercentage (policy.max_in_flight)"
     );
 }
+
+/// A timeout of 0 (Cluster API allows it) matches at the condition change;
+/// a byte-order mark does not shift line 1's columns.
+#[test]
+fn zero_timeouts_load_and_a_bom_is_no_column() {
+    let s = scratch("zero");
+    let f = write(
+        &s,
+        "zero.yaml",
+        "\u{feff}apiVersion: cluster.x-k8s.io/v1beta2\nkind: MachineHealthCheck\nspec:\n  checks:\n    \
+         unhealthyNodeConditions:\n    - {type: Ready, status: Unknown, timeoutSeconds: 0}\n",
+    );
+    let sc = with_file(&f).unwrap_or_else(|e| panic!("{e}"));
+    let d = detection(&sc);
+    assert_eq!((d.timeout_false, d.timeout_unknown), (None, secs(0)));
+    let f = write(&s, "bom.yaml", "\u{feff}bogus: 1\n");
+    let e = with_file(&f).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(1), Some(1)), "{e}");
+}
