@@ -444,6 +444,7 @@ impl Sim<'_> {
             }
         } else {
             let delay = self.sc.policy.repair_delay;
+            self.remediation_order(&mut eligible);
             for &node in &eligible {
                 // The repair delay counts from detection.
                 if let Phase::Detected { detected, .. } = self.nodes[node as usize].phase
@@ -471,6 +472,21 @@ impl Sim<'_> {
                 let at = st.det.requeue_at(e);
                 self.request_eval(unit, at, Why::Requeue);
             }
+        }
+    }
+
+    /// Orders the nodes that may start a remediation for the in-flight
+    /// slots: Cluster API's MachineSet deletes the newest Machine first,
+    /// then by name (PEERS.md section 3); everyone else goes by name.
+    pub(super) fn remediation_order(&self, nodes: &mut [NodeId]) {
+        if self.sc.policy.pool_slots.is_some_and(|s| s.until_deleted()) {
+            let rank = &self.evs().rank;
+            nodes.sort_by_key(|&n| {
+                (
+                    std::cmp::Reverse(self.nodes[n as usize].created),
+                    rank[n as usize],
+                )
+            });
         }
     }
 

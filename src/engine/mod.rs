@@ -161,6 +161,9 @@ struct NodeRt {
     /// A Detected record was emitted for the open incident (a policy that
     /// detects again from scratch records the first detection only).
     detected: bool,
+    /// When the node's current machine was created: 0 for the fleet's
+    /// own, the end of the delete phase for a replacement \[ms\].
+    created: SimTime,
     /// The repair holds a concurrency slot (from its first action's start
     /// until its phase stops holding one, or its old machine is deleted).
     holds_slot: bool,
@@ -239,6 +242,7 @@ impl<'a> Sim<'a> {
                     recovered: false,
                     suppressed: false,
                     detected: false,
+                    created: SimTime::ZERO,
                     holds_slot: false,
                     incident: 0,
                     state: if unregistered {
@@ -822,9 +826,10 @@ impl<'a> Sim<'a> {
         if let Some(&first) = self.queued.first() {
             if self.sc.policy.pool_slots.is_some_and(|s| s.until_deleted()) {
                 // The MachineSet deletes the Machines the health check has
-                // already marked as in-flight slots free, in node order:
-                // no new evaluation, so no rate limit and no guard.
-                let waiting: Vec<NodeId> = self.queued.iter().copied().collect();
+                // already marked as in-flight slots free, newest first: no
+                // new evaluation, so no rate limit and no guard.
+                let mut waiting: Vec<NodeId> = self.queued.iter().copied().collect();
+                self.remediation_order(&mut waiting);
                 for node in waiting {
                     if self.slot_free(node) {
                         self.queued.remove(&node);
@@ -1223,6 +1228,7 @@ impl<'a> Sim<'a> {
         self.goes_silent(node);
         if run.kind == ActionKind::Replace {
             // The old Node object is gone; its replacement is provisioned.
+            self.nodes[node as usize].created = self.now;
             let k = self.replacements.entry(node).or_insert(0);
             *k += 1;
             let k = *k;

@@ -535,3 +535,31 @@ fn zero_timeouts_load_and_a_bom_is_no_column() {
     let e = with_file(&f).unwrap_err();
     assert_eq!((e.line, e.column), (Some(1), Some(1)), "{e}");
 }
+
+/// With one slot, the MachineSet deletes the newest Machine first: md-0-5's
+/// replacement (created at 2h16m21s) goes before md-0-1, which had waited
+/// since 2h20m41s, when md-0-3's old Machine is deleted at 2h26m21s.
+#[test]
+fn the_newest_machine_takes_a_freed_slot_first() {
+    let sc = repairsim::scenario::load_str("newest.toml", include_str!("peers/capi-newest.toml"))
+        .unwrap();
+    let starts: Vec<String> = crate::common::trace(&sc)
+        .iter()
+        .filter_map(|r| match r {
+            repairsim::observe::Record::ActionStarted { at, node, .. } => {
+                Some(format!("{} {at}", sc.fleet.node(*node).name))
+            }
+            _ => None,
+        })
+        .take(4)
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "md-0-5 2h06m21s",
+            "md-0-3 2h16m21s",
+            "md-0-5 2h26m21s",
+            "md-0-1 2h36m21s"
+        ]
+    );
+}
