@@ -155,10 +155,6 @@ impl EventState {
         self.nodes[node as usize].unhealthy_now = on;
     }
 
-    pub(super) fn set_ltt(&mut self, node: NodeId, at: SimTime) {
-        self.nodes[node as usize].ltt = at;
-    }
-
     fn group_index(&self, sc: &Scenario, node: NodeId) -> usize {
         match self.guard.map(|g| g.scope) {
             Some(Scope::Pool) => sc.fleet.node(node).pool,
@@ -549,7 +545,7 @@ impl Sim<'_> {
                 self.nodes[node as usize].phase = Phase::Suspect {
                     first_not_ready: self.now,
                 };
-                self.release(node, phase);
+                self.release(node);
             }
             _ => {}
         }
@@ -603,7 +599,7 @@ impl Sim<'_> {
             End::Exhausted
         };
         let now = self.now;
-        self.release(node, self.nodes[node as usize].phase);
+        self.release(node);
         self.nodes[node as usize].phase = Phase::Abandoned { at: now };
         self.end_repair(node, end);
         self.place(node);

@@ -532,8 +532,7 @@ impl<'a> Sim<'a> {
             // The node is Ready again but the controller has not checked it
             // yet. Rather than lose the new fault, the old incident ends now,
             // as its next check would have ended it.
-            let before = n.phase;
-            self.release(node, before);
+            self.release(node);
             self.end_repair(node, End::Healthy);
         }
         let masked = self.nodes[node as usize].phase.is_open();
@@ -674,8 +673,8 @@ impl<'a> Sim<'a> {
                 Phase::Abandoned { .. } => self.close_incident(node),
                 // Event-driven controllers see the condition stop matching
                 // at once: the repair ends as the node is Ready.
-                before if self.ev.is_some() => {
-                    self.release(node, before);
+                _ if self.ev.is_some() => {
+                    self.release(node);
                     self.end_repair(node, End::Healthy);
                     self.place(node);
                 }
@@ -712,9 +711,16 @@ impl<'a> Sim<'a> {
         if self.ev.is_some() {
             self.condition_changed(node);
         }
-        // A pool's slot count follows its not-Ready share: waiting nodes
-        // look again when it moves.
-        if !self.pool_not_ready.is_empty() && !self.queued.is_empty() {
+        // A pool's slot count may follow its not-Ready share, which moves
+        // when Ready does: waiting nodes look again.
+        if (c == Condition::Ready || old == Condition::Ready)
+            && !self.queued.is_empty()
+            && self
+                .sc
+                .policy
+                .pool_slots
+                .is_some_and(|s| s.follows_not_ready())
+        {
             self.wake_first_queued();
         }
     }
@@ -785,12 +791,11 @@ impl<'a> Sim<'a> {
         self.pool_used[pool] < s.limit(nodes, self.pool_not_ready[pool])
     }
 
-    /// The repair of `node`, in phase `before`, ends or goes back to
-    /// detection: it leaves the slot queue, and a slot it held is free for
-    /// the first waiting node.
-    fn release(&mut self, node: NodeId, before: Phase) {
+    /// The repair of `node` ends or goes back to detection: it leaves the
+    /// slot queue, and a slot it held is free for the first waiting node.
+    fn release(&mut self, node: NodeId) {
         self.queued.remove(&node);
-        if before.holds_slot() && self.free_slot(node) {
+        if self.free_slot(node) {
             self.wake_first_queued();
         }
     }
@@ -843,6 +848,7 @@ impl<'a> Sim<'a> {
                 // Every unit with a node waiting for a slot looks again: a
                 // guard may hold the first one's unit back.
                 let mut units: Vec<usize> = self.queued.iter().map(|&n| self.unit_of(n)).collect();
+                units.sort_unstable();
                 units.dedup();
                 for unit in units {
                     self.request_eval(unit, self.now, event::Why::Trigger);
@@ -1142,11 +1148,9 @@ impl<'a> Sim<'a> {
         }
         // The lease expired during the action: Unknown from then on. Set
         // while the action still runs, so the timeline records nothing.
-        if let Some(expired) = run.lease_expires {
+        // (Only without event-driven detection, which never defers it.)
+        if run.lease_expires.is_some() {
             self.set_condition(node, Condition::Unknown);
-            if let Some(e) = self.ev.as_mut() {
-                e.set_ltt(node, expired);
-            }
         }
         let n = &mut self.nodes[node as usize];
         n.action = None;

@@ -357,7 +357,8 @@ impl PeerEvents {
                     log.emit(
                         at,
                         node,
-                        snr_on_cr(
+                        snr(
+                            false,
                             &name,
                             "RemediationStopped",
                             "NHC added the timed-out annotation, remediation will be stopped",
@@ -541,12 +542,7 @@ fn snr_steps(
     steps: &[(bool, &str, &str)],
 ) {
     for &(on_node, reason, msg) in steps {
-        let e = if on_node {
-            snr_on_node(name, reason, msg)
-        } else {
-            snr_on_cr(name, reason, msg)
-        };
-        log.emit(at, node, e);
+        log.emit(at, node, snr(on_node, name, reason, msg));
     }
 }
 
@@ -615,26 +611,20 @@ fn nhc(
     }
 }
 
-/// An SNR event on the SelfNodeRemediation object (named like its node).
-fn snr_on_cr(node: &str, reason: &str, message: &str) -> Emitted {
-    normal(
+/// An SNR event, on the Node or on the SelfNodeRemediation object
+/// (named like its node).
+fn snr(on_node: bool, node: &str, reason: &str, message: &str) -> Emitted {
+    let object = if on_node {
+        ObjectReference::node(node.to_string())
+    } else {
         ObjectReference {
             api_version: SNR_API,
             kind: "SelfNodeRemediation",
             name: node.to_string(),
-        },
-        node.to_string(),
-        reason,
-        format!("[remediation] {message}"),
-        SNR_SOURCE,
-        None,
-    )
-}
-
-/// An SNR event on the Node.
-fn snr_on_node(node: &str, reason: &str, message: &str) -> Emitted {
+        }
+    };
     normal(
-        ObjectReference::node(node.to_string()),
+        object,
         node.to_string(),
         reason,
         format!("[remediation] {message}"),

@@ -511,10 +511,6 @@ pub const POLICY_KEYS: [&str; 30] = [
     "max_in_flight",
 ];
 
-/// The keys of [`POLICY_KEYS`] that only event-driven presets take: its
-/// tail, from `unhealthy_false_after`.
-pub const EVENT_POLICY_KEYS: &[&str] = POLICY_KEYS.split_at(20).1;
-
 /// The table of POLICY.md section 2 for this policy: parameter, value,
 /// provenance. `overridden` names the parameters a scenario set. A value
 /// that the preset sets apart from aks-2024-08 says `preset NAME`.
@@ -536,19 +532,8 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
                 || (event && (row.name != "step_timeouts" || p.retry_mode == RetryMode::Escalate))
         })
         .map(|(row, (by_preset, now))| {
-            // The guard row shows the keys that set it.
-            let set_by = |o: &String| {
-                o == row.name
-                    || (row.name == "guard"
-                        && matches!(
-                            o.as_str(),
-                            "max_unhealthy" | "min_healthy" | "unhealthy_range"
-                        ))
-                    || (row.name == "pool_slots" && o == "max_in_flight")
-                    || (row.name == "step_timeouts"
-                        && o.starts_with("ladder_")
-                        && row.value.starts_with("none"))
-            };
+            let set_by =
+                |o: &String| o == row.name || also_set_by(row.name, p).contains(&o.as_str());
             let provenance = if overridden.iter().any(set_by) {
                 "scenario override".to_string()
             } else if by_preset.value != now.value {
@@ -563,6 +548,19 @@ pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
             }
         })
         .collect()
+}
+
+/// The `[policy]` keys that set a row besides the key of its own name.
+fn also_set_by(row: &str, p: &Policy) -> &'static [&'static str] {
+    match row {
+        "guard" => &["max_unhealthy", "min_healthy", "unhealthy_range"],
+        "pool_slots" => &["max_in_flight"],
+        // One template's timeout follows from its one-step ladder.
+        "step_timeouts" if p.lone_template(Os::Linux) && p.lone_template(Os::Windows) => {
+            &["ladder_linux", "ladder_windows"]
+        }
+        _ => &[],
+    }
 }
 
 /// [`provenance_table`] for reports: the rows of the observed-behaviour

@@ -153,6 +153,16 @@ impl PoolSlots {
         }
     }
 
+    /// Whether the limit moves with the pool's not-Ready count.
+    pub fn follows_not_ready(&self) -> bool {
+        match self {
+            PoolSlots::Adaptive { .. } => true,
+            PoolSlots::InFlight(f) => {
+                matches!(f.value, Amount::Percent(_)) && f.percent_of == PercentOf::Unhealthy
+            }
+        }
+    }
+
     /// Whether a repair gives its slot back when its old machine is
     /// deleted rather than when it ends.
     pub fn until_deleted(&self) -> bool {

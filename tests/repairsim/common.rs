@@ -21,6 +21,15 @@ pub fn t(s: &str) -> SimTime {
     SimTime(parse_duration(s).unwrap().ms())
 }
 
+/// Runs replication 0 and keeps its incidents.
+pub fn incident_log(sc: &Scenario) -> repairsim::observe::incidents::IncidentLog {
+    use repairsim::observe::Observer;
+    let mut log = repairsim::observe::incidents::IncidentLog::default();
+    log.begin(sc);
+    simulate(sc, 0, &mut log);
+    log
+}
+
 /// Runs replication 0 and keeps every record.
 pub fn trace(sc: &Scenario) -> Vec<Record> {
     let mut tr = Trace::default();

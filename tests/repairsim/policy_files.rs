@@ -221,14 +221,10 @@ fn a_machine_deployments_max_in_flight_applies_to_every_pool() {
 /// previous old Machine is deleted (2 minutes), not when it is replaced.
 #[test]
 fn max_in_flight_one_replaces_one_machine_at_a_time() {
-    use repairsim::observe::Observer;
-    use repairsim::observe::incidents::IncidentLog;
     let sc =
         repairsim::scenario::load_str("inflight.toml", include_str!("peers/capi-inflight.toml"))
             .unwrap();
-    let mut log = IncidentLog::default();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
+    let log = crate::common::incident_log(&sc);
     let starts: Vec<String> = log
         .incidents()
         .iter()
@@ -243,9 +239,7 @@ fn max_in_flight_one_replaces_one_machine_at_a_time() {
     let text =
         include_str!("peers/capi-inflight.toml").replace("delete = \"2m\"", "delete = \"5s\"");
     let sc = repairsim::scenario::load_str("inflight.toml", &text).unwrap();
-    let mut log = IncidentLog::default();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
+    let log = crate::common::incident_log(&sc);
     let starts: Vec<String> = log
         .incidents()
         .iter()
@@ -259,8 +253,6 @@ fn max_in_flight_one_replaces_one_machine_at_a_time() {
 /// after 30 minutes.
 #[test]
 fn one_escalation_step_runs_out_at_its_timeout() {
-    use repairsim::observe::Observer;
-    use repairsim::observe::incidents::IncidentLog;
     let s = scratch("one-step");
     let file = write(
         &s,
@@ -277,9 +269,7 @@ fn one_escalation_step_runs_out_at_its_timeout() {
         .map(|l| format!("{l}\n"))
         .collect();
     let sc = load_str_with("nhc.toml", &text, &[Patch::PolicyFile(file.into())]).unwrap();
-    let mut log = IncidentLog::default();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
+    let log = crate::common::incident_log(&sc);
     let i = &log.incidents()[0];
     assert_eq!(
         format!(
@@ -420,17 +410,33 @@ fn the_cli_reads_policy_files() {
         out.starts_with("# preset capi-mhc with --policy-file "),
         "{out}"
     );
-    assert!(stderr(&o).starts_with("warning: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("warning: ")
+            && stderr(&o).contains("spec.checks.unhealthyMachineConditions"),
+        "{}",
+        stderr(&o)
+    );
+    let s = scratch("cli-policy");
+    let policy = format!("policy={}", fixture("nhc-sample.yaml"));
     let o = repairsim(&[
         "compare",
         "scenarios/preset-capi-mhc.toml",
         "-n",
         "2",
         "--candidate",
-        &format!("policy={}", fixture("nhc-sample.yaml")),
+        &policy,
         "-q",
+        "--out",
+        &s.path("cmp"),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("cmp/compare.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["candidates"][0]["patches"],
+        serde_json::json!([policy])
+    );
 }
 
 /// The keys the files map onto are plain `[policy]` keys, validated alike.
@@ -485,14 +491,10 @@ fn the_new_policy_keys_are_checked() {
 /// never remediated.
 #[test]
 fn a_condition_no_check_lists_is_never_remediated() {
-    use repairsim::observe::Observer;
-    use repairsim::observe::incidents::IncidentLog;
     let text = include_str!("peers/capi-inflight.toml")
         .replace("max_in_flight = 1", "unhealthy_unknown_after = \"never\"");
     let sc = repairsim::scenario::load_str("never.toml", &text).unwrap();
-    let mut log = IncidentLog::default();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
+    let log = crate::common::incident_log(&sc);
     assert!(log.incidents().iter().all(|i| i.repair_started.is_none()));
     assert_eq!(log.incidents().len(), 3);
 }

@@ -33,12 +33,8 @@ fn waiting_node_starts_when_the_all_not_ready_guard_lifts_without_a_check() {
 /// The incidents of one run: node, detected, first action, outcome and
 /// when it was decided, as `node detected start outcome@at`.
 fn peer_incidents(file: &str, text: &str) -> Vec<String> {
-    use repairsim::observe::Observer;
-    use repairsim::observe::incidents::IncidentLog;
     let sc = load_str(file, text).unwrap_or_else(|e| panic!("{e}"));
-    let mut log = IncidentLog::default();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
+    let log = crate::common::incident_log(&sc);
     let t = |x: Option<repairsim::time::SimTime>| x.map_or("-".into(), |t| t.to_string());
     log.incidents()
         .iter()

@@ -10,7 +10,9 @@
 //! | `remediation.triggerIf.unhealthyInRange` (`unhealthyRange`) | `unhealthy_range` |
 //! | MachineDeployment `spec.remediation.maxInFlight` (`spec.strategy.remediation.maxInFlight`) | `max_in_flight` |
 
-use super::{Finding, Obj, Reader, conditions, duration_literal, join};
+use super::{
+    Finding, Obj, Reader, api_version, conditions, duration_literal, join, object_names, pick,
+};
 use crate::time::SimDuration;
 use saphyr::MarkedYaml;
 
@@ -24,32 +26,10 @@ enum Version {
 }
 
 fn version(r: &Reader, o: &Obj, kind: &str) -> Result<Version, Finding> {
-    let field = join(&o.path, "apiVersion");
-    let Some(n) = r.child(o.node, "apiVersion") else {
-        return Err(r.err(
-            o.node,
-            &o.path,
-            format!("a {kind} needs its apiVersion: {}", MHC_API.join(" or ")),
-        ));
-    };
-    match r.str(n, &field)? {
-        "cluster.x-k8s.io/v1beta1" => Ok(Version::V1Beta1),
-        "cluster.x-k8s.io/v1beta2" => Ok(Version::V1Beta2),
-        other => Err(r.err(
-            n,
-            &field,
-            format!(
-                "apiVersion {other:?} of a {kind} is not one repairsim reads; expected {}",
-                MHC_API.join(" or ")
-            ),
-        )),
-    }
-}
-
-/// `metadata.name`, if given.
-fn name<'y>(r: &Reader, o: &Obj<'y>) -> Option<&'y str> {
-    let m = r.child(o.node, "metadata")?;
-    r.str(r.child(m, "name")?, "").ok()
+    Ok(match api_version(r, o, kind, &MHC_API)? {
+        0 => Version::V1Beta1,
+        _ => Version::V1Beta2,
+    })
 }
 
 pub(super) fn read(
@@ -58,7 +38,14 @@ pub(super) fn read(
     mds: Vec<Obj>,
     select: Option<&str>,
 ) -> Result<(), Finding> {
-    let mhc = pick(r, mhcs, select)?;
+    let names = object_names(r, &mhcs);
+    let mhc = pick(
+        mhcs,
+        &names,
+        select,
+        "MachineHealthCheck",
+        "MachineHealthChecks",
+    )?;
     let v = version(r, &mhc, "MachineHealthCheck")?;
     let kind = r.child(mhc.node, "kind").unwrap_or(mhc.node);
     r.set(
@@ -90,38 +77,6 @@ pub(super) fn read(
         ));
     }
     in_flight(r, mds)
-}
-
-/// The one MachineHealthCheck of the file, or the one `select` names.
-fn pick<'y>(r: &Reader, mut mhcs: Vec<Obj<'y>>, select: Option<&str>) -> Result<Obj<'y>, Finding> {
-    let names: Vec<&str> = mhcs
-        .iter()
-        .map(|o| name(r, o).unwrap_or("(unnamed)"))
-        .collect();
-    if let Some(s) = select {
-        let i = names.iter().position(|n| *n == s).ok_or_else(|| Finding {
-            span: None,
-            field: String::new(),
-            message: format!(
-                "no MachineHealthCheck named {s:?} in the file; it holds {}",
-                names.join(", ")
-            ),
-        })?;
-        return Ok(mhcs.swap_remove(i));
-    }
-    if mhcs.len() > 1 {
-        return Err(Finding {
-            span: None,
-            field: String::new(),
-            message: format!(
-                "the file holds {} MachineHealthChecks ({}); repairsim applies one to every \
-                 pool: name it as FILE#NAME",
-                mhcs.len(),
-                names.join(", ")
-            ),
-        });
-    }
-    Ok(mhcs.remove(0))
 }
 
 /// A paused MachineHealthCheck remediates nothing: refused, not simulated
@@ -327,11 +282,11 @@ fn in_flight(r: &mut Reader, mds: Vec<Obj>) -> Result<(), Finding> {
     // literal, the node and the field) if set.
     type Found<'y> = (String, Option<(String, &'y MarkedYaml<'y>, String)>);
     let mut found: Vec<Found> = Vec::new();
-    for md in &mds {
+    for (md, md_name) in mds.iter().zip(object_names(r, &mds)) {
         let v = version(r, md, "MachineDeployment")?;
         let spec_path = join(&md.path, "spec");
         let Some(spec) = r.child(md.node, "spec") else {
-            found.push((name(r, md).unwrap_or("(unnamed)").into(), None));
+            found.push((md_name, None));
             continue;
         };
         // Only the remediation settings are read: a MachineDeployment's
@@ -378,7 +333,7 @@ fn in_flight(r: &mut Reader, mds: Vec<Obj>) -> Result<(), Finding> {
                 value = Some((r.int_or_percent(node, &field)?, node, field));
             }
         }
-        found.push((name(r, md).unwrap_or("(unnamed)").into(), value));
+        found.push((md_name, value));
     }
     let values: Vec<Option<&str>> = found
         .iter()

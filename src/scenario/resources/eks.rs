@@ -9,7 +9,7 @@
 //! | `maxParallelNodesRepairedCount`, `...Percentage` | `max_in_flight` (a percentage of the unhealthy nodes) |
 //! | `nodeRepairConfigOverrides` | warning: they concern the node monitoring agent's conditions, which are not simulated |
 
-use super::{Finding, Obj, Reader, join};
+use super::{Finding, Obj, Reader, join, pick};
 use saphyr::MarkedYaml;
 
 const FIELDS: [&str; 6] = [
@@ -68,56 +68,31 @@ pub(super) fn read(r: &mut Reader, objs: Vec<Obj>, select: Option<&str>) -> Resu
             configs.push(("(file)".into(), o.node, o.path.clone()));
         }
     }
-    let names: Vec<&str> = configs.iter().map(|c| c.0.as_str()).collect();
-    let (_, config, path) = match select {
-        Some(s) => {
-            let i = names.iter().position(|n| *n == s).ok_or_else(|| Finding {
-                span: None,
-                field: String::new(),
-                message: format!(
-                    "no node group named {s:?} with a nodeRepairConfig in the file; it has {}",
-                    if names.is_empty() {
-                        "none".into()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            })?;
-            configs.swap_remove(i)
+    // Node groups with the same settings are one policy.
+    if select.is_none() && configs.len() > 1 {
+        let values = |c: &(String, &MarkedYaml, String)| -> Result<Vec<(&str, String)>, Finding> {
+            Ok(settings_of(r, c.1, &c.2)?
+                .into_iter()
+                .map(|(k, v, ..)| (k, v))
+                .collect())
+        };
+        let first = values(&configs[0])?;
+        let mut same = true;
+        for c in &configs[1..] {
+            same &= values(c)? == first;
         }
-        None => {
-            if configs.is_empty() {
-                return Err(Finding {
-                    span: None,
-                    field: String::new(),
-                    message: "no managed node group in the file has a nodeRepairConfig".into(),
-                });
-            }
-            // Node groups with the same settings are one policy.
-            let values =
-                |c: &(String, &MarkedYaml, String)| -> Result<Vec<(&str, String)>, Finding> {
-                    Ok(settings_of(r, c.1, &c.2)?
-                        .into_iter()
-                        .map(|(k, v, ..)| (k, v))
-                        .collect())
-                };
-            let first = values(&configs[0])?;
-            for c in &configs[1..] {
-                if values(c)? != first {
-                    return Err(Finding {
-                        span: None,
-                        field: String::new(),
-                        message: format!(
-                            "the node groups' nodeRepairConfig differ ({}); repairsim applies one \
-                             policy to every pool: name one as FILE#NAME",
-                            names.join(", ")
-                        ),
-                    });
-                }
-            }
-            configs.swap_remove(0)
+        if same {
+            configs.truncate(1);
         }
-    };
+    }
+    let names: Vec<String> = configs.iter().map(|c| c.0.clone()).collect();
+    let (_, config, path) = pick(
+        configs,
+        &names,
+        select,
+        "node group with a nodeRepairConfig",
+        "node groups with a nodeRepairConfig",
+    )?;
     r.set("preset", "\"eks\"".into(), config, &path);
     for s in settings_of(r, config, &path)? {
         let (key, value, node, field) = s;

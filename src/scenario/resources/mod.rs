@@ -55,6 +55,88 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// A finding about the whole file, at no position.
+    fn file(message: impl Into<String>) -> Finding {
+        Finding {
+            span: None,
+            field: String::new(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The one of `items` that `select` names, or the only one. `names` are
+/// the items' names, in order; `what` and `whats` name one item and several
+/// in messages.
+fn pick<T>(
+    mut items: Vec<T>,
+    names: &[String],
+    select: Option<&str>,
+    what: &str,
+    whats: &str,
+) -> Result<T, Finding> {
+    let list = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    match select {
+        Some(s) => {
+            let i = names.iter().position(|n| n == s).ok_or_else(|| {
+                Finding::file(format!(
+                    "no {what} named {s:?} in the file; it holds {list}"
+                ))
+            })?;
+            Ok(items.swap_remove(i))
+        }
+        None if items.len() > 1 => Err(Finding::file(format!(
+            "the file holds {} {whats} ({list}); repairsim applies one policy to every pool: \
+             name one as FILE#NAME",
+            items.len()
+        ))),
+        None => items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Finding::file(format!("the file holds no {what}"))),
+    }
+}
+
+/// The objects' `metadata.name`s, `(unnamed)` where there is none.
+fn object_names(r: &Reader, objs: &[Obj]) -> Vec<String> {
+    objs.iter()
+        .map(|o| {
+            r.child(o.node, "metadata")
+                .and_then(|m| r.child(m, "name"))
+                .and_then(|n| r.str(n, "").ok())
+                .unwrap_or("(unnamed)")
+                .to_string()
+        })
+        .collect()
+}
+
+/// The index in `versions` of the object's `apiVersion`, which must be
+/// one of them.
+fn api_version(r: &Reader, o: &Obj, kind: &str, versions: &[&str]) -> Result<usize, Finding> {
+    let expected = versions.join(" or ");
+    let Some(n) = r.child(o.node, "apiVersion") else {
+        return Err(r.err(
+            o.node,
+            &o.path,
+            format!("a {kind} needs its apiVersion: {expected}"),
+        ));
+    };
+    let field = join(&o.path, "apiVersion");
+    let v = r.str(n, &field)?;
+    versions.iter().position(|x| *x == v).ok_or_else(|| {
+        r.err(
+            n,
+            &field,
+            format!("apiVersion {v:?} of a {kind} is not one repairsim reads; expected {expected}"),
+        )
+    })
+}
+
 /// Whether the policy file is a Kubernetes resource or an EKS
 /// configuration rather than a TOML table of `[policy]` keys: by its
 /// extension, else because it is not TOML.
@@ -133,13 +215,12 @@ pub fn translate(text: &str, select: Option<&str>) -> Result<Translation, Findin
                 format!("expected an object, found {}", describe(o.node)),
             ));
         }
-        let api = r.opt_str(o.node, &o.path, "apiVersion")?;
-        match (r.opt_str(o.node, &o.path, "kind")?, api) {
-            (Some("MachineHealthCheck"), _) => mhcs.push(o),
-            (Some("MachineDeployment"), _) => mds.push(o),
-            (Some("NodeHealthCheck"), _) => nhcs.push(o),
-            (Some("ClusterConfig"), _) => eks.push(o),
-            (Some(kind), _) => {
+        match r.opt_str(o.node, &o.path, "kind")? {
+            Some("MachineHealthCheck") => mhcs.push(o),
+            Some("MachineDeployment") => mds.push(o),
+            Some("NodeHealthCheck") => nhcs.push(o),
+            Some("ClusterConfig") => eks.push(o),
+            Some(kind) => {
                 let k = r.child(o.node, "kind").unwrap_or(o.node);
                 r.warn(
                     k,
@@ -147,57 +228,41 @@ pub fn translate(text: &str, select: Option<&str>) -> Result<Translation, Findin
                     format!("a {kind} is not remediation policy; skipped ({READS})"),
                 );
             }
-            (None, _) => eks.push(o),
+            None => eks.push(o),
         }
     }
     let families = [!mhcs.is_empty(), !nhcs.is_empty(), !eks.is_empty()];
+    if (families[1] || families[2])
+        && let Some(md) = mds.first()
+    {
+        r.warn(
+            md.node,
+            &md.path,
+            "a MachineDeployment's maxInFlight applies only to MachineHealthCheck \
+             remediation; skipped"
+                .into(),
+        );
+    }
     match families {
         [true, false, false] => capi::read(&mut r, mhcs, mds, select)?,
-        [false, true, false] => {
-            if let Some(md) = mds.first() {
-                r.warn(
-                    md.node,
-                    &md.path,
-                    "a MachineDeployment's maxInFlight applies to MachineHealthCheck \
-                     remediation, not to a NodeHealthCheck's; skipped"
-                        .into(),
-                );
-            }
-            nhc::read(&mut r, nhcs, select)?
-        }
-        [false, false, true] => {
-            if let Some(md) = mds.first() {
-                r.warn(
-                    md.node,
-                    &md.path,
-                    "a MachineDeployment's maxInFlight applies to MachineHealthCheck \
-                     remediation, not to EKS node repair; skipped"
-                        .into(),
-                );
-            }
-            eks::read(&mut r, eks, select)?
+        [false, true, false] => nhc::read(&mut r, nhcs, select)?,
+        [false, false, true] => eks::read(&mut r, eks, select)?,
+        [false, false, false] if mds.is_empty() => {
+            return Err(Finding::file(format!(
+                "no remediation policy in the file; {READS}"
+            )));
         }
         [false, false, false] => {
-            return Err(Finding {
-                span: None,
-                field: String::new(),
-                message: if mds.is_empty() {
-                    format!("no remediation policy in the file; {READS}")
-                } else {
-                    "a MachineDeployment alone sets only maxInFlight: add the \
-                     MachineHealthCheck that remediates its Machines to the file"
-                        .into()
-                },
-            });
+            return Err(Finding::file(
+                "a MachineDeployment alone sets only maxInFlight: add the \
+                 MachineHealthCheck that remediates its Machines to the file",
+            ));
         }
         _ => {
-            return Err(Finding {
-                span: None,
-                field: String::new(),
-                message: "the file mixes providers' policies (MachineHealthCheck, \
-                          NodeHealthCheck, EKS node repair); give one per policy file"
-                    .into(),
-            });
+            return Err(Finding::file(
+                "the file mixes providers' policies (MachineHealthCheck, \
+                 NodeHealthCheck, EKS node repair); give one per policy file",
+            ));
         }
     }
     Ok(Translation {

@@ -11,7 +11,9 @@
 //! Remediators: `SelfNodeRemediationTemplate` is `snr-reboot`,
 //! `MachineDeletionRemediationTemplate` is `replace`.
 
-use super::{Finding, Obj, Reader, conditions, duration_literal, join};
+use super::{
+    Finding, Obj, Reader, api_version, conditions, duration_literal, join, object_names, pick,
+};
 use crate::time::SimDuration;
 use saphyr::MarkedYaml;
 
@@ -24,56 +26,9 @@ const REMEDIATORS: [(&str, &str); 2] = [
 ];
 
 pub(super) fn read(r: &mut Reader, nhcs: Vec<Obj>, select: Option<&str>) -> Result<(), Finding> {
-    let names: Vec<&str> = nhcs
-        .iter()
-        .map(|o| {
-            r.child(o.node, "metadata")
-                .and_then(|m| r.child(m, "name"))
-                .and_then(|n| r.str(n, "").ok())
-                .unwrap_or("(unnamed)")
-        })
-        .collect();
-    let i = match select {
-        Some(s) => names.iter().position(|n| *n == s).ok_or_else(|| Finding {
-            span: None,
-            field: String::new(),
-            message: format!(
-                "no NodeHealthCheck named {s:?} in the file; it holds {}",
-                names.join(", ")
-            ),
-        })?,
-        None if nhcs.len() > 1 => {
-            return Err(Finding {
-                span: None,
-                field: String::new(),
-                message: format!(
-                    "the file holds {} NodeHealthChecks ({}); name one as FILE#NAME",
-                    nhcs.len(),
-                    names.join(", ")
-                ),
-            });
-        }
-        None => 0,
-    };
-    let o = &nhcs[i];
-    let api_field = join(&o.path, "apiVersion");
-    match r.child(o.node, "apiVersion") {
-        Some(n) if r.str(n, &api_field)? == API => {}
-        Some(n) => {
-            return Err(r.err(
-                n,
-                &api_field,
-                format!("expected apiVersion {API:?} for a NodeHealthCheck"),
-            ));
-        }
-        None => {
-            return Err(r.err(
-                o.node,
-                &o.path,
-                format!("a NodeHealthCheck needs its apiVersion: {API}"),
-            ));
-        }
-    }
+    let names = object_names(r, &nhcs);
+    let o = pick(nhcs, &names, select, "NodeHealthCheck", "NodeHealthChecks")?;
+    api_version(r, &o, "NodeHealthCheck", &[API])?;
     let kind = r.child(o.node, "kind").unwrap_or(o.node);
     r.set("preset", "\"nhc\"".into(), kind, &join(&o.path, "kind"));
     let mut spec = None;
