@@ -3,6 +3,7 @@
 //! Invariant: node order is pools in file order, then index within the pool.
 //! That order is the "node order" of POLICY.md's tie rules and of every output.
 
+use crate::k8s::ActionKind;
 use crate::rng::stable_hash;
 use std::fmt;
 
@@ -111,6 +112,92 @@ impl Fleet {
 
     pub fn count_os(&self, os: Os) -> usize {
         self.nodes.iter().filter(|n| n.os == os).count()
+    }
+}
+
+/// What a node's timeline shows: the control plane's Ready condition, or
+/// the action (and, for two-phase actions, the phase) running on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeState {
+    Ready,
+    NotReady,
+    Unknown,
+    Rebooting,
+    Reimaging,
+    Redeploying,
+    /// `recreate`'s first phase: cordoned and draining, still up.
+    Draining,
+    /// `recreate`'s second phase: the VM is re-created.
+    Recreating,
+    /// `replace`'s first phase: the machine is being deleted.
+    Deleting,
+    /// `replace`'s second phase: the new node is provisioned.
+    Provisioning,
+    /// `snr-reboot`: the node fences itself with a reboot.
+    Fencing,
+}
+
+impl NodeState {
+    pub const ALL: [NodeState; 11] = [
+        NodeState::Ready,
+        NodeState::NotReady,
+        NodeState::Unknown,
+        NodeState::Rebooting,
+        NodeState::Reimaging,
+        NodeState::Redeploying,
+        NodeState::Draining,
+        NodeState::Recreating,
+        NodeState::Deleting,
+        NodeState::Provisioning,
+        NodeState::Fencing,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeState::Ready => "Ready",
+            NodeState::NotReady => "NotReady",
+            NodeState::Unknown => "Unknown",
+            NodeState::Rebooting => "Rebooting",
+            NodeState::Reimaging => "Reimaging",
+            NodeState::Redeploying => "Redeploying",
+            NodeState::Draining => "Draining",
+            NodeState::Recreating => "Recreating",
+            NodeState::Deleting => "Deleting",
+            NodeState::Provisioning => "Provisioning",
+            NodeState::Fencing => "Fencing",
+        }
+    }
+
+    /// The state while `kind` runs its phase `phase` (0 or 1).
+    pub fn acting(kind: ActionKind, phase: u8) -> NodeState {
+        match (kind, phase) {
+            (ActionKind::Reboot, _) => NodeState::Rebooting,
+            (ActionKind::Reimage, _) => NodeState::Reimaging,
+            (ActionKind::Redeploy, _) => NodeState::Redeploying,
+            (ActionKind::Recreate, 0) => NodeState::Draining,
+            (ActionKind::Recreate, _) => NodeState::Recreating,
+            (ActionKind::Replace, 0) => NodeState::Deleting,
+            (ActionKind::Replace, _) => NodeState::Provisioning,
+            (ActionKind::SnrReboot, _) => NodeState::Fencing,
+        }
+    }
+
+    /// The action kind behind an acting state; `None` for a condition.
+    pub fn kind(self) -> Option<ActionKind> {
+        match self {
+            NodeState::Ready | NodeState::NotReady | NodeState::Unknown => None,
+            NodeState::Rebooting => Some(ActionKind::Reboot),
+            NodeState::Reimaging => Some(ActionKind::Reimage),
+            NodeState::Redeploying => Some(ActionKind::Redeploy),
+            NodeState::Draining | NodeState::Recreating => Some(ActionKind::Recreate),
+            NodeState::Deleting | NodeState::Provisioning => Some(ActionKind::Replace),
+            NodeState::Fencing => Some(ActionKind::SnrReboot),
+        }
+    }
+
+    /// An action runs on the node.
+    pub fn is_acting(self) -> bool {
+        self.kind().is_some()
     }
 }
 

@@ -2,7 +2,6 @@
 //! actions, the events `aks-auto-repair` emits, word for word
 //! (POLICY.md section 1), and the documented error codes.
 
-use crate::policy::EventWording;
 use serde::Serialize;
 use std::fmt;
 
@@ -132,6 +131,24 @@ pub fn event_type(phase: EventPhase) -> &'static str {
     match phase {
         EventPhase::Error => "Warning",
         _ => "Normal",
+    }
+}
+
+/// The wording of the Start, End and Error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventWording {
+    /// The current wording of the public AKS page (POLICY.md section 1).
+    Docs,
+    /// The wording the service was seen to emit (POLICY.md section 8).
+    Observed,
+}
+
+impl EventWording {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventWording::Docs => "docs",
+            EventWording::Observed => "observed",
+        }
     }
 }
 

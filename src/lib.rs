@@ -70,13 +70,15 @@
 //!   guards; the engine's event-driven evaluation applies them.
 //!   Invariant: the engine and the observers know no provider by name.
 //! - [`scenario`]: raw serde types, then validation. Invariant: the only
-//!   place besides IO that can fail.
+//!   place besides IO that can fail, and it depends on nothing above the
+//!   model: `check` reads the `[[expect]]` tables through the loader's
+//!   hook ([`scenario::load_file_then`]), so `Scenario` never holds them.
 //! - [`engine`]: the queue (FIFO among equal time and rank) and the loop.
 //!   Invariant: never reads a file, never prints, cannot fail.
 //! - [`observe`]: the records and the observers. [`invariants`] checks
 //!   POLICY.md's rules on any record stream.
 //! - [`stats`], [`report`]: pure statistics and atomic writers.
-//! - [`check`]: `[[expect]]` tables, golden-file diffs and the invariants
+//! - [`check`]: `[[expect]]` tables (validated in [`check::load`]), golden-file diffs and the invariants
 //!   as test cases, rendered as text, JSON and JUnit. Invariant: pure; the
 //!   CLI hands in runs and file texts.
 //! - `cli`: one module per subcommand; `main` only dispatches.

@@ -449,9 +449,14 @@ pub fn check_invariants(run: &[Violation], others: &[(String, Violation)]) -> Ca
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::load::expectations;
     use crate::cli::run::simulate_run;
     use crate::mc::metrics::measure;
-    use crate::scenario::load_str;
+    use crate::scenario::{Scenario, load_str_then};
+
+    fn load_str(label: &str, text: &str) -> Result<(Scenario, Vec<Expectation>), String> {
+        load_str_then(label, text, &[], expectations).map_err(|e| e.to_string())
+    }
 
     /// The cases of `tables` appended to a shipped scenario (its own
     /// expectations are left out).
@@ -464,8 +469,9 @@ mod tests {
 
     /// The cases of `tables` appended to the scenario `text`.
     fn cases_of(text: &str, tables: &str) -> Vec<Case> {
-        let own = load_str("t.toml", text).unwrap().expectations.len();
-        let sc = load_str("t.toml", &format!("{text}\n{tables}")).unwrap_or_else(|e| panic!("{e}"));
+        let own = load_str("t.toml", text).unwrap().1.len();
+        let (sc, xs) =
+            load_str("t.toml", &format!("{text}\n{tables}")).unwrap_or_else(|e| panic!("{e}"));
         let r = simulate_run(&sc, 0);
         let values = measure(&sc, 0, &r.incidents, &r.timeline).values;
         let view = RunView {
@@ -474,7 +480,7 @@ mod tests {
             incidents: &r.incidents,
             values: &values,
         };
-        sc.expectations[own..]
+        xs[own..]
             .iter()
             .map(|x| check_expectation(&view, x))
             .collect()
@@ -750,8 +756,8 @@ at_least = 0.9
         let text = "name = \"t\"\nhorizon = \"1h\"\n[[pools]]\nname = \"p\"\nos = \"linux\"\ncount = 3\n\
                     [[expect]]\nmetric = \"time_to_recover_mean_ms\"\nreplications = 30\n\
                     statistic = \"ci-upper\"\nat_most = \"20m\"\n";
-        let sc = load_str("t.toml", text).unwrap();
-        let x = &sc.expectations[0];
+        let (_, xs) = load_str("t.toml", text).unwrap();
+        let x = &xs[0];
         let est = |hi: f64| Estimate {
             n: 30,
             mean: Some(1_140_000.0),

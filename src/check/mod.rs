@@ -1,7 +1,9 @@
 //! `repairsim check`: expectations, golden files and invariants, as test
 //! cases for CI.
 //!
-//! - [`expect`]: the validated `[[expect]]` tables a scenario carries.
+//! - [`expect`]: what an `[[expect]]` table asserts, validated.
+//! - [`load`]: reads a scenario's `[[expect]]` tables into [`expect`]'s
+//!   types, at the scenario loader's hook; `Scenario` never holds them.
 //! - [`eval`]: checks them, and POLICY.md's invariants, against a run.
 //! - [`golden`]: compares a run's events and summary with committed files.
 //! - [`render`]: the results as text, JSON and JUnit XML.
@@ -12,6 +14,7 @@
 pub mod eval;
 pub mod expect;
 pub mod golden;
+pub mod load;
 pub mod render;
 
 use serde::Serialize;

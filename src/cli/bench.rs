@@ -512,7 +512,6 @@ mod tests {
             content_hash: 0,
             patches: vec![],
             warnings: vec![],
-            expectations: vec![],
         }
     }
 

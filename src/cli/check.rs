@@ -82,6 +82,8 @@ pub enum Format {
 struct Target {
     file: PathBuf,
     scenario: Scenario,
+    /// Its `[[expect]]` tables, in file order.
+    expectations: Vec<Expectation>,
     golden_dir: PathBuf,
     golden: Option<Golden>,
     /// Under `--bless`, why the golden directory could not be read (it is
@@ -186,7 +188,7 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
     let mut errors = Vec::new();
     let mut targets = Vec::new();
     for (file, named) in files {
-        let scenario = match scenario::load_file_with(&file, patches) {
+        let (scenario, expectations) = match super::load_file(&file, patches) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(e.to_string());
@@ -210,7 +212,7 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
             }
         };
         let mut variants = BTreeMap::new();
-        for (i, x) in scenario.expectations.iter().enumerate() {
+        for (i, x) in expectations.iter().enumerate() {
             let Expect::Metric(m) = &x.kind else { continue };
             if m.set.is_empty() || variants.contains_key(&m.set) {
                 continue;
@@ -234,10 +236,11 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
                 Err(e) => errors.push(format!("{at}: {e}")),
             }
         }
-        if named || args.bless || golden.is_some() || !scenario.expectations.is_empty() {
+        if named || args.bless || golden.is_some() || !expectations.is_empty() {
             targets.push(Target {
                 file,
                 scenario,
+                expectations,
                 golden_dir,
                 golden,
                 unreadable,
@@ -332,7 +335,7 @@ fn measured(pool: &rayon::ThreadPool, t: &Target, bar: &indicatif::ProgressBar) 
     // are a prefix of a larger one's, and the run is replication 0.
     let mut checked: BTreeMap<Overrides, u64> = BTreeMap::new();
     checked.insert(Vec::new(), 1);
-    for (set, n) in measurements(&t.scenario.expectations) {
+    for (set, n) in measurements(&t.expectations) {
         let sc = t.variants.get(&set).unwrap_or(&t.scenario);
         let with = if set.is_empty() {
             String::new()
@@ -492,7 +495,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
     // Only expectations over replications take long enough to need a bar.
     let total: u64 = targets
         .iter()
-        .flat_map(|t| measurements(&t.scenario.expectations))
+        .flat_map(|t| measurements(&t.expectations))
         .filter_map(|(_, n)| n)
         .sum();
     let bar = progress::bar(total, false, total == 0);
@@ -507,7 +510,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
             values: &values,
         };
         let more = measured(&pool, t, &bar);
-        let mut cases: Vec<Case> = sc
+        let mut cases: Vec<Case> = t
             .expectations
             .iter()
             .map(|x| match &x.kind {

@@ -11,6 +11,7 @@ pub mod run;
 pub mod sweep;
 pub mod validate;
 
+use crate::check::{expect::Expectation, load::expectations};
 use crate::scenario::{self, DEFAULT_SCENARIO, Patch, Scenario, ScenarioError};
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -230,12 +231,21 @@ pub const DEFAULT_LABEL: &str = "<embedded default scenario>";
 /// What a policy file held that the simulation does not use is printed
 /// to stderr as a warning, with its file, line and column.
 pub fn load_scenario(path: Option<&Path>, patches: &[Patch]) -> Result<Scenario, CliError> {
-    let sc = match path {
-        Some(p) => scenario::load_file_with(p, patches)?,
-        None => scenario::load_str_with(DEFAULT_LABEL, DEFAULT_SCENARIO, patches)?,
+    let (sc, _) = match path {
+        Some(p) => load_file(p, patches)?,
+        None => scenario::load_str_then(DEFAULT_LABEL, DEFAULT_SCENARIO, patches, expectations)?,
     };
     print_warnings(&sc);
     Ok(sc)
+}
+
+/// A scenario file and its `[[expect]]` tables: every command validates
+/// them, so a file `check` would refuse is refused by all.
+pub fn load_file(
+    path: &Path,
+    patches: &[Patch],
+) -> Result<(Scenario, Vec<Expectation>), ScenarioError> {
+    scenario::load_file_then(path, patches, expectations)
 }
 
 /// Prints a scenario's warnings to stderr.

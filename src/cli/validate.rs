@@ -1,7 +1,7 @@
 //! `repairsim validate FILE...`: load each scenario; print only errors.
 
 use super::CliError;
-use crate::scenario::{self, Patch};
+use crate::scenario::Patch;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -15,11 +15,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let errors: Vec<String> = args
         .files
         .iter()
-        .filter_map(|f| {
-            scenario::load_file_with(f, patches)
-                .err()
-                .map(|e| e.to_string())
-        })
+        .filter_map(|f| super::load_file(f, patches).err().map(|e| e.to_string()))
         .collect();
     if errors.is_empty() {
         Ok(())

@@ -517,7 +517,6 @@ pub(crate) mod fixtures {
             content_hash: 0x0123_4567_89ab_cdef,
             patches: vec![],
             warnings: vec![],
-            expectations: vec![],
         }
     }
 

@@ -11,6 +11,7 @@ use super::rules::{
 };
 use crate::fleet::Os;
 use crate::k8s::ActionKind;
+pub use crate::k8s::EventWording;
 use crate::time::SimDuration;
 
 /// What the kubelet and the control plane do (Kubernetes defaults).
@@ -90,24 +91,6 @@ impl RetryMode {
 pub enum OnActionError {
     /// Still unhealthy: emit the Error event, settle, go on with the next step.
     NextStep,
-}
-
-/// The wording of the Start, End and Error messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventWording {
-    /// The current wording of the public AKS page (POLICY.md section 1).
-    Docs,
-    /// The wording the service was seen to emit (POLICY.md section 8).
-    Observed,
-}
-
-impl EventWording {
-    pub fn name(self) -> &'static str {
-        match self {
-            EventWording::Docs => "docs",
-            EventWording::Observed => "observed",
-        }
-    }
 }
 
 /// The named presets of POLICY.md sections 6 and 8.

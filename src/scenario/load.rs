@@ -25,12 +25,10 @@
 //! range-checked before conversion, and the proptest below feeds mutated
 //! and random text to [`load_str`].
 
-mod expect;
-
 use super::patch::{self, Patch};
 use super::raw::{
-    RawAction, RawActions, RawDist, RawFailure, RawInject, RawKubernetes, RawOutage, RawPolicy,
-    RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, SList, SStr,
+    RawAction, RawActions, RawDist, RawExpect, RawFailure, RawInject, RawKubernetes, RawOutage,
+    RawPolicy, RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, SList, SStr,
 };
 use super::resources;
 use super::{ActionSpec, Actions, Scenario};
@@ -111,7 +109,7 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-type Res<T> = Result<T, ScenarioError>;
+pub(crate) type Res<T> = Result<T, ScenarioError>;
 
 /// Reads and validates the scenario file at `path`.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -125,6 +123,21 @@ pub fn load_str(path_label: &str, text: &str) -> Result<Scenario, ScenarioError>
 
 /// Reads the scenario file at `path`, applies `patches` in order and validates it.
 pub fn load_file_with(path: &Path, patches: &[Patch]) -> Result<Scenario, ScenarioError> {
+    load_file_then(path, patches, |_, _, _| Ok(())).map(|(sc, ())| sc)
+}
+
+/// What a layer above the input model reads from the same file: the
+/// `[[expect]]` tables, as serde read them, given the validated scenario
+/// and the [`Ctx`] that turns their spans into file, line and column.
+pub type Expect<'t> = &'t [Spanned<RawExpect>];
+
+/// [`load_file_with`], then `then` reads the `[[expect]]` tables (see
+/// [`load_str_then`]).
+pub fn load_file_then<T>(
+    path: &Path,
+    patches: &[Patch],
+    then: impl FnOnce(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
+) -> Result<(Scenario, T), ScenarioError> {
     let label = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: label.clone(),
@@ -133,7 +146,7 @@ pub fn load_file_with(path: &Path, patches: &[Patch]) -> Result<Scenario, Scenar
         field: String::new(),
         message: format!("could not read the scenario file: {e}"),
     })?;
-    load_str_with(&label, &text, patches)
+    load_str_then(&label, &text, patches, then)
 }
 
 /// Reads a scenario from `text`, applies `patches` in order (later ones win)
@@ -145,6 +158,19 @@ pub fn load_str_with(
     text: &str,
     patches: &[Patch],
 ) -> Result<Scenario, ScenarioError> {
+    load_str_then(path_label, text, patches, |_, _, _| Ok(())).map(|(sc, ())| sc)
+}
+
+/// [`load_str_with`], then `then` reads the `[[expect]]` tables: the
+/// scenario is valid by then, and `then`'s errors come first among the
+/// warnings' and patches' bookkeeping, so a bad table fails the load.
+/// The scenario itself never looks at those tables.
+pub fn load_str_then<T>(
+    path_label: &str,
+    text: &str,
+    patches: &[Patch],
+    then: impl FnOnce(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
+) -> Result<(Scenario, T), ScenarioError> {
     // The text of every patch, read before anything borrows it; a policy
     // file that is a Kubernetes resource or an EKS configuration is read
     // into [policy] keys here.
@@ -224,8 +250,11 @@ pub fn load_str_with(
         .map_err(|e| cx.err(e.span, e.field, e.message))?;
     }
     let de = toml::de::Deserializer::from(root);
-    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| cx.serde_error(e))?;
+    let mut raw: RawScenario =
+        serde_path_to_error::deserialize(de).map_err(|e| cx.serde_error(e))?;
+    let expect = std::mem::take(&mut raw.expect);
     let mut sc = validate(&cx, raw)?;
+    let extra = then(&cx, &sc, &expect)?;
     if !patches.is_empty() {
         let mut all = text.to_string();
         for (p, t) in patches.iter().zip(&inputs) {
@@ -246,7 +275,7 @@ pub fn load_str_with(
                 .push(finding_error(&src.label, src.text, w.clone()));
         }
     }
-    Ok(sc)
+    Ok((sc, extra))
 }
 
 /// A finding about a policy file as a ScenarioError naming the file, line
@@ -287,13 +316,16 @@ struct Source<'a> {
     fields: Vec<(Range<usize>, String)>,
 }
 
-struct Ctx<'a> {
+/// Where every span of a load points: the scenario text and each patch's
+/// text. Layers above the input model that read tables of the same file
+/// (`[[expect]]`, in `crate::check::load`) report errors through it.
+pub struct Ctx<'a> {
     /// The scenario text first, then one source per patch, by `start`.
     sources: Vec<Source<'a>>,
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut off = offset.min(text.len());
     while !text.is_char_boundary(off) {
         off -= 1;
@@ -311,7 +343,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// `parent.key`, quoting the key when it is not a bare TOML key.
-pub(super) fn key_path(parent: &str, key: &str) -> String {
+pub(crate) fn key_path(parent: &str, key: &str) -> String {
     let bare = !key.is_empty()
         && key
             .bytes()
@@ -328,7 +360,7 @@ pub(super) fn key_path(parent: &str, key: &str) -> String {
     }
 }
 
-pub(super) fn index_path(parent: &str, i: usize) -> String {
+pub(crate) fn index_path(parent: &str, i: usize) -> String {
     format!("{parent}[{i}]")
 }
 
@@ -461,15 +493,21 @@ impl<'a> Ctx<'a> {
             .unwrap_or(&self.sources[0])
     }
 
+    /// The 1-based line of a virtual offset, in a file (not an argument).
+    pub(crate) fn line(&self, offset: usize) -> Option<usize> {
+        let s = self.source(offset);
+        s.positions.then(|| line_col(s.text, offset - s.start).0)
+    }
+
     /// The text at a virtual span, if it is within one source.
-    fn snippet(&self, span: Range<usize>) -> &'a str {
+    pub(crate) fn snippet(&self, span: Range<usize>) -> &'a str {
         let s = self.source(span.start);
         let text: &'a str = s.text;
         text.get(span.start - s.start..span.end.saturating_sub(s.start))
             .unwrap_or("")
     }
 
-    fn err(
+    pub(crate) fn err(
         &self,
         span: Option<Range<usize>>,
         field: impl Into<String>,
@@ -511,7 +549,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn at<T>(
+    pub(crate) fn at<T>(
         &self,
         v: &Spanned<T>,
         field: impl Into<String>,
@@ -520,7 +558,10 @@ impl<'a> Ctx<'a> {
         self.err(Some(v.span()), field, message)
     }
 
-    fn serde_error(&self, e: serde_path_to_error::Error<toml::de::Error>) -> ScenarioError {
+    pub(crate) fn serde_error(
+        &self,
+        e: serde_path_to_error::Error<toml::de::Error>,
+    ) -> ScenarioError {
         let mut field = format_path(e.path());
         let inner = e.inner();
         let (mut message, key) = humanize(inner.message());
@@ -553,7 +594,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A key the scenario requires; the error points at the enclosing table.
-    fn require<'r, T>(
+    pub(crate) fn require<'r, T>(
         &self,
         v: &'r Option<T>,
         table: Option<Range<usize>>,
@@ -575,12 +616,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// A duration string of at most 100 years; zero only when `allow_zero`.
-    fn duration(&self, v: &SStr, field: &str, allow_zero: bool) -> Res<SimDuration> {
+    pub(crate) fn duration(&self, v: &SStr, field: &str, allow_zero: bool) -> Res<SimDuration> {
         self.duration_text(v.get_ref(), v.span(), field, allow_zero)
     }
 
     /// [`Ctx::duration`] of a string at `span`.
-    fn duration_text(
+    pub(crate) fn duration_text(
         &self,
         text: &str,
         span: Range<usize>,
@@ -602,7 +643,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A duration string with no upper limit (the horizon has its own message).
-    fn duration_unbounded(
+    pub(crate) fn duration_unbounded(
         &self,
         text: &str,
         span: Range<usize>,
@@ -624,7 +665,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An integer in `lo..=hi`.
-    fn int(&self, v: &Spanned<i64>, field: &str, lo: i64, hi: i64) -> Res<i64> {
+    pub(crate) fn int(&self, v: &Spanned<i64>, field: &str, lo: i64, hi: i64) -> Res<i64> {
         let n = *v.get_ref();
         if n < lo || n > hi {
             let want = if hi >= i64::from(u32::MAX) {
@@ -638,7 +679,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// One of a fixed set of words.
-    fn choice<T: Copy>(&self, v: &SStr, field: &str, what: &str, options: &[(&str, T)]) -> Res<T> {
+    pub(crate) fn choice<T: Copy>(
+        &self,
+        v: &SStr,
+        field: &str,
+        what: &str,
+        options: &[(&str, T)],
+    ) -> Res<T> {
         options
             .iter()
             .find(|(n, _)| *n == v.get_ref().as_str())
@@ -658,7 +705,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A finite number in `[lo, hi]` (`lo` excluded when `lo_open`).
-    fn number(
+    pub(crate) fn number(
         &self,
         v: &Spanned<f64>,
         field: &str,
@@ -679,7 +726,7 @@ impl<'a> Ctx<'a> {
 // ---------------------------------------------------------------------------
 // Validation.
 
-const OS_CHOICES: &[(&str, Os)] = &[("linux", Os::Linux), ("windows", Os::Windows)];
+pub(crate) const OS_CHOICES: &[(&str, Os)] = &[("linux", Os::Linux), ("windows", Os::Windows)];
 const SIGNAL_CHOICES: &[(&str, Signal)] = &[
     ("not-ready", Signal::NotReady),
     ("no-status", Signal::NoStatus),
@@ -789,8 +836,6 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         marks.push(build_upgrade(cx, &fleet, i, u)?);
     }
 
-    let expectations = expect::build_expectations(cx, &fleet, horizon, &raw.expect)?;
-
     if !never_registered.is_empty() {
         faults.push(Fault {
             name: NEVER_REGISTERED_FAULT.to_string(),
@@ -820,7 +865,6 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         content_hash: stable_hash(cx.sources[0].text),
         patches: vec![],
         warnings: vec![],
-        expectations,
     })
 }
 
@@ -1756,7 +1800,7 @@ fn describe_nodes(fleet: &Fleet) -> String {
     parts.join(", ")
 }
 
-fn lookup_node(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<NodeId> {
+pub(crate) fn lookup_node(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<NodeId> {
     fleet.find(v.get_ref()).ok_or_else(|| {
         cx.at(
             v,
@@ -1770,7 +1814,7 @@ fn lookup_node(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<NodeId> {
     })
 }
 
-fn lookup_pool(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<usize> {
+pub(crate) fn lookup_pool(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res<usize> {
     fleet
         .pools
         .iter()
@@ -2169,12 +2213,12 @@ fn build_upgrade(cx: &Ctx, fleet: &Fleet, i: usize, su: &Spanned<RawUpgrade>) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
     /// The quickstart scenario without its comments.
-    const BASE: &str = r#"name = "t"
+    pub(crate) const BASE: &str = r#"name = "t"
 seed = 7
 start = "2026-01-01T00:00:00Z"
 horizon = "2d"
@@ -2241,7 +2285,7 @@ pools = ["system"]
     }
 
     /// 1-based line and column of the `nth` (0-based) occurrence of `needle`.
-    fn pos(text: &str, needle: &str, nth: usize) -> (Option<usize>, Option<usize>) {
+    pub(crate) fn pos(text: &str, needle: &str, nth: usize) -> (Option<usize>, Option<usize>) {
         let off = text
             .match_indices(needle)
             .nth(nth)
@@ -4163,367 +4207,6 @@ until = \"4h\"
         ) {
             let name = key.split(" = ").next().unwrap_or("");
             let _ = load_str("fuzz.toml", &with(key, &format!("{name} = {value}")));
-        }
-    }
-
-    // [[expect]] tables.
-
-    /// BASE with `tables` appended.
-    fn expecting(tables: &str) -> String {
-        format!("{BASE}\n{tables}")
-    }
-
-    #[test]
-    fn expectations_of_every_kind_load_in_file_order() {
-        use crate::check::expect::{Expect, Scope, Statistic, When};
-        let text = expecting(
-            r#"[[expect]]
-event = "NodeRebootStart"
-node = "system-0"
-at = "1h16m"
-
-[[expect]]
-name = "the reimage ends in its window"
-event = "NodeReimageEnd"
-node = "win-1"
-within = ["15m", "20m"]
-
-[[expect]]
-no_event = "NodeRedeployStart"
-os = "windows"
-
-[[expect]]
-node = "system-1"
-onset = "3h00m30s"
-outcome = "excluded:taint-shutdown"
-outcome_at = "3h01m"
-detected_by = "no-status"
-time_to_detect = "10m30s"
-time_to_recover = "never"
-
-[[expect]]
-metric = "time_to_recover_mean_ms"
-replications = 50
-statistic = "ci-upper"
-at_least = "1m"
-at_most = "25m"
-set = ["policy.repair_delay=2m", "seed=3"]
-
-[[expect]]
-metric = "incidents_gave_up_timeout"
-equals = 0
-"#,
-        );
-        let s = load(&text).unwrap();
-        let names: Vec<&str> = s.expectations.iter().map(|x| x.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "NodeRebootStart on system-0 at 1h16m",
-                "the reimage ends in its window",
-                "no NodeRedeployStart on Windows nodes",
-                "incident on system-1 at 3h00m30s: excluded:taint-shutdown, decided at 3h01m, \
-                 detected by no-status, time to detect 10m30s, time to recover never",
-                "upper bound of the 95% CI of time_to_recover_mean_ms over 50 replications \
-                 with policy.repair_delay=2m, seed=3 >= 1m <= 25m",
-                "incidents_gave_up_timeout = 0",
-            ]
-        );
-        let lines: Vec<Option<usize>> = s.expectations.iter().map(|x| x.line).collect();
-        let first = pos(&text, "[[expect]]", 0).0.unwrap();
-        assert_eq!(lines[0], Some(first), "the table's header");
-        assert_eq!(
-            s.expectations[0].kind,
-            Expect::Event {
-                reason: crate::check::expect::Reason::parse("NodeRebootStart").unwrap(),
-                node: 0,
-                when: When::At(SimTime(76 * 60_000)),
-            }
-        );
-        assert!(matches!(
-            s.expectations[1].kind,
-            Expect::Event { node: 4, when: When::Within { from, to }, .. }
-                if from.ms() == 15 * 60_000 && to.ms() == 20 * 60_000
-        ));
-        assert!(matches!(
-            s.expectations[2].kind,
-            Expect::NoEvent {
-                scope: Scope::Os(Os::Windows),
-                ..
-            }
-        ));
-        let Expect::Incident(i) = &s.expectations[3].kind else {
-            panic!("an incident")
-        };
-        assert_eq!(i.time_to_recover, Some(None));
-        assert_eq!(i.time_to_detect, Some(Some(SimDuration(630_000))));
-        let Expect::Metric(m) = &s.expectations[4].kind else {
-            panic!("a metric")
-        };
-        assert_eq!(m.replications, Some(50));
-        assert_eq!(m.statistic, Statistic::CiUpper);
-        assert_eq!(m.set, ["policy.repair_delay=2m", "seed=3"]);
-        assert_eq!(
-            (m.bounds.at_least, m.bounds.at_most),
-            (Some(60_000.0), Some(1_500_000.0))
-        );
-        let Expect::Metric(m) = &s.expectations[5].kind else {
-            panic!("a metric")
-        };
-        assert_eq!(m.statistic, Statistic::Run);
-        assert_eq!(m.bounds.equals, Some(0.0));
-    }
-
-    /// Each malformed table: (tables, needle the error points at, field, phrase).
-    #[test]
-    fn malformed_expectations_name_the_key_and_what_is_valid() {
-        let cases: &[(&str, &str, &str, &str)] = &[
-            (
-                "[[expect]]\nevent = \"NodeRebotStart\"\nnode = \"system-0\"\nat = \"1h\"\n",
-                "\"NodeRebotStart\"",
-                "expect[0].event",
-                "unknown event reason \"NodeRebotStart\"; valid reasons: NodeRebootStart, \
-                 NodeRebootEnd, NodeReimageStart",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"1h\"\nwithin = [\"1m\", \"2m\"]\n",
-                "[\"1m\"",
-                "expect[0].within",
-                "give exactly one of `at` (an instant) or `within`",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\n",
-                "[[expect]]",
-                "expect[0]",
-                "missing time: give `at = \"1h16m\"`",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nwithin = [\"15m\"]\n",
-                "[\"15m\"]",
-                "expect[0].within",
-                "expected a window of two durations after the incident's onset, such as \
-                 [\"15m\", \"20m\"], found 1 items",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nwithin = [\"20m\", \"15m\"]\n",
-                "\"15m\"]",
-                "expect[0].within[1]",
-                "the window ends before it starts",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-9\"\nat = \"1h\"\n",
-                "\"system-9\"",
-                "expect[0].node",
-                "unknown node \"system-9\"; nodes are named <pool>-<index>",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"3d\"\n",
-                "\"3d\"",
-                "expect[0].at",
-                "3d is after the horizon 2d",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"soon\"\n",
-                "\"soon\"",
-                "expect[0].at",
-                "bad duration \"soon\"",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nat = \"1h\"\nequals = 0\n",
-                "\"1h\"",
-                "expect[0].at",
-                "`at` does not apply to a metric expectation; its keys are: metric, \
-                 replications, statistic, set, at_least, at_most, equals, name",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nmetric = \"failed_repairs\"\n",
-                "\"failed_repairs\"",
-                "expect[0].metric",
-                "an [[expect]] table asserts one thing: it has `event` already",
-            ),
-            (
-                "[[expect]]\nnode = \"system-0\"\n",
-                "[[expect]]",
-                "expect[0]",
-                "an [[expect]] table needs `event`, `no_event` or `metric`",
-            ),
-            (
-                "[[expect]]\nwhen = \"1h\"\n",
-                "when",
-                "expect[0].when",
-                "unknown key \"when\"; valid keys: name, event, no_event, metric, node",
-            ),
-            (
-                "[[expect]]\nnode = \"system-0\"\noutcome_at = \"9d\"\n",
-                "\"9d\"",
-                "expect[0].outcome_at",
-                "9d is after the horizon 2d",
-            ),
-            (
-                "[[expect]]\nno_event = \"NodeRedeployStart\"\nnode = \"win-0\"\nos = \"windows\"\n",
-                "\"windows\"",
-                "expect[0].os",
-                "give at most one of `node`, `pool` or `os`; this table has `node` already",
-            ),
-            (
-                "[[expect]]\nno_event = \"NodeRedeployStart\"\nos = \"macos\"\n",
-                "\"macos\"",
-                "expect[0].os",
-                "unknown OS \"macos\"; valid values: linux, windows",
-            ),
-            (
-                "[[expect]]\nnode = \"system-0\"\noutcome = \"repaired\"\n",
-                "\"repaired\"",
-                "expect[0].outcome",
-                "unknown outcome \"repaired\"; valid outcomes: self-healed, repaired-by-reboot",
-            ),
-            (
-                "[[expect]]\nnode = \"system-0\"\ntime_to_recover = \"soon\"\n",
-                "\"soon\"",
-                "expect[0].time_to_recover",
-                "expected a duration such as \"10m25s\", or \"never\", found \"soon\"",
-            ),
-            (
-                "[[expect]]\nnode = \"system-0\"\ndetected_by = \"rule-a\"\n",
-                "\"rule-a\"",
-                "expect[0].detected_by",
-                "unknown detection rule \"rule-a\"; valid values: not-ready, no-status",
-            ),
-            (
-                "[[expect]]\nmetric = \"p99\"\nat_most = \"45m\"\n",
-                "\"p99\"",
-                "expect[0].metric",
-                "unknown metric \"p99\"; metrics (the columns of replications.csv): \
-                 time_to_recover_mean_ms, time_to_recover_p50_ms, time_to_recover_p99_ms",
-            ),
-            (
-                "[[expect]]\nmetric = \"time_to_recover_p99_ms\"\nat_most = 2700000\n",
-                "2700000",
-                "expect[0].at_most",
-                "this metric is a duration: write the bound as one, such as \"45m\", not 2700000",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nat_most = \"1\"\n",
-                "\"1\"",
-                "expect[0].at_most",
-                "expected a number (this metric is in count), such as 0 or 2.5, found \"1\"",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nstatistic = \"ci-upper\"\nat_most = 1\n",
-                "\"ci-upper\"",
-                "expect[0].statistic",
-                "a statistic is taken over replications: add `replications = 100`",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nreplications = 50\nstatistic = \"p95\"\nat_most = 1\n",
-                "\"p95\"",
-                "expect[0].statistic",
-                "unknown statistic \"p95\"; valid values: mean, ci-lower, ci-upper",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nreplications = 1\nat_most = 1\n",
-                "1\nat_most",
-                "expect[0].replications",
-                "expected an integer from 2 to 1000000, found 1",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nat_most = 1\n",
-                "1\n",
-                "expect[0].at_most",
-                "`equals` already pins the value",
-            ),
-            (
-                "[[expect]]\nmetric = \"time_to_detect_mean_ms\"\nat_least = \"11m\"\nat_most = \"10m\"\n",
-                "\"10m\"",
-                "expect[0].at_most",
-                "at_most (10m) is below at_least (11m): no value can hold both",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\n",
-                "[[expect]]",
-                "expect[0]",
-                "a metric expectation needs a bound: `at_most`, `at_least` or `equals`",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = [\"policy.repair_delay\"]\n",
-                "\"policy.repair_delay\"",
-                "expect[0].set[0]",
-                "expected KEY=VALUE, e.g. policy.repair_delay=2m",
-            ),
-            (
-                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = []\n",
-                "[]",
-                "expect[0].set",
-                "an empty list; give overrides such as [\"policy.repair_delay=2m\"]",
-            ),
-            (
-                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"1h\"\nset = [\"seed=1\"]\n",
-                "[\"seed=1\"]",
-                "expect[0].set",
-                "`set` does not apply to an event expectation",
-            ),
-            (
-                "[[expect]]\nname = \" \"\nmetric = \"failed_repairs\"\nequals = 0\n",
-                "\" \"",
-                "expect[0].name",
-                "an empty name",
-            ),
-        ];
-        for (tables, needle, field, phrase) in cases {
-            let text = expecting(tables);
-            let nth = text.matches(needle).count() - 1;
-            check(&text, needle, nth, field, phrase);
-        }
-    }
-
-    #[test]
-    fn every_shipped_preset_has_a_scenario_with_exact_event_times() {
-        use crate::check::expect::{Expect, When};
-        for p in Preset::ALL {
-            let file = format!("scenarios/preset-{}.toml", p.name());
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&file);
-            let s = load_file(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert_eq!(s.policy.preset, p, "{file}");
-            assert!(s.policy_overrides.is_empty(), "{file}: the preset as it is");
-            let exact = s
-                .expectations
-                .iter()
-                .filter(|x| {
-                    matches!(
-                        x.kind,
-                        Expect::Event {
-                            when: When::At(_),
-                            ..
-                        }
-                    )
-                })
-                .count();
-            let text = std::fs::read_to_string(&path).unwrap();
-            match p.provider().reporting() {
-                crate::policy::providers::Reporting::AksEvents => {
-                    assert!(exact >= 8, "{file}: {exact} exact event times");
-                    assert!(
-                        text.contains("Expected timeline (derived from POLICY.md alone)"),
-                        "{file}: the derivation is in a comment"
-                    );
-                }
-                // The incidents carry the instants.
-                crate::policy::providers::Reporting::OpsLog { .. }
-                | crate::policy::providers::Reporting::PeerEvents => {
-                    let timed = s
-                        .expectations
-                        .iter()
-                        .filter(
-                            |x| matches!(&x.kind, Expect::Incident(i) if i.outcome_at.is_some()),
-                        )
-                        .count();
-                    assert!(timed >= 1, "{file}: {timed} timed outcomes");
-                    assert!(
-                        text.contains("Expected timeline (derived from PEERS.md alone)"),
-                        "{file}: the derivation is in a comment"
-                    );
-                }
-            }
         }
     }
 }

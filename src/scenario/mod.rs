@@ -7,7 +7,6 @@ pub mod patch;
 pub mod raw;
 pub mod resources;
 
-use crate::check::expect::Expectation;
 use crate::dist::DurationDist;
 use crate::faults::{Arrivals, Fault, Injection, MarkWindow, Outage};
 use crate::fleet::{Fleet, NodeId, Os};
@@ -15,7 +14,10 @@ use crate::k8s::ActionKind;
 use crate::policy::Policy;
 use crate::time::{Epoch, SimDuration};
 
-pub use load::{ScenarioError, load_file, load_file_with, load_str, load_str_with};
+pub use load::{
+    Ctx, Expect, ScenarioError, load_file, load_file_then, load_file_with, load_str, load_str_then,
+    load_str_with,
+};
 pub use patch::Patch;
 
 /// The embedded default scenario: what `repairsim run` runs with no file.
@@ -150,7 +152,4 @@ pub struct Scenario {
     /// condition type it does not simulate, a skipped object), each with
     /// the file, line and column it came from. The CLI prints them.
     pub warnings: Vec<ScenarioError>,
-    /// The `[[expect]]` tables, in file order: what `repairsim check`
-    /// verifies. Nothing else reads them.
-    pub expectations: Vec<Expectation>,
 }

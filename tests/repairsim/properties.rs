@@ -169,7 +169,6 @@ prop_compose! {
             content_hash: 0,
             patches: vec![],
             warnings: vec![],
-            expectations: vec![],
         }
     }
 }

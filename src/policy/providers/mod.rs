@@ -8,8 +8,8 @@
 //! columns, counters or legends.
 
 use super::{Exclusion, Outcome};
+use crate::fleet::NodeState;
 use crate::k8s::ActionKind;
-use crate::observe::NodeState;
 
 /// Whose node auto-repair a policy models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

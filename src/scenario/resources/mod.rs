@@ -2,10 +2,10 @@
 //! input (`--policy-file FILE`, `compare --candidate policy=FILE`):
 //!
 //! - a Cluster API `MachineHealthCheck` (v1beta1 or v1beta2), with the
-//!   `maxInFlight` of a `MachineDeployment` in the same file ([`capi`]);
-//! - a medik8s `NodeHealthCheck` ([`nhc`]);
+//!   `maxInFlight` of a `MachineDeployment` in the same file (`capi.rs`);
+//! - a medik8s `NodeHealthCheck` (`nhc.rs`);
 //! - an EKS `nodeRepairConfig`, as JSON or YAML: bare, inside an EKS API
-//!   request or response, or in an eksctl `ClusterConfig` ([`eks`]).
+//!   request or response, or in an eksctl `ClusterConfig` (`eks.rs`).
 //!
 //! A file is read into the `[policy]` keys of the matching preset. Each key
 //! keeps the span of the field it came from, so the loader validates the

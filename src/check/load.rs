@@ -1,11 +1,15 @@
-//! Validation of `[[expect]]` tables into [`Expectation`]s.
+//! Validation of a scenario's `[[expect]]` tables into [`Expectation`]s.
+//!
+//! The scenario loader reads the tables with serde and hands them here
+//! through [`crate::scenario::load_file_then`], with the [`Ctx`] that
+//! turns their spans into file, line and column: the input model never
+//! depends on what `check` asserts.
 //!
 //! A table's kind follows from its keys (`event`, `no_event`, `metric`, or
 //! else an incident key); a key that does not belong to that kind is an
 //! error at the key, with the kind's valid keys.
 
-use super::{Ctx, Res, index_path, key_path, line_col};
-use crate::check::expect::{
+use super::expect::{
     Bounds, Expect, Expectation, IncidentExpect, MetricExpect, Reason, Scope, Statistic, When,
     show_value,
 };
@@ -13,7 +17,9 @@ use crate::fleet::{Fleet, Os};
 use crate::mc::metrics::{Unit, metric_defs};
 use crate::policy::{DetectRule, Outcome};
 use crate::scenario::Patch;
+use crate::scenario::load::{Ctx, OS_CHOICES, Res, index_path, key_path, lookup_node, lookup_pool};
 use crate::scenario::raw::{RawExpect, SStr};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::time::{SimDuration, SimTime, format_duration};
 use std::ops::Range;
 use toml::Spanned;
@@ -77,15 +83,16 @@ fn present(r: &RawExpect) -> Vec<(&'static str, Range<usize>)> {
     .collect()
 }
 
-pub(in crate::scenario) fn build_expectations(
+/// The `[[expect]]` tables of a valid scenario, in file order: the `then`
+/// of [`crate::scenario::load_file_then`].
+pub fn expectations(
     cx: &Ctx,
-    fleet: &Fleet,
-    horizon: SimDuration,
+    sc: &Scenario,
     raw: &[Spanned<RawExpect>],
-) -> Res<Vec<Expectation>> {
+) -> Result<Vec<Expectation>, ScenarioError> {
     raw.iter()
         .enumerate()
-        .map(|(i, r)| build(cx, fleet, horizon, &index_path("expect", i), r))
+        .map(|(i, r)| build(cx, &sc.fleet, sc.horizon, &index_path("expect", i), r))
         .collect()
 }
 
@@ -150,11 +157,11 @@ fn build(
         Some(n) => n.get_ref().clone(),
         None => describe(fleet, &kind),
     };
-    let src = cx.source(table.start);
-    let line = src
-        .positions
-        .then(|| line_col(src.text, table.start - src.start).0);
-    Ok(Expectation { name, line, kind })
+    Ok(Expectation {
+        name,
+        line: cx.line(table.start),
+        kind,
+    })
 }
 
 fn reason(cx: &Ctx, v: &SStr, field: &str) -> Res<Reason> {
@@ -201,7 +208,7 @@ fn event(
 ) -> Res<Expect> {
     let reason = reason(cx, ev, &key_path(base, "event"))?;
     let node = cx.require(&r.node, Some(table.clone()), base, "node")?;
-    let node = super::lookup_node(cx, fleet, node, &key_path(base, "node"))?;
+    let node = lookup_node(cx, fleet, node, &key_path(base, "node"))?;
     let when = match (&r.at, &r.within) {
         (Some(at), None) => When::At(instant(cx, at, &key_path(base, "at"), horizon)?),
         (None, Some(w)) => {
@@ -275,13 +282,9 @@ fn no_event(cx: &Ctx, fleet: &Fleet, base: &str, r: &RawExpect, ev: &SStr) -> Re
     }
     let scope = match given.first() {
         None => Scope::Fleet,
-        Some(("node", v)) => {
-            Scope::Node(super::lookup_node(cx, fleet, v, &key_path(base, "node"))?)
-        }
-        Some(("pool", v)) => {
-            Scope::Pool(super::lookup_pool(cx, fleet, v, &key_path(base, "pool"))?)
-        }
-        Some((_, v)) => Scope::Os(cx.choice(v, &key_path(base, "os"), "OS", super::OS_CHOICES)?),
+        Some(("node", v)) => Scope::Node(lookup_node(cx, fleet, v, &key_path(base, "node"))?),
+        Some(("pool", v)) => Scope::Pool(lookup_pool(cx, fleet, v, &key_path(base, "pool"))?),
+        Some((_, v)) => Scope::Os(cx.choice(v, &key_path(base, "os"), "OS", OS_CHOICES)?),
     };
     Ok(Expect::NoEvent { reason, scope })
 }
@@ -328,7 +331,7 @@ fn incident(
         ));
     }
     let node = cx.require(&r.node, Some(table), base, "node")?;
-    let node = super::lookup_node(cx, fleet, node, &key_path(base, "node"))?;
+    let node = lookup_node(cx, fleet, node, &key_path(base, "node"))?;
     let onset = match &r.onset {
         Some(v) => Some(instant(cx, v, &key_path(base, "onset"), horizon)?),
         None => None,
@@ -602,6 +605,389 @@ fn describe(fleet: &Fleet, kind: &Expect) -> String {
                 s.push_str(&format!(" <= {}", v(hi)));
             }
             s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Preset;
+    use crate::scenario::load::tests::{BASE, pos};
+    use crate::scenario::{load_file_then, load_str_then};
+    use std::path::Path;
+
+    fn load(text: &str) -> Result<(Scenario, Vec<Expectation>), ScenarioError> {
+        load_str_then("t.toml", text, &[], expectations)
+    }
+
+    /// Asserts the error's file, position (the `nth` `needle`), field and a
+    /// phrase of its message.
+    fn check(text: &str, needle: &str, nth: usize, field: &str, phrase: &str) {
+        let Err(e) = load(text) else {
+            panic!("expected an error for:\n{text}")
+        };
+        assert_eq!(e.file, "t.toml", "{e}");
+        assert_eq!((e.line, e.column), pos(text, needle, nth), "{e}");
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.message.contains(phrase), "{e}\nwanted: {phrase}");
+    }
+
+    // [[expect]] tables.
+
+    /// BASE with `tables` appended.
+    fn expecting(tables: &str) -> String {
+        format!("{BASE}\n{tables}")
+    }
+
+    #[test]
+    fn expectations_of_every_kind_load_in_file_order() {
+        let text = expecting(
+            r#"[[expect]]
+event = "NodeRebootStart"
+node = "system-0"
+at = "1h16m"
+
+[[expect]]
+name = "the reimage ends in its window"
+event = "NodeReimageEnd"
+node = "win-1"
+within = ["15m", "20m"]
+
+[[expect]]
+no_event = "NodeRedeployStart"
+os = "windows"
+
+[[expect]]
+node = "system-1"
+onset = "3h00m30s"
+outcome = "excluded:taint-shutdown"
+outcome_at = "3h01m"
+detected_by = "no-status"
+time_to_detect = "10m30s"
+time_to_recover = "never"
+
+[[expect]]
+metric = "time_to_recover_mean_ms"
+replications = 50
+statistic = "ci-upper"
+at_least = "1m"
+at_most = "25m"
+set = ["policy.repair_delay=2m", "seed=3"]
+
+[[expect]]
+metric = "incidents_gave_up_timeout"
+equals = 0
+"#,
+        );
+        let (_, xs) = load(&text).unwrap();
+        let names: Vec<&str> = xs.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "NodeRebootStart on system-0 at 1h16m",
+                "the reimage ends in its window",
+                "no NodeRedeployStart on Windows nodes",
+                "incident on system-1 at 3h00m30s: excluded:taint-shutdown, decided at 3h01m, \
+                 detected by no-status, time to detect 10m30s, time to recover never",
+                "upper bound of the 95% CI of time_to_recover_mean_ms over 50 replications \
+                 with policy.repair_delay=2m, seed=3 >= 1m <= 25m",
+                "incidents_gave_up_timeout = 0",
+            ]
+        );
+        let lines: Vec<Option<usize>> = xs.iter().map(|x| x.line).collect();
+        let first = pos(&text, "[[expect]]", 0).0.unwrap();
+        assert_eq!(lines[0], Some(first), "the table's header");
+        assert_eq!(
+            xs[0].kind,
+            Expect::Event {
+                reason: Reason::parse("NodeRebootStart").unwrap(),
+                node: 0,
+                when: When::At(SimTime(76 * 60_000)),
+            }
+        );
+        assert!(matches!(
+            xs[1].kind,
+            Expect::Event { node: 4, when: When::Within { from, to }, .. }
+                if from.ms() == 15 * 60_000 && to.ms() == 20 * 60_000
+        ));
+        assert!(matches!(
+            xs[2].kind,
+            Expect::NoEvent {
+                scope: Scope::Os(Os::Windows),
+                ..
+            }
+        ));
+        let Expect::Incident(i) = &xs[3].kind else {
+            panic!("an incident")
+        };
+        assert_eq!(i.time_to_recover, Some(None));
+        assert_eq!(i.time_to_detect, Some(Some(SimDuration(630_000))));
+        let Expect::Metric(m) = &xs[4].kind else {
+            panic!("a metric")
+        };
+        assert_eq!(m.replications, Some(50));
+        assert_eq!(m.statistic, Statistic::CiUpper);
+        assert_eq!(m.set, ["policy.repair_delay=2m", "seed=3"]);
+        assert_eq!(
+            (m.bounds.at_least, m.bounds.at_most),
+            (Some(60_000.0), Some(1_500_000.0))
+        );
+        let Expect::Metric(m) = &xs[5].kind else {
+            panic!("a metric")
+        };
+        assert_eq!(m.statistic, Statistic::Run);
+        assert_eq!(m.bounds.equals, Some(0.0));
+    }
+
+    /// Each malformed table: (tables, needle the error points at, field, phrase).
+    #[test]
+    fn malformed_expectations_name_the_key_and_what_is_valid() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "[[expect]]\nevent = \"NodeRebotStart\"\nnode = \"system-0\"\nat = \"1h\"\n",
+                "\"NodeRebotStart\"",
+                "expect[0].event",
+                "unknown event reason \"NodeRebotStart\"; valid reasons: NodeRebootStart, \
+                 NodeRebootEnd, NodeReimageStart",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"1h\"\nwithin = [\"1m\", \"2m\"]\n",
+                "[\"1m\"",
+                "expect[0].within",
+                "give exactly one of `at` (an instant) or `within`",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\n",
+                "[[expect]]",
+                "expect[0]",
+                "missing time: give `at = \"1h16m\"`",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nwithin = [\"15m\"]\n",
+                "[\"15m\"]",
+                "expect[0].within",
+                "expected a window of two durations after the incident's onset, such as \
+                 [\"15m\", \"20m\"], found 1 items",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nwithin = [\"20m\", \"15m\"]\n",
+                "\"15m\"]",
+                "expect[0].within[1]",
+                "the window ends before it starts",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-9\"\nat = \"1h\"\n",
+                "\"system-9\"",
+                "expect[0].node",
+                "unknown node \"system-9\"; nodes are named <pool>-<index>",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"3d\"\n",
+                "\"3d\"",
+                "expect[0].at",
+                "3d is after the horizon 2d",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"soon\"\n",
+                "\"soon\"",
+                "expect[0].at",
+                "bad duration \"soon\"",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nat = \"1h\"\nequals = 0\n",
+                "\"1h\"",
+                "expect[0].at",
+                "`at` does not apply to a metric expectation; its keys are: metric, \
+                 replications, statistic, set, at_least, at_most, equals, name",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nmetric = \"failed_repairs\"\n",
+                "\"failed_repairs\"",
+                "expect[0].metric",
+                "an [[expect]] table asserts one thing: it has `event` already",
+            ),
+            (
+                "[[expect]]\nnode = \"system-0\"\n",
+                "[[expect]]",
+                "expect[0]",
+                "an [[expect]] table needs `event`, `no_event` or `metric`",
+            ),
+            (
+                "[[expect]]\nwhen = \"1h\"\n",
+                "when",
+                "expect[0].when",
+                "unknown key \"when\"; valid keys: name, event, no_event, metric, node",
+            ),
+            (
+                "[[expect]]\nnode = \"system-0\"\noutcome_at = \"9d\"\n",
+                "\"9d\"",
+                "expect[0].outcome_at",
+                "9d is after the horizon 2d",
+            ),
+            (
+                "[[expect]]\nno_event = \"NodeRedeployStart\"\nnode = \"win-0\"\nos = \"windows\"\n",
+                "\"windows\"",
+                "expect[0].os",
+                "give at most one of `node`, `pool` or `os`; this table has `node` already",
+            ),
+            (
+                "[[expect]]\nno_event = \"NodeRedeployStart\"\nos = \"macos\"\n",
+                "\"macos\"",
+                "expect[0].os",
+                "unknown OS \"macos\"; valid values: linux, windows",
+            ),
+            (
+                "[[expect]]\nnode = \"system-0\"\noutcome = \"repaired\"\n",
+                "\"repaired\"",
+                "expect[0].outcome",
+                "unknown outcome \"repaired\"; valid outcomes: self-healed, repaired-by-reboot",
+            ),
+            (
+                "[[expect]]\nnode = \"system-0\"\ntime_to_recover = \"soon\"\n",
+                "\"soon\"",
+                "expect[0].time_to_recover",
+                "expected a duration such as \"10m25s\", or \"never\", found \"soon\"",
+            ),
+            (
+                "[[expect]]\nnode = \"system-0\"\ndetected_by = \"rule-a\"\n",
+                "\"rule-a\"",
+                "expect[0].detected_by",
+                "unknown detection rule \"rule-a\"; valid values: not-ready, no-status",
+            ),
+            (
+                "[[expect]]\nmetric = \"p99\"\nat_most = \"45m\"\n",
+                "\"p99\"",
+                "expect[0].metric",
+                "unknown metric \"p99\"; metrics (the columns of replications.csv): \
+                 time_to_recover_mean_ms, time_to_recover_p50_ms, time_to_recover_p99_ms",
+            ),
+            (
+                "[[expect]]\nmetric = \"time_to_recover_p99_ms\"\nat_most = 2700000\n",
+                "2700000",
+                "expect[0].at_most",
+                "this metric is a duration: write the bound as one, such as \"45m\", not 2700000",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nat_most = \"1\"\n",
+                "\"1\"",
+                "expect[0].at_most",
+                "expected a number (this metric is in count), such as 0 or 2.5, found \"1\"",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nstatistic = \"ci-upper\"\nat_most = 1\n",
+                "\"ci-upper\"",
+                "expect[0].statistic",
+                "a statistic is taken over replications: add `replications = 100`",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nreplications = 50\nstatistic = \"p95\"\nat_most = 1\n",
+                "\"p95\"",
+                "expect[0].statistic",
+                "unknown statistic \"p95\"; valid values: mean, ci-lower, ci-upper",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nreplications = 1\nat_most = 1\n",
+                "1\nat_most",
+                "expect[0].replications",
+                "expected an integer from 2 to 1000000, found 1",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nat_most = 1\n",
+                "1\n",
+                "expect[0].at_most",
+                "`equals` already pins the value",
+            ),
+            (
+                "[[expect]]\nmetric = \"time_to_detect_mean_ms\"\nat_least = \"11m\"\nat_most = \"10m\"\n",
+                "\"10m\"",
+                "expect[0].at_most",
+                "at_most (10m) is below at_least (11m): no value can hold both",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\n",
+                "[[expect]]",
+                "expect[0]",
+                "a metric expectation needs a bound: `at_most`, `at_least` or `equals`",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = [\"policy.repair_delay\"]\n",
+                "\"policy.repair_delay\"",
+                "expect[0].set[0]",
+                "expected KEY=VALUE, e.g. policy.repair_delay=2m",
+            ),
+            (
+                "[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = []\n",
+                "[]",
+                "expect[0].set",
+                "an empty list; give overrides such as [\"policy.repair_delay=2m\"]",
+            ),
+            (
+                "[[expect]]\nevent = \"NodeRebootStart\"\nnode = \"system-0\"\nat = \"1h\"\nset = [\"seed=1\"]\n",
+                "[\"seed=1\"]",
+                "expect[0].set",
+                "`set` does not apply to an event expectation",
+            ),
+            (
+                "[[expect]]\nname = \" \"\nmetric = \"failed_repairs\"\nequals = 0\n",
+                "\" \"",
+                "expect[0].name",
+                "an empty name",
+            ),
+        ];
+        for (tables, needle, field, phrase) in cases {
+            let text = expecting(tables);
+            let nth = text.matches(needle).count() - 1;
+            check(&text, needle, nth, field, phrase);
+        }
+    }
+
+    #[test]
+    fn every_shipped_preset_has_a_scenario_with_exact_event_times() {
+        for p in Preset::ALL {
+            let file = format!("scenarios/preset-{}.toml", p.name());
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&file);
+            let (s, xs) =
+                load_file_then(&path, &[], expectations).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(s.policy.preset, p, "{file}");
+            assert!(s.policy_overrides.is_empty(), "{file}: the preset as it is");
+            let exact = xs
+                .iter()
+                .filter(|x| {
+                    matches!(
+                        x.kind,
+                        Expect::Event {
+                            when: When::At(_),
+                            ..
+                        }
+                    )
+                })
+                .count();
+            let text = std::fs::read_to_string(&path).unwrap();
+            match p.provider().reporting() {
+                crate::policy::providers::Reporting::AksEvents => {
+                    assert!(exact >= 8, "{file}: {exact} exact event times");
+                    assert!(
+                        text.contains("Expected timeline (derived from POLICY.md alone)"),
+                        "{file}: the derivation is in a comment"
+                    );
+                }
+                // The incidents carry the instants.
+                crate::policy::providers::Reporting::OpsLog { .. }
+                | crate::policy::providers::Reporting::PeerEvents => {
+                    let timed = xs
+                        .iter()
+                        .filter(
+                            |x| matches!(&x.kind, Expect::Incident(i) if i.outcome_at.is_some()),
+                        )
+                        .count();
+                    assert!(timed >= 1, "{file}: {timed} timed outcomes");
+                    assert!(
+                        text.contains("Expected timeline (derived from PEERS.md alone)"),
+                        "{file}: the derivation is in a comment"
+                    );
+                }
+            }
         }
     }
 }
