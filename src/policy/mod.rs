@@ -10,6 +10,7 @@ pub mod machine;
 pub mod params;
 pub mod providers;
 pub mod rules;
+pub mod spec;
 
 pub use machine::{CheckView, End, Phase, Verdict};
 pub use params::{

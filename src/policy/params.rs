@@ -9,6 +9,7 @@ use super::providers::{Provider, Vocabulary};
 use super::rules::{
     Amount, Detection, EvalUnit, EventDetection, Guard, Limit, PoolSlots, Rounding, Scope,
 };
+use super::spec::{Row, SETTINGS};
 use crate::fleet::Os;
 use crate::k8s::ActionKind;
 pub use crate::k8s::EventWording;
@@ -456,94 +457,37 @@ pub struct ParamRow {
     pub provenance: String,
 }
 
-fn ladder_text(l: &[ActionKind]) -> String {
-    l.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
-}
-
-/// Every parameter name a scenario's `\[policy\]` table accepts, besides `preset`.
-pub const POLICY_KEYS: [&str; 30] = [
-    "check_interval",
-    "detect_window",
-    "no_status_timeout",
-    "repair_delay",
-    "repair_delay_anchor",
-    "settle",
-    "healthy_on",
-    "ladder_linux",
-    "ladder_windows",
-    "retry_mode",
-    "max_attempts",
-    "overall_timeout",
-    "on_action_error",
-    "emit_end_on_error",
-    "event_wording",
-    "max_concurrent_repairs",
-    "min_cluster_nodes",
-    "all_not_ready_suppresses",
-    "event_ttl",
-    "drain_timeout",
-    "unhealthy_false_after",
-    "unhealthy_unknown_after",
-    "requeue_offset",
-    "min_eval_interval",
-    "node_startup_timeout",
-    "max_unhealthy",
-    "min_healthy",
-    "step_timeouts",
-    "unhealthy_range",
-    "max_in_flight",
-];
-
 /// The table of POLICY.md section 2 for this policy: parameter, value,
-/// provenance. `overridden` names the parameters a scenario set. A value
-/// that the preset sets apart from aks-2024-08 says `preset NAME`.
+/// provenance, one row per [`Row::Own`] setting of [`SETTINGS`] that
+/// means something for this policy, in declaration order. `overridden`
+/// names the keys a scenario set. A value that the preset sets apart from
+/// aks-2024-08 says `preset NAME`.
 pub fn provenance_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
-    let preset_default = rows(&Policy::preset(p.preset));
-    let current = rows(&Policy::preset(Preset::Aks2024_08));
-    let recreates = p.vocabulary().has_kind(ActionKind::Recreate);
-    let event = matches!(p.detection, Detection::Event(_));
-    rows(p)
-        .into_iter()
-        .zip(preset_default.iter().zip(&current))
-        // A parameter of an action kind the policy never runs is left out,
-        // and so is one of the other detection mode or retry shape.
-        .filter(|(row, _)| row.name != "drain_timeout" || recreates)
-        .filter(|(row, _)| row.name != "pool_slots" || p.pool_slots.is_some())
-        .filter(|(row, _)| !event || !PERIODIC_ONLY.contains(&row.name))
-        .filter(|(row, _)| {
-            !EVENT_ONLY.contains(&row.name)
-                || (event && (row.name != "step_timeouts" || p.retry_mode == RetryMode::Escalate))
+    let by_preset = Policy::preset(p.preset);
+    let current = Policy::preset(Preset::Aks2024_08);
+    SETTINGS
+        .iter()
+        .filter(|s| s.shown(p))
+        .filter_map(|s| match s.row {
+            Row::Own(show) => Some((s, show)),
+            Row::In(_) => None,
         })
-        .map(|(row, (by_preset, now))| {
-            let set_by =
-                |o: &String| o == row.name || also_set_by(row.name, p).contains(&o.as_str());
-            let provenance = if overridden.iter().any(set_by) {
+        .map(|(s, show)| {
+            let set_by = s.set_by(p);
+            let provenance = if overridden.iter().any(|o| set_by.contains(&o.as_str())) {
                 "scenario override".to_string()
-            } else if by_preset.value != now.value {
+            } else if show(&by_preset) != show(&current) {
                 format!("preset {}", p.preset.name())
             } else {
-                row.base.to_string()
+                s.provenance.to_string()
             };
             ParamRow {
-                parameter: row.name,
-                value: row.value,
+                parameter: s.name,
+                value: show(p),
                 provenance,
             }
         })
         .collect()
-}
-
-/// The `[policy]` keys that set a row besides the key of its own name.
-fn also_set_by(row: &str, p: &Policy) -> &'static [&'static str] {
-    match row {
-        "guard" => &["max_unhealthy", "min_healthy", "unhealthy_range"],
-        "pool_slots" => &["max_in_flight"],
-        // One template's timeout follows from its one-step ladder.
-        "step_timeouts" if p.lone_template(Os::Linux) && p.lone_template(Os::Windows) => {
-            &["ladder_linux", "ladder_windows"]
-        }
-        _ => &[],
-    }
 }
 
 /// [`provenance_table`] for reports: the rows of the observed-behaviour
@@ -552,231 +496,15 @@ fn also_set_by(row: &str, p: &Policy) -> &'static [&'static str] {
 /// documented presets read as the documentation does.
 pub fn report_table(p: &Policy, overridden: &[String]) -> Vec<ParamRow> {
     let docs = Policy::preset(Preset::Aks2024_08);
+    let departs = |name: &str| {
+        SETTINGS.iter().any(|s| {
+            s.name == name
+                && (!s.observed || matches!(s.row, Row::Own(show) if show(p) != show(&docs)))
+        })
+    };
     provenance_table(p, overridden)
         .into_iter()
-        .filter(|r| match r.parameter {
-            "emit_end_on_error" => p.emit_end_on_error != docs.emit_end_on_error,
-            "event_wording" => p.event_wording != docs.event_wording,
-            _ => true,
-        })
-        .collect()
-}
-
-/// Rows that mean nothing under event-driven detection.
-const PERIODIC_ONLY: [&str; 9] = [
-    "check_interval",
-    "detect_window",
-    "no_status_timeout",
-    "repair_delay_anchor",
-    "healthy_on",
-    "max_attempts",
-    "overall_timeout",
-    "on_action_error",
-    "all_not_ready_suppresses",
-];
-
-/// Rows of event-driven detection only.
-const EVENT_ONLY: [&str; 9] = [
-    "detection",
-    "unhealthy_false_after",
-    "unhealthy_unknown_after",
-    "requeue_offset",
-    "evaluation",
-    "min_eval_interval",
-    "node_startup_timeout",
-    "guard",
-    "step_timeouts",
-];
-
-/// A guard as one line, e.g. `max-unhealthy 20% exact, min group 6, per
-/// pool, recheck 5m`.
-fn guard_text(g: &Option<Guard>) -> String {
-    let Some(g) = g else {
-        return "none".into();
-    };
-    let mut out = match g.limit {
-        Limit::MaxUnhealthy(a) => format!("max-unhealthy {a} {}", g.rounding.name()),
-        Limit::MinHealthy(a) => format!("min-healthy {a} {}", g.rounding.name()),
-        Limit::Range(lo, hi) => format!("unhealthy in [{lo}-{hi}]"),
-    };
-    if g.min_group > 0 {
-        out.push_str(&format!(", min group {}", g.min_group));
-    }
-    out.push_str(match g.scope {
-        Scope::Pool => ", per pool",
-        Scope::Cluster => ", cluster",
-    });
-    match g.recheck {
-        Some(d) => out.push_str(&format!(", recheck {d}")),
-        None => out.push_str(", recheck at each evaluation"),
-    }
-    out
-}
-
-struct Row {
-    name: &'static str,
-    value: String,
-    base: &'static str,
-}
-
-/// Every parameter's value and documented provenance, in table order.
-fn rows(p: &Policy) -> Vec<Row> {
-    let d = |x: SimDuration| x.to_string();
-    let k = &p.kubelet;
-    let kube = "doc (Kubernetes default)";
-    let list: Vec<(&'static str, String, &'static str)> = vec![
-        ("status_update_interval", d(k.status_update_interval), kube),
-        ("lease_renew_interval", d(k.lease_renew_interval), kube),
-        (
-            "node_monitor_grace_period",
-            d(k.node_monitor_grace_period),
-            "doc (Kubernetes default since 1.32)",
-        ),
-        ("node_monitor_period", d(k.node_monitor_period), kube),
-        (
-            "not_ready_toleration",
-            d(k.not_ready_toleration),
-            "doc (Kubernetes default; reported only)",
-        ),
-        ("check_interval", d(p.check_interval), "assumption"),
-        ("detect_window", d(p.detect_window), "doc"),
-        ("no_status_timeout", d(p.no_status_timeout), "doc"),
-        ("repair_delay", d(p.repair_delay), "doc"),
-        (
-            "repair_delay_anchor",
-            match p.repair_delay_anchor {
-                DelayAnchor::Detection => "detection".into(),
-                DelayAnchor::Onset => "onset".into(),
-            },
-            "assumption",
-        ),
-        (
-            "settle",
-            d(p.settle),
-            "assumption (the Start messages' \"persisting for more than five minutes\")",
-        ),
-        ("healthy_on", "first Ready check".into(), "assumption"),
-        ("ladder_linux", ladder_text(&p.ladder_linux), "doc"),
-        ("ladder_windows", ladder_text(&p.ladder_windows), "doc"),
-        (
-            "retry_mode",
-            p.retry_mode.name().into(),
-            "doc (since 2024-08; 2023-08..2024-08 said per step)",
-        ),
-        ("max_attempts", p.max_attempts.to_string(), "doc"),
-        (
-            "overall_timeout",
-            d(p.overall_timeout),
-            "doc (\"up to one hour\")",
-        ),
-        ("on_action_error", "next_step".into(), "assumption"),
-        (
-            "emit_end_on_error",
-            p.emit_end_on_error.to_string(),
-            "assumption (the docs list End as \"completed\")",
-        ),
-        ("event_wording", p.event_wording.name().into(), "doc"),
-        (
-            "max_concurrent_repairs",
-            p.max_concurrent_repairs
-                .map_or("unlimited".into(), |n| n.to_string()),
-            "assumption (serial in the 2020-08..2023-08 docs)",
-        ),
-        (
-            "min_cluster_nodes",
-            p.min_cluster_nodes.to_string(),
-            "doc 2022-12..2023-05, support statements",
-        ),
-        (
-            "all_not_ready_suppresses",
-            p.all_not_ready_suppresses.to_string(),
-            "support statements",
-        ),
-        (
-            "event_ttl",
-            d(p.event_ttl),
-            "doc (kube-apiserver --event-ttl)",
-        ),
-        (
-            "drain_timeout",
-            d(p.drain_timeout),
-            "doc (GKE: \"waits one hour for the drain to complete\")",
-        ),
-    ];
-    let mut list = list;
-    let ev = match p.detection {
-        Detection::Event(e) => Some(e),
-        Detection::Periodic => None,
-    };
-    let evd = |f: fn(&EventDetection) -> SimDuration| ev.map_or("-".into(), |e| d(f(&e)));
-    list.extend([
-        (
-            "detection",
-            if ev.is_some() { "event" } else { "periodic" }.into(),
-            "src (PEERS.md section 0: condition timeouts from lastTransitionTime)",
-        ),
-        (
-            "unhealthy_false_after",
-            ev.map_or("-".into(), |e| e.timeout_false.map_or("never".into(), d)),
-            "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
-        ),
-        (
-            "unhealthy_unknown_after",
-            ev.map_or("-".into(), |e| e.timeout_unknown.map_or("never".into(), d)),
-            "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
-        ),
-        (
-            "requeue_offset",
-            evd(|e| e.requeue_offset),
-            "src (MHC, NHC: strict match, requeue + 1s; Karpenter: 0)",
-        ),
-        (
-            "evaluation",
-            match ev.map(|e| e.unit) {
-                Some(EvalUnit::Node) => "per node",
-                Some(EvalUnit::Pool) => "per pool, in node name order",
-                Some(EvalUnit::Cluster) => "whole cluster, in node name order",
-                None => "-",
-            }
-            .into(),
-            "src (Karpenter reconciles Nodes; one MHC per pool; one NHC)",
-        ),
-        (
-            "min_eval_interval",
-            evd(|e| e.min_eval_interval),
-            "src (CAPI v1.13+: 15s per MachineHealthCheck)",
-        ),
-        (
-            "node_startup_timeout",
-            ev.and_then(|e| e.startup_timeout).map_or("none".into(), d),
-            "src (CAPI DefaultNodeStartupTimeoutSeconds = 600)",
-        ),
-        ("guard", guard_text(&p.guard), "PEERS.md guards"),
-        (
-            "pool_slots",
-            p.pool_slots.map_or("none".into(), |s| s.to_string()),
-            "assumption (GKE: \"more nodes in parallel on a larger cluster, but fewer nodes as the number of unhealthy nodes grows\")",
-        ),
-        (
-            "step_timeouts",
-            // One template has no timeout of its own (the engine's rule).
-            if p.lone_template(Os::Linux) && p.lone_template(Os::Windows) {
-                format!(
-                    "none (one template: its lease is overdue after {})",
-                    d(super::rules::LONE_TEMPLATE_TIMEOUT)
-                )
-            } else {
-                p.step_timeouts
-                    .iter()
-                    .map(|&t| d(t))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-            "doc (NHC escalatingRemediations: SNR 300s, then 30m)",
-        ),
-    ]);
-    list.into_iter()
-        .map(|(name, value, base)| Row { name, value, base })
+        .filter(|r| departs(r.parameter))
         .collect()
 }
 

@@ -28,7 +28,8 @@
 use super::patch::{self, Patch};
 use super::raw::{
     RawAction, RawActions, RawDist, RawExpect, RawFailure, RawInject, RawKubernetes, RawOutage,
-    RawPolicy, RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, SList, SStr,
+    RawPolicy, RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, RawValue,
+    SList, SStr,
 };
 use super::resources;
 use super::{ActionSpec, Actions, Scenario};
@@ -38,10 +39,8 @@ use crate::faults::{
 };
 use crate::fleet::{Fleet, NodeId, Os, Pool};
 use crate::k8s::{ActionKind, ERROR_CODES};
-use crate::policy::params::POLICY_KEYS;
-use crate::policy::{
-    DelayAnchor, EventWording, Exclusion, Kubelet, OnActionError, Policy, Preset, RetryMode,
-};
+use crate::policy::spec::{self, SETTINGS, Section, Setting, Type, Value};
+use crate::policy::{Exclusion, Policy, Preset};
 use crate::rng::stable_hash;
 use crate::time::{Epoch, MAX_SPAN, SECOND, SimDuration, SimTime, parse_duration};
 use std::collections::{HashMap, HashSet};
@@ -53,9 +52,6 @@ use toml::de::DeTable;
 
 /// The most nodes a fleet may have.
 pub const MAX_NODES: u64 = 1_000_000;
-/// The most passes `max_attempts` may ask for (a repair plan is
-/// ladder length × passes actions long).
-pub const MAX_ATTEMPTS: i64 = 1_000;
 /// The longest horizon \[ms\]: 100 years. Every other duration of a
 /// scenario has the same limit.
 pub const MAX_HORIZON: u64 = MAX_SPAN;
@@ -765,13 +761,6 @@ const FAULT_EXCLUSIONS: [Exclusion; 5] = [
     Exclusion::TaintToBeDeleted,
     Exclusion::Upgrading,
 ];
-const KUBELET_KEYS: [&str; 5] = [
-    "status_update_interval",
-    "lease_renew_interval",
-    "node_monitor_grace_period",
-    "node_monitor_period",
-    "not_ready_toleration",
-];
 
 fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
     let name = cx.require(&raw.name, None, "", "name")?;
@@ -890,151 +879,69 @@ fn build_policy(
         None => Preset::DEFAULT,
     };
     let mut pol = Policy::preset(preset);
-    let mut set: HashSet<&'static str> = HashSet::new();
-
-    let mut dur = |v: &Option<SStr>, key, allow_zero, slot: &mut SimDuration| {
-        override_duration(cx, &mut set, v, key, allow_zero, slot)
-    };
-    dur(
-        &rp.check_interval,
-        "check_interval",
-        false,
-        &mut pol.check_interval,
-    )?;
-    dur(
-        &rp.detect_window,
-        "detect_window",
-        false,
-        &mut pol.detect_window,
-    )?;
-    dur(
-        &rp.no_status_timeout,
-        "no_status_timeout",
-        false,
-        &mut pol.no_status_timeout,
-    )?;
-    dur(
-        &rp.repair_delay,
-        "repair_delay",
-        true,
-        &mut pol.repair_delay,
-    )?;
-    dur(&rp.settle, "settle", true, &mut pol.settle)?;
-    dur(
-        &rp.overall_timeout,
-        "overall_timeout",
-        false,
-        &mut pol.overall_timeout,
-    )?;
-    dur(&rp.event_ttl, "event_ttl", false, &mut pol.event_ttl)?;
-    dur(
-        &rp.drain_timeout,
-        "drain_timeout",
-        false,
-        &mut pol.drain_timeout,
-    )?;
-
-    if let Some(v) = &rp.repair_delay_anchor {
-        pol.repair_delay_anchor = cx.choice(
-            v,
-            "policy.repair_delay_anchor",
-            "repair_delay_anchor",
-            &[
-                ("detection", DelayAnchor::Detection),
-                ("onset", DelayAnchor::Onset),
-            ],
-        )?;
-        set.insert("repair_delay_anchor");
-    }
-    if let Some(v) = &rp.healthy_on {
-        cx.choice(
-            v,
-            "policy.healthy_on",
-            "healthy_on",
-            &[("first-ready-check", ())],
-        )?;
-        set.insert("healthy_on");
-    }
-    if let Some(v) = &rp.ladder_linux {
-        pol.ladder_linux = ladder(cx, v, "policy.ladder_linux")?;
-        set.insert("ladder_linux");
-    }
-    if let Some(v) = &rp.ladder_windows {
-        pol.ladder_windows = ladder(cx, v, "policy.ladder_windows")?;
-        set.insert("ladder_windows");
-    }
-    if let Some(v) = &rp.retry_mode {
-        pol.retry_mode = cx.choice(
-            v,
-            "policy.retry_mode",
-            "retry_mode",
-            &[
-                ("sequence", RetryMode::Sequence),
-                ("per_step", RetryMode::PerStep),
-                ("redetect", RetryMode::Redetect),
-                ("escalate", RetryMode::Escalate),
-            ],
-        )?;
-        // Each detection mode has its own retry shapes.
-        let event = matches!(pol.detection, crate::policy::rules::Detection::Event(_));
-        let fits = if event {
-            !pol.retry_mode.has_overall_timeout()
-        } else {
-            pol.retry_mode != RetryMode::Escalate
-        };
-        if !fits {
-            return Err(cx.at(
-                v,
-                "policy.retry_mode",
-                if event {
-                    format!(
-                        "preset {} detects by condition timeouts; valid retry modes: redetect, escalate",
-                        preset.name()
-                    )
-                } else {
-                    format!(
-                        "preset {} checks periodically; valid retry modes: sequence, per_step, redetect",
-                        preset.name()
-                    )
-                },
-            ));
+    // Every key given, applied in declaration order, so that a rule
+    // between keys (a retry mode before its step timeouts) sees the
+    // earlier one applied.
+    let mut given: Vec<(&'static Setting, Section, &RawValue)> = Vec::new();
+    for (section, values) in [
+        (Section::Kubernetes, kube.map(|k| &k.get_ref().values)),
+        (Section::Policy, Some(&rp.values)),
+    ] {
+        for (name, v) in values.into_iter().flatten() {
+            if let Some(s) = spec::lookup(section, name) {
+                given.push((s, section, v));
+            }
         }
-        set.insert("retry_mode");
     }
-    if let Some(v) = &rp.max_attempts {
-        pol.max_attempts = cx.int(v, "policy.max_attempts", 1, MAX_ATTEMPTS)? as u32;
-        set.insert("max_attempts");
+    let rank = |s: &Setting| SETTINGS.iter().position(|t| t.name == s.name);
+    given.sort_by_key(|(s, _, _)| rank(s));
+    let keys: Vec<&'static str> = given.iter().map(|(s, _, _)| s.name).collect();
+    for &(setting, section, raw) in &given {
+        let field = format!("{}.{}", section.name(), setting.name);
+        if let Some(m) = spec::refusal(setting, preset) {
+            return Err(cx.err(Some(raw.span()), field, m));
+        }
+        let Some(key) = setting.key else { continue };
+        let value = read_value(cx, setting.name, key.ty, raw, &field)?;
+        let given = spec::Given {
+            preset,
+            keys: &keys,
+        };
+        (key.set)(&mut pol, value, &given).map_err(|r| {
+            let item = match (r.item, raw) {
+                (Some(i), RawValue::List(l)) => l.get_ref().get(i).map(|x| (i, x.span())),
+                _ => None,
+            };
+            match item {
+                Some((i, span)) => cx.err(Some(span), index_path(&field, i), r.message),
+                None => cx.err(Some(raw.span()), &field, r.message),
+            }
+        })?;
     }
-    if let Some(v) = &rp.on_action_error {
-        pol.on_action_error = cx.choice(
-            v,
-            "policy.on_action_error",
-            "on_action_error",
-            &[("next_step", OnActionError::NextStep)],
-        )?;
-        set.insert("on_action_error");
-    }
-    if let Some(v) = &rp.emit_end_on_error {
-        pol.emit_end_on_error = *v.get_ref();
-        set.insert("emit_end_on_error");
-    }
-    if let Some(v) = &rp.event_wording {
-        pol.event_wording = cx.choice(
-            v,
-            "policy.event_wording",
-            "event_wording",
-            &[
-                ("docs", EventWording::Docs),
-                ("observed", EventWording::Observed),
-            ],
-        )?;
-        set.insert("event_wording");
-    }
-    if let Some(v) = &rp.max_concurrent_repairs {
-        let field = "policy.max_concurrent_repairs";
-        pol.max_concurrent_repairs = match v.get_ref() {
-            toml::Value::Integer(n) if (1..=i64::from(u32::MAX)).contains(n) => Some(*n as u32),
-            toml::Value::String(s) if s == "unlimited" => None,
+    Ok((pol, keys.iter().map(|k| k.to_string()).collect()))
+}
+
+/// A value of a declared setting, read by its type.
+fn read_value(cx: &Ctx, name: &str, ty: Type, raw: &RawValue, field: &str) -> Res<Value> {
+    Ok(match (ty, raw) {
+        (Type::Duration { zero }, RawValue::Text(v)) => {
+            Value::Duration(cx.duration(v, field, zero)?)
+        }
+        // "never": no check matches that condition status (a health
+        // check that lists only the other one).
+        (Type::DurationOrNever, RawValue::Text(v)) if v.get_ref() == "never" => Value::Never,
+        (Type::DurationOrNever, RawValue::Text(v)) => Value::Duration(cx.duration(v, field, true)?),
+        (Type::Choice(words), RawValue::Text(v)) => {
+            let options: Vec<(&str, &'static str)> = words.iter().map(|w| (*w, *w)).collect();
+            Value::Word(cx.choice(v, field, name, &options)?)
+        }
+        (Type::Int { lo, hi }, RawValue::Int(v)) => Value::Int(cx.int(v, field, lo, hi)?),
+        (Type::Bool, RawValue::Bool(v)) => Value::Bool(*v.get_ref()),
+        (Type::Ladder, RawValue::List(v)) => Value::Ladder(ladder(cx, v, field)?),
+        (Type::Amount, RawValue::Any(v)) => Value::Amount(amount(cx, v, field)?),
+        (Type::IntOrUnlimited, RawValue::Any(v)) => match v.get_ref() {
+            toml::Value::Integer(n) if (1..=i64::from(u32::MAX)).contains(n) => Value::Int(*n),
+            toml::Value::String(s) if s == "unlimited" => Value::Unlimited,
             other => {
                 let found = match other {
                     toml::Value::String(s) => format!("{s:?}"),
@@ -1051,285 +958,39 @@ fn build_policy(
                     format!("expected an integer of at least 1 or \"unlimited\", found {found}"),
                 ));
             }
-        };
-        set.insert("max_concurrent_repairs");
-    }
-    if let Some(v) = &rp.min_cluster_nodes {
-        pol.min_cluster_nodes =
-            cx.int(v, "policy.min_cluster_nodes", 0, i64::from(u32::MAX))? as u32;
-        set.insert("min_cluster_nodes");
-    }
-    if let Some(v) = &rp.all_not_ready_suppresses {
-        pol.all_not_ready_suppresses = *v.get_ref();
-        set.insert("all_not_ready_suppresses");
-    }
-    event_keys(cx, rp, preset, &mut pol, &mut set)?;
-    in_flight_key(cx, rp, preset, &mut pol, &mut set)?;
-
-    let mut overrides: Vec<String> = POLICY_KEYS
-        .iter()
-        .filter(|k| set.contains(*k))
-        .map(|k| k.to_string())
-        .collect();
-
-    if let Some(k) = kube {
-        let k = k.get_ref();
-        let kb: &mut Kubelet = &mut pol.kubelet;
-        let fields: [(&Option<SStr>, &mut SimDuration); 5] = [
-            (&k.status_update_interval, &mut kb.status_update_interval),
-            (&k.lease_renew_interval, &mut kb.lease_renew_interval),
-            (
-                &k.node_monitor_grace_period,
-                &mut kb.node_monitor_grace_period,
-            ),
-            (&k.node_monitor_period, &mut kb.node_monitor_period),
-            (&k.not_ready_toleration, &mut kb.not_ready_toleration),
-        ];
-        for ((v, slot), key) in fields.into_iter().zip(KUBELET_KEYS) {
-            if let Some(v) = v {
-                *slot = cx.duration(v, &format!("kubernetes.{key}"), false)?;
-                overrides.push(key.to_string());
+        },
+        (Type::Range, RawValue::Text(r)) => {
+            let (lo, hi) = parse_range(r.get_ref()).ok_or_else(|| {
+                cx.at(
+                    r,
+                    field,
+                    format!(
+                        "expected a range of unhealthy node counts such as \"[3-5]\" (both ends included), found {:?}",
+                        r.get_ref()
+                    ),
+                )
+            })?;
+            Value::Range(lo, hi)
+        }
+        (Type::Durations, RawValue::List(v)) => {
+            if v.get_ref().is_empty() {
+                return Err(cx.at(
+                    v,
+                    field,
+                    "list one timeout per escalation step, e.g. [\"300s\", \"30m\"]",
+                ));
             }
-        }
-    }
-    Ok((pol, overrides))
-}
-
-/// Sets `slot` from the duration key `key` of `[policy]`, if given, and
-/// records the key as overridden.
-fn override_duration(
-    cx: &Ctx,
-    set: &mut HashSet<&'static str>,
-    v: &Option<SStr>,
-    key: &'static str,
-    allow_zero: bool,
-    slot: &mut SimDuration,
-) -> Res<()> {
-    if let Some(v) = v {
-        *slot = cx.duration(v, &format!("policy.{key}"), allow_zero)?;
-        set.insert(key);
-    }
-    Ok(())
-}
-
-/// The keys of event-driven detection (PEERS.md section 0): refused, with
-/// the presets that take them, under a periodic preset.
-fn event_keys(
-    cx: &Ctx,
-    rp: &RawPolicy,
-    preset: Preset,
-    pol: &mut Policy,
-    set: &mut HashSet<&'static str>,
-) -> Res<()> {
-    use crate::policy::rules::{Detection, Limit, Rounding};
-    let event_presets = || {
-        Preset::ALL
-            .into_iter()
-            .filter(|p| matches!(Policy::preset(*p).detection, Detection::Event(_)))
-            .map(|p| p.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let Detection::Event(mut det) = pol.detection else {
-        let given = [
-            (
-                "unhealthy_false_after",
-                rp.unhealthy_false_after.as_ref().map(|v| v.span()),
-            ),
-            (
-                "unhealthy_unknown_after",
-                rp.unhealthy_unknown_after.as_ref().map(|v| v.span()),
-            ),
-            (
-                "requeue_offset",
-                rp.requeue_offset.as_ref().map(|v| v.span()),
-            ),
-            (
-                "min_eval_interval",
-                rp.min_eval_interval.as_ref().map(|v| v.span()),
-            ),
-            (
-                "node_startup_timeout",
-                rp.node_startup_timeout.as_ref().map(|v| v.span()),
-            ),
-            ("max_unhealthy", rp.max_unhealthy.as_ref().map(|v| v.span())),
-            ("min_healthy", rp.min_healthy.as_ref().map(|v| v.span())),
-            ("step_timeouts", rp.step_timeouts.as_ref().map(|v| v.span())),
-            (
-                "unhealthy_range",
-                rp.unhealthy_range.as_ref().map(|v| v.span()),
-            ),
-        ];
-        if let Some((key, span)) = given.into_iter().find(|(_, s)| s.is_some()) {
-            return Err(cx.err(
-                span,
-                format!("policy.{key}"),
-                format!(
-                    "preset {} checks periodically; {key} applies to the event-driven presets ({})",
-                    preset.name(),
-                    event_presets()
-                ),
-            ));
-        }
-        return Ok(());
-    };
-    // "never": no check matches that condition status (a health check
-    // that lists only the other one).
-    for (v, key, slot) in [
-        (
-            &rp.unhealthy_false_after,
-            "unhealthy_false_after",
-            &mut det.timeout_false,
-        ),
-        (
-            &rp.unhealthy_unknown_after,
-            "unhealthy_unknown_after",
-            &mut det.timeout_unknown,
-        ),
-    ] {
-        if v.as_ref().is_some_and(|v| v.get_ref() == "never") {
-            *slot = None;
-            set.insert(key);
-        } else {
-            let mut d = slot.unwrap_or(SimDuration::ZERO);
-            override_duration(cx, set, v, key, true, &mut d)?;
-            *slot = Some(d);
-        }
-    }
-    let mut dur = |v: &Option<SStr>, key, allow_zero, slot: &mut SimDuration| {
-        override_duration(cx, set, v, key, allow_zero, slot)
-    };
-    dur(
-        &rp.requeue_offset,
-        "requeue_offset",
-        true,
-        &mut det.requeue_offset,
-    )?;
-    dur(
-        &rp.min_eval_interval,
-        "min_eval_interval",
-        true,
-        &mut det.min_eval_interval,
-    )?;
-    // 0 turns the startup timeout off, as in the MachineHealthCheck.
-    let mut startup = det.startup_timeout.unwrap_or(SimDuration::ZERO);
-    dur(
-        &rp.node_startup_timeout,
-        "node_startup_timeout",
-        true,
-        &mut startup,
-    )?;
-    det.startup_timeout = (startup > SimDuration::ZERO).then_some(startup);
-    pol.detection = Detection::Event(det);
-    let amount = |v: &Spanned<toml::Value>, field: &str| amount(cx, v, field);
-    let base = pol.guard.expect("every event-driven preset has a guard");
-    if let Some(r) = &rp.unhealthy_range {
-        let field = "policy.unhealthy_range";
-        if rp.max_unhealthy.is_some() || rp.min_healthy.is_some() {
-            return Err(cx.at(
-                r,
-                field,
-                "set one of max_unhealthy, min_healthy and unhealthy_range, not two",
-            ));
-        }
-        let (lo, hi) = parse_range(r.get_ref()).ok_or_else(|| {
-            cx.at(
-                r,
-                field,
-                format!(
-                    "expected a range of unhealthy node counts such as \"[3-5]\" (both ends included), found {:?}",
-                    r.get_ref()
-                ),
+            Value::Durations(
+                v.get_ref()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| cx.duration(d, &index_path(field, i), false))
+                    .collect::<Res<_>>()?,
             )
-        })?;
-        pol.guard = Some(crate::policy::rules::Guard {
-            limit: Limit::Range(lo, hi),
-            min_group: 0,
-            name: Exclusion::GuardMaxUnhealthy,
-            ..base
-        });
-        set.insert("unhealthy_range");
-    }
-    match (&rp.max_unhealthy, &rp.min_healthy) {
-        (Some(_), Some(m)) => {
-            return Err(cx.at(
-                m,
-                "policy.min_healthy",
-                "set one of max_unhealthy and min_healthy, not both",
-            ));
         }
-        (Some(v), None) => {
-            let a = amount(v, "policy.max_unhealthy")?;
-            // A user's threshold replaces the default guard (EKS: its
-            // five-node minimum goes too); NHC rounds maxUnhealthy up.
-            pol.guard = Some(crate::policy::rules::Guard {
-                limit: Limit::MaxUnhealthy(a),
-                rounding: if base.rounding == Rounding::Ceil
-                    || matches!(base.limit, Limit::MinHealthy(_))
-                {
-                    Rounding::Ceil
-                } else {
-                    base.rounding
-                },
-                min_group: 0,
-                name: Exclusion::GuardMaxUnhealthy,
-                ..base
-            });
-            set.insert("max_unhealthy");
-        }
-        (None, Some(v)) => {
-            let a = amount(v, "policy.min_healthy")?;
-            pol.guard = Some(crate::policy::rules::Guard {
-                limit: Limit::MinHealthy(a),
-                rounding: Rounding::Ceil,
-                min_group: 0,
-                name: Exclusion::GuardMinHealthy,
-                ..base
-            });
-            set.insert("min_healthy");
-        }
-        (None, None) => {}
-    }
-    if let Some(v) = &rp.step_timeouts {
-        let field = "policy.step_timeouts";
-        if pol.retry_mode != RetryMode::Escalate {
-            return Err(cx.at(
-                v,
-                field,
-                format!(
-                    "step timeouts need retry_mode = \"escalate\" (this policy's is {:?})",
-                    pol.retry_mode.name()
-                ),
-            ));
-        }
-        let list: Vec<SimDuration> = v
-            .get_ref()
-            .iter()
-            .enumerate()
-            .map(|(i, d)| cx.duration(d, &index_path(field, i), false))
-            .collect::<Res<_>>()?;
-        if let Some((i, _)) = list
-            .iter()
-            .enumerate()
-            .find(|(_, d)| **d < SimDuration::from_secs(60))
-        {
-            return Err(cx.at(
-                &v.get_ref()[i],
-                index_path(field, i),
-                "a remediation timeout is at least 60s (the NodeHealthCheck webhook refuses less)",
-            ));
-        }
-        if list.is_empty() {
-            return Err(cx.at(
-                v,
-                field,
-                "list one timeout per escalation step, e.g. [\"300s\", \"30m\"]",
-            ));
-        }
-        pol.step_timeouts = list;
-        set.insert("step_timeouts");
-    }
-    Ok(())
+        // The raw shape is chosen from the type (`raw::RawValue`).
+        _ => return Err(cx.err(Some(raw.span()), field, "a value of the wrong shape")),
+    })
 }
 
 /// A node count (an integer of at least 0) or a percentage such as `"40%"`.
@@ -1361,59 +1022,6 @@ pub(crate) fn parse_range(s: &str) -> Option<(u32, u32)> {
     let (a, b) = s.strip_prefix('[')?.strip_suffix(']')?.split_once('-')?;
     let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
     (a <= b).then_some((a, b))
-}
-
-/// `max_in_flight`: repairs per pool at once, a count or a percentage of
-/// the pool (Cluster API `maxInFlight`) or of its unhealthy nodes (EKS
-/// `maxParallelNodesRepaired*`).
-fn in_flight_key(
-    cx: &Ctx,
-    rp: &RawPolicy,
-    preset: Preset,
-    pol: &mut Policy,
-    set: &mut HashSet<&'static str>,
-) -> Res<()> {
-    use crate::policy::rules::{InFlight, PercentOf, PoolSlots};
-    let Some(v) = &rp.max_in_flight else {
-        return Ok(());
-    };
-    let field = "policy.max_in_flight";
-    let (percent_of, until_deleted) = match preset {
-        Preset::CapiMhc => (PercentOf::Replicas, true),
-        Preset::Eks => (PercentOf::Unhealthy, false),
-        p => {
-            return Err(cx.at(
-                v,
-                field,
-                format!(
-                    "preset {} has no in-flight limit; max_in_flight applies to capi-mhc \
-                     (MachineDeployment maxInFlight) and eks (maxParallelNodesRepaired*){}",
-                    p.name(),
-                    if p.provider() == crate::policy::providers::Provider::Aks {
-                        "; AKS repairs take max_concurrent_repairs"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
-    };
-    let value = amount(cx, v, field)?;
-    if preset == Preset::Eks
-        && matches!(
-            value,
-            crate::policy::rules::Amount::Count(0) | crate::policy::rules::Amount::Percent(0)
-        )
-    {
-        return Err(cx.at(v, field, "EKS repairs at least 1 node at a time: expected a count of at least 1 or a percentage of 1% to 100%"));
-    }
-    pol.pool_slots = Some(PoolSlots::InFlight(InFlight {
-        value,
-        percent_of,
-        until_deleted,
-    }));
-    set.insert("max_in_flight");
-    Ok(())
 }
 
 fn ladder(cx: &Ctx, v: &SList, field: &str) -> Res<Vec<ActionKind>> {
@@ -2215,6 +1823,7 @@ fn build_upgrade(cx: &Ctx, fleet: &Fleet, i: usize, su: &Spanned<RawUpgrade>) ->
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::policy::{DelayAnchor, EventWording, RetryMode};
     use proptest::prelude::*;
 
     /// The quickstart scenario without its comments.
@@ -2519,7 +2128,7 @@ pools = ["system"]
             "policy.repair_dealy",
             "unknown key \"repair_dealy\"",
         );
-        for k in POLICY_KEYS {
+        for k in spec::POLICY_FIELDS {
             assert!(e.message.contains(k), "{k} missing from {e}");
         }
     }
@@ -2761,7 +2370,7 @@ pools = ["system"]
         ] {
             cases.push((policy(key), format!("policy.{key}")));
         }
-        for key in KUBELET_KEYS {
+        for key in spec::KUBERNETES_FIELDS {
             cases.push((kube(key), format!("kubernetes.{key}")));
         }
         cases.extend([
@@ -3119,7 +2728,7 @@ pools = ["system"]
     }
 
     #[test]
-    fn every_policy_key_overrides_in_policy_keys_order() {
+    fn every_policy_key_overrides_in_declaration_order() {
         let values = [
             ("check_interval", "\"30s\""),
             ("detect_window", "\"5m\""),
@@ -3143,8 +2752,11 @@ pools = ["system"]
             ("drain_timeout", "\"30m\""),
         ];
         // The event-driven keys have their own test below.
-        assert_eq!(values.map(|(k, _)| k), POLICY_KEYS[..values.len()]);
-        // Written in reverse: the record is still in POLICY_KEYS order.
+        assert_eq!(
+            values.map(|(k, _)| k),
+            spec::POLICY_FIELDS[1..=values.len()]
+        );
+        // Written in reverse: the record is still in declaration order.
         let body: String = values
             .iter()
             .rev()

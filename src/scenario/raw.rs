@@ -11,6 +11,7 @@
 //! Field order in each struct is the order the "valid keys" lists of error
 //! messages use, so keep it the order of docs/scenario-reference.md.
 
+use crate::policy::spec::{self, Section, Setting, Type};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -51,58 +52,149 @@ pub struct RawScenario {
     pub expect: Vec<Spanned<RawExpect>>,
 }
 
-/// `\[policy\]`: a preset and overrides of `crate::policy::params::POLICY_KEYS`
-/// (same names, same order).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [policy] table")]
-pub struct RawPolicy {
-    pub preset: Option<SStr>,
-    pub check_interval: Option<SStr>,
-    pub detect_window: Option<SStr>,
-    pub no_status_timeout: Option<SStr>,
-    pub repair_delay: Option<SStr>,
-    pub repair_delay_anchor: Option<SStr>,
-    pub settle: Option<SStr>,
-    pub healthy_on: Option<SStr>,
-    pub ladder_linux: Option<SList>,
-    pub ladder_windows: Option<SList>,
-    pub retry_mode: Option<SStr>,
-    pub max_attempts: Option<Spanned<i64>>,
-    pub overall_timeout: Option<SStr>,
-    pub on_action_error: Option<SStr>,
-    pub emit_end_on_error: Option<Spanned<bool>>,
-    pub event_wording: Option<SStr>,
-    /// An integer or the string `"unlimited"`.
-    pub max_concurrent_repairs: Option<Spanned<toml::Value>>,
-    pub min_cluster_nodes: Option<Spanned<i64>>,
-    pub all_not_ready_suppresses: Option<Spanned<bool>>,
-    pub event_ttl: Option<SStr>,
-    pub drain_timeout: Option<SStr>,
-    pub unhealthy_false_after: Option<SStr>,
-    pub unhealthy_unknown_after: Option<SStr>,
-    pub requeue_offset: Option<SStr>,
-    pub min_eval_interval: Option<SStr>,
-    pub node_startup_timeout: Option<SStr>,
-    /// An integer count or a percentage such as `"40%"`.
-    pub max_unhealthy: Option<Spanned<toml::Value>>,
-    /// An integer count or a percentage such as `"51%"`.
-    pub min_healthy: Option<Spanned<toml::Value>>,
-    pub step_timeouts: Option<SList>,
-    /// `"[a-b]"`: remediate only while the unhealthy count is in the range.
-    pub unhealthy_range: Option<SStr>,
-    /// An integer count or a percentage such as `"20%"`.
-    pub max_in_flight: Option<Spanned<toml::Value>>,
+/// A value of a `[policy]` or `[kubernetes]` key, in the shape its
+/// [`Type`] is written in; serde reports a wrong shape as it would for a
+/// struct field.
+#[derive(Debug)]
+pub enum RawValue {
+    Text(SStr),
+    Int(Spanned<i64>),
+    Bool(Spanned<bool>),
+    List(SList),
+    /// A value of more than one shape (a count or a percentage).
+    Any(Spanned<toml::Value>),
 }
 
-/// `\[kubernetes\]`: overrides of `crate::policy::Kubelet`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [kubernetes] table")]
+impl RawValue {
+    /// The value's span.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        match self {
+            RawValue::Text(v) => v.span(),
+            RawValue::Int(v) => v.span(),
+            RawValue::Bool(v) => v.span(),
+            RawValue::List(v) => v.span(),
+            RawValue::Any(v) => v.span(),
+        }
+    }
+}
+
+/// `\[policy\]`: a preset and keys declared in
+/// [`crate::policy::spec::SETTINGS`], in file order.
+#[derive(Debug, Default)]
+pub struct RawPolicy {
+    pub preset: Option<SStr>,
+    pub values: Vec<(&'static str, RawValue)>,
+}
+
+/// `\[kubernetes\]`: keys declared in [`crate::policy::spec::SETTINGS`]
+/// (the kubelet's and the control plane's timing), in file order.
+#[derive(Debug, Default)]
 pub struct RawKubernetes {
-    pub status_update_interval: Option<SStr>,
-    pub lease_renew_interval: Option<SStr>,
-    pub node_monitor_grace_period: Option<SStr>,
-    pub node_monitor_period: Option<SStr>,
-    pub not_ready_toleration: Option<SStr>,
+    pub values: Vec<(&'static str, RawValue)>,
+}
+
+impl<'de> Deserialize<'de> for RawPolicy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (preset, values) = d.deserialize_struct(
+            "RawPolicy",
+            spec::POLICY_FIELDS,
+            SettingsVisitor {
+                section: Section::Policy,
+                expecting: "a [policy] table",
+            },
+        )?;
+        Ok(RawPolicy { preset, values })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawKubernetes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (_, values) = d.deserialize_struct(
+            "RawKubernetes",
+            spec::KUBERNETES_FIELDS,
+            SettingsVisitor {
+                section: Section::Kubernetes,
+                expecting: "a [kubernetes] table",
+            },
+        )?;
+        Ok(RawKubernetes { values })
+    }
+}
+
+/// Reads a table of settings: each key must be declared in `section`, and
+/// its value is read in its type's shape.
+struct SettingsVisitor {
+    section: Section,
+    expecting: &'static str,
+}
+
+enum Field {
+    Preset,
+    Key(&'static Setting),
+}
+
+/// A key of the table: `preset` (in `[policy]`) or a declared setting;
+/// anything else is serde's unknown-field error, listing the valid keys.
+struct FieldSeed(Section);
+
+impl<'de> de::DeserializeSeed<'de> for FieldSeed {
+    type Value = Field;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = Field;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+        match self.0 {
+            Section::Policy if v == "preset" => Ok(Field::Preset),
+            section => spec::lookup(section, v).map(Field::Key).ok_or_else(|| {
+                E::unknown_field(
+                    v,
+                    match section {
+                        Section::Policy => spec::POLICY_FIELDS,
+                        Section::Kubernetes => spec::KUBERNETES_FIELDS,
+                    },
+                )
+            }),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for SettingsVisitor {
+    type Value = (Option<SStr>, Vec<(&'static str, RawValue)>);
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut preset = None;
+        let mut values = Vec::new();
+        while let Some(field) = map.next_key_seed(FieldSeed(self.section))? {
+            let s = match field {
+                Field::Preset => {
+                    preset = Some(map.next_value()?);
+                    continue;
+                }
+                Field::Key(s) => s,
+            };
+            let ty = s.key.map_or(Type::Bool, |k| k.ty);
+            let v = match ty {
+                Type::Duration { .. } | Type::DurationOrNever | Type::Choice(_) | Type::Range => {
+                    RawValue::Text(map.next_value()?)
+                }
+                Type::Int { .. } => RawValue::Int(map.next_value()?),
+                Type::Bool => RawValue::Bool(map.next_value()?),
+                Type::Ladder | Type::Durations => RawValue::List(map.next_value()?),
+                Type::IntOrUnlimited | Type::Amount => RawValue::Any(map.next_value()?),
+            };
+            values.push((s.name, v));
+        }
+        Ok((preset, values))
+    }
 }
 
 /// One `[[pools]]` entry.
