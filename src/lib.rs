@@ -65,6 +65,9 @@
 //!   GKE, EKS, Karpenter, Cluster API, medik8s): its action kinds,
 //!   exclusions and how it reports repairs, and the
 //!   [`policy::providers::Vocabulary`] every output enumerates.
+//!   [`policy::spec`] declares each setting once (name, table, type,
+//!   provenance, doc, row, read and write); loading, `--set`, `repairsim
+//!   policy`, validation errors and the README's key tables follow it.
 //!   [`policy::rules`] holds the event-driven peers' rules as data:
 //!   condition timeouts from the Ready condition's lastTransitionTime, and
 //!   guards; the engine's event-driven evaluation applies them.

@@ -1,9 +1,12 @@
 //! `repairsim policy`: the effective policy table (parameter, value,
-//! provenance), for a preset or for a scenario's `\[policy\]` table.
+//! provenance), for a preset or for a scenario's `\[policy\]` table; with
+//! `--keys`, every key a scenario may set. Both come from
+//! `crate::policy::spec::SETTINGS`.
 
 use super::{CliError, Out, load_scenario};
 use crate::policy::Preset;
 use crate::policy::params::{ParamRow, provenance_table};
+use crate::policy::spec::{self, Section};
 use crate::scenario::Patch;
 use std::path::PathBuf;
 
@@ -17,6 +20,11 @@ pub struct Args {
     /// `--set policy.KEY=VALUE` changes its parameters.
     #[arg(long)]
     pub preset: Option<String>,
+    /// List every key of the policy and kubernetes tables instead: what a value
+    /// is, its default under each preset, the presets it applies to and
+    /// what it means.
+    #[arg(long, conflicts_with_all = ["scenario", "preset"])]
+    pub keys: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -30,9 +38,14 @@ pub enum Format {
     Json,
     /// CSV with a header row.
     Csv,
+    /// Markdown tables (with --keys: the README's key tables).
+    Markdown,
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    if args.keys {
+        return Out::stdout().print(&render_keys(args.format));
+    }
     let (sc, title) = match &args.scenario {
         Some(path) => {
             let sc = load_scenario(Some(path), patches)?;
@@ -79,6 +92,17 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
 /// Renders the provenance table in `format`.
 pub fn render(rows: &[ParamRow], format: Format, title: &str) -> String {
     match format {
+        Format::Markdown => {
+            let mut out =
+                format!("## {title}\n\n| parameter | value | provenance |\n|---|---|---|\n");
+            for r in rows {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} |\n",
+                    r.parameter, r.value, r.provenance
+                ));
+            }
+            out
+        }
         Format::Json => serde_json::to_string_pretty(rows).expect("rows serialize") + "\n",
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
@@ -103,6 +127,52 @@ pub fn render(rows: &[ParamRow], format: Format, title: &str) -> String {
                 out.push_str(&format!(
                     "{:wp$}  {:wv$}  {}\n",
                     r.parameter, r.value, r.provenance
+                ));
+            }
+            out
+        }
+    }
+}
+
+/// The keys of `[kubernetes]` and `[policy]` in `format`.
+pub fn render_keys(format: Format) -> String {
+    let rows = spec::key_rows();
+    match format {
+        Format::Json => serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n",
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for r in &rows {
+                w.serialize(r).expect("rows serialize");
+            }
+            String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
+        }
+        Format::Markdown => format!(
+            "### `[kubernetes]`\n\n{}\n### `[policy]`\n\n{}",
+            spec::markdown(Section::Kubernetes),
+            spec::markdown(Section::Policy)
+        ),
+        Format::Table => {
+            let mut out = String::new();
+            let mut table = "";
+            for r in &rows {
+                if r.table != table {
+                    table = r.table;
+                    out.push_str(&format!(
+                        "{}[{table}]\n",
+                        if out.is_empty() { "" } else { "\n" }
+                    ));
+                }
+                let presets = match r.presets {
+                    "periodic" => "; periodic presets only",
+                    "event" => "; event-driven presets only",
+                    _ => "",
+                };
+                out.push_str(&format!(
+                    "  {}: {}{presets}\n    default {}\n    {}\n",
+                    r.key,
+                    r.value.replace('`', ""),
+                    r.default.replace('`', ""),
+                    r.meaning.replace('`', "")
                 ));
             }
             out

@@ -2727,6 +2727,40 @@ pools = ["system"]
         );
     }
 
+    /// Every key's value under every preset it applies to, written back
+    /// with `--set`, loads and reads the same: what `get` prints (the
+    /// README's defaults) is what `set` takes.
+    #[test]
+    fn every_declared_value_reads_back_under_every_preset() {
+        let mut checked = 0;
+        for preset in Preset::ALL {
+            let base = Policy::preset(preset);
+            for s in SETTINGS {
+                let Some(k) = s.key else { continue };
+                if spec::refusal(s, preset).is_some() {
+                    continue;
+                }
+                let Some(lit) = (k.get)(&base) else { continue };
+                let patches = [
+                    Patch::Preset(preset.name().to_string()),
+                    Patch::parse_set(&format!("{}.{}={lit}", k.section.name(), s.name)).unwrap(),
+                ];
+                let sc = load_str_with("t.toml", BASE, &patches)
+                    .unwrap_or_else(|e| panic!("{} {}={lit}: {e}", preset.name(), s.name));
+                assert_eq!(
+                    (k.get)(&sc.policy).as_deref(),
+                    Some(lit.as_str()),
+                    "{} {}",
+                    preset.name(),
+                    s.name
+                );
+                assert!(sc.policy_overrides.contains(&s.name.to_string()));
+                checked += 1;
+            }
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
     #[test]
     fn every_policy_key_overrides_in_declaration_order() {
         let values = [
