@@ -104,14 +104,26 @@ pub enum Mark {
     TaintToBeDeleted,
     /// Upgrade annotations (scale-down-disabled, reason "upgrade").
     Upgrading,
+    /// Machine annotation `cluster.x-k8s.io/skip-remediation`.
+    SkipRemediation,
+    /// Machine annotation `cluster.x-k8s.io/paused`.
+    Paused,
+    /// Node label `remediation.medik8s.io/exclude-from-remediation: "true"`.
+    ExcludeLabel,
 }
 
 impl Mark {
+    /// How many kinds of mark there are: a node counts each kind's windows.
+    pub const COUNT: usize = 6;
+
     pub fn exclusion(self) -> Exclusion {
         match self {
             Mark::TaintShutdown => Exclusion::TaintShutdown,
             Mark::TaintToBeDeleted => Exclusion::TaintToBeDeleted,
             Mark::Upgrading => Exclusion::Upgrading,
+            Mark::SkipRemediation => Exclusion::SkipRemediation,
+            Mark::Paused => Exclusion::Paused,
+            Mark::ExcludeLabel => Exclusion::ExcludeLabel,
         }
     }
 }

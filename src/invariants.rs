@@ -51,7 +51,8 @@ pub struct InvariantChecker<'a> {
     nodes: Vec<NodeWatch>,
     /// Each node's taint and upgrade windows `[from, until)`, so an action
     /// start looks only at its own node's windows.
-    windows: Vec<Vec<(SimTime, Option<SimTime>)>>,
+    /// Each node's mark windows: the exclusion, from, until.
+    windows: Vec<Vec<(Exclusion, SimTime, Option<SimTime>)>>,
     never_registered: Vec<bool>,
     last: SimTime,
     slots: u32,
@@ -75,7 +76,7 @@ impl<'a> InvariantChecker<'a> {
         let mut windows = vec![Vec::new(); sc.fleet.len()];
         for m in &sc.marks {
             for &n in &m.nodes {
-                windows[n as usize].push((m.from, m.until));
+                windows[n as usize].push((m.mark.exclusion(), m.from, m.until));
             }
         }
         let never_registered = nodes.iter().map(|n| !n.ready).collect();
@@ -101,10 +102,12 @@ impl<'a> InvariantChecker<'a> {
         });
     }
 
+    /// A mark whose exclusion the provider applies holds on `node` at `at`.
     fn marked(&self, node: NodeId, at: SimTime) -> bool {
-        self.windows[node as usize]
-            .iter()
-            .any(|&(from, until)| from <= at && until.is_none_or(|u| at < u))
+        let provider = self.sc.policy.preset.provider();
+        self.windows[node as usize].iter().any(|&(e, from, until)| {
+            provider.applies(e) && from <= at && until.is_none_or(|u| at < u)
+        })
     }
 
     fn action_started(
@@ -196,14 +199,15 @@ impl<'a> InvariantChecker<'a> {
             );
         }
         let applies = |e: Exclusion| p.preset.provider().applies(e);
-        // Taints and upgrades are AKS exclusions; another provider acts on
-        // such nodes.
-        if applies(Exclusion::TaintShutdown) && self.marked(node, at) {
+        // Each provider reads its own marks (AKS: taints and upgrades;
+        // Cluster API: annotations; medik8s: a label).
+        if self.marked(node, at) {
             self.fail(
                 at,
                 node,
                 "acted-on-excluded-node",
-                "the node carries a taint or an upgrade mark".into(),
+                "the node carries a taint, annotation, label or upgrade mark its provider reads"
+                    .into(),
             );
         }
         if applies(Exclusion::ClusterTooSmall)

@@ -139,6 +139,12 @@ impl EventState {
     }
 
     /// The node's next condition post counts as a transition.
+    /// The node's condition timeout ran out and it waits for an evaluation
+    /// that lets it start.
+    pub(super) fn waiting(&self, node: NodeId) -> bool {
+        self.nodes[node as usize].waiting
+    }
+
     pub(super) fn fresh(&self, node: NodeId) -> bool {
         self.nodes[node as usize].fresh_ltt
     }
@@ -415,6 +421,25 @@ impl Sim<'_> {
                 node,
                 condition,
             });
+        }
+        // The peers' node-level exclusions are re-read on every
+        // evaluation and hold a node back as a guard does (PEERS.md
+        // section 0); the node stays waiting.
+        let mut i = 0;
+        while i < eligible.len() {
+            let node = eligible[i];
+            match self.exclusion(node) {
+                Some(reason) => {
+                    self.nodes[node as usize].held.get_or_insert(reason);
+                    self.emit(Record::Suppressed {
+                        at: now,
+                        node,
+                        reason,
+                    });
+                    eligible.remove(i);
+                }
+                None => i += 1,
+            }
         }
         let suppressed = eligible.first().and_then(|&node| self.guard_holding(node));
         if let (Some(guard), Some(&first)) = (suppressed, eligible.first()) {

@@ -20,7 +20,7 @@ mod queue;
 pub use queue::EventQueue;
 
 use crate::dist::DurationDist;
-use crate::faults::{FaultId, Signal};
+use crate::faults::{FaultId, Mark, Signal};
 use crate::fleet::{NodeId, Os};
 use crate::k8s::{ActionKind, Condition, ERROR_CODES};
 use crate::observe::{NodeState, Observer, Record};
@@ -145,7 +145,7 @@ struct NodeRt {
     /// The node has been Ready since it joined.
     registered: bool,
     /// Active taint and upgrade windows by kind: shutdown, to-be-deleted, upgrading.
-    marks: [u16; 3],
+    marks: [u16; Mark::COUNT],
     /// The check this node expects (others for it are stale).
     next_check: Option<SimTime>,
     /// The kubelet tick this node expects.
@@ -161,6 +161,11 @@ struct NodeRt {
     /// A Detected record was emitted for the open incident (a policy that
     /// detects again from scratch records the first detection only).
     detected: bool,
+    /// The first node-level exclusion that held the open incident's node
+    /// back under event-driven detection (PEERS.md section 0).
+    held: Option<Exclusion>,
+    /// An action started in the open incident.
+    acted: bool,
     /// When the node's current machine was created: 0 for the fleet's
     /// own, the end of the delete phase for a replacement \[ms\].
     created: SimTime,
@@ -234,13 +239,15 @@ impl<'a> Sim<'a> {
                     },
                     silent_since: unregistered.then_some(SimTime::ZERO),
                     registered: !unregistered,
-                    marks: [0; 3],
+                    marks: [0; Mark::COUNT],
                     next_check: None,
                     kubelet_tick: None,
                     lease_expiry: None,
                     fixed_by: None,
                     recovered: false,
                     suppressed: false,
+                    held: None,
+                    acted: false,
                     detected: false,
                     created: SimTime::ZERO,
                     holds_slot: false,
@@ -470,6 +477,12 @@ impl<'a> Sim<'a> {
                             c.saturating_sub(1)
                         };
                         self.wake_if_waiting(node);
+                        // A peer re-reads its exclusions on every
+                        // evaluation: one lifted, the node is evaluated.
+                        if !on && self.ev.as_ref().is_some_and(|e| e.waiting(node)) {
+                            let unit = self.unit_of(node);
+                            self.request_eval(unit, self.now, event::Why::Trigger);
+                        }
                     }
                 }
             },
@@ -557,6 +570,8 @@ impl<'a> Sim<'a> {
         });
         n.suppressed = false;
         n.detected = false;
+        n.held = None;
+        n.acted = false;
         n.phase = Phase::Unnoticed { onset: now };
         let incident = n.incident;
         match f.signal {
@@ -896,6 +911,9 @@ impl<'a> Sim<'a> {
             | bit(Exclusion::TaintShutdown, n.marks[0] > 0)
             | bit(Exclusion::TaintToBeDeleted, n.marks[1] > 0)
             | bit(Exclusion::Upgrading, n.marks[2] > 0)
+            | bit(Exclusion::SkipRemediation, n.marks[3] > 0)
+            | bit(Exclusion::Paused, n.marks[4] > 0)
+            | bit(Exclusion::ExcludeLabel, n.marks[5] > 0)
             | bit(
                 Exclusion::ClusterTooSmall,
                 (self.nodes.len() as u64) < p.min_cluster_nodes as u64,
@@ -1056,10 +1074,14 @@ impl<'a> Sim<'a> {
 
     fn end_repair(&mut self, node: NodeId, end: End) {
         let now = self.now;
+        let n = &self.nodes[node as usize];
         let outcome = match end {
-            End::Healthy => match self.nodes[node as usize].fixed_by {
-                Some(k) => Outcome::RepairedBy(k),
-                None => Outcome::SelfHealed,
+            End::Healthy => match (n.fixed_by, n.held) {
+                (Some(k), _) => Outcome::RepairedBy(k),
+                // Held back by a node-level exclusion and never acted on
+                // (PEERS.md section 0).
+                (None, Some(e)) if !n.acted => Outcome::Excluded(e),
+                (None, _) => Outcome::SelfHealed,
             },
             End::Exhausted => Outcome::GaveUpExhausted,
             End::Timeout => Outcome::GaveUpTimeout,
@@ -1077,6 +1099,7 @@ impl<'a> Sim<'a> {
 
     fn start_action(&mut self, node: NodeId, step: usize) {
         let now = self.now;
+        self.nodes[node as usize].acted = true;
         let plan = self.plans[self.os_index(node)][step];
         let os = self.nodes[node as usize].os;
         let spec = self.sc.actions.get(plan.kind);

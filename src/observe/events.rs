@@ -351,7 +351,7 @@ impl OpsState {
             Record::ActionEnded { fixed: false, .. } => log.done_when_unfixed.then_some(log.done),
             Record::Recovered { .. } => std::mem::take(&mut n.done_on_ready).then_some(log.done),
             // Once per suppression episode, at its first suppressed evaluation.
-            Record::Suppressed { .. } => log
+            Record::Suppressed { reason, .. } if reason.is_peer_guard() => log
                 .suppressed
                 .filter(|_| !std::mem::replace(&mut n.suppressed, true)),
             Record::Outcome { .. } => {

@@ -12,6 +12,7 @@ use super::Record;
 use super::events::{Emitted, EventSink, ObjectReference};
 use crate::fleet::NodeId;
 use crate::k8s::{ActionKind, Condition, EventPhase};
+use crate::policy::Exclusion;
 use crate::policy::providers::Provider;
 use crate::policy::rules::{Guard, Limit};
 use crate::scenario::Scenario;
@@ -75,6 +76,9 @@ struct NodeEvents {
     fence_at: Option<SimTime>,
     /// Karpenter: the last NodeRepairBlocked.
     last_blocked: Option<SimTime>,
+    /// NHC: RemediationSkipped for the exclude label was emitted in the
+    /// open incident.
+    label_skipped: bool,
 }
 
 /// The per-run state of one peer's event vocabulary.
@@ -146,6 +150,14 @@ impl PeerEvents {
 
     pub fn record(&mut self, log: &mut EventSink, rec: &Record) {
         self.flush(log, rec.at());
+        if let Record::FaultArrived {
+            node,
+            masked: false,
+            ..
+        } = *rec
+        {
+            self.nodes[node as usize].label_skipped = false;
+        }
         match self.provider {
             Provider::Karpenter => self.karpenter(log, rec),
             Provider::Capi => self.capi(log, rec),
@@ -172,7 +184,9 @@ impl PeerEvents {
                     ),
                 );
             }
-            Record::Suppressed { at, node, .. } => {
+            Record::Suppressed {
+                at, node, reason, ..
+            } if reason.is_peer_guard() => {
                 let n = &mut self.nodes[node as usize];
                 if n.last_blocked.is_some_and(|t| at < t + BLOCKED_DEDUP) {
                     return;
@@ -427,6 +441,31 @@ impl PeerEvents {
                              template to use for NHC {NHC_NAME} and node {name}"
                         ),
                         Some(EventPhase::Error),
+                    ),
+                );
+            }
+            // NHC skips a labelled node on every reconcile; one event per
+            // incident stands for them (the recorder would count repeats).
+            Record::Suppressed {
+                at,
+                node,
+                reason: Exclusion::ExcludeLabel,
+            } => {
+                if std::mem::replace(&mut self.nodes[node as usize].label_skipped, true) {
+                    return;
+                }
+                let name = self.name(node);
+                log.emit(
+                    at,
+                    node,
+                    nhc(
+                        name.clone(),
+                        "Warning",
+                        "RemediationSkipped",
+                        format!(
+                            "Remediation skipped on node {name}: node has Exclude from Remediation label"
+                        ),
+                        None,
                     ),
                 );
             }

@@ -30,6 +30,18 @@ pub enum Exclusion {
     Upgrading,
     ClusterTooSmall,
     AllNodesNotReady,
+    /// The peers' node-level exclusions (PEERS.md section 0), re-read on
+    /// every evaluation: they hold the node back as a guard does. An EKS
+    /// `nodeRepairConfigOverrides` entry with `repairAction: NoAction` for
+    /// the fault's condition.
+    NoAction,
+    /// Machine annotation `cluster.x-k8s.io/paused` (Cluster API checks it
+    /// before skip-remediation).
+    Paused,
+    /// Machine annotation `cluster.x-k8s.io/skip-remediation`.
+    SkipRemediation,
+    /// Node label `remediation.medik8s.io/exclude-from-remediation: "true"`.
+    ExcludeLabel,
     /// The peers' guards (PEERS.md section 0): they hold new remediations
     /// back and show in the incidents' `exclusion` column, but never end
     /// an incident.
@@ -39,7 +51,7 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
-    pub const ALL: [Exclusion; 10] = [
+    pub const ALL: [Exclusion; 14] = [
         Exclusion::NetworkMisconfiguration,
         Exclusion::NeverRegistered,
         Exclusion::TaintShutdown,
@@ -47,6 +59,10 @@ impl Exclusion {
         Exclusion::Upgrading,
         Exclusion::ClusterTooSmall,
         Exclusion::AllNodesNotReady,
+        Exclusion::NoAction,
+        Exclusion::Paused,
+        Exclusion::SkipRemediation,
+        Exclusion::ExcludeLabel,
         Exclusion::GuardMaxUnhealthy,
         Exclusion::GuardMinHealthy,
         Exclusion::GuardEks20pct,
@@ -74,6 +90,10 @@ impl Exclusion {
             Exclusion::Upgrading => "upgrading",
             Exclusion::ClusterTooSmall => "cluster-too-small",
             Exclusion::AllNodesNotReady => "all-nodes-not-ready",
+            Exclusion::NoAction => "no-action",
+            Exclusion::SkipRemediation => "skip-remediation",
+            Exclusion::ExcludeLabel => "exclude-label",
+            Exclusion::Paused => "paused",
             Exclusion::GuardMaxUnhealthy => "guard-max-unhealthy",
             Exclusion::GuardMinHealthy => "guard-min-healthy",
             Exclusion::GuardEks20pct => "guard-eks-20pct",

@@ -753,13 +753,29 @@ const TAINT_CHOICES: &[(&str, Mark)] = &[
     ),
     ("ToBeDeletedByClusterAutoscaler", Mark::TaintToBeDeleted),
 ];
-/// Exclusions a fault may carry; the other two are cluster-wide guards.
-const FAULT_EXCLUSIONS: [Exclusion; 5] = [
+const ANNOTATION_CHOICES: &[(&str, Mark)] = &[
+    ("skip-remediation", Mark::SkipRemediation),
+    ("paused", Mark::Paused),
+    ("cluster.x-k8s.io/skip-remediation", Mark::SkipRemediation),
+    ("cluster.x-k8s.io/paused", Mark::Paused),
+];
+const LABEL_CHOICES: &[(&str, Mark)] = &[
+    ("exclude-from-remediation", Mark::ExcludeLabel),
+    (
+        "remediation.medik8s.io/exclude-from-remediation",
+        Mark::ExcludeLabel,
+    ),
+];
+/// Exclusions a fault may carry; the others are cluster-wide guards or
+/// marks. `no-action`: an EKS `nodeRepairConfigOverrides` entry with
+/// `repairAction: NoAction` for the fault's condition.
+const FAULT_EXCLUSIONS: [Exclusion; 6] = [
     Exclusion::NetworkMisconfiguration,
     Exclusion::NeverRegistered,
     Exclusion::TaintShutdown,
     Exclusion::TaintToBeDeleted,
     Exclusion::Upgrading,
+    Exclusion::NoAction,
 ];
 
 fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
@@ -823,6 +839,34 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
     }
     for (i, u) in raw.upgrades.iter().enumerate() {
         marks.push(build_upgrade(cx, &fleet, i, u)?);
+    }
+    for (i, a) in raw.annotations.iter().enumerate() {
+        let r = a.get_ref();
+        let w = MarkFields {
+            table: "annotations",
+            key: "annotation",
+            value: &r.annotation,
+            choices: ANNOTATION_CHOICES,
+            from: &r.from,
+            until: &r.until,
+            node: &r.node,
+            pool: &r.pool,
+        };
+        marks.push(build_mark(cx, &fleet, i, a.span(), &w)?);
+    }
+    for (i, l) in raw.labels.iter().enumerate() {
+        let r = l.get_ref();
+        let w = MarkFields {
+            table: "labels",
+            key: "label",
+            value: &r.label,
+            choices: LABEL_CHOICES,
+            from: &r.from,
+            until: &r.until,
+            node: &r.node,
+            pool: &r.pool,
+        };
+        marks.push(build_mark(cx, &fleet, i, l.span(), &w)?);
     }
 
     if !never_registered.is_empty() {
@@ -1789,16 +1833,49 @@ fn window(
 }
 
 fn build_taint(cx: &Ctx, fleet: &Fleet, i: usize, st: &Spanned<RawTaint>) -> Res<MarkWindow> {
-    let base = index_path("taints", i);
     let r = st.get_ref();
+    let w = MarkFields {
+        table: "taints",
+        key: "taint",
+        value: &r.taint,
+        choices: TAINT_CHOICES,
+        from: &r.from,
+        until: &r.until,
+        node: &r.node,
+        pool: &r.pool,
+    };
+    build_mark(cx, fleet, i, st.span(), &w)
+}
+
+/// The keys of a `[[taints]]`, `[[annotations]]` or `[[labels]]` entry.
+struct MarkFields<'a> {
+    table: &'static str,
+    /// The key that names the mark (`taint`, `annotation`, `label`).
+    key: &'static str,
+    value: &'a Option<SStr>,
+    choices: &'static [(&'static str, Mark)],
+    from: &'a Option<SStr>,
+    until: &'a Option<SStr>,
+    node: &'a Option<SStr>,
+    pool: &'a Option<SStr>,
+}
+
+fn build_mark(
+    cx: &Ctx,
+    fleet: &Fleet,
+    i: usize,
+    span: Range<usize>,
+    w: &MarkFields,
+) -> Res<MarkWindow> {
+    let base = index_path(w.table, i);
     let mark = cx.choice(
-        cx.require(&r.taint, Some(st.span()), &base, "taint")?,
-        &key_path(&base, "taint"),
-        "taint",
-        TAINT_CHOICES,
+        cx.require(w.value, Some(span.clone()), &base, w.key)?,
+        &key_path(&base, w.key),
+        w.key,
+        w.choices,
     )?;
-    let (from, until) = window(cx, &r.from, &r.until, false, st.span(), &base)?;
-    let target = node_or_pool(cx, fleet, &r.node, &r.pool, st.span(), &base)?;
+    let (from, until) = window(cx, w.from, w.until, false, span.clone(), &base)?;
+    let target = node_or_pool(cx, fleet, w.node, w.pool, span, &base)?;
     Ok(MarkWindow {
         mark,
         nodes: window_nodes(fleet, target),

@@ -49,6 +49,10 @@ pub struct RawScenario {
     #[serde(default)]
     pub upgrades: Vec<Spanned<RawUpgrade>>,
     #[serde(default)]
+    pub annotations: Vec<Spanned<RawAnnotation>>,
+    #[serde(default)]
+    pub labels: Vec<Spanned<RawLabel>>,
+    #[serde(default)]
     pub expect: Vec<Spanned<RawExpect>>,
 }
 
@@ -307,6 +311,29 @@ pub struct RawOutage {
 #[serde(deny_unknown_fields, expecting = "a [[taints]] table")]
 pub struct RawTaint {
     pub taint: Option<SStr>,
+    pub from: Option<SStr>,
+    pub until: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+}
+
+/// One `[[annotations]]` entry: a Machine annotation a peer reads
+/// (PEERS.md section 3).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[annotations]] table")]
+pub struct RawAnnotation {
+    pub annotation: Option<SStr>,
+    pub from: Option<SStr>,
+    pub until: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+}
+
+/// One `[[labels]]` entry: a node label a peer reads (PEERS.md section 4).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[labels]] table")]
+pub struct RawLabel {
+    pub label: Option<SStr>,
     pub from: Option<SStr>,
     pub until: Option<SStr>,
     pub node: Option<SStr>,

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod common;
 mod determinism;
+mod exclusions;
 mod lifecycle;
 mod montecarlo;
 mod overrides;

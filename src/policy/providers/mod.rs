@@ -113,9 +113,16 @@ impl Provider {
             // PEERS.md section 1: only a pool with auto-repair disabled,
             // which a scenario expresses by leaving the pool out.
             Provider::Gke => &[],
-            Provider::Eks | Provider::Karpenter => &[Exclusion::GuardEks20pct],
-            Provider::Capi => &[Exclusion::GuardMaxUnhealthy],
-            Provider::Medik8s => &[Exclusion::GuardMinHealthy],
+            // PEERS.md sections 2 to 4: node-level exclusions first, then
+            // the guard.
+            Provider::Eks => &[Exclusion::NoAction, Exclusion::GuardEks20pct],
+            Provider::Karpenter => &[Exclusion::GuardEks20pct],
+            Provider::Capi => &[
+                Exclusion::Paused,
+                Exclusion::SkipRemediation,
+                Exclusion::GuardMaxUnhealthy,
+            ],
+            Provider::Medik8s => &[Exclusion::ExcludeLabel, Exclusion::GuardMinHealthy],
         }
     }
 

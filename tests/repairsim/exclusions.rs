@@ -1,0 +1,166 @@
+//! The peers' node-level exclusions (PEERS.md section 0): Cluster API's
+//! `skip-remediation` and `paused` annotations, medik8s's exclude label and
+//! EKS's NoAction override hold a node back on every evaluation; the
+//! repair proceeds once the mark is gone, and an incident never acted on
+//! ends as `excluded:REASON`. The timeline is derived in the fixture's
+//! header.
+
+use crate::common::incident_log;
+use repairsim::scenario::{Patch, Scenario, load_str_with};
+
+const FIXTURE: &str = include_str!("peers/exclusions.toml");
+
+fn load(sets: &[&str]) -> Scenario {
+    let patches: Vec<Patch> = sets.iter().map(|s| Patch::parse_set(s).unwrap()).collect();
+    load_str_with("exclusions.toml", FIXTURE, &patches).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Each incident as `node onset detected started actions recovered outcome
+/// exclusion`.
+fn incidents(sc: &Scenario) -> Vec<String> {
+    let show = |t: Option<repairsim::time::SimTime>| t.map_or("-".into(), |t| t.to_string());
+    incident_log(sc)
+        .incidents()
+        .iter()
+        .map(|i| {
+            let actions: Vec<&str> = i.actions.iter().map(|k| k.name()).collect();
+            format!(
+                "{} {} {} {} [{}] {} {} {}",
+                i.node_name(sc),
+                i.onset,
+                show(i.detected),
+                show(i.repair_started),
+                actions.join(" "),
+                show(i.recovered),
+                i.outcome.name(),
+                i.exclusion.map_or("-", |e| e.name()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cluster_api_annotations_hold_a_machine_back_until_they_go() {
+    assert_eq!(
+        incidents(&load(&[])),
+        [
+            // Held from 1h05m01s; the annotation goes at 2h: replaced then.
+            "md-0 1h 1h05m01s 2h [replace] 2h06m repaired-by-replace skip-remediation",
+            // Paused all along; healed by itself, never acted on.
+            "md-1 1h 1h05m01s - [] 1h30m excluded:paused paused",
+        ]
+    );
+}
+
+#[test]
+fn the_medik8s_label_holds_a_node_back_and_says_so_once() {
+    let sc = load(&["policy.preset=nhc"]);
+    assert_eq!(
+        incidents(&sc),
+        [
+            // The label goes at 2h: SNR (its 300 s timeout), then replace
+            // (delete 1m, provision 5m).
+            "md-0 1h 1h05m01s 2h [snr-reboot replace] 2h11m repaired-by-replace exclude-label",
+            "md-1 1h 1h05m01s - [] 1h30m excluded:exclude-label exclude-label",
+        ]
+    );
+    let out = crate::common::scratch("exclusions-nhc");
+    let dir = out.path("out");
+    let o = crate::common::repairsim(&[
+        "run",
+        "tests/repairsim/peers/exclusions.toml",
+        "--set",
+        "policy.preset=nhc",
+        "--out",
+        &dir,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let events = std::fs::read_to_string(format!("{dir}/events.csv")).unwrap();
+    let skipped: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains("Exclude from Remediation label"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "2026-01-01T01:05:01Z,3901000,md-0,Warning,RemediationSkipped,[remediation] Remediation skipped on node md-0: node has Exclude from Remediation label",
+            "2026-01-01T01:05:01Z,3901000,md-1,Warning,RemediationSkipped,[remediation] Remediation skipped on node md-1: node has Exclude from Remediation label",
+        ]
+    );
+}
+
+#[test]
+fn an_eks_no_action_override_never_repairs_and_logs_no_suppression() {
+    // The 30-minute condition timeout: eligible at 1h30m. md-1 heals at
+    // 2h30m, never acted on.
+    let sc = load(&[
+        "policy.preset=eks",
+        "faults[0].exclude=no-action",
+        "faults[1].exclude=no-action",
+        "faults[1].self_heal_after=90m",
+    ]);
+    assert_eq!(
+        incidents(&sc),
+        [
+            "md-0 1h 1h30m - [] - open-at-horizon no-action",
+            "md-1 1h 1h30m - [] 2h30m excluded:no-action no-action",
+        ]
+    );
+    // A guard's suppression is an ops-log row; an override's is not.
+    let log = crate::common::trace(&sc);
+    assert!(log.iter().any(|r| matches!(
+        r,
+        repairsim::observe::Record::Suppressed { reason, .. }
+            if *reason == repairsim::policy::Exclusion::NoAction
+    )));
+    let out = crate::common::scratch("exclusions-eks");
+    let dir = out.path("out");
+    let mut args = vec![
+        "run",
+        "tests/repairsim/peers/exclusions.toml",
+        "--out",
+        &dir,
+        "-q",
+    ];
+    for s in [
+        "policy.preset=eks",
+        "faults[0].exclude=no-action",
+        "faults[1].exclude=no-action",
+    ] {
+        args.extend(["--set", s]);
+    }
+    let o = crate::common::repairsim(&args);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let ops = std::fs::read_to_string(format!("{dir}/operations.csv")).unwrap();
+    assert_eq!(ops, "time,sim_ms,node,pool,operation,status\n");
+}
+
+#[test]
+fn a_provider_ignores_the_marks_it_does_not_read() {
+    // AKS reads taints and upgrades, not Cluster API annotations or the
+    // medik8s label: both nodes are repaired as if unmarked.
+    let marked = incidents(&load(&["policy.preset=aks-2024-08"]));
+    let bare: String = FIXTURE
+        .split("[[annotations]]")
+        .next()
+        .unwrap()
+        .replace("preset = \"capi-mhc\"", "preset = \"aks-2024-08\"");
+    let sc = load_str_with("bare.toml", &bare, &[]).unwrap();
+    assert_eq!(marked, incidents(&sc));
+    assert!(marked.iter().all(|l| l.ends_with(" -")), "{marked:?}");
+}
+
+#[test]
+fn marks_name_what_is_valid() {
+    let text = format!("{FIXTURE}\n[[labels]]\nlabel = \"skip\"\nnode = \"md-2\"\n");
+    let e = load_str_with("x.toml", &text, &[]).unwrap_err();
+    assert_eq!(e.field, "labels[2].label", "{e}");
+    assert!(
+        e.message.contains(
+            "unknown label \"skip\"; valid values: exclude-from-remediation, \
+             remediation.medik8s.io/exclude-from-remediation"
+        ),
+        "{e}"
+    );
+}
