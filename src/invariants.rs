@@ -394,6 +394,7 @@ impl Observer for InvariantChecker<'_> {
             Record::Suppressed { .. }
             | Record::Replaced { .. }
             | Record::Matched { .. }
+            | Record::Marked { .. }
             | Record::GuardHeld { .. } => {}
         }
     }

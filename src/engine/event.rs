@@ -480,6 +480,10 @@ impl Sim<'_> {
                     self.start_action(node, 0);
                 } else {
                     let n = &mut self.nodes[node as usize];
+                    if !matches!(n.phase, Phase::Queued { .. }) {
+                        self.emit(Record::Marked { at: now, node });
+                    }
+                    let n = &mut self.nodes[node as usize];
                     n.phase = n.phase.queued(now);
                     self.queued.insert(node);
                 }

@@ -408,7 +408,10 @@ impl Observer for IncidentLog {
                 _ => self.orphans += 1,
             },
             // The incident stays the original node's.
-            Record::Replaced { .. } | Record::Matched { .. } | Record::GuardHeld { .. } => {}
+            Record::Replaced { .. }
+            | Record::Matched { .. }
+            | Record::Marked { .. }
+            | Record::GuardHeld { .. } => {}
         }
     }
 

@@ -85,6 +85,10 @@ pub enum Record {
         node: NodeId,
         condition: Condition,
     },
+    /// An evaluation marked the node for remediation, but its first action
+    /// waits for a free slot (Cluster API: the MachineHealthCheck marks
+    /// the Machine; the MachineSet deletes it when `maxInFlight` allows).
+    Marked { at: SimTime, node: NodeId },
     /// A peer's guard held back an evaluation's remediations. The group has
     /// `total` nodes, `unhealthy` of them unhealthy and `matched` of them
     /// past their condition timeout; `node` is the first of those.
@@ -110,6 +114,7 @@ impl Record {
             | Record::Recovered { at, .. }
             | Record::Replaced { at, .. }
             | Record::Matched { at, .. }
+            | Record::Marked { at, .. }
             | Record::GuardHeld { at, .. } => *at,
         }
     }
@@ -126,6 +131,7 @@ impl Record {
             | Record::Recovered { node, .. }
             | Record::Replaced { node, .. }
             | Record::Matched { node, .. }
+            | Record::Marked { node, .. }
             | Record::GuardHeld { node, .. } => *node,
         }
     }

@@ -79,6 +79,9 @@ struct NodeEvents {
     /// NHC: RemediationSkipped for the exclude label was emitted in the
     /// open incident.
     label_skipped: bool,
+    /// Cluster API: MachineMarkedUnhealthy was emitted for the repair to
+    /// come (its Machine waits for an in-flight slot).
+    marked: bool,
 }
 
 /// The per-run state of one peer's event vocabulary.
@@ -216,24 +219,31 @@ impl PeerEvents {
             kind: "Machine",
             name: name.to_string(),
         };
+        let marked_unhealthy = |name: &str, mhc: &str| {
+            normal(
+                machine(name),
+                name.to_string(),
+                "MachineMarkedUnhealthy",
+                format!("Machine default/{name} has been marked as unhealthy by default/{mhc}"),
+                "machinehealthcheck-controller",
+                Some(EventPhase::Start),
+            )
+        };
         match *rec {
+            // The health check marks the Machine when it finds it
+            // unhealthy; the MachineSet deletes it once a slot is free.
+            Record::Marked { at, node } => {
+                self.nodes[node as usize].marked = true;
+                let name = self.name(node);
+                let mhc = mhc_name(self.pool(node));
+                log.emit(at, node, marked_unhealthy(&name, &mhc));
+            }
             Record::ActionStarted { at, node, .. } => {
                 let name = self.name(node);
                 let mhc = mhc_name(self.pool(node));
-                log.emit(
-                    at,
-                    node,
-                    normal(
-                        machine(&name),
-                        name.clone(),
-                        "MachineMarkedUnhealthy",
-                        format!(
-                            "Machine default/{name} has been marked as unhealthy by default/{mhc}"
-                        ),
-                        "machinehealthcheck-controller",
-                        Some(EventPhase::Start),
-                    ),
-                );
+                if !std::mem::take(&mut self.nodes[node as usize].marked) {
+                    log.emit(at, node, marked_unhealthy(&name, &mhc));
+                }
                 log.emit(
                     at,
                     node,

@@ -71,6 +71,7 @@ pub fn render(sc: &Scenario, recs: &[Record]) -> Vec<String> {
                 Record::Recovered { .. } => "Recovered".to_string(),
                 Record::Replaced { k, .. } => format!("Replaced r{k}"),
                 Record::Matched { .. } => return None,
+                Record::Marked { .. } => "Marked".to_string(),
                 Record::GuardHeld {
                     total,
                     unhealthy,

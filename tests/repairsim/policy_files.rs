@@ -248,6 +248,51 @@ fn max_in_flight_one_replaces_one_machine_at_a_time() {
     assert_eq!(starts, ["2h06m21s", "2h06m26s", "2h06m31s"]);
 }
 
+/// The health check marks every unhealthy Machine when it finds it
+/// (`MachineMarkedUnhealthy` once each, at the evaluation); the MachineSet
+/// then deletes them one slot at a time, and a Machine already marked is
+/// not marked again when its replace starts.
+#[test]
+fn machines_waiting_for_a_slot_are_marked_when_found() {
+    use repairsim::observe::Observer;
+    use repairsim::observe::events::EventLog;
+    let sc =
+        repairsim::scenario::load_str("inflight.toml", include_str!("peers/capi-inflight.toml"))
+            .unwrap();
+    let mut log = EventLog::new();
+    log.begin(&sc);
+    repairsim::engine::simulate(&sc, 0, &mut log);
+    let ev: Vec<String> = log
+        .events()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.reason.as_str(),
+                "MachineMarkedUnhealthy" | "SuccessfulDrainNode"
+            )
+        })
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                repairsim::time::SimTime(e.sim_ms),
+                e.node_name(),
+                e.reason
+            )
+        })
+        .collect();
+    assert_eq!(
+        ev,
+        [
+            "2h06m21s md-0-0 MachineMarkedUnhealthy",
+            "2h06m21s md-0-0 SuccessfulDrainNode",
+            "2h06m21s md-0-1 MachineMarkedUnhealthy",
+            "2h06m21s md-0-2 MachineMarkedUnhealthy",
+            "2h08m21s md-0-1 SuccessfulDrainNode",
+            "2h10m21s md-0-2 SuccessfulDrainNode",
+        ]
+    );
+}
+
 /// An escalation of one step is not a lone template: it runs out at its
 /// own timeout (NoTemplateLeft), where a lone template's lease is overdue
 /// after 30 minutes.
