@@ -249,7 +249,10 @@ impl Sim<'_> {
                 | Phase::Detected { .. }
                 | Phase::Queued { .. }
         ) && n.action.is_none()
-            && !e.fresh_ltt;
+            && !e.fresh_ltt
+            // An OS with an empty ladder is not repaired (EKS: the node
+            // monitoring agent and repair are Linux only).
+            && !self.plans[self.os_index(node)].is_empty();
         let want = if looking && e.unhealthy_now {
             Some(self.now)
         } else if looking {

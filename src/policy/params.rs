@@ -329,18 +329,26 @@ impl Policy {
             // PEERS.md section 2: Ready False/Unknown held 30 minutes, per
             // node, replaced; suppressed above 20% of a group of more
             // than five, re-checked every 5 minutes.
-            Preset::Eks => event(eks_detection, eks_guard, vec![Replace]),
+            // The node monitoring agent and repair are Linux only: Windows
+            // nodes have an empty ladder, which leaves them alone.
+            Preset::Eks => Policy {
+                ladder_windows: vec![],
+                ..event(eks_detection, eks_guard, vec![Replace])
+            },
             // Karpenter: the same clock; the guard rounds up and has no
             // five-node minimum.
-            Preset::EksAuto => event(
-                eks_detection,
-                Guard {
-                    rounding: Rounding::Ceil,
-                    min_group: 0,
-                    ..eks_guard
-                },
-                vec![Replace],
-            ),
+            Preset::EksAuto => Policy {
+                ladder_windows: vec![],
+                ..event(
+                    eks_detection,
+                    Guard {
+                        rounding: Rounding::Ceil,
+                        min_group: 0,
+                        ..eks_guard
+                    },
+                    vec![Replace],
+                )
+            },
             // PEERS.md section 3: the book's conditions, one evaluation per
             // MachineDeployment at most every 15 s; maxUnhealthy 100% (off).
             Preset::CapiMhc => event(

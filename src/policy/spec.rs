@@ -114,7 +114,10 @@ impl Type {
             Type::Int { lo, hi } => format!("integer {lo}..={hi}"),
             Type::IntOrUnlimited => "integer ≥ 1, or `\"unlimited\"`".into(),
             Type::Bool => "boolean".into(),
-            Type::Ladder => format!("non-empty array of {}", quoted(ACTIONS)),
+            Type::Ladder => format!(
+                "array of {} (non-empty under periodic detection)",
+                quoted(ACTIONS)
+            ),
             Type::Amount => "integer ≥ 0, or a percentage such as `\"40%\"`".into(),
             Type::Range => "`\"[a-b]\"`, a ≤ b".into(),
             Type::Durations => "non-empty array of durations".into(),
@@ -301,6 +304,9 @@ fn list<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
 }
 
 fn ladder_text(l: &[ActionKind]) -> String {
+    if l.is_empty() {
+        return "none (not repaired)".into();
+    }
     l.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
 }
 
@@ -443,7 +449,7 @@ pub const SETTINGS: &[Setting] = &[
         }),
         row: Row::Own(|p| ladder_text(&p.ladder_linux)),
         provenance: "doc",
-        doc: "The actions tried on Linux nodes, in order.",
+        doc: "The actions tried on Linux nodes, in order. Under event-driven detection `[]` leaves them alone.",
         ..BASE
     },
     Setting {
@@ -459,7 +465,7 @@ pub const SETTINGS: &[Setting] = &[
         }),
         row: Row::Own(|p| ladder_text(&p.ladder_windows)),
         provenance: "doc",
-        doc: "The actions tried on Windows nodes, in order.",
+        doc: "The actions tried on Windows nodes, in order. Under event-driven detection `[]` leaves Windows nodes alone (EKS: the node monitoring agent and repair are Linux only).",
         ..BASE
     },
     Setting {

@@ -946,7 +946,8 @@ fn build_policy(
             return Err(cx.err(Some(raw.span()), field, m));
         }
         let Some(key) = setting.key else { continue };
-        let value = read_value(cx, setting.name, key.ty, raw, &field)?;
+        let event = matches!(pol.detection, crate::policy::rules::Detection::Event(_));
+        let value = read_value(cx, setting.name, key.ty, raw, &field, event)?;
         let given = spec::Given {
             preset,
             keys: &keys,
@@ -966,7 +967,15 @@ fn build_policy(
 }
 
 /// A value of a declared setting, read by its type.
-fn read_value(cx: &Ctx, name: &str, ty: Type, raw: &RawValue, field: &str) -> Res<Value> {
+/// `event`: the policy detects by condition timeouts.
+fn read_value(
+    cx: &Ctx,
+    name: &str,
+    ty: Type,
+    raw: &RawValue,
+    field: &str,
+    event: bool,
+) -> Res<Value> {
     Ok(match (ty, raw) {
         (Type::Duration { zero }, RawValue::Text(v)) => {
             Value::Duration(cx.duration(v, field, zero)?)
@@ -981,7 +990,7 @@ fn read_value(cx: &Ctx, name: &str, ty: Type, raw: &RawValue, field: &str) -> Re
         }
         (Type::Int { lo, hi }, RawValue::Int(v)) => Value::Int(cx.int(v, field, lo, hi)?),
         (Type::Bool, RawValue::Bool(v)) => Value::Bool(*v.get_ref()),
-        (Type::Ladder, RawValue::List(v)) => Value::Ladder(ladder(cx, v, field)?),
+        (Type::Ladder, RawValue::List(v)) => Value::Ladder(ladder(cx, v, field, event)?),
         (Type::Amount, RawValue::Any(v)) => Value::Amount(amount(cx, v, field)?),
         (Type::IntOrUnlimited, RawValue::Any(v)) => match v.get_ref() {
             toml::Value::Integer(n) if (1..=i64::from(u32::MAX)).contains(n) => Value::Int(*n),
@@ -1068,8 +1077,9 @@ pub(crate) fn parse_range(s: &str) -> Option<(u32, u32)> {
     (a <= b).then_some((a, b))
 }
 
-fn ladder(cx: &Ctx, v: &SList, field: &str) -> Res<Vec<ActionKind>> {
-    if v.get_ref().is_empty() {
+fn ladder(cx: &Ctx, v: &SList, field: &str, event: bool) -> Res<Vec<ActionKind>> {
+    // Event-driven detection leaves an OS with an empty ladder alone.
+    if v.get_ref().is_empty() && !event {
         return Err(cx.at(
             v,
             field,

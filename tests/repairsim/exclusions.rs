@@ -164,3 +164,47 @@ fn marks_name_what_is_valid() {
         "{e}"
     );
 }
+
+/// PEERS.md section 2: EKS's node monitoring agent and repair are Linux
+/// only. The preset's Windows ladder is empty, which leaves Windows nodes
+/// alone: never detected, never acted on, open at the horizon.
+#[test]
+fn eks_leaves_windows_nodes_alone() {
+    let text = format!(
+        "{}\n[[pools]]\nname = \"win\"\nos = \"windows\"\ncount = 2\n\n\
+         [[inject]]\nat = \"1h\"\nnode = \"win-0\"\nfault = \"hang\"\n",
+        FIXTURE.split("[[annotations]]").next().unwrap()
+    );
+    for preset in ["eks", "eks-auto"] {
+        let set = format!("policy.preset={preset}");
+        let patches = [Patch::parse_set(&set).unwrap()];
+        let sc = load_str_with("win.toml", &text, &patches).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            incidents(&sc),
+            [
+                // The 30-minute condition timeout, then replace (1m + 5m).
+                "md-0 1h 1h30m 1h30m [replace] 1h36m repaired-by-replace -",
+                // Healed at 1h30m, before the evaluation of that instant.
+                "md-1 1h - - [] 1h30m self-healed -",
+                "win-0 1h - - [] - open-at-horizon -",
+            ],
+            "{preset}"
+        );
+    }
+    // A user's Windows ladder repairs them again.
+    let patches = [
+        Patch::parse_set("policy.preset=eks").unwrap(),
+        Patch::parse_set("policy.ladder_windows=[replace]").unwrap(),
+    ];
+    let sc = load_str_with("win.toml", &text, &patches).unwrap();
+    assert!(incidents(&sc)[2].contains("repaired-by-replace"));
+    // Periodic detection still needs a ladder.
+    let patches = [Patch::parse_set("policy.ladder_windows=[]").unwrap()];
+    let e = load_str_with(
+        "win.toml",
+        &text.replace("capi-mhc", "aks-2024-08"),
+        &patches,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("the ladder is empty"), "{e}");
+}
