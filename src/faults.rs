@@ -6,6 +6,7 @@ use crate::dist::DurationDist;
 use crate::fleet::NodeId;
 use crate::k8s::ActionKind;
 use crate::policy::Exclusion;
+use crate::policy::providers::Provider;
 use crate::time::{SimDuration, SimTime};
 
 /// How a fault shows in the control plane.
@@ -110,11 +111,36 @@ pub enum Mark {
     Paused,
     /// Node label `remediation.medik8s.io/exclude-from-remediation: "true"`.
     ExcludeLabel,
+    /// The health check itself is paused: a MachineHealthCheck's
+    /// `cluster.x-k8s.io/paused` annotation, a NodeHealthCheck's
+    /// `pauseRequests`. No new remediation; running ones continue.
+    CheckPaused,
 }
 
 impl Mark {
-    /// How many kinds of mark there are: a node counts each kind's windows.
-    pub const COUNT: usize = 6;
+    /// Every kind, in declaration order (a node counts each kind's windows).
+    pub const ALL: [Mark; 7] = [
+        Mark::TaintShutdown,
+        Mark::TaintToBeDeleted,
+        Mark::Upgrading,
+        Mark::SkipRemediation,
+        Mark::Paused,
+        Mark::ExcludeLabel,
+        Mark::CheckPaused,
+    ];
+    pub const COUNT: usize = Mark::ALL.len();
+
+    /// The providers that read this mark: each reads its own objects'
+    /// (AKS taints and upgrades, Cluster API annotations, the medik8s
+    /// label), and another provider acts on the node as if unmarked.
+    pub fn readers(self) -> &'static [Provider] {
+        match self {
+            Mark::TaintShutdown | Mark::TaintToBeDeleted | Mark::Upgrading => &[Provider::Aks],
+            Mark::SkipRemediation | Mark::Paused => &[Provider::Capi],
+            Mark::ExcludeLabel => &[Provider::Medik8s],
+            Mark::CheckPaused => &[Provider::Capi, Provider::Medik8s],
+        }
+    }
 
     pub fn exclusion(self) -> Exclusion {
         match self {
@@ -124,6 +150,7 @@ impl Mark {
             Mark::SkipRemediation => Exclusion::SkipRemediation,
             Mark::Paused => Exclusion::Paused,
             Mark::ExcludeLabel => Exclusion::ExcludeLabel,
+            Mark::CheckPaused => Exclusion::Paused,
         }
     }
 }

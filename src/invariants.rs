@@ -51,8 +51,8 @@ pub struct InvariantChecker<'a> {
     nodes: Vec<NodeWatch>,
     /// Each node's taint and upgrade windows `[from, until)`, so an action
     /// start looks only at its own node's windows.
-    /// Each node's mark windows: the exclusion, from, until.
-    windows: Vec<Vec<(Exclusion, SimTime, Option<SimTime>)>>,
+    /// Each node's mark windows: the mark, from, until.
+    windows: Vec<Vec<(crate::faults::Mark, SimTime, Option<SimTime>)>>,
     never_registered: Vec<bool>,
     last: SimTime,
     slots: u32,
@@ -76,7 +76,7 @@ impl<'a> InvariantChecker<'a> {
         let mut windows = vec![Vec::new(); sc.fleet.len()];
         for m in &sc.marks {
             for &n in &m.nodes {
-                windows[n as usize].push((m.mark.exclusion(), m.from, m.until));
+                windows[n as usize].push((m.mark, m.from, m.until));
             }
         }
         let never_registered = nodes.iter().map(|n| !n.ready).collect();
@@ -102,11 +102,11 @@ impl<'a> InvariantChecker<'a> {
         });
     }
 
-    /// A mark whose exclusion the provider applies holds on `node` at `at`.
+    /// A mark the provider reads holds on `node` at `at`.
     fn marked(&self, node: NodeId, at: SimTime) -> bool {
         let provider = self.sc.policy.preset.provider();
-        self.windows[node as usize].iter().any(|&(e, from, until)| {
-            provider.applies(e) && from <= at && until.is_none_or(|u| at < u)
+        self.windows[node as usize].iter().any(|&(m, from, until)| {
+            m.readers().contains(&provider) && from <= at && until.is_none_or(|u| at < u)
         })
     }
 

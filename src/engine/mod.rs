@@ -209,6 +209,8 @@ pub struct Sim<'a> {
     errors_possible: bool,
     /// The exclusions the provider applies, as bits `1 << Exclusion as u16`.
     applies: u16,
+    /// The marks the provider reads, as bits by `Mark` discriminant.
+    reads: u8,
     /// Scratch lists of a check round, kept to spare an allocation per round.
     due: Vec<NodeId>,
     starts: Vec<(NodeId, usize)>,
@@ -299,6 +301,10 @@ impl<'a> Sim<'a> {
                 .into_iter()
                 .filter(|&e| p.preset.provider().applies(e))
                 .fold(0, |m, e| m | 1 << e as u16),
+            reads: Mark::ALL
+                .into_iter()
+                .filter(|m| m.readers().contains(&p.preset.provider()))
+                .fold(0, |r, m| r | 1 << m as u8),
             ev: event::EventState::new(sc),
             replacements: Default::default(),
         };
@@ -907,13 +913,12 @@ impl<'a> Sim<'a> {
             .fault
             .and_then(|f| self.sc.faults[f.id as usize].exclude)
             .map_or(0, |e| bit(e, true));
+        for (k, &count) in n.marks.iter().enumerate() {
+            if count > 0 && self.reads & 1 << k != 0 {
+                holds |= bit(Mark::ALL[k].exclusion(), true);
+            }
+        }
         holds |= bit(Exclusion::NeverRegistered, !n.registered)
-            | bit(Exclusion::TaintShutdown, n.marks[0] > 0)
-            | bit(Exclusion::TaintToBeDeleted, n.marks[1] > 0)
-            | bit(Exclusion::Upgrading, n.marks[2] > 0)
-            | bit(Exclusion::SkipRemediation, n.marks[3] > 0)
-            | bit(Exclusion::Paused, n.marks[4] > 0)
-            | bit(Exclusion::ExcludeLabel, n.marks[5] > 0)
             | bit(
                 Exclusion::ClusterTooSmall,
                 (self.nodes.len() as u64) < p.min_cluster_nodes as u64,

@@ -94,6 +94,8 @@ pub struct PeerEvents {
     pool_of: Vec<usize>,
     /// SNR fencing that completes at the instant: (instant, node).
     fencing: BTreeSet<(SimTime, NodeId)>,
+    /// NHC: the evaluation instant of the last "pause requests" event.
+    last_pause: Option<SimTime>,
 }
 
 impl PeerEvents {
@@ -113,6 +115,7 @@ impl PeerEvents {
                 .collect(),
             pools: s.fleet.pools.iter().map(|p| p.name.clone()).collect(),
             pool_of: s.fleet.nodes.iter().map(|n| n.pool).collect(),
+            last_pause: None,
             fencing: BTreeSet::new(),
         }
     }
@@ -451,6 +454,28 @@ impl PeerEvents {
                              template to use for NHC {NHC_NAME} and node {name}"
                         ),
                         Some(EventPhase::Error),
+                    ),
+                );
+            }
+            // Paused, NHC postpones every remediation of an evaluation
+            // with one event about itself.
+            Record::Suppressed {
+                at,
+                node,
+                reason: Exclusion::Paused,
+            } => {
+                if self.last_pause.replace(at) == Some(at) {
+                    return;
+                }
+                log.emit(
+                    at,
+                    node,
+                    nhc(
+                        String::new(),
+                        "Normal",
+                        "RemediationSkipped",
+                        "Postponing potential remediations because of pause requests".into(),
+                        None,
                     ),
                 );
             }

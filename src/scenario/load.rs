@@ -28,8 +28,8 @@
 use super::patch::{self, Patch};
 use super::raw::{
     RawAction, RawActions, RawDist, RawExpect, RawFailure, RawInject, RawKubernetes, RawOutage,
-    RawPolicy, RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade, RawValue,
-    SList, SStr,
+    RawPause, RawPolicy, RawPool, RawRecreate, RawReplace, RawScenario, RawTaint, RawUpgrade,
+    RawValue, SList, SStr,
 };
 use super::resources;
 use super::{ActionSpec, Actions, Scenario};
@@ -853,6 +853,9 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
             pool: &r.pool,
         };
         marks.push(build_mark(cx, &fleet, i, a.span(), &w)?);
+    }
+    for (i, ps) in raw.pauses.iter().enumerate() {
+        marks.push(build_pause(cx, &fleet, i, ps)?);
     }
     for (i, l) in raw.labels.iter().enumerate() {
         let r = l.get_ref();
@@ -1889,6 +1892,27 @@ fn build_mark(
     Ok(MarkWindow {
         mark,
         nodes: window_nodes(fleet, target),
+        from,
+        until,
+    })
+}
+
+/// A paused health check: a pool's MachineHealthCheck, or (no pool) every
+/// node, as one NodeHealthCheck covers them.
+fn build_pause(cx: &Ctx, fleet: &Fleet, i: usize, sp: &Spanned<RawPause>) -> Res<MarkWindow> {
+    let base = index_path("pauses", i);
+    let r = sp.get_ref();
+    let (from, until) = window(cx, &r.from, &r.until, false, sp.span(), &base)?;
+    let nodes = match &r.pool {
+        Some(p) => window_nodes(
+            fleet,
+            Err(lookup_pool(cx, fleet, p, &key_path(&base, "pool"))?),
+        ),
+        None => (0..fleet.len() as NodeId).collect(),
+    };
+    Ok(MarkWindow {
+        mark: Mark::CheckPaused,
+        nodes,
         from,
         until,
     })

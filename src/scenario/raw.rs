@@ -53,6 +53,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub labels: Vec<Spanned<RawLabel>>,
     #[serde(default)]
+    pub pauses: Vec<Spanned<RawPause>>,
+    #[serde(default)]
     pub expect: Vec<Spanned<RawExpect>>,
 }
 
@@ -337,6 +339,16 @@ pub struct RawLabel {
     pub from: Option<SStr>,
     pub until: Option<SStr>,
     pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+}
+
+/// One `[[pauses]]` entry: the health check itself is paused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[pauses]] table")]
+pub struct RawPause {
+    pub from: Option<SStr>,
+    pub until: Option<SStr>,
+    /// The pool whose health check is paused; every node when absent.
     pub pool: Option<SStr>,
 }
 

@@ -208,3 +208,65 @@ fn eks_leaves_windows_nodes_alone() {
     .unwrap_err();
     assert!(e.message.contains("the ladder is empty"), "{e}");
 }
+
+/// A paused health check (`[[pauses]]`: a MachineHealthCheck's paused
+/// annotation, a NodeHealthCheck's pauseRequests) starts no remediation
+/// while the pause lasts; running ones would continue. Cluster API reads it
+/// per pool, NHC for every node, EKS not at all.
+#[test]
+fn a_paused_health_check_starts_nothing_until_it_resumes() {
+    let text = format!(
+        "{}\n[[pauses]]\nfrom = \"50m\"\nuntil = \"2h\"\n",
+        FIXTURE.split("[[annotations]]").next().unwrap()
+    );
+    let run = |preset: &str| {
+        let patches = [Patch::parse_set(&format!("policy.preset={preset}")).unwrap()];
+        incidents(&load_str_with("pause.toml", &text, &patches).unwrap())
+    };
+    assert_eq!(
+        run("capi-mhc"),
+        [
+            "md-0 1h 1h05m01s 2h [replace] 2h06m repaired-by-replace paused",
+            "md-1 1h 1h05m01s - [] 1h30m excluded:paused paused",
+        ]
+    );
+    assert_eq!(
+        run("nhc")[1],
+        "md-1 1h 1h05m01s - [] 1h30m excluded:paused paused"
+    );
+    assert!(run("nhc")[0].starts_with("md-0 1h 1h05m01s 2h [snr-reboot"));
+    assert_eq!(
+        run("eks"),
+        [
+            "md-0 1h 1h30m 1h30m [replace] 1h36m repaired-by-replace -",
+            "md-1 1h - - [] 1h30m self-healed -",
+        ]
+    );
+    // NHC says so once per evaluation, about itself (no node column).
+    let out = crate::common::scratch("pauses-nhc");
+    let file = out.path("pause.toml");
+    std::fs::write(&file, &text).unwrap();
+    let dir = out.path("out");
+    let o = crate::common::repairsim(&[
+        "run",
+        &file,
+        "--set",
+        "policy.preset=nhc",
+        "--out",
+        &dir,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let events = std::fs::read_to_string(format!("{dir}/events.csv")).unwrap();
+    let paused: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains("pause requests"))
+        .collect();
+    assert_eq!(
+        paused,
+        [
+            "2026-01-01T01:05:01Z,3901000,,Normal,RemediationSkipped,[remediation] Postponing potential remediations because of pause requests",
+            "2026-01-01T01:30:00Z,5400000,,Normal,RemediationSkipped,[remediation] Postponing potential remediations because of pause requests",
+        ]
+    );
+}

@@ -122,7 +122,11 @@ impl Provider {
                 Exclusion::SkipRemediation,
                 Exclusion::GuardMaxUnhealthy,
             ],
-            Provider::Medik8s => &[Exclusion::ExcludeLabel, Exclusion::GuardMinHealthy],
+            Provider::Medik8s => &[
+                Exclusion::Paused,
+                Exclusion::ExcludeLabel,
+                Exclusion::GuardMinHealthy,
+            ],
         }
     }
 

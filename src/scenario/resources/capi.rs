@@ -89,7 +89,8 @@ fn paused(r: &Reader, meta: &MarkedYaml, field: &str) -> Result<(), Finding> {
             p,
             &join(&join(field, "annotations"), "cluster.x-k8s.io/paused"),
             "the MachineHealthCheck is paused, so it would remediate nothing; remove the \
-             annotation to simulate it"
+             annotation, and give the pause a window with a [[pauses]] table of the scenario \
+             (from, until, pool)"
                 .into(),
         ));
     }

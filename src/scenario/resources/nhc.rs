@@ -141,7 +141,8 @@ fn read_spec(r: &mut Reader, spec: &MarkedYaml, path: &str) -> Result<(), Findin
             node,
             &field,
             "pause requests stop every new remediation, so nothing would be simulated; \
-             remove them to simulate the health check"
+             remove them, and give the pause a window with a [[pauses]] table of the \
+             scenario (from, until)"
                 .into(),
         ));
     }
