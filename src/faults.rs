@@ -142,6 +142,13 @@ impl Mark {
         }
     }
 
+    /// A Machine with this annotation is no target of its health check:
+    /// Cluster API leaves it out of the counts its guard compares
+    /// (`getTargetsFromMHC` skips it).
+    pub fn leaves_targets(self) -> bool {
+        matches!(self, Mark::SkipRemediation | Mark::Paused)
+    }
+
     pub fn exclusion(self) -> Exclusion {
         match self {
             Mark::TaintShutdown => Exclusion::TaintShutdown,

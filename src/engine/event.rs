@@ -68,6 +68,8 @@ struct EvNode {
     waiting: bool,
     /// Counted as unhealthy in its guard group.
     unhealthy: bool,
+    /// Left out of its guard group's counts (a skipped Machine).
+    out: bool,
     /// Unhealthy now whatever its condition: its replacement's node never
     /// came up (MHC's node startup timeout).
     unhealthy_now: bool,
@@ -186,23 +188,25 @@ impl Sim<'_> {
         }
     }
 
-    /// Keeps the node's guard group count in step with its state.
+    /// Keeps the node's guard group counts in step with its state and
+    /// marks: a Machine that Cluster API skips is no target at all.
     pub(super) fn recount(&mut self, node: NodeId) {
         let n = &self.nodes[node as usize];
+        let out = self.out_of_targets(node);
         // A condition no check matches counts as healthy.
-        let now = self.evs().det.timeout(n.posted).is_some() || n.action.is_some();
-        if now == self.evs().nodes[node as usize].unhealthy {
+        let now = !out && (self.evs().det.timeout(n.posted).is_some() || n.action.is_some());
+        let e = self.evs().nodes[node as usize];
+        if (now, out) == (e.unhealthy, e.out) {
             return;
         }
         let g = self.evs().group_index(self.sc, node);
         let st = self.evs_mut();
-        st.nodes[node as usize].unhealthy = now;
+        let n = &mut st.nodes[node as usize];
+        n.unhealthy = now;
+        n.out = out;
         let c = &mut st.groups[g];
-        if now {
-            c.unhealthy += 1;
-        } else {
-            c.unhealthy -= 1;
-        }
+        c.unhealthy = c.unhealthy + u32::from(now) - u32::from(e.unhealthy);
+        c.total = c.total + u32::from(e.out) - u32::from(out);
     }
 
     /// Posts a condition from the kubelet or the node lifecycle controller.
@@ -427,24 +431,33 @@ impl Sim<'_> {
         }
         // The peers' node-level exclusions are re-read on every
         // evaluation and hold a node back as a guard does (PEERS.md
-        // section 0); the node stays waiting.
+        // section 0); the node stays waiting. Most are checked before the
+        // guard; NHC's label only for the nodes the guard lets through.
+        let mut after_guard = Vec::new();
         let mut i = 0;
         while i < eligible.len() {
             let node = eligible[i];
             match self.exclusion(node) {
+                Some(reason) if reason.after_guard() => {
+                    after_guard.push(node);
+                    i += 1;
+                }
                 Some(reason) => {
-                    self.nodes[node as usize].held.get_or_insert(reason);
-                    self.emit(Record::Suppressed {
-                        at: now,
-                        node,
-                        reason,
-                    });
+                    self.hold(node, reason);
                     eligible.remove(i);
                 }
                 None => i += 1,
             }
         }
         let suppressed = eligible.first().and_then(|&node| self.guard_holding(node));
+        if suppressed.is_none() && !after_guard.is_empty() {
+            for &node in &after_guard {
+                if let Some(reason) = self.exclusion(node) {
+                    self.hold(node, reason);
+                }
+            }
+            eligible.retain(|n| !after_guard.contains(n));
+        }
         if let (Some(guard), Some(&first)) = (suppressed, eligible.first()) {
             let st = self.evs();
             let c = st.groups[st.group_index(self.sc, first)];
@@ -501,6 +514,16 @@ impl Sim<'_> {
                 self.request_eval(unit, at, Why::Requeue);
             }
         }
+    }
+
+    /// A node-level exclusion held `node` back at this evaluation.
+    fn hold(&mut self, node: NodeId, reason: crate::policy::Exclusion) {
+        self.nodes[node as usize].held.get_or_insert(reason);
+        self.emit(Record::Suppressed {
+            at: self.now,
+            node,
+            reason,
+        });
     }
 
     /// Orders the nodes that may start a remediation for the in-flight

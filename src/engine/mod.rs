@@ -483,6 +483,9 @@ impl<'a> Sim<'a> {
                             c.saturating_sub(1)
                         };
                         self.wake_if_waiting(node);
+                        if self.ev.is_some() {
+                            self.recount(node);
+                        }
                         // A peer re-reads its exclusions on every
                         // evaluation: one lifted, the node is evaluated.
                         if !on && self.ev.as_ref().is_some_and(|e| e.waiting(node)) {
@@ -900,6 +903,15 @@ impl<'a> Sim<'a> {
         n.fixed_by = None;
         n.recovered = false;
         n.next_check = None;
+    }
+
+    /// Whether a mark the provider reads takes `node` out of its health
+    /// check's targets (Cluster API's skipped and paused Machines).
+    fn out_of_targets(&self, node: NodeId) -> bool {
+        let n = &self.nodes[node as usize];
+        n.marks.iter().enumerate().any(|(k, &count)| {
+            count > 0 && self.reads & 1 << k != 0 && Mark::ALL[k].leaves_targets()
+        })
     }
 
     /// The first exclusion (in [`Exclusion::ALL`] order) that holds for

@@ -104,6 +104,12 @@ impl Exclusion {
         Exclusion::ALL.into_iter().find(|e| e.name() == s)
     }
 
+    /// Checked only for the nodes the guard lets through: NHC skips a
+    /// labelled node in its remediation loop, after the minHealthy check.
+    pub fn after_guard(self) -> bool {
+        self == Exclusion::ExcludeLabel
+    }
+
     /// A peer's guard: it holds actions back but is never an outcome.
     pub fn is_peer_guard(self) -> bool {
         matches!(

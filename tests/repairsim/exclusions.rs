@@ -54,7 +54,9 @@ fn cluster_api_annotations_hold_a_machine_back_until_they_go() {
 
 #[test]
 fn the_medik8s_label_holds_a_node_back_and_says_so_once() {
-    let sc = load(&["policy.preset=nhc"]);
+    // minHealthy 1 of 3: one healthy node lets remediation through, so the
+    // label decides (NHC checks it after minHealthy).
+    let sc = load(&["policy.preset=nhc", "policy.min_healthy=1"]);
     assert_eq!(
         incidents(&sc),
         [
@@ -71,6 +73,8 @@ fn the_medik8s_label_holds_a_node_back_and_says_so_once() {
         "tests/repairsim/peers/exclusions.toml",
         "--set",
         "policy.preset=nhc",
+        "--set",
+        "policy.min_healthy=1",
         "--out",
         &dir,
         "-q",
@@ -267,6 +271,45 @@ fn a_paused_health_check_starts_nothing_until_it_resumes() {
         [
             "2026-01-01T01:05:01Z,3901000,,Normal,RemediationSkipped,[remediation] Postponing potential remediations because of pause requests",
             "2026-01-01T01:30:00Z,5400000,,Normal,RemediationSkipped,[remediation] Postponing potential remediations because of pause requests",
+        ]
+    );
+}
+
+/// The order of the checks, from the controllers' source. Cluster API
+/// leaves a skipped Machine out of its targets, so out of the counts its
+/// guard compares (`getTargetsFromMHC`); NHC checks its label only for the
+/// nodes its minHealthy check lets through.
+#[test]
+fn skipped_machines_leave_the_guard_counts_and_the_label_comes_after_it() {
+    let text = format!(
+        "{}\n[[inject]]\nat = \"1h\"\nnode = \"md-2\"\nfault = \"hang\"\n\n\
+         [[annotations]]\nannotation = \"skip-remediation\"\nnode = \"md-2\"\nfrom = \"0s\"\n\n\
+         [[labels]]\nlabel = \"exclude-from-remediation\"\nnode = \"md-2\"\nfrom = \"0s\"\n",
+        FIXTURE.split("[[annotations]]").next().unwrap()
+    );
+    let run = |sets: &[&str]| {
+        let patches: Vec<Patch> = sets.iter().map(|s| Patch::parse_set(s).unwrap()).collect();
+        incidents(&load_str_with("t.toml", &text, &patches).unwrap_or_else(|e| panic!("{e}")))
+    };
+    // Three of three unhealthy, but md-2 is no target: 2 of 2 is within
+    // maxUnhealthy 2, so the other two are replaced at once (Ready at the
+    // new kubelet's first status tick after provisioning).
+    assert_eq!(
+        run(&["policy.max_unhealthy=2"]),
+        [
+            "md-0 1h 1h05m01s 1h05m01s [replace] 1h11m10s repaired-by-replace -",
+            "md-1 1h 1h05m01s 1h05m01s [replace] 1h11m10s repaired-by-replace -",
+            "md-2 1h 1h05m01s - [] - open-at-horizon skip-remediation",
+        ]
+    );
+    // NHC counts the labelled node; with none healthy (below minHealthy 2)
+    // the guard holds all three, and the label never comes into it.
+    assert_eq!(
+        run(&["policy.preset=nhc", "policy.min_healthy=2"]),
+        [
+            "md-0 1h 1h05m01s - [] - open-at-horizon guard-min-healthy",
+            "md-1 1h 1h05m01s - [] 1h30m self-healed guard-min-healthy",
+            "md-2 1h 1h05m01s - [] - open-at-horizon guard-min-healthy",
         ]
     );
 }
