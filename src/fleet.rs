@@ -37,6 +37,9 @@ pub struct Pool {
     pub name: String,
     pub os: Os,
     pub count: u32,
+    /// The pool's own action ladder, in place of the policy's for its OS
+    /// (an EKS node group or MachineDeployment of its own).
+    pub ladder: Option<Vec<ActionKind>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -212,11 +215,13 @@ mod tests {
                 name: "system".into(),
                 os: Os::Linux,
                 count: 3,
+                ladder: None,
             },
             Pool {
                 name: "win".into(),
                 os: Os::Windows,
                 count: 2,
+                ladder: None,
             },
         ]);
         assert_eq!(f.nodes[4].name, "win-1");

@@ -152,7 +152,7 @@ impl<'a> InvariantChecker<'a> {
                 }
             }
         }
-        if !p.ladder(os).contains(&kind) {
+        if !self.sc.ladder(node).contains(&kind) {
             self.fail(
                 at,
                 node,

@@ -266,7 +266,7 @@ impl Summary {
         let mut outcome_n: Counts = [0; Outcome::COUNT];
         let mut os_n: [Counts; 2] = [[0; Outcome::COUNT]; 2];
         let mut pool_n: Vec<Counts> = vec![[0; Outcome::COUNT]; fleet.pools.len()];
-        let vocab = scenario.policy.vocabulary();
+        let vocab = scenario.vocabulary();
         let mut started = ByKind::new(&vocab.kinds);
         let mut errors = 0;
         let mut code_n: BTreeMap<&'static str, u64> = BTreeMap::new();

@@ -229,7 +229,7 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// to CSV and discarded: the work of `sweep` without the disk.
 fn time_sweep(pool: &rayon::ThreadPool, point: &Point, n: u64) -> Result<f64, CliError> {
     let mut rows = csv_writer(std::io::sink());
-    let shown = shown_metrics(&point.scenario.policy.vocabulary());
+    let shown = shown_metrics(&point.scenario.vocabulary());
     let t0 = Instant::now();
     run_point(
         pool,
@@ -440,11 +440,13 @@ mod tests {
                 name: "linux".into(),
                 os: Os::Linux,
                 count: nodes - windows,
+                ladder: None,
             },
             Pool {
                 name: "win".into(),
                 os: Os::Windows,
                 count: windows,
+                ladder: None,
             },
         ]);
         let all: Vec<u32> = (0..fleet.len() as u32).collect();

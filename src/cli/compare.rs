@@ -168,7 +168,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let mut staging = Staging::new(&out).map_err(&err)?;
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
-    let shown = shown_for(sides.iter().map(|s| &s.scenario.policy));
+    let shown = shown_for(sides.iter().map(|s| &s.scenario));
     let mut header = replications_header(&["label".to_string()], &shown);
     header[0] = "side".into();
     rows.write_record(header).map_err(|e| err(e.into()))?;

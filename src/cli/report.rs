@@ -80,7 +80,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
 
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
-    let shown = shown_metrics(&sc.policy.vocabulary());
+    let shown = shown_metrics(&sc.vocabulary());
     rows.write_record(replications_header(&[], &shown))
         .map_err(|e| err(e.into()))?;
     let point = Point {

@@ -239,7 +239,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         grid: grid_keys.clone(),
         stopping_rule: rule,
         // Every point's vocabulary: a grid may change the preset.
-        shown: shown_for(points.iter().map(|p| &p.scenario.policy)),
+        shown: shown_for(points.iter().map(|p| &p.scenario)),
     };
 
     let mut staging = Staging::new(&out).map_err(&err)?;

@@ -256,7 +256,7 @@ impl Sim<'_> {
             && !e.fresh_ltt
             // An OS with an empty ladder is not repaired (EKS: the node
             // monitoring agent and repair are Linux only).
-            && !self.plans[self.os_index(node)].is_empty();
+            && !self.plans[self.sc.fleet.node(node).pool].is_empty();
         let want = if looking && e.unhealthy_now {
             Some(self.now)
         } else if looking {
@@ -558,7 +558,7 @@ impl Sim<'_> {
         // A lone template has no timeout of its own; NHC's lease on it is
         // overdue after 3 x 10 minutes (PEERS.md section 4). A ladder longer
         // than its timeouts reuses the last one.
-        let t = if p.lone_template(self.nodes[node as usize].os) {
+        let t = if p.lone_ladder(self.sc.ladder(node)) {
             Some(LONE_TEMPLATE_TIMEOUT)
         } else {
             p.step_timeouts
@@ -641,14 +641,14 @@ impl Sim<'_> {
 
     /// The next escalation step starts now, or the repair gives up.
     fn escalate(&mut self, node: NodeId, next: usize) {
-        let plan_len = self.plans[self.os_index(node)].len();
+        let plan_len = self.plans[self.sc.fleet.node(node).pool].len();
         if next < plan_len {
             self.start_action(node, next);
             return;
         }
         // A single template times out (the lease is overdue); a list of
         // them runs out (`NoTemplateLeft`).
-        let end = if self.sc.policy.lone_template(self.nodes[node as usize].os) {
+        let end = if self.sc.policy.lone_ladder(self.sc.ladder(node)) {
             End::Timeout
         } else {
             End::Exhausted

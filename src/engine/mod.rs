@@ -187,8 +187,8 @@ pub struct Sim<'a> {
     queue: EventQueue<Event>,
     now: SimTime,
     nodes: Vec<NodeRt>,
-    /// Plans by OS: linux, windows.
-    plans: [Vec<PlannedAction>; 2],
+    /// Plans by pool: the pool's own ladder, or the policy's for its OS.
+    plans: Vec<Vec<PlannedAction>>,
     /// Nodes whose control plane shows Ready=True.
     ready_count: usize,
     /// Repairs holding a concurrency slot.
@@ -270,7 +270,12 @@ impl<'a> Sim<'a> {
             queue: EventQueue::default(),
             now: SimTime::ZERO,
             nodes,
-            plans: [p.plan(Os::Linux), p.plan(Os::Windows)],
+            plans: sc
+                .fleet
+                .pools
+                .iter()
+                .map(|pool| p.plan_of(pool.ladder.as_deref().unwrap_or(p.ladder(pool.os))))
+                .collect(),
             ready_count: sc.fleet.len() - never.len(),
             slots_used: 0,
             pool_used: if p.pool_slots.is_some() {
@@ -958,17 +963,10 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn os_index(&self, node: NodeId) -> usize {
-        match self.nodes[node as usize].os {
-            Os::Linux => 0,
-            Os::Windows => 1,
-        }
-    }
-
     fn ctx(&self, node: NodeId) -> Ctx<'a> {
         Ctx {
             policy: &self.sc.policy,
-            plan_len: self.plans[self.os_index(node)].len(),
+            plan_len: self.plans[self.sc.fleet.node(node).pool].len(),
         }
     }
 
@@ -1117,7 +1115,7 @@ impl<'a> Sim<'a> {
     fn start_action(&mut self, node: NodeId, step: usize) {
         let now = self.now;
         self.nodes[node as usize].acted = true;
-        let plan = self.plans[self.os_index(node)][step];
+        let plan = self.plans[self.sc.fleet.node(node).pool][step];
         let os = self.nodes[node as usize].os;
         let spec = self.sc.actions.get(plan.kind);
         // A stream that cannot change anything is not drawn from: a fixed

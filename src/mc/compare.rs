@@ -125,7 +125,7 @@ impl Comparison {
             pooled_ttr: vec![Histogram::default(); sides.len()],
             pooled_ttd: vec![Histogram::default(); sides.len()],
             confidence: confidence(sides.len() - 1),
-            shown: super::metrics::shown_for(sides.iter().map(|s| &s.scenario.policy)),
+            shown: super::metrics::shown_for(sides.iter().map(|s| &s.scenario)),
         }
     }
 

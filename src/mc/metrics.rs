@@ -13,8 +13,8 @@ use crate::k8s::ActionKind;
 use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
 use crate::observe::{Fanout, Observer, Record};
+use crate::policy::Outcome;
 use crate::policy::providers::Vocabulary;
-use crate::policy::{Outcome, Policy};
 use crate::scenario::Scenario;
 use crate::stats::nearest_rank;
 use crate::time::{HOUR, SimTime};
@@ -195,12 +195,12 @@ const IDX_ERRORS: usize = IDX_ACTIONS + ActionKind::ALL.len();
 /// How many metrics there are.
 pub const METRICS: usize = IDX_ERRORS + 1;
 
-/// The metrics outputs show for several policies side by side (compare
+/// The metrics outputs show for several scenarios side by side (compare
 /// sides, sweep points): those of the union of their vocabularies.
-pub fn shown_for<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> Vec<usize> {
-    let union = policies
+pub fn shown_for<'a>(scenarios: impl IntoIterator<Item = &'a Scenario>) -> Vec<usize> {
+    let union = scenarios
         .into_iter()
-        .map(Policy::vocabulary)
+        .map(Scenario::vocabulary)
         .reduce(|a, b| a.union(&b));
     union.map_or_else(Vec::new, |v| shown_metrics(&v))
 }

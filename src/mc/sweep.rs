@@ -397,7 +397,7 @@ mod tests {
         let r = run_replication(&example1(), 3, false);
         let keys = vec!["policy.repair_delay".to_string()];
         let settings = vec![("policy.repair_delay".to_string(), "2m".to_string())];
-        let shown = crate::mc::metrics::shown_metrics(&example1().policy.vocabulary());
+        let shown = crate::mc::metrics::shown_metrics(&example1().vocabulary());
         let h = replications_header(&keys, &shown);
         let row = replication_row(1, &settings, &r, &shown);
         assert_eq!(h.len(), row.len());

@@ -488,11 +488,13 @@ pub(crate) mod fixtures {
                     name: "system".into(),
                     os: Os::Linux,
                     count: 3,
+                    ladder: None,
                 },
                 Pool {
                     name: "win".into(),
                     os: Os::Windows,
                     count: 1,
+                    ladder: None,
                 },
             ]),
             actions: Actions::default(),

@@ -421,9 +421,12 @@ impl Policy {
     /// its own timeout (an `escalatingRemediations` list of one). Its lease
     /// is overdue after [`super::rules::LONE_TEMPLATE_TIMEOUT`].
     pub fn lone_template(&self, os: Os) -> bool {
-        self.retry_mode == RetryMode::Escalate
-            && self.ladder(os).len() == 1
-            && self.step_timeouts.len() != 1
+        self.lone_ladder(self.ladder(os))
+    }
+
+    /// [`Policy::lone_template`] for a given ladder (a pool's own).
+    pub fn lone_ladder(&self, ladder: &[ActionKind]) -> bool {
+        self.retry_mode == RetryMode::Escalate && ladder.len() == 1 && self.step_timeouts.len() != 1
     }
 
     pub fn ladder(&self, os: Os) -> &[ActionKind] {
@@ -436,7 +439,11 @@ impl Policy {
     /// Every action a repair may run, in order. An incident walks this list;
     /// reaching its end is `gave-up-exhausted`.
     pub fn plan(&self, os: Os) -> Vec<PlannedAction> {
-        let ladder = self.ladder(os);
+        self.plan_of(self.ladder(os))
+    }
+
+    /// [`Policy::plan`] for a given ladder (a pool's own).
+    pub fn plan_of(&self, ladder: &[ActionKind]) -> Vec<PlannedAction> {
         let mut out = Vec::new();
         match self.retry_mode {
             RetryMode::Sequence => {

@@ -157,7 +157,7 @@ fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: W
         "Node timelines: {} nodes not Ready at some time",
         rows.len()
     );
-    let states = sc.policy.vocabulary().states();
+    let states = sc.vocabulary().states();
     charts::timeline(&title, &rows, (w.from, w.to), &states)
 }
 

@@ -812,7 +812,8 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
 
     let (policy, policy_overrides) =
         build_policy(cx, raw.policy.as_ref(), raw.kubernetes.as_ref())?;
-    let fleet = build_fleet(cx, raw.pools.as_ref())?;
+    let event = matches!(policy.detection, crate::policy::rules::Detection::Event(_));
+    let fleet = build_fleet(cx, raw.pools.as_ref(), event)?;
     let actions = build_actions(cx, raw.actions.as_ref())?;
 
     let mut faults = build_faults(cx, &raw)?;
@@ -1096,7 +1097,9 @@ fn ladder(cx: &Ctx, v: &SList, field: &str, event: bool) -> Res<Vec<ActionKind>>
         .collect()
 }
 
-fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>) -> Res<Fleet> {
+/// `event`: the policy detects by condition timeouts (an empty ladder
+/// then leaves the pool alone).
+fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>, event: bool) -> Res<Fleet> {
     let list: &[Spanned<RawPool>] = raw.map_or(&[], |r| r.get_ref());
     if list.is_empty() {
         return Err(cx.err(
@@ -1139,10 +1142,15 @@ fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>) -> Res<Fl
                 format!("the fleet would have {total} nodes, more than the limit of {MAX_NODES}"),
             ));
         }
+        let ladder = match &p.ladder {
+            Some(l) => Some(ladder(cx, l, &key_path(&base, "ladder"), event)?),
+            None => None,
+        };
         pools.push(Pool {
             name: n.clone(),
             os,
             count: count as u32,
+            ladder,
         });
     }
     Ok(Fleet::new(pools))

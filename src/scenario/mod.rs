@@ -20,6 +20,35 @@ pub use load::{
 };
 pub use patch::Patch;
 
+impl Scenario {
+    /// The actions tried on `node`'s pool: its own ladder, or the
+    /// policy's for its OS.
+    pub fn ladder(&self, node: NodeId) -> &[ActionKind] {
+        let n = self.fleet.node(node);
+        self.fleet.pools[n.pool]
+            .ladder
+            .as_deref()
+            .unwrap_or_else(|| self.policy.ladder(n.os))
+    }
+
+    /// The policy's vocabulary, with the kinds the pools' own ladders add.
+    pub fn vocabulary(&self) -> crate::policy::providers::Vocabulary {
+        let pools = crate::policy::providers::Vocabulary {
+            kinds: ActionKind::ALL
+                .into_iter()
+                .filter(|k| {
+                    self.fleet
+                        .pools
+                        .iter()
+                        .any(|p| p.ladder.as_ref().is_some_and(|l| l.contains(k)))
+                })
+                .collect(),
+            exclusions: vec![],
+        };
+        self.policy.vocabulary().union(&pools)
+    }
+}
+
 /// The embedded default scenario: what `repairsim run` runs with no file.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
 

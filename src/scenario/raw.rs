@@ -210,6 +210,7 @@ pub struct RawPool {
     pub name: Option<SStr>,
     pub os: Option<SStr>,
     pub count: Option<Spanned<i64>>,
+    pub ladder: Option<SList>,
 }
 
 /// `[actions]`.

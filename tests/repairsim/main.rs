@@ -11,6 +11,7 @@ mod lifecycle;
 mod montecarlo;
 mod overrides;
 mod policy_files;
+mod pool_ladders;
 mod properties;
 mod regressions;
 mod worked_examples;

@@ -125,6 +125,7 @@ prop_compose! {
             name: format!("p{i}"),
             os: if *win { Os::Windows } else { Os::Linux },
             count: *count,
+            ladder: None,
         }).collect());
         let n = fleet.len() as u32;
         let mut faults: Vec<Fault> = faults.into_iter().enumerate().map(|(i, mut f)| { f.name = format!("f{i}"); f }).collect();
