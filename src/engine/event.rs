@@ -141,12 +141,6 @@ impl EventState {
     }
 
     /// The node's next condition post counts as a transition.
-    /// The node's condition timeout ran out and it waits for an evaluation
-    /// that lets it start.
-    pub(super) fn waiting(&self, node: NodeId) -> bool {
-        self.nodes[node as usize].waiting
-    }
-
     pub(super) fn fresh(&self, node: NodeId) -> bool {
         self.nodes[node as usize].fresh_ltt
     }
@@ -434,21 +428,21 @@ impl Sim<'_> {
         // section 0); the node stays waiting. Most are checked before the
         // guard; NHC's label only for the nodes the guard lets through.
         let mut after_guard = Vec::new();
-        let mut i = 0;
-        while i < eligible.len() {
+        let mut kept = 0;
+        for i in 0..eligible.len() {
             let node = eligible[i];
             match self.exclusion(node) {
-                Some(reason) if reason.after_guard() => {
-                    after_guard.push(node);
-                    i += 1;
+                Some(reason) if !reason.after_guard() => self.hold(node, reason),
+                held => {
+                    if held.is_some() {
+                        after_guard.push(node);
+                    }
+                    eligible[kept] = node;
+                    kept += 1;
                 }
-                Some(reason) => {
-                    self.hold(node, reason);
-                    eligible.remove(i);
-                }
-                None => i += 1,
             }
         }
+        eligible.truncate(kept);
         let suppressed = eligible.first().and_then(|&node| self.guard_holding(node));
         if suppressed.is_none() && !after_guard.is_empty() {
             for &node in &after_guard {
@@ -456,7 +450,15 @@ impl Sim<'_> {
                     self.hold(node, reason);
                 }
             }
-            eligible.retain(|n| !after_guard.contains(n));
+            // Both lists are in evaluation order: one merge pass.
+            let mut held = after_guard.iter().peekable();
+            eligible.retain(|n| {
+                let skip = held.peek() == Some(&n);
+                if skip {
+                    held.next();
+                }
+                !skip
+            });
         }
         if let (Some(guard), Some(&first)) = (suppressed, eligible.first()) {
             let st = self.evs();
@@ -517,7 +519,7 @@ impl Sim<'_> {
     }
 
     /// A node-level exclusion held `node` back at this evaluation.
-    fn hold(&mut self, node: NodeId, reason: crate::policy::Exclusion) {
+    pub(super) fn hold(&mut self, node: NodeId, reason: crate::policy::Exclusion) {
         self.nodes[node as usize].held.get_or_insert(reason);
         self.emit(Record::Suppressed {
             at: self.now,
@@ -640,9 +642,16 @@ impl Sim<'_> {
     }
 
     /// The next escalation step starts now, or the repair gives up.
-    fn escalate(&mut self, node: NodeId, next: usize) {
+    pub(super) fn escalate(&mut self, node: NodeId, next: usize) {
         let plan_len = self.plans[self.sc.fleet.node(node).pool].len();
         if next < plan_len {
+            // NHC skips a labelled node, and a paused NHC creates nothing:
+            // the next remediation waits until neither holds.
+            if let Some(reason) = self.exclusion(node) {
+                self.hold(node, reason);
+                self.nodes[node as usize].held_step = Some(next);
+                return;
+            }
             self.start_action(node, next);
             return;
         }

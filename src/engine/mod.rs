@@ -166,6 +166,9 @@ struct NodeRt {
     held: Option<Exclusion>,
     /// An action started in the open incident.
     acted: bool,
+    /// The escalation step an exclusion holds back (it starts when the
+    /// exclusion goes).
+    held_step: Option<usize>,
     /// When the node's current machine was created: 0 for the fleet's
     /// own, the end of the delete phase for a replacement \[ms\].
     created: SimTime,
@@ -250,6 +253,7 @@ impl<'a> Sim<'a> {
                     suppressed: false,
                     held: None,
                     acted: false,
+                    held_step: None,
                     detected: false,
                     created: SimTime::ZERO,
                     holds_slot: false,
@@ -488,14 +492,17 @@ impl<'a> Sim<'a> {
                             c.saturating_sub(1)
                         };
                         self.wake_if_waiting(node);
-                        if self.ev.is_some() {
+                        // A peer watches its Machines and Nodes: a mark it
+                        // reads changes its counts and what it may start,
+                        // so the node's unit is evaluated, and an
+                        // escalation held back goes on once nothing holds.
+                        if self.ev.is_some() && self.reads & 1 << k != 0 {
                             self.recount(node);
-                        }
-                        // A peer re-reads its exclusions on every
-                        // evaluation: one lifted, the node is evaluated.
-                        if !on && self.ev.as_ref().is_some_and(|e| e.waiting(node)) {
                             let unit = self.unit_of(node);
                             self.request_eval(unit, self.now, event::Why::Trigger);
+                            if let Some(step) = self.nodes[node as usize].held_step.take() {
+                                self.escalate(node, step);
+                            }
                         }
                     }
                 }
@@ -586,6 +593,7 @@ impl<'a> Sim<'a> {
         n.detected = false;
         n.held = None;
         n.acted = false;
+        n.held_step = None;
         n.phase = Phase::Unnoticed { onset: now };
         let incident = n.incident;
         match f.signal {
@@ -865,6 +873,12 @@ impl<'a> Sim<'a> {
                 let mut waiting: Vec<NodeId> = self.queued.iter().copied().collect();
                 self.remediation_order(&mut waiting);
                 for node in waiting {
+                    // Marked since, or paused: it waits, and is evaluated
+                    // again when the mark goes.
+                    if let Some(reason) = self.exclusion(node) {
+                        self.hold(node, reason);
+                        continue;
+                    }
                     if self.slot_free(node) {
                         self.queued.remove(&node);
                         self.take_slot(node);
@@ -903,6 +917,7 @@ impl<'a> Sim<'a> {
 
     fn close_incident(&mut self, node: NodeId) {
         let n = &mut self.nodes[node as usize];
+        n.held_step = None;
         n.phase = Phase::Healthy;
         n.fault = None;
         n.fixed_by = None;

@@ -162,7 +162,9 @@ impl PeerEvents {
             ..
         } = *rec
         {
-            self.nodes[node as usize].label_skipped = false;
+            let n = &mut self.nodes[node as usize];
+            n.label_skipped = false;
+            n.marked = false;
         }
         match self.provider {
             Provider::Karpenter => self.karpenter(log, rec),

@@ -856,7 +856,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
         marks.push(build_mark(cx, &fleet, i, a.span(), &w)?);
     }
     for (i, ps) in raw.pauses.iter().enumerate() {
-        marks.push(build_pause(cx, &fleet, i, ps)?);
+        marks.push(build_pause(cx, &fleet, &policy, i, ps)?);
     }
     for (i, l) in raw.labels.iter().enumerate() {
         let r = l.get_ref();
@@ -1087,7 +1087,15 @@ fn ladder(cx: &Ctx, v: &SList, field: &str, event: bool) -> Res<Vec<ActionKind>>
         return Err(cx.at(
             v,
             field,
-            "the ladder is empty; list at least one of \"reboot\", \"reimage\", \"redeploy\"",
+            format!(
+                "the ladder is empty; list at least one of {} (an empty ladder leaves nodes \
+                 alone only under event-driven detection)",
+                ACTION_CHOICES
+                    .iter()
+                    .map(|(n, _)| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     }
     v.get_ref()
@@ -1907,9 +1915,28 @@ fn build_mark(
 
 /// A paused health check: a pool's MachineHealthCheck, or (no pool) every
 /// node, as one NodeHealthCheck covers them.
-fn build_pause(cx: &Ctx, fleet: &Fleet, i: usize, sp: &Spanned<RawPause>) -> Res<MarkWindow> {
+fn build_pause(
+    cx: &Ctx,
+    fleet: &Fleet,
+    policy: &Policy,
+    i: usize,
+    sp: &Spanned<RawPause>,
+) -> Res<MarkWindow> {
     let base = index_path("pauses", i);
     let r = sp.get_ref();
+    if let (Some(p), crate::policy::rules::Detection::Event(d)) = (&r.pool, policy.detection)
+        && d.unit == crate::policy::rules::EvalUnit::Cluster
+    {
+        return Err(cx.at(
+            p,
+            key_path(&base, "pool"),
+            format!(
+                "preset {} runs one health check over every node, so its pause covers them \
+                 all; leave `pool` out",
+                policy.preset.name()
+            ),
+        ));
+    }
     let (from, until) = window(cx, &r.from, &r.until, false, sp.span(), &base)?;
     let nodes = match &r.pool {
         Some(p) => window_nodes(
@@ -2878,6 +2905,45 @@ pools = ["system"]
             }
         }
         assert!(checked > 200, "{checked}");
+    }
+
+    /// Each key set to another preset's value reads that value back, for
+    /// at least one pair of presets wherever the presets differ: a setter
+    /// that did nothing would fail here.
+    #[test]
+    fn every_key_takes_another_presets_value() {
+        for s in SETTINGS {
+            let Some(k) = s.key else { continue };
+            let values: Vec<(Preset, String)> = Preset::ALL
+                .into_iter()
+                .filter_map(|p| (k.get)(&Policy::preset(p)).map(|v| (p, v)))
+                .collect();
+            let mut differ = false;
+            let mut taken = 0;
+            for (a, va) in &values {
+                for (_, vb) in &values {
+                    if va == vb {
+                        continue;
+                    }
+                    differ = true;
+                    let patches = [
+                        Patch::Preset(a.name().to_string()),
+                        Patch::parse_set(&format!("{}.{}={vb}", k.section.name(), s.name)).unwrap(),
+                    ];
+                    // Some values do not fit another preset (an escalation
+                    // under periodic detection); those are refused.
+                    if let Ok(sc) = load_str_with("t.toml", BASE, &patches) {
+                        assert_eq!((k.get)(&sc.policy).as_ref(), Some(vb), "{}", s.name);
+                        taken += 1;
+                    }
+                }
+            }
+            assert!(
+                !differ || taken > 0,
+                "{}: no preset took another's value",
+                s.name
+            );
+        }
     }
 
     #[test]

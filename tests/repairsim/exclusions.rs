@@ -313,3 +313,81 @@ fn skipped_machines_leave_the_guard_counts_and_the_label_comes_after_it() {
         ]
     );
 }
+
+/// Runs a fixture through the CLI (which checks POLICY.md's and PEERS.md's
+/// invariants on every run and says so on stderr) and returns its
+/// incidents and events.
+fn run_fixture(name: &str) -> (Vec<String>, String) {
+    let file = format!("tests/repairsim/peers/{name}.toml");
+    let sc = repairsim::scenario::load_file(std::path::Path::new(&file)).unwrap();
+    let out = crate::common::scratch(name);
+    let dir = out.path("out");
+    let o = crate::common::repairsim(&["run", &file, "--out", &dir, "-q"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    assert_eq!(crate::common::stderr(&o), "", "no invariant is violated");
+    let events = std::fs::read_to_string(format!("{dir}/events.csv")).unwrap();
+    (incidents(&sc), events)
+}
+
+#[test]
+fn an_escalation_waits_while_the_node_is_labelled() {
+    let (incs, _) = run_fixture("held-escalation");
+    assert_eq!(
+        incs,
+        ["w-0 1h 1h05m01s 1h05m01s [snr-reboot replace] 3h07m repaired-by-replace exclude-label"]
+    );
+}
+
+#[test]
+fn a_machine_waiting_for_its_slot_waits_on_while_skipped() {
+    let (incs, _) = run_fixture("held-in-flight");
+    assert_eq!(
+        incs,
+        [
+            "md-0 1h 1h05m01s 1h05m01s [replace] 1h12m10s repaired-by-replace -",
+            "md-1 1h 1h05m01s 3h [replace] 3h07m repaired-by-replace skip-remediation",
+        ]
+    );
+}
+
+#[test]
+fn a_machine_skipped_later_lets_the_guard_lift() {
+    let (incs, events) = run_fixture("mark-lifts-guard");
+    assert_eq!(
+        incs,
+        [
+            "md-0 1h 1h05m01s 1h10m [replace] 1h17m repaired-by-replace guard-max-unhealthy",
+            "md-1 1h 1h05m01s - [] - open-at-horizon guard-max-unhealthy",
+        ]
+    );
+    assert_eq!(
+        events.matches("RemediationRestricted").count(),
+        1,
+        "{events}"
+    );
+}
+
+#[test]
+fn a_machine_healed_while_waiting_is_marked_again_next_time() {
+    let (_, events) = run_fixture("marked-again");
+    let marked: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains("MachineMarkedUnhealthy"))
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(marked, ["md-0", "md-1", "md-1"]);
+}
+
+#[test]
+fn an_nhc_pause_has_no_pool() {
+    let text = format!(
+        "{}\n[[pauses]]\nfrom = \"1h\"\npool = \"md\"\n",
+        FIXTURE.split("[[annotations]]").next().unwrap()
+    );
+    let patches = [Patch::parse_set("policy.preset=nhc").unwrap()];
+    let e = load_str_with("p.toml", &text, &patches).unwrap_err();
+    assert_eq!(e.field, "pauses[0].pool", "{e}");
+    assert!(e.message.contains("leave `pool` out"), "{e}");
+    // Cluster API pauses one pool's MachineHealthCheck.
+    assert!(load_str_with("p.toml", &text, &[]).is_ok());
+}
