@@ -193,15 +193,17 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let csv = csv_bytes(&CSV_HEADER, csv_rows(&cmp)).map_err(&err)?;
     staging.write("compare.csv", &csv).map_err(&err)?;
     staging
-        .write("compare.json", to_json(&cmp, &base, &rule).as_bytes())
+        .write("compare.json", to_json(&cmp, &base, stop, &rule).as_bytes())
         .map_err(&err)?;
     if !args.no_charts {
         crate::report::stage_charts(&mut staging, &compare_charts(&cmp)).map_err(&err)?;
     }
     let written = staging.commit().map_err(&err)?;
-    let table = format!("{}\n", to_markdown(&cmp, &base));
+    let table = format!("{}\n", to_markdown(&cmp, &base, stop));
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
-    Ok(())
+    let target = cmp.target(stop);
+    args.reps
+        .report_targets(target.iter().map(|t| ("compare".to_string(), t)))
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@ use crate::mc::metrics::metric_defs;
 use crate::mc::metrics::shown_for;
 use crate::mc::runner;
 use crate::mc::sweep::{
-    Point, SweepInfo, replication_row, replications_header, run_point, summary_json, summary_md,
-    sweep_header, sweep_row,
+    Point, SweepInfo, replication_row, replications_header, run_point, settings_label,
+    summary_json, summary_md, sweep_header, sweep_row,
 };
-use crate::mc::{Stop, UNTIL_CI_MIN, format_value, parse_until_ci};
+use crate::mc::{Stop, Target, UNTIL_CI_MIN, format_value, parse_until_ci};
 use crate::report::figures::sweep_charts;
 use crate::report::{Staging, csv_bytes, csv_writer};
 use crate::scenario::Patch;
@@ -27,9 +27,15 @@ pub struct ReplicationArgs {
     /// or availability=0.0001 (at least 10, at most --max-replications).
     #[arg(long, value_name = "METRIC=HALFWIDTH")]
     pub until_ci: Option<String>,
-    /// The most replications --until-ci may run.
+    /// The most replications --until-ci may run. Stopping there with the
+    /// target unmet is a warning on stderr and `target_met: false` in the
+    /// JSON outputs.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_replications: u64,
+    /// Exit 1 when --until-ci stops at --max-replications with its target
+    /// unmet (the outputs are written all the same), for CI.
+    #[arg(long, requires = "until_ci")]
+    pub require_ci: bool,
     /// Worker threads (0: one per core). Outputs are the same for any value.
     #[arg(long, default_value_t = 0, value_name = "N",
           value_parser = clap::value_parser!(u16).range(0..=1024))]
@@ -41,6 +47,12 @@ impl ReplicationArgs {
     /// says whose interval `--until-ci` watches, e.g. "the 95% interval of".
     pub fn stop(&self, watched: &str) -> Result<(Stop, String), CliError> {
         match &self.until_ci {
+            // clap's `requires` lets `-n N --require-ci` through.
+            None if self.require_ci => Err(CliError::Input(
+                "--require-ci: it needs --until-ci (a fixed count of replications has no \
+                 target to miss)"
+                    .into(),
+            )),
             None => {
                 if self.replications == 0 {
                     return Err(CliError::Input("--replications: must be at least 1".into()));
@@ -74,6 +86,29 @@ impl ReplicationArgs {
                 ))
             }
         }
+    }
+
+    /// Warns on stderr about every target missed (`where_`: which point
+    /// or comparison), and with `--require-ci` turns a miss into exit 1.
+    pub fn report_targets<'t>(
+        &self,
+        missed: impl IntoIterator<Item = (String, &'t Target)>,
+    ) -> Result<(), CliError> {
+        let mut failures = 0;
+        for (where_, t) in missed {
+            if let Some(w) = t.shortfall() {
+                eprintln!("warning: {where_}: {w}");
+                failures += 1;
+            }
+        }
+        if self.require_ci && failures > 0 {
+            return Err(CliError::Failed(format!(
+                "--require-ci: {} --until-ci target(s) not met (the warnings above say by how \
+                 much); the outputs are written",
+                failures
+            )));
+        }
+        Ok(())
     }
 
     pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
@@ -240,6 +275,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         stopping_rule: rule,
         // Every point's vocabulary: a grid may change the preset.
         shown: shown_for(points.iter().map(|p| &p.scenario)),
+        stop,
     };
 
     let mut staging = Staging::new(&out).map_err(&err)?;
@@ -288,7 +324,17 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     staging.write("summary.md", md.as_bytes()).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
 
-    super::print_result(args.quiet, &md, "outputs", &out, written.len())
+    super::print_result(args.quiet, &md, "outputs", &out, written.len())?;
+    let targets: Vec<(String, Target)> = summaries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let t = s.target(stop)?;
+            Some((format!("point {i} ({})", settings_label(&s.settings)), t))
+        })
+        .collect();
+    args.reps
+        .report_targets(targets.iter().map(|(w, t)| (w.clone(), t)))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{Better, METRICS, MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::replicate;
 use super::student::t_two_sided_p;
-use super::{Stop, all_zero, csv_number, format_value};
+use super::{Stop, Target, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
 use crate::trace::FailureTrace;
 use serde::Serialize;
@@ -324,6 +324,9 @@ struct CompareJson<'a> {
     baseline_patches: &'a [String],
     replications: u64,
     stopping_rule: &'a str,
+    /// With `--until-ci`: whether its target was met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopping: Option<Target>,
     confidence: f64,
     bonferroni: bool,
     interval: &'static str,
@@ -331,8 +334,17 @@ struct CompareJson<'a> {
     candidates: Vec<CandidateJson<'a>>,
 }
 
+impl Comparison {
+    /// How `stop` ended: the widest of the candidates' intervals of the
+    /// difference against its target (`None` for a fixed count).
+    pub fn target(&self, stop: Stop) -> Option<Target> {
+        let hw = stop.watched().and_then(|m| self.widest_half_width(m));
+        stop.target(self.replications, hw)
+    }
+}
+
 /// `compare.json`: pretty, with a trailing newline.
-pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> String {
+pub fn to_json(cmp: &Comparison, scenario: &Scenario, stop: Stop, stopping_rule: &str) -> String {
     let rows = cmp.rows();
     let candidates = cmp.labels[1..]
         .iter()
@@ -367,6 +379,7 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stopping_rule: &str) -> St
         baseline_patches: &cmp.patches[0],
         replications: cmp.replications,
         stopping_rule,
+        stopping: cmp.target(stop),
         confidence: cmp.confidence,
         bonferroni: cmp.labels.len() > 2,
         interval: "paired t over the replications where both sides have a value: \
@@ -388,7 +401,7 @@ pub fn percent(c: f64) -> String {
 
 /// The markdown `compare` prints: one table per candidate, metrics that
 /// are 0 on both sides in every replication left out.
-pub fn to_markdown(cmp: &Comparison, scenario: &Scenario) -> String {
+pub fn to_markdown(cmp: &Comparison, scenario: &Scenario, stop: Stop) -> String {
     let rows = cmp.rows();
     let k = cmp.labels.len() - 1;
     let mut s = String::new();
@@ -397,6 +410,9 @@ pub fn to_markdown(cmp: &Comparison, scenario: &Scenario) -> String {
         "# {}: {} replications, seed {}, common random numbers\n",
         scenario.name, cmp.replications, scenario.seed
     );
+    if let Some(w) = cmp.target(stop).and_then(|t| t.shortfall()) {
+        let _ = writeln!(s, "**Warning:** {w}.\n");
+    }
     let _ = writeln!(s, "Baseline: `{}`.", cmp.labels[0]);
     if k > 1 {
         let _ = writeln!(

@@ -26,6 +26,7 @@ pub mod student;
 pub mod sweep;
 
 use metrics::{MetricDef, Unit, metric_defs};
+use serde::Serialize;
 
 /// When to stop adding replications.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,23 +73,91 @@ impl Stop {
     }
 
     /// True when the rule is met after `n` replications whose interval of
-    /// the watched metric has half-width `hw` (`None`: not yet defined).
+    /// the watched metric has half-width `hw` (`None`: not yet defined):
+    /// its target is, or it ran out of replications.
     pub fn met(&self, n: u64, hw: Option<f64>) -> bool {
         match *self {
             Stop::Fixed(k) => n >= k,
+            Stop::UntilCi { max, .. } => n >= max || self.target_met(n, hw),
+        }
+    }
+
+    /// Whether an `--until-ci` target holds after `n` replications.
+    fn target_met(&self, n: u64, hw: Option<f64>) -> bool {
+        match *self {
+            Stop::Fixed(_) => true,
             Stop::UntilCi {
-                half_width,
-                min,
-                max,
-                ..
+                half_width, min, ..
             } => {
-                n >= max
-                    || (n >= min
-                        && hw.is_some_and(|h| {
-                            h <= half_width && (h > 0.0 || n >= UNTIL_CI_MIN_ZERO_SPREAD)
-                        }))
+                n >= min
+                    && hw.is_some_and(|h| {
+                        h <= half_width && (h > 0.0 || n >= UNTIL_CI_MIN_ZERO_SPREAD)
+                    })
             }
         }
+    }
+
+    /// How an `--until-ci` rule ended after `n` replications with
+    /// half-width `hw`; `None` for a fixed count.
+    pub fn target(&self, n: u64, hw: Option<f64>) -> Option<Target> {
+        let Stop::UntilCi {
+            metric, half_width, ..
+        } = *self
+        else {
+            return None;
+        };
+        Some(Target {
+            metric: metric_defs()[metric].name.clone(),
+            target_half_width: half_width,
+            half_width: hw,
+            replications: n,
+            target_met: self.target_met(n, hw),
+        })
+    }
+}
+
+/// How an `--until-ci` rule ended: the `stopping` object of the JSON
+/// outputs. A rule that stopped at `--max-replications` has
+/// `target_met: false`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Target {
+    /// The watched metric.
+    pub metric: String,
+    /// The half-width asked for, in the metric's unit (ms for durations).
+    pub target_half_width: f64,
+    /// The half-width reached; `null` when undefined (a metric with no
+    /// value, or one replication).
+    pub half_width: Option<f64>,
+    pub replications: u64,
+    pub target_met: bool,
+}
+
+impl Target {
+    /// One sentence for stderr and the reports, e.g. `--until-ci stopped
+    /// at the cap of 20 replications with the half-width of availability
+    /// at 0.0087, 87x the target 0.0001`.
+    pub fn shortfall(&self) -> Option<String> {
+        if self.target_met {
+            return None;
+        }
+        let def = metric_defs().into_iter().find(|d| d.name == self.metric)?;
+        let reached = match self.half_width {
+            Some(h) if self.target_half_width > 0.0 => format!(
+                "at {}, {:.1}x the target {}",
+                format_value(def.unit, h),
+                h / self.target_half_width,
+                format_value(def.unit, self.target_half_width)
+            ),
+            _ => format!(
+                "undefined (the target was {})",
+                format_value(def.unit, self.target_half_width)
+            ),
+        };
+        Some(format!(
+            "--until-ci stopped at the cap of {} replications with the half-width of {} {reached}; \
+             raise --max-replications or loosen the target",
+            self.replications, self.metric
+        ))
     }
 }
 

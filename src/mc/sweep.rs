@@ -9,7 +9,7 @@ use super::estimate::{CONFIDENCE, CdfBand, Estimate, Histogram, Running};
 
 use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
 use super::runner::replicate;
-use super::{Stop, all_zero, csv_number, format_value};
+use super::{Stop, Target, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
 use crate::stats::Percentiles;
 use crate::time::{SimDuration, format_duration};
@@ -42,6 +42,14 @@ pub struct PointSummary {
 }
 
 impl PointSummary {
+    /// How `stop` ended for this point (`None` for a fixed count).
+    pub fn target(&self, stop: Stop) -> Option<Target> {
+        let hw = stop
+            .watched()
+            .and_then(|m| self.metrics[m].half_width(CONFIDENCE));
+        stop.target(self.replications, hw)
+    }
+
     /// `horizon_ms`: the longest time to recover the band's grid covers.
     pub fn new(settings: Vec<(String, String)>, horizon_ms: u64) -> PointSummary {
         PointSummary {
@@ -209,6 +217,9 @@ struct PointJson<'a> {
     point: usize,
     settings: SettingsJson<'a>,
     replications: u64,
+    /// With `--until-ci`: whether its target was met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopping: Option<Target>,
     metrics: MetricsJson<'a>,
     time_to_recover_pooled: Percentiles,
 }
@@ -227,6 +238,9 @@ pub struct SweepInfo {
     /// The metrics shown ([`super::metrics::shown_metrics`]).
     #[serde(skip)]
     pub shown: Vec<usize>,
+    /// The stopping rule itself, to say whether each point met it.
+    #[serde(skip)]
+    pub stop: Stop,
 }
 
 #[derive(Serialize)]
@@ -258,6 +272,7 @@ pub fn summary_json(info: &SweepInfo, points: &[PointSummary]) -> String {
                 point: i,
                 settings: SettingsJson(&p.settings),
                 replications: p.replications,
+                stopping: p.target(info.stop),
                 metrics: MetricsJson {
                     defs: &defs,
                     estimates: e,
@@ -326,6 +341,9 @@ pub fn summary_md(info: &SweepInfo, points: &[PointSummary]) -> String {
             settings_label(&p.settings),
             p.replications
         );
+        if let Some(w) = p.target(info.stop).and_then(|t| t.shortfall()) {
+            let _ = writeln!(s, "**Warning:** {w}.\n");
+        }
         let _ = writeln!(s, "| metric | mean | 95% CI | sd | n |");
         let _ = writeln!(s, "|---|---:|---:|---:|---:|");
         let estimates = p.estimates();

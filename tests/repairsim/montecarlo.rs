@@ -627,3 +627,115 @@ fn ambiguous_flags_exit_2() {
         assert_bad_input(&s, &args, expected);
     }
 }
+
+/// Issue 11: `--until-ci` that stops at `--max-replications` with its
+/// target unmet says so on stderr, in the JSON and in the report, and
+/// `--require-ci` makes that exit 1 (the outputs are still written). A
+/// target met says nothing.
+#[test]
+fn an_until_ci_target_missed_at_the_cap_is_a_warning_or_with_require_ci_a_failure() {
+    let s = scratch("until-ci-missed");
+    let json = |dir: &str, file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap()
+    };
+    let sweep = |target: &str, extra: &[&str], out: &str| {
+        let mut args = vec![
+            "sweep",
+            "scenarios/quickstart.toml",
+            "--until-ci",
+            target,
+            "--max-replications",
+            "20",
+            "--out",
+            out,
+            "-q",
+        ];
+        args.extend(extra);
+        repairsim(&args)
+    };
+    // The issue's case: availability=0.0001 cannot be met in 20.
+    let out = s.path("missed");
+    let o = sweep("availability=0.0001", &[], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "warning: point 0 (the scenario as written): --until-ci stopped at the cap of 20 \
+             replications with the half-width of availability at "
+        ),
+        "{err}"
+    );
+    let st = &json(&out, "summary.json")["points"][0]["stopping"];
+    assert_eq!(st["target_met"], false);
+    assert_eq!(st["replications"], 20);
+    assert!(st["half_width"].as_f64().unwrap() > 0.0001, "{st}");
+    let md = std::fs::read_to_string(format!("{out}/summary.md")).unwrap();
+    assert!(
+        md.contains("**Warning:** --until-ci stopped at the cap of 20"),
+        "{md}"
+    );
+    // --require-ci: exit 1, outputs written.
+    let out = s.path("required");
+    let o = sweep("availability=0.0001", &["--require-ci"], &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--require-ci: 1 --until-ci target(s) not met"));
+    assert_eq!(
+        json(&out, "summary.json")["points"][0]["stopping"]["target_met"],
+        false
+    );
+    // A target met: no warning, target_met true, exit 0 even with --require-ci.
+    let out = s.path("met");
+    let o = sweep("availability=1", &["--require-ci"], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let st = &json(&out, "summary.json")["points"][0]["stopping"];
+    assert_eq!(st["target_met"], true);
+    assert_eq!(st["replications"], 10, "the fewest --until-ci runs");
+    // A fixed count has no stopping object.
+    let out = s.path("fixed");
+    let o = repairsim(&[
+        "sweep",
+        "scenarios/quickstart.toml",
+        "-n",
+        "3",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        json(&out, "summary.json")["points"][0]
+            .get("stopping")
+            .is_none()
+    );
+    // compare: the same, on the widest interval of the difference.
+    let out = s.path("compare");
+    let o = repairsim(&[
+        "compare",
+        "scenarios/quickstart.toml",
+        "--candidate",
+        "set=policy.repair_delay=2m",
+        "--until-ci",
+        "availability=0.00001",
+        "--max-replications",
+        "12",
+        "--require-ci",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("warning: compare: --until-ci stopped at the cap of 12"));
+    let st = &json(&out, "compare.json")["stopping"];
+    assert_eq!(st["target_met"], false);
+    assert_eq!(st["metric"], "availability");
+    // --require-ci needs --until-ci.
+    let o = repairsim(&[
+        "sweep",
+        "scenarios/quickstart.toml",
+        "--require-ci",
+        "-n",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
