@@ -144,6 +144,20 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             i += 1;
         }
         let unit = &s[ustart..i];
+        // "1.5h": whole numbers only; say how to write it.
+        if unit.is_empty() && bytes.get(i).is_some_and(|&b| b == b'.' || b == b',') {
+            return Err(format!(
+                "bad duration {text:?}: durations take whole numbers, not fractions; \
+                 write e.g. \"1h30m\" for 1.5h, \"90s\" for 1.5m"
+            ));
+        }
+        if unit.is_empty() {
+            return Err(format!(
+                "bad duration {text:?}: the number {} has no unit; units are d, h, m, s, ms \
+                 (e.g. \"1h30m\")",
+                &s[start..i]
+            ));
+        }
         let Some(rank) = units.iter().position(|(u, _)| *u == unit) else {
             return Err(format!(
                 "bad duration {text:?}: unknown unit {unit:?}; units are d, h, m, s, ms (e.g. \"1h30m\")"
@@ -330,6 +344,17 @@ mod tests {
         for bad in ["", "5", "m5", "5x", "1m1h", "5m5m", "-5m", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should fail");
         }
+    }
+
+    /// Issue 11: `--from 1.5h` said `unknown unit ""`.
+    #[test]
+    fn a_fraction_or_a_bare_number_says_what_to_write() {
+        let e = parse_duration("1.5h").unwrap_err();
+        assert!(e.contains("whole numbers, not fractions"), "{e}");
+        assert!(e.contains("\"1h30m\" for 1.5h"), "{e}");
+        let e = parse_duration("5").unwrap_err();
+        assert!(e.contains("the number 5 has no unit"), "{e}");
+        assert!(!e.contains("unknown unit \"\""), "{e}");
     }
 
     #[test]

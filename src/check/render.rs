@@ -45,10 +45,13 @@ fn where_(file: &str, c: &Case) -> String {
 
 /// One line per scenario; every failed case with its message and details;
 /// blessed golden files; then the totals.
-pub fn text(reports: &[ScenarioReport]) -> String {
+pub fn text(reports: &[ScenarioReport], quiet: bool) -> String {
     let mut s = String::new();
     for r in reports {
         let failed = r.failures();
+        if failed == 0 && quiet {
+            continue;
+        }
         if failed == 0 {
             let n = r.cases.len();
             let plural = if n == 1 { "" } else { "s" };
@@ -80,9 +83,13 @@ pub fn text(reports: &[ScenarioReport]) -> String {
     } else {
         String::new()
     };
+    // A blank line sets the verdict apart, when anything comes before it.
+    if !s.is_empty() {
+        s.push('\n');
+    }
     let _ = writeln!(
         s,
-        "\ncheck {verdict}: {} passed, {} failed{blessed}; {} cases in {} scenario{}",
+        "check {verdict}: {} passed, {} failed{blessed}; {} cases in {} scenario{}",
         t.passed,
         t.failed,
         t.cases,
@@ -294,9 +301,26 @@ mod tests {
         );
     }
 
+    /// `check -q` prints the failures and the verdict, not the scenarios
+    /// that passed.
+    #[test]
+    fn quiet_text_leaves_out_the_scenarios_that_passed() {
+        let mut rs = reports();
+        let mut ok = rs[0].clone();
+        ok.file = "scenarios/ok.toml".into();
+        ok.cases.retain(|c| c.failure.is_none());
+        rs.insert(0, ok);
+        let loud = text(&rs, false);
+        assert!(loud.starts_with("ok      scenarios/ok.toml  ("), "{loud}");
+        let quiet = text(&rs, true);
+        assert!(!quiet.contains("scenarios/ok.toml"), "{quiet}");
+        assert!(quiet.starts_with("FAILED  scenarios/a&b.toml"), "{quiet}");
+        assert!(quiet.contains("\ncheck FAILED: "), "{quiet}");
+    }
+
     #[test]
     fn text_lists_failures_with_file_and_line() {
-        let t = text(&reports());
+        let t = text(&reports(), false);
         assert!(
             t.starts_with("FAILED  scenarios/a&b.toml  (1 of 3 cases failed)\n"),
             "{t}"

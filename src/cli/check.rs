@@ -63,6 +63,9 @@ pub struct Args {
     /// in a directory, every scenario gets golden files.
     #[arg(long)]
     pub bless: bool,
+    /// Print only the failures and the verdict (text format).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Worker threads for expectations over replications (0: one per core).
     /// Results are the same for any value.
     #[arg(long, default_value_t = 0, value_name = "N",
@@ -104,7 +107,7 @@ fn golden_dir(file: &Path) -> PathBuf {
 
 /// The scenario files `paths` name, each with whether it was named
 /// explicitly, in command-line order and file-name order within a directory.
-fn find_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliError> {
+pub(super) fn find_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -177,7 +180,9 @@ fn read_golden(dir: &Path) -> Result<Option<Golden>, Unreadable> {
 }
 
 /// Loads every scenario and golden file; all the bad ones are reported together.
-fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError> {
+/// The scenarios to check, and the files of a directory that have nothing
+/// to check (no `[[expect]]` tables, no golden files).
+fn load_targets(args: &Args, patches: &[Patch]) -> Result<(Vec<Target>, Vec<PathBuf>), CliError> {
     let default = [PathBuf::from("scenarios")];
     let paths = if args.paths.is_empty() {
         &default[..]
@@ -187,6 +192,7 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
     let files = find_files(paths)?;
     let mut errors = Vec::new();
     let mut targets = Vec::new();
+    let mut skipped = Vec::new();
     for (file, named) in files {
         let (scenario, expectations) = match super::load_file(&file, patches) {
             Ok(s) => s,
@@ -236,7 +242,11 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
                 Err(e) => errors.push(format!("{at}: {e}")),
             }
         }
-        if named || args.bless || golden.is_some() || !expectations.is_empty() {
+        if !(named || args.bless || golden.is_some() || !expectations.is_empty()) {
+            skipped.push(file);
+            continue;
+        }
+        {
             targets.push(Target {
                 file,
                 scenario,
@@ -259,7 +269,7 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<Vec<Target>, CliError>
             list.join(", ")
         )));
     }
-    Ok(targets)
+    Ok((targets, skipped))
 }
 
 /// A run's golden files: their bytes, in [`FILES`] order, and parsed.
@@ -457,7 +467,11 @@ fn write_junit(path: &Path, xml: &str) -> Result<(), CliError> {
 
 /// Everything `check` reads, loaded: the `--set` patches, the scenarios
 /// and their golden files.
-fn load(args: &Args, file: &[Patch], sets: &[String]) -> Result<Vec<Target>, CliError> {
+fn load(
+    args: &Args,
+    file: &[Patch],
+    sets: &[String],
+) -> Result<(Vec<Target>, Vec<PathBuf>), CliError> {
     let patches: Vec<Patch> = file
         .iter()
         .cloned()
@@ -476,7 +490,7 @@ fn load(args: &Args, file: &[Patch], sets: &[String]) -> Result<Vec<Target>, Cli
 /// `check` takes the `--set` arguments unparsed, so that a bad one is
 /// reported like any other bad input, in the JUnit file too.
 pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> {
-    let targets = match load(&args, file, sets) {
+    let (targets, skipped) = match load(&args, file, sets) {
         Ok(t) => t,
         Err(e) => {
             // A CI server that publishes the JUnit file shows the error
@@ -553,7 +567,22 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
     // still leaves them in the log.
     let mut stdout = Out::stdout();
     let printed = match args.format {
-        Format::Text => stdout.print(&render::text(&reports)),
+        Format::Text => {
+            // A file of a directory with nothing to check says so.
+            let mut text = String::new();
+            if !args.quiet {
+                for f in &skipped {
+                    text.push_str(&format!(
+                        "skipped {}  (no [[expect]] tables or golden files; \
+                         `repairsim check --bless {}` writes golden files)\n",
+                        f.display(),
+                        f.display()
+                    ));
+                }
+            }
+            text.push_str(&render::text(&reports, args.quiet));
+            stdout.print(&text)
+        }
         Format::Json => stdout.print(&render::json(&reports)),
     };
     // Golden files before the JUnit file: a JUnit file that says "blessed"

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A scenario whose \[policy\] and \[kubernetes\] tables to apply.
+    /// A scenario whose `[policy]` and `[kubernetes]` tables to apply.
     #[arg(value_name = "SCENARIO", conflicts_with = "preset")]
     pub scenario: Option<PathBuf>,
     /// A preset: aks-2020-08, aks-2021-09, aks-2023-09, aks-2024-08 (default),

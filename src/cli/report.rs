@@ -64,7 +64,7 @@ const HEADLINE: [usize; 9] = [
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let sc = load_scenario(args.scenario.as_deref(), patches)?;
-    args.charts.window(&sc)?;
+    args.charts.check(&sc)?;
     let out = args
         .out
         .clone()

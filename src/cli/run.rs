@@ -53,6 +53,21 @@ pub struct ChartArgs {
 }
 
 impl ChartArgs {
+    /// Checks the flags before anything runs, and warns when `--to` is
+    /// past the horizon (the timeline then ends at the horizon).
+    pub fn check(&self, sc: &Scenario) -> Result<(), CliError> {
+        self.window(sc)?;
+        if let Some(t) = &self.to
+            && parse_duration(t).is_ok_and(|d| d > sc.horizon)
+        {
+            eprintln!(
+                "warning: --to {t} is past the horizon {}; the timeline ends at the horizon",
+                sc.horizon
+            );
+        }
+        Ok(())
+    }
+
     /// The timeline window \[ms\] within the scenario's horizon.
     pub fn window(&self, sc: &Scenario) -> Result<Window, CliError> {
         let horizon = sc.horizon.ms();
@@ -188,7 +203,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
     // Flags and the output directory are checked before anything runs.
-    args.charts.window(&sc)?;
+    args.charts.check(&sc)?;
     let err = out_err(&out);
     let mut staging = Staging::new(&out).map_err(&err)?;
     let r = simulate_run(&sc, args.replication);

@@ -468,7 +468,7 @@ fn duration_message(text: &str, parse_error: &str) -> String {
         "spaces are not allowed"
     } else if t.contains(['.', ',']) {
         "fractions are not allowed: write \"1h30m\", not \"1.5h\""
-    } else if detail.contains("unknown unit \"\"") {
+    } else if detail.contains("has no unit") {
         "a number needs a unit"
     } else {
         detail

@@ -441,3 +441,70 @@ fn a_zoomed_timeline_keeps_nodes_down_through_the_window() {
     );
     assert!(!has_row(&svg, "win-7"), "win-7 is Ready all through day 5");
 }
+
+/// Issue 11's smaller items: each says what it does instead of doing it in
+/// silence.
+#[test]
+fn small_things_say_what_they_do() {
+    let s = crate::common::scratch("issue-11-small");
+    // validate takes a directory, as check does.
+    let o = crate::common::repairsim(&["validate", "scenarios/"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let o = crate::common::repairsim(&["validate", "no-such-dir/"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::common::stderr(&o).contains("no such file or directory"));
+    // --to past the horizon is clamped, with a warning.
+    let out = s.path("to");
+    let o = crate::common::repairsim(&["run", "--to", "40d", "--out", &out, "-q"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    assert_eq!(
+        crate::common::stderr(&o),
+        "warning: --to 40d is past the horizon 30d; the timeline ends at the horizon\n"
+    );
+    // --from 1.5h says how to write it.
+    let o = crate::common::repairsim(&["run", "--from", "1.5h", "--out", &out, "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = crate::common::stderr(&o);
+    assert!(
+        e.contains("whole numbers, not fractions") && !e.contains("unknown unit \"\""),
+        "{e}"
+    );
+    // No --help shows a markdown escape.
+    for cmd in [
+        "run", "report", "sweep", "compare", "check", "validate", "policy", "bench",
+    ] {
+        let o = crate::common::repairsim(&[cmd, "--help"]);
+        let help = String::from_utf8_lossy(&o.stdout);
+        assert!(!help.contains("\\["), "{cmd} --help: {help}");
+    }
+    // check says which files of a directory it skips, and -q prints only
+    // failures and the verdict.
+    let dir = s.path("scenarios");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        "scenarios/example-1-reboot.toml",
+        format!("{dir}/example-1-reboot.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        format!("{dir}/bare.toml"),
+        "name = \"bare\"\nhorizon = \"1d\"\n[[pools]]\nname = \"p\"\nos = \"linux\"\ncount = 2\n",
+    )
+    .unwrap();
+    let o = crate::common::repairsim(&["check", &dir]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.starts_with(&format!(
+            "skipped {dir}/bare.toml  (no [[expect]] tables or golden files"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("ok      "), "{text}");
+    let o = crate::common::repairsim(&["check", &dir, "-q"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "check ok: 6 passed, 0 failed; 6 cases in 1 scenario\n"
+    );
+}
