@@ -31,7 +31,8 @@ pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
 /// Distribution of a duration \[ms\]. All `None` (and `count` 0) when empty.
 ///
 /// Serializes as `count`, `min_ms`, `p50_ms`, `p90_ms`, `p99_ms`, `max_ms`,
-/// `mean_ms`, then the same as human durations (`min`, `p50`, ... `mean`).
+/// `mean_ms` (rounded to whole milliseconds), then the same as human
+/// durations (`min`, `p50`, ... `mean`).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Percentiles {
     pub count: u64,
@@ -83,7 +84,9 @@ impl Serialize for Percentiles {
         st.serialize_field("p90_ms", &self.p90)?;
         st.serialize_field("p99_ms", &self.p99)?;
         st.serialize_field("max_ms", &self.max)?;
-        st.serialize_field("mean_ms", &self.mean)?;
+        // Times are whole milliseconds everywhere (README: Time); the
+        // mean is rounded to the nearest, as its human form is.
+        st.serialize_field("mean_ms", &self.mean.map(|m| m.round() as u64))?;
         st.serialize_field("min", &human(self.min))?;
         st.serialize_field("p50", &human(self.p50))?;
         st.serialize_field("p90", &human(self.p90))?;

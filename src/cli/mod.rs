@@ -76,7 +76,8 @@ pub struct Cli {
 /// The long help of `--policy-file`.
 const POLICY_FILE_HELP: &str = "\
 Replace the scenario's [policy] table with a policy file, before any --set.
-The file is either a TOML table of [policy] keys (preset = \"eks\", ...) or
+The file is either a TOML table of [policy] keys (preset = \"eks\", ..., with
+or without the [policy] header) or
 one of the configurations platform teams keep in their repositories:
   a Cluster API MachineHealthCheck (v1beta1 or v1beta2), with the
     MachineDeployment whose remediation.maxInFlight applies  -> preset capi-mhc

@@ -389,12 +389,35 @@ pub(super) fn apply<'a>(
             })?;
             let span = shifted(parsed.span(), base);
             let t = shift_table(parsed.into_inner(), src, base, false);
+            let (span, t) = policy_header(span, t);
             root.insert(
                 Spanned::new(whole, Cow::Borrowed("policy")),
                 Spanned::new(span, DeValue::Table(t)),
             );
             Ok(())
         }
+    }
+}
+
+/// A policy file written as a scenario's `[policy]` table (that header and
+/// nothing else) stands for its keys, as one without the header does.
+fn policy_header<'a>(span: Range<usize>, t: DeTable<'a>) -> (Range<usize>, DeTable<'a>) {
+    let header = t.len() == 1
+        && t.iter().next().is_some_and(|(k, v)| {
+            k.get_ref() == "policy" && matches!(v.get_ref(), DeValue::Table(_))
+        });
+    if !header {
+        return (span, t);
+    }
+    match t.into_iter().next() {
+        Some((_, v)) => {
+            let inner_span = v.span();
+            match v.into_inner() {
+                DeValue::Table(inner) => (inner_span, inner),
+                _ => (span, DeTable::new()),
+            }
+        }
+        None => (span, DeTable::new()),
     }
 }
 

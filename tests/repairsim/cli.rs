@@ -508,3 +508,15 @@ fn small_things_say_what_they_do() {
         "check ok: 6 passed, 0 failed; 6 cases in 1 scenario\n"
     );
 }
+
+/// Issue 11: `summary.json`'s `mean_ms` is an integer, as every time is.
+#[test]
+fn summary_times_are_integer_milliseconds() {
+    let text = std::fs::read_to_string("reports/default/summary.json").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["time_to_detect", "time_to_recover"] {
+        for f in ["min_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms"] {
+            assert!(v[key][f].is_u64(), "{key}.{f} = {}", v[key][f]);
+        }
+    }
+}

@@ -610,3 +610,53 @@ fn the_newest_machine_takes_a_freed_slot_first() {
         ]
     );
 }
+
+/// Issue 11: a TOML policy file may keep its `[policy]` header (a table
+/// cut from a scenario), for `--policy-file` and `compare`'s `policy=`
+/// alike; its errors still point into it.
+#[test]
+fn a_toml_policy_file_may_keep_its_policy_header() {
+    let s = scratch("policy-header");
+    let file = write(
+        &s,
+        "p.toml",
+        "[policy]\npreset = \"gke\"\nrepair_delay = \"2m\"\n",
+    );
+    let sc = repairsim::scenario::load_str_with(
+        "t.toml",
+        repairsim::scenario::DEFAULT_SCENARIO,
+        &[repairsim::scenario::Patch::PolicyFile(file.clone().into())],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.policy.preset, repairsim::policy::Preset::Gke);
+    assert_eq!(
+        sc.policy.repair_delay,
+        repairsim::time::SimDuration::from_mins(2)
+    );
+    let out = s.path("cmp");
+    let side = format!("policy={file}");
+    let o = crate::common::repairsim(&[
+        "compare",
+        "--candidate",
+        &side,
+        "-n",
+        "2",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let bad = write(
+        &s,
+        "bad.toml",
+        "[policy]\npreset = \"gke\"\nrepair_delay = \"x\"\n",
+    );
+    let e = repairsim::scenario::load_str_with(
+        "t.toml",
+        repairsim::scenario::DEFAULT_SCENARIO,
+        &[repairsim::scenario::Patch::PolicyFile(bad.into())],
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (Some(3), Some(16)), "{e}");
+    assert_eq!(e.field, "policy.repair_delay");
+}
