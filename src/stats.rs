@@ -147,8 +147,22 @@ pub struct IncidentCounts {
     pub masked_faults: u64,
     pub by_outcome: OutcomeCounts,
     pub by_os: ByOs,
-    /// Pool name → outcome counts; every pool is a key.
-    pub by_pool: BTreeMap<String, OutcomeCounts>,
+    /// Pool name → outcome counts; every pool is a key, in file order (as
+    /// everywhere else pools are listed).
+    #[serde(serialize_with = "in_order")]
+    pub by_pool: Vec<(String, OutcomeCounts)>,
+}
+
+impl IncidentCounts {
+    /// The outcome counts of the pool named `name`.
+    pub fn pool(&self, name: &str) -> Option<&OutcomeCounts> {
+        self.by_pool.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+}
+
+/// A list of pairs as a JSON object, keys in list order.
+fn in_order<S: Serializer>(pairs: &[(String, OutcomeCounts)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
 /// Actions counted by kind. Serialized as a map over the policy's
@@ -309,14 +323,18 @@ impl Summary {
             linux: named(&os_n[0]),
             windows: named(&os_n[1]),
         };
-        // Pools sharing a name share a key, their counts added.
-        let mut by_pool: BTreeMap<String, OutcomeCounts> = BTreeMap::new();
+        // Pools sharing a name share a key, their counts added; file order.
+        let mut by_pool: Vec<(String, OutcomeCounts)> = Vec::new();
         for (p, c) in fleet.pools.iter().zip(&pool_n) {
-            let counts = by_pool
-                .entry(p.name.clone())
-                .or_insert_with(|| zero_counts(&all));
+            let i = match by_pool.iter().position(|(n, _)| *n == p.name) {
+                Some(i) => i,
+                None => {
+                    by_pool.push((p.name.clone(), zero_counts(&all)));
+                    by_pool.len() - 1
+                }
+            };
             for (name, n) in named(c) {
-                *counts.entry(name).or_default() += n;
+                *by_pool[i].1.entry(name).or_default() += n;
             }
         }
         let errors_by_code: BTreeMap<String, u64> = code_n
@@ -645,7 +663,7 @@ availability      62.2222%
         assert_eq!(sum.fleet.pools[0].min_ready_at_ms, 1_800_000);
         assert_eq!(sum.not_ready_ms, 10_880_000);
         assert_eq!(sum.expired_event_incidents, 1);
-        assert_eq!(sum.incidents.by_pool["system"]["gave-up-timeout"], 1);
+        assert_eq!(sum.incidents.pool("system").unwrap()["gave-up-timeout"], 1);
         assert_eq!(sum.incidents.by_os.windows["excluded:upgrading"], 1);
     }
 }

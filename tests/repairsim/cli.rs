@@ -520,3 +520,31 @@ fn summary_times_are_integer_milliseconds() {
         }
     }
 }
+
+/// Issue 11: pools appear in file order everywhere, the summary's
+/// `by_pool` and the `outcomes_by_pool` chart included.
+#[test]
+fn pools_keep_file_order_in_the_summary_and_the_chart() {
+    let s = crate::common::scratch("pool-order");
+    let file = s.path("zeta.toml");
+    std::fs::write(
+        &file,
+        "name = \"zeta\"\nhorizon = \"1d\"\n\n[[pools]]\nname = \"zeta\"\nos = \"linux\"\ncount = 2\n\n\
+         [[pools]]\nname = \"alpha\"\nos = \"linux\"\ncount = 2\n\n[[faults]]\nname = \"f\"\n\
+         signal = \"not-ready\"\nfixed_by = \"reboot\"\n\n[[inject]]\nat = \"1h\"\nnode = \"alpha-0\"\n\
+         fault = \"f\"\n",
+    )
+    .unwrap();
+    let out = s.path("out");
+    let o = crate::common::repairsim(&["run", &file, "--out", &out, "-q"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let summary = std::fs::read_to_string(format!("{out}/summary.json")).unwrap();
+    let (z, a) = (
+        summary.find("\"zeta\": {").unwrap(),
+        summary.find("\"alpha\": {").unwrap(),
+    );
+    assert!(z < a, "by_pool in file order:\n{summary}");
+    let svg = std::fs::read_to_string(format!("{out}/outcomes_by_pool.svg")).unwrap();
+    let (z, a) = (svg.find("zeta").unwrap(), svg.find("alpha").unwrap());
+    assert!(z < a, "the chart's groups in file order");
+}
