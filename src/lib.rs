@@ -53,6 +53,13 @@
 //! assert_eq!(outcome, Some((at("1h20m"), Outcome::RepairedBy(ActionKind::Reboot))));
 //! ```
 //!
+//! # The specification
+//!
+//! `docs/POLICY.md` (AKS) and `docs/PEERS.md` (GKE, EKS, Cluster API,
+//! medik8s) pin every parameter with its provenance, and hold the worked
+//! examples the tests assert to the second. Comments cite them as
+//! "POLICY.md section N" and "PEERS.md section N".
+//!
 //! # Code map
 //!
 //! - [`time`]: `SimTime`, `SimDuration`, `"1h30m"` parsing, RFC 3339 labels.

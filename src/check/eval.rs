@@ -408,7 +408,7 @@ pub fn check_replicated(x: &Expectation, estimate: &Estimate) -> Case {
     )
 }
 
-/// The invariants of POLICY.md, watched on the run and on every other
+/// The invariants of docs/POLICY.md, watched on the run and on every other
 /// replication `check` ran (`others`: where, e.g. `replication 7`, and the
 /// violation): one case, failing with the violations.
 pub fn check_invariants(run: &[Violation], others: &[(String, Violation)]) -> Case {

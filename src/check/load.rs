@@ -968,7 +968,7 @@ equals = 0
                 crate::policy::providers::Reporting::AksEvents => {
                     assert!(exact >= 8, "{file}: {exact} exact event times");
                     assert!(
-                        text.contains("Expected timeline (derived from POLICY.md alone)"),
+                        text.contains("Expected timeline (derived from docs/POLICY.md alone)"),
                         "{file}: the derivation is in a comment"
                     );
                 }
@@ -983,7 +983,7 @@ equals = 0
                         .count();
                     assert!(timed >= 1, "{file}: {timed} timed outcomes");
                     assert!(
-                        text.contains("Expected timeline (derived from PEERS.md alone)"),
+                        text.contains("Expected timeline (derived from docs/PEERS.md alone)"),
                         "{file}: the derivation is in a comment"
                     );
                 }

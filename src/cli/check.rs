@@ -1,5 +1,5 @@
 //! `repairsim check [PATH...]`: run scenarios as regression tests of the
-//! timing rules. Every `[[expect]]` table, every golden file and POLICY.md's
+//! timing rules. Every `[[expect]]` table, every golden file and docs/POLICY.md's
 //! invariants become test cases; the exit code says whether all held.
 //!
 //! Order of work: find the files, load every scenario and golden file (any
@@ -37,7 +37,7 @@ What is checked, for each scenario:
     summary.json, as `run` writes them), when they exist: the events that moved,
     went or came, each with its time and delta; the incidents whose columns
     changed; and the summary values that moved;
-  - the invariants of POLICY.md, on the run and on every replication check runs.
+  - the invariants of docs/POLICY.md, on the run and on every replication check runs.
 A directory is searched for *.toml files (not recursively); those with [[expect]]
 tables or golden files are checked. A file named on the command line is always checked.
 

@@ -49,6 +49,10 @@ A bad key or value is reported like a bad scenario file (exit 2).";
   repairsim check scenarios/ --junit junit.xml    # expectations and golden files, for CI
   repairsim bench                                 # the 10,000-node fleet-year benchmark
 
+The policies are specified in docs/POLICY.md (AKS) and docs/PEERS.md (GKE, EKS,
+Cluster API, medik8s) in this repository: every parameter, its provenance, the
+pinned readings and the worked examples.
+
 Exit codes: 0 success, 1 check found a regression, 2 bad input, 3 outputs could not be written.")]
 pub struct Cli {
     #[command(subcommand)]
@@ -94,7 +98,8 @@ or, when it changes nothing simulated, a warning on stderr.
 pub enum Command {
     /// Simulate one scenario and write events, timelines, incidents and a summary.
     Run(run::Args),
-    /// Print the effective policy: every parameter with its value and provenance.
+    /// Print the effective policy: every parameter with its value and provenance
+    /// (docs/POLICY.md section 2, docs/PEERS.md).
     Policy(policy::Args),
     /// Check scenario files; print nothing but errors.
     Validate(validate::Args),

@@ -89,6 +89,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     Out::stdout().print(&render(&rows, args.format, &title))
 }
 
+/// Where the parameters and their provenance are specified, under the table.
+pub const SPEC_LINE: &str =
+    "# specified in docs/POLICY.md section 2 (AKS) and docs/PEERS.md (the peers)\n";
+
 /// Renders the provenance table in `format`.
 pub fn render(rows: &[ParamRow], format: Format, title: &str) -> String {
     match format {
@@ -129,6 +133,7 @@ pub fn render(rows: &[ParamRow], format: Format, title: &str) -> String {
                     r.parameter, r.value, r.provenance
                 ));
             }
+            out.push_str(SPEC_LINE);
             out
         }
     }

@@ -106,7 +106,7 @@ pub struct RunOutput {
     pub timeline: TimelineLog,
     pub events: EventLog,
     pub summary: Summary,
-    /// Broken invariants of POLICY.md: a bug in repairsim, not in the input.
+    /// Broken invariants of docs/POLICY.md: a bug in repairsim, not in the input.
     pub violations: Vec<Violation>,
 }
 
@@ -121,7 +121,7 @@ impl RunOutput {
 }
 
 /// Simulates one replication with every observer `run` writes from, and
-/// checks POLICY.md's invariants on the way.
+/// checks docs/POLICY.md's invariants on the way.
 pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
     let horizon = SimTime::ZERO + sc.horizon;
     let mut incidents = IncidentLog::new();

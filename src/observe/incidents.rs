@@ -477,7 +477,7 @@ pub(crate) mod fixtures {
     pub fn scenario() -> Scenario {
         Scenario {
             name: "example-1".into(),
-            description: "POLICY.md section 5, worked example 1".into(),
+            description: "docs/POLICY.md section 5, worked example 1".into(),
             seed: 7,
             start: Epoch::parse("2026-01-01T00:00:00Z").unwrap(),
             horizon: SimDuration::from_hours(2),

@@ -567,7 +567,7 @@ pub const SETTINGS: &[Setting] = &[
             "docs" => EventWording::Docs, "observed" => EventWording::Observed;
             show: |p| p.event_wording.name().into(),
             "doc",
-            "The wording of the Start, End and Error messages: the public page's, or the service's as recorded (POLICY.md section 8; its Error message names no code).")
+            "The wording of the Start, End and Error messages: the public page's, or the service's as recorded (docs/POLICY.md section 8; its Error message names no code).")
     },
     Setting {
         name: "max_concurrent_repairs",
@@ -651,7 +651,7 @@ pub const SETTINGS: &[Setting] = &[
             }
             .into()
         }),
-        provenance: "src (PEERS.md section 0: condition timeouts from lastTransitionTime)",
+        provenance: "src (docs/PEERS.md section 0: condition timeouts from lastTransitionTime)",
         doc: "Periodic checks with rules (a) and (b), or condition timeouts from the Ready condition's lastTransitionTime: the preset's.",
         ..BASE
     },
@@ -672,7 +672,7 @@ pub const SETTINGS: &[Setting] = &[
                 e.timeout_false.map_or("never".into(), |d| d.to_string())
             })
         }),
-        provenance: "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
+        provenance: "docs/PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
         doc: "Ready=False held this long, from its lastTransitionTime, makes a node unhealthy (`\"0s\"`: at once, as a MachineHealthCheck's `timeoutSeconds: 0`; `\"never\"`: no check matches that status).",
         ..BASE
     },
@@ -693,7 +693,7 @@ pub const SETTINGS: &[Setting] = &[
                 e.timeout_unknown.map_or("never".into(), |d| d.to_string())
             })
         }),
-        provenance: "PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
+        provenance: "docs/PEERS.md (EKS 30m doc; MHC book example; NHC CRD default)",
         doc: "The same for Ready=Unknown.",
         ..BASE
     },
@@ -774,7 +774,7 @@ pub const SETTINGS: &[Setting] = &[
         name: "guard",
         mode: Mode::Event,
         row: Row::Own(|p| guard_text(&p.guard)),
-        provenance: "PEERS.md guards",
+        provenance: "docs/PEERS.md guards",
         doc: "The preset's guard on unhealthy nodes, or the one `unhealthy_range`, `max_unhealthy` or `min_healthy` sets.",
         ..BASE
     },

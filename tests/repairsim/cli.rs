@@ -548,3 +548,73 @@ fn pools_keep_file_order_in_the_summary_and_the_chart() {
     let (z, a) = (svg.find("zeta").unwrap(), svg.find("alpha").unwrap());
     assert!(z < a, "the chart's groups in file order");
 }
+
+/// Issue 11: the spec ships in the repository, and every reference to it
+/// names its path there: `docs/POLICY.md`, `docs/PEERS.md`, with sections
+/// that exist.
+#[test]
+fn every_spec_reference_points_into_the_repository() {
+    let sections = |file: &str| -> Vec<String> {
+        std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("## "))
+            .filter_map(|l| l.split('.').next().map(str::to_string))
+            .collect()
+    };
+    let known = [
+        ("POLICY.md", sections("docs/POLICY.md")),
+        ("PEERS.md", sections("docs/PEERS.md")),
+    ];
+    let mut texts: Vec<(String, String)> = vec![(
+        "README.md".into(),
+        std::fs::read_to_string("README.md").unwrap(),
+    )];
+    for e in std::fs::read_dir("scenarios").unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            texts.push((
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            ));
+        }
+    }
+    for args in [&["--help"][..], &["policy", "--help"], &["check", "--help"]] {
+        let o = crate::common::repairsim(args);
+        texts.push((
+            format!("repairsim {}", args.join(" ")),
+            String::from_utf8_lossy(&o.stdout).into(),
+        ));
+    }
+    let o = crate::common::repairsim(&["policy"]);
+    texts.push((
+        "repairsim policy".into(),
+        String::from_utf8_lossy(&o.stdout).into(),
+    ));
+    let mut cited = 0;
+    for (name, text) in &texts {
+        for (spec, secs) in &known {
+            for (at, _) in text.match_indices(spec) {
+                let before = &text[..at];
+                assert!(
+                    before.ends_with("docs/"),
+                    "{name}: a reference to {spec} without docs/"
+                );
+                let after = &text[at + spec.len()..];
+                if let Some(rest) = after.strip_prefix(" section ") {
+                    let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    assert!(secs.contains(&n), "{name}: docs/{spec} has no section {n}");
+                }
+                cited += 1;
+            }
+        }
+    }
+    assert!(cited > 40, "{cited}");
+    for args in [&["--help"][..], &["policy", "--help"]] {
+        let o = crate::common::repairsim(args);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("docs/POLICY.md"),
+            "{args:?}"
+        );
+    }
+}
