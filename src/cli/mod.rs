@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+pub mod docs;
 pub mod policy;
 pub mod progress;
 pub mod report;
@@ -34,7 +35,7 @@ A bad key or value is reported like a bad scenario file (exit 2).";
 /// reboot → reimage → redeploy ladder, retries, exclusions and the events
 /// AKS emits, on a virtual fleet with injected failures.
 #[derive(Parser, Debug)]
-#[command(name = "repairsim", version, about, long_about = None)]
+#[command(name = "repairsim", version = env!("REPAIRSIM_VERSION"), about, long_about = None)]
 #[command(after_help = "Examples:
   repairsim run                                   # the embedded default scenario
   repairsim run scenarios/windows-pool.toml --out out/win --seed 11
@@ -113,6 +114,11 @@ pub enum Command {
     Check(check::Args),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
+    /// Print a shell completion script, e.g. `repairsim completions bash >
+    /// /etc/bash_completion.d/repairsim`.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff), e.g. `repairsim man > repairsim.1`.
+    Man,
 }
 
 /// Why a command failed; each kind has its own exit code.
@@ -290,6 +296,8 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Compare(a) => compare::run(a, &patches),
         Command::Check(a) => check::run(a, &file, &cli.set),
         Command::Bench(a) => bench::run(a, &patches),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man => docs::man(),
     }
 }
 

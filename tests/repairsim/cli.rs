@@ -618,3 +618,33 @@ fn every_spec_reference_points_into_the_repository() {
         );
     }
 }
+
+/// Issue 11 (packaging): shell completions and a man page from the same
+/// definitions as `--help`, and a `--version` that names the commit.
+#[test]
+fn completions_man_page_and_version() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = crate::common::repairsim(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", crate::common::stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        for sub in ["run", "sweep", "compare", "check", "--until-ci"] {
+            assert!(text.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    let o = crate::common::repairsim(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is bad input");
+    let o = crate::common::repairsim(&["man"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let man = String::from_utf8_lossy(&o.stdout);
+    assert!(man.contains(".TH repairsim 1"), "{man}");
+    assert!(
+        man.contains("docs/POLICY.md"),
+        "the man page names the spec"
+    );
+    let o = crate::common::repairsim(&["--version"]);
+    let v = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        v.starts_with(&format!("repairsim {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+}

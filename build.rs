@@ -1,0 +1,34 @@
+//! Names the commit in `repairsim --version` (and whether the tree had
+//! uncommitted changes). Outputs never carry it: they name the package
+//! version only, so they stay byte-identical across commits.
+
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let o = Command::new("git").args(args).output().ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+fn main() {
+    let pkg = env!("CARGO_PKG_VERSION");
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty());
+    let version = match (commit, dirty) {
+        (Some(c), Some(true)) => format!("{pkg} (commit {c}, with uncommitted changes)"),
+        (Some(c), _) => format!("{pkg} (commit {c})"),
+        _ => format!("{pkg} (commit unknown: not built from a git checkout)"),
+    };
+    println!("cargo:rustc-env=REPAIRSIM_VERSION={version}");
+    for path in [
+        ".git/HEAD",
+        ".git/index",
+        ".git/refs",
+        "src",
+        "Cargo.toml",
+        "build.rs",
+    ] {
+        println!("cargo:rerun-if-changed={path}");
+    }
+}
