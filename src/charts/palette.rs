@@ -127,6 +127,8 @@ pub fn verdict_colour(verdict: &str) -> RGBColor {
         "better" => RGBColor(0x00, 0x9E, 0x73),
         "worse" => RGBColor(0xD5, 0x5E, 0x00),
         "higher" | "lower" => RGBColor(0x66, 0x66, 0x66),
+        // Okabe-Ito reddish purple: neither better nor worse.
+        "conflict: see warnings" => RGBColor(0xCC, 0x79, 0xA7),
         _ => RGBColor(0xBB, 0xBB, 0xBB),
     }
 }

@@ -201,6 +201,9 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let written = staging.commit().map_err(&err)?;
     let table = format!("{}\n", to_markdown(&cmp, &base, stop));
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
+    for w in cmp.warnings() {
+        eprintln!("warning: {w}");
+    }
     let target = cmp.target(stop);
     args.reps
         .report_targets(target.iter().map(|t| ("compare".to_string(), t)))

@@ -7,7 +7,10 @@
 //! metric; the outputs say so.
 
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
-use super::metrics::{Better, METRICS, MetricDef, RepResult, metric_defs, run_replication};
+use super::metrics::{
+    Better, IDX_AVAILABILITY, IDX_FAILED, IDX_NOT_READY_HOURS, METRICS, MetricDef, RepResult, Unit,
+    metric_defs, run_replication,
+};
 use super::runner::replicate;
 use super::student::t_two_sided_p;
 use super::{Stop, Target, all_zero, csv_number, format_value};
@@ -37,6 +40,11 @@ pub enum Verdict {
     NoSignificantDifference,
     /// Fewer than two paired values: no interval.
     NotEnoughData,
+    /// Significantly better on a time metric while failed repairs,
+    /// not-Ready node-hours or availability are significantly worse: time
+    /// to recover counts only the incidents that recovered, so a policy
+    /// that gives up on more nodes looks faster. Never called better.
+    Conflict,
 }
 
 impl Verdict {
@@ -48,6 +56,7 @@ impl Verdict {
             Verdict::Lower => "lower",
             Verdict::NoSignificantDifference => "no significant difference",
             Verdict::NotEnoughData => "not enough data",
+            Verdict::Conflict => "conflict: see warnings",
         }
     }
 
@@ -188,10 +197,61 @@ impl Comparison {
                     p_value,
                 });
             }
+            // A time metric is not better while the outcomes got worse.
+            if rows
+                .iter()
+                .any(|r| outcome_metric(&r.metric) && r.verdict == Verdict::Worse)
+            {
+                for r in &mut rows {
+                    if r.metric.unit == Unit::Ms && r.verdict == Verdict::Better {
+                        r.verdict = Verdict::Conflict;
+                    }
+                }
+            }
             all.push(rows);
         }
         all
     }
+
+    /// One warning per candidate whose time metrics improved while its
+    /// failed repairs, not-Ready node-hours or availability got
+    /// significantly worse (`compare.json` `warnings`, the printed table).
+    pub fn warnings(&self) -> Vec<String> {
+        self.rows()
+            .iter()
+            .filter_map(|rows| {
+                let faster: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Conflict)
+                    .map(|r| r.metric.name.as_str())
+                    .collect();
+                let worse: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| outcome_metric(&r.metric) && r.verdict == Verdict::Worse)
+                    .map(|r| r.metric.name.as_str())
+                    .collect();
+                let candidate = &rows.first()?.candidate;
+                (!faster.is_empty()).then(|| {
+                    format!(
+                        "candidate {candidate}: {} improved, but {} got significantly worse; \
+                         time to recover counts only the incidents that recovered, so a policy \
+                         that gives up on more nodes looks faster: not called better",
+                        faster.join(", "),
+                        worse.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// Failed repairs, not-Ready node-hours and availability: what a faster
+/// time to recover must not be bought with.
+fn outcome_metric(m: &MetricDef) -> bool {
+    let defs = metric_defs();
+    [IDX_FAILED, IDX_NOT_READY_HOURS, IDX_AVAILABILITY]
+        .iter()
+        .any(|&i| defs[i].name == m.name)
 }
 
 /// One candidate and metric.
@@ -331,6 +391,8 @@ struct CompareJson<'a> {
     bonferroni: bool,
     interval: &'static str,
     p_value: &'static str,
+    /// Conflicts between time metrics and outcomes ([`Comparison::warnings`]).
+    warnings: Vec<String>,
     candidates: Vec<CandidateJson<'a>>,
 }
 
@@ -385,6 +447,7 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stop: Stop, stopping_rule:
         interval: "paired t over the replications where both sides have a value: \
                    mean difference ± t(1 - (1 - confidence)/2, n-1) × sd / √n",
         p_value: "two-sided paired-t p-value of each comparison, not adjusted for multiple comparisons",
+        warnings: cmp.warnings(),
         candidates,
     };
     let mut s = serde_json::to_string_pretty(&json).expect("a comparison always serializes");
@@ -423,6 +486,9 @@ pub fn to_markdown(cmp: &Comparison, scenario: &Scenario, stop: Stop) -> String 
         );
     } else {
         let _ = writeln!(s, "Intervals are 95% paired-t intervals of the difference.");
+    }
+    for w in cmp.warnings() {
+        let _ = writeln!(s, "\n**Warning:** {w}.");
     }
     for (c, (label, rows)) in cmp.labels[1..].iter().zip(&rows).enumerate() {
         let _ = writeln!(s, "\n## Candidate `{label}`\n");
