@@ -161,3 +161,47 @@ pub fn assert_bad_input(s: &Scratch, args: &[&str], expected: &str) {
     assert!(o.stdout.is_empty(), "{args:?}");
     assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
 }
+
+/// Each incident of replication 0 as `node onset detected started [actions]
+/// recovered outcome exclusion`, `-` for what is absent.
+pub fn incident_lines(sc: &Scenario) -> Vec<String> {
+    let show = |t: Option<SimTime>| t.map_or("-".into(), |t| t.to_string());
+    incident_log(sc)
+        .incidents()
+        .iter()
+        .map(|i| {
+            let actions: Vec<&str> = i.actions.iter().map(|k| k.name()).collect();
+            format!(
+                "{} {} {} {} [{}] {} {} {}",
+                i.node_name(sc),
+                i.onset,
+                show(i.detected),
+                show(i.repair_started),
+                actions.join(" "),
+                show(i.recovered),
+                i.outcome.name(),
+                i.exclusion.map_or("-", |e| e.name()),
+            )
+        })
+        .collect()
+}
+
+/// Each Kubernetes event of replication 0 as `time node reason message`.
+pub fn event_lines(sc: &Scenario) -> Vec<String> {
+    use repairsim::observe::Observer;
+    let mut log = repairsim::observe::events::EventLog::new();
+    log.begin(sc);
+    simulate(sc, 0, &mut log);
+    log.events()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                SimTime(e.sim_ms),
+                e.node_name(),
+                e.reason,
+                e.message
+            )
+        })
+        .collect()
+}

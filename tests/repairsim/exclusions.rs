@@ -5,7 +5,6 @@
 //! ends as `excluded:REASON`. The timeline is derived in the fixture's
 //! header.
 
-use crate::common::incident_log;
 use repairsim::scenario::{Patch, Scenario, load_str_with};
 
 const FIXTURE: &str = include_str!("peers/exclusions.toml");
@@ -15,28 +14,8 @@ fn load(sets: &[&str]) -> Scenario {
     load_str_with("exclusions.toml", FIXTURE, &patches).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Each incident as `node onset detected started actions recovered outcome
-/// exclusion`.
 fn incidents(sc: &Scenario) -> Vec<String> {
-    let show = |t: Option<repairsim::time::SimTime>| t.map_or("-".into(), |t| t.to_string());
-    incident_log(sc)
-        .incidents()
-        .iter()
-        .map(|i| {
-            let actions: Vec<&str> = i.actions.iter().map(|k| k.name()).collect();
-            format!(
-                "{} {} {} {} [{}] {} {} {}",
-                i.node_name(sc),
-                i.onset,
-                show(i.detected),
-                show(i.repair_started),
-                actions.join(" "),
-                show(i.recovered),
-                i.outcome.name(),
-                i.exclusion.map_or("-", |e| e.name()),
-            )
-        })
-        .collect()
+    crate::common::incident_lines(sc)
 }
 
 #[test]

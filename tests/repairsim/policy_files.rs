@@ -254,31 +254,13 @@ fn max_in_flight_one_replaces_one_machine_at_a_time() {
 /// not marked again when its replace starts.
 #[test]
 fn machines_waiting_for_a_slot_are_marked_when_found() {
-    use repairsim::observe::Observer;
-    use repairsim::observe::events::EventLog;
     let sc =
         repairsim::scenario::load_str("inflight.toml", include_str!("peers/capi-inflight.toml"))
             .unwrap();
-    let mut log = EventLog::new();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
-    let ev: Vec<String> = log
-        .events()
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.reason.as_str(),
-                "MachineMarkedUnhealthy" | "SuccessfulDrainNode"
-            )
-        })
-        .map(|e| {
-            format!(
-                "{} {} {}",
-                repairsim::time::SimTime(e.sim_ms),
-                e.node_name(),
-                e.reason
-            )
-        })
+    let ev: Vec<String> = crate::common::event_lines(&sc)
+        .into_iter()
+        .filter(|l| l.contains(" MachineMarkedUnhealthy ") || l.contains(" SuccessfulDrainNode "))
+        .map(|l| l.splitn(4, ' ').take(3).collect::<Vec<_>>().join(" "))
         .collect();
     assert_eq!(
         ev,

@@ -2,7 +2,6 @@
 //! policy's for its OS: an EKS node group or a MachineDeployment with its
 //! own remediation, an AKS pool tuned apart.
 
-use crate::common::incident_log;
 use repairsim::scenario::{Scenario, load_str};
 
 const BASE: &str = r#"name = "pools"
@@ -43,20 +42,7 @@ fault = "hang"
 "#;
 
 fn summary(sc: &Scenario) -> Vec<String> {
-    incident_log(sc)
-        .incidents()
-        .iter()
-        .map(|i| {
-            let actions: Vec<&str> = i.actions.iter().map(|k| k.name()).collect();
-            format!(
-                "{} {} [{}] {}",
-                i.node_name(sc),
-                i.repair_started.map_or("-".into(), |t| t.to_string()),
-                actions.join(" "),
-                i.outcome.name()
-            )
-        })
-        .collect()
+    crate::common::incident_lines(sc)
 }
 
 #[test]
@@ -67,8 +53,9 @@ fn a_pool_ladder_replaces_the_policys_for_that_pool_only() {
     assert_eq!(
         summary(&sc),
         [
-            "cpu-0 1h30m [replace] repaired-by-replace",
-            "gpu-0 1h30m [reboot] repaired-by-reboot",
+            // Replace: delete 1m, provision 5m. Reboot: 3m.
+            "cpu-0 1h 1h30m 1h30m [replace] 1h36m repaired-by-replace -",
+            "gpu-0 1h 1h30m 1h30m [reboot] 1h33m repaired-by-reboot -",
         ]
     );
     // Outputs list the kinds a pool adds to the policy's.
@@ -94,8 +81,9 @@ fn an_aks_pool_ladder_starts_where_the_policys_would() {
     assert_eq!(
         summary(&sc),
         [
-            "cpu-0 1h15m [reboot reimage] repaired-by-reimage",
-            "gpu-0 1h15m [reimage] repaired-by-reimage",
+            // Reboot 3m, settle 5m, reimage 10m: Ready at 1h33m.
+            "cpu-0 1h 1h10m 1h15m [reboot reimage] 1h33m repaired-by-reimage -",
+            "gpu-0 1h 1h10m 1h15m [reimage] 1h25m repaired-by-reimage -",
         ]
     );
 }
@@ -109,7 +97,7 @@ fn a_bad_pool_ladder_names_the_pool_and_the_entry() {
     // and is refused under periodic detection.
     let empty = BASE.replace("[\"reboot\"]", "[]");
     let sc = load_str("p.toml", &empty).unwrap();
-    assert_eq!(summary(&sc)[1], "gpu-0 - [] open-at-horizon");
+    assert_eq!(summary(&sc)[1], "gpu-0 1h - - [] - open-at-horizon -");
     let e = load_str(
         "p.toml",
         &empty.replace("preset = \"eks\"", "preset = \"aks-2024-08\""),

@@ -141,25 +141,8 @@ fn event_driven_presets_refuse_periodic_retry_modes() {
 /// replaced.
 #[test]
 fn capi_max_unhealthy_40_percent_restricts_three_of_six() {
-    use repairsim::observe::Observer;
-    use repairsim::observe::events::EventLog;
     let sc = load_str("capi-40.toml", include_str!("peers/capi-40.toml")).unwrap();
-    let mut log = EventLog::new();
-    log.begin(&sc);
-    repairsim::engine::simulate(&sc, 0, &mut log);
-    let ev: Vec<String> = log
-        .events()
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {} {}",
-                repairsim::time::SimTime(e.sim_ms),
-                e.node_name(),
-                e.reason,
-                e.message
-            )
-        })
-        .collect();
+    let ev = crate::common::event_lines(&sc);
     // The event is about the whole MachineHealthCheck: no node column.
     assert_eq!(
         ev[0],
