@@ -788,6 +788,9 @@ fn a_faster_recovery_bought_with_worse_outcomes_is_a_conflict_not_better() {
         assert_eq!(verdict(m), "worse", "{m}");
     }
     assert_eq!(verdict("time_to_recover_p50_ms"), "conflict: see warnings");
+    // Over every incident, the unrecovered ones censored at the horizon,
+    // time to recover is worse.
+    assert_eq!(verdict("time_to_recover_restricted_mean_ms"), "worse");
     let warnings = json["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     let w = warnings[0].as_str().unwrap();
