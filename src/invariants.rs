@@ -51,8 +51,8 @@ pub struct InvariantChecker<'a> {
     nodes: Vec<NodeWatch>,
     /// Each node's taint and upgrade windows `[from, until)`, so an action
     /// start looks only at its own node's windows.
-    /// Each node's mark windows: the mark, from, until.
-    windows: Vec<Vec<(crate::faults::Mark, SimTime, Option<SimTime>)>>,
+    /// Each node's windows of the marks its provider reads: from, until.
+    windows: Vec<Vec<(SimTime, Option<SimTime>)>>,
     never_registered: Vec<bool>,
     last: SimTime,
     slots: u32,
@@ -74,9 +74,14 @@ impl<'a> InvariantChecker<'a> {
         }
         let ready = nodes.iter().filter(|n| n.ready).count();
         let mut windows = vec![Vec::new(); sc.fleet.len()];
-        for m in &sc.marks {
+        let provider = sc.policy.preset.provider();
+        for m in sc
+            .marks
+            .iter()
+            .filter(|m| m.mark.readers().contains(&provider))
+        {
             for &n in &m.nodes {
-                windows[n as usize].push((m.mark, m.from, m.until));
+                windows[n as usize].push((m.from, m.until));
             }
         }
         let never_registered = nodes.iter().map(|n| !n.ready).collect();
@@ -104,10 +109,9 @@ impl<'a> InvariantChecker<'a> {
 
     /// A mark the provider reads holds on `node` at `at`.
     fn marked(&self, node: NodeId, at: SimTime) -> bool {
-        let provider = self.sc.policy.preset.provider();
-        self.windows[node as usize].iter().any(|&(m, from, until)| {
-            m.readers().contains(&provider) && from <= at && until.is_none_or(|u| at < u)
-        })
+        self.windows[node as usize]
+            .iter()
+            .any(|&(from, until)| from <= at && until.is_none_or(|u| at < u))
     }
 
     fn action_started(

@@ -246,17 +246,15 @@ fn load_targets(args: &Args, patches: &[Patch]) -> Result<(Vec<Target>, Vec<Path
             skipped.push(file);
             continue;
         }
-        {
-            targets.push(Target {
-                file,
-                scenario,
-                expectations,
-                golden_dir,
-                golden,
-                unreadable,
-                variants,
-            });
-        }
+        targets.push(Target {
+            file,
+            scenario,
+            expectations,
+            golden_dir,
+            golden,
+            unreadable,
+            variants,
+        });
     }
     if !errors.is_empty() {
         return Err(CliError::Input(errors.join("\nerror: ")));

@@ -177,7 +177,7 @@ impl Sim<'_> {
     pub(super) fn unit_of(&self, node: NodeId) -> usize {
         match self.evs().det.unit {
             EvalUnit::Node => node as usize,
-            EvalUnit::Pool => self.sc.fleet.node(node).pool,
+            EvalUnit::Pool => self.pool_of(node),
             EvalUnit::Cluster => 0,
         }
     }
@@ -250,7 +250,7 @@ impl Sim<'_> {
             && !e.fresh_ltt
             // An OS with an empty ladder is not repaired (EKS: the node
             // monitoring agent and repair are Linux only).
-            && !self.plans[self.sc.fleet.node(node).pool].is_empty();
+            && !self.plans[self.pool_of(node)].is_empty();
         let want = if looking && e.unhealthy_now {
             Some(self.now)
         } else if looking {
@@ -434,8 +434,8 @@ impl Sim<'_> {
             match self.exclusion(node) {
                 Some(reason) if !reason.after_guard() => self.hold(node, reason),
                 held => {
-                    if held.is_some() {
-                        after_guard.push(node);
+                    if let Some(reason) = held {
+                        after_guard.push((node, reason));
                     }
                     eligible[kept] = node;
                     kept += 1;
@@ -445,15 +445,13 @@ impl Sim<'_> {
         eligible.truncate(kept);
         let suppressed = eligible.first().and_then(|&node| self.guard_holding(node));
         if suppressed.is_none() && !after_guard.is_empty() {
-            for &node in &after_guard {
-                if let Some(reason) = self.exclusion(node) {
-                    self.hold(node, reason);
-                }
+            for &(node, reason) in &after_guard {
+                self.hold(node, reason);
             }
             // Both lists are in evaluation order: one merge pass.
             let mut held = after_guard.iter().peekable();
-            eligible.retain(|n| {
-                let skip = held.peek() == Some(&n);
+            eligible.retain(|&n| {
+                let skip = held.peek().is_some_and(|&&(h, _)| h == n);
                 if skip {
                     held.next();
                 }
@@ -560,7 +558,7 @@ impl Sim<'_> {
         // A lone template has no timeout of its own; NHC's lease on it is
         // overdue after 3 x 10 minutes (PEERS.md section 4). A ladder longer
         // than its timeouts reuses the last one.
-        let t = if p.lone_ladder(self.sc.ladder(node)) {
+        let t = if self.lone[self.pool_of(node)] {
             Some(LONE_TEMPLATE_TIMEOUT)
         } else {
             p.step_timeouts
@@ -643,7 +641,7 @@ impl Sim<'_> {
 
     /// The next escalation step starts now, or the repair gives up.
     pub(super) fn escalate(&mut self, node: NodeId, next: usize) {
-        let plan_len = self.plans[self.sc.fleet.node(node).pool].len();
+        let plan_len = self.plans[self.pool_of(node)].len();
         if next < plan_len {
             // NHC skips a labelled node, and a paused NHC creates nothing:
             // the next remediation waits until neither holds.
@@ -657,7 +655,7 @@ impl Sim<'_> {
         }
         // A single template times out (the lease is overdue); a list of
         // them runs out (`NoTemplateLeft`).
-        let end = if self.sc.policy.lone_ladder(self.sc.ladder(node)) {
+        let end = if self.lone[self.pool_of(node)] {
             End::Timeout
         } else {
             End::Exhausted

@@ -133,9 +133,11 @@ struct NodeRngs {
 
 struct NodeRt {
     phase: Phase,
-    /// The node's OS, copied from the fleet: every check reads it (for the
-    /// plan), and the fleet's node records are colder.
+    /// The node's OS and pool, copied from the fleet: every check reads
+    /// them (the plan, the pool's slots), and the fleet's node records are
+    /// colder.
     os: Os,
+    pool: u32,
     fault: Option<ActiveFault>,
     action: Option<RunningAction>,
     /// The Ready condition the control plane shows.
@@ -192,6 +194,9 @@ pub struct Sim<'a> {
     nodes: Vec<NodeRt>,
     /// Plans by pool: the pool's own ladder, or the policy's for its OS.
     plans: Vec<Vec<PlannedAction>>,
+    /// By pool: its nodes are remediated by one template with no
+    /// escalation ([`crate::policy::Policy::lone_ladder`]).
+    lone: Vec<bool>,
     /// Nodes whose control plane shows Ready=True.
     ready_count: usize,
     /// Repairs holding a concurrency slot.
@@ -235,6 +240,7 @@ impl<'a> Sim<'a> {
                 NodeRt {
                     phase: Phase::Healthy,
                     os: sc.fleet.node(id).os,
+                    pool: sc.fleet.node(id).pool as u32,
                     fault: None,
                     action: None,
                     posted: if unregistered {
@@ -274,11 +280,11 @@ impl<'a> Sim<'a> {
             queue: EventQueue::default(),
             now: SimTime::ZERO,
             nodes,
-            plans: sc
-                .fleet
-                .pools
-                .iter()
-                .map(|pool| p.plan_of(pool.ladder.as_deref().unwrap_or(p.ladder(pool.os))))
+            plans: (0..sc.fleet.pools.len())
+                .map(|pool| p.plan_of(sc.pool_ladder(pool)))
+                .collect(),
+            lone: (0..sc.fleet.pools.len())
+                .map(|pool| p.lone_ladder(sc.pool_ladder(pool)))
                 .collect(),
             ready_count: sc.fleet.len() - never.len(),
             slots_used: 0,
@@ -728,7 +734,7 @@ impl<'a> Sim<'a> {
         }
         self.nodes[node as usize].posted = c;
         let before = self.ready_count;
-        let pool = self.sc.fleet.node(node).pool;
+        let pool = self.pool_of(node);
         if c == Condition::Ready {
             self.ready_count += 1;
             self.nodes[node as usize].registered = true;
@@ -823,7 +829,7 @@ impl<'a> Sim<'a> {
         let Some(s) = self.sc.policy.pool_slots else {
             return true;
         };
-        let pool = self.sc.fleet.node(node).pool;
+        let pool = self.pool_of(node);
         let nodes = self.sc.fleet.pools[pool].count;
         self.pool_used[pool] < s.limit(nodes, self.pool_not_ready[pool])
     }
@@ -840,7 +846,8 @@ impl<'a> Sim<'a> {
     fn take_slot(&mut self, node: NodeId) {
         self.nodes[node as usize].holds_slot = true;
         self.slots_used += 1;
-        if let Some(u) = self.pool_used.get_mut(self.sc.fleet.node(node).pool) {
+        let pool = self.pool_of(node);
+        if let Some(u) = self.pool_used.get_mut(pool) {
             *u += 1;
         }
     }
@@ -851,7 +858,8 @@ impl<'a> Sim<'a> {
             return false;
         }
         self.slots_used -= 1;
-        if let Some(u) = self.pool_used.get_mut(self.sc.fleet.node(node).pool) {
+        let pool = self.pool_of(node);
+        if let Some(u) = self.pool_used.get_mut(pool) {
             *u -= 1;
         }
         true
@@ -925,13 +933,31 @@ impl<'a> Sim<'a> {
         n.next_check = None;
     }
 
+    /// The node's pool (index into the fleet's pools).
+    fn pool_of(&self, node: NodeId) -> usize {
+        self.nodes[node as usize].pool as usize
+    }
+
+    /// The marks on `node` that the provider reads, as bits by `Mark`
+    /// discriminant.
+    fn read_marks(&self, node: NodeId) -> u8 {
+        let n = &self.nodes[node as usize];
+        n.marks
+            .iter()
+            .enumerate()
+            .filter(|&(_, &count)| count > 0)
+            .fold(0, |m, (k, _)| m | 1 << k)
+            & self.reads
+    }
+
     /// Whether a mark the provider reads takes `node` out of its health
     /// check's targets (Cluster API's skipped and paused Machines).
     fn out_of_targets(&self, node: NodeId) -> bool {
-        let n = &self.nodes[node as usize];
-        n.marks.iter().enumerate().any(|(k, &count)| {
-            count > 0 && self.reads & 1 << k != 0 && Mark::ALL[k].leaves_targets()
-        })
+        let marks = self.read_marks(node);
+        Mark::ALL
+            .iter()
+            .enumerate()
+            .any(|(k, m)| marks & 1 << k != 0 && m.leaves_targets())
     }
 
     /// The first exclusion (in [`Exclusion::ALL`] order) that holds for
@@ -945,10 +971,9 @@ impl<'a> Sim<'a> {
             .fault
             .and_then(|f| self.sc.faults[f.id as usize].exclude)
             .map_or(0, |e| bit(e, true));
-        for (k, &count) in n.marks.iter().enumerate() {
-            if count > 0 && self.reads & 1 << k != 0 {
-                holds |= bit(Mark::ALL[k].exclusion(), true);
-            }
+        let marks = self.read_marks(node);
+        for (k, m) in Mark::ALL.iter().enumerate() {
+            holds |= bit(m.exclusion(), marks & 1 << k != 0);
         }
         holds |= bit(Exclusion::NeverRegistered, !n.registered)
             | bit(
@@ -981,7 +1006,7 @@ impl<'a> Sim<'a> {
     fn ctx(&self, node: NodeId) -> Ctx<'a> {
         Ctx {
             policy: &self.sc.policy,
-            plan_len: self.plans[self.sc.fleet.node(node).pool].len(),
+            plan_len: self.plans[self.pool_of(node)].len(),
         }
     }
 
@@ -1130,7 +1155,7 @@ impl<'a> Sim<'a> {
     fn start_action(&mut self, node: NodeId, step: usize) {
         let now = self.now;
         self.nodes[node as usize].acted = true;
-        let plan = self.plans[self.sc.fleet.node(node).pool][step];
+        let plan = self.plans[self.pool_of(node)][step];
         let os = self.nodes[node as usize].os;
         let spec = self.sc.actions.get(plan.kind);
         // A stream that cannot change anything is not drawn from: a fixed

@@ -189,6 +189,7 @@ impl Comparison {
                 };
                 rows.push(Row {
                     candidate: self.labels[c + 1].clone(),
+                    index: m,
                     metric: d.clone(),
                     baseline: p.baseline.estimate(self.confidence),
                     value: p.candidate.estimate(self.confidence),
@@ -198,10 +199,7 @@ impl Comparison {
                 });
             }
             // A time metric is not better while the outcomes got worse.
-            if rows
-                .iter()
-                .any(|r| outcome_metric(&r.metric) && r.verdict == Verdict::Worse)
-            {
+            if rows.iter().any(Row::worse_outcome) {
                 for r in &mut rows {
                     if r.metric.unit == Unit::Ms && r.verdict == Verdict::Better {
                         r.verdict = Verdict::Conflict;
@@ -213,51 +211,50 @@ impl Comparison {
         all
     }
 
-    /// One warning per candidate whose time metrics improved while its
-    /// failed repairs, not-Ready node-hours or availability got
-    /// significantly worse (`compare.json` `warnings`, the printed table).
+    /// [`warnings`] of this comparison's rows.
     pub fn warnings(&self) -> Vec<String> {
-        self.rows()
-            .iter()
-            .filter_map(|rows| {
-                let faster: Vec<&str> = rows
-                    .iter()
-                    .filter(|r| r.verdict == Verdict::Conflict)
-                    .map(|r| r.metric.name.as_str())
-                    .collect();
-                let worse: Vec<&str> = rows
-                    .iter()
-                    .filter(|r| outcome_metric(&r.metric) && r.verdict == Verdict::Worse)
-                    .map(|r| r.metric.name.as_str())
-                    .collect();
-                let candidate = &rows.first()?.candidate;
-                (!faster.is_empty()).then(|| {
-                    format!(
-                        "candidate {candidate}: {} improved, but {} got significantly worse; \
-                         time to recover counts only the incidents that recovered, so a policy \
-                         that gives up on more nodes looks faster: not called better",
-                        faster.join(", "),
-                        worse.join(", ")
-                    )
-                })
-            })
-            .collect()
+        warnings(&self.rows())
     }
+}
+
+/// One warning per candidate whose time metrics improved while its failed
+/// repairs, not-Ready node-hours or availability got significantly worse
+/// (`compare.json` `warnings`, the printed table), from [`Comparison::rows`].
+pub fn warnings(rows: &[Vec<Row>]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|rows| {
+            let names = |keep: fn(&Row) -> bool| -> Vec<&str> {
+                rows.iter()
+                    .filter(|r| keep(r))
+                    .map(|r| r.metric.name.as_str())
+                    .collect()
+            };
+            let faster = names(|r| r.verdict == Verdict::Conflict);
+            let worse = names(Row::worse_outcome);
+            let candidate = &rows.first()?.candidate;
+            (!faster.is_empty()).then(|| {
+                format!(
+                    "candidate {candidate}: {} improved, but {} got significantly worse; \
+                     time to recover counts only the incidents that recovered, so a policy \
+                     that gives up on more nodes looks faster: not called better",
+                    faster.join(", "),
+                    worse.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 /// Failed repairs, not-Ready node-hours and availability: what a faster
 /// time to recover must not be bought with.
-fn outcome_metric(m: &MetricDef) -> bool {
-    let defs = metric_defs();
-    [IDX_FAILED, IDX_NOT_READY_HOURS, IDX_AVAILABILITY]
-        .iter()
-        .any(|&i| defs[i].name == m.name)
-}
+const OUTCOME_METRICS: [usize; 3] = [IDX_FAILED, IDX_NOT_READY_HOURS, IDX_AVAILABILITY];
 
 /// One candidate and metric.
 #[derive(Clone, Debug)]
 pub struct Row {
     pub candidate: String,
+    /// The metric's index ([`metric_defs`] order).
+    pub index: usize,
     pub metric: MetricDef,
     /// Over the paired replications, like `value` and `diff`, so that
     /// `diff.mean` = `value.mean` − `baseline.mean`.
@@ -268,6 +265,14 @@ pub struct Row {
     /// Two-sided paired-t p-value (not Bonferroni-adjusted).
     pub p_value: Option<f64>,
     pub verdict: Verdict,
+}
+
+impl Row {
+    /// A significantly worse failed repairs, not-Ready node-hours or
+    /// availability.
+    fn worse_outcome(&self) -> bool {
+        OUTCOME_METRICS.contains(&self.index) && self.verdict == Verdict::Worse
+    }
 }
 
 /// Runs every side on replications 0, 1, ... until `stop` holds (for
@@ -447,7 +452,7 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stop: Stop, stopping_rule:
         interval: "paired t over the replications where both sides have a value: \
                    mean difference ± t(1 - (1 - confidence)/2, n-1) × sd / √n",
         p_value: "two-sided paired-t p-value of each comparison, not adjusted for multiple comparisons",
-        warnings: cmp.warnings(),
+        warnings: warnings(&rows),
         candidates,
     };
     let mut s = serde_json::to_string_pretty(&json).expect("a comparison always serializes");
@@ -487,7 +492,7 @@ pub fn to_markdown(cmp: &Comparison, scenario: &Scenario, stop: Stop) -> String 
     } else {
         let _ = writeln!(s, "Intervals are 95% paired-t intervals of the difference.");
     }
-    for w in cmp.warnings() {
+    for w in warnings(&rows) {
         let _ = writeln!(s, "\n**Warning:** {w}.");
     }
     for (c, (label, rows)) in cmp.labels[1..].iter().zip(&rows).enumerate() {

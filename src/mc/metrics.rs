@@ -368,12 +368,12 @@ pub fn measure(
     values[IDX_TTR_P99] = nearest_rank(&ttr, 99).map(|x| x as f64);
     values[IDX_TTD_MEAN] = mean(&ttd);
     // Every incident: recovered at its recovery, or censored at the horizon.
-    let end = SimTime::ZERO + sc.horizon;
+    let horizon = SimTime::ZERO + sc.horizon;
     let mut obs: Vec<(u64, bool)> = incidents
         .iter()
-        .map(|i| match i.recovered {
-            Some(r) => (r.since(i.onset).ms(), true),
-            None => (end.since(i.onset).ms(), false),
+        .map(|i| {
+            i.ttr()
+                .map_or((horizon.since(i.onset).ms(), false), |d| (d.ms(), true))
         })
         .collect();
     let tau = RESTRICTED_BOUND.min(sc.horizon).ms();
@@ -401,7 +401,6 @@ pub fn measure(
     }
     let not_ready_ms = timeline.total_not_ready_ms();
     values[IDX_NOT_READY_HOURS] = Some(not_ready_ms as f64 / HOUR as f64);
-    let horizon = SimTime::ZERO + sc.horizon;
     let denom = sc.fleet.len() as f64 * horizon.ms() as f64;
     values[IDX_AVAILABILITY] = Some(if denom > 0.0 {
         1.0 - not_ready_ms as f64 / denom

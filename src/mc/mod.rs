@@ -82,19 +82,17 @@ impl Stop {
         }
     }
 
-    /// Whether an `--until-ci` target holds after `n` replications.
+    /// Whether an `--until-ci` target holds after `n` replications (a
+    /// fixed count has none).
     fn target_met(&self, n: u64, hw: Option<f64>) -> bool {
-        match *self {
-            Stop::Fixed(_) => true,
-            Stop::UntilCi {
-                half_width, min, ..
-            } => {
-                n >= min
-                    && hw.is_some_and(|h| {
-                        h <= half_width && (h > 0.0 || n >= UNTIL_CI_MIN_ZERO_SPREAD)
-                    })
-            }
-        }
+        let Stop::UntilCi {
+            half_width, min, ..
+        } = *self
+        else {
+            return false;
+        };
+        n >= min
+            && hw.is_some_and(|h| h <= half_width && (h > 0.0 || n >= UNTIL_CI_MIN_ZERO_SPREAD))
     }
 
     /// How an `--until-ci` rule ended after `n` replications with

@@ -424,6 +424,11 @@ impl Policy {
         self.lone_ladder(self.ladder(os))
     }
 
+    /// Condition timeouts, not periodic checks (the event-driven peers).
+    pub fn event_driven(&self) -> bool {
+        matches!(self.detection, Detection::Event(_))
+    }
+
     /// [`Policy::lone_template`] for a given ladder (a pool's own).
     pub fn lone_ladder(&self, ladder: &[ActionKind]) -> bool {
         self.retry_mode == RetryMode::Escalate && ladder.len() == 1 && self.step_timeouts.len() != 1

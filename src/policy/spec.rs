@@ -186,7 +186,7 @@ pub enum Mode {
 
 impl Mode {
     fn applies(self, p: &Policy) -> bool {
-        let event = matches!(p.detection, Detection::Event(_));
+        let event = p.event_driven();
         match self {
             Mode::Any => true,
             Mode::Periodic => !event,

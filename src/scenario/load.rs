@@ -321,7 +321,7 @@ pub struct Ctx<'a> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut off = offset.min(text.len());
     while !text.is_char_boundary(off) {
         off -= 1;
@@ -496,7 +496,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The text at a virtual span, if it is within one source.
-    pub(crate) fn snippet(&self, span: Range<usize>) -> &'a str {
+    fn snippet(&self, span: Range<usize>) -> &'a str {
         let s = self.source(span.start);
         let text: &'a str = s.text;
         text.get(span.start - s.start..span.end.saturating_sub(s.start))
@@ -554,10 +554,7 @@ impl<'a> Ctx<'a> {
         self.err(Some(v.span()), field, message)
     }
 
-    pub(crate) fn serde_error(
-        &self,
-        e: serde_path_to_error::Error<toml::de::Error>,
-    ) -> ScenarioError {
+    fn serde_error(&self, e: serde_path_to_error::Error<toml::de::Error>) -> ScenarioError {
         let mut field = format_path(e.path());
         let inner = e.inner();
         let (mut message, key) = humanize(inner.message());
@@ -639,7 +636,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A duration string with no upper limit (the horizon has its own message).
-    pub(crate) fn duration_unbounded(
+    fn duration_unbounded(
         &self,
         text: &str,
         span: Range<usize>,
@@ -701,7 +698,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A finite number in `[lo, hi]` (`lo` excluded when `lo_open`).
-    pub(crate) fn number(
+    fn number(
         &self,
         v: &Spanned<f64>,
         field: &str,
@@ -812,7 +809,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
 
     let (policy, policy_overrides) =
         build_policy(cx, raw.policy.as_ref(), raw.kubernetes.as_ref())?;
-    let event = matches!(policy.detection, crate::policy::rules::Detection::Event(_));
+    let event = policy.event_driven();
     let fleet = build_fleet(cx, raw.pools.as_ref(), event)?;
     let actions = build_actions(cx, raw.actions.as_ref())?;
 
@@ -944,13 +941,14 @@ fn build_policy(
     let rank = |s: &Setting| SETTINGS.iter().position(|t| t.name == s.name);
     given.sort_by_key(|(s, _, _)| rank(s));
     let keys: Vec<&'static str> = given.iter().map(|(s, _, _)| s.name).collect();
+    // Detection is the preset's: no key changes it.
+    let event = pol.event_driven();
     for &(setting, section, raw) in &given {
         let field = format!("{}.{}", section.name(), setting.name);
         if let Some(m) = spec::refusal(setting, preset) {
             return Err(cx.err(Some(raw.span()), field, m));
         }
         let Some(key) = setting.key else { continue };
-        let event = matches!(pol.detection, crate::policy::rules::Detection::Event(_));
         let value = read_value(cx, setting.name, key.ty, raw, &field, event)?;
         let given = spec::Given {
             preset,

@@ -24,11 +24,16 @@ impl Scenario {
     /// The actions tried on `node`'s pool: its own ladder, or the
     /// policy's for its OS.
     pub fn ladder(&self, node: NodeId) -> &[ActionKind] {
-        let n = self.fleet.node(node);
-        self.fleet.pools[n.pool]
-            .ladder
+        self.pool_ladder(self.fleet.node(node).pool)
+    }
+
+    /// The actions tried on pool `pool`'s nodes: its own ladder, or the
+    /// policy's for its OS.
+    pub fn pool_ladder(&self, pool: usize) -> &[ActionKind] {
+        let p = &self.fleet.pools[pool];
+        p.ladder
             .as_deref()
-            .unwrap_or_else(|| self.policy.ladder(n.os))
+            .unwrap_or_else(|| self.policy.ladder(p.os))
     }
 
     /// The policy's vocabulary, with the kinds the pools' own ladders add.

@@ -316,8 +316,8 @@ pub(super) fn apply<'a>(
     translation: Option<&'a Translation>,
 ) -> Result<(), PatchError> {
     let whole = base..base + src.len();
-    match patch {
-        Patch::Set { key, .. } => {
+    match (patch, translation) {
+        (Patch::Set { key, .. }, _) => {
             // `src` is `KEY=VALUE` with the key as in the patch.
             let key_len = key.len().min(src.len());
             let key_span = base..base + key_len;
@@ -345,7 +345,7 @@ pub(super) fn apply<'a>(
             }
             r
         }
-        Patch::Preset(_) => {
+        (Patch::Preset(_), _) => {
             let mut t = DeTable::new();
             t.insert(
                 Spanned::new(whole.clone(), Cow::Borrowed("preset")),
@@ -357,8 +357,7 @@ pub(super) fn apply<'a>(
             );
             Ok(())
         }
-        Patch::PolicyFile(_) if translation.is_some() => {
-            let t = translation.expect("checked above");
+        (Patch::PolicyFile(_), Some(t)) => {
             let mut table = DeTable::new();
             for setting in &t.settings {
                 let span = shifted(setting.span.clone(), base);
@@ -381,7 +380,7 @@ pub(super) fn apply<'a>(
             );
             Ok(())
         }
-        Patch::PolicyFile(_) => {
+        (Patch::PolicyFile(_), None) => {
             let parsed = DeTable::parse(src).map_err(|e| PatchError {
                 span: e.span().map(|s| shifted(s, base)),
                 field: String::new(),
@@ -402,23 +401,18 @@ pub(super) fn apply<'a>(
 /// A policy file written as a scenario's `[policy]` table (that header and
 /// nothing else) stands for its keys, as one without the header does.
 fn policy_header<'a>(span: Range<usize>, t: DeTable<'a>) -> (Range<usize>, DeTable<'a>) {
-    let header = t.len() == 1
-        && t.iter().next().is_some_and(|(k, v)| {
-            k.get_ref() == "policy" && matches!(v.get_ref(), DeValue::Table(_))
-        });
-    if !header {
-        return (span, t);
-    }
-    match t.into_iter().next() {
-        Some((_, v)) => {
-            let inner_span = v.span();
-            match v.into_inner() {
-                DeValue::Table(inner) => (inner_span, inner),
-                _ => (span, DeTable::new()),
-            }
+    let mut entries: Vec<_> = t.into_iter().collect();
+    if let [(k, _)] = entries.as_slice()
+        && k.get_ref() == "policy"
+        && let Some((k, v)) = entries.pop()
+    {
+        let inner_span = v.span();
+        match v.into_inner() {
+            DeValue::Table(inner) => return (inner_span, inner),
+            other => entries.push((k, Spanned::new(inner_span, other))),
         }
-        None => (span, DeTable::new()),
     }
+    (span, entries.into_iter().collect())
 }
 
 /// `the scenario has 4 [[pools]] entries: pools[0] to pools[3]`, or the

@@ -512,7 +512,11 @@ fn small_things_say_what_they_do() {
 /// Issue 11: `summary.json`'s `mean_ms` is an integer, as every time is.
 #[test]
 fn summary_times_are_integer_milliseconds() {
-    let text = std::fs::read_to_string("reports/default/summary.json").unwrap();
+    let s = crate::common::scratch("integer-ms");
+    let out = s.path("out");
+    let o = crate::common::repairsim(&["run", "--no-charts", "--out", &out, "-q"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let text = std::fs::read_to_string(format!("{out}/summary.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     for key in ["time_to_detect", "time_to_recover"] {
         for f in ["min_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms"] {

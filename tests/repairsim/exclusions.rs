@@ -5,23 +5,25 @@
 //! ends as `excluded:REASON`. The timeline is derived in the fixture's
 //! header.
 
+use crate::common::incident_lines;
 use repairsim::scenario::{Patch, Scenario, load_str_with};
 
 const FIXTURE: &str = include_str!("peers/exclusions.toml");
+
+/// The fixture without its annotation and label windows.
+fn unmarked() -> &'static str {
+    FIXTURE.split("[[annotations]]").next().unwrap_or(FIXTURE)
+}
 
 fn load(sets: &[&str]) -> Scenario {
     let patches: Vec<Patch> = sets.iter().map(|s| Patch::parse_set(s).unwrap()).collect();
     load_str_with("exclusions.toml", FIXTURE, &patches).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn incidents(sc: &Scenario) -> Vec<String> {
-    crate::common::incident_lines(sc)
-}
-
 #[test]
 fn cluster_api_annotations_hold_a_machine_back_until_they_go() {
     assert_eq!(
-        incidents(&load(&[])),
+        incident_lines(&load(&[])),
         [
             // Held from 1h05m01s; the annotation goes at 2h: replaced then.
             "md-0 1h 1h05m01s 2h [replace] 2h06m repaired-by-replace skip-remediation",
@@ -37,7 +39,7 @@ fn the_medik8s_label_holds_a_node_back_and_says_so_once() {
     // label decides (NHC checks it after minHealthy).
     let sc = load(&["policy.preset=nhc", "policy.min_healthy=1"]);
     assert_eq!(
-        incidents(&sc),
+        incident_lines(&sc),
         [
             // The label goes at 2h: SNR (its 300 s timeout), then replace
             // (delete 1m, provision 5m).
@@ -84,7 +86,7 @@ fn an_eks_no_action_override_never_repairs_and_logs_no_suppression() {
         "faults[1].self_heal_after=90m",
     ]);
     assert_eq!(
-        incidents(&sc),
+        incident_lines(&sc),
         [
             "md-0 1h 1h30m - [] - open-at-horizon no-action",
             "md-1 1h 1h30m - [] 2h30m excluded:no-action no-action",
@@ -123,14 +125,14 @@ fn an_eks_no_action_override_never_repairs_and_logs_no_suppression() {
 fn a_provider_ignores_the_marks_it_does_not_read() {
     // AKS reads taints and upgrades, not Cluster API annotations or the
     // medik8s label: both nodes are repaired as if unmarked.
-    let marked = incidents(&load(&["policy.preset=aks-2024-08"]));
+    let marked = incident_lines(&load(&["policy.preset=aks-2024-08"]));
     let bare: String = FIXTURE
         .split("[[annotations]]")
         .next()
         .unwrap()
         .replace("preset = \"capi-mhc\"", "preset = \"aks-2024-08\"");
     let sc = load_str_with("bare.toml", &bare, &[]).unwrap();
-    assert_eq!(marked, incidents(&sc));
+    assert_eq!(marked, incident_lines(&sc));
     assert!(marked.iter().all(|l| l.ends_with(" -")), "{marked:?}");
 }
 
@@ -156,14 +158,14 @@ fn eks_leaves_windows_nodes_alone() {
     let text = format!(
         "{}\n[[pools]]\nname = \"win\"\nos = \"windows\"\ncount = 2\n\n\
          [[inject]]\nat = \"1h\"\nnode = \"win-0\"\nfault = \"hang\"\n",
-        FIXTURE.split("[[annotations]]").next().unwrap()
+        unmarked()
     );
     for preset in ["eks", "eks-auto"] {
         let set = format!("policy.preset={preset}");
         let patches = [Patch::parse_set(&set).unwrap()];
         let sc = load_str_with("win.toml", &text, &patches).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            incidents(&sc),
+            incident_lines(&sc),
             [
                 // The 30-minute condition timeout, then replace (1m + 5m).
                 "md-0 1h 1h30m 1h30m [replace] 1h36m repaired-by-replace -",
@@ -180,7 +182,7 @@ fn eks_leaves_windows_nodes_alone() {
         Patch::parse_set("policy.ladder_windows=[replace]").unwrap(),
     ];
     let sc = load_str_with("win.toml", &text, &patches).unwrap();
-    assert!(incidents(&sc)[2].contains("repaired-by-replace"));
+    assert!(incident_lines(&sc)[2].contains("repaired-by-replace"));
     // Periodic detection still needs a ladder.
     let patches = [Patch::parse_set("policy.ladder_windows=[]").unwrap()];
     let e = load_str_with(
@@ -200,11 +202,11 @@ fn eks_leaves_windows_nodes_alone() {
 fn a_paused_health_check_starts_nothing_until_it_resumes() {
     let text = format!(
         "{}\n[[pauses]]\nfrom = \"50m\"\nuntil = \"2h\"\n",
-        FIXTURE.split("[[annotations]]").next().unwrap()
+        unmarked()
     );
     let run = |preset: &str| {
         let patches = [Patch::parse_set(&format!("policy.preset={preset}")).unwrap()];
-        incidents(&load_str_with("pause.toml", &text, &patches).unwrap())
+        incident_lines(&load_str_with("pause.toml", &text, &patches).unwrap())
     };
     assert_eq!(
         run("capi-mhc"),
@@ -264,11 +266,11 @@ fn skipped_machines_leave_the_guard_counts_and_the_label_comes_after_it() {
         "{}\n[[inject]]\nat = \"1h\"\nnode = \"md-2\"\nfault = \"hang\"\n\n\
          [[annotations]]\nannotation = \"skip-remediation\"\nnode = \"md-2\"\nfrom = \"0s\"\n\n\
          [[labels]]\nlabel = \"exclude-from-remediation\"\nnode = \"md-2\"\nfrom = \"0s\"\n",
-        FIXTURE.split("[[annotations]]").next().unwrap()
+        unmarked()
     );
     let run = |sets: &[&str]| {
         let patches: Vec<Patch> = sets.iter().map(|s| Patch::parse_set(s).unwrap()).collect();
-        incidents(&load_str_with("t.toml", &text, &patches).unwrap_or_else(|e| panic!("{e}")))
+        incident_lines(&load_str_with("t.toml", &text, &patches).unwrap_or_else(|e| panic!("{e}")))
     };
     // Three of three unhealthy, but md-2 is no target: 2 of 2 is within
     // maxUnhealthy 2, so the other two are replaced at once (Ready at the
@@ -305,7 +307,7 @@ fn run_fixture(name: &str) -> (Vec<String>, String) {
     assert!(o.status.success(), "{}", crate::common::stderr(&o));
     assert_eq!(crate::common::stderr(&o), "", "no invariant is violated");
     let events = std::fs::read_to_string(format!("{dir}/events.csv")).unwrap();
-    (incidents(&sc), events)
+    (incident_lines(&sc), events)
 }
 
 #[test]
@@ -359,10 +361,7 @@ fn a_machine_healed_while_waiting_is_marked_again_next_time() {
 
 #[test]
 fn an_nhc_pause_has_no_pool() {
-    let text = format!(
-        "{}\n[[pauses]]\nfrom = \"1h\"\npool = \"md\"\n",
-        FIXTURE.split("[[annotations]]").next().unwrap()
-    );
+    let text = format!("{}\n[[pauses]]\nfrom = \"1h\"\npool = \"md\"\n", unmarked());
     let patches = [Patch::parse_set("policy.preset=nhc").unwrap()];
     let e = load_str_with("p.toml", &text, &patches).unwrap_err();
     assert_eq!(e.field, "pauses[0].pool", "{e}");

@@ -306,16 +306,17 @@ fn until_ci_stops_at_the_first_narrow_enough_interval() {
     assert_eq!(metric_defs()[IDX_TTR_MEAN].name, "time_to_recover_mean_ms");
 }
 
-/// Runs the binary and asserts success with nothing on stderr but
-/// warnings (no progress bar when stderr is not a terminal).
+/// Runs the binary and asserts success with nothing on stderr (no
+/// progress bar when stderr is not a terminal).
 fn ok(args: &[&str]) -> String {
+    ok_warning(args, "")
+}
+
+/// [`ok`], with exactly these warnings on stderr.
+fn ok_warning(args: &[&str], warnings: &str) -> String {
     let o = repairsim(args);
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    let err = stderr(&o);
-    assert!(
-        err.lines().all(|l| l.starts_with("warning: ")),
-        "{args:?}: {err}"
-    );
+    assert_eq!(stderr(&o), warnings, "{args:?}");
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -384,22 +385,31 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
     let s = scratch("compare-threads");
     let (a, b) = (s.path("t1"), s.path("t2"));
     let mut printed = Vec::new();
+    // aks-2023-09's faster median is bought with worse outcomes, the
+    // same on any thread count.
+    let warnings = "warning: candidate preset=aks-2023-09: time_to_recover_p50_ms improved, \
+                    but failed_repairs, not_ready_node_hours, availability got significantly \
+                    worse; time to recover counts only the incidents that recovered, so a \
+                    policy that gives up on more nodes looks faster: not called better\n";
     for (dir, threads) in [(&a, "1"), (&b, "2")] {
-        printed.push(ok(&[
-            "compare",
-            "--baseline",
-            "preset=aks-2024-08,name=today",
-            "--candidate",
-            "set=policy.repair_delay=2m",
-            "--candidate",
-            "preset=aks-2023-09",
-            "-n",
-            "20",
-            "--threads",
-            threads,
-            "--out",
-            dir,
-        ]));
+        printed.push(ok_warning(
+            &[
+                "compare",
+                "--baseline",
+                "preset=aks-2024-08,name=today",
+                "--candidate",
+                "set=policy.repair_delay=2m",
+                "--candidate",
+                "preset=aks-2023-09",
+                "-n",
+                "20",
+                "--threads",
+                threads,
+                "--out",
+                dir,
+            ],
+            warnings,
+        ));
     }
     let (fa, fb) = (files(Path::new(&a)), files(Path::new(&b)));
     let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();

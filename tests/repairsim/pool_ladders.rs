@@ -2,7 +2,8 @@
 //! policy's for its OS: an EKS node group or a MachineDeployment with its
 //! own remediation, an AKS pool tuned apart.
 
-use repairsim::scenario::{Scenario, load_str};
+use crate::common::incident_lines;
+use repairsim::scenario::load_str;
 
 const BASE: &str = r#"name = "pools"
 horizon = "4h"
@@ -41,17 +42,13 @@ node = "gpu-0"
 fault = "hang"
 "#;
 
-fn summary(sc: &Scenario) -> Vec<String> {
-    crate::common::incident_lines(sc)
-}
-
 #[test]
 fn a_pool_ladder_replaces_the_policys_for_that_pool_only() {
     let sc = load_str("pools.toml", BASE).unwrap();
     // Both eligible at 1h30m (Ready=False held 30 minutes): the cpu pool
     // replaces, the gpu pool reboots.
     assert_eq!(
-        summary(&sc),
+        incident_lines(&sc),
         [
             // Replace: delete 1m, provision 5m. Reboot: 3m.
             "cpu-0 1h 1h30m 1h30m [replace] 1h36m repaired-by-replace -",
@@ -79,7 +76,7 @@ fn an_aks_pool_ladder_starts_where_the_policys_would() {
     // The cpu pool walks the policy's ladder (reboot, then reimage after
     // the 5-minute settle); the gpu pool starts with its reimage.
     assert_eq!(
-        summary(&sc),
+        incident_lines(&sc),
         [
             // Reboot 3m, settle 5m, reimage 10m: Ready at 1h33m.
             "cpu-0 1h 1h10m 1h15m [reboot reimage] 1h33m repaired-by-reimage -",
@@ -97,7 +94,10 @@ fn a_bad_pool_ladder_names_the_pool_and_the_entry() {
     // and is refused under periodic detection.
     let empty = BASE.replace("[\"reboot\"]", "[]");
     let sc = load_str("p.toml", &empty).unwrap();
-    assert_eq!(summary(&sc)[1], "gpu-0 1h - - [] - open-at-horizon -");
+    assert_eq!(
+        incident_lines(&sc)[1],
+        "gpu-0 1h - - [] - open-at-horizon -"
+    );
     let e = load_str(
         "p.toml",
         &empty.replace("preset = \"eks\"", "preset = \"aks-2024-08\""),

@@ -262,10 +262,7 @@ fn no_conditions(r: &mut Reader, spec: &MarkedYaml, path: &str) {
 
 /// External remediation is another controller's policy.
 fn external(r: &Reader, node: &MarkedYaml, field: &str) -> Finding {
-    let kind = r
-        .child(node, "kind")
-        .and_then(|k| r.str(k, "").ok())
-        .unwrap_or("(no kind)");
+    let kind = r.child_str(node, "kind").unwrap_or("(no kind)");
     r.err(
         node,
         field,
@@ -348,15 +345,11 @@ fn in_flight(r: &mut Reader, mds: Vec<Obj>) -> Result<(), Finding> {
                 None => format!("{n}: unset"),
             })
             .collect();
-        return Err(Finding {
-            span: None,
-            field: String::new(),
-            message: format!(
-                "the MachineDeployments set different maxInFlight ({}); repairsim applies one \
-                 policy to every pool: keep one MachineDeployment in the file",
-                list.join(", ")
-            ),
-        });
+        return Err(Finding::file(format!(
+            "the MachineDeployments set different maxInFlight ({}); repairsim applies one \
+             policy to every pool: keep one MachineDeployment in the file",
+            list.join(", ")
+        )));
     }
     if let Some((_, Some((value, node, field)))) = found.into_iter().next() {
         r.set("max_in_flight", value, node, &field);

@@ -102,10 +102,7 @@ pub(super) fn read(r: &mut Reader, objs: Vec<Obj>, select: Option<&str>) -> Resu
         let field = join(&path, "nodeRepairConfigOverrides");
         for (i, item) in r.seq(o, &field)?.into_iter().enumerate() {
             let f = format!("{field}[{i}]");
-            let cond = r
-                .child(item, "nodeMonitoringCondition")
-                .and_then(|c| r.str(c, "").ok())
-                .unwrap_or("?");
+            let cond = r.child_str(item, "nodeMonitoringCondition").unwrap_or("?");
             r.warn(
                 item,
                 &f,

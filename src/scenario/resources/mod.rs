@@ -57,7 +57,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding about the whole file, at no position.
-    fn file(message: impl Into<String>) -> Finding {
+    pub(super) fn file(message: impl Into<String>) -> Finding {
         Finding {
             span: None,
             field: String::new(),
@@ -107,8 +107,7 @@ fn object_names(r: &Reader, objs: &[Obj]) -> Vec<String> {
     objs.iter()
         .map(|o| {
             r.child(o.node, "metadata")
-                .and_then(|m| r.child(m, "name"))
-                .and_then(|n| r.str(n, "").ok())
+                .and_then(|m| r.child_str(m, "name"))
                 .unwrap_or("(unnamed)")
                 .to_string()
         })
@@ -367,6 +366,12 @@ impl Reader {
     }
 
     /// The value at `key` of a mapping node, if any.
+    /// The string at `key` of `n`, if it is one (for messages: anything
+    /// else reads as absent).
+    fn child_str<'y>(&self, n: &'y MarkedYaml<'y>, key: &str) -> Option<&'y str> {
+        self.child(n, key).and_then(|v| self.str(v, "").ok())
+    }
+
     fn child<'y>(&self, n: &'y MarkedYaml<'y>, key: &str) -> Option<&'y MarkedYaml<'y>> {
         match &n.data {
             YamlData::Mapping(m) => m
