@@ -8,8 +8,8 @@
 
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{
-    Better, IDX_AVAILABILITY, IDX_FAILED, IDX_NOT_READY_HOURS, METRICS, MetricDef, RepResult, Unit,
-    metric_defs, run_replication,
+    Better, IDX_AVAILABILITY, IDX_FAILED, IDX_NOT_READY_HOURS, IDX_TTR_RESTRICTED, METRICS,
+    MetricDef, RepResult, Unit, metric_defs, run_replication,
 };
 use super::runner::replicate;
 use super::student::t_two_sided_p;
@@ -201,7 +201,12 @@ impl Comparison {
             // A time metric is not better while the outcomes got worse.
             if rows.iter().any(Row::worse_outcome) {
                 for r in &mut rows {
-                    if r.metric.unit == Unit::Ms && r.verdict == Verdict::Better {
+                    // The restricted mean counts every incident: giving
+                    // up cannot make it look faster.
+                    if r.metric.unit == Unit::Ms
+                        && r.index != IDX_TTR_RESTRICTED
+                        && r.verdict == Verdict::Better
+                    {
                         r.verdict = Verdict::Conflict;
                     }
                 }

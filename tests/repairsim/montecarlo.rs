@@ -829,3 +829,25 @@ fn a_faster_recovery_bought_with_worse_outcomes_is_a_conflict_not_better() {
         assert!(!(worse && faster), "{c}");
     }
 }
+
+/// The restricted mean counts every incident, so giving up cannot make it
+/// look faster: it is never a conflict, whatever else got worse.
+#[test]
+fn the_restricted_mean_is_never_a_conflict() {
+    let cmp = compare(
+        vec![
+            ("5m", default_with(&[])),
+            ("2m", default_with(&[set("policy.repair_delay", "2m")])),
+        ],
+        200,
+    );
+    let rows = &cmp.rows()[0];
+    let verdict = |m: &str| rows.iter().find(|r| r.metric.name == m).unwrap().verdict;
+    assert_eq!(verdict("failed_repairs"), Verdict::Worse);
+    assert_eq!(verdict("time_to_recover_mean_ms"), Verdict::Conflict);
+    assert_eq!(
+        verdict("time_to_recover_restricted_mean_ms"),
+        Verdict::Better
+    );
+    assert!(!cmp.warnings()[0].contains("restricted"));
+}
