@@ -20,12 +20,96 @@ use std::fmt::Write as _;
 /// The value at percentile `p` (0..=100) of ascending `sorted` values, by
 /// nearest rank: index `ceil(p/100 * n) - 1` (0 for p = 0). O(1).
 pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
-    if sorted.is_empty() {
+    nearest_rank_of(sorted.len() as u64, p).map(|i| sorted[i as usize])
+}
+
+/// The index into `n` ascending values of their percentile `p` (0..=100)
+/// by nearest rank; `None` when `n` is 0.
+pub fn nearest_rank_of(n: u64, p: u32) -> Option<u64> {
+    (n > 0).then(|| (u64::from(p.min(100)) * n).div_ceil(100).saturating_sub(1))
+}
+
+/// The bound of the restricted mean time to recover \[ms\]: 24 hours.
+pub const RESTRICTED_BOUND: SimDuration = SimDuration::from_hours(24);
+
+/// Restricted mean survival time: the area under the Kaplan-Meier curve of
+/// "not yet recovered" from 0 to `tau` \[ms\]. Each observation is
+/// (duration \[ms\], recovered); an unrecovered one is censored at its
+/// duration. Events sort before censorings at equal durations; past the
+/// last observation the curve stays where it is. `None` without
+/// observations.
+pub fn restricted_mean(obs: &mut [(u64, bool)], tau: u64) -> Option<f64> {
+    if obs.is_empty() {
         return None;
     }
-    let n = sorted.len() as u64;
-    let rank = (u64::from(p.min(100)) * n).div_ceil(100);
-    Some(sorted[rank.saturating_sub(1) as usize])
+    obs.sort_unstable_by_key(|&(d, recovered)| (d, !recovered));
+    let (mut s, mut area, mut prev) = (1.0f64, 0.0f64, 0u64);
+    let mut at_risk = obs.len() as f64;
+    let mut i = 0;
+    while i < obs.len() && obs[i].0 < tau {
+        let t = obs[i].0;
+        let (mut deaths, mut gone) = (0.0, 0.0);
+        while i < obs.len() && obs[i].0 == t {
+            deaths += f64::from(u8::from(obs[i].1));
+            gone += 1.0;
+            i += 1;
+        }
+        area += s * (t - prev) as f64;
+        if deaths > 0.0 {
+            s *= 1.0 - deaths / at_risk;
+        }
+        at_risk -= gone;
+        prev = t;
+    }
+    Some(area + s * (tau - prev.min(tau)) as f64)
+}
+
+/// The restricted mean time to recover over every incident \[ms\]: a
+/// recovered one at its time to recover, any other censored at the
+/// horizon, up to [`RESTRICTED_BOUND`] or the horizon if shorter. `None`
+/// without incidents.
+pub fn restricted_ttr(incidents: &[Incident], horizon: SimTime) -> Option<f64> {
+    let mut obs: Vec<(u64, bool)> = incidents
+        .iter()
+        .map(|i| {
+            i.ttr()
+                .map_or((horizon.since(i.onset).ms(), false), |d| (d.ms(), true))
+        })
+        .collect();
+    let tau = RESTRICTED_BOUND.ms().min(horizon.ms());
+    restricted_mean(&mut obs, tau)
+}
+
+/// The censoring-aware time to recover of one run (`summary.json`
+/// `time_to_recover_restricted`): see [`restricted_ttr`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RestrictedTtr {
+    /// Every incident.
+    pub incidents: u64,
+    /// Incidents that never recovered, censored at the horizon.
+    pub censored: u64,
+    /// The bound \[ms\]: 24 hours, or the horizon if shorter.
+    pub bound_ms: u64,
+    pub bound: String,
+    /// \[ms\], rounded to whole milliseconds; `null` without incidents.
+    pub mean_ms: Option<u64>,
+    /// The same as a human duration.
+    pub mean: Option<String>,
+}
+
+impl RestrictedTtr {
+    pub fn of(incidents: &[Incident], horizon: SimTime) -> RestrictedTtr {
+        let bound_ms = RESTRICTED_BOUND.ms().min(horizon.ms());
+        let mean_ms = restricted_ttr(incidents, horizon).map(|m| m.round() as u64);
+        RestrictedTtr {
+            incidents: incidents.len() as u64,
+            censored: incidents.iter().filter(|i| i.ttr().is_none()).count() as u64,
+            bound_ms,
+            bound: format_duration(SimDuration(bound_ms)),
+            mean_ms,
+            mean: mean_ms.map(|m| format_duration(SimDuration(m))),
+        }
+    }
 }
 
 /// Distribution of a duration \[ms\]. All `None` (and `count` 0) when empty.
@@ -230,7 +314,10 @@ pub struct Summary {
     pub horizon: String,
     pub incidents: IncidentCounts,
     pub time_to_detect: Percentiles,
+    /// Over the incidents that recovered only.
     pub time_to_recover: Percentiles,
+    /// Over every incident, censoring-aware.
+    pub time_to_recover_restricted: RestrictedTtr,
     pub actions: ActionCounts,
     /// Outcomes `gave-up-exhausted` and `gave-up-timeout`.
     pub failed_repairs: u64,
@@ -381,6 +468,7 @@ impl Summary {
             },
             time_to_detect: Percentiles::of_sorted(&ttd),
             time_to_recover: Percentiles::of_sorted(&ttr),
+            time_to_recover_restricted: RestrictedTtr::of(incidents, horizon),
             actions: ActionCounts {
                 started,
                 errors,
@@ -473,20 +561,35 @@ impl Summary {
             "",
             cols(["p50", "p90", "p99", "max", "n"].map(String::from)),
         );
-        for (label, pc) in [
-            ("time to detect", &self.time_to_detect),
-            ("time to recover", &self.time_to_recover),
+        for (label, pc, over) in [
+            ("time to detect", &self.time_to_detect, ""),
+            ("time to recover", &self.time_to_recover, "recovered only"),
         ] {
             let h = |v: Option<u64>| human(v).unwrap_or_else(|| "-".into());
             row(
                 label,
-                cols([
-                    h(pc.p50),
-                    h(pc.p90),
-                    h(pc.p99),
-                    h(pc.max),
-                    pc.count.to_string(),
-                ]),
+                format!(
+                    "{}  {over}",
+                    cols([
+                        h(pc.p50),
+                        h(pc.p90),
+                        h(pc.p99),
+                        h(pc.max),
+                        pc.count.to_string(),
+                    ])
+                ),
+            );
+        }
+        let r = &self.time_to_recover_restricted;
+        if let Some(ms) = r.mean_ms {
+            // Whole seconds, as the other durations here.
+            let mean = format_duration(SimDuration((ms + 500) / 1000 * 1000));
+            row(
+                "",
+                format!(
+                    "restricted mean {mean} over all incidents (Kaplan-Meier to {}, {} of {} censored)",
+                    r.bound, r.censored, r.incidents
+                ),
             );
         }
         let started: Vec<String> = a
@@ -515,7 +618,7 @@ impl Summary {
             "not Ready",
             format!("{:.2} node-hours", self.not_ready_node_hours),
         );
-        row("availability", format!("{:.4}%", self.availability * 100.0));
+        row("availability", format!("{:.6}", self.availability));
         let mut out = String::new();
         for (label, value) in rows {
             let _ = writeln!(out, "{}", format!("{label:<W$}{value}").trim_end());
@@ -584,14 +687,15 @@ incidents         1 (masked faults 0)
                   repaired-by-reboot      1
                         p50       p90       p99       max      n
 time to detect       10m25s    10m25s    10m25s    10m25s      1
-time to recover      19m25s    19m25s    19m25s    19m25s      1
+time to recover      19m25s    19m25s    19m25s    19m25s      1  recovered only
+                  restricted mean 19m25s over all incidents (Kaplan-Meier to 2h, 0 of 1 censored)
 actions           reboot 1, reimage 0, redeploy 0
 action errors     0
 failed repairs    0
 needless repairs  0
 expired events    0
 not Ready         0.32 node-hours
-availability      95.9722%
+availability      0.959722
 "
         );
     }
@@ -649,14 +753,15 @@ incidents         4 (masked faults 1)
                   excluded:upgrading      1
                         p50       p90       p99       max      n
 time to detect       10m30s       11m       11m       11m      3
-time to recover      19m25s  1h39m40s  1h39m40s  1h39m40s      3
+time to recover      19m25s  1h39m40s  1h39m40s  1h39m40s      3  recovered only
+                  restricted mean 55m26s over all incidents (Kaplan-Meier to 2h, 1 of 4 censored)
 actions           reboot 3, reimage 2, redeploy 1
 action errors     1 (InvalidParameter 1)
 failed repairs    1
 needless repairs  0
 expired events    1
 not Ready         3.02 node-hours
-availability      62.2222%
+availability      0.622222
 "
         );
         assert_eq!(sum.time_to_recover.p50, Some(1_165_000));

@@ -4,15 +4,16 @@
 
 use super::run::{ChartArgs, charts_of, out_err, simulate_run, stage_run};
 use super::{CliError, load_scenario, progress};
+use crate::mc::fewest::FewestReady;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_INCIDENTS, IDX_NEEDLESS, IDX_NOT_READY_HOURS, IDX_TTD_MEAN,
-    IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, metric_defs,
+    IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, metric_defs,
 };
 use crate::mc::sweep::{Point, replication_row, replications_header, run_point};
 use crate::mc::{Stop, runner};
 use crate::policy::params::report_table;
-use crate::report::page::{Report, html, markdown};
+use crate::report::page::{Report, html, markdown, report_json, text};
 use crate::report::{Staging, csv_writer};
 use crate::scenario::Patch;
 use std::path::PathBuf;
@@ -22,10 +23,17 @@ use std::path::PathBuf;
   repairsim report                                  # the default scenario into reports/default/
   repairsim report scenarios/zonal-outage-serial.toml --replications 100 --out out/zonal
   repairsim report --from 2d --to 3d                # zoom the timeline chart into day 3
+  repairsim report --min-ready system=2             # how often did the system pool drop below 2 Ready?
+  repairsim report --pool win                       # only the win pool's nodes in the timeline chart
+
+Prints the headline numbers over the replications with 95% confidence intervals, each
+under its plain name beside its column name, and each pool's fewest Ready nodes over the
+replications (median, 1st percentile, lowest).
 
 Writes into --out: everything `run` writes (events, timelines, incidents, summary.json
-and the charts as SVG and PNG), replications.csv, report.md and report.html (one
-self-contained page: open it in a browser; it fetches nothing).")]
+and the charts as SVG and PNG: all of replication 0), replications.csv, report.md,
+report.json and report.html (one self-contained page: open it in a browser; it fetches
+nothing).")]
 pub struct Args {
     /// Scenario file (TOML); without it, the embedded default scenario.
     #[arg(value_name = "SCENARIO")]
@@ -47,13 +55,52 @@ pub struct Args {
     /// Print nothing on success (and draw no progress bar).
     #[arg(long, short)]
     pub quiet: bool,
+    /// The probability that pool POOL has fewer than N Ready nodes at some
+    /// instant of a replication, with its 95% interval (repeatable).
+    #[arg(long = "min-ready", value_name = "POOL=N")]
+    pub min_ready: Vec<String>,
+}
+
+/// `--min-ready POOL=N` as (pool index, N), checked against the fleet.
+fn thresholds(
+    args: &[String],
+    sc: &crate::scenario::Scenario,
+) -> Result<Vec<(usize, u32)>, CliError> {
+    let pools = || {
+        sc.fleet
+            .pools
+            .iter()
+            .map(|p| format!("{} ({} nodes)", p.name, p.count))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    args.iter()
+        .map(|a| {
+            let bad = |why: String| {
+                CliError::Input(format!("--min-ready {a}: {why}; expected POOL=N with N from 1 to the pool's node count, pools: {}", pools()))
+            };
+            let (name, n) = a.split_once('=').ok_or_else(|| bad("no '='".into()))?;
+            let p = sc
+                .fleet
+                .pools
+                .iter()
+                .position(|p| p.name == name.trim())
+                .ok_or_else(|| bad(format!("no pool named {:?}", name.trim())))?;
+            let count = sc.fleet.pools[p].count;
+            match n.trim().parse::<u32>() {
+                Ok(n) if (1..=count).contains(&n) => Ok((p, n)),
+                _ => Err(bad(format!("{:?} is not a node count from 1 to {count}", n.trim()))),
+            }
+        })
+        .collect()
 }
 
 /// The metrics of the headline table, in its order.
-const HEADLINE: [usize; 9] = [
+const HEADLINE: [usize; 10] = [
     IDX_TTR_MEAN,
     IDX_TTR_P50,
     IDX_TTR_P99,
+    IDX_TTR_RESTRICTED,
     IDX_TTD_MEAN,
     IDX_FAILED,
     IDX_NEEDLESS,
@@ -65,6 +112,7 @@ const HEADLINE: [usize; 9] = [
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let sc = load_scenario(args.scenario.as_deref(), patches)?;
     args.charts.check(&sc)?;
+    let thresholds = thresholds(&args.min_ready, &sc)?;
     let out = args
         .out
         .clone()
@@ -88,11 +136,22 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         scenario: sc.clone(),
     };
     let bar = progress::bar(args.replications, false, args.quiet);
+    let mut fewest: Vec<FewestReady> = sc
+        .fleet
+        .pools
+        .iter()
+        .map(|p| FewestReady::new(p.count))
+        .collect();
     let reps = run_point(
         &pool,
         &point,
         Stop::Fixed(args.replications),
-        |res| rows.write_record(replication_row(0, &[], res, &shown)),
+        |res| {
+            for (f, &k) in fewest.iter_mut().zip(&res.fewest_ready) {
+                f.add(k);
+            }
+            rows.write_record(replication_row(0, &[], res, &shown))
+        },
         || bar.inc(1),
     )
     .map_err(|e| err(e.into()))?;
@@ -113,6 +172,8 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             .map(|&m| (defs[m].clone(), estimates[m]))
             .collect(),
         replications: reps.replications,
+        fewest,
+        thresholds,
         charts: &charts,
     };
     staging
@@ -121,10 +182,13 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     staging
         .write("report.html", html(&report).as_bytes())
         .map_err(&err)?;
+    staging
+        .write("report.json", report_json(&report).as_bytes())
+        .map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
     super::print_result(
         args.quiet,
-        &r.summary.to_text(),
+        &text(&report),
         "report",
         &out.join("report.html"),
         written.len(),

@@ -9,7 +9,7 @@ use crate::observe::Fanout;
 use crate::observe::events::EventLog;
 use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
-use crate::report::figures::{Window, run_charts};
+use crate::report::figures::{Focus, Window, run_charts};
 use crate::report::{self, Staging};
 use crate::scenario::{Patch, Scenario};
 use crate::stats::Summary;
@@ -50,6 +50,14 @@ pub struct ChartArgs {
     /// End of the timeline chart's window, as simulated time (e.g. 1d) [default: the horizon].
     #[arg(long, value_name = "DURATION")]
     pub to: Option<String>,
+    /// Only nodes of these pools in the timeline chart (repeatable, or
+    /// comma-separated) [default: every pool].
+    #[arg(long = "pool", value_name = "POOL", value_delimiter = ',')]
+    pub pools: Vec<String>,
+    /// Only these nodes in the timeline chart, by name as in timeline.csv
+    /// (repeatable, or comma-separated) [default: every node].
+    #[arg(long = "nodes", value_name = "NODE", value_delimiter = ',')]
+    pub nodes: Vec<String>,
 }
 
 impl ChartArgs {
@@ -57,6 +65,7 @@ impl ChartArgs {
     /// past the horizon (the timeline then ends at the horizon).
     pub fn check(&self, sc: &Scenario) -> Result<(), CliError> {
         self.window(sc)?;
+        self.focus(sc)?;
         if let Some(t) = &self.to
             && parse_duration(t).is_ok_and(|d| d > sc.horizon)
         {
@@ -66,6 +75,56 @@ impl ChartArgs {
             );
         }
         Ok(())
+    }
+
+    /// The nodes `--pool` and `--nodes` keep in the timeline chart.
+    pub fn focus(&self, sc: &Scenario) -> Result<Focus, CliError> {
+        let fleet = &sc.fleet;
+        let mut pools = Vec::new();
+        for name in &self.pools {
+            match fleet.pools.iter().position(|p| p.name == *name) {
+                Some(i) => pools.push(i),
+                None => {
+                    let names: Vec<&str> = fleet.pools.iter().map(|p| p.name.as_str()).collect();
+                    return Err(CliError::Input(format!(
+                        "--pool {name}: no pool of that name; the pools are {}",
+                        names.join(", ")
+                    )));
+                }
+            }
+        }
+        let wanted: std::collections::BTreeSet<&str> =
+            self.nodes.iter().map(String::as_str).collect();
+        let mut found = std::collections::BTreeSet::new();
+        let keep: Vec<bool> = fleet
+            .nodes
+            .iter()
+            .map(|n| {
+                let named = wanted.is_empty() || wanted.contains(n.name.as_str());
+                if named && !wanted.is_empty() {
+                    found.insert(n.name.as_str());
+                }
+                named && (pools.is_empty() || pools.contains(&n.pool))
+            })
+            .collect();
+        if let Some(missing) = wanted.difference(&found).next() {
+            let first = fleet.nodes.first().map_or("", |n| n.name.as_str());
+            return Err(CliError::Input(format!(
+                "--nodes {missing}: no node of that name; names are POOL-INDEX as in timeline.csv, \
+                 such as {first}"
+            )));
+        }
+        let mut label: Vec<String> = Vec::new();
+        if !self.pools.is_empty() {
+            label.push(format!("pool {}", self.pools.join(", ")));
+        }
+        if !self.nodes.is_empty() {
+            label.push(format!("nodes {}", self.nodes.join(", ")));
+        }
+        Ok(Focus {
+            keep: (!label.is_empty()).then_some(keep),
+            label: label.join("; "),
+        })
     }
 
     /// The timeline window \[ms\] within the scenario's horizon.
@@ -156,6 +215,7 @@ pub fn charts_of(sc: &Scenario, r: &RunOutput, args: &ChartArgs) -> Result<Vec<C
         return Ok(Vec::new());
     }
     let window = args.window(sc)?;
+    let focus = args.focus(sc)?;
     Ok(run_charts(
         sc,
         &r.incidents,
@@ -163,6 +223,7 @@ pub fn charts_of(sc: &Scenario, r: &RunOutput, args: &ChartArgs) -> Result<Vec<C
         &r.events,
         &r.summary,
         window,
+        &focus,
     ))
 }
 

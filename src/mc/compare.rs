@@ -497,6 +497,11 @@ pub fn to_markdown(cmp: &Comparison, scenario: &Scenario, stop: Stop) -> String 
     } else {
         let _ = writeln!(s, "Intervals are 95% paired-t intervals of the difference.");
     }
+    let _ = writeln!(
+        s,
+        "Of the times to recover, {}.",
+        super::metrics::TTR_LEGEND
+    );
     for w in warnings(&rows) {
         let _ = writeln!(s, "\n**Warning:** {w}.");
     }

@@ -16,8 +16,8 @@ use crate::observe::{Fanout, Observer, Record};
 use crate::policy::Outcome;
 use crate::policy::providers::Vocabulary;
 use crate::scenario::Scenario;
-use crate::stats::nearest_rank;
-use crate::time::{HOUR, SimDuration, SimTime};
+use crate::stats::{nearest_rank, restricted_ttr};
+use crate::time::{HOUR, SimTime};
 
 /// Which way a metric improves; decides a comparison's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +72,9 @@ pub struct MetricDef {
     pub name: String,
     pub unit: Unit,
     pub better: Better,
+    /// Its plain-language name for people, shown beside `name` in the
+    /// report ("Time to recover, median (recovered only)").
+    pub label: String,
     /// One sentence for people (summary.md, `--help`).
     pub about: String,
 }
@@ -80,6 +83,13 @@ pub struct MetricDef {
 /// `incidents_excluded_taint_shutdown`.
 fn outcome_metric(o: Outcome) -> String {
     format!("incidents_{}", snake(&o.name()))
+}
+
+/// `name` with its first letter upper-case.
+fn capitalised(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 /// `name` with every character but letters and digits as `_`.
@@ -92,63 +102,73 @@ fn snake(name: &str) -> String {
 /// Every metric, in column order. The positions of the fixed ones are the
 /// `IDX_*` constants below.
 pub fn metric_defs() -> Vec<MetricDef> {
-    let def = |name: &str, unit, better, about: &str| MetricDef {
+    let def = |name: &str, label: &str, unit, better, about: &str| MetricDef {
         name: name.to_string(),
         unit,
         better,
+        label: label.to_string(),
         about: about.to_string(),
     };
     let mut v = vec![
         def(
             "time_to_recover_mean_ms",
+            "Time to recover, mean (recovered only)",
             Unit::Ms,
             Better::Lower,
             "mean time from fault onset to Ready again, over recovered incidents",
         ),
         def(
             "time_to_recover_p50_ms",
+            "Time to recover, median (recovered only)",
             Unit::Ms,
             Better::Lower,
             "median time to recover (nearest rank)",
         ),
         def(
             "time_to_recover_p99_ms",
+            "Time to recover, 99th percentile (recovered only)",
             Unit::Ms,
             Better::Lower,
             "99th percentile of time to recover (nearest rank)",
         ),
         def(
             "time_to_detect_mean_ms",
+            "Time to detect, mean",
             Unit::Ms,
             Better::Lower,
             "mean time from fault onset to the detecting check",
         ),
         def(
             "failed_repairs",
+            "Failed repairs (gave up)",
             Unit::Count,
             Better::Lower,
             "incidents that ended gave-up-exhausted or gave-up-timeout",
         ),
         def(
             "needless_repairs",
+            "Needless repairs",
             Unit::Count,
             Better::Lower,
             "incidents with an action that ended after the fault would have healed by itself",
         ),
         def(
             "not_ready_node_hours",
+            "Node-hours not Ready",
             Unit::NodeHours,
             Better::Lower,
             "node time in any state but Ready",
         ),
         def(
             "availability",
+            "Availability (fraction of node time Ready)",
             Unit::Ratio,
             Better::Higher,
             "1 - not-Ready node time / (nodes x horizon)",
         ),
         def(
             "incidents",
+            "Incidents",
             Unit::Count,
             Better::Neither,
             "incidents (fault arrivals on a healthy node)",
@@ -157,6 +177,7 @@ pub fn metric_defs() -> Vec<MetricDef> {
     for o in Outcome::all() {
         v.push(def(
             &outcome_metric(o),
+            &format!("Incidents ending {}", o.name()),
             Unit::Count,
             Better::Neither,
             &format!("incidents with outcome {}", o.name()),
@@ -165,6 +186,7 @@ pub fn metric_defs() -> Vec<MetricDef> {
     for k in ActionKind::ALL {
         v.push(def(
             &format!("actions_{}", snake(k.name())),
+            &format!("{} actions started", capitalised(k.name())),
             Unit::Count,
             Better::Neither,
             &format!("{} actions started", k.name()),
@@ -172,12 +194,14 @@ pub fn metric_defs() -> Vec<MetricDef> {
     }
     v.push(def(
         "action_errors",
+        "Actions that failed",
         Unit::Count,
         Better::Neither,
         "actions that ended in an error",
     ));
     v.push(def(
         "time_to_recover_restricted_mean_ms",
+        "Time to recover, restricted mean (every incident)",
         Unit::Ms,
         Better::Lower,
         "restricted mean time to recover over every incident, up to 24h (or the horizon): \
@@ -201,43 +225,14 @@ const IDX_ACTIONS: usize = IDX_OUTCOMES + Outcome::COUNT;
 const IDX_ERRORS: usize = IDX_ACTIONS + ActionKind::ALL.len();
 /// Censoring-aware: every incident counts, recovered or not.
 pub const IDX_TTR_RESTRICTED: usize = IDX_ERRORS + 1;
+/// One sentence for tables that show time-to-recover figures: which
+/// count every incident and which only the recovered ones.
+pub const TTR_LEGEND: &str = "time_to_recover_mean_ms, _p50_ms and _p99_ms count only the \
+     incidents that recovered; time_to_recover_restricted_mean_ms counts every incident \
+     (the Kaplan-Meier restricted mean up to 24h, an unrecovered incident censored at the horizon)";
+
 /// How many metrics there are.
 pub const METRICS: usize = IDX_TTR_RESTRICTED + 1;
-
-/// The bound of the restricted mean time to recover \[ms\]: 24 hours.
-pub const RESTRICTED_BOUND: SimDuration = SimDuration::from_hours(24);
-
-/// Restricted mean survival time: the area under the Kaplan-Meier curve of
-/// "not yet recovered" from 0 to `tau` \[ms\]. Each observation is
-/// (duration \[ms\], recovered); an unrecovered one is censored at its
-/// duration. Events sort before censorings at equal durations; past the
-/// last observation the curve stays where it is. `None` without
-/// observations.
-pub fn restricted_mean(obs: &mut [(u64, bool)], tau: u64) -> Option<f64> {
-    if obs.is_empty() {
-        return None;
-    }
-    obs.sort_unstable_by_key(|&(d, recovered)| (d, !recovered));
-    let (mut s, mut area, mut prev) = (1.0f64, 0.0f64, 0u64);
-    let mut at_risk = obs.len() as f64;
-    let mut i = 0;
-    while i < obs.len() && obs[i].0 < tau {
-        let t = obs[i].0;
-        let (mut deaths, mut gone) = (0.0, 0.0);
-        while i < obs.len() && obs[i].0 == t {
-            deaths += f64::from(u8::from(obs[i].1));
-            gone += 1.0;
-            i += 1;
-        }
-        area += s * (t - prev) as f64;
-        if deaths > 0.0 {
-            s *= 1.0 - deaths / at_risk;
-        }
-        at_risk -= gone;
-        prev = t;
-    }
-    Some(area + s * (tau - prev.min(tau)) as f64)
-}
 
 /// The metrics outputs show for several scenarios side by side (compare
 /// sides, sweep points): those of the union of their vocabularies.
@@ -284,6 +279,8 @@ pub struct RepResult {
     pub ttr_ms: Vec<u64>,
     /// Every detected incident's time to detect \[ms\], ascending.
     pub ttd_ms: Vec<u64>,
+    /// The fewest Ready nodes of each pool at any instant, in file order.
+    pub fewest_ready: Vec<u32>,
     /// Every fault that reached a node, masked or not, in time order (kept
     /// only when asked: the common-random-numbers test compares them).
     pub onsets: Vec<Onset>,
@@ -367,17 +364,8 @@ pub fn measure(
     values[IDX_TTR_P50] = nearest_rank(&ttr, 50).map(|x| x as f64);
     values[IDX_TTR_P99] = nearest_rank(&ttr, 99).map(|x| x as f64);
     values[IDX_TTD_MEAN] = mean(&ttd);
-    // Every incident: recovered at its recovery, or censored at the horizon.
     let horizon = SimTime::ZERO + sc.horizon;
-    let mut obs: Vec<(u64, bool)> = incidents
-        .iter()
-        .map(|i| {
-            i.ttr()
-                .map_or((horizon.since(i.onset).ms(), false), |d| (d.ms(), true))
-        })
-        .collect();
-    let tau = RESTRICTED_BOUND.min(sc.horizon).ms();
-    values[IDX_TTR_RESTRICTED] = restricted_mean(&mut obs, tau);
+    values[IDX_TTR_RESTRICTED] = restricted_ttr(incidents, horizon);
 
     let mut counts = [0u64; METRICS];
     for inc in incidents {
@@ -412,6 +400,9 @@ pub fn measure(
         values,
         ttr_ms: ttr,
         ttd_ms: ttd,
+        fewest_ready: (0..sc.fleet.pools.len())
+            .map(|p| timeline.min_ready(p))
+            .collect(),
         onsets: Vec::new(),
     }
 }
@@ -419,6 +410,23 @@ pub fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::restricted_mean;
+
+    #[test]
+    fn every_metric_has_a_plain_name_of_its_own() {
+        let defs = metric_defs();
+        let mut labels: Vec<&str> = defs.iter().map(|d| d.label.as_str()).collect();
+        assert!(
+            labels.iter().all(|l| !l.is_empty() && !l.contains('_')),
+            "{labels:?}"
+        );
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), defs.len(), "labels repeat");
+        assert_eq!(defs[IDX_ACTIONS].label, "Reboot actions started");
+        assert!(defs[IDX_TTR_P50].label.contains("recovered only"));
+        assert!(defs[IDX_TTR_RESTRICTED].label.contains("every incident"));
+    }
 
     /// Recovered at 10m and 20m, one unrecovered followed for 30m, bound
     /// 24h: the curve is 1 to 10m, 2/3 to 20m, then 1/3 (the censored one

@@ -20,6 +20,7 @@
 
 pub mod compare;
 pub mod estimate;
+pub mod fewest;
 pub mod metrics;
 pub mod runner;
 pub mod student;

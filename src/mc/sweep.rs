@@ -164,9 +164,11 @@ pub fn sweep_row(point: usize, p: &PointSummary, shown: &[usize]) -> Vec<String>
     row
 }
 
-/// One metric's estimate in JSON: its unit and direction, then the numbers.
+/// One metric's estimate in JSON: its plain name, unit and direction, then
+/// the numbers.
 #[derive(Serialize)]
 struct MetricJson<'a> {
+    label: &'a str,
     unit: &'static str,
     better: &'static str,
     #[serde(flatten)]
@@ -189,6 +191,7 @@ impl Serialize for MetricsJson<'_> {
             m.serialize_entry(
                 &d.name,
                 &MetricJson {
+                    label: &d.label,
                     unit: d.unit.name(),
                     better: d.better.name(),
                     estimate: e,
@@ -332,7 +335,8 @@ pub fn summary_md(info: &SweepInfo, points: &[PointSummary]) -> String {
     let _ = writeln!(
         s,
         "Intervals are 95% Student t intervals of the mean over replications; \
-         metrics that are 0 in every replication are left out.\n"
+         metrics that are 0 in every replication are left out. Of the times to recover, {}.\n",
+        super::metrics::TTR_LEGEND
     );
     for (i, p) in points.iter().enumerate() {
         let _ = writeln!(

@@ -21,6 +21,23 @@ pub struct Window {
     pub to: u64,
 }
 
+/// The nodes the timeline keeps (`--pool`, `--nodes`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Focus {
+    /// By node index; `None` keeps every node.
+    pub keep: Option<Vec<bool>>,
+    /// What was kept, for the title ("pool system"); empty for every node.
+    pub label: String,
+}
+
+impl Focus {
+    fn keeps(&self, node: u32) -> bool {
+        self.keep
+            .as_ref()
+            .is_none_or(|k| k.get(node as usize).copied().unwrap_or(false))
+    }
+}
+
 /// Every chart of a run, in the order a report shows them.
 pub fn run_charts(
     sc: &Scenario,
@@ -29,10 +46,11 @@ pub fn run_charts(
     events: &EventLog,
     summary: &Summary,
     window: Window,
+    focus: &Focus,
 ) -> Vec<Chart> {
     let horizon = summary.horizon_ms;
     vec![
-        timeline_chart(sc, timeline, events, window),
+        timeline_chart(sc, timeline, events, window, focus),
         cdf_chart(
             "time_to_recover",
             "Time to recover (fault onset to Ready again)",
@@ -116,9 +134,17 @@ fn cdf_chart(
 }
 
 /// One row per node that is not Ready at some time inside the window (a
-/// node that had an incident), in node order, with its intervals and
-/// auto-repair events inside the window. O(intervals + events).
-fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: Window) -> Chart {
+/// node that had an incident) and that `focus` keeps, worst first: the
+/// most time not Ready inside the window, then node order. Each row has
+/// its intervals and auto-repair events inside the window.
+/// O(intervals + events + rows log rows).
+fn timeline_chart(
+    sc: &Scenario,
+    timeline: &TimelineLog,
+    events: &EventLog,
+    w: Window,
+    focus: &Focus,
+) -> Chart {
     let inside = |start: u64, end: u64| end > w.from && start < w.to;
     let mut markers: Vec<Vec<(u64, MarkerKind)>> = vec![Vec::new(); sc.fleet.len()];
     for e in events.events() {
@@ -134,15 +160,30 @@ fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: W
             }
         }
     }
-    let rows: Vec<TimelineRow> = (0..sc.fleet.len() as u32)
+    // (not-Ready ms inside the window, node, its markers)
+    type Ranked = (u64, u32, Vec<(u64, MarkerKind)>);
+    let mut ranked: Vec<Ranked> = (0..sc.fleet.len() as u32)
         .zip(markers)
-        .filter(|&(n, _)| {
-            timeline
+        .filter(|&(n, _)| focus.keeps(n))
+        .filter_map(|(n, m)| {
+            let down: u64 = timeline
                 .intervals(n)
                 .iter()
-                .any(|iv| iv.state != NodeState::Ready && inside(iv.start.ms(), iv.end.ms()))
+                .filter(|iv| iv.state != NodeState::Ready)
+                .map(|iv| {
+                    iv.end
+                        .ms()
+                        .min(w.to)
+                        .saturating_sub(iv.start.ms().max(w.from))
+                })
+                .sum();
+            (down > 0).then_some((down, n, m))
         })
-        .map(|(n, markers)| TimelineRow {
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let rows: Vec<TimelineRow> = ranked
+        .into_iter()
+        .map(|(_, n, markers)| TimelineRow {
             node: sc.fleet.node(n).name.clone(),
             intervals: timeline
                 .intervals(n)
@@ -153,8 +194,13 @@ fn timeline_chart(sc: &Scenario, timeline: &TimelineLog, events: &EventLog, w: W
             markers,
         })
         .collect();
+    let focus_note = if focus.label.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", focus.label)
+    };
     let title = format!(
-        "Node timelines: {} nodes not Ready at some time",
+        "Node timelines: {} nodes not Ready at some time{focus_note}, longest not Ready first",
         rows.len()
     );
     let states = sc.vocabulary().states();

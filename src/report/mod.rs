@@ -598,6 +598,7 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
 \"incidents\":{{\"total\":1,\"masked_faults\":0,\"by_outcome\":{{{hit}}},\"by_os\":{{\"linux\":{{{hit}}},\"windows\":{{{none}}}}},\"by_pool\":{{\"system\":{{{hit}}},\"win\":{{{none}}}}}}},\
 \"time_to_detect\":{{\"count\":1,\"min_ms\":625000,\"p50_ms\":625000,\"p90_ms\":625000,\"p99_ms\":625000,\"max_ms\":625000,\"mean_ms\":625000,\"min\":\"10m25s\",\"p50\":\"10m25s\",\"p90\":\"10m25s\",\"p99\":\"10m25s\",\"max\":\"10m25s\",\"mean\":\"10m25s\"}},\
 \"time_to_recover\":{{\"count\":1,\"min_ms\":1165000,\"p50_ms\":1165000,\"p90_ms\":1165000,\"p99_ms\":1165000,\"max_ms\":1165000,\"mean_ms\":1165000,\"min\":\"19m25s\",\"p50\":\"19m25s\",\"p90\":\"19m25s\",\"p99\":\"19m25s\",\"max\":\"19m25s\",\"mean\":\"19m25s\"}},\
+\"time_to_recover_restricted\":{{\"incidents\":1,\"censored\":0,\"bound_ms\":7200000,\"bound\":\"2h\",\"mean_ms\":1165000,\"mean\":\"19m25s\"}},\
 \"actions\":{{\"started\":{{\"reboot\":1,\"reimage\":0,\"redeploy\":0}},\"errors\":0,\"errors_by_code\":{{}}}},\
 \"failed_repairs\":0,\"needless_repairs\":0,\"expired_event_incidents\":0,\"not_ready_ms\":1160000,\"not_ready_node_hours\":0.32222222222222224,\"availability\":0.9597222222222223}}",
             v = env!("CARGO_PKG_VERSION")

@@ -7,7 +7,8 @@
 //! `data-checked` on `<html>`), so a headless browser can verify the page.
 
 use crate::charts::Chart;
-use crate::mc::estimate::Estimate;
+use crate::mc::estimate::{CONFIDENCE, Estimate};
+use crate::mc::fewest::{FewestReady, Proportion};
 use crate::mc::format_value;
 use crate::mc::metrics::MetricDef;
 use crate::observe::incidents::Incident;
@@ -30,7 +31,224 @@ pub struct Report<'a> {
     /// Headline metrics over the replications: (definition, estimate).
     pub headline: Vec<(MetricDef, Estimate)>,
     pub replications: u64,
+    /// Each pool's fewest Ready nodes over the replications, in file order.
+    pub fewest: Vec<FewestReady>,
+    /// `--min-ready`: (pool index, N), asking how often a pool had fewer
+    /// than N Ready nodes.
+    pub thresholds: Vec<(usize, u32)>,
     pub charts: &'a [Chart],
+}
+
+/// One pool's row of the fewest-Ready table.
+struct FewestRow<'a> {
+    pool: &'a str,
+    os: &'static str,
+    nodes: u32,
+    median: Option<u32>,
+    p1: Option<u32>,
+    lowest: Option<u32>,
+}
+
+fn fewest_rows<'a>(r: &'a Report) -> Vec<FewestRow<'a>> {
+    r.scenario
+        .fleet
+        .pools
+        .iter()
+        .zip(&r.fewest)
+        .map(|(p, f)| FewestRow {
+            pool: &p.name,
+            os: p.os.name(),
+            nodes: p.count,
+            median: f.percentile(50),
+            p1: f.percentile(1),
+            lowest: f.percentile(0),
+        })
+        .collect()
+}
+
+/// `--min-ready` answers: (pool, N, how often it had fewer than N Ready).
+fn threshold_rows<'a>(r: &'a Report) -> Vec<(&'a str, u32, Proportion)> {
+    r.thresholds
+        .iter()
+        .filter_map(|&(p, n)| {
+            let f = &r.fewest[p];
+            Proportion::wilson(f.below(n), f.replications(), CONFIDENCE)
+                .map(|pr| (r.scenario.fleet.pools[p].name.as_str(), n, pr))
+        })
+        .collect()
+}
+
+fn opt_count(v: Option<u32>) -> String {
+    v.map_or("-".into(), |k| k.to_string())
+}
+
+/// A threshold row as one sentence.
+fn threshold_sentence(pool: &str, n: u32, p: &Proportion) -> String {
+    format!(
+        "P({pool} has fewer than {n} Ready nodes at some instant) = {:.4} \
+         (95% CI {:.4} .. {:.4}; {} of {} replications)",
+        p.estimate, p.ci_low, p.ci_high, p.hits, p.trials
+    )
+}
+
+/// Rows of cells as text columns, left-aligned where `left` says so and
+/// right-aligned elsewhere.
+fn columns(rows: &[Vec<String>], left: &[bool]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width: Vec<usize> = (0..n)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|x| x.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut s = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let w = width[c];
+            let _ = if left.get(c).copied().unwrap_or(false) {
+                write!(line, "{cell:<w$}  ")
+            } else {
+                write!(line, "{cell:>w$}  ")
+            };
+        }
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+    s
+}
+
+/// What `repairsim report` prints: the headline over replications and
+/// the fewest-Ready distribution, then one line on replication 0.
+pub fn text(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}\n", subtitle(r));
+    let mut rows = vec![vec![
+        "metric".to_string(),
+        "mean".into(),
+        "95% CI".into(),
+        "column".into(),
+    ]];
+    for (d, e) in &r.headline {
+        let (m, ci) = headline_cells(d, e);
+        rows.push(vec![d.label.clone(), m, ci, d.name.clone()]);
+    }
+    s.push_str(&columns(&rows, &[true, false, false, true]));
+    let _ = writeln!(
+        s,
+        "\nFewest Ready nodes per pool over {} replications:",
+        r.replications
+    );
+    let mut rows = vec![
+        ["pool", "OS", "nodes", "median", "1st percentile", "lowest"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for f in fewest_rows(r) {
+        rows.push(vec![
+            f.pool.to_string(),
+            f.os.to_string(),
+            f.nodes.to_string(),
+            opt_count(f.median),
+            opt_count(f.p1),
+            opt_count(f.lowest),
+        ]);
+    }
+    s.push_str(&columns(&rows, &[true, true]));
+    for (pool, n, p) in threshold_rows(r) {
+        let _ = writeln!(s, "{}", threshold_sentence(pool, n, &p));
+    }
+    let _ = writeln!(
+        s,
+        "\nThe charts, summary.json and incidents.csv are of replication 0: \
+         {} incidents, availability {:.6}.",
+        r.summary.incidents.total, r.summary.availability
+    );
+    s
+}
+
+/// `report.json`'s shape.
+#[derive(serde::Serialize)]
+struct ReportJson<'a> {
+    scenario: &'a str,
+    content_hash: String,
+    seed: u64,
+    replications: u64,
+    confidence: f64,
+    /// The headline metrics over the replications.
+    metrics: crate::mc::sweep::MetricsJson<'a>,
+    fewest_ready: Vec<FewestJson<'a>>,
+    /// `--min-ready` answers.
+    min_ready: Vec<BelowJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct FewestJson<'a> {
+    pool: &'a str,
+    os: &'static str,
+    nodes: u32,
+    median: Option<u32>,
+    p1: Option<u32>,
+    lowest: Option<u32>,
+}
+
+#[derive(serde::Serialize)]
+struct BelowJson<'a> {
+    pool: &'a str,
+    fewer_than: u32,
+    replications: u64,
+    replications_below: u64,
+    probability: f64,
+    ci_low: f64,
+    ci_high: f64,
+}
+
+/// `report.json`: the headline over replications and the fewest-Ready
+/// distribution, for `jq`.
+pub fn report_json(r: &Report) -> String {
+    let defs: Vec<MetricDef> = r.headline.iter().map(|(d, _)| d.clone()).collect();
+    let estimates: Vec<Estimate> = r.headline.iter().map(|(_, e)| *e).collect();
+    let shown: Vec<usize> = (0..defs.len()).collect();
+    let j = ReportJson {
+        scenario: &r.scenario.name,
+        content_hash: format!("{:016x}", r.scenario.content_hash),
+        seed: r.scenario.seed,
+        replications: r.replications,
+        confidence: CONFIDENCE,
+        metrics: crate::mc::sweep::MetricsJson {
+            defs: &defs,
+            estimates: &estimates,
+            shown: &shown,
+        },
+        fewest_ready: fewest_rows(r)
+            .into_iter()
+            .map(|f| FewestJson {
+                pool: f.pool,
+                os: f.os,
+                nodes: f.nodes,
+                median: f.median,
+                p1: f.p1,
+                lowest: f.lowest,
+            })
+            .collect(),
+        min_ready: threshold_rows(r)
+            .into_iter()
+            .map(|(pool, n, p)| BelowJson {
+                pool,
+                fewer_than: n,
+                replications: p.trials,
+                replications_below: p.hits,
+                probability: p.estimate,
+                ci_low: p.ci_low,
+                ci_high: p.ci_high,
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&j).expect("a report always serializes");
+    s.push('\n');
+    s
 }
 
 /// Escapes text for HTML.
@@ -82,11 +300,11 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(s, "{}\n", subtitle(r));
     let _ = writeln!(s, "## Headline numbers\n");
-    let _ = writeln!(s, "| metric | mean | 95% CI |");
-    let _ = writeln!(s, "|---|---:|---:|");
+    let _ = writeln!(s, "| metric | mean | 95% CI | column |");
+    let _ = writeln!(s, "|---|---:|---:|---|");
     for (d, e) in &r.headline {
         let (m, ci) = headline_cells(d, e);
-        let _ = writeln!(s, "| {} | {m} | {ci} |", d.name);
+        let _ = writeln!(s, "| {} | {m} | {ci} | `{}` |", d.label, d.name);
     }
     if !r.charts.is_empty() {
         let _ = writeln!(s, "\n## Charts\n");
@@ -94,18 +312,35 @@ pub fn markdown(r: &Report) -> String {
     for c in r.charts {
         let _ = writeln!(s, "![{}]({}.png)\n", c.title, c.name);
     }
-    let _ = writeln!(s, "## Fleet\n");
-    let _ = writeln!(s, "| pool | OS | nodes | fewest Ready |");
-    let _ = writeln!(s, "|---|---|---:|---:|");
-    for p in &r.summary.fleet.pools {
+    let _ = writeln!(
+        s,
+        "## Fewest Ready nodes per pool\n\nOver {} replications; replication 0 is the one the charts show.\n",
+        r.replications
+    );
+    let _ = writeln!(
+        s,
+        "| pool | OS | nodes | median | 1st percentile | lowest | replication 0 |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
+    for (f, p) in fewest_rows(r).iter().zip(&r.summary.fleet.pools) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} |",
-            esc(&p.name),
-            p.os.name(),
-            p.count,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            esc(f.pool),
+            f.os,
+            f.nodes,
+            opt_count(f.median),
+            opt_count(f.p1),
+            opt_count(f.lowest),
             p.min_ready
         );
+    }
+    let below = threshold_rows(r);
+    if !below.is_empty() {
+        let _ = writeln!(s);
+    }
+    for (pool, n, p) in below {
+        let _ = writeln!(s, "- {}", esc(&threshold_sentence(pool, n, &p)));
     }
     let _ = writeln!(s, "\n## Policy\n");
     let _ = writeln!(s, "| parameter | value | provenance |");
@@ -191,16 +426,17 @@ pub fn html(r: &Report) -> String {
     let _ = writeln!(s, "<h2>Headline numbers</h2>");
     let _ = writeln!(
         s,
-        "<table><tr><th>metric</th><th>mean</th><th>95% CI</th><th>what it is</th></tr>"
+        "<table><tr><th>metric</th><th>mean</th><th>95% CI</th><th>column</th><th>what it is</th></tr>"
     );
     for (d, e) in &r.headline {
         let (m, ci) = headline_cells(d, e);
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            esc(&d.name),
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            esc(&d.label),
             esc(&m),
             esc(&ci),
+            esc(&d.name),
             esc(&d.about)
         );
     }
@@ -222,18 +458,28 @@ pub fn html(r: &Report) -> String {
         );
     }
 
-    let _ = writeln!(s, "<h2>Fleet</h2>");
+    let _ = writeln!(s, "<h2>Fewest Ready nodes per pool</h2>");
     let _ = writeln!(
         s,
-        "<table><tr><th>pool</th><th>OS</th><th>nodes</th><th>fewest Ready</th><th>first at</th></tr>"
+        "<p>Over {} replications; replication 0 is the one the charts show.</p>",
+        r.replications
     );
-    for p in &r.summary.fleet.pools {
+    let _ = writeln!(
+        s,
+        "<table><tr><th>pool</th><th>OS</th><th>nodes</th><th>median</th><th>1st percentile</th>\
+         <th>lowest</th><th>replication 0</th><th>first at (replication 0)</th></tr>"
+    );
+    for (f, p) in fewest_rows(r).iter().zip(&r.summary.fleet.pools) {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            esc(&p.name),
-            p.os.name(),
-            p.count,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(f.pool),
+            f.os,
+            f.nodes,
+            opt_count(f.median),
+            opt_count(f.p1),
+            opt_count(f.lowest),
             p.min_ready,
             esc(&r
                 .scenario
@@ -242,6 +488,14 @@ pub fn html(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "</table>");
+    let below = threshold_rows(r);
+    if !below.is_empty() {
+        let _ = writeln!(s, "<ul>");
+        for (pool, n, p) in below {
+            let _ = writeln!(s, "<li>{}</li>", esc(&threshold_sentence(pool, n, &p)));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
 
     let _ = writeln!(s, "<h2>Policy</h2>");
     let _ = writeln!(

@@ -2,6 +2,7 @@
 //! lifecycle steps, properties, determinism, the CLI and bad input.
 
 mod browser;
+mod capacity_report;
 mod check;
 mod cli;
 mod common;
