@@ -9,8 +9,11 @@ FROM rust:1.88-slim-bookworm AS build
 WORKDIR /src
 # What `cargo build` reads: the manifest, the lock file, build.rs, the
 # sources, and the files they embed (the font in assets/, the default
-# scenario in scenarios/). There is no .git here, so `--version` says
-# "commit unknown: not built from a git checkout" (build.rs).
+# scenario in scenarios/). There is no .git here: build.rs reads the commit
+# for `--version` from REPAIRSIM_COMMIT
+# (`--build-arg REPAIRSIM_COMMIT=$(git rev-parse HEAD)`), else it says
+# "commit unknown".
+ARG REPAIRSIM_COMMIT=
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY assets/ assets/
 COPY scenarios/ scenarios/
@@ -23,7 +26,8 @@ RUN cargo build --release --locked
 FROM debian:bookworm-slim
 LABEL org.opencontainers.image.title="repairsim" \
       org.opencontainers.image.description="Deterministic discrete-event simulator of node auto-repair in managed Kubernetes (AKS, GKE, EKS, Cluster API, medik8s)" \
-      org.opencontainers.image.licenses="MIT"
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.source="https://github.com/repairsim/repairsim"
 # A non-root user with a fixed uid, so a runtime can enforce runAsNonRoot.
 # /work is its working directory; mount a checkout there to check it.
 RUN useradd --uid 10001 --user-group --home-dir /work --no-create-home --shell /usr/sbin/nologin repairsim \

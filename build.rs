@@ -13,14 +13,26 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     let pkg = env!("CARGO_PKG_VERSION");
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty());
+    // A build without .git (the container image) can name its commit in
+    // REPAIRSIM_COMMIT; a checkout asks git.
+    let given = std::env::var("REPAIRSIM_COMMIT")
+        .ok()
+        .map(|c| c.trim().chars().take(12).collect::<String>())
+        .filter(|c| !c.is_empty());
+    let (commit, dirty) = match given {
+        Some(c) => (Some(c), Some(false)),
+        None => (
+            git(&["rev-parse", "--short=12", "HEAD"]),
+            git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()),
+        ),
+    };
     let version = match (commit, dirty) {
         (Some(c), Some(true)) => format!("{pkg} (commit {c}, with uncommitted changes)"),
         (Some(c), _) => format!("{pkg} (commit {c})"),
         _ => format!("{pkg} (commit unknown: not built from a git checkout)"),
     };
     println!("cargo:rustc-env=REPAIRSIM_VERSION={version}");
+    println!("cargo:rerun-if-env-changed=REPAIRSIM_COMMIT");
     for path in [
         ".git/HEAD",
         ".git/index",
