@@ -315,7 +315,7 @@ pub fn run_compare<E>(
 }
 
 /// `compare.csv`'s header.
-pub const CSV_HEADER: [&str; 16] = [
+pub const CSV_HEADER: [&str; 17] = [
     "candidate",
     "metric",
     "unit",
@@ -332,6 +332,7 @@ pub const CSV_HEADER: [&str; 16] = [
     "verdict",
     "baseline",
     "same_failure_trace",
+    "label",
 ];
 
 /// The rows of `compare.csv`, after [`CSV_HEADER`].
@@ -358,6 +359,7 @@ pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
                 r.verdict.name().into(),
                 cmp.labels[0].clone(),
                 same.to_string(),
+                r.metric.label.clone(),
             ]
         })
         .collect()
@@ -366,6 +368,7 @@ pub fn csv_rows(cmp: &Comparison) -> Vec<Vec<String>> {
 #[derive(Serialize)]
 struct MetricJson<'a> {
     metric: &'a str,
+    label: &'a str,
     unit: &'static str,
     better: &'static str,
     baseline_mean: Option<f64>,
@@ -430,6 +433,7 @@ pub fn to_json(cmp: &Comparison, scenario: &Scenario, stop: Stop, stopping_rule:
                 .iter()
                 .map(|r| MetricJson {
                     metric: &r.metric.name,
+                    label: &r.metric.label,
                     unit: r.metric.unit.name(),
                     better: r.metric.better.name(),
                     baseline_mean: r.baseline.mean,

@@ -450,6 +450,7 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
     assert_eq!(json["candidates"][0]["same_failure_trace"], true);
     let ttr = &json["candidates"][0]["metrics"][0];
     assert_eq!(ttr["metric"], "time_to_recover_mean_ms");
+    assert_eq!(ttr["label"], "Time to recover, mean (recovered only)");
     assert_eq!(ttr["verdict"], "better");
     let file = |name: &str| {
         let f = fa.iter().find(|f| f.0 == name).unwrap();
@@ -457,6 +458,20 @@ fn compare_outputs_are_byte_identical_on_1_and_2_threads() {
     };
     let csv = file("compare.csv");
     assert!(csv.starts_with("candidate,metric,unit,better,n,"), "{csv}");
+    // Every row names its metric plainly too, in the last column.
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",same_failure_trace,label"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with(",true,\"Time to recover, mean (recovered only)\""),
+        "{csv}"
+    );
+    assert!(
+        md.contains("time_to_recover_restricted_mean_ms counts every incident"),
+        "which time to recover is which: {md}"
+    );
     let reps = file("replications.csv");
     assert_eq!(
         reps.lines().count(),
