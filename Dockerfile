@@ -2,10 +2,10 @@
 # `docker run -v "$PWD:/work" IMAGE check scenarios/` checks yours.
 # .ci/run parses this file with the `dockerfile` package (.ci/dockerfile).
 
-# Build stage: the Rust version Cargo.toml names (rust-version = "1.88"), on
+# Build stage: the Rust version Cargo.toml names (rust-version = "1.90"), on
 # the same Debian release as the runtime stage, so the binary links against
 # the same glibc.
-FROM rust:1.88-slim-bookworm AS build
+FROM rust:1.90-slim-bookworm AS build
 WORKDIR /src
 # What `cargo build` reads: the manifest, the lock file, build.rs, the
 # sources, and the files they embed (the font in assets/, the default

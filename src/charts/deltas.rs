@@ -12,7 +12,7 @@ use plotters::style::Color;
 use plotters::style::text_anchor::{HPos, VPos};
 
 const WIDTH: i32 = 900;
-const MAX_LABEL_W: i32 = 260;
+const MAX_LABEL_W: i32 = 320;
 /// Percentages beyond this are drawn at it.
 const LIMIT: f64 = 1e6;
 

@@ -439,7 +439,7 @@ pub fn check_invariants(run: &[Violation], others: &[(String, Violation)]) -> Ca
         Failure::new(format!("{}{tail}", show(first)), details)
     });
     Case::new(
-        "invariants of POLICY.md".into(),
+        "invariants of docs/POLICY.md".into(),
         "invariants",
         None,
         failure,

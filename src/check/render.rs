@@ -78,8 +78,13 @@ pub fn text(reports: &[ScenarioReport], quiet: bool) -> String {
     }
     let t = Totals::of(reports);
     let verdict = if t.failed == 0 { "ok" } else { "FAILED" };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let blessed = if t.blessed > 0 {
-        format!(", {} golden files blessed", t.blessed)
+        format!(
+            ", {} blessed",
+            plural(t.blessed, "golden file", "golden files")
+        )
     } else {
         String::new()
     };
@@ -89,14 +94,22 @@ pub fn text(reports: &[ScenarioReport], quiet: bool) -> String {
     }
     let _ = writeln!(
         s,
-        "check {verdict}: {} passed, {} failed{blessed}; {} cases in {} scenario{}",
+        "check {verdict}: {} passed, {} failed{blessed}; {} in {}",
         t.passed,
         t.failed,
-        t.cases,
-        t.scenarios,
-        if t.scenarios == 1 { "" } else { "s" }
+        plural(t.cases, "case", "cases"),
+        plural(t.scenarios, "scenario", "scenarios")
     );
     s
+}
+
+/// Why a file of a directory is skipped (text, JSON and JUnit say it alike).
+pub const SKIP_REASON: &str = "no [[expect]] tables or golden files";
+
+#[derive(Serialize)]
+struct SkippedJson<'a> {
+    file: &'a str,
+    reason: &'static str,
 }
 
 #[derive(Serialize)]
@@ -107,10 +120,13 @@ struct JsonReport<'a> {
     result: &'static str,
     totals: Totals,
     scenarios: &'a [ScenarioReport],
+    /// Files of a directory with nothing to check.
+    skipped: Vec<SkippedJson<'a>>,
 }
 
-/// The whole result as one JSON document (with a trailing newline).
-pub fn json(reports: &[ScenarioReport]) -> String {
+/// The whole result as one JSON document (with a trailing newline);
+/// `skipped` are the files of a directory with nothing to check.
+pub fn json(reports: &[ScenarioReport], skipped: &[String]) -> String {
     let totals = Totals::of(reports);
     let doc = JsonReport {
         tool: "repairsim",
@@ -122,6 +138,13 @@ pub fn json(reports: &[ScenarioReport]) -> String {
         },
         totals,
         scenarios: reports,
+        skipped: skipped
+            .iter()
+            .map(|f| SkippedJson {
+                file: f,
+                reason: SKIP_REASON,
+            })
+            .collect(),
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("the report always serializes");
     out.push('\n');
@@ -140,15 +163,18 @@ pub fn xml_text(s: &str) -> String {
 
 /// JUnit XML: one `<testsuite>` per scenario, one `<testcase>` per case
 /// (expectations, golden comparisons, invariants), a `<failure>` with the
-/// message and details for each failed one. GitHub, GitLab and Azure
-/// Pipelines read this shape.
-pub fn junit(reports: &[ScenarioReport]) -> String {
+/// message and details for each failed one, and a `<skipped>` case for
+/// each file of a directory with nothing to check. GitHub, GitLab and
+/// Azure Pipelines read this shape.
+pub fn junit(reports: &[ScenarioReport], skipped: &[String]) -> String {
     let t = Totals::of(reports);
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
-        "<testsuites name=\"repairsim check\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
-        t.cases, t.failed
+        "<testsuites name=\"repairsim check\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
+        t.cases + skipped.len(),
+        t.failed,
+        skipped.len()
     );
     for r in reports {
         let file = xml_escape(&r.file);
@@ -193,6 +219,15 @@ pub fn junit(reports: &[ScenarioReport]) -> String {
             }
         }
         let _ = writeln!(s, "  </testsuite>");
+    }
+    for f in skipped {
+        let file = xml_escape(f);
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"{file}\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\" file=\"{file}\">\n    \
+             <testcase classname=\"{file}\" name=\"nothing to check\" file=\"{file}\">\n      \
+             <skipped message=\"{SKIP_REASON}\"/>\n    </testcase>\n  </testsuite>"
+        );
     }
     s.push_str("</testsuites>\n");
     s
@@ -245,7 +280,7 @@ mod tests {
 
     #[test]
     fn junit_is_well_formed_and_carries_every_case() {
-        let xml = junit(&reports());
+        let xml = junit(&reports(), &[]);
         let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "testsuites");
@@ -338,7 +373,7 @@ mod tests {
         );
         assert!(
             t.ends_with(
-                "\ncheck FAILED: 1 passed, 1 failed, 1 golden files blessed; 3 cases in 1 scenario\n"
+                "\ncheck FAILED: 1 passed, 1 failed, 1 golden file blessed; 3 cases in 1 scenario\n"
             ),
             "{t}"
         );
@@ -346,7 +381,7 @@ mod tests {
 
     #[test]
     fn json_has_totals_and_every_case() {
-        let v: serde_json::Value = serde_json::from_str(&json(&reports())).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json(&reports(), &[])).unwrap();
         assert_eq!(v["result"], "failed");
         assert_eq!(v["totals"]["cases"], 3);
         assert_eq!(v["totals"]["blessed"], 1);
@@ -356,5 +391,23 @@ mod tests {
         assert_eq!(c[1]["line"], 9);
         assert_eq!(c[1]["failure"]["details"][1], "a < b & c\u{1}");
         assert_eq!(c[2]["status"], "blessed");
+    }
+
+    #[test]
+    fn skipped_files_are_said_in_junit_and_json() {
+        let skipped = ["dir/bare.toml".to_string()];
+        let xml = junit(&reports(), &skipped);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.attribute("skipped"), Some("1"));
+        let case = doc
+            .descendants()
+            .find(|n| n.attribute("name") == Some("nothing to check"))
+            .unwrap();
+        assert_eq!(case.attribute("file"), Some("dir/bare.toml"));
+        assert!(case.children().any(|c| c.has_tag_name("skipped")));
+        let v: serde_json::Value = serde_json::from_str(&json(&reports(), &skipped)).unwrap();
+        assert_eq!(v["skipped"][0]["file"], "dir/bare.toml");
+        assert_eq!(v["skipped"][0]["reason"], SKIP_REASON);
     }
 }

@@ -563,6 +563,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
     bar.finish_and_clear();
     // The results are printed first, so that a write that fails below
     // still leaves them in the log.
+    let skipped_names: Vec<String> = skipped.iter().map(|f| f.display().to_string()).collect();
     let mut stdout = Out::stdout();
     let printed = match args.format {
         Format::Text => {
@@ -571,9 +572,9 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
             if !args.quiet {
                 for f in &skipped {
                     text.push_str(&format!(
-                        "skipped {}  (no [[expect]] tables or golden files; \
-                         `repairsim check --bless {}` writes golden files)\n",
+                        "skipped {}  ({}; `repairsim check --bless {}` writes golden files)\n",
                         f.display(),
+                        render::SKIP_REASON,
                         f.display()
                     ));
                 }
@@ -581,7 +582,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
             text.push_str(&render::text(&reports, args.quiet));
             stdout.print(&text)
         }
-        Format::Json => stdout.print(&render::json(&reports)),
+        Format::Json => stdout.print(&render::json(&reports, &skipped_names)),
     };
     // Golden files before the JUnit file: a JUnit file that says "blessed"
     // must not outlive a failed write.
@@ -594,7 +595,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
         staging.commit().map_err(&err)?;
     }
     if let Some(path) = &args.junit {
-        write_junit(path, &render::junit(&reports))?;
+        write_junit(path, &render::junit(&reports, &skipped_names))?;
     }
     printed?;
     let totals = render::Totals::of(&reports);

@@ -34,10 +34,12 @@ Every side runs on the same replications: the same fault onsets and the same
 self-heal instants on every node (common random numbers), so the paired
 differences measure the policy. With several candidates the intervals are
 Bonferroni-corrected. Verdicts: better, worse, no significant difference
-(higher or lower for counts with no better direction).
+(higher or lower for counts with no better direction), and `conflict: see
+warnings` for a time metric that improved while failed repairs, not-Ready
+node-hours or availability got significantly worse.
 
-Outputs in --out: compare.csv, compare.json, replications.csv (one row per side
-and replication); the markdown table goes to standard output.")]
+Outputs in --out: compare.csv, compare.json, compare.md (the markdown table, also
+printed on standard output), replications.csv (one row per side and replication).")]
 pub struct Args {
     /// Scenario file (TOML); without it, the embedded default scenario.
     #[arg(value_name = "SCENARIO")]
@@ -198,8 +200,11 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     if !args.no_charts {
         crate::report::stage_charts(&mut staging, &compare_charts(&cmp)).map_err(&err)?;
     }
-    let written = staging.commit().map_err(&err)?;
     let table = format!("{}\n", to_markdown(&cmp, &base, stop));
+    staging
+        .write("compare.md", table.as_bytes())
+        .map_err(&err)?;
+    let written = staging.commit().map_err(&err)?;
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
     for w in cmp.warnings() {
         eprintln!("warning: {w}");

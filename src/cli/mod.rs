@@ -54,7 +54,8 @@ The policies are specified in docs/POLICY.md (AKS) and docs/PEERS.md (GKE, EKS,
 Cluster API, medik8s) in this repository: every parameter, its provenance, the
 pinned readings and the worked examples.
 
-Exit codes: 0 success, 1 check found a regression, 2 bad input, 3 outputs could not be written.")]
+Exit codes: 0 success, 1 check found a regression (or --require-ci missed its target),
+2 bad input, 3 outputs could not be written.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -117,8 +118,9 @@ pub enum Command {
     /// Print a shell completion script, e.g. `repairsim completions bash >
     /// /etc/bash_completion.d/repairsim`.
     Completions(docs::CompletionsArgs),
-    /// Print the man page (roff), e.g. `repairsim man > repairsim.1`.
-    Man,
+    /// Print a man page (roff), e.g. `repairsim man > repairsim.1`, or
+    /// write them all with `--dir`.
+    Man(docs::ManArgs),
 }
 
 /// Why a command failed; each kind has its own exit code.
@@ -297,7 +299,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Check(a) => check::run(a, &file, &cli.set),
         Command::Bench(a) => bench::run(a, &patches),
         Command::Completions(a) => docs::completions(a),
-        Command::Man => docs::man(),
+        Command::Man(a) => docs::man(a),
     }
 }
 

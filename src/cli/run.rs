@@ -114,6 +114,19 @@ impl ChartArgs {
                  such as {first}"
             )));
         }
+        if !keep.iter().any(|&k| k) {
+            let mut flags = Vec::new();
+            if !self.pools.is_empty() {
+                flags.push(format!("--pool {}", self.pools.join(",")));
+            }
+            if !self.nodes.is_empty() {
+                flags.push(format!("--nodes {}", self.nodes.join(",")));
+            }
+            return Err(CliError::Input(format!(
+                "{}: no node is in both; name nodes of the pools given, or drop one flag",
+                flags.join(" ")
+            )));
+        }
         let mut label: Vec<String> = Vec::new();
         if !self.pools.is_empty() {
             label.push(format!("pool {}", self.pools.join(", ")));

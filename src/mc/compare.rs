@@ -8,8 +8,9 @@
 
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{
-    Better, IDX_AVAILABILITY, IDX_FAILED, IDX_NOT_READY_HOURS, IDX_TTR_RESTRICTED, METRICS,
-    MetricDef, RepResult, Unit, metric_defs, run_replication,
+    Better, IDX_AVAILABILITY, IDX_FAILED, IDX_NOT_READY_HOURS, IDX_TTD_MEAN, IDX_TTR_MEAN,
+    IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, METRICS, MetricDef, RepResult, Unit, metric_defs,
+    run_replication,
 };
 use super::runner::replicate;
 use super::student::t_two_sided_p;
@@ -200,13 +201,10 @@ impl Comparison {
             }
             // A time metric is not better while the outcomes got worse.
             if rows.iter().any(Row::worse_outcome) {
+                // Every time metric, the restricted mean too: its 24h
+                // bound counts a node lost for weeks as one day.
                 for r in &mut rows {
-                    // The restricted mean counts every incident: giving
-                    // up cannot make it look faster.
-                    if r.metric.unit == Unit::Ms
-                        && r.index != IDX_TTR_RESTRICTED
-                        && r.verdict == Verdict::Better
-                    {
+                    if r.metric.unit == Unit::Ms && r.verdict == Verdict::Better {
                         r.verdict = Verdict::Conflict;
                     }
                 }
@@ -237,13 +235,34 @@ pub fn warnings(rows: &[Vec<Row>]) -> Vec<String> {
             let faster = names(|r| r.verdict == Verdict::Conflict);
             let worse = names(Row::worse_outcome);
             let candidate = &rows.first()?.candidate;
+            // Why each kind of time metric can improve while nodes fare worse.
+            let conflicting = |i: usize| {
+                rows.iter()
+                    .any(|r| r.index == i && r.verdict == Verdict::Conflict)
+            };
+            let mut why = Vec::new();
+            if [IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99]
+                .into_iter()
+                .any(conflicting)
+            {
+                why.push("time to recover counts only the incidents that recovered");
+            }
+            if conflicting(IDX_TTR_RESTRICTED) {
+                why.push(
+                    "the restricted mean counts a node that never recovered only up to its bound",
+                );
+            }
+            if conflicting(IDX_TTD_MEAN) {
+                why.push("time to detect says nothing of what follows detection");
+            }
             (!faster.is_empty()).then(|| {
                 format!(
                     "candidate {candidate}: {} improved, but {} got significantly worse; \
-                     time to recover counts only the incidents that recovered, so a policy \
-                     that gives up on more nodes looks faster: not called better",
+                     {}, so a policy that leaves more nodes not Ready can look faster: \
+                     not called better",
                     faster.join(", "),
-                    worse.join(", ")
+                    worse.join(", "),
+                    why.join("; ")
                 )
             })
         })

@@ -61,7 +61,7 @@ impl Running {
 
 /// A mean with its interval. Everything is `None` where undefined (no
 /// values; the interval needs two).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Estimate {
     /// Replications with a value.
     pub n: u64,

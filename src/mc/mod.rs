@@ -141,6 +141,12 @@ impl Target {
         }
         let def = metric_defs().into_iter().find(|d| d.name == self.metric)?;
         let reached = match self.half_width {
+            // Met in width, but a zero-width interval is trusted only later.
+            Some(0.0) => format!(
+                "at 0 (the same value in every replication so far), which counts only after \
+                 {UNTIL_CI_MIN_ZERO_SPREAD} replications (the target was {})",
+                format_value(def.unit, self.target_half_width)
+            ),
             Some(h) if self.target_half_width > 0.0 => format!(
                 "at {}, {:.1}x the target {}",
                 format_value(def.unit, h),

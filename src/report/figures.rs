@@ -313,7 +313,7 @@ pub fn sweep_charts(points: &[crate::mc::sweep::PointSummary]) -> Vec<Chart> {
     vec![
         chart(
             "time_to_recover",
-            "Time to recover, pooled over replications, with the 95% CI of the mean CDF",
+            "Time to recover of recovered incidents, with the 95% CI of the mean CDF",
             "time to recover",
             &|p| (&p.pooled_ttr, &p.ttr_band),
         ),
@@ -327,10 +327,11 @@ pub fn sweep_charts(points: &[crate::mc::sweep::PointSummary]) -> Vec<Chart> {
 }
 
 /// The metrics the comparison's delta chart shows.
-const DELTA_METRICS: [usize; 7] = [
+const DELTA_METRICS: [usize; 8] = [
     crate::mc::metrics::IDX_TTR_MEAN,
     crate::mc::metrics::IDX_TTR_P50,
     crate::mc::metrics::IDX_TTR_P99,
+    crate::mc::metrics::IDX_TTR_RESTRICTED,
     crate::mc::metrics::IDX_TTD_MEAN,
     crate::mc::metrics::IDX_FAILED,
     crate::mc::metrics::IDX_NEEDLESS,
@@ -362,7 +363,7 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
     let mut out = vec![
         overlay(
             "time_to_recover",
-            "Time to recover: baseline and candidates, pooled over replications",
+            "Time to recover of recovered incidents, pooled over replications",
             "time to recover",
             &cmp.pooled_ttr,
         ),
@@ -377,7 +378,7 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
         let deltas: Vec<charts::Delta> = DELTA_METRICS
             .iter()
             .filter_map(|&m| {
-                let r = &rows[m];
+                let r = rows.iter().find(|r| r.index == m)?;
                 let base = r.baseline.mean.filter(|b| *b != 0.0)?;
                 let pct = |v: Option<f64>| v.map(|x| 100.0 * x / base.abs());
                 Some(charts::Delta {

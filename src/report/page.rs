@@ -84,8 +84,9 @@ fn opt_count(v: Option<u32>) -> String {
 
 /// A threshold row as one sentence.
 fn threshold_sentence(pool: &str, n: u32, p: &Proportion) -> String {
+    let nodes = if n == 1 { "node" } else { "nodes" };
     format!(
-        "P({pool} has fewer than {n} Ready nodes at some instant) = {:.4} \
+        "P({pool} has fewer than {n} Ready {nodes} at some instant) = {:.4} \
          (95% CI {:.4} .. {:.4}; {} of {} replications)",
         p.estimate, p.ci_low, p.ci_high, p.hits, p.trials
     )
@@ -172,6 +173,8 @@ pub fn text(r: &Report) -> String {
 /// `report.json`'s shape.
 #[derive(serde::Serialize)]
 struct ReportJson<'a> {
+    tool: &'static str,
+    version: &'static str,
     scenario: &'a str,
     content_hash: String,
     seed: u64,
@@ -212,6 +215,8 @@ pub fn report_json(r: &Report) -> String {
     let estimates: Vec<Estimate> = r.headline.iter().map(|(_, e)| *e).collect();
     let shown: Vec<usize> = (0..defs.len()).collect();
     let j = ReportJson {
+        tool: "repairsim",
+        version: env!("CARGO_PKG_VERSION"),
         scenario: &r.scenario.name,
         content_hash: format!("{:016x}", r.scenario.content_hash),
         seed: r.scenario.seed,

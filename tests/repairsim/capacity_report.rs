@@ -278,6 +278,10 @@ fn the_timeline_shows_the_worst_nodes_first_and_filters() {
             vec!["report", "--nodes", "system-0,ghost"],
             "error: --nodes ghost: no node of that name",
         ),
+        (
+            vec!["run", "--pool", "win", "--nodes", "user-3"],
+            "error: --pool win --nodes user-3: no node is in both",
+        ),
     ] {
         crate::common::assert_bad_input(&s, &args, expected);
     }

@@ -144,7 +144,7 @@ fn a_repair_delay_of_6m_fails_naming_the_moved_event_and_the_delta() {
     );
     let invariants = doc
         .descendants()
-        .find(|n| n.attribute("name") == Some("invariants of POLICY.md"))
+        .find(|n| n.attribute("name") == Some("invariants of docs/POLICY.md"))
         .unwrap();
     assert!(invariants.children().all(|c| !c.has_tag_name("failure")));
 

@@ -623,6 +623,78 @@ fn every_spec_reference_points_into_the_repository() {
     }
 }
 
+/// `rust-version` in Cargo.toml is at least what every locked dependency
+/// needs, and the Dockerfile's build stage and the README name the same
+/// version.
+#[test]
+fn rust_version_builds_the_locked_dependencies() {
+    let version = |v: &str| -> Vec<u64> {
+        let mut p: Vec<u64> = v.split('.').map(|x| x.parse().unwrap()).collect();
+        p.resize(3, 0);
+        p
+    };
+    let host = String::from_utf8(
+        std::process::Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let host = host
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap()
+        .to_string();
+    let o = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "metadata",
+            "--locked",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            &host,
+        ])
+        .current_dir(crate::common::repo())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let used: std::collections::BTreeSet<&str> = m["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    let packages = m["packages"].as_array().unwrap();
+    let ours = packages
+        .iter()
+        .find(|p| p["name"] == "repairsim")
+        .and_then(|p| p["rust_version"].as_str())
+        .expect("Cargo.toml names a rust-version")
+        .to_string();
+    for p in packages {
+        if let (true, Some(v)) = (
+            used.contains(p["id"].as_str().unwrap()),
+            p["rust_version"].as_str(),
+        ) {
+            assert!(
+                version(v) <= version(&ours),
+                "{} {} needs Rust {v}, but Cargo.toml says rust-version = {ours}",
+                p["name"],
+                p["version"]
+            );
+        }
+    }
+    let docker = std::fs::read_to_string(crate::common::repo().join("Dockerfile")).unwrap();
+    assert!(docker.contains(&format!("FROM rust:{ours}-")), "Dockerfile");
+    let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("needs Rust {ours} or newer")),
+        "README"
+    );
+}
+
 /// Issue 11 (packaging): shell completions and a man page from the same
 /// definitions as `--help`, and a `--version` that names the commit.
 #[test]
@@ -645,6 +717,31 @@ fn completions_man_page_and_version() {
         man.contains("docs/POLICY.md"),
         "the man page names the spec"
     );
+    assert!(
+        man.contains("repairsim\\-report(1)"),
+        "it points to the commands' pages"
+    );
+    // Each command's page has its options.
+    let o = crate::common::repairsim(&["man", "report"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(page.contains(".TH repairsim-report 1"), "{page}");
+    assert!(page.contains("\\-\\-min\\-ready"), "{page}");
+    let o = crate::common::repairsim(&["man", "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    let s = crate::common::scratch("man-dir");
+    let dir = s.path("man1");
+    let o = crate::common::repairsim(&["man", "--dir", &dir]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    for page in [
+        "repairsim.1",
+        "repairsim-run.1",
+        "repairsim-sweep.1",
+        "repairsim-man.1",
+    ] {
+        let text = std::fs::read_to_string(std::path::Path::new(&dir).join(page)).unwrap();
+        assert!(text.starts_with(".ie"), "{page}: {text}");
+    }
     let o = crate::common::repairsim(&["--version"]);
     let v = String::from_utf8_lossy(&o.stdout);
     assert!(
