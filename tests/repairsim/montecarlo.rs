@@ -921,3 +921,52 @@ fn each_conflict_gives_its_own_reason() {
     );
     assert!(repairsim::mc::compare::warnings(&rows(Verdict::Better)).is_empty());
 }
+
+/// The README shows the conflict warning and the 2-minute-delay excerpt as
+/// the commands print them.
+#[test]
+fn the_readme_compare_examples_are_the_real_output() {
+    let s = scratch("readme-compare");
+    let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
+    let out = s.path("c");
+    let args = [
+        "compare",
+        "--candidate",
+        "preset=aks-2023-09",
+        "-n",
+        "30",
+        "--no-charts",
+        "-q",
+    ];
+    let o = repairsim(&[&args[..], &["--out", &out]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = format!("$ repairsim {}\n{}", args.join(" "), stderr(&o));
+    assert!(readme.contains(&shown), "README is stale; now:\n{shown}");
+
+    let out = s.path("delay2m");
+    let o = repairsim(&[
+        "compare",
+        "scenarios/default.toml",
+        "--baseline",
+        "preset=aks-2024-08",
+        "--candidate",
+        "set=policy.repair_delay=2m",
+        "--replications",
+        "500",
+        "--no-charts",
+        "--out",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8_lossy(&o.stdout);
+    let excerpt = readme
+        .split("```")
+        .find(|block| block.contains("**Warning:** candidate set=policy.repair_delay=2m"))
+        .expect("the README's excerpt");
+    for line in excerpt.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            printed.lines().any(|p| p == line),
+            "README line not in the output: {line}\n{printed}"
+        );
+    }
+}
