@@ -87,6 +87,9 @@
 //!   Invariant: never reads a file, never prints, cannot fail.
 //! - [`observe`]: the records and the observers. [`invariants`] checks
 //!   POLICY.md's rules on any record stream.
+//! - [`import`]: a recorded history of Kubernetes events as a scenario,
+//!   one injected fault per not-Ready episode. Invariant: pure inference;
+//!   the replay is an ordinary run.
 //! - [`stats`], [`report`]: pure statistics and atomic writers.
 //! - [`check`]: `[[expect]]` tables (validated in [`check::load`]), golden-file diffs and the invariants
 //!   as test cases, rendered as text, JSON and JUnit. Invariant: pure; the
@@ -106,6 +109,7 @@ pub mod dist;
 pub mod engine;
 pub mod faults;
 pub mod fleet;
+pub mod import;
 pub mod invariants;
 pub mod k8s;
 pub mod mc;

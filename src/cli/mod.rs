@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod docs;
+pub mod import;
 pub mod policy;
 pub mod progress;
 pub mod report;
@@ -113,6 +114,8 @@ pub enum Command {
     Compare(compare::Args),
     /// Regression tests for CI: [[expect]] tables, golden files and invariants; exit 1 on a failure.
     Check(check::Args),
+    /// Turn a recorded history (Kubernetes Node events) into a scenario, one fault per not-Ready episode.
+    Import(import::Args),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
     /// Print a shell completion script, e.g. `repairsim completions bash >
@@ -298,6 +301,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Compare(a) => compare::run(a, &patches),
         Command::Check(a) => check::run(a, &file, &cli.set),
         Command::Bench(a) => bench::run(a, &patches),
+        Command::Import(a) => import::run(a),
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
     }

@@ -31,11 +31,26 @@ pub struct Args {
     /// Which replication's random streams to use (0 is the default run).
     #[arg(long, default_value_t = 0)]
     pub replication: u64,
+    /// Which events events.jsonl and events.csv hold: the repair
+    /// controller's, or all, with the kubelet's and the node controller's
+    /// Node events (RegisteredNode, NodeNotReady, NodeReady) as a cluster
+    /// records them, which `repairsim import` reads back.
+    #[arg(long, value_enum, default_value_t = Events::AutoRepair, value_name = "WHICH")]
+    pub events: Events,
     #[command(flatten)]
     pub charts: ChartArgs,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `run --events`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Events {
+    /// The repair controller's events only.
+    AutoRepair,
+    /// Also the kubelet's and the node controller's Node events.
+    All,
 }
 
 /// Chart options shared by `run` and `report`.
@@ -195,10 +210,18 @@ impl RunOutput {
 /// Simulates one replication with every observer `run` writes from, and
 /// checks docs/POLICY.md's invariants on the way.
 pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
+    simulate_run_with(sc, replication, Events::AutoRepair)
+}
+
+/// [`simulate_run`], with the events `which` asks for.
+pub fn simulate_run_with(sc: &Scenario, replication: u64, which: Events) -> RunOutput {
     let horizon = SimTime::ZERO + sc.horizon;
     let mut incidents = IncidentLog::new();
     let mut timeline = TimelineLog::new(true);
-    let mut events = EventLog::new();
+    let mut events = match which {
+        Events::AutoRepair => EventLog::new(),
+        Events::All => EventLog::with_node_events(),
+    };
     let mut checker = InvariantChecker::new(sc);
     {
         let mut obs = Fanout(vec![
@@ -280,7 +303,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     args.charts.check(&sc)?;
     let err = out_err(&out);
     let mut staging = Staging::new(&out).map_err(&err)?;
-    let r = simulate_run(&sc, args.replication);
+    let r = simulate_run_with(&sc, args.replication, args.events);
     r.warn_violations();
     let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;

@@ -123,7 +123,27 @@ impl Event {
 pub struct EventLog {
     sink: EventSink,
     reporter: Reporter,
+    /// With `run --events all`: the kubelet's and the node controller's
+    /// Node events too.
+    node_events: Option<NodeEvents>,
 }
+
+/// The Node events of the kubelet and the node lifecycle controller, as a
+/// cluster records them (`run --events all`): `RegisteredNode` for every
+/// node at the start, `NodeNotReady` when a node leaves Ready (from the
+/// kubelet when it posts Ready=False, from the node controller when it
+/// sets Unknown for a silent node or one that an action took down), and
+/// `NodeReady` from the kubelet when it is Ready again.
+#[derive(Debug, Default)]
+struct NodeEvents {
+    /// Each node's timeline state so far.
+    state: Vec<crate::fleet::NodeState>,
+}
+
+/// `kubelet`, as the kubelet signs its events.
+pub const KUBELET: &str = "kubelet";
+/// `node-controller`, as the node lifecycle controller signs its events.
+pub const NODE_CONTROLLER: &str = "node-controller";
 
 /// Where events go: named and timed as the module doc says.
 #[derive(Debug)]
@@ -171,6 +191,16 @@ impl EventLog {
                 wording: EventWording::Docs,
                 end_on_error: false,
             },
+            node_events: None,
+        }
+    }
+
+    /// The log with the kubelet's and the node controller's Node events
+    /// too ([`NodeEvents`]).
+    pub fn with_node_events() -> EventLog {
+        EventLog {
+            node_events: Some(NodeEvents::default()),
+            ..EventLog::new()
         }
     }
 
@@ -202,6 +232,32 @@ impl EventLog {
 }
 
 impl EventSink {
+    /// A Node event of the kubelet or the node controller, worded as
+    /// Kubernetes words it.
+    fn node_event(&mut self, at: SimTime, node: NodeId, reason: &str, component: &'static str) {
+        let name = self.node_name(node).to_string();
+        let message = if reason == "RegisteredNode" {
+            format!("Node {name} event: Registered Node {name} in Controller")
+        } else {
+            format!("Node {name} status is now: {reason}")
+        };
+        self.emit(
+            at,
+            node,
+            Emitted {
+                object: ObjectReference::node(name.clone()),
+                node_label: name,
+                reason: reason.to_string(),
+                type_: "Normal",
+                message,
+                component,
+                action: None,
+                action_kind: None,
+                phase: None,
+            },
+        );
+    }
+
     /// An `aks-auto-repair` event on the node.
     fn aks(
         &mut self,
@@ -375,6 +431,13 @@ impl Observer for EventLog {
     fn begin(&mut self, s: &Scenario) {
         self.sink.start = s.start;
         self.sink.node_names = s.fleet.nodes.iter().map(|n| n.name.clone()).collect();
+        if let Some(ne) = &mut self.node_events {
+            ne.state = vec![crate::fleet::NodeState::Ready; s.fleet.len()];
+            for node in 0..s.fleet.len() as NodeId {
+                self.sink
+                    .node_event(SimTime::ZERO, node, "RegisteredNode", NODE_CONTROLLER);
+            }
+        }
         self.reporter = match s.policy.preset.provider().reporting() {
             Reporting::AksEvents => Reporter::Aks {
                 wording: s.policy.event_wording,
@@ -398,6 +461,19 @@ impl Observer for EventLog {
     }
 
     fn record(&mut self, rec: &Record) {
+        if let (Some(ne), &Record::State { at, node, state }) = (&mut self.node_events, rec) {
+            use crate::fleet::NodeState::{NotReady, Ready};
+            let was = std::mem::replace(&mut ne.state[node as usize], state);
+            match (was, state) {
+                (Ready, Ready) => {}
+                (Ready, NotReady) => self.sink.node_event(at, node, "NodeNotReady", KUBELET),
+                (Ready, _) => self
+                    .sink
+                    .node_event(at, node, "NodeNotReady", NODE_CONTROLLER),
+                (_, Ready) => self.sink.node_event(at, node, "NodeReady", KUBELET),
+                _ => {}
+            }
+        }
         match &mut self.reporter {
             Reporter::Ops(o) => o.record(rec),
             Reporter::Peers(p) => p.record(&mut self.sink, rec),

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod determinism;
 mod exclusions;
+mod import;
 mod lifecycle;
 mod montecarlo;
 mod overrides;

@@ -1,0 +1,91 @@
+//! `repairsim import FILE...`: a recorded history as a scenario.
+
+use super::{CliError, Out};
+use crate::import::{self, Ignored, Options};
+use crate::policy::params::Preset;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  kubectl get events -A -o json > events.json
+  repairsim import events.json -o last-month.toml      # the scenario, every inference commented
+  repairsim import out/run/events.jsonl                # repairsim's own `run --events all` output
+  repairsim run last-month.toml --set policy.preset=aks-observed-2026
+
+Reads Kubernetes Events (a v1 List, one Event, or one Event per line) about Nodes:
+the kubelet's and the node controller's NodeNotReady and NodeReady, RegisteredNode,
+and aks-auto-repair's Start, End and Error events. Each not-Ready episode becomes one
+[[faults]] entry and one [[inject]] at its inferred onset: the kubelet's NodeNotReady
+gives a not-ready fault, the node controller's a no-status fault (onset after the
+last lease tick the grace period points back to). fixed_by is the weakest action
+after which the node was Ready again; a node Ready with no action just before heals
+by itself (self_heal_after); one never Ready again is fixed by none.
+Events about other objects, and other reasons, are counted and left out.")]
+pub struct Args {
+    /// Recorded events: JSON (a List or one Event) or JSON Lines.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the scenario here (atomically) instead of to standard output.
+    #[arg(long, short, value_name = "SCENARIO.toml")]
+    pub out: Option<PathBuf>,
+    /// The input format (only Kubernetes Events so far).
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// The preset the scenario replays through.
+    #[arg(long, default_value = "aks-2024-08", value_name = "NAME")]
+    pub preset: String,
+    /// A pool of Windows nodes (repeatable): events do not say a node's OS.
+    #[arg(long, value_name = "POOL")]
+    pub windows: Vec<String>,
+    /// The scenario's name [default: imported].
+    #[arg(long, default_value = "imported")]
+    pub name: String,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Detected from the content.
+    Auto,
+    /// `kubectl get events -o json`, one Event, or JSON Lines of Events.
+    Kubectl,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    if Preset::parse(&args.preset).is_none() {
+        return Err(CliError::Input(format!(
+            "--preset {}: unknown preset; expected one of {}",
+            args.preset,
+            Preset::names()
+        )));
+    }
+    let mut obs = Vec::new();
+    let mut ignored = Ignored::default();
+    for f in &args.files {
+        import::kubectl::read(f, &mut obs, &mut ignored).map_err(CliError::Input)?;
+    }
+    let imported = import::infer(
+        obs,
+        ignored,
+        Options {
+            name: args.name.clone(),
+            preset: args.preset.clone(),
+            windows: args.windows.clone(),
+            sources: args.files.iter().map(|f| f.display().to_string()).collect(),
+        },
+    )
+    .map_err(CliError::Input)?;
+    let toml = imported.to_toml();
+    match &args.out {
+        Some(path) => crate::report::write_atomic(path, toml.as_bytes())
+            .map_err(|e| CliError::Output(format!("{}: {e}", path.display())))?,
+        None => Out::stdout().print(&toml)?,
+    }
+    if !args.quiet {
+        eprintln!("{}", imported.summary());
+    }
+    Ok(())
+}

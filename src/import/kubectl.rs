@@ -1,0 +1,180 @@
+//! `kubectl get events -o json` and its kin: a v1 `List` of Events, a
+//! single Event, or JSON Lines of Events (an event exporter's output, or
+//! repairsim's own `events.jsonl`). Only Events about Nodes are read;
+//! the others are counted.
+//!
+//! Invariant: a JSON Lines file is read line by line, so memory does not
+//! grow with its length; a `List` is one JSON document and is read whole.
+
+use super::{Ignored, Obs, What};
+use crate::k8s::{ActionKind, EventPhase};
+use crate::time::Epoch;
+use serde_json::Value;
+use std::io::BufRead;
+use std::path::Path;
+
+/// Where an item came from, for errors: a line of JSON Lines, or an index
+/// of a List's `items`.
+fn place(file: &Path, line: Option<usize>, index: Option<usize>) -> String {
+    match (line, index) {
+        (Some(l), _) => format!("{}:{l}", file.display()),
+        (None, Some(i)) => format!("{}: items[{i}]", file.display()),
+        (None, None) => file.display().to_string(),
+    }
+}
+
+/// Reads every Node event of `file` into `out`.
+pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
+    let f = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut reader = std::io::BufReader::new(f);
+    // A List or a single Event is one document that starts with `{` and
+    // spans lines; JSON Lines has one complete object per line. Try the
+    // first line on its own: a whole object there means JSON Lines.
+    let mut first = String::new();
+    reader
+        .read_line(&mut first)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let one_per_line = serde_json::from_str::<Value>(first.trim()).is_ok_and(|v| {
+        v.get("kind").and_then(Value::as_str) != Some("List") && !first.trim().is_empty()
+    });
+    if one_per_line {
+        let mut line_no = 1;
+        let mut line = first;
+        loop {
+            if !line.trim().is_empty() {
+                let v: Value = serde_json::from_str(line.trim()).map_err(|e| {
+                    format!(
+                        "{}:{}: not a JSON object: {e}; expected one Event per line",
+                        file.display(),
+                        line_no
+                    )
+                })?;
+                event(&v, &place(file, Some(line_no), None), out, ignored)?;
+            }
+            line.clear();
+            line_no += 1;
+            if reader
+                .read_line(&mut line)
+                .map_err(|e| format!("{}: {e}", file.display()))?
+                == 0
+            {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut text = first;
+    std::io::Read::read_to_string(&mut reader, &mut text)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not JSON: {e}; expected the output of `kubectl get events -o json`, \
+             one Event, or one Event per line",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    match v.get("kind").and_then(Value::as_str) {
+        Some("List") | Some("EventList") => {
+            let items = v
+                .get("items")
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("{}: a List without an items array", file.display()))?;
+            for (i, item) in items.iter().enumerate() {
+                event(item, &place(file, None, Some(i)), out, ignored)?;
+            }
+            Ok(())
+        }
+        _ => event(&v, &place(file, None, None), out, ignored),
+    }
+}
+
+/// The string at a JSON path, if any.
+fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// The AKS action and phase of a reason such as `NodeReimageStart`.
+fn aks_reason(reason: &str) -> Option<(ActionKind, EventPhase)> {
+    [
+        ActionKind::Reboot,
+        ActionKind::Reimage,
+        ActionKind::Redeploy,
+    ]
+    .into_iter()
+    .flat_map(|k| [EventPhase::Start, EventPhase::End, EventPhase::Error].map(move |p| (k, p)))
+    .find(|&(k, p)| crate::k8s::reason(k, p) == reason)
+}
+
+/// One Event, core/v1 or events.k8s.io/v1.
+fn event(v: &Value, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
+    if !v.is_object() {
+        return Err(format!("{at}: not an Event object"));
+    }
+    // core/v1 names the object `involvedObject`; events.k8s.io/v1 `regarding`.
+    let object = v.get("involvedObject").or_else(|| v.get("regarding"));
+    let Some(object) = object else {
+        return Err(format!(
+            "{at}: an Event without involvedObject (or regarding); expected a Kubernetes Event"
+        ));
+    };
+    if text(object, &["kind"]) != Some("Node") {
+        ignored.other_objects += 1;
+        return Ok(());
+    }
+    let node = text(object, &["name"])
+        .ok_or_else(|| format!("{at}: involvedObject.name is missing"))?
+        .to_string();
+    let reason = text(v, &["reason"]).ok_or_else(|| format!("{at}: reason is missing"))?;
+    // The most precise time there is: eventTime (microseconds), else the
+    // first occurrence, else the creation.
+    let time = text(v, &["eventTime"])
+        .or_else(|| text(v, &["firstTimestamp"]))
+        .or_else(|| text(v, &["deprecatedFirstTimestamp"]))
+        .or_else(|| text(v, &["metadata", "creationTimestamp"]))
+        .ok_or_else(|| {
+            format!(
+                "{at}: no time: expected eventTime, firstTimestamp or metadata.creationTimestamp"
+            )
+        })?;
+    let epoch = Epoch::parse(time).map_err(|e| format!("{at}: {e}"))?;
+    let source = text(v, &["source", "component"])
+        .or_else(|| text(v, &["reportingComponent"]))
+        .or_else(|| text(v, &["reportingController"]))
+        .unwrap_or("");
+    let what = match reason {
+        "RegisteredNode" => What::Registered,
+        "NodeNotReady" => What::NotReady {
+            silent: source != super::KUBELET,
+        },
+        "NodeReady" => What::Ready,
+        "DeletingNode" | "RemovingNode" => What::Deleted,
+        r => match aks_reason(r) {
+            Some((kind, phase)) => {
+                let message = text(v, &["message"])
+                    .or_else(|| text(v, &["note"]))
+                    .unwrap_or("");
+                let code = message
+                    .split_once("See error details here: ")
+                    .map(|(_, c)| c.trim().to_string())
+                    .filter(|c| !c.is_empty());
+                What::Action { kind, phase, code }
+            }
+            None => {
+                ignored.unknown_reasons += 1;
+                return Ok(());
+            }
+        },
+    };
+    out.push(Obs {
+        at: epoch.0,
+        node,
+        what,
+        origin: at.to_string(),
+    });
+    Ok(())
+}

@@ -1,0 +1,651 @@
+//! `repairsim import`: a recorded cluster history as a scenario, one fault
+//! per not-Ready episode, with every inference written beside the line it
+//! produced.
+//!
+//! Reading ([`kubectl`]) turns each format into [`Obs`]: one fact about a
+//! node at an instant. Inference ([`infer`]) groups them into episodes per
+//! node and reads back, through docs/POLICY.md section 2's grids, the
+//! fault behind each: its onset, signal, the weakest action that fixed it
+//! or when it healed by itself. [`Imported::to_toml`] writes the scenario.
+//!
+//! Invariant: inference is a pure function of the observations, in time
+//! order (ties in input order); nothing here simulates.
+
+pub mod kubectl;
+
+use crate::k8s::{ActionKind, EventPhase};
+use crate::time::{Epoch, SimDuration, format_duration};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+pub use crate::observe::events::{KUBELET, NODE_CONTROLLER};
+
+/// Kubernetes defaults the inference reads the grids with (docs/POLICY.md
+/// section 2) \[ms\].
+const STATUS_TICK: i64 = 10_000;
+const GRACE: i64 = 50_000;
+const MONITOR_TICK: i64 = 5_000;
+const CHECK_TICK: i64 = 60_000;
+
+/// One fact about a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Obs {
+    /// Unix time \[ms\].
+    pub at: i64,
+    pub node: String,
+    pub what: What,
+    /// `FILE:LINE` or `FILE: items[I]`, for messages.
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    /// The node controller registered the node.
+    Registered,
+    /// The node left Ready: `silent` when the node controller set Unknown
+    /// (no status), else the kubelet posted Ready=False.
+    NotReady { silent: bool },
+    /// The kubelet posted Ready=True.
+    Ready,
+    /// An auto-repair event, with the error code of an Error event.
+    Action {
+        kind: ActionKind,
+        phase: EventPhase,
+        code: Option<String>,
+    },
+    /// The Node object was deleted.
+    Deleted,
+}
+
+/// What the reader skipped, for the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ignored {
+    /// Events about objects other than Nodes.
+    pub other_objects: u64,
+    /// Node events with a reason the importer does not use.
+    pub unknown_reasons: u64,
+}
+
+/// Choices the history cannot make.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The scenario's name.
+    pub name: String,
+    /// The preset to replay through.
+    pub preset: String,
+    /// Pools of Windows nodes (events do not say a node's OS).
+    pub windows: Vec<String>,
+    /// The input files, for the header.
+    pub sources: Vec<String>,
+}
+
+/// One recorded action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Action {
+    kind: ActionKind,
+    start: i64,
+    end: Option<i64>,
+    error: Option<String>,
+}
+
+/// One not-Ready episode of a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Episode {
+    /// When the node left Ready \[Unix ms\], and whether it went silent.
+    left: i64,
+    silent: bool,
+    actions: Vec<Action>,
+    /// When it was Ready again \[Unix ms\].
+    ready: Option<i64>,
+    deleted: Option<i64>,
+}
+
+/// A pool as the node names show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PoolOf {
+    name: String,
+    count: u32,
+    windows: bool,
+}
+
+/// What `import` inferred, ready to write.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    opts: Options,
+    start: Epoch,
+    /// Why `start` is where it is.
+    start_why: String,
+    horizon_ms: i64,
+    pools: Vec<PoolOf>,
+    /// (kind, windows) → recorded durations \[ms\].
+    durations: BTreeMap<(ActionKind, bool), Vec<i64>>,
+    /// Per node in name order: its episodes.
+    episodes: Vec<(String, Vec<Episode>)>,
+    ignored: Ignored,
+    events: usize,
+    /// Things the scenario cannot say, as comment lines.
+    notes: Vec<String>,
+}
+
+/// `<pool>-<index>` → (pool, index).
+fn split_name(node: &str) -> Option<(&str, u32)> {
+    let (pool, idx) = node.rsplit_once('-')?;
+    let i = idx.parse::<u32>().ok().filter(|i| i.to_string() == idx)?;
+    (!pool.is_empty()).then_some((pool, i))
+}
+
+/// Groups the observations into episodes and reads the grids' phase.
+pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Imported, String> {
+    if obs.is_empty() {
+        return Err(
+            "no Node events in the input: nothing to import (events about other objects: \
+             ignored)"
+                .into(),
+        );
+    }
+    let events = obs.len();
+    obs.sort_by_key(|o| o.at);
+    let mut notes = Vec::new();
+
+    // The fleet: every node named, pools from `<pool>-<index>`.
+    let mut pools: Vec<PoolOf> = Vec::new();
+    let mut by_node: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
+    for o in &obs {
+        let Some((pool, i)) = split_name(&o.node) else {
+            return Err(format!(
+                "{}: node {:?}: this importer reads node names of the form POOL-INDEX \
+                 (as repairsim writes them); other names are not supported yet",
+                o.origin, o.node
+            ));
+        };
+        match pools.iter_mut().find(|p| p.name == pool) {
+            Some(p) => p.count = p.count.max(i + 1),
+            None => pools.push(PoolOf {
+                name: pool.to_string(),
+                count: i + 1,
+                windows: opts.windows.iter().any(|w| w == pool),
+            }),
+        }
+        by_node.entry(o.node.clone()).or_default().push(o);
+    }
+    for w in &opts.windows {
+        if !pools.iter().any(|p| &p.name == w) {
+            return Err(format!(
+                "--windows {w}: no such pool in the history; its pools are {}",
+                pools
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+
+    // The start: the registration instant when the history has one (a
+    // cluster's start), else the first event less an hour; either way on
+    // the check grid's phase that the recorded Starts show.
+    let starts: Vec<i64> = obs
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.what,
+                What::Action {
+                    phase: EventPhase::Start,
+                    ..
+                }
+            )
+        })
+        .map(|o| o.at.rem_euclid(CHECK_TICK))
+        .collect();
+    let phase = most_common(&starts).unwrap_or(0);
+    let first = obs[0].at;
+    let registered = obs
+        .iter()
+        .any(|o| o.at == first && o.what == What::Registered);
+    let base = if registered { first } else { first - 3_600_000 };
+    let start = base - (base - phase).rem_euclid(CHECK_TICK);
+    let start_why = if starts.is_empty() {
+        "no recorded action: the first event, on a whole minute".to_string()
+    } else {
+        format!(
+            "the check grid's phase: the recorded Starts fall at {} past the minute",
+            format_duration(SimDuration(phase as u64))
+        )
+    };
+    let last = obs.last().map_or(first, |o| o.at);
+    let horizon_ms = last - start + 1000;
+
+    let mut durations: BTreeMap<(ActionKind, bool), Vec<i64>> = BTreeMap::new();
+    let mut episodes = Vec::new();
+    for (node, list) in &by_node {
+        let windows = split_name(node)
+            .and_then(|(p, _)| pools.iter().find(|q| q.name == p))
+            .is_some_and(|p| p.windows);
+        let mut eps: Vec<Episode> = Vec::new();
+        let mut open: Option<Episode> = None;
+        for o in list {
+            match &o.what {
+                What::Registered => {}
+                What::NotReady { silent } => {
+                    if open.is_none() {
+                        open = Some(Episode {
+                            left: o.at,
+                            silent: *silent,
+                            actions: Vec::new(),
+                            ready: None,
+                            deleted: None,
+                        });
+                    }
+                }
+                What::Ready => {
+                    if let Some(mut e) = open.take() {
+                        e.ready = Some(o.at);
+                        eps.push(e);
+                    }
+                }
+                What::Deleted => {
+                    if let Some(mut e) = open.take() {
+                        e.deleted = Some(o.at);
+                        eps.push(e);
+                    }
+                }
+                What::Action { kind, phase, code } => {
+                    let Some(e) = open.as_mut() else {
+                        notes.push(format!(
+                            "{}: {} on {node} outside a not-Ready episode (no NodeNotReady \
+                             before it): left out",
+                            o.origin,
+                            crate::k8s::reason(*kind, *phase)
+                        ));
+                        continue;
+                    };
+                    match phase {
+                        EventPhase::Start => e.actions.push(Action {
+                            kind: *kind,
+                            start: o.at,
+                            end: None,
+                            error: None,
+                        }),
+                        EventPhase::End | EventPhase::Error => {
+                            if let Some(a) = e.actions.iter_mut().rev().find(|a| a.kind == *kind) {
+                                if a.end.is_none() {
+                                    a.end = Some(o.at);
+                                    durations
+                                        .entry((*kind, windows))
+                                        .or_default()
+                                        .push(o.at - a.start);
+                                }
+                                if *phase == EventPhase::Error {
+                                    a.error = Some(code.clone().unwrap_or_default());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        eps.extend(open);
+        episodes.push((node.clone(), eps));
+    }
+    if episodes.iter().any(|(_, e)| {
+        e.iter()
+            .any(|e| e.actions.iter().any(|a| a.error.is_some()))
+    }) {
+        notes.push(
+            "recorded action errors are listed beside their faults; the replay draws errors \
+             from [actions] error_rate (0 here), so it does not repeat them yet"
+                .into(),
+        );
+    }
+    Ok(Imported {
+        opts,
+        start: Epoch(start),
+        start_why,
+        horizon_ms,
+        pools,
+        durations,
+        episodes,
+        ignored,
+        events,
+        notes,
+    })
+}
+
+/// The most common value, the smallest on a tie.
+fn most_common(v: &[i64]) -> Option<i64> {
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    v.iter().for_each(|x| *counts.entry(*x).or_default() += 1);
+    let max = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, c)| *c == max).map(|(x, _)| x)
+}
+
+fn dur(ms: i64) -> String {
+    format_duration(SimDuration(ms.max(0) as u64))
+}
+
+/// A TOML string.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// What one episode says about its fault, with the reasons.
+struct Fault {
+    onset: i64,
+    onset_why: String,
+    signal: &'static str,
+    signal_why: String,
+    fixed_by: String,
+    fixed_why: String,
+    heal: Option<(i64, String)>,
+}
+
+impl Imported {
+    /// The fault behind an episode (times relative to `start` \[ms\]).
+    fn fault(&self, e: &Episode) -> Fault {
+        let rel = |t: i64| t - self.start.0;
+        let at = |t: i64| {
+            self.start
+                .format(crate::time::SimTime(rel(t).max(0) as u64))
+        };
+        let left = rel(e.left);
+        let (onset, onset_why, signal, signal_why) = if e.silent {
+            // Unknown at the first monitor tick at or after the last lease
+            // tick plus the grace period: the last tick is the lease tick at
+            // or before `left - grace`, and the fault came after it.
+            let last = (left - GRACE).div_euclid(STATUS_TICK) * STATUS_TICK;
+            let off = left - GRACE - last;
+            let why = if off < MONITOR_TICK {
+                format!(
+                    "after the last lease tick {} (Unknown at {}: that tick + {} grace, on the {} monitor grid)",
+                    at(last + self.start.0),
+                    at(e.left),
+                    dur(GRACE),
+                    dur(MONITOR_TICK)
+                )
+            } else {
+                format!(
+                    "Unknown at {} is {} past a lease tick + {} grace: not on the grids; the nearest fit",
+                    at(e.left),
+                    dur(off),
+                    dur(GRACE)
+                )
+            };
+            (
+                last + STATUS_TICK,
+                why,
+                "no-status",
+                format!(
+                    "the node controller's NodeNotReady at {}: the kubelet went silent",
+                    at(e.left)
+                ),
+            )
+        } else {
+            (
+                left,
+                format!(
+                    "the kubelet's NodeNotReady at {}, a status tick (the fault came at most {} earlier)",
+                    at(e.left),
+                    dur(STATUS_TICK)
+                ),
+                "not-ready",
+                "the kubelet's NodeNotReady: it posted Ready=False".to_string(),
+            )
+        };
+        let tried = |upto: usize| -> Vec<&Action> {
+            e.actions[..upto]
+                .iter()
+                .filter(|a| a.error.is_none() && a.end.is_some())
+                .collect()
+        };
+        let (fixed_by, fixed_why, heal) = match (e.ready, e.deleted) {
+            (Some(ready), _) => {
+                // The action that ended on the status tick before Ready.
+                let fixer = e.actions.iter().rposition(|a| {
+                    a.error.is_none()
+                        && a.end
+                            .is_some_and(|end| end <= ready && ready - end < STATUS_TICK)
+                });
+                match fixer {
+                    Some(i)
+                        if tried(i)
+                            .iter()
+                            .all(|a| a.kind.tier() < e.actions[i].kind.tier()) =>
+                    {
+                        let a = &e.actions[i];
+                        let weaker: Vec<&str> = tried(i).iter().map(|a| a.kind.name()).collect();
+                        (
+                            a.kind.name().to_string(),
+                            if weaker.is_empty() {
+                                format!(
+                                    "Ready at {} after the {} that ended at {}",
+                                    at(ready),
+                                    a.kind.name(),
+                                    at(a.end.unwrap_or(ready))
+                                )
+                            } else {
+                                format!(
+                                    "Ready at {} after the {} that ended at {}, not after {}",
+                                    at(ready),
+                                    a.kind.name(),
+                                    at(a.end.unwrap_or(ready)),
+                                    weaker.join(", ")
+                                )
+                            },
+                            None,
+                        )
+                    }
+                    Some(i) => {
+                        let end = e.actions[i].end.unwrap_or(ready);
+                        (
+                            "none".to_string(),
+                            format!(
+                                "Ready at {} after a {} that a stronger action before it had not fixed: it healed by itself",
+                                at(ready),
+                                e.actions[i].kind.name()
+                            ),
+                            Some((
+                                rel(end) - onset,
+                                format!(
+                                    "healed during the {} that ended at {}",
+                                    e.actions[i].kind.name(),
+                                    at(end)
+                                ),
+                            )),
+                        )
+                    }
+                    None => (
+                        "none".to_string(),
+                        if e.actions.is_empty() {
+                            format!("Ready at {} with no action", at(ready))
+                        } else {
+                            format!("Ready at {} with no action ending just before", at(ready))
+                        },
+                        Some((
+                            rel(ready) - onset,
+                            format!("Ready again at {} (a status tick)", at(ready)),
+                        )),
+                    ),
+                }
+            }
+            (None, Some(deleted)) => (
+                "none".to_string(),
+                format!("never Ready again: the Node was deleted at {}", at(deleted)),
+                None,
+            ),
+            (None, None) => (
+                "none".to_string(),
+                if e.actions.is_empty() {
+                    "never Ready again, and no action was seen".to_string()
+                } else {
+                    let kinds: Vec<&str> = e.actions.iter().map(|a| a.kind.name()).collect();
+                    format!("never Ready again after {}", kinds.join(", "))
+                },
+                None,
+            ),
+        };
+        Fault {
+            onset,
+            onset_why,
+            signal,
+            signal_why,
+            fixed_by,
+            fixed_why,
+            heal,
+        }
+    }
+
+    /// The one-line summary for stderr.
+    pub fn summary(&self) -> String {
+        let eps: Vec<&Episode> = self.episodes.iter().flat_map(|(_, e)| e).collect();
+        let nodes: u32 = self.pools.iter().map(|p| p.count).sum();
+        format!(
+            "imported {} events: {} nodes in {} pool{}, {} not-Ready episode{} ({} Ready again, {} never); \
+             ignored {} events about other objects and {} with other reasons",
+            self.events,
+            nodes,
+            self.pools.len(),
+            if self.pools.len() == 1 { "" } else { "s" },
+            eps.len(),
+            if eps.len() == 1 { "" } else { "s" },
+            eps.iter().filter(|e| e.ready.is_some()).count(),
+            eps.iter().filter(|e| e.ready.is_none()).count(),
+            self.ignored.other_objects,
+            self.ignored.unknown_reasons
+        )
+    }
+
+    /// The scenario, every inference in a comment beside its line.
+    pub fn to_toml(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "# Imported by `repairsim import` from {}.",
+            self.opts.sources.join(", ")
+        );
+        let _ = writeln!(s, "# {}.", self.summary());
+        let _ = writeln!(
+            s,
+            "# Every fault below is inferred from one not-Ready episode; the comments say from what."
+        );
+        for n in &self.notes {
+            let _ = writeln!(s, "# Note: {n}");
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "name = {}", quoted(&self.opts.name));
+        let _ = writeln!(s, "seed = 1");
+        let _ = writeln!(
+            s,
+            "start = {}   # {}",
+            quoted(&self.start.format(crate::time::SimTime::ZERO)),
+            self.start_why
+        );
+        let _ = writeln!(
+            s,
+            "horizon = {}   # to the last recorded event",
+            quoted(&dur(self.horizon_ms))
+        );
+        let _ = writeln!(
+            s,
+            "\n[policy]\npreset = {}   # the policy to replay through (--preset)",
+            quoted(&self.opts.preset)
+        );
+        for p in &self.pools {
+            let _ = writeln!(s, "\n[[pools]]");
+            let _ = writeln!(
+                s,
+                "name = {}   # from the node names {}-0 ..",
+                quoted(&p.name),
+                p.name
+            );
+            let _ = writeln!(
+                s,
+                "os = {}{}",
+                quoted(if p.windows { "windows" } else { "linux" }),
+                if p.windows {
+                    "   # --windows"
+                } else {
+                    "   # events do not say; --windows POOL for Windows pools"
+                }
+            );
+            let _ = writeln!(
+                s,
+                "count = {}   # the highest index seen, plus one",
+                p.count
+            );
+        }
+        if !self.durations.is_empty() {
+            let _ = writeln!(s, "\n[actions]");
+            let mut kinds: Vec<ActionKind> = self.durations.keys().map(|k| k.0).collect();
+            kinds.dedup();
+            for k in kinds {
+                let mut fields = Vec::new();
+                let mut why = Vec::new();
+                for (windows, key) in [(false, "duration"), (true, "windows_duration")] {
+                    if let Some(v) = self.durations.get(&(k, windows)) {
+                        let mut v = v.clone();
+                        v.sort_unstable();
+                        let median = v[(v.len() - 1) / 2];
+                        fields.push(format!("{key} = {}", quoted(&dur(median))));
+                        why.push(if v[0] == v[v.len() - 1] {
+                            format!("{} recorded, all {}", v.len(), dur(median))
+                        } else {
+                            format!(
+                                "{} recorded, {} to {}: the median",
+                                v.len(),
+                                dur(v[0]),
+                                dur(v[v.len() - 1])
+                            )
+                        });
+                    }
+                }
+                let _ = writeln!(
+                    s,
+                    "{} = {{ {} }}   # {}",
+                    k.name(),
+                    fields.join(", "),
+                    why.join("; ")
+                );
+            }
+        }
+        for (node, eps) in &self.episodes {
+            for (i, e) in eps.iter().enumerate() {
+                let f = self.fault(e);
+                let name = format!("{node}-{}", i + 1);
+                let _ = writeln!(s, "\n[[faults]]");
+                let _ = writeln!(
+                    s,
+                    "name = {}   # node {node}, not-Ready episode {}",
+                    quoted(&name),
+                    i + 1
+                );
+                let _ = writeln!(s, "signal = {}   # {}", quoted(f.signal), f.signal_why);
+                let _ = writeln!(s, "fixed_by = {}   # {}", quoted(&f.fixed_by), f.fixed_why);
+                if let Some((after, why)) = &f.heal {
+                    let _ = writeln!(s, "self_heal_after = {}   # {}", quoted(&dur(*after)), why);
+                }
+                for a in &e.actions {
+                    if let Some(code) = &a.error {
+                        let _ = writeln!(
+                            s,
+                            "# recorded: the {} started at {} ended in an error{}",
+                            a.kind.name(),
+                            self.start.format(crate::time::SimTime(
+                                (a.start - self.start.0).max(0) as u64
+                            )),
+                            if code.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({code})")
+                            }
+                        );
+                    }
+                }
+                let _ = writeln!(s, "\n[[inject]]");
+                let _ = writeln!(s, "at = {}   # {}", quoted(&dur(f.onset)), f.onset_why);
+                let _ = writeln!(s, "node = {}", quoted(node));
+                let _ = writeln!(s, "fault = {}", quoted(&name));
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,264 @@
+//! Issue 12, first slice: `run --events all` writes the kubelet's and the
+//! node controller's Node events, and `repairsim import` reads a history
+//! of Kubernetes events back into a scenario whose replay, through the
+//! same policy, repeats the auto-repair events to the millisecond.
+
+use crate::common::{repairsim, scratch, stderr};
+use repairsim::cli::run::{Events, simulate_run_with};
+use repairsim::import::{self, Ignored, Options};
+use repairsim::scenario::{load_file, load_str};
+use std::path::Path;
+
+/// (reason, node, simulated ms) of auto-repair events.
+type Repairs = Vec<(String, String, u64)>;
+
+/// (reason, node, simulated ms) of every auto-repair event.
+fn repairs(r: &repairsim::cli::run::RunOutput) -> Repairs {
+    r.events
+        .events()
+        .iter()
+        .filter(|e| e.source.component == "aks-auto-repair")
+        .map(|e| (e.reason.clone(), e.node_label.clone(), e.sim_ms))
+        .collect()
+}
+
+/// Runs `name` with every event, imports its events.jsonl, and replays the
+/// import through the original's policy.
+fn round_trip(name: &str) -> (Repairs, Repairs, String) {
+    let s = scratch(&format!("import-{name}"));
+    let path = Path::new("scenarios").join(format!("{name}.toml"));
+    let original = load_file(&crate::common::repo().join(&path)).unwrap();
+    let recorded = simulate_run_with(&original, 0, Events::All);
+    let jsonl = s.path("events.jsonl");
+    std::fs::write(&jsonl, repairsim::report::events_jsonl(&recorded.events)).unwrap();
+    let mut obs = Vec::new();
+    let mut ignored = Ignored::default();
+    import::kubectl::read(Path::new(&jsonl), &mut obs, &mut ignored).unwrap();
+    let windows = original
+        .fleet
+        .pools
+        .iter()
+        .filter(|p| p.os == repairsim::fleet::Os::Windows)
+        .map(|p| p.name.clone())
+        .collect();
+    let imported = import::infer(
+        obs,
+        ignored,
+        Options {
+            name: name.into(),
+            preset: original.policy.preset.name().into(),
+            windows,
+            sources: vec![jsonl.clone()],
+        },
+    )
+    .unwrap();
+    let toml = imported.to_toml();
+    let mut replay = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    replay.policy = original.policy.clone();
+    let replayed = simulate_run_with(&replay, 0, Events::All);
+    (repairs(&recorded), repairs(&replayed), toml)
+}
+
+/// Every shipped AKS scenario whose actions take fixed times and never
+/// fail: the replay repeats each auto-repair event, reason, node and
+/// instant. (Random action times and recorded errors need the recorded
+/// actions themselves, which the importer does not carry yet.)
+#[test]
+fn a_run_imported_and_replayed_repeats_its_repairs() {
+    for name in [
+        "example-1-reboot",
+        "example-2-reimage",
+        "example-3-timeout",
+        "exclusion-cluster-too-small",
+        "preset-aks-2020-08",
+        "preset-aks-2021-09",
+        "preset-aks-2023-09",
+        "preset-aks-2024-08",
+        "zonal-outage-serial",
+        "zonal-outage-unlimited",
+    ] {
+        let (recorded, replayed, toml) = round_trip(name);
+        assert_eq!(recorded, replayed, "{name}:\n{toml}");
+    }
+}
+
+/// The importer says what it inferred, beside each line: worked example 2
+/// (no-status, fixed by the reimage) comes back with its exact onset.
+#[test]
+fn the_imported_scenario_explains_itself() {
+    let (_, _, toml) = round_trip("example-2-reimage");
+    for line in [
+        "signal = \"no-status\"   # the node controller's NodeNotReady at 2026-01-01T03:01:10Z: the kubelet went silent",
+        "fixed_by = \"reimage\"   # Ready at 2026-01-01T03:35:00Z after the reimage that ended at 2026-01-01T03:35:00Z, not after reboot",
+        "at = \"3h00m30s\"   # after the last lease tick 2026-01-01T03:00:20Z (Unknown at 2026-01-01T03:01:10Z: that tick + 50s grace, on the 5s monitor grid)",
+        "count = 3   # the highest index seen, plus one",
+        "reimage = { duration = \"10m\" }   # 1 recorded, all 10m",
+    ] {
+        assert!(
+            toml.lines().any(|l| l == line),
+            "missing {line:?} in:\n{toml}"
+        );
+    }
+    // The original injects the fault at 3h00m30s too.
+    let original = std::fs::read_to_string("scenarios/example-2-reimage.toml").unwrap();
+    assert!(original.contains("at = \"3h00m30s\""));
+}
+
+/// `run --events all` adds the Node events, as a cluster records them;
+/// the default run does not.
+#[test]
+fn events_all_adds_the_kubelets_and_the_node_controllers() {
+    let s = scratch("events-all");
+    let (a, b) = (s.path("all"), s.path("default"));
+    for (dir, extra) in [(&a, vec!["--events", "all"]), (&b, vec![])] {
+        let o = repairsim(
+            &[
+                &[
+                    "run",
+                    "scenarios/example-1-reboot.toml",
+                    "--no-charts",
+                    "-q",
+                    "--out",
+                    dir,
+                ][..],
+                &extra[..],
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let lines = |dir: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(Path::new(dir).join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let all = lines(&a);
+    let picked: Vec<(String, String, String, String)> = all
+        .iter()
+        .filter(|e| e["involvedObject"]["name"] == "pool-0")
+        .map(|e| {
+            (
+                e["firstTimestamp"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+                e["source"]["component"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let t = |s: &str, r: &str, c: &str, m: &str| {
+        (s.to_string(), r.to_string(), c.to_string(), m.to_string())
+    };
+    // Worked example 1: Ready=False at 1h00m40s, Ready again at 1h20m.
+    assert_eq!(
+        picked,
+        [
+            t(
+                "2026-01-01T00:00:00Z",
+                "RegisteredNode",
+                "node-controller",
+                "Node pool-0 event: Registered Node pool-0 in Controller"
+            ),
+            t(
+                "2026-01-01T01:00:40Z",
+                "NodeNotReady",
+                "kubelet",
+                "Node pool-0 status is now: NodeNotReady"
+            ),
+            t(
+                "2026-01-01T01:16:00Z",
+                "NodeRebootStart",
+                "aks-auto-repair",
+                "Node auto-repair is initiating a reboot action due to NotReady status persisting for more than five minutes."
+            ),
+            t(
+                "2026-01-01T01:20:00Z",
+                "NodeRebootEnd",
+                "aks-auto-repair",
+                "Reboot action from node auto-repair is completed."
+            ),
+            t(
+                "2026-01-01T01:20:00Z",
+                "NodeReady",
+                "kubelet",
+                "Node pool-0 status is now: NodeReady"
+            ),
+        ]
+    );
+    let default = lines(&b);
+    assert_eq!(
+        default.len(),
+        2,
+        "the default is the auto-repair events only"
+    );
+    assert!(
+        default
+            .iter()
+            .all(|e| e["source"]["component"] == "aks-auto-repair")
+    );
+}
+
+/// A kubectl List with other objects and other reasons: they are counted
+/// and left out; bad input names the file and the item and exits 2.
+#[test]
+fn import_reads_a_kubectl_list_and_rejects_bad_input() {
+    let s = scratch("import-bad");
+    let list = s.path("list.json");
+    std::fs::write(
+        &list,
+        r#"{"apiVersion":"v1","kind":"List","items":[
+  {"kind":"Event","involvedObject":{"kind":"Pod","name":"web-1"},"reason":"Killing","firstTimestamp":"2026-05-19T21:00:00Z"},
+  {"kind":"Event","involvedObject":{"kind":"Node","name":"user-0"},"reason":"RegisteredNode","source":{"component":"node-controller"},"firstTimestamp":"2026-05-19T21:00:00Z"},
+  {"kind":"Event","involvedObject":{"kind":"Node","name":"user-1"},"reason":"RegisteredNode","source":{"component":"node-controller"},"firstTimestamp":"2026-05-19T21:00:00Z"},
+  {"kind":"Event","involvedObject":{"kind":"Node","name":"user-0"},"reason":"NodeNotReady","source":{"component":"kubelet"},"firstTimestamp":"2026-05-19T21:10:00Z"},
+  {"kind":"Event","involvedObject":{"kind":"Node","name":"user-0"},"reason":"Starting","source":{"component":"kubelet"},"firstTimestamp":"2026-05-19T21:11:00Z"},
+  {"kind":"Event","involvedObject":{"kind":"Node","name":"user-0"},"reason":"NodeReady","source":{"component":"kubelet"},"eventTime":"2026-05-19T21:14:30.000000Z"}
+]}"#,
+    )
+    .unwrap();
+    let out = s.path("imported.toml");
+    let o = repairsim(&["import", &list, "-o", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "imported 4 events: 2 nodes in 1 pool, 1 not-Ready episode (1 Ready again, 0 never); \
+         ignored 1 events about other objects and 1 with other reasons\n"
+    );
+    let toml = std::fs::read_to_string(&out).unwrap();
+    let sc = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    assert_eq!(sc.fleet.len(), 2);
+    assert!(
+        toml.contains(
+            "self_heal_after = \"4m30s\"   # Ready again at 2026-05-19T21:14:30Z (a status tick)"
+        ),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("at = \"10m\"   # the kubelet's NodeNotReady"),
+        "{toml}"
+    );
+
+    for (text, expected) in [
+        (
+            "{\"kind\":\"List\",\"items\":[{\"kind\":\"Event\"}]}",
+            "list.json: items[0]: an Event without involvedObject",
+        ),
+        (
+            "{\"kind\":\"Event\",\"involvedObject\":{\"kind\":\"Node\",\"name\":\"a-0\"},\"reason\":\"NodeReady\",\"firstTimestamp\":\"yesterday\"}\n{}\n",
+            "list.json:1: bad start \"yesterday\"",
+        ),
+        ("{\"kind\":\"List\",\"items\":[", "list.json:1:"),
+        (
+            "{\"kind\":\"Event\",\"involvedObject\":{\"kind\":\"Node\",\"name\":\"aks-user-1234-vmss000000\"},\"reason\":\"NodeReady\",\"firstTimestamp\":\"2026-05-19T21:00:00Z\"}",
+            "node \"aks-user-1234-vmss000000\": this importer reads node names of the form POOL-INDEX",
+        ),
+    ] {
+        std::fs::write(&list, text).unwrap();
+        let _ = std::fs::remove_file(&out);
+        let o = repairsim(&["import", &list, "-o", &out]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
+        assert!(!Path::new(&out).exists(), "nothing is written");
+    }
+}
