@@ -42,6 +42,26 @@ pub struct Fault {
     pub self_heal_after: Option<DurationDist>,
     /// The node may not be repaired while it has this fault.
     pub exclude: Option<Exclusion>,
+    /// Recorded attempts (a history's import): the n-th action of a kind
+    /// in an incident of this fault takes the n-th entry of that kind
+    /// here; actions past the list draw from `[actions]`.
+    pub recorded: Vec<RecordedAction>,
+}
+
+/// One recorded action: how long it took, and its error code when it
+/// failed (`""` for an error without a code).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedAction {
+    pub kind: ActionKind,
+    pub duration: crate::time::SimDuration,
+    pub error: Option<&'static str>,
+}
+
+impl Fault {
+    /// The recorded `n`-th action of `kind` (from 0), if there is one.
+    pub fn recorded(&self, kind: ActionKind, n: usize) -> Option<&RecordedAction> {
+        self.recorded.iter().filter(|r| r.kind == kind).nth(n)
+    }
 }
 
 impl Fault {

@@ -456,6 +456,7 @@ mod tests {
             fixed_by,
             self_heal_after: heal,
             exclude: None,
+            recorded: Vec::new(),
         };
         let share = |k: u64| SimDuration(mtbf.ms().saturating_mul(k));
         let mut policy = Policy::preset(Preset::Aks2024_08);

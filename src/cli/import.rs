@@ -55,13 +55,13 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    if Preset::parse(&args.preset).is_none() {
+    let Some(preset) = Preset::parse(&args.preset) else {
         return Err(CliError::Input(format!(
             "--preset {}: unknown preset; expected one of {}",
             args.preset,
             Preset::names()
         )));
-    }
+    };
     let mut obs = Vec::new();
     let mut ignored = Ignored::default();
     for f in &args.files {
@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         ignored,
         Options {
             name: args.name.clone(),
-            preset: args.preset.clone(),
+            policy: crate::policy::params::Policy::preset(preset),
             windows: args.windows.clone(),
             sources: args.files.iter().map(|f| f.display().to_string()).collect(),
         },

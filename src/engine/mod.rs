@@ -168,6 +168,9 @@ struct NodeRt {
     held: Option<Exclusion>,
     /// An action started in the open incident.
     acted: bool,
+    /// Actions of each kind started in the open incident, for its fault's
+    /// recorded attempts.
+    attempts: [u16; ActionKind::ALL.len()],
     /// The escalation step an exclusion holds back (it starts when the
     /// exclusion goes).
     held_step: Option<usize>,
@@ -259,6 +262,7 @@ impl<'a> Sim<'a> {
                     suppressed: false,
                     held: None,
                     acted: false,
+                    attempts: [0; ActionKind::ALL.len()],
                     held_step: None,
                     detected: false,
                     created: SimTime::ZERO,
@@ -312,9 +316,11 @@ impl<'a> Sim<'a> {
                 .any(|&k| sc.actions.get(k).error_rate > 0.0),
             due: Vec::new(),
             starts: Vec::new(),
+            // A recorded history's unexplained exclusion holds under every
+            // provider: a replay invents no repair.
             applies: Exclusion::ALL
                 .into_iter()
-                .filter(|&e| p.preset.provider().applies(e))
+                .filter(|&e| p.preset.provider().applies(e) || e == Exclusion::Unknown)
                 .fold(0, |m, e| m | 1 << e as u16),
             reads: Mark::ALL
                 .into_iter()
@@ -599,6 +605,7 @@ impl<'a> Sim<'a> {
         n.detected = false;
         n.held = None;
         n.acted = false;
+        n.attempts = [0; ActionKind::ALL.len()];
         n.held_step = None;
         n.phase = Phase::Unnoticed { onset: now };
         let incident = n.incident;
@@ -1176,6 +1183,19 @@ impl<'a> Sim<'a> {
         } else {
             None
         };
+        // A recorded attempt (an imported history) replays as recorded; the
+        // draws above still happen, so the streams stay aligned.
+        let mut error = error;
+        let n = &mut self.nodes[node as usize];
+        if let Some(f) = n.fault {
+            let tried = &mut n.attempts[plan.kind as usize];
+            if let Some(r) = self.sc.faults[f.id as usize].recorded(plan.kind, usize::from(*tried))
+            {
+                duration = r.duration;
+                error = r.error;
+            }
+            *tried = tried.saturating_add(1);
+        }
         let ends = now + SimDuration(duration.ms().max(1));
         let n = &mut self.nodes[node as usize];
         n.phase = n.phase.granted(now, step);

@@ -25,7 +25,6 @@ pub use crate::observe::events::{KUBELET, NODE_CONTROLLER};
 const STATUS_TICK: i64 = 10_000;
 const GRACE: i64 = 50_000;
 const MONITOR_TICK: i64 = 5_000;
-const CHECK_TICK: i64 = 60_000;
 
 /// One fact about a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,12 +66,13 @@ pub struct Ignored {
 }
 
 /// Choices the history cannot make.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// The scenario's name.
     pub name: String,
-    /// The preset to replay through.
-    pub preset: String,
+    /// The policy to replay through: its preset names the scenario's, and
+    /// its grids and delays decide which episodes it would have acted on.
+    pub policy: crate::policy::params::Policy,
     /// Pools of Windows nodes (events do not say a node's OS).
     pub windows: Vec<String>,
     /// The input files, for the header.
@@ -145,6 +145,7 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
     }
     let events = obs.len();
     obs.sort_by_key(|o| o.at);
+    let check = (opts.policy.check_interval.ms() as i64).max(1);
     let mut notes = Vec::new();
 
     // The fleet: every node named, pools from `<pool>-<index>`.
@@ -195,21 +196,32 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                 }
             )
         })
-        .map(|o| o.at.rem_euclid(CHECK_TICK))
+        .map(|o| o.at.rem_euclid(check))
         .collect();
     let phase = most_common(&starts).unwrap_or(0);
     let first = obs[0].at;
     let registered = obs
         .iter()
         .any(|o| o.at == first && o.what == What::Registered);
-    let base = if registered { first } else { first - 3_600_000 };
-    let start = base - (base - phase).rem_euclid(CHECK_TICK);
-    let start_why = if starts.is_empty() {
-        "no recorded action: the first event, on a whole minute".to_string()
+    let (start, start_why) = if registered {
+        (
+            first,
+            "the nodes' registration: the cluster's start, whose grids the record keeps"
+                .to_string(),
+        )
     } else {
-        format!(
-            "the check grid's phase: the recorded Starts fall at {} past the minute",
-            format_duration(SimDuration(phase as u64))
+        let base = first - 3_600_000;
+        (
+            base - (base - phase).rem_euclid(check),
+            if starts.is_empty() {
+                "no recorded action: an hour before the first event, on the check grid".to_string()
+            } else {
+                format!(
+                    "the check grid's phase: the recorded Starts fall at {} past the check \
+                     period; an hour before the first event",
+                    format_duration(SimDuration(phase as u64))
+                )
+            },
         )
     };
     let last = obs.last().map_or(first, |o| o.at);
@@ -287,16 +299,6 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
         eps.extend(open);
         episodes.push((node.clone(), eps));
     }
-    if episodes.iter().any(|(_, e)| {
-        e.iter()
-            .any(|e| e.actions.iter().any(|a| a.error.is_some()))
-    }) {
-        notes.push(
-            "recorded action errors are listed beside their faults; the replay draws errors \
-             from [actions] error_rate (0 here), so it does not repeat them yet"
-                .into(),
-        );
-    }
     Ok(Imported {
         opts,
         start: Epoch(start),
@@ -328,6 +330,12 @@ fn quoted(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// The last lease tick before a silent node went Unknown at `left` \[ms
+/// from start\]: the one the grace period points back to.
+fn last_tick(left: i64) -> i64 {
+    (left - GRACE).div_euclid(STATUS_TICK) * STATUS_TICK
+}
+
 /// What one episode says about its fault, with the reasons.
 struct Fault {
     onset: i64,
@@ -337,6 +345,9 @@ struct Fault {
     fixed_by: String,
     fixed_why: String,
     heal: Option<(i64, String)>,
+    /// Why the episode is imported as excluded: no repair was seen though
+    /// the policy would have started one.
+    excluded: Option<String>,
 }
 
 impl Imported {
@@ -352,7 +363,7 @@ impl Imported {
             // Unknown at the first monitor tick at or after the last lease
             // tick plus the grace period: the last tick is the lease tick at
             // or before `left - grace`, and the fault came after it.
-            let last = (left - GRACE).div_euclid(STATUS_TICK) * STATUS_TICK;
+            let last = last_tick(left);
             let off = left - GRACE - last;
             let why = if off < MONITOR_TICK {
                 format!(
@@ -483,6 +494,7 @@ impl Imported {
                 None,
             ),
         };
+        let excluded = self.left_alone(e, left);
         Fault {
             onset,
             onset_why,
@@ -491,7 +503,51 @@ impl Imported {
             fixed_by,
             fixed_why,
             heal,
+            excluded,
         }
+    }
+
+    /// An episode without a recorded action that lasted past the instant
+    /// the policy would have started its first one (docs/POLICY.md section
+    /// 2, rules (a) and (b) and the repair delay on the check grid): the
+    /// recorded policy left it alone for a reason the record does not
+    /// show. Only for presets with periodic checks (AKS).
+    fn left_alone(&self, e: &Episode, left: i64) -> Option<String> {
+        use crate::policy::params::DelayAnchor;
+        use crate::policy::rules::Detection;
+        if !e.actions.is_empty() {
+            return None;
+        }
+        let p = &self.opts.policy;
+        if !matches!(p.detection, Detection::Periodic) {
+            return None;
+        }
+        let check = p.check_interval.ms() as i64;
+        let ceil = |t: i64| -(-t).div_euclid(check) * check;
+        let first_check = ceil(left);
+        let mut detected = ceil(first_check + p.detect_window.ms() as i64);
+        if e.silent {
+            detected = detected.min(ceil(last_tick(left) + p.no_status_timeout.ms() as i64));
+        }
+        let act = match p.repair_delay_anchor {
+            DelayAnchor::Detection => ceil(detected + p.repair_delay.ms() as i64),
+            DelayAnchor::Onset => detected.max(ceil(first_check + p.repair_delay.ms() as i64)),
+        };
+        let end = e.ready.or(e.deleted).map(|t| t - self.start.0);
+        let past = end.map_or(act < self.horizon_ms, |end| end > act);
+        past.then(|| {
+            format!(
+                "no repair was seen, though {} would have started one at {}",
+                p.preset.name(),
+                self.start.format(crate::time::SimTime(act.max(0) as u64))
+            )
+        })
+    }
+
+    /// A node silent from the start that was never Ready: one that never
+    /// registered as healthy.
+    fn never_registered(&self, e: &Episode) -> bool {
+        e.silent && e.left == self.start.0 && e.ready.is_none() && e.actions.is_empty()
     }
 
     /// The one-line summary for stderr.
@@ -544,10 +600,23 @@ impl Imported {
             "horizon = {}   # to the last recorded event",
             quoted(&dur(self.horizon_ms))
         );
+        let never: Vec<String> = self
+            .episodes
+            .iter()
+            .filter(|(_, eps)| eps.first().is_some_and(|e| self.never_registered(e)))
+            .map(|(n, _)| quoted(n))
+            .collect();
+        if !never.is_empty() {
+            let _ = writeln!(
+                s,
+                "never_registered = [{}]   # Unknown from the start and never Ready",
+                never.join(", ")
+            );
+        }
         let _ = writeln!(
             s,
             "\n[policy]\npreset = {}   # the policy to replay through (--preset)",
-            quoted(&self.opts.preset)
+            quoted(self.opts.policy.preset.name())
         );
         for p in &self.pools {
             let _ = writeln!(s, "\n[[pools]]");
@@ -609,6 +678,9 @@ impl Imported {
         }
         for (node, eps) in &self.episodes {
             for (i, e) in eps.iter().enumerate() {
+                if self.never_registered(e) {
+                    continue;
+                }
                 let f = self.fault(e);
                 let name = format!("{node}-{}", i + 1);
                 let _ = writeln!(s, "\n[[faults]]");
@@ -623,22 +695,50 @@ impl Imported {
                 if let Some((after, why)) = &f.heal {
                     let _ = writeln!(s, "self_heal_after = {}   # {}", quoted(&dur(*after)), why);
                 }
-                for a in &e.actions {
-                    if let Some(code) = &a.error {
+                if let Some(why) = &f.excluded {
+                    let _ = writeln!(s, "exclude = \"unknown\"   # {why}");
+                }
+                let ended = &e.actions;
+                if !ended.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "actions = [   # as recorded: each attempt's duration, and its error"
+                    );
+                    for a in ended {
+                        // Still running when the history ends: it ends
+                        // after the horizon in the replay too.
+                        let running = a.end.is_none();
+                        let took = a
+                            .end
+                            .unwrap_or(self.start.0 + self.horizon_ms + STATUS_TICK)
+                            - a.start;
+                        let known = |c: &str| crate::k8s::ERROR_CODES.contains(&c);
+                        let (error, unknown) = match a.error.as_deref() {
+                            None => (String::new(), String::new()),
+                            Some(c) if c.is_empty() || known(c) => {
+                                (format!(", error = {}", quoted(c)), String::new())
+                            }
+                            Some(c) => (
+                                ", error = \"\"".to_string(),
+                                format!(" (code {c:?}, not one the troubleshooting page names)"),
+                            ),
+                        };
                         let _ = writeln!(
                             s,
-                            "# recorded: the {} started at {} ended in an error{}",
-                            a.kind.name(),
+                            "  {{ kind = {}, duration = {}{error} }},   # started {}{unknown}{}",
+                            quoted(a.kind.name()),
+                            quoted(&dur(took.max(1))),
                             self.start.format(crate::time::SimTime(
                                 (a.start - self.start.0).max(0) as u64
                             )),
-                            if code.is_empty() {
-                                String::new()
+                            if running {
+                                "; still running when the history ends, so past the horizon"
                             } else {
-                                format!(" ({code})")
-                            }
+                                ""
+                            },
                         );
                     }
+                    let _ = writeln!(s, "]");
                 }
                 let _ = writeln!(s, "\n[[inject]]");
                 let _ = writeln!(s, "at = {}   # {}", quoted(&dur(f.onset)), f.onset_why);

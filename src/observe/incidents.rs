@@ -505,6 +505,7 @@ pub(crate) mod fixtures {
                     fixed_by: Some(ActionKind::Reboot),
                     self_heal_after: None,
                     exclude: None,
+                    recorded: Vec::new(),
                 },
                 Fault {
                     name: "disk-full".into(),
@@ -512,6 +513,7 @@ pub(crate) mod fixtures {
                     fixed_by: None,
                     self_heal_after: None,
                     exclude: None,
+                    recorded: Vec::new(),
                 },
             ],
             injections: vec![],

@@ -48,10 +48,14 @@ pub enum Exclusion {
     GuardMaxUnhealthy,
     GuardMinHealthy,
     GuardEks20pct,
+    /// A recorded history's episode that its policy left alone for a
+    /// reason the record does not show (`repairsim import`): every
+    /// provider honours it, so a replay invents no repair.
+    Unknown,
 }
 
 impl Exclusion {
-    pub const ALL: [Exclusion; 14] = [
+    pub const ALL: [Exclusion; 15] = [
         Exclusion::NetworkMisconfiguration,
         Exclusion::NeverRegistered,
         Exclusion::TaintShutdown,
@@ -66,6 +70,7 @@ impl Exclusion {
         Exclusion::GuardMaxUnhealthy,
         Exclusion::GuardMinHealthy,
         Exclusion::GuardEks20pct,
+        Exclusion::Unknown,
     ];
 
     /// The exclusions of POLICY.md section 3, in check order: the first
@@ -97,6 +102,7 @@ impl Exclusion {
             Exclusion::GuardMaxUnhealthy => "guard-max-unhealthy",
             Exclusion::GuardMinHealthy => "guard-min-healthy",
             Exclusion::GuardEks20pct => "guard-eks-20pct",
+            Exclusion::Unknown => "unknown",
         }
     }
 

@@ -35,7 +35,7 @@ use super::resources;
 use super::{ActionSpec, Actions, Scenario};
 use crate::dist::DurationDist;
 use crate::faults::{
-    Arrivals, Fault, FaultId, Injection, Mark, MarkWindow, Outage, Signal, Target,
+    Arrivals, Fault, FaultId, Injection, Mark, MarkWindow, Outage, RecordedAction, Signal, Target,
 };
 use crate::fleet::{Fleet, NodeId, Os, Pool};
 use crate::k8s::{ActionKind, ERROR_CODES};
@@ -766,13 +766,14 @@ const LABEL_CHOICES: &[(&str, Mark)] = &[
 /// Exclusions a fault may carry; the others are cluster-wide guards or
 /// marks. `no-action`: an EKS `nodeRepairConfigOverrides` entry with
 /// `repairAction: NoAction` for the fault's condition.
-const FAULT_EXCLUSIONS: [Exclusion; 6] = [
+const FAULT_EXCLUSIONS: [Exclusion; 7] = [
     Exclusion::NetworkMisconfiguration,
     Exclusion::NeverRegistered,
     Exclusion::TaintShutdown,
     Exclusion::TaintToBeDeleted,
     Exclusion::Upgrading,
     Exclusion::NoAction,
+    Exclusion::Unknown,
 ];
 
 fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
@@ -877,6 +878,7 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
             fixed_by: None,
             self_heal_after: None,
             exclude: Some(Exclusion::NeverRegistered),
+            recorded: Vec::new(),
         });
     }
 
@@ -1424,12 +1426,82 @@ fn build_faults(cx: &Ctx, raw: &RawScenario) -> Res<Vec<Fault>> {
                 }
             }
         };
+        let recorded = match &f.actions {
+            None => Vec::new(),
+            Some(list) => recorded_actions(cx, list, &key_path(&base, "actions"))?,
+        };
         out.push(Fault {
             name: name.clone(),
             signal,
             fixed_by,
             self_heal_after,
             exclude,
+            recorded,
+        });
+    }
+    Ok(out)
+}
+
+/// The kinds a recorded action may have: one phase, one duration.
+const RECORDED_KINDS: [ActionKind; 4] = [
+    ActionKind::Reboot,
+    ActionKind::Reimage,
+    ActionKind::Redeploy,
+    ActionKind::SnrReboot,
+];
+
+/// `[[faults]] actions`: the recorded attempts of a history's episode.
+fn recorded_actions(
+    cx: &Ctx,
+    list: &Spanned<Vec<Spanned<super::raw::RawRecorded>>>,
+    field: &str,
+) -> Res<Vec<RecordedAction>> {
+    let mut out = Vec::new();
+    for (i, r) in list.get_ref().iter().enumerate() {
+        let base = index_path(field, i);
+        let e = r.get_ref();
+        let kind_v = cx.require(&e.kind, Some(r.span()), &base, "kind")?;
+        let kind = RECORDED_KINDS
+            .into_iter()
+            .find(|k| k.name() == kind_v.get_ref())
+            .ok_or_else(|| {
+                let names: Vec<&str> = RECORDED_KINDS.iter().map(|k| k.name()).collect();
+                cx.at(
+                    kind_v,
+                    key_path(&base, "kind"),
+                    format!(
+                        "{:?} is not a recorded action kind; valid values: {} (the one-phase kinds)",
+                        kind_v.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        let d = cx.require(&e.duration, Some(r.span()), &base, "duration")?;
+        let duration = cx.duration(d, &key_path(&base, "duration"), false)?;
+        let error = match &e.error {
+            None => None,
+            Some(c) if c.get_ref().is_empty() => Some(""),
+            Some(c) => Some(
+                ERROR_CODES
+                    .into_iter()
+                    .find(|k| *k == c.get_ref())
+                    .ok_or_else(|| {
+                        cx.at(
+                            c,
+                            key_path(&base, "error"),
+                            format!(
+                                "unknown error code {:?}; valid values: \"\" (an error without a code), {}",
+                                c.get_ref(),
+                                ERROR_CODES.join(", ")
+                            ),
+                        )
+                    })?,
+            ),
+        };
+        out.push(RecordedAction {
+            kind,
+            duration,
+            error,
         });
     }
     Ok(out)
@@ -2289,6 +2361,49 @@ pools = ["system"]
             0,
             "faults[1].fixed",
             "unknown key \"fixed\"; valid keys: name, signal, fixed_by, self_heal_after, exclude",
+        );
+    }
+
+    #[test]
+    fn recorded_actions_of_a_fault() {
+        let t = with(
+            "fixed_by = \"redeploy\"\n",
+            "fixed_by = \"redeploy\"\nactions = [{ kind = \"reboot\", duration = \"138ms\" }, { kind = \"redeploy\", duration = \"120ms\", error = \"\" }, { kind = \"reboot\", duration = \"4m\", error = \"InvalidParameter\" }]\n",
+        );
+        let s = load(&t).unwrap();
+        let f = &s.faults[1];
+        assert_eq!(f.recorded.len(), 3);
+        assert_eq!(
+            f.recorded(ActionKind::Reboot, 0).unwrap().duration.ms(),
+            138
+        );
+        let second = f.recorded(ActionKind::Reboot, 1).unwrap();
+        assert_eq!(
+            (second.duration.ms(), second.error),
+            (240_000, Some("InvalidParameter"))
+        );
+        assert_eq!(f.recorded(ActionKind::Redeploy, 0).unwrap().error, Some(""));
+        assert_eq!(f.recorded(ActionKind::Reboot, 2), None);
+        check(
+            &t.replace("\"InvalidParameter\"", "\"Oops\""),
+            "\"Oops\"",
+            0,
+            "faults[1].actions[2].error",
+            "unknown error code \"Oops\"; valid values: \"\" (an error without a code), VMExtensionProvisioningError",
+        );
+        check(
+            &t.replace("kind = \"redeploy\"", "kind = \"replace\""),
+            "\"replace\"",
+            0,
+            "faults[1].actions[1].kind",
+            "\"replace\" is not a recorded action kind; valid values: reboot, reimage, redeploy, snr-reboot",
+        );
+        check(
+            &t.replace(", duration = \"4m\"", ""),
+            "{ kind = \"reboot\", error",
+            0,
+            "faults[1].actions[2].duration",
+            "duration",
         );
     }
 
@@ -3381,6 +3496,7 @@ pools = ["system"]
                 fixed_by: None,
                 self_heal_after: None,
                 exclude: Some(Exclusion::NeverRegistered),
+                recorded: Vec::new(),
             })
         );
         assert_eq!(s.faults.len(), 3);

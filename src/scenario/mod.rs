@@ -48,7 +48,14 @@ impl Scenario {
                         .any(|p| p.ladder.as_ref().is_some_and(|l| l.contains(k)))
                 })
                 .collect(),
-            exclusions: vec![],
+            // An imported history's unexplained exclusions.
+            exclusions: self
+                .faults
+                .iter()
+                .any(|f| f.exclude == Some(crate::policy::Exclusion::Unknown))
+                .then_some(crate::policy::Exclusion::Unknown)
+                .into_iter()
+                .collect(),
         };
         self.policy.vocabulary().union(&pools)
     }

@@ -274,6 +274,19 @@ pub struct RawFault {
     pub fixed_by: Option<SStr>,
     pub self_heal_after: Option<Spanned<RawDist>>,
     pub exclude: Option<SStr>,
+    pub actions: Option<Spanned<Vec<Spanned<RawRecorded>>>>,
+}
+
+/// One recorded action of a `[[faults]] actions` list.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a recorded action such as { kind = \"reboot\", duration = \"4m\" }"
+)]
+pub struct RawRecorded {
+    pub kind: Option<SStr>,
+    pub duration: Option<SStr>,
+    pub error: Option<SStr>,
 }
 
 /// One `[[inject]]` entry.

@@ -4,6 +4,7 @@
 //! same policy, repeats the auto-repair events to the millisecond.
 
 use crate::common::{repairsim, scratch, stderr};
+use proptest::prelude::*;
 use repairsim::cli::run::{Events, simulate_run_with};
 use repairsim::import::{self, Ignored, Options};
 use repairsim::scenario::{load_file, load_str};
@@ -29,7 +30,18 @@ fn round_trip(name: &str) -> (Repairs, Repairs, String) {
     let path = Path::new("scenarios").join(format!("{name}.toml"));
     let original = load_file(&crate::common::repo().join(&path)).unwrap();
     let recorded = simulate_run_with(&original, 0, Events::All);
-    let jsonl = s.path("events.jsonl");
+    let (replayed, toml) = import_and_replay(&original, &recorded, &s);
+    (repairs(&recorded), repairs(&replayed), toml)
+}
+
+/// Imports the events of `recorded` (a run of `original` with every
+/// event) and replays them through `original`'s policy.
+fn import_and_replay(
+    original: &repairsim::scenario::Scenario,
+    recorded: &repairsim::cli::run::RunOutput,
+    dir: &crate::common::Scratch,
+) -> (repairsim::cli::run::RunOutput, String) {
+    let jsonl = dir.path("events.jsonl");
     std::fs::write(&jsonl, repairsim::report::events_jsonl(&recorded.events)).unwrap();
     let mut obs = Vec::new();
     let mut ignored = Ignored::default();
@@ -45,8 +57,8 @@ fn round_trip(name: &str) -> (Repairs, Repairs, String) {
         obs,
         ignored,
         Options {
-            name: name.into(),
-            preset: original.policy.preset.name().into(),
+            name: original.name.clone(),
+            policy: original.policy.clone(),
             windows,
             sources: vec![jsonl.clone()],
         },
@@ -55,30 +67,72 @@ fn round_trip(name: &str) -> (Repairs, Repairs, String) {
     let toml = imported.to_toml();
     let mut replay = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
     replay.policy = original.policy.clone();
-    let replayed = simulate_run_with(&replay, 0, Events::All);
-    (repairs(&recorded), repairs(&replayed), toml)
+    (simulate_run_with(&replay, 0, Events::All), toml)
 }
 
-/// Every shipped AKS scenario whose actions take fixed times and never
-/// fail: the replay repeats each auto-repair event, reason, node and
-/// instant. (Random action times and recorded errors need the recorded
-/// actions themselves, which the importer does not carry yet.)
+/// Every shipped AKS scenario: the replay repeats each auto-repair event,
+/// reason, node and instant, random action times, action errors, guards,
+/// exclusions and outages included.
 #[test]
 fn a_run_imported_and_replayed_repeats_its_repairs() {
-    for name in [
+    let aks = [
+        "action-errors",
+        "compare-providers",
+        "default",
         "example-1-reboot",
         "example-2-reimage",
         "example-3-timeout",
         "exclusion-cluster-too-small",
+        "exclusions",
         "preset-aks-2020-08",
         "preset-aks-2021-09",
         "preset-aks-2023-09",
         "preset-aks-2024-08",
+        "preset-aks-observed-2026",
+        "quickstart",
+        "windows-pool",
         "zonal-outage-serial",
         "zonal-outage-unlimited",
-    ] {
+    ];
+    let mut events = 0;
+    for name in aks {
         let (recorded, replayed, toml) = round_trip(name);
         assert_eq!(recorded, replayed, "{name}:\n{toml}");
+        events += recorded.len();
+    }
+    assert!(events > 700, "the round trip covers {events} events");
+    // Every other shipped scenario is a peer's: none is left out by mistake.
+    for f in std::fs::read_dir("scenarios").unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "toml") {
+            let sc = load_file(&crate::common::repo().join(&f)).unwrap();
+            let name = f.file_stem().unwrap().to_str().unwrap();
+            assert_eq!(
+                aks.contains(&name),
+                sc.policy.preset.provider() == repairsim::policy::providers::Provider::Aks,
+                "{name}"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// The round trip on random AKS scenarios: any fleet, faults, outages,
+    /// action times and errors, guards and policy settings. Taints and
+    /// upgrades are left out: one that begins after a repair has started
+    /// is not inferred yet (README, "Importing a recorded history").
+    #[test]
+    fn random_histories_replay_exactly(sc in crate::properties::arb_scenario()
+        .prop_filter("AKS", |s| s.policy.preset.provider() == repairsim::policy::providers::Provider::Aks))
+    {
+        let mut sc = sc;
+        sc.marks.clear();
+        let dir = scratch("import-prop");
+        let recorded = simulate_run_with(&sc, 0, Events::All);
+        let (replayed, toml) = import_and_replay(&sc, &recorded, &dir);
+        prop_assert_eq!(repairs(&recorded), repairs(&replayed), "{}", toml);
     }
 }
 

@@ -45,6 +45,7 @@ fn arb_fault() -> impl Strategy<Value = Fault> {
             fixed_by,
             self_heal_after,
             exclude,
+            recorded: Vec::new(),
         })
 }
 
@@ -109,7 +110,7 @@ fn arb_action() -> impl Strategy<Value = ActionSpec> {
 }
 
 prop_compose! {
-    fn arb_scenario()(
+    pub(crate) fn arb_scenario()(
         pools in proptest::collection::vec((1u32..5, any::<bool>()), 1..4),
         faults in proptest::collection::vec(arb_fault(), 1..4),
         policy in arb_policy(),
@@ -139,6 +140,7 @@ prop_compose! {
                 fixed_by: None,
                 self_heal_after: None,
                 exclude: Some(Exclusion::NeverRegistered),
+                recorded: Vec::new(),
             });
         }
         Scenario {
