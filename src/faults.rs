@@ -135,11 +135,14 @@ pub enum Mark {
     /// `cluster.x-k8s.io/paused` annotation, a NodeHealthCheck's
     /// `pauseRequests`. No new remediation; running ones continue.
     CheckPaused,
+    /// An exclusion a recorded history shows but does not explain
+    /// (`repairsim import`): every provider honours it.
+    Unknown,
 }
 
 impl Mark {
     /// Every kind, in declaration order (a node counts each kind's windows).
-    pub const ALL: [Mark; 7] = [
+    pub const ALL: [Mark; 8] = [
         Mark::TaintShutdown,
         Mark::TaintToBeDeleted,
         Mark::Upgrading,
@@ -147,6 +150,7 @@ impl Mark {
         Mark::Paused,
         Mark::ExcludeLabel,
         Mark::CheckPaused,
+        Mark::Unknown,
     ];
     pub const COUNT: usize = Mark::ALL.len();
 
@@ -159,6 +163,7 @@ impl Mark {
             Mark::SkipRemediation | Mark::Paused => &[Provider::Capi],
             Mark::ExcludeLabel => &[Provider::Medik8s],
             Mark::CheckPaused => &[Provider::Capi, Provider::Medik8s],
+            Mark::Unknown => &Provider::ALL,
         }
     }
 
@@ -178,6 +183,7 @@ impl Mark {
             Mark::Paused => Exclusion::Paused,
             Mark::ExcludeLabel => Exclusion::ExcludeLabel,
             Mark::CheckPaused => Exclusion::Paused,
+            Mark::Unknown => Exclusion::Unknown,
         }
     }
 }

@@ -77,6 +77,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             sources: args.files.iter().map(|f| f.display().to_string()).collect(),
         },
     )
+    .and_then(import::Imported::verify)
     .map_err(CliError::Input)?;
     let toml = imported.to_toml();
     match &args.out {

@@ -8,8 +8,12 @@
 //! fault behind each: its onset, signal, the weakest action that fixed it
 //! or when it healed by itself. [`Imported::to_toml`] writes the scenario.
 //!
-//! Invariant: inference is a pure function of the observations, in time
-//! order (ties in input order); nothing here simulates.
+//! [`Imported::verify`] then replays the scenario through its policy and
+//! holds a node where the record shows the policy stopped acting on it.
+//!
+//! Invariant: a pure function of the observations, in time order (ties in
+//! input order), and of the policy; the verification is an ordinary,
+//! deterministic run.
 
 pub mod kubectl;
 
@@ -125,6 +129,21 @@ pub struct Imported {
     events: usize,
     /// Things the scenario cannot say, as comment lines.
     notes: Vec<String>,
+    /// Every recorded Start: (node, Unix ms).
+    starts: std::collections::BTreeSet<(String, i64)>,
+    /// Windows in which the recorded policy stopped acting on a node
+    /// ([`Imported::verify`]).
+    holds: Vec<Hold>,
+}
+
+/// A node the recorded policy stopped acting on, from `from` to `until`
+/// \[ms from start\] (`None`: to the horizon).
+#[derive(Clone, Debug)]
+struct Hold {
+    node: String,
+    from: i64,
+    until: Option<i64>,
+    why: String,
 }
 
 /// `<pool>-<index>` → (pool, index).
@@ -310,6 +329,20 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
         ignored,
         events,
         notes,
+        starts: obs
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o.what,
+                    What::Action {
+                        phase: EventPhase::Start,
+                        ..
+                    }
+                )
+            })
+            .map(|o| (o.node.clone(), o.at))
+            .collect(),
+        holds: Vec::new(),
     })
 }
 
@@ -544,6 +577,69 @@ impl Imported {
         })
     }
 
+    /// Replays the import through its policy and, where the replay starts
+    /// an action the record does not have, holds that node from just
+    /// before it to the end of its episode: the recorded policy had
+    /// stopped acting (a taint or an annotation the record does not
+    /// show). One hold per round, at the earliest divergence, until the
+    /// replay starts nothing the record lacks (at most one round per
+    /// episode, each one simulation). Only for AKS presets, whose Start
+    /// events the record names.
+    pub fn verify(mut self) -> Result<Imported, String> {
+        use crate::policy::providers::Provider;
+        if self.opts.policy.preset.provider() != Provider::Aks {
+            return Ok(self);
+        }
+        let episodes: usize = self.episodes.iter().map(|(_, e)| e.len()).sum();
+        for _ in 0..=episodes {
+            let toml = self.to_toml();
+            let mut sc = crate::scenario::load_str("imported scenario", &toml)
+                .map_err(|e| format!("repairsim bug: the imported scenario does not load: {e}"))?;
+            sc.policy = self.opts.policy.clone();
+            let mut log = crate::observe::events::EventLog::new();
+            crate::engine::simulate(&sc, 0, &mut log);
+            // Only the earliest divergence each round: the ones after it
+            // may be its consequences (a concurrency slot held longer).
+            let mut added = false;
+            let mut new = Vec::new();
+            for e in log.events() {
+                if added || e.phase != Some(EventPhase::Start) {
+                    continue;
+                }
+                let at = self.start.0 + e.sim_ms as i64;
+                if self.starts.contains(&(e.node_label.clone(), at)) {
+                    continue;
+                }
+                // The episode the Start falls in: the node's last one that
+                // began before it; the hold ends when the node is Ready.
+                let until = self
+                    .episodes
+                    .iter()
+                    .find(|(n, _)| *n == e.node_label)
+                    .and_then(|(_, eps)| eps.iter().rfind(|x| x.left <= at))
+                    .and_then(|x| x.ready.or(x.deleted))
+                    .map(|t| t - self.start.0);
+                new.push(Hold {
+                    node: e.node_label.clone(),
+                    from: e.sim_ms as i64 - 1,
+                    until,
+                    why: format!(
+                        "the record shows no {} at {}, which {} would have started: it had stopped acting on the node",
+                        e.reason,
+                        self.start.format(crate::time::SimTime(e.sim_ms)),
+                        self.opts.policy.preset.name()
+                    ),
+                });
+                added = true;
+            }
+            self.holds.extend(new);
+            if !added {
+                return Ok(self);
+            }
+        }
+        Ok(self)
+    }
+
     /// A node silent from the start that was never Ready: one that never
     /// registered as healthy.
     fn never_registered(&self, e: &Episode) -> bool {
@@ -744,6 +840,15 @@ impl Imported {
                 let _ = writeln!(s, "at = {}   # {}", quoted(&dur(f.onset)), f.onset_why);
                 let _ = writeln!(s, "node = {}", quoted(node));
                 let _ = writeln!(s, "fault = {}", quoted(&name));
+            }
+        }
+        for h in &self.holds {
+            let _ = writeln!(s, "\n[[exclusions]]   # {}", h.why);
+            let _ = writeln!(s, "reason = \"unknown\"");
+            let _ = writeln!(s, "node = {}", quoted(&h.node));
+            let _ = writeln!(s, "from = {}", quoted(&dur(h.from)));
+            if let Some(until) = h.until {
+                let _ = writeln!(s, "until = {}   # Ready again", quoted(&dur(until)));
             }
         }
         s

@@ -856,6 +856,20 @@ fn validate(cx: &Ctx, raw: RawScenario) -> Res<Scenario> {
     for (i, ps) in raw.pauses.iter().enumerate() {
         marks.push(build_pause(cx, &fleet, &policy, i, ps)?);
     }
+    for (i, x) in raw.exclusions.iter().enumerate() {
+        let r = x.get_ref();
+        let w = MarkFields {
+            table: "exclusions",
+            key: "reason",
+            value: &r.reason,
+            choices: &[("unknown", Mark::Unknown)],
+            from: &r.from,
+            until: &r.until,
+            node: &r.node,
+            pool: &r.pool,
+        };
+        marks.push(build_mark(cx, &fleet, i, x.span(), &w)?);
+    }
     for (i, l) in raw.labels.iter().enumerate() {
         let r = l.get_ref();
         let w = MarkFields {

@@ -49,13 +49,17 @@ impl Scenario {
                 })
                 .collect(),
             // An imported history's unexplained exclusions.
-            exclusions: self
+            exclusions: (self
                 .faults
                 .iter()
                 .any(|f| f.exclude == Some(crate::policy::Exclusion::Unknown))
-                .then_some(crate::policy::Exclusion::Unknown)
-                .into_iter()
-                .collect(),
+                || self
+                    .marks
+                    .iter()
+                    .any(|m| m.mark == crate::faults::Mark::Unknown))
+            .then_some(crate::policy::Exclusion::Unknown)
+            .into_iter()
+            .collect(),
         };
         self.policy.vocabulary().union(&pools)
     }

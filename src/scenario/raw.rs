@@ -55,6 +55,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub pauses: Vec<Spanned<RawPause>>,
     #[serde(default)]
+    pub exclusions: Vec<Spanned<RawExclusion>>,
+    #[serde(default)]
     pub expect: Vec<Spanned<RawExpect>>,
 }
 
@@ -327,6 +329,18 @@ pub struct RawOutage {
 #[serde(deny_unknown_fields, expecting = "a [[taints]] table")]
 pub struct RawTaint {
     pub taint: Option<SStr>,
+    pub from: Option<SStr>,
+    pub until: Option<SStr>,
+    pub node: Option<SStr>,
+    pub pool: Option<SStr>,
+}
+
+/// One `[[exclusions]]` entry: a window in which a recorded history's
+/// policy left a node alone for a reason the record does not show.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[exclusions]] table")]
+pub struct RawExclusion {
+    pub reason: Option<SStr>,
     pub from: Option<SStr>,
     pub until: Option<SStr>,
     pub node: Option<SStr>,

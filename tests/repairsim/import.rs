@@ -63,6 +63,7 @@ fn import_and_replay(
             sources: vec![jsonl.clone()],
         },
     )
+    .and_then(import::Imported::verify)
     .unwrap();
     let toml = imported.to_toml();
     let mut replay = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
@@ -120,15 +121,12 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
 
     /// The round trip on random AKS scenarios: any fleet, faults, outages,
-    /// action times and errors, guards and policy settings. Taints and
-    /// upgrades are left out: one that begins after a repair has started
-    /// is not inferred yet (README, "Importing a recorded history").
+    /// action times and errors, taints and upgrades, guards and policy
+    /// settings.
     #[test]
     fn random_histories_replay_exactly(sc in crate::properties::arb_scenario()
         .prop_filter("AKS", |s| s.policy.preset.provider() == repairsim::policy::providers::Provider::Aks))
     {
-        let mut sc = sc;
-        sc.marks.clear();
         let dir = scratch("import-prop");
         let recorded = simulate_run_with(&sc, 0, Events::All);
         let (replayed, toml) = import_and_replay(&sc, &recorded, &dir);

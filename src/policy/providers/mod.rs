@@ -28,6 +28,18 @@ pub enum Provider {
     Medik8s,
 }
 
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 6] = [
+        Provider::Aks,
+        Provider::Gke,
+        Provider::Eks,
+        Provider::Karpenter,
+        Provider::Capi,
+        Provider::Medik8s,
+    ];
+}
+
 /// A cloud operations log's vocabulary (`operations.csv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpsLog {
