@@ -58,14 +58,34 @@ pub struct Node {
 pub struct Fleet {
     pub pools: Vec<Pool>,
     pub nodes: Vec<Node>,
+    /// The nodes of pools whose names were given (a recorded cluster's),
+    /// by name; empty when every pool names its nodes `<pool>-<index>`.
+    named: std::collections::BTreeMap<String, NodeId>,
+    /// By pool: its nodes' names were given.
+    given: Vec<bool>,
 }
 
 impl Fleet {
+    /// Nodes named `<pool>-<index>`.
     pub fn new(pools: Vec<Pool>) -> Fleet {
+        let none = vec![None; pools.len()];
+        Fleet::named(pools, none)
+    }
+
+    /// As [`Fleet::new`], but a pool with `Some(names)` has exactly those
+    /// nodes (its `count` is their number), as a recorded cluster names
+    /// them.
+    pub fn named(pools: Vec<Pool>, names: Vec<Option<Vec<String>>>) -> Fleet {
         let mut nodes = Vec::new();
-        for (pi, p) in pools.iter().enumerate() {
-            for i in 0..p.count {
-                let name = format!("{}-{}", p.name, i);
+        let mut named = std::collections::BTreeMap::new();
+        let given: Vec<bool> = names.iter().map(Option::is_some).collect();
+        for (pi, (p, list)) in pools.iter().zip(names).enumerate() {
+            let list =
+                list.unwrap_or_else(|| (0..p.count).map(|i| format!("{}-{}", p.name, i)).collect());
+            for name in list {
+                if given[pi] {
+                    named.insert(name.clone(), nodes.len() as NodeId);
+                }
                 nodes.push(Node {
                     stream_id: stable_hash(&name),
                     name,
@@ -74,7 +94,17 @@ impl Fleet {
                 });
             }
         }
-        Fleet { pools, nodes }
+        Fleet {
+            pools,
+            nodes,
+            named,
+            given,
+        }
+    }
+
+    /// Some pool lists its nodes by name (a recorded cluster's).
+    pub fn has_given_names(&self) -> bool {
+        !self.named.is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -89,10 +119,18 @@ impl Fleet {
         &self.nodes[id as usize]
     }
 
-    /// Finds a node by name. O(pools): names are `<pool>-<index>`.
+    /// Finds a node by name. O(pools + log nodes): names are
+    /// `<pool>-<index>`, or given.
     pub fn find(&self, name: &str) -> Option<NodeId> {
+        if let Some(&id) = self.named.get(name) {
+            return Some(id);
+        }
         let mut first = 0u32;
-        for p in &self.pools {
+        for (pi, p) in self.pools.iter().enumerate() {
+            if self.given.get(pi).copied().unwrap_or(false) {
+                first += p.count;
+                continue;
+            }
             let idx = name
                 .strip_prefix(p.name.as_str())
                 .and_then(|r| r.strip_prefix('-'));

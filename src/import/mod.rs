@@ -30,6 +30,10 @@ const STATUS_TICK: i64 = 10_000;
 const GRACE: i64 = 50_000;
 const MONITOR_TICK: i64 = 5_000;
 
+/// The pool of nodes a record without `RegisteredNode` events implies but
+/// does not name.
+const UNSEEN: &str = "unseen";
+
 /// One fact about a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Obs {
@@ -108,8 +112,13 @@ struct Episode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct PoolOf {
     name: String,
+    /// With `indexed`: the highest index plus one.
     count: u32,
     windows: bool,
+    /// Every node name seen.
+    names: std::collections::BTreeSet<String>,
+    /// Every name is `<pool>-<index>`: the pool is `count` nodes.
+    indexed: bool,
 }
 
 /// What `import` inferred, ready to write.
@@ -146,11 +155,29 @@ struct Hold {
     why: String,
 }
 
-/// `<pool>-<index>` → (pool, index).
-fn split_name(node: &str) -> Option<(&str, u32)> {
-    let (pool, idx) = node.rsplit_once('-')?;
-    let i = idx.parse::<u32>().ok().filter(|i| i.to_string() == idx)?;
-    (!pool.is_empty()).then_some((pool, i))
+/// A node name's pool, and its index when the name is `<pool>-<index>`
+/// (as repairsim names nodes). An AKS name `aks-<pool>-<id>-vmss<suffix>`
+/// gives its pool and no index; any other name is in pool `nodes`.
+fn split_name(node: &str) -> (&str, Option<u32>) {
+    if let Some(rest) = node.strip_prefix("aks-")
+        && let Some((pool, tail)) = rest.split_once('-')
+        && let Some((id, vmss)) = tail.split_once('-')
+        && !pool.is_empty()
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && vmss.starts_with("vmss")
+    {
+        return (pool, None);
+    }
+    if let Some((pool, idx)) = node.rsplit_once('-')
+        && let Some(i) = idx.parse::<u32>().ok().filter(|i| i.to_string() == idx)
+        && !pool.is_empty()
+        && pool
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return (pool, Some(i));
+    }
+    ("nodes", None)
 }
 
 /// Groups the observations into episodes and reads the grids' phase.
@@ -171,22 +198,52 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
     let mut pools: Vec<PoolOf> = Vec::new();
     let mut by_node: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
     for o in &obs {
-        let Some((pool, i)) = split_name(&o.node) else {
-            return Err(format!(
-                "{}: node {:?}: this importer reads node names of the form POOL-INDEX \
-                 (as repairsim writes them); other names are not supported yet",
-                o.origin, o.node
-            ));
+        let (pool, i) = split_name(&o.node);
+        let p = match pools.iter().position(|p| p.name == pool) {
+            Some(k) => &mut pools[k],
+            None => {
+                pools.push(PoolOf {
+                    name: pool.to_string(),
+                    count: 0,
+                    windows: opts.windows.iter().any(|w| w == pool),
+                    names: std::collections::BTreeSet::new(),
+                    indexed: true,
+                });
+                pools.last_mut().expect("just pushed")
+            }
         };
-        match pools.iter_mut().find(|p| p.name == pool) {
-            Some(p) => p.count = p.count.max(i + 1),
-            None => pools.push(PoolOf {
-                name: pool.to_string(),
-                count: i + 1,
-                windows: opts.windows.iter().any(|w| w == pool),
-            }),
+        match i {
+            Some(i) => p.count = p.count.max(i + 1),
+            None => p.indexed = false,
         }
+        p.names.insert(o.node.clone());
         by_node.entry(o.node.clone()).or_default().push(o);
+    }
+    // Without RegisteredNode events the record names only the nodes that
+    // had events. The cluster had others: the recorded policy acted, so
+    // it was not too small, and not every node was down. They are a pool
+    // of their own that never fails.
+    if !obs.iter().any(|o| o.what == What::Registered) {
+        let seen: usize = pools
+            .iter()
+            .map(|p| {
+                if p.indexed {
+                    p.count as usize
+                } else {
+                    p.names.len()
+                }
+            })
+            .sum();
+        let need = (opts.policy.min_cluster_nodes as usize)
+            .saturating_sub(seen)
+            .max(1);
+        pools.push(PoolOf {
+            name: UNSEEN.to_string(),
+            count: need as u32,
+            windows: false,
+            names: std::collections::BTreeSet::new(),
+            indexed: true,
+        });
     }
     for w in &opts.windows {
         if !pools.iter().any(|p| &p.name == w) {
@@ -249,8 +306,9 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
     let mut durations: BTreeMap<(ActionKind, bool), Vec<i64>> = BTreeMap::new();
     let mut episodes = Vec::new();
     for (node, list) in &by_node {
-        let windows = split_name(node)
-            .and_then(|(p, _)| pools.iter().find(|q| q.name == p))
+        let windows = pools
+            .iter()
+            .find(|q| q.name == split_name(node).0)
             .is_some_and(|p| p.windows);
         let mut eps: Vec<Episode> = Vec::new();
         let mut open: Option<Episode> = None;
@@ -591,6 +649,7 @@ impl Imported {
             return Ok(self);
         }
         let episodes: usize = self.episodes.iter().map(|(_, e)| e.len()).sum();
+        let check = self.opts.policy.check_interval.ms() as i64;
         for _ in 0..=episodes {
             let toml = self.to_toml();
             let mut sc = crate::scenario::load_str("imported scenario", &toml)
@@ -606,8 +665,12 @@ impl Imported {
                 if added || e.phase != Some(EventPhase::Start) {
                     continue;
                 }
+                // A recorded Start up to one check away is the same action:
+                // real checks jitter by a fraction of a second, and a strict
+                // settle on an exact grid can take the check after.
                 let at = self.start.0 + e.sim_ms as i64;
-                if self.starts.contains(&(e.node_label.clone(), at)) {
+                let near = (e.node_label.clone(), at - check)..=(e.node_label.clone(), at + check);
+                if self.starts.range(near).next().is_some() {
                     continue;
                 }
                 // The episode the Start falls in: the node's last one that
@@ -649,12 +712,23 @@ impl Imported {
     /// The one-line summary for stderr.
     pub fn summary(&self) -> String {
         let eps: Vec<&Episode> = self.episodes.iter().flat_map(|(_, e)| e).collect();
-        let nodes: u32 = self.pools.iter().map(|p| p.count).sum();
+        let nodes: usize = self
+            .pools
+            .iter()
+            .map(|p| {
+                if p.indexed {
+                    p.count as usize
+                } else {
+                    p.names.len()
+                }
+            })
+            .sum();
         format!(
-            "imported {} events: {} nodes in {} pool{}, {} not-Ready episode{} ({} Ready again, {} never); \
+            "imported {} events: {} node{} in {} pool{}, {} not-Ready episode{} ({} Ready again, {} never); \
              ignored {} events about other objects and {} with other reasons",
             self.events,
             nodes,
+            if nodes == 1 { "" } else { "s" },
             self.pools.len(),
             if self.pools.len() == 1 { "" } else { "s" },
             eps.len(),
@@ -718,9 +792,22 @@ impl Imported {
             let _ = writeln!(s, "\n[[pools]]");
             let _ = writeln!(
                 s,
-                "name = {}   # from the node names {}-0 ..",
+                "name = {}   # {}",
                 quoted(&p.name),
-                p.name
+                if p.name == UNSEEN && p.names.is_empty() {
+                    format!(
+                        "nodes the record does not name (it has no RegisteredNode events): the \
+                         policy acted, so the cluster had at least {} (min_cluster_nodes) and not \
+                         every node was down",
+                        self.opts.policy.min_cluster_nodes.max(2)
+                    )
+                } else if p.indexed {
+                    format!("from the node names {}-0 ..", p.name)
+                } else if p.name == "nodes" {
+                    "node names of no known pattern".to_string()
+                } else {
+                    format!("from the AKS node names aks-{}-<id>-vmss<instance>", p.name)
+                }
             );
             let _ = writeln!(
                 s,
@@ -732,11 +819,22 @@ impl Imported {
                     "   # events do not say; --windows POOL for Windows pools"
                 }
             );
-            let _ = writeln!(
-                s,
-                "count = {}   # the highest index seen, plus one",
-                p.count
-            );
+            if p.name == UNSEEN && p.names.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "count = {}   # at least one, and enough for min_cluster_nodes",
+                    p.count
+                );
+            } else if p.indexed {
+                let _ = writeln!(
+                    s,
+                    "count = {}   # the highest index seen, plus one",
+                    p.count
+                );
+            } else {
+                let names: Vec<String> = p.names.iter().map(|n| quoted(n)).collect();
+                let _ = writeln!(s, "nodes = [{}]   # as recorded", names.join(", "));
+            }
         }
         if !self.durations.is_empty() {
             let _ = writeln!(s, "\n[actions]");

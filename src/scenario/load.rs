@@ -1131,6 +1131,8 @@ fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>, event: bo
         ));
     }
     let mut pools: Vec<Pool> = Vec::new();
+    let mut names: Vec<Option<Vec<String>>> = Vec::new();
+    let mut node_names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut total: u64 = 0;
     for (i, sp) in list.iter().enumerate() {
@@ -1154,13 +1156,67 @@ fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>, event: bo
             "os",
             OS_CHOICES,
         )?;
-        let count_v = cx.require(&p.count, Some(sp.span()), &base, "count")?;
-        let count = cx.int(count_v, &key_path(&base, "count"), 1, MAX_NODES as i64)? as u64;
+        // A recorded cluster's pool lists its nodes by name.
+        let given = match &p.nodes {
+            None => None,
+            Some(list) => {
+                let field = key_path(&base, "nodes");
+                if list.get_ref().is_empty() {
+                    return Err(cx.at(
+                        list,
+                        field,
+                        "the list is empty; name at least one node, or give `count` instead",
+                    ));
+                }
+                let mut v = Vec::new();
+                for (k, n) in list.get_ref().iter().enumerate() {
+                    let t = n.get_ref();
+                    if t.is_empty()
+                        || t.len() > 253
+                        || !t.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                        })
+                    {
+                        return Err(cx.at(n, index_path(&field, k), format!("bad node name {t:?}: a Kubernetes node name has lowercase letters, digits, '-' and '.' (e.g. \"aks-user-12345678-vmss000000\")")));
+                    }
+                    if !node_names.insert(t.clone()) {
+                        return Err(cx.at(
+                            n,
+                            index_path(&field, k),
+                            format!(
+                                "duplicate node name {t:?}: node names must be unique in the fleet"
+                            ),
+                        ));
+                    }
+                    v.push(t.clone());
+                }
+                Some(v)
+            }
+        };
+        let count = match (&p.count, &given) {
+            (Some(c), Some(names)) => {
+                let n = cx.int(c, &key_path(&base, "count"), 1, MAX_NODES as i64)? as usize;
+                if n != names.len() {
+                    return Err(cx.at(c, key_path(&base, "count"), format!("count {n} differs from the {} names in `nodes`; leave `count` out, or make them agree", names.len())));
+                }
+                n as u64
+            }
+            (None, Some(names)) => names.len() as u64,
+            (c, None) => {
+                let count_v = cx.require(c, Some(sp.span()), &base, "count")?;
+                cx.int(count_v, &key_path(&base, "count"), 1, MAX_NODES as i64)? as u64
+            }
+        };
         total += count;
         if total > MAX_NODES {
-            return Err(cx.at(
-                count_v,
-                key_path(&base, "count"),
+            let (span, key) = match (&p.count, &p.nodes) {
+                (Some(c), _) => (c.span(), "count"),
+                (None, Some(l)) => (l.span(), "nodes"),
+                (None, None) => (sp.span(), "count"),
+            };
+            return Err(cx.err(
+                Some(span),
+                key_path(&base, key),
                 format!("the fleet would have {total} nodes, more than the limit of {MAX_NODES}"),
             ));
         }
@@ -1174,8 +1230,33 @@ fn build_fleet(cx: &Ctx, raw: Option<&Spanned<Vec<Spanned<RawPool>>>>, event: bo
             count: count as u32,
             ladder,
         });
+        names.push(given);
     }
-    Ok(Fleet::new(pools))
+    // A given name must not be another pool's `<pool>-<index>` either.
+    let given: Vec<bool> = names.iter().map(Option::is_some).collect();
+    let fleet = Fleet::named(pools, names);
+    if let Some(n) = fleet
+        .nodes
+        .iter()
+        .find(|n| !given[n.pool] && node_names.contains(&n.name))
+    {
+        let owner = list.iter().position(|sp| {
+            sp.get_ref()
+                .nodes
+                .as_ref()
+                .is_some_and(|l| l.get_ref().iter().any(|x| *x.get_ref() == n.name))
+        });
+        let span = owner.map(|i| list[i].span());
+        return Err(cx.err(
+            span,
+            owner.map_or("pools".to_string(), |i| key_path(&index_path("pools", i), "nodes")),
+            format!(
+                "duplicate node name {:?}: pool {:?} names its nodes {}-0, {}-1, ...; node names must be unique in the fleet",
+                n.name, fleet.pools[n.pool].name, fleet.pools[n.pool].name, fleet.pools[n.pool].name
+            ),
+        ));
+    }
+    Ok(fleet)
 }
 
 fn build_actions(cx: &Ctx, raw: Option<&Spanned<RawActions>>) -> Res<Actions> {
@@ -1551,14 +1632,14 @@ fn lookup_fault(cx: &Ctx, names: &[String], v: &SStr, field: &str) -> Res<FaultI
 }
 
 fn describe_nodes(fleet: &Fleet) -> String {
-    let parts: Vec<String> = fleet
-        .pools
-        .iter()
-        .map(|p| {
-            if p.count == 1 {
-                format!("{}-0", p.name)
+    let parts: Vec<String> = (0..fleet.pools.len())
+        .map(|i| {
+            let r = fleet.pool_nodes(i);
+            let first = &fleet.node(r.start).name;
+            if r.len() == 1 {
+                first.clone()
             } else {
-                format!("{}-0..{}-{}", p.name, p.name, p.count - 1)
+                format!("{first}..{}", fleet.node(r.end - 1).name)
             }
         })
         .collect();
@@ -1571,8 +1652,13 @@ pub(crate) fn lookup_node(cx: &Ctx, fleet: &Fleet, v: &SStr, field: &str) -> Res
             v,
             field,
             format!(
-                "unknown node {:?}; nodes are named <pool>-<index>: {}",
+                "unknown node {:?}; {}: {}",
                 v.get_ref(),
+                if fleet.has_given_names() {
+                    "the nodes are"
+                } else {
+                    "nodes are named <pool>-<index>"
+                },
                 describe_nodes(fleet)
             ),
         )
@@ -2375,6 +2461,52 @@ pools = ["system"]
             0,
             "faults[1].fixed",
             "unknown key \"fixed\"; valid keys: name, signal, fixed_by, self_heal_after, exclude",
+        );
+    }
+
+    #[test]
+    fn a_pool_may_name_its_nodes() {
+        let t = with(
+            "name = \"win\"\nos = \"windows\"\ncount = 2",
+            "name = \"win\"\nos = \"windows\"\nnodes = [\"akswin000000\", \"akswin000001\"]",
+        )
+        .replace("\"win-1\"", "\"akswin000001\"");
+        let s = load(&t).unwrap();
+        assert_eq!(s.fleet.pools[1].count, 2);
+        assert_eq!(s.fleet.node(4).name, "akswin000001");
+        assert_eq!(s.fleet.find("akswin000000"), Some(3));
+        assert_eq!(s.fleet.find("system-2"), Some(2));
+        assert_eq!(
+            s.fleet.find("win-0"),
+            None,
+            "a named pool has no POOL-INDEX names"
+        );
+        check(
+            &t.replace("\"akswin000001\"]", "\"akswin000001\"]\ncount = 3"),
+            "3\n\n[actions]",
+            0,
+            "pools[1].count",
+            "count 3 differs from the 2 names in `nodes`",
+        );
+        check(
+            &t.replace("\"akswin000001\"", "\"akswin000000\""),
+            "\"akswin000000\"",
+            1,
+            "pools[1].nodes[1]",
+            "duplicate node name \"akswin000000\"",
+        );
+        check(
+            &t.replace("\"akswin000001\"", "\"AKS_win\""),
+            "\"AKS_win\"",
+            0,
+            "pools[1].nodes[1]",
+            "bad node name \"AKS_win\"",
+        );
+        let e = fail(&t.replace("\"akswin000001\"", "\"system-1\""));
+        assert!(
+            e.message
+                .contains("duplicate node name \"system-1\": pool \"system\" names its nodes"),
+            "{e}"
         );
     }
 

@@ -213,6 +213,7 @@ pub struct RawPool {
     pub os: Option<SStr>,
     pub count: Option<Spanned<i64>>,
     pub ladder: Option<SList>,
+    pub nodes: Option<SList>,
 }
 
 /// `[actions]`.

@@ -302,8 +302,8 @@ fn import_reads_a_kubectl_list_and_rejects_bad_input() {
         ),
         ("{\"kind\":\"List\",\"items\":[", "list.json:1:"),
         (
-            "{\"kind\":\"Event\",\"involvedObject\":{\"kind\":\"Node\",\"name\":\"aks-user-1234-vmss000000\"},\"reason\":\"NodeReady\",\"firstTimestamp\":\"2026-05-19T21:00:00Z\"}",
-            "node \"aks-user-1234-vmss000000\": this importer reads node names of the form POOL-INDEX",
+            "{\"kind\":\"Event\",\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"web-1\"},\"reason\":\"Killing\",\"firstTimestamp\":\"2026-05-19T21:00:00Z\"}",
+            "no Node events in the input",
         ),
     ] {
         std::fs::write(&list, text).unwrap();
@@ -313,4 +313,76 @@ fn import_reads_a_kubectl_list_and_rejects_bad_input() {
         assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
         assert!(!Path::new(&out).exists(), "nothing is written");
     }
+}
+
+/// The Starts (kind, Unix ms) a replay of `history` through `preset` makes.
+fn replay_starts(history: &str, preset: &str) -> (Vec<(String, i64)>, String) {
+    let s = scratch(&format!("section-8-{preset}"));
+    let out = s.path("imported.toml");
+    let o = repairsim(&["import", history, "--preset", preset, "-o", &out, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toml = std::fs::read_to_string(&out).unwrap();
+    let sc = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let r = simulate_run_with(&sc, 0, Events::All);
+    let starts = r
+        .events
+        .events()
+        .iter()
+        .filter(|e| e.phase == Some(repairsim::k8s::EventPhase::Start))
+        .map(|e| (e.reason.clone(), sc.start.0 + e.sim_ms as i64))
+        .collect();
+    (starts, toml)
+}
+
+/// docs/POLICY.md section 8's record, written from the facts given there
+/// (tests/repairsim/histories/section-8.json: the node controller's
+/// NodeNotReady, microsecond eventTimes on the auto-repair events,
+/// whole-second timestamps on the others, the End-then-Error pair, the
+/// node's deletion, and events about a Pod mixed in). Replayed through
+/// aks-observed-2026, each Start comes within a minute of the recorded
+/// one: the reboot 0.4 s early (the check grid's phase is the earliest
+/// recorded Start's), the reimage on the check after (a strict settle from
+/// the End on an exact grid, as section 8 says); the redeploy would come a
+/// minute later again, after the node's deletion, where the history (and
+/// so the replay) ends. Through aks-2024-08 the first Start is five
+/// minutes later.
+#[test]
+fn the_section_8_history_replays_as_documented() {
+    let history = "tests/repairsim/histories/section-8.json";
+    let t = |s: &str| repairsim::time::Epoch::parse(s).unwrap().0;
+    let (observed, toml) = replay_starts(history, "aks-observed-2026");
+    for line in [
+        "signal = \"no-status\"   # the node controller's NodeNotReady at 2026-05-19T21:24:51Z: the kubelet went silent",
+        "fixed_by = \"none\"   # never Ready again: the Node was deleted at 2026-05-19T21:45:00Z",
+        "  { kind = \"redeploy\", duration = \"120ms\", error = \"\" },   # started 2026-05-19T21:44:43.633Z",
+        "nodes = [\"aks-userswft3-15776247-vmss00000h\"]   # as recorded",
+    ] {
+        assert!(
+            toml.lines().any(|l| l == line),
+            "missing {line:?} in:\n{toml}"
+        );
+    }
+    let recorded = [
+        ("NodeRebootStart", t("2026-05-19T21:34:43.709Z")),
+        ("NodeReimageStart", t("2026-05-19T21:39:43.282Z")),
+    ];
+    assert_eq!(observed.len(), 2, "{observed:?}");
+    for ((reason, at), (want, rec)) in observed.iter().zip(recorded) {
+        assert_eq!(reason, want);
+        assert!(
+            (at - rec).abs() <= 60_000,
+            "{reason} at {at}, recorded {rec}"
+        );
+    }
+    assert_eq!(observed[0].1, t("2026-05-19T21:34:43.282Z"));
+    assert_eq!(observed[1].1, t("2026-05-19T21:40:43.282Z"));
+
+    let (documented, _) = replay_starts(history, "aks-2024-08");
+    assert_eq!(documented[0].0, "NodeRebootStart");
+    let later = documented[0].1 - recorded[0].1;
+    assert!(
+        (4 * 60_000..=6 * 60_000).contains(&later),
+        "{later} ms later"
+    );
+    assert_eq!(documented[0].1, t("2026-05-19T21:39:43.282Z"));
 }
