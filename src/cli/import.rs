@@ -22,13 +22,14 @@ after which the node was Ready again; a node Ready with no action just before he
 by itself (self_heal_after); one never Ready again is fixed by none.
 Events about other objects, and other reasons, are counted and left out.")]
 pub struct Args {
-    /// Recorded events: JSON (a List or one Event) or JSON Lines.
+    /// Recorded events: Kubernetes Events (JSON: a List, one Event, or JSON
+    /// Lines) or a Container Insights KubeEvents export (CSV or JSON).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Write the scenario here (atomically) instead of to standard output.
     #[arg(long, short, value_name = "SCENARIO.toml")]
     pub out: Option<PathBuf>,
-    /// The input format (only Kubernetes Events so far).
+    /// The input format.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
     /// The preset the scenario replays through.
@@ -50,8 +51,29 @@ pub struct Args {
 pub enum Format {
     /// Detected from the content.
     Auto,
-    /// `kubectl get events -o json`, one Event, or JSON Lines of Events.
+    /// `kubectl get events -o json`, one Event, or JSON Lines of Events
+    /// (core/v1 or events.k8s.io/v1).
     Kubectl,
+    /// A Container Insights KubeEvents export: CSV, a JSON array of rows,
+    /// or a Log Analytics query result.
+    Kubeevents,
+}
+
+/// The format of `file`: `format`, or detected from its first bytes.
+fn detect(file: &std::path::Path, format: Format) -> Result<Format, CliError> {
+    if format != Format::Auto {
+        return Ok(format);
+    }
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
+    let head = String::from_utf8_lossy(&head[..n]);
+    Ok(if import::kubeevents::sniff(&head) {
+        Format::Kubeevents
+    } else {
+        Format::Kubectl
+    })
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
@@ -65,7 +87,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut obs = Vec::new();
     let mut ignored = Ignored::default();
     for f in &args.files {
-        import::kubectl::read(f, &mut obs, &mut ignored).map_err(CliError::Input)?;
+        match detect(f, args.format)? {
+            Format::Kubeevents => import::kubeevents::read(f, &mut obs, &mut ignored),
+            _ => import::kubectl::read(f, &mut obs, &mut ignored),
+        }
+        .map_err(CliError::Input)?;
     }
     let imported = import::infer(
         obs,

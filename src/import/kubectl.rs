@@ -6,9 +6,7 @@
 //! Invariant: a JSON Lines file is read line by line, so memory does not
 //! grow with its length; a `List` is one JSON document and is read whole.
 
-use super::{Ignored, Obs, What};
-use crate::k8s::{ActionKind, EventPhase};
-use crate::time::Epoch;
+use super::{Ignored, Obs};
 use serde_json::Value;
 use std::io::BufRead;
 use std::path::Path;
@@ -98,18 +96,6 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// The AKS action and phase of a reason such as `NodeReimageStart`.
-fn aks_reason(reason: &str) -> Option<(ActionKind, EventPhase)> {
-    [
-        ActionKind::Reboot,
-        ActionKind::Reimage,
-        ActionKind::Redeploy,
-    ]
-    .into_iter()
-    .flat_map(|k| [EventPhase::Start, EventPhase::End, EventPhase::Error].map(move |p| (k, p)))
-    .find(|&(k, p)| crate::k8s::reason(k, p) == reason)
-}
-
 /// One Event, core/v1 or events.k8s.io/v1.
 fn event(v: &Value, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
     if !v.is_object() {
@@ -141,40 +127,23 @@ fn event(v: &Value, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Resu
                 "{at}: no time: expected eventTime, firstTimestamp or metadata.creationTimestamp"
             )
         })?;
-    let epoch = Epoch::parse(time).map_err(|e| format!("{at}: {e}"))?;
     let source = text(v, &["source", "component"])
         .or_else(|| text(v, &["reportingComponent"]))
         .or_else(|| text(v, &["reportingController"]))
         .unwrap_or("");
-    let what = match reason {
-        "RegisteredNode" => What::Registered,
-        "NodeNotReady" => What::NotReady {
-            silent: source != super::KUBELET,
+    let message = text(v, &["message"])
+        .or_else(|| text(v, &["note"]))
+        .unwrap_or("");
+    super::node_fact(
+        super::Fact {
+            node,
+            reason,
+            source,
+            message,
+            time,
         },
-        "NodeReady" => What::Ready,
-        "DeletingNode" | "RemovingNode" => What::Deleted,
-        r => match aks_reason(r) {
-            Some((kind, phase)) => {
-                let message = text(v, &["message"])
-                    .or_else(|| text(v, &["note"]))
-                    .unwrap_or("");
-                let code = message
-                    .split_once("See error details here: ")
-                    .map(|(_, c)| c.trim().to_string())
-                    .filter(|c| !c.is_empty());
-                What::Action { kind, phase, code }
-            }
-            None => {
-                ignored.unknown_reasons += 1;
-                return Ok(());
-            }
-        },
-    };
-    out.push(Obs {
-        at: epoch.0,
-        node,
-        what,
-        origin: at.to_string(),
-    });
-    Ok(())
+        at,
+        out,
+        ignored,
+    )
 }

@@ -16,6 +16,7 @@
 //! deterministic run.
 
 pub mod kubectl;
+pub mod kubeevents;
 
 use crate::k8s::{ActionKind, EventPhase};
 use crate::time::{Epoch, SimDuration, format_duration};
@@ -178,6 +179,74 @@ fn split_name(node: &str) -> (&str, Option<u32>) {
         return (pool, Some(i));
     }
     ("nodes", None)
+}
+
+/// The AKS action and phase of a reason such as `NodeReimageStart`.
+fn aks_reason(reason: &str) -> Option<(ActionKind, EventPhase)> {
+    [
+        ActionKind::Reboot,
+        ActionKind::Reimage,
+        ActionKind::Redeploy,
+    ]
+    .into_iter()
+    .flat_map(|k| [EventPhase::Start, EventPhase::End, EventPhase::Error].map(move |p| (k, p)))
+    .find(|&(k, p)| crate::k8s::reason(k, p) == reason)
+}
+
+/// One Node event, as every format gives it.
+pub struct Fact<'a> {
+    pub node: String,
+    pub reason: &'a str,
+    /// The component that reported it (`kubelet`, `node-controller`, ...).
+    pub source: &'a str,
+    pub message: &'a str,
+    /// RFC 3339.
+    pub time: &'a str,
+}
+
+/// Turns a Node event into an observation, or counts it as ignored.
+/// `at` names where it came from.
+pub fn node_fact(
+    f: Fact,
+    at: &str,
+    out: &mut Vec<Obs>,
+    ignored: &mut Ignored,
+) -> Result<(), String> {
+    let epoch = Epoch::parse(f.time).map_err(|_| {
+        format!(
+            "{at}: bad time {:?}: expected an RFC 3339 UTC instant such as \"2026-05-19T21:34:43.709Z\"",
+            f.time
+        )
+    })?;
+    let what = match f.reason {
+        "RegisteredNode" => What::Registered,
+        "NodeNotReady" => What::NotReady {
+            silent: f.source != KUBELET,
+        },
+        "NodeReady" => What::Ready,
+        "DeletingNode" | "RemovingNode" => What::Deleted,
+        r => match aks_reason(r) {
+            Some((kind, phase)) => {
+                let code = f
+                    .message
+                    .split_once("See error details here: ")
+                    .map(|(_, c)| c.trim().to_string())
+                    .filter(|c| !c.is_empty());
+                What::Action { kind, phase, code }
+            }
+            None => {
+                ignored.unknown_reasons += 1;
+                return Ok(());
+            }
+        },
+    };
+    out.push(Obs {
+        at: epoch.0,
+        node: f.node,
+        what,
+        origin: at.to_string(),
+    });
+    Ok(())
 }
 
 /// Groups the observations into episodes and reads the grids' phase.

@@ -298,7 +298,7 @@ fn import_reads_a_kubectl_list_and_rejects_bad_input() {
         ),
         (
             "{\"kind\":\"Event\",\"involvedObject\":{\"kind\":\"Node\",\"name\":\"a-0\"},\"reason\":\"NodeReady\",\"firstTimestamp\":\"yesterday\"}\n{}\n",
-            "list.json:1: bad start \"yesterday\"",
+            "list.json:1: bad time \"yesterday\": expected an RFC 3339 UTC instant",
         ),
         ("{\"kind\":\"List\",\"items\":[", "list.json:1:"),
         (
@@ -385,4 +385,53 @@ fn the_section_8_history_replays_as_documented() {
         "{later} ms later"
     );
     assert_eq!(documented[0].1, t("2026-05-19T21:39:43.282Z"));
+}
+
+/// The same record as kubectl's List, as a Container Insights KubeEvents
+/// CSV export and as a Log Analytics query result imports to the same
+/// scenario, the format detected from the content; a KubeEvents CSV
+/// without its key columns is bad input.
+#[test]
+fn kubeevents_exports_import_like_kubectl_events() {
+    let body = |file: &str, extra: &[&str]| {
+        let o = repairsim(&[&["import", file, "-q"][..], extra].concat());
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let text = String::from_utf8(o.stdout).unwrap();
+        // The first line names the file.
+        text.split_once('\n').unwrap().1.to_string()
+    };
+    let kubectl = body("tests/repairsim/histories/section-8.json", &[]);
+    for f in [
+        "tests/repairsim/histories/section-8-kubeevents.csv",
+        "tests/repairsim/histories/section-8-kubeevents.json",
+    ] {
+        assert_eq!(body(f, &[]), kubectl, "{f}");
+        assert_eq!(body(f, &["--format", "kubeevents"]), kubectl, "{f}");
+    }
+    let s = scratch("kubeevents-bad");
+    let bad = s.path("bad.csv");
+    std::fs::write(
+        &bad,
+        "TimeGenerated,ObjectKind,Namee,Reason\n2026-05-19T21:00:00Z,Node,a-0,NodeReady\n",
+    )
+    .unwrap();
+    let o = repairsim(&["import", &bad]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.csv:1: no Name column"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        &bad,
+        "TimeGenerated,ObjectKind,Name,Reason,FirstSeen\n2026-05-19T21:00:00Z,Node,a-0,NodeReady,5/19/2026 9:00 PM\n",
+    )
+    .unwrap();
+    let o = repairsim(&["import", &bad]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.csv:2: bad time \"5/19/2026 9:00 PM\""),
+        "{}",
+        stderr(&o)
+    );
 }

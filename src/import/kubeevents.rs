@@ -1,0 +1,181 @@
+//! A Container Insights `KubeEvents` export: the table's rows as CSV (the
+//! portal's or `az monitor log-analytics query -o tsv`'s header row
+//! first), as a JSON array of row objects, or as the Log Analytics query
+//! API's `{"tables": [{"columns": [...], "rows": [...]}]}`. The columns
+//! read are those the table documents: `ObjectKind`, `Name`, `Reason`,
+//! `Message`, `SourceComponent`, `FirstSeen` and `TimeGenerated`; others
+//! are ignored.
+//!
+//! Invariant: CSV is read row by row; JSON is one document.
+
+use super::{Fact, Ignored, Obs, node_fact};
+use serde_json::Value;
+use std::path::Path;
+
+/// The columns read, by name (any case).
+const COLUMNS: [&str; 7] = [
+    "ObjectKind",
+    "Name",
+    "Reason",
+    "Message",
+    "SourceComponent",
+    "FirstSeen",
+    "TimeGenerated",
+];
+
+/// One row, by the column names above; `None` where absent or empty.
+type Row = [Option<String>; 7];
+
+/// Whether `text` looks like a KubeEvents export (for `--format auto`).
+pub fn sniff(head: &str) -> bool {
+    let h = head.to_ascii_lowercase();
+    h.contains("timegenerated") && h.contains("objectkind")
+}
+
+/// Reads every Node event of `file` into `out`.
+pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        return read_json(file, &text, out, ignored);
+    }
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header = rd
+        .headers()
+        .map_err(|e| format!("{}:1: not a CSV header: {e}", file.display()))?
+        .clone();
+    let index: Vec<Option<usize>> = COLUMNS
+        .iter()
+        .map(|c| header.iter().position(|h| h.trim().eq_ignore_ascii_case(c)))
+        .collect();
+    for (c, i) in COLUMNS.iter().zip(&index).take(3) {
+        if i.is_none() {
+            return Err(format!(
+                "{}:1: no {c} column; a KubeEvents export has TimeGenerated, ObjectKind, Name, \
+                 Reason, Message, SourceComponent, FirstSeen, ...",
+                file.display()
+            ));
+        }
+    }
+    for (n, rec) in rd.records().enumerate() {
+        let line = n + 2;
+        let rec = rec.map_err(|e| format!("{}:{line}: {e}", file.display()))?;
+        let row: Row = std::array::from_fn(|k| {
+            index[k]
+                .and_then(|i| rec.get(i))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        });
+        fact(row, &format!("{}:{line}", file.display()), out, ignored)?;
+    }
+    Ok(())
+}
+
+fn read_json(
+    file: &Path,
+    text: &str,
+    out: &mut Vec<Obs>,
+    ignored: &mut Ignored,
+) -> Result<(), String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not JSON: {e}",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let cell = |v: &Value| match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    // The query API: columns, then rows of cells.
+    if let Some(table) = v
+        .get("tables")
+        .and_then(Value::as_array)
+        .and_then(|t| t.first())
+    {
+        let columns: Vec<&str> = table
+            .get("columns")
+            .and_then(Value::as_array)
+            .map(|c| {
+                c.iter()
+                    .filter_map(|c| c.get("name").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let index: Vec<Option<usize>> = COLUMNS
+            .iter()
+            .map(|c| columns.iter().position(|h| h.eq_ignore_ascii_case(c)))
+            .collect();
+        let rows = table
+            .get("rows")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{}: tables[0] has no rows array", file.display()))?;
+        for (n, r) in rows.iter().enumerate() {
+            let cells = r.as_array().ok_or_else(|| {
+                format!(
+                    "{}: tables[0].rows[{n}]: not an array of cells",
+                    file.display()
+                )
+            })?;
+            let row: Row =
+                std::array::from_fn(|k| index[k].and_then(|i| cells.get(i)).and_then(cell));
+            fact(
+                row,
+                &format!("{}: tables[0].rows[{n}]", file.display()),
+                out,
+                ignored,
+            )?;
+        }
+        return Ok(());
+    }
+    let rows = v.as_array().ok_or_else(|| {
+        format!(
+            "{}: expected a JSON array of KubeEvents rows or a query result with \"tables\"",
+            file.display()
+        )
+    })?;
+    for (n, r) in rows.iter().enumerate() {
+        let obj = r
+            .as_object()
+            .ok_or_else(|| format!("{}: [{n}]: not an object", file.display()))?;
+        let row: Row = std::array::from_fn(|k| {
+            obj.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(COLUMNS[k]))
+                .and_then(|(_, v)| cell(v))
+        });
+        fact(row, &format!("{}: [{n}]", file.display()), out, ignored)?;
+    }
+    Ok(())
+}
+
+/// One row as a Node event: `FirstSeen` is when it happened (the row is
+/// written later, at `TimeGenerated`).
+fn fact(row: Row, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
+    let [kind, name, reason, message, source, first, generated] = row;
+    if kind.as_deref() != Some("Node") {
+        ignored.other_objects += 1;
+        return Ok(());
+    }
+    let node = name.ok_or_else(|| format!("{at}: Name is empty"))?;
+    let reason = reason.ok_or_else(|| format!("{at}: Reason is empty"))?;
+    let time = first
+        .or(generated)
+        .ok_or_else(|| format!("{at}: no time: expected FirstSeen or TimeGenerated"))?;
+    node_fact(
+        Fact {
+            node,
+            reason: &reason,
+            source: source.as_deref().unwrap_or(""),
+            message: message.as_deref().unwrap_or(""),
+            time: &time,
+        },
+        at,
+        out,
+        ignored,
+    )
+}
