@@ -76,6 +76,75 @@ fn detect(file: &std::path::Path, format: Format) -> Result<Format, CliError> {
     })
 }
 
+/// Every file's Node events, each in its format.
+pub fn read_all(
+    files: &[PathBuf],
+    format: Format,
+) -> Result<(Vec<import::Obs>, Ignored), CliError> {
+    let mut obs = Vec::new();
+    let mut ignored = Ignored::default();
+    for f in files {
+        match detect(f, format)? {
+            Format::Kubeevents => import::kubeevents::read(f, &mut obs, &mut ignored),
+            _ => import::kubectl::read(f, &mut obs, &mut ignored),
+        }
+        .map_err(CliError::Input)?;
+    }
+    Ok((obs, ignored))
+}
+
+/// `repairsim calibrate FILE...`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  repairsim calibrate events.json                   # a table
+  repairsim calibrate events.json --format json | jq .onset_to_first_action_ms
+
+Measures, over the not-Ready episodes of a recorded history (read as `import` reads it):
+the time from NodeNotReady and from the inferred onset to the first action, the time
+from an action's end to the next start, each kind's duration, the Start instants past
+the minute (the check grid's phase and jitter), how failed actions were reported (End
+then Error, or Error alone), each kind's error rate, and which preset predicts the
+first action best. Durations in JSON are integer milliseconds: n, min, median
+(nearest rank), max.")]
+pub struct CalibrateArgs {
+    /// Recorded events, as `import` reads them.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The output: a table, or JSON for jq.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub format: Output,
+    /// The input format.
+    #[arg(long = "input-format", value_enum, default_value_t = Format::Auto)]
+    pub input_format: Format,
+}
+
+/// `calibrate --format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+pub fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
+    let (obs, ignored) = read_all(&args.files, args.input_format)?;
+    let imported = import::infer(
+        obs,
+        ignored,
+        Options {
+            name: "calibrated".into(),
+            policy: crate::policy::params::Policy::preset(Preset::DEFAULT),
+            windows: Vec::new(),
+            sources: args.files.iter().map(|f| f.display().to_string()).collect(),
+        },
+    )
+    .map_err(CliError::Input)?;
+    let c = import::calibrate::calibrate(&imported);
+    Out::stdout().print(&match args.format {
+        Output::Text => c.to_text(),
+        Output::Json => c.to_json(),
+    })
+}
+
 pub fn run(args: Args) -> Result<(), CliError> {
     let Some(preset) = Preset::parse(&args.preset) else {
         return Err(CliError::Input(format!(
@@ -84,15 +153,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Preset::names()
         )));
     };
-    let mut obs = Vec::new();
-    let mut ignored = Ignored::default();
-    for f in &args.files {
-        match detect(f, args.format)? {
-            Format::Kubeevents => import::kubeevents::read(f, &mut obs, &mut ignored),
-            _ => import::kubectl::read(f, &mut obs, &mut ignored),
-        }
-        .map_err(CliError::Input)?;
-    }
+    let (obs, ignored) = read_all(&args.files, args.format)?;
     let imported = import::infer(
         obs,
         ignored,

@@ -116,6 +116,8 @@ pub enum Command {
     Check(check::Args),
     /// Turn a recorded history (Kubernetes Node events) into a scenario, one fault per not-Ready episode.
     Import(import::Args),
+    /// Measure a recorded history's repair timing, and the preset that fits it best.
+    Calibrate(import::CalibrateArgs),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
     /// Print a shell completion script, e.g. `repairsim completions bash >
@@ -302,6 +304,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Check(a) => check::run(a, &file, &cli.set),
         Command::Bench(a) => bench::run(a, &patches),
         Command::Import(a) => import::run(a),
+        Command::Calibrate(a) => import::calibrate(a),
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
     }

@@ -15,6 +15,7 @@
 //! input order), and of the policy; the verification is an ordinary,
 //! deterministic run.
 
+pub mod calibrate;
 pub mod kubectl;
 pub mod kubeevents;
 
@@ -95,6 +96,8 @@ struct Action {
     start: i64,
     end: Option<i64>,
     error: Option<String>,
+    /// An End event came before the Error (POLICY.md section 8).
+    ended_before_error: bool,
 }
 
 /// One not-Ready episode of a node.
@@ -423,9 +426,13 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                             start: o.at,
                             end: None,
                             error: None,
+                            ended_before_error: false,
                         }),
                         EventPhase::End | EventPhase::Error => {
                             if let Some(a) = e.actions.iter_mut().rev().find(|a| a.kind == *kind) {
+                                if *phase == EventPhase::Error && a.end.is_some() {
+                                    a.ended_before_error = true;
+                                }
                                 if a.end.is_none() {
                                     a.end = Some(o.at);
                                     durations
@@ -494,6 +501,29 @@ fn quoted(s: &str) -> String {
 /// from start\]: the one the grace period points back to.
 fn last_tick(left: i64) -> i64 {
     (left - GRACE).div_euclid(STATUS_TICK) * STATUS_TICK
+}
+
+/// When policy `p` starts its first action on a node that left Ready at
+/// `left` \[ms from start\], `silent` when the node controller set Unknown
+/// (docs/POLICY.md section 2: rules (a) and (b), the repair delay and its
+/// anchor, on the check grid). `None` for event-driven presets.
+fn first_action_at(p: &crate::policy::params::Policy, silent: bool, left: i64) -> Option<i64> {
+    use crate::policy::params::DelayAnchor;
+    use crate::policy::rules::Detection;
+    if !matches!(p.detection, Detection::Periodic) {
+        return None;
+    }
+    let check = (p.check_interval.ms() as i64).max(1);
+    let ceil = |t: i64| -(-t).div_euclid(check) * check;
+    let first_check = ceil(left);
+    let mut detected = ceil(first_check + p.detect_window.ms() as i64);
+    if silent {
+        detected = detected.min(ceil(last_tick(left) + p.no_status_timeout.ms() as i64));
+    }
+    Some(match p.repair_delay_anchor {
+        DelayAnchor::Detection => ceil(detected + p.repair_delay.ms() as i64),
+        DelayAnchor::Onset => detected.max(ceil(first_check + p.repair_delay.ms() as i64)),
+    })
 }
 
 /// What one episode says about its fault, with the reasons.
@@ -673,26 +703,11 @@ impl Imported {
     /// recorded policy left it alone for a reason the record does not
     /// show. Only for presets with periodic checks (AKS).
     fn left_alone(&self, e: &Episode, left: i64) -> Option<String> {
-        use crate::policy::params::DelayAnchor;
-        use crate::policy::rules::Detection;
         if !e.actions.is_empty() {
             return None;
         }
         let p = &self.opts.policy;
-        if !matches!(p.detection, Detection::Periodic) {
-            return None;
-        }
-        let check = p.check_interval.ms() as i64;
-        let ceil = |t: i64| -(-t).div_euclid(check) * check;
-        let first_check = ceil(left);
-        let mut detected = ceil(first_check + p.detect_window.ms() as i64);
-        if e.silent {
-            detected = detected.min(ceil(last_tick(left) + p.no_status_timeout.ms() as i64));
-        }
-        let act = match p.repair_delay_anchor {
-            DelayAnchor::Detection => ceil(detected + p.repair_delay.ms() as i64),
-            DelayAnchor::Onset => detected.max(ceil(first_check + p.repair_delay.ms() as i64)),
-        };
+        let act = first_action_at(p, e.silent, left)?;
         let end = e.ready.or(e.deleted).map(|t| t - self.start.0);
         let past = end.map_or(act < self.horizon_ms, |end| end > act);
         past.then(|| {

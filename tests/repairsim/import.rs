@@ -435,3 +435,92 @@ fn kubeevents_exports_import_like_kubectl_events() {
         stderr(&o)
     );
 }
+
+/// `calibrate` on docs/POLICY.md section 8's record: the measures it
+/// names, in JSON for jq, and the preset that fits the first action.
+#[test]
+fn calibrate_measures_the_section_8_record() {
+    let o = repairsim(&[
+        "calibrate",
+        "tests/repairsim/histories/section-8.json",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let spread = |v: &serde_json::Value| {
+        (
+            v["n"].as_u64().unwrap(),
+            v["min"].as_i64().unwrap(),
+            v["median"].as_i64().unwrap(),
+            v["max"].as_i64().unwrap(),
+        )
+    };
+    // NodeNotReady 21:24:51, reboot 21:34:43.709.
+    assert_eq!(
+        spread(&j["not_ready_to_first_action_ms"]),
+        (1, 592_709, 592_709, 592_709)
+    );
+    assert_eq!(j["onset_to_first_action_ms"]["n"], 1);
+    // Reboot End 21:34:43.847 to reimage 21:39:43.282; reimage End
+    // 21:39:43.573 to redeploy 21:44:43.633.
+    assert_eq!(
+        spread(&j["action_spacing_ms"]),
+        (2, 299_435, 299_435, 300_060)
+    );
+    assert_eq!(
+        spread(&j["action_duration_ms"]["reboot"]),
+        (1, 138, 138, 138)
+    );
+    assert_eq!(
+        spread(&j["action_duration_ms"]["reimage"]),
+        (1, 291, 291, 291)
+    );
+    assert_eq!(
+        spread(&j["action_duration_ms"]["redeploy"]),
+        (1, 120, 120, 120)
+    );
+    assert_eq!(spread(&j["check_phase_ms"]), (3, 43_282, 43_633, 43_709));
+    assert_eq!(j["failed_actions"]["end_then_error"], 1);
+    assert_eq!(j["failed_actions"]["error_only"], 0);
+    assert_eq!(j["error_rate"]["redeploy"]["errors"], 1);
+    assert_eq!(j["error_rate"]["reboot"]["errors"], 0);
+    assert_eq!(j["first_action_fit"][0]["preset"], "aks-observed-2026");
+    assert_eq!(j["first_action_fit"][0]["mean_error_ms"], 427);
+    let fits: Vec<&str> = j["first_action_fit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["preset"].as_str().unwrap())
+        .collect();
+    let pos = |p: &str| fits.iter().position(|f| *f == p).unwrap();
+    assert!(pos("aks-observed-2026") < pos("aks-2024-08"), "{fits:?}");
+
+    let o = repairsim(&[
+        "calibrate",
+        "tests/repairsim/histories/section-8-kubeevents.csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("failed actions: 1 End then Error, 0 Error alone (emit_end_on_error = true, as aks-observed-2026)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("first action fits best: aks-observed-2026 (off by 427ms on average)"),
+        "{text}"
+    );
+}
+
+/// The README shows `calibrate`'s output on the section 8 record as it is.
+#[test]
+fn the_readme_calibrate_example_is_the_real_output() {
+    let o = repairsim(&["calibrate", "tests/repairsim/histories/section-8.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = format!(
+        "$ repairsim calibrate tests/repairsim/histories/section-8.json\n{}",
+        String::from_utf8(o.stdout).unwrap()
+    );
+    let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
+    assert!(readme.contains(&shown), "README is stale; now:\n{shown}");
+}
