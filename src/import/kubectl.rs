@@ -32,9 +32,8 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     reader
         .read_line(&mut first)
         .map_err(|e| format!("{}: {e}", file.display()))?;
-    let one_per_line = serde_json::from_str::<Value>(first.trim()).is_ok_and(|v| {
-        v.get("kind").and_then(Value::as_str) != Some("List") && !first.trim().is_empty()
-    });
+    let one_per_line = serde_json::from_str::<Value>(first.trim())
+        .is_ok_and(|v| v.get("items").is_none() && !first.trim().is_empty());
     if one_per_line {
         let mut line_no = 1;
         let mut line = first;
@@ -73,8 +72,8 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             e.column()
         )
     })?;
-    match v.get("kind").and_then(Value::as_str) {
-        Some("List") | Some("EventList") => {
+    match v.get("items") {
+        Some(_) => {
             let items = v
                 .get("items")
                 .and_then(Value::as_array)
@@ -84,7 +83,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             }
             Ok(())
         }
-        _ => event(&v, &place(file, None, None), out, ignored),
+        None => event(&v, &place(file, None, None), out, ignored),
     }
 }
 

@@ -59,9 +59,12 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             ));
         }
     }
-    for (n, rec) in rd.records().enumerate() {
-        let line = n + 2;
-        let rec = rec.map_err(|e| format!("{}:{line}: {e}", file.display()))?;
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            format!("{}:{line}: {e}", file.display())
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
         let row: Row = std::array::from_fn(|k| {
             index[k]
                 .and_then(|i| rec.get(i))

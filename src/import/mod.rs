@@ -32,6 +32,10 @@ const STATUS_TICK: i64 = 10_000;
 const GRACE: i64 = 50_000;
 const MONITOR_TICK: i64 = 5_000;
 
+/// Indices past this are names, not positions (a pool of `count` the
+/// highest index plus one would exceed the fleet limit).
+const MAX_INDEX: u64 = 100_000;
+
 /// The pool of nodes a record without `RegisteredNode` events implies but
 /// does not name.
 const UNSEEN: &str = "unseen";
@@ -285,8 +289,8 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
             }
         };
         match i {
-            Some(i) => p.count = p.count.max(i + 1),
-            None => p.indexed = false,
+            Some(i) if u64::from(i) < MAX_INDEX => p.count = p.count.max(i + 1),
+            _ => p.indexed = false,
         }
         p.names.insert(o.node.clone());
         by_node.entry(o.node.clone()).or_default().push(o);
@@ -309,8 +313,14 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
         let need = (opts.policy.min_cluster_nodes as usize)
             .saturating_sub(seen)
             .max(1);
+        // A recorded pool may be called `unseen` too.
+        let name = if pools.iter().any(|p| p.name == UNSEEN) {
+            format!("{UNSEEN}-rest")
+        } else {
+            UNSEEN.to_string()
+        };
         pools.push(PoolOf {
-            name: UNSEEN.to_string(),
+            name,
             count: need as u32,
             windows: false,
             names: std::collections::BTreeSet::new(),
@@ -387,8 +397,8 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
         for o in list {
             match &o.what {
                 What::Registered => {}
-                What::NotReady { silent } => {
-                    if open.is_none() {
+                What::NotReady { silent } => match open.as_mut() {
+                    None => {
                         open = Some(Episode {
                             left: o.at,
                             silent: *silent,
@@ -397,7 +407,20 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                             deleted: None,
                         });
                     }
-                }
+                    // The node controller also reports a Ready=False the
+                    // kubelet posted, at its next monitor tick: the
+                    // kubelet's event says what happened.
+                    Some(e)
+                        if e.silent
+                            && !*silent
+                            && e.actions.is_empty()
+                            && (o.at - e.left).abs() <= MONITOR_TICK =>
+                    {
+                        e.silent = false;
+                        e.left = o.at;
+                    }
+                    Some(_) => {}
+                },
                 What::Ready => {
                     if let Some(mut e) = open.take() {
                         e.ready = Some(o.at);
@@ -411,7 +434,16 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                     }
                 }
                 What::Action { kind, phase, code } => {
-                    let Some(e) = open.as_mut() else {
+                    // An End or Error after NodeReady (the kubelet can be
+                    // Ready before the controller reports) belongs to the
+                    // episode that just closed.
+                    let late = open.is_none()
+                        && *phase != EventPhase::Start
+                        && eps.last().is_some_and(|e: &Episode| {
+                            e.actions.iter().any(|a| a.kind == *kind && a.end.is_none())
+                        });
+                    let target = if late { eps.last_mut() } else { open.as_mut() };
+                    let Some(e) = target else {
                         notes.push(format!(
                             "{}: {} on {node} outside a not-Ready episode (no NodeNotReady \
                              before it): left out",
@@ -429,7 +461,15 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                             ended_before_error: false,
                         }),
                         EventPhase::End | EventPhase::Error => {
-                            if let Some(a) = e.actions.iter_mut().rev().find(|a| a.kind == *kind) {
+                            let a = e.actions.iter_mut().rev().find(|a| a.kind == *kind);
+                            if a.is_none() {
+                                notes.push(format!(
+                                    "{}: {} on {node} without its Start: left out",
+                                    o.origin,
+                                    crate::k8s::reason(*kind, *phase)
+                                ));
+                            }
+                            if let Some(a) = a {
                                 if *phase == EventPhase::Error && a.end.is_some() {
                                     a.ended_before_error = true;
                                 }
@@ -601,10 +641,11 @@ impl Imported {
         let (fixed_by, fixed_why, heal) = match (e.ready, e.deleted) {
             (Some(ready), _) => {
                 // The action that ended on the status tick before Ready.
+                // The action that ended on the status tick before Ready
+                // (or just after it: the kubelet can post before the
+                // controller reports the End).
                 let fixer = e.actions.iter().rposition(|a| {
-                    a.error.is_none()
-                        && a.end
-                            .is_some_and(|end| end <= ready && ready - end < STATUS_TICK)
+                    a.error.is_none() && a.end.is_some_and(|end| (ready - end).abs() < STATUS_TICK)
                 });
                 match fixer {
                     Some(i)
@@ -737,7 +778,7 @@ impl Imported {
         for _ in 0..=episodes {
             let toml = self.to_toml();
             let mut sc = crate::scenario::load_str("imported scenario", &toml)
-                .map_err(|e| format!("repairsim bug: the imported scenario does not load: {e}"))?;
+                .map_err(|e| format!("the history does not make a valid scenario: {e}"))?;
             sc.policy = self.opts.policy.clone();
             let mut log = crate::observe::events::EventLog::new();
             crate::engine::simulate(&sc, 0, &mut log);
@@ -759,13 +800,33 @@ impl Imported {
                 }
                 // The episode the Start falls in: the node's last one that
                 // began before it; the hold ends when the node is Ready.
-                let until = self
+                let end = self
                     .episodes
                     .iter()
                     .find(|(n, _)| *n == e.node_label)
                     .and_then(|(_, eps)| eps.iter().rfind(|x| x.left <= at))
-                    .and_then(|x| x.ready.or(x.deleted))
-                    .map(|t| t - self.start.0);
+                    .and_then(|x| x.ready.or(x.deleted));
+                // The record acts later in the episode: its policy did not
+                // stop, it was slower than this one (calibrate says by how
+                // much). A hold would drop the recorded actions.
+                let last = end.unwrap_or(i64::MAX);
+                if last > at + check
+                    && self
+                        .starts
+                        .range(
+                            (e.node_label.clone(), at + check + 1)..=(e.node_label.clone(), last),
+                        )
+                        .next()
+                        .is_some()
+                {
+                    continue;
+                }
+                let until = end.map(|t| t - self.start.0);
+                // Past the episode's end: the record's policy acted sooner
+                // than this one, nothing to hold.
+                if until.is_some_and(|u| u <= e.sim_ms as i64) {
+                    continue;
+                }
                 new.push(Hold {
                     node: e.node_label.clone(),
                     from: e.sim_ms as i64 - 1,
@@ -878,7 +939,7 @@ impl Imported {
                 s,
                 "name = {}   # {}",
                 quoted(&p.name),
-                if p.name == UNSEEN && p.names.is_empty() {
+                if p.name.starts_with(UNSEEN) && p.names.is_empty() {
                     format!(
                         "nodes the record does not name (it has no RegisteredNode events): the \
                          policy acted, so the cluster had at least {} (min_cluster_nodes) and not \
@@ -887,8 +948,8 @@ impl Imported {
                     )
                 } else if p.indexed {
                     format!("from the node names {}-0 ..", p.name)
-                } else if p.name == "nodes" {
-                    "node names of no known pattern".to_string()
+                } else if !p.names.iter().all(|n| n.starts_with("aks-")) {
+                    "node names as recorded".to_string()
                 } else {
                     format!("from the AKS node names aks-{}-<id>-vmss<instance>", p.name)
                 }
@@ -903,7 +964,7 @@ impl Imported {
                     "   # events do not say; --windows POOL for Windows pools"
                 }
             );
-            if p.name == UNSEEN && p.names.is_empty() {
+            if p.name.starts_with(UNSEEN) && p.names.is_empty() {
                 let _ = writeln!(
                     s,
                     "count = {}   # at least one, and enough for min_cluster_nodes",

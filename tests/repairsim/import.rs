@@ -524,3 +524,88 @@ fn the_readme_calibrate_example_is_the_real_output() {
     let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
     assert!(readme.contains(&shown), "README is stale; now:\n{shown}");
 }
+
+/// What a review found in real-world shapes of a record: each imports as
+/// the record says, and none panics.
+#[test]
+fn real_world_record_shapes_import_as_recorded() {
+    let s = scratch("import-shapes");
+    let ev = |node: &str, reason: &str, source: &str, time: &str| {
+        format!(
+            "{{\"kind\":\"Event\",\"involvedObject\":{{\"kind\":\"Node\",\"name\":\"{node}\"}},\"reason\":\"{reason}\",\"source\":{{\"component\":\"{source}\"}},\"firstTimestamp\":\"2026-05-19T{time}Z\"}}\n"
+        )
+    };
+    let import = |name: &str, lines: &[String]| -> String {
+        let f = s.path(name);
+        std::fs::write(&f, lines.concat()).unwrap();
+        let o = repairsim(&["import", &f, "-q"]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let aks = "aks-auto-repair";
+    // The kubelet Ready before the controller reports the End: the reboot
+    // fixed the node, and took 2m03s.
+    let t = import(
+        "ready-before-end.jsonl",
+        &[
+            ev("pool-0", "NodeNotReady", "kubelet", "10:00:00"),
+            ev("pool-0", "NodeRebootStart", aks, "10:10:00"),
+            ev("pool-0", "NodeReady", "kubelet", "10:12:00"),
+            ev("pool-0", "NodeRebootEnd", aks, "10:12:03"),
+        ],
+    );
+    assert!(t.contains("fixed_by = \"reboot\""), "{t}");
+    assert!(
+        t.contains("{ kind = \"reboot\", duration = \"2m03s\" }"),
+        "{t}"
+    );
+    // The node controller's NodeNotReady at the kubelet's instant: the
+    // kubelet's says what happened.
+    let t = import(
+        "both-not-ready.jsonl",
+        &[
+            ev("pool-0", "NodeNotReady", "node-controller", "10:00:00"),
+            ev("pool-0", "NodeNotReady", "kubelet", "10:00:00"),
+            ev("pool-0", "NodeReady", "kubelet", "10:03:00"),
+        ],
+    );
+    assert!(t.contains("signal = \"not-ready\""), "{t}");
+    assert!(t.contains("self_heal_after = \"3m\""), "{t}");
+    // An End without its Start is said, not silently dropped.
+    let t = import(
+        "end-alone.jsonl",
+        &[
+            ev("pool-0", "NodeNotReady", "kubelet", "10:00:00"),
+            ev("pool-0", "NodeRebootEnd", aks, "10:10:00"),
+            ev("pool-0", "NodeReady", "kubelet", "10:10:05"),
+        ],
+    );
+    assert!(
+        t.contains("NodeRebootEnd on pool-0 without its Start: left out"),
+        "{t}"
+    );
+    // A record whose policy acted later than the preset's: no hold drops
+    // its reboot.
+    let t = import(
+        "slower.jsonl",
+        &[
+            ev("pool-0", "NodeNotReady", "kubelet", "10:00:00"),
+            ev("pool-0", "NodeRebootStart", aks, "10:40:00"),
+            ev("pool-0", "NodeRebootEnd", aks, "10:45:00"),
+            ev("pool-0", "NodeReady", "kubelet", "10:45:05"),
+        ],
+    );
+    assert!(!t.contains("[[exclusions]]"), "{t}");
+    // A huge index is a name, not a position.
+    let t = import(
+        "huge.jsonl",
+        &[ev("pool-4294967295", "NodeNotReady", "kubelet", "10:00:00")],
+    );
+    assert!(t.contains("nodes = [\"pool-4294967295\"]"), "{t}");
+    // A compact one-line EventList (kubectl get --raw /api/v1/events).
+    let t = import(
+        "compact.json",
+        &["{\"kind\":\"EventList\",\"items\":[{\"regarding\":{\"kind\":\"Node\",\"name\":\"pool-0\"},\"reason\":\"NodeNotReady\",\"reportingController\":\"kubelet\",\"eventTime\":\"2026-05-19T10:00:00.123456Z\"}]}\n".to_string()],
+    );
+    assert!(t.contains("signal = \"not-ready\""), "{t}");
+}
