@@ -20,10 +20,15 @@ gives a not-ready fault, the node controller's a no-status fault (onset after th
 last lease tick the grace period points back to). fixed_by is the weakest action
 after which the node was Ready again; a node Ready with no action just before heals
 by itself (self_heal_after); one never Ready again is fixed by none.
-Events about other objects, and other reasons, are counted and left out.")]
+Events about other objects, and other reasons, are counted and left out.
+Also read: a Container Insights KubeEvents export (CSV, a JSON array of rows, or a Log
+Analytics query result), and a Prometheus query_range result of
+kube_node_status_condition{condition=\"Ready\"} (its transitions stand for the
+kubelet's and the node controller's events; it has no repair events).")]
 pub struct Args {
     /// Recorded events: Kubernetes Events (JSON: a List, one Event, or JSON
-    /// Lines) or a Container Insights KubeEvents export (CSV or JSON).
+    /// Lines), a Container Insights KubeEvents export (CSV or JSON), or a
+    /// Prometheus query_range result of kube_node_status_condition.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Write the scenario here (atomically) instead of to standard output.
@@ -57,6 +62,9 @@ pub enum Format {
     /// A Container Insights KubeEvents export: CSV, a JSON array of rows,
     /// or a Log Analytics query result.
     Kubeevents,
+    /// A Prometheus query_range result of
+    /// kube_node_status_condition{condition="Ready"}.
+    Prometheus,
 }
 
 /// The format of `file`: `format`, or detected from its first bytes.
@@ -71,26 +79,34 @@ fn detect(file: &std::path::Path, format: Format) -> Result<Format, CliError> {
     let head = String::from_utf8_lossy(&head[..n]);
     Ok(if import::kubeevents::sniff(&head) {
         Format::Kubeevents
+    } else if import::prometheus::sniff(&head) {
+        Format::Prometheus
     } else {
         Format::Kubectl
     })
 }
 
-/// Every file's Node events, each in its format.
+/// Every file's Node events, each in its format, and whether every file
+/// has the repair controller's events (a Prometheus export has none).
 pub fn read_all(
     files: &[PathBuf],
     format: Format,
-) -> Result<(Vec<import::Obs>, Ignored), CliError> {
+) -> Result<(Vec<import::Obs>, Ignored, bool), CliError> {
     let mut obs = Vec::new();
     let mut ignored = Ignored::default();
+    let mut repairs = true;
     for f in files {
         match detect(f, format)? {
             Format::Kubeevents => import::kubeevents::read(f, &mut obs, &mut ignored),
+            Format::Prometheus => {
+                repairs = false;
+                import::prometheus::read(f, &mut obs, &mut ignored)
+            }
             _ => import::kubectl::read(f, &mut obs, &mut ignored),
         }
         .map_err(CliError::Input)?;
     }
-    Ok((obs, ignored))
+    Ok((obs, ignored, repairs))
 }
 
 /// `repairsim calibrate FILE...`.
@@ -126,7 +142,7 @@ pub enum Output {
 }
 
 pub fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
-    let (obs, ignored) = read_all(&args.files, args.input_format)?;
+    let (obs, ignored, repairs) = read_all(&args.files, args.input_format)?;
     let imported = import::infer(
         obs,
         ignored,
@@ -135,6 +151,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
             policy: crate::policy::params::Policy::preset(Preset::DEFAULT),
             windows: Vec::new(),
             sources: args.files.iter().map(|f| f.display().to_string()).collect(),
+            repairs_recorded: repairs,
         },
     )
     .map_err(CliError::Input)?;
@@ -153,7 +170,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Preset::names()
         )));
     };
-    let (obs, ignored) = read_all(&args.files, args.format)?;
+    let (obs, ignored, repairs) = read_all(&args.files, args.format)?;
     let imported = import::infer(
         obs,
         ignored,
@@ -162,6 +179,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             policy: crate::policy::params::Policy::preset(preset),
             windows: args.windows.clone(),
             sources: args.files.iter().map(|f| f.display().to_string()).collect(),
+            repairs_recorded: repairs,
         },
     )
     .and_then(import::Imported::verify)

@@ -18,6 +18,7 @@
 pub mod calibrate;
 pub mod kubectl;
 pub mod kubeevents;
+pub mod prometheus;
 
 use crate::k8s::{ActionKind, EventPhase};
 use crate::time::{Epoch, SimDuration, format_duration};
@@ -91,6 +92,10 @@ pub struct Options {
     pub windows: Vec<String>,
     /// The input files, for the header.
     pub sources: Vec<String>,
+    /// The record has the repair controller's events (a Prometheus export
+    /// has none): only then does an episode without an action say the
+    /// policy left it alone.
+    pub repairs_recorded: bool,
 }
 
 /// One recorded action.
@@ -744,7 +749,7 @@ impl Imported {
     /// recorded policy left it alone for a reason the record does not
     /// show. Only for presets with periodic checks (AKS).
     fn left_alone(&self, e: &Episode, left: i64) -> Option<String> {
-        if !e.actions.is_empty() {
+        if !e.actions.is_empty() || !self.opts.repairs_recorded {
             return None;
         }
         let p = &self.opts.policy;
@@ -770,7 +775,7 @@ impl Imported {
     /// events the record names.
     pub fn verify(mut self) -> Result<Imported, String> {
         use crate::policy::providers::Provider;
-        if self.opts.policy.preset.provider() != Provider::Aks {
+        if self.opts.policy.preset.provider() != Provider::Aks || !self.opts.repairs_recorded {
             return Ok(self);
         }
         let episodes: usize = self.episodes.iter().map(|(_, e)| e.len()).sum();

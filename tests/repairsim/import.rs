@@ -61,6 +61,7 @@ fn import_and_replay(
             policy: original.policy.clone(),
             windows,
             sources: vec![jsonl.clone()],
+            repairs_recorded: true,
         },
     )
     .and_then(import::Imported::verify)
@@ -608,4 +609,143 @@ fn real_world_record_shapes_import_as_recorded() {
         &["{\"kind\":\"EventList\",\"items\":[{\"regarding\":{\"kind\":\"Node\",\"name\":\"pool-0\"},\"reason\":\"NodeNotReady\",\"reportingController\":\"kubelet\",\"eventTime\":\"2026-05-19T10:00:00.123456Z\"}]}\n".to_string()],
     );
     assert!(t.contains("signal = \"not-ready\""), "{t}");
+}
+
+/// A Prometheus query_range export of kube_node_status_condition, made
+/// from a run's timelines at `step` \[ms\].
+fn prometheus_export(
+    sc: &repairsim::scenario::Scenario,
+    r: &repairsim::cli::run::RunOutput,
+    step: u64,
+) -> String {
+    use repairsim::fleet::NodeState;
+    let mut result = Vec::new();
+    for (n, node) in sc.fleet.nodes.iter().enumerate() {
+        let ivs = r.timeline.intervals(n as u32);
+        for status in ["true", "false", "unknown"] {
+            let values: Vec<serde_json::Value> = (0..=sc.horizon.ms() / step)
+                .map(|k| {
+                    let t = k * step;
+                    let state = ivs
+                        .iter()
+                        .find(|iv| iv.start.ms() <= t && t < iv.end.ms())
+                        .map_or(NodeState::Ready, |iv| iv.state);
+                    let now = match state {
+                        NodeState::Ready => "true",
+                        NodeState::NotReady => "false",
+                        _ => "unknown",
+                    };
+                    let secs = (sc.start.0 as f64 + t as f64) / 1000.0;
+                    serde_json::json!([secs, if now == status { "1" } else { "0" }])
+                })
+                .collect();
+            result.push(serde_json::json!({
+                "metric": {"__name__": "kube_node_status_condition", "condition": "Ready",
+                           "node": node.name, "status": status},
+                "values": values,
+            }));
+        }
+    }
+    serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": result}})
+        .to_string()
+}
+
+/// The round trip through Prometheus: a run's timelines exported at a
+/// 15 s step, imported (no repair events: every episode a fault that
+/// heals when the node was Ready again) and replayed through the same
+/// policy and actions start every action the run started, each within one
+/// check. The scenarios are those whose actions take fixed times: the
+/// export has no action durations to replay. Bad exports exit 2.
+#[test]
+fn a_prometheus_export_replays_every_start_within_a_check() {
+    let s = scratch("import-prometheus");
+    for name in [
+        "example-1-reboot",
+        "example-2-reimage",
+        "example-3-timeout",
+        "preset-aks-2024-08",
+        "preset-aks-2021-09",
+        "zonal-outage-serial",
+        "zonal-outage-unlimited",
+    ] {
+        let original =
+            load_file(&crate::common::repo().join(format!("scenarios/{name}.toml"))).unwrap();
+        let recorded = simulate_run_with(&original, 0, Events::All);
+        let file = s.path(&format!("{name}.json"));
+        std::fs::write(&file, prometheus_export(&original, &recorded, 15_000)).unwrap();
+        let out = s.path(&format!("{name}.toml"));
+        let mut args = vec![
+            "import".to_string(),
+            file.clone(),
+            "-o".into(),
+            out,
+            "-q".into(),
+        ];
+        // Prometheus does not say a node's OS.
+        for p in &original.fleet.pools {
+            if p.os == repairsim::fleet::Os::Windows {
+                args.extend(["--windows".to_string(), p.name.clone()]);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = repairsim(&args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let toml = std::fs::read_to_string(s.path(&format!("{name}.toml"))).unwrap();
+        assert!(
+            !toml.contains("exclude"),
+            "{name}: no repair events, no exclusions\n{toml}"
+        );
+        let mut replay = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        replay.policy = original.policy.clone();
+        replay.actions = original.actions.clone();
+        let replayed = simulate_run_with(&replay, 0, Events::All);
+        let starts =
+            |r: &repairsim::cli::run::RunOutput, start: i64| -> Vec<(String, String, i64)> {
+                r.events
+                    .events()
+                    .iter()
+                    .filter(|e| e.phase == Some(repairsim::k8s::EventPhase::Start))
+                    .map(|e| {
+                        (
+                            e.reason.clone(),
+                            e.node_label.clone(),
+                            start + e.sim_ms as i64,
+                        )
+                    })
+                    .collect()
+            };
+        let (a, b) = (
+            starts(&recorded, original.start.0),
+            starts(&replayed, replay.start.0),
+        );
+        assert_eq!(a.len(), b.len(), "{name}: {a:?}\n{b:?}\n{toml}");
+        let check = original.policy.check_interval.ms() as i64;
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((&x.0, &x.1), (&y.0, &y.1), "{name}");
+            assert!(
+                (x.2 - y.2).abs() <= check,
+                "{name}: {x:?} replayed at {y:?}"
+            );
+        }
+    }
+    let bad = s.path("bad.json");
+    for (text, expected) in [
+        (
+            "{\"status\":\"error\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}",
+            "status is not \"success\"",
+        ),
+        (
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"node\":\"a-0\",\"status\":\"maybe\"},\"values\":[]}]}}",
+            "data.result[0]: status label Some(\"maybe\")",
+        ),
+        (
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"node\":\"a-0\",\"status\":\"true\"},\"values\":[[1,\"2\"]]}]}}",
+            "data.result[0]: values[0]: expected [unix seconds, \"0\" or \"1\"]",
+        ),
+    ] {
+        std::fs::write(&bad, text).unwrap();
+        let o = repairsim(&["import", &bad, "--format", "prometheus"]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
+    }
 }
