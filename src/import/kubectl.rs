@@ -28,14 +28,24 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     // A List or a single Event is one document that starts with `{` and
     // spans lines; JSON Lines has one complete object per line. Try the
     // first line on its own: a whole object there means JSON Lines.
+    // Blank lines before it are skipped (and kept, for the line numbers).
     let mut first = String::new();
-    reader
-        .read_line(&mut first)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut blank = String::new();
+    let mut line_no = 1;
+    loop {
+        first.clear();
+        let n = reader
+            .read_line(&mut first)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        if n == 0 || !first.trim().is_empty() {
+            break;
+        }
+        blank.push_str(&first);
+        line_no += 1;
+    }
     let one_per_line = serde_json::from_str::<Value>(first.trim())
         .is_ok_and(|v| v.get("items").is_none() && !first.trim().is_empty());
     if one_per_line {
-        let mut line_no = 1;
         let mut line = first;
         loop {
             if !line.trim().is_empty() {
@@ -60,7 +70,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         }
         return Ok(());
     }
-    let mut text = first;
+    let mut text = blank + &first;
     std::io::Read::read_to_string(&mut reader, &mut text)
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| {
@@ -133,6 +143,17 @@ fn event(v: &Value, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Resu
     let message = text(v, &["message"])
         .or_else(|| text(v, &["note"]))
         .unwrap_or("");
+    // Kubernetes folds repeats into one Event with a count; only its first
+    // occurrence has a time here.
+    let count = v
+        .get("count")
+        .or_else(|| v.pointer("/series/count"))
+        .or_else(|| v.get("deprecatedCount"))
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    if count > 1 {
+        ignored.aggregated += 1;
+    }
     super::node_fact(
         super::Fact {
             node,

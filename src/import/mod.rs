@@ -78,6 +78,8 @@ pub struct Ignored {
     pub other_objects: u64,
     /// Node events with a reason the importer does not use.
     pub unknown_reasons: u64,
+    /// Aggregated events (`count` above 1) read as their first occurrence.
+    pub aggregated: u64,
 }
 
 /// Choices the history cannot make.
@@ -875,7 +877,7 @@ impl Imported {
             .sum();
         format!(
             "imported {} events: {} node{} in {} pool{}, {} not-Ready episode{} ({} Ready again, {} never); \
-             ignored {} events about other objects and {} with other reasons",
+             ignored {} events about other objects and {} with other reasons{}",
             self.events,
             nodes,
             if nodes == 1 { "" } else { "s" },
@@ -886,7 +888,15 @@ impl Imported {
             eps.iter().filter(|e| e.ready.is_some()).count(),
             eps.iter().filter(|e| e.ready.is_none()).count(),
             self.ignored.other_objects,
-            self.ignored.unknown_reasons
+            self.ignored.unknown_reasons,
+            if self.ignored.aggregated > 0 {
+                format!(
+                    "; {} aggregated events (count above 1) read as their first occurrence only",
+                    self.ignored.aggregated
+                )
+            } else {
+                String::new()
+            }
         )
     }
 

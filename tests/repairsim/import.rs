@@ -603,6 +603,31 @@ fn real_world_record_shapes_import_as_recorded() {
         &[ev("pool-4294967295", "NodeNotReady", "kubelet", "10:00:00")],
     );
     assert!(t.contains("nodes = [\"pool-4294967295\"]"), "{t}");
+    // JSON Lines that start with a blank line.
+    let t = import(
+        "blank-first.jsonl",
+        &[
+            "\n".to_string(),
+            ev("pool-0", "NodeNotReady", "kubelet", "10:00:00"),
+        ],
+    );
+    assert!(t.contains("signal = \"not-ready\""), "{t}");
+    // An aggregated event is counted in the summary: only its first
+    // occurrence has a time.
+    let f = s.path("aggregated.jsonl");
+    std::fs::write(
+        &f,
+        ev("pool-0", "NodeNotReady", "kubelet", "10:00:00").replace("}\n", ",\"count\":3}\n"),
+    )
+    .unwrap();
+    let o = repairsim(&["import", &f, "-o", &s.path("aggregated.toml")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("; 1 aggregated events (count above 1) read as their first occurrence only"),
+        "{}",
+        stderr(&o)
+    );
     // A compact one-line EventList (kubectl get --raw /api/v1/events).
     let t = import(
         "compact.json",
