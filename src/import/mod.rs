@@ -218,6 +218,31 @@ pub struct Fact<'a> {
     pub time: &'a str,
 }
 
+/// An RFC 3339 instant, in UTC (`Z`) or with an offset (`+02:00`), some
+/// exporters write local time so.
+fn parse_time(t: &str) -> Option<Epoch> {
+    if let Ok(e) = Epoch::parse(t) {
+        return Some(e);
+    }
+    // `...±HH:MM`: the same wall time in UTC, less the offset.
+    let (base, off) = t.split_at(t.len().checked_sub(6)?);
+    let sign = match off.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = off[1..].split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let utc = Epoch::parse(&format!("{base}Z")).ok()?;
+    Some(Epoch(utc.0 - sign * (h * 60 + m) * 60_000))
+}
+
 /// Turns a Node event into an observation, or counts it as ignored.
 /// `at` names where it came from.
 pub fn node_fact(
@@ -226,9 +251,10 @@ pub fn node_fact(
     out: &mut Vec<Obs>,
     ignored: &mut Ignored,
 ) -> Result<(), String> {
-    let epoch = Epoch::parse(f.time).map_err(|_| {
+    let epoch = parse_time(f.time).ok_or_else(|| {
         format!(
-            "{at}: bad time {:?}: expected an RFC 3339 UTC instant such as \"2026-05-19T21:34:43.709Z\"",
+            "{at}: bad time {:?}: expected an RFC 3339 instant such as \"2026-05-19T21:34:43.709Z\" \
+             or \"2026-05-19T23:34:43+02:00\"",
             f.time
         )
     })?;

@@ -299,7 +299,7 @@ fn import_reads_a_kubectl_list_and_rejects_bad_input() {
         ),
         (
             "{\"kind\":\"Event\",\"involvedObject\":{\"kind\":\"Node\",\"name\":\"a-0\"},\"reason\":\"NodeReady\",\"firstTimestamp\":\"yesterday\"}\n{}\n",
-            "list.json:1: bad time \"yesterday\": expected an RFC 3339 UTC instant",
+            "list.json:1: bad time \"yesterday\": expected an RFC 3339 instant",
         ),
         ("{\"kind\":\"List\",\"items\":[", "list.json:1:"),
         (
@@ -603,6 +603,16 @@ fn real_world_record_shapes_import_as_recorded() {
         &[ev("pool-4294967295", "NodeNotReady", "kubelet", "10:00:00")],
     );
     assert!(t.contains("nodes = [\"pool-4294967295\"]"), "{t}");
+    // A time with an offset is the same instant in UTC.
+    let t = import(
+        "offset.jsonl",
+        &[
+            ev("pool-0", "NodeNotReady", "kubelet", "10:00:00")
+                .replace("10:00:00Z", "12:00:00+02:00"),
+            ev("pool-0", "NodeReady", "kubelet", "10:03:00"),
+        ],
+    );
+    assert!(t.contains("self_heal_after = \"3m\""), "{t}");
     // JSON Lines that start with a blank line.
     let t = import(
         "blank-first.jsonl",
