@@ -82,14 +82,7 @@ fn read_json(
     out: &mut Vec<Obs>,
     ignored: &mut Ignored,
 ) -> Result<(), String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not JSON: {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
+    let v: Value = super::parse_json(file, text)?;
     let cell = |v: &Value| match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),

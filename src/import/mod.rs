@@ -41,6 +41,18 @@ const MAX_INDEX: u64 = 100_000;
 /// does not name.
 const UNSEEN: &str = "unseen";
 
+/// `text` of `file` as JSON, or an error naming the line and column.
+fn parse_json(file: &std::path::Path, text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not JSON: {e}",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
 /// One fact about a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Obs {
@@ -134,6 +146,17 @@ struct PoolOf {
     names: std::collections::BTreeSet<String>,
     /// Every name is `<pool>-<index>`: the pool is `count` nodes.
     indexed: bool,
+}
+
+impl PoolOf {
+    /// How many nodes the pool has.
+    fn nodes(&self) -> usize {
+        if self.indexed {
+            self.count as usize
+        } else {
+            self.names.len()
+        }
+    }
 }
 
 /// What `import` inferred, ready to write.
@@ -333,16 +356,7 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
     // it was not too small, and not every node was down. They are a pool
     // of their own that never fails.
     if !obs.iter().any(|o| o.what == What::Registered) {
-        let seen: usize = pools
-            .iter()
-            .map(|p| {
-                if p.indexed {
-                    p.count as usize
-                } else {
-                    p.names.len()
-                }
-            })
-            .sum();
+        let seen: usize = pools.iter().map(PoolOf::nodes).sum();
         let need = (opts.policy.min_cluster_nodes as usize)
             .saturating_sub(seen)
             .max(1);
@@ -817,18 +831,16 @@ impl Imported {
             crate::engine::simulate(&sc, 0, &mut log);
             // Only the earliest divergence each round: the ones after it
             // may be its consequences (a concurrency slot held longer).
-            let mut added = false;
-            let mut new = Vec::new();
+            let mut hold = None;
             for e in log.events() {
-                if added || e.phase != Some(EventPhase::Start) {
+                if e.phase != Some(EventPhase::Start) {
                     continue;
                 }
                 // A recorded Start up to one check away is the same action:
                 // real checks jitter by a fraction of a second, and a strict
                 // settle on an exact grid can take the check after.
                 let at = self.start.0 + e.sim_ms as i64;
-                let near = (e.node_label.clone(), at - check)..=(e.node_label.clone(), at + check);
-                if self.starts.range(near).next().is_some() {
+                if self.recorded_start(&e.node_label, at - check, at + check) {
                     continue;
                 }
                 // The episode the Start falls in: the node's last one that
@@ -842,16 +854,7 @@ impl Imported {
                 // The record acts later in the episode: its policy did not
                 // stop, it was slower than this one (calibrate says by how
                 // much). A hold would drop the recorded actions.
-                let last = end.unwrap_or(i64::MAX);
-                if last > at + check
-                    && self
-                        .starts
-                        .range(
-                            (e.node_label.clone(), at + check + 1)..=(e.node_label.clone(), last),
-                        )
-                        .next()
-                        .is_some()
-                {
+                if self.recorded_start(&e.node_label, at + check + 1, end.unwrap_or(i64::MAX)) {
                     continue;
                 }
                 let until = end.map(|t| t - self.start.0);
@@ -860,7 +863,7 @@ impl Imported {
                 if until.is_some_and(|u| u <= e.sim_ms as i64) {
                     continue;
                 }
-                new.push(Hold {
+                hold = Some(Hold {
                     node: e.node_label.clone(),
                     from: e.sim_ms as i64 - 1,
                     until,
@@ -871,14 +874,24 @@ impl Imported {
                         self.opts.policy.preset.name()
                     ),
                 });
-                added = true;
+                break;
             }
-            self.holds.extend(new);
-            if !added {
-                return Ok(self);
+            match hold {
+                Some(h) => self.holds.push(h),
+                None => return Ok(self),
             }
         }
         Ok(self)
+    }
+
+    /// The record has a Start on `node` from `lo` to `hi` \[Unix ms\].
+    fn recorded_start(&self, node: &str, lo: i64, hi: i64) -> bool {
+        lo <= hi
+            && self
+                .starts
+                .range((node.to_string(), lo)..=(node.to_string(), hi))
+                .next()
+                .is_some()
     }
 
     /// A node silent from the start that was never Ready: one that never
@@ -890,17 +903,7 @@ impl Imported {
     /// The one-line summary for stderr.
     pub fn summary(&self) -> String {
         let eps: Vec<&Episode> = self.episodes.iter().flat_map(|(_, e)| e).collect();
-        let nodes: usize = self
-            .pools
-            .iter()
-            .map(|p| {
-                if p.indexed {
-                    p.count as usize
-                } else {
-                    p.names.len()
-                }
-            })
-            .sum();
+        let nodes: usize = self.pools.iter().map(PoolOf::nodes).sum();
         format!(
             "imported {} events: {} node{} in {} pool{}, {} not-Ready episode{} ({} Ready again, {} never); \
              ignored {} events about other objects and {} with other reasons{}",

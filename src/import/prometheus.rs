@@ -23,14 +23,7 @@ pub fn sniff(head: &str) -> bool {
 /// Reads the transitions of every node's Ready condition into `out`.
 pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not JSON: {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
+    let v: Value = super::parse_json(file, &text)?;
     let at = |what: &str| format!("{}: {what}", file.display());
     if v.get("status").and_then(Value::as_str) != Some("success") {
         return Err(at(

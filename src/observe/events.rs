@@ -241,21 +241,15 @@ impl EventSink {
         } else {
             format!("Node {name} status is now: {reason}")
         };
-        self.emit(
-            at,
-            node,
-            Emitted {
-                object: ObjectReference::node(name.clone()),
-                node_label: name,
-                reason: reason.to_string(),
-                type_: "Normal",
-                message,
-                component,
-                action: None,
-                action_kind: None,
-                phase: None,
-            },
+        let e = super::peer_events::normal(
+            ObjectReference::node(name.clone()),
+            name,
+            reason,
+            message,
+            component,
+            None,
         );
+        self.emit(at, node, e);
     }
 
     /// An `aks-auto-repair` event on the node.

@@ -627,7 +627,7 @@ fn mhc_name(pool: &str) -> String {
     format!("{pool}-mhc")
 }
 
-fn normal(
+pub(super) fn normal(
     object: ObjectReference,
     node_label: String,
     reason: &str,

@@ -39,7 +39,8 @@ pub struct Report<'a> {
     pub charts: &'a [Chart],
 }
 
-/// One pool's row of the fewest-Ready table.
+/// One pool's row of the fewest-Ready table (and of `report.json`).
+#[derive(serde::Serialize)]
 struct FewestRow<'a> {
     pool: &'a str,
     os: &'static str,
@@ -182,19 +183,9 @@ struct ReportJson<'a> {
     confidence: f64,
     /// The headline metrics over the replications.
     metrics: crate::mc::sweep::MetricsJson<'a>,
-    fewest_ready: Vec<FewestJson<'a>>,
+    fewest_ready: Vec<FewestRow<'a>>,
     /// `--min-ready` answers.
     min_ready: Vec<BelowJson<'a>>,
-}
-
-#[derive(serde::Serialize)]
-struct FewestJson<'a> {
-    pool: &'a str,
-    os: &'static str,
-    nodes: u32,
-    median: Option<u32>,
-    p1: Option<u32>,
-    lowest: Option<u32>,
 }
 
 #[derive(serde::Serialize)]
@@ -227,17 +218,7 @@ pub fn report_json(r: &Report) -> String {
             estimates: &estimates,
             shown: &shown,
         },
-        fewest_ready: fewest_rows(r)
-            .into_iter()
-            .map(|f| FewestJson {
-                pool: f.pool,
-                os: f.os,
-                nodes: f.nodes,
-                median: f.median,
-                p1: f.p1,
-                lowest: f.lowest,
-            })
-            .collect(),
+        fewest_ready: fewest_rows(r),
         min_ready: threshold_rows(r)
             .into_iter()
             .map(|(pool, n, p)| BelowJson {
