@@ -117,23 +117,38 @@ pub fn parse_side(flag: &str, spec: &str) -> Result<SideSpec, CliError> {
     })
 }
 
-/// Loads a side. The global `--policy-file` is the scenario's policy; a
-/// side's `preset=` and `policy=` replace the whole `[policy]` table, so
-/// they go next; then the global `--set`s; then the side's own `set=`
-/// terms. So `--set policy.settle=2m` applies to a side that is a preset
-/// too, and a side with only `set=` terms changes the global policy file.
-fn side(scenario: Option<&Path>, global: &[Patch], spec: SideSpec) -> Result<Side, CliError> {
+/// A side's patches in the order they apply. The global `--policy-file`
+/// is the scenario's policy; a side's `preset=` and `policy=` replace the
+/// whole `[policy]` table, so they go next; then the global `--set`s;
+/// then the side's own `set=` terms. So `--set policy.settle=2m` applies
+/// to a side that is a preset too, and a side with only `set=` terms
+/// changes the global policy file.
+pub fn side_patches(global: &[Patch], side: Vec<Patch>) -> Vec<Patch> {
     let is_set = |p: &Patch| matches!(p, Patch::Set { .. });
-    let (side_tables, sets): (Vec<Patch>, Vec<Patch>) =
-        spec.patches.into_iter().partition(|p| !is_set(p));
+    let (side_tables, sets): (Vec<Patch>, Vec<Patch>) = side.into_iter().partition(|p| !is_set(p));
     let mut all: Vec<Patch> = global.iter().filter(|p| !is_set(p)).cloned().collect();
     all.extend(side_tables);
     all.extend(global.iter().filter(|p| is_set(p)).cloned());
     all.extend(sets);
+    all
+}
+
+/// Loads a side of the scenario at `scenario`.
+fn side(scenario: Option<&Path>, global: &[Patch], spec: SideSpec) -> Result<Side, CliError> {
     Ok(Side {
+        scenario: load_scenario(scenario, &side_patches(global, spec.patches))?,
         label: spec.label,
-        scenario: load_scenario(scenario, &all)?,
     })
+}
+
+/// Checks that no two sides share a label.
+pub fn unique_label(taken: &[String], flag_value: &str, label: &str) -> Result<(), CliError> {
+    if taken.iter().any(|l| l == label) {
+        return Err(CliError::Input(format!(
+            "--candidate {flag_value}: another side is already called {label:?}; give each side its own name=LABEL"
+        )));
+    }
+    Ok(())
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
@@ -148,12 +163,8 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let mut sides = vec![side(path, patches, baseline)?];
     for c in &args.candidate {
         let spec = parse_side("--candidate", c)?;
-        if sides.iter().any(|s| s.label == spec.label) {
-            return Err(CliError::Input(format!(
-                "--candidate {c}: another side is already called {:?}; give each side its own name=LABEL",
-                spec.label
-            )));
-        }
+        let taken: Vec<String> = sides.iter().map(|s| s.label.clone()).collect();
+        unique_label(&taken, c, &spec.label)?;
         sides.push(side(path, patches, spec)?);
     }
     let (stop, rule) = args

@@ -162,28 +162,45 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
     })
 }
 
-pub fn run(args: Args) -> Result<(), CliError> {
-    let Some(preset) = Preset::parse(&args.preset) else {
+/// Reads `files` and infers a scenario that replays through `preset`,
+/// verified against the record.
+pub fn import_files(
+    files: &[PathBuf],
+    format: Format,
+    preset: &str,
+    windows: &[String],
+    name: &str,
+) -> Result<import::Imported, CliError> {
+    let Some(preset) = Preset::parse(preset) else {
         return Err(CliError::Input(format!(
-            "--preset {}: unknown preset; expected one of {}",
-            args.preset,
+            "--preset {preset}: unknown preset; expected one of {}",
             Preset::names()
         )));
     };
-    let (obs, ignored, repairs) = read_all(&args.files, args.format)?;
-    let imported = import::infer(
+    let (obs, ignored, repairs) = read_all(files, format)?;
+    import::infer(
         obs,
         ignored,
         Options {
-            name: args.name.clone(),
+            name: name.to_string(),
             policy: crate::policy::params::Policy::preset(preset),
-            windows: args.windows.clone(),
-            sources: args.files.iter().map(|f| f.display().to_string()).collect(),
+            windows: windows.to_vec(),
+            sources: files.iter().map(|f| f.display().to_string()).collect(),
             repairs_recorded: repairs,
         },
     )
     .and_then(import::Imported::verify)
-    .map_err(CliError::Input)?;
+    .map_err(CliError::Input)
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let imported = import_files(
+        &args.files,
+        args.format,
+        &args.preset,
+        &args.windows,
+        &args.name,
+    )?;
     let toml = imported.to_toml();
     match &args.out {
         Some(path) => crate::report::write_atomic(path, toml.as_bytes())

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod import;
 pub mod policy;
 pub mod progress;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod sweep;
@@ -118,6 +119,8 @@ pub enum Command {
     Import(import::Args),
     /// Measure a recorded history's repair timing, and the preset that fits it best.
     Calibrate(import::CalibrateArgs),
+    /// Replay a recorded history's faults through candidate policies, next to what happened.
+    Replay(replay::Args),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
     /// Print a shell completion script, e.g. `repairsim completions bash >
@@ -305,6 +308,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Bench(a) => bench::run(a, &patches),
         Command::Import(a) => import::run(a),
         Command::Calibrate(a) => import::calibrate(a),
+        Command::Replay(a) => replay::run(a, &patches),
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
     }

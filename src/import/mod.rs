@@ -19,6 +19,8 @@ pub mod calibrate;
 pub mod kubectl;
 pub mod kubeevents;
 pub mod prometheus;
+pub mod recorded;
+pub mod replay;
 
 use crate::k8s::{ActionKind, EventPhase};
 use crate::time::{Epoch, SimDuration, format_duration};
@@ -898,6 +900,11 @@ impl Imported {
     /// registered as healthy.
     fn never_registered(&self, e: &Episode) -> bool {
         e.silent && e.left == self.start.0 && e.ready.is_none() && e.actions.is_empty()
+    }
+
+    /// The input files, as given.
+    pub fn sources(&self) -> &[String] {
+        &self.opts.sources
     }
 
     /// The one-line summary for stderr.

@@ -39,6 +39,8 @@ pub enum Verdict {
     /// Significantly lower, for a metric with no better direction.
     Lower,
     NoSignificantDifference,
+    /// Exactly equal, on one trace (`replay`).
+    Same,
     /// Fewer than two paired values: no interval.
     NotEnoughData,
     /// Significantly better on a time metric while failed repairs,
@@ -56,6 +58,7 @@ impl Verdict {
             Verdict::Higher => "higher",
             Verdict::Lower => "lower",
             Verdict::NoSignificantDifference => "no significant difference",
+            Verdict::Same => "same",
             Verdict::NotEnoughData => "not enough data",
             Verdict::Conflict => "conflict: see warnings",
         }
@@ -72,6 +75,25 @@ impl Verdict {
             (Some(true), Better::Higher) | (Some(false), Better::Lower) => Verdict::Better,
             (Some(true), Better::Neither) => Verdict::Higher,
             (Some(false), Better::Neither) => Verdict::Lower,
+        }
+    }
+}
+
+impl Verdict {
+    /// The verdict on an exact difference candidate − baseline, with no
+    /// sampling to allow for (one trace: `replay`).
+    pub fn exact(better: Better, diff: Option<f64>) -> Verdict {
+        let Some(d) = diff else {
+            return Verdict::NotEnoughData;
+        };
+        if d == 0.0 {
+            return Verdict::Same;
+        }
+        match (d > 0.0, better) {
+            (true, Better::Lower) | (false, Better::Higher) => Verdict::Worse,
+            (true, Better::Higher) | (false, Better::Lower) => Verdict::Better,
+            (true, Better::Neither) => Verdict::Higher,
+            (false, Better::Neither) => Verdict::Lower,
         }
     }
 }
@@ -110,6 +132,9 @@ pub struct Comparison {
     /// metric before the outcome counts, so their row index is their
     /// metric index.
     pub shown: Vec<usize>,
+    /// One trace with no sampling between the sides (`replay`): each
+    /// difference is exact, and its verdict is its sign.
+    pub exact: bool,
 }
 
 /// One candidate's and the baseline's values of one metric, paired.
@@ -136,6 +161,7 @@ impl Comparison {
             pooled_ttd: vec![Histogram::default(); sides.len()],
             confidence: confidence(sides.len() - 1),
             shown: super::metrics::shown_for(sides.iter().map(|s| &s.scenario)),
+            exact: false,
         }
     }
 
@@ -194,7 +220,11 @@ impl Comparison {
                     metric: d.clone(),
                     baseline: p.baseline.estimate(self.confidence),
                     value: p.candidate.estimate(self.confidence),
-                    verdict: Verdict::of(d.better, &diff),
+                    verdict: if self.exact {
+                        Verdict::exact(d.better, diff.mean)
+                    } else {
+                        Verdict::of(d.better, &diff)
+                    },
                     diff,
                     p_value,
                 });
@@ -598,6 +628,20 @@ mod tests {
         let mut one = est(0.0, 0.0);
         one.ci_low = None;
         assert_eq!(V::of(Better::Lower, &one), V::NotEnoughData);
+    }
+
+    #[test]
+    fn exact_verdicts_are_the_sign_of_the_difference() {
+        use Verdict as V;
+        assert_eq!(V::exact(Better::Lower, Some(-1.0)), V::Better);
+        assert_eq!(V::exact(Better::Lower, Some(1.0)), V::Worse);
+        assert_eq!(V::exact(Better::Higher, Some(1e-9)), V::Better);
+        assert_eq!(V::exact(Better::Higher, Some(-2.0)), V::Worse);
+        assert_eq!(V::exact(Better::Neither, Some(3.0)), V::Higher);
+        assert_eq!(V::exact(Better::Neither, Some(-3.0)), V::Lower);
+        assert_eq!(V::exact(Better::Lower, Some(0.0)), V::Same);
+        assert_eq!(V::exact(Better::Lower, None), V::NotEnoughData);
+        assert_eq!(V::Same.name(), "same");
     }
 
     #[test]

@@ -349,7 +349,7 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
             .zip(pooled)
             .enumerate()
             .map(|(i, (label, h))| CdfSeries {
-                label: if i == 0 {
+                label: if i == 0 && !cmp.exact {
                     format!("baseline: {label}")
                 } else {
                     label.clone()
@@ -360,16 +360,28 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
             .collect();
         charts::cdf(name, title, x, &series)
     };
+    // A replay is one trace, its baseline the record.
+    let (ttr_title, ttd_title) = if cmp.exact {
+        (
+            "Replay: time to recover of recovered incidents, recorded and each candidate",
+            "Replay: time to detect of each candidate (the record does not show detection)",
+        )
+    } else {
+        (
+            "Time to recover of recovered incidents, pooled over replications",
+            "Time to detect: baseline and candidates, pooled over replications",
+        )
+    };
     let mut out = vec![
         overlay(
             "time_to_recover",
-            "Time to recover of recovered incidents, pooled over replications",
+            ttr_title,
             "time to recover",
             &cmp.pooled_ttr,
         ),
         overlay(
             "time_to_detect",
-            "Time to detect: baseline and candidates, pooled over replications",
+            ttd_title,
             "time to detect",
             &cmp.pooled_ttd,
         ),
@@ -381,23 +393,34 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
                 let r = rows.iter().find(|r| r.index == m)?;
                 let base = r.baseline.mean.filter(|b| *b != 0.0)?;
                 let pct = |v: Option<f64>| v.map(|x| 100.0 * x / base.abs());
+                // One trace: the difference is exact, its interval a point.
+                let (lo, hi) = if cmp.exact {
+                    (r.diff.mean, r.diff.mean)
+                } else {
+                    (r.diff.ci_low, r.diff.ci_high)
+                };
                 Some(charts::Delta {
                     metric: r.metric.name.clone(),
                     pct: pct(r.diff.mean)?,
-                    lo_pct: pct(r.diff.ci_low)?,
-                    hi_pct: pct(r.diff.ci_high)?,
+                    lo_pct: pct(lo)?,
+                    hi_pct: pct(hi)?,
                     verdict: r.verdict.name().to_string(),
                 })
             })
             .collect();
-        let mut chart = charts::deltas(
-            &format!(
+        let title = if cmp.exact {
+            format!(
+                "Replay: change vs the record (one trace, no intervals): {}",
+                cmp.labels[c + 1]
+            )
+        } else {
+            format!(
                 "Change vs baseline ({} intervals): {}",
                 crate::mc::compare::percent(cmp.confidence),
                 cmp.labels[c + 1]
-            ),
-            &deltas,
-        );
+            )
+        };
+        let mut chart = charts::deltas(&title, &deltas);
         if cmp.labels.len() > 2 {
             chart.name = format!("deltas_{}", c + 1);
         }

@@ -109,55 +109,60 @@ pub fn timeline_csv(scenario: &Scenario, timeline: &TimelineLog) -> io::Result<V
     )
 }
 
+/// `incidents.csv`'s header.
+pub const INCIDENT_HEADER: [&str; 19] = [
+    "node",
+    "pool",
+    "os",
+    "fault",
+    "onset_ms",
+    "detected_ms",
+    "detect_rule",
+    "repair_started_ms",
+    "actions",
+    "passes",
+    "errors",
+    "recovered_ms",
+    "outcome",
+    "exclusion",
+    "ttd_ms",
+    "ttr_ms",
+    "onset",
+    "outcome_ms",
+    "needless",
+];
+
+/// An incident's fields, in [`INCIDENT_HEADER`] order.
+pub fn incident_fields(scenario: &Scenario, i: &Incident) -> [String; 19] {
+    let ms = |t: Option<SimTime>| opt(t.map(|t| t.ms()));
+    [
+        i.node_name(scenario).to_string(),
+        i.pool_name(scenario).to_string(),
+        i.os.name().to_string(),
+        i.fault_name(scenario).to_string(),
+        i.onset.ms().to_string(),
+        ms(i.detected),
+        opt(i.detect_rule.map(|r| r.name())),
+        ms(i.repair_started),
+        i.actions_joined(),
+        i.passes.to_string(),
+        i.errors.to_string(),
+        ms(i.recovered),
+        i.outcome.name(),
+        opt(i.exclusion.map(|e| e.name())),
+        opt(i.ttd().map(|d| d.ms())),
+        opt(i.ttr().map(|d| d.ms())),
+        scenario.start.format(i.onset),
+        i.outcome_at.ms().to_string(),
+        i.needless.to_string(),
+    ]
+}
+
 /// One row per incident, in the order given (onset order from the log).
 pub fn incidents_csv(scenario: &Scenario, incidents: &[Incident]) -> io::Result<Vec<u8>> {
-    let ms = |t: Option<SimTime>| opt(t.map(|t| t.ms()));
-    let rows = incidents.iter().map(|i| {
-        [
-            i.node_name(scenario).to_string(),
-            i.pool_name(scenario).to_string(),
-            i.os.name().to_string(),
-            i.fault_name(scenario).to_string(),
-            i.onset.ms().to_string(),
-            ms(i.detected),
-            opt(i.detect_rule.map(|r| r.name())),
-            ms(i.repair_started),
-            i.actions_joined(),
-            i.passes.to_string(),
-            i.errors.to_string(),
-            ms(i.recovered),
-            i.outcome.name(),
-            opt(i.exclusion.map(|e| e.name())),
-            opt(i.ttd().map(|d| d.ms())),
-            opt(i.ttr().map(|d| d.ms())),
-            scenario.start.format(i.onset),
-            i.outcome_at.ms().to_string(),
-            i.needless.to_string(),
-        ]
-    });
     csv_bytes(
-        &[
-            "node",
-            "pool",
-            "os",
-            "fault",
-            "onset_ms",
-            "detected_ms",
-            "detect_rule",
-            "repair_started_ms",
-            "actions",
-            "passes",
-            "errors",
-            "recovered_ms",
-            "outcome",
-            "exclusion",
-            "ttd_ms",
-            "ttr_ms",
-            "onset",
-            "outcome_ms",
-            "needless",
-        ],
-        rows,
+        &INCIDENT_HEADER,
+        incidents.iter().map(|i| incident_fields(scenario, i)),
     )
 }
 

@@ -41,6 +41,20 @@ fn import_and_replay(
     recorded: &repairsim::cli::run::RunOutput,
     dir: &crate::common::Scratch,
 ) -> (repairsim::cli::run::RunOutput, String) {
+    let (imported, replay) = import_only(original, recorded, dir);
+    (
+        simulate_run_with(&replay, 0, Events::All),
+        imported.to_toml(),
+    )
+}
+
+/// Imports the events of `recorded` (a run of `original` with every
+/// event): the import, and its scenario with `original`'s policy.
+fn import_only(
+    original: &repairsim::scenario::Scenario,
+    recorded: &repairsim::cli::run::RunOutput,
+    dir: &crate::common::Scratch,
+) -> (import::Imported, repairsim::scenario::Scenario) {
     let jsonl = dir.path("events.jsonl");
     std::fs::write(&jsonl, repairsim::report::events_jsonl(&recorded.events)).unwrap();
     let mut obs = Vec::new();
@@ -69,33 +83,36 @@ fn import_and_replay(
     let toml = imported.to_toml();
     let mut replay = load_str("imported.toml", &toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
     replay.policy = original.policy.clone();
-    (simulate_run_with(&replay, 0, Events::All), toml)
+    (imported, replay)
 }
+
+/// Every shipped AKS scenario.
+const AKS: [&str; 17] = [
+    "action-errors",
+    "compare-providers",
+    "default",
+    "example-1-reboot",
+    "example-2-reimage",
+    "example-3-timeout",
+    "exclusion-cluster-too-small",
+    "exclusions",
+    "preset-aks-2020-08",
+    "preset-aks-2021-09",
+    "preset-aks-2023-09",
+    "preset-aks-2024-08",
+    "preset-aks-observed-2026",
+    "quickstart",
+    "windows-pool",
+    "zonal-outage-serial",
+    "zonal-outage-unlimited",
+];
 
 /// Every shipped AKS scenario: the replay repeats each auto-repair event,
 /// reason, node and instant, random action times, action errors, guards,
 /// exclusions and outages included.
 #[test]
 fn a_run_imported_and_replayed_repeats_its_repairs() {
-    let aks = [
-        "action-errors",
-        "compare-providers",
-        "default",
-        "example-1-reboot",
-        "example-2-reimage",
-        "example-3-timeout",
-        "exclusion-cluster-too-small",
-        "exclusions",
-        "preset-aks-2020-08",
-        "preset-aks-2021-09",
-        "preset-aks-2023-09",
-        "preset-aks-2024-08",
-        "preset-aks-observed-2026",
-        "quickstart",
-        "windows-pool",
-        "zonal-outage-serial",
-        "zonal-outage-unlimited",
-    ];
+    let aks = AKS;
     let mut events = 0;
     for name in aks {
         let (recorded, replayed, toml) = round_trip(name);
@@ -118,6 +135,66 @@ fn a_run_imported_and_replayed_repeats_its_repairs() {
     }
 }
 
+/// What `replay`'s baseline measures of `run` (a run of `original` with
+/// every event), and what a run of the imported scenario through
+/// `original`'s policy measures: (metrics, incidents) each.
+fn recorded_and_replayed(
+    original: &repairsim::scenario::Scenario,
+    run: &repairsim::cli::run::RunOutput,
+    dir: &crate::common::Scratch,
+) -> [(Vec<Option<f64>>, Vec<String>); 2] {
+    use repairsim::import::replay::replay;
+    let (imported, sc) = import_only(original, run, dir);
+    let same = repairsim::mc::compare::Side {
+        label: "same".into(),
+        scenario: sc.clone(),
+    };
+    let r = replay(&imported, &sc, &[same]);
+    let mut out = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    for (side, o) in out.iter_mut().enumerate() {
+        o.0 = r.results[side].values.clone();
+        // Time to detect is not in a record.
+        o.0[repairsim::mc::metrics::IDX_TTD_MEAN] = None;
+        o.1 = r.incidents[side]
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {} onset {} actions {} errors {} recovered {:?} {} needless {}",
+                    i.node_name(&sc),
+                    i.fault_name(&sc),
+                    i.onset.ms(),
+                    i.actions_joined(),
+                    i.errors,
+                    i.recovered.map(|t| t.ms()),
+                    i.outcome.name(),
+                    i.needless
+                )
+            })
+            .collect();
+    }
+    out
+}
+
+/// `replay`'s baseline measures the record itself. On a history a run
+/// wrote, that is what a run of the same policy on the imported scenario
+/// measures: every metric but time to detect (a record does not show
+/// detection), and each incident's actions, errors, recovery and outcome.
+#[test]
+fn the_recorded_side_measures_what_a_run_measures() {
+    let mut incidents = 0;
+    for name in AKS {
+        let s = scratch(&format!("recorded-{name}"));
+        let path = crate::common::repo().join(format!("scenarios/{name}.toml"));
+        let original = load_file(&path).unwrap();
+        let run = simulate_run_with(&original, 0, Events::All);
+        let [recorded, replayed] = recorded_and_replayed(&original, &run, &s);
+        assert_eq!(recorded.1, replayed.1, "{name}");
+        assert_eq!(recorded.0, replayed.0, "{name}");
+        incidents += recorded.1.len();
+    }
+    assert!(incidents > 300, "{incidents} incidents");
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
 
@@ -132,6 +209,19 @@ proptest::proptest! {
         let recorded = simulate_run_with(&sc, 0, Events::All);
         let (replayed, toml) = import_and_replay(&sc, &recorded, &dir);
         prop_assert_eq!(repairs(&recorded), repairs(&replayed), "{}", toml);
+    }
+
+    /// `replay`'s baseline on random AKS histories: what a run of the
+    /// same policy measures.
+    #[test]
+    fn random_histories_measure_as_recorded(sc in crate::properties::arb_scenario()
+        .prop_filter("AKS", |s| s.policy.preset.provider() == repairsim::policy::providers::Provider::Aks))
+    {
+        let dir = scratch("recorded-prop");
+        let run = simulate_run_with(&sc, 0, Events::All);
+        let [recorded, replayed] = recorded_and_replayed(&sc, &run, &dir);
+        prop_assert_eq!(&recorded.1, &replayed.1);
+        prop_assert_eq!(&recorded.0, &replayed.0);
     }
 }
 

@@ -16,4 +16,5 @@ mod policy_files;
 mod pool_ladders;
 mod properties;
 mod regressions;
+mod replay;
 mod worked_examples;

@@ -1,0 +1,230 @@
+//! Issue 12, item 3: `repairsim replay` runs a recorded history's faults
+//! through candidate policies next to what happened (`recorded`), with
+//! compare's tables and charts, each output saying it is a replay.
+
+use crate::common::{assert_bad_input, files, repairsim, scratch, stderr};
+use serde_json::Value;
+
+/// `run --events all` of the default scenario into `dir/run`.
+fn history(dir: &crate::common::Scratch) -> String {
+    let run = dir.path("run");
+    let o = repairsim(&[
+        "run",
+        "scenarios/default.toml",
+        "--events",
+        "all",
+        "--out",
+        &run,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    format!("{run}/events.jsonl")
+}
+
+#[test]
+fn replay_sets_each_candidate_beside_the_record() {
+    let s = scratch("replay-cli");
+    let events = history(&s);
+    let out = s.path("replay");
+    let args = [
+        "replay",
+        &events,
+        "--windows",
+        "win",
+        "--candidate",
+        "preset=aks-2024-08,name=same",
+        "--candidate",
+        "set=policy.repair_delay=2m",
+        "--out",
+        &out,
+    ];
+    let o = repairsim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(stdout.starts_with("# Replay of "), "{stdout}");
+    assert!(
+        stdout.contains("This is a replay, not a sample"),
+        "{stdout}"
+    );
+
+    let written = files(std::path::Path::new(&out));
+    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+    for f in [
+        "replay.md",
+        "replay.csv",
+        "replay.json",
+        "incidents.csv",
+        "scenario.toml",
+        "time_to_recover.svg",
+        "time_to_recover.png",
+        "deltas_1.svg",
+        "deltas_2.svg",
+    ] {
+        assert!(names.contains(&f), "{f} missing from {names:?}");
+    }
+    // Every output says it is a replay.
+    for (name, bytes) in &written {
+        if name.ends_with(".png") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            text.contains("Replay") || text.contains("replay"),
+            "{name} does not say it is a replay"
+        );
+    }
+
+    // The record through its own policy: the same on every metric the
+    // record shows; time to detect is not in it.
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap();
+    assert_eq!(json["replay"], true);
+    assert_eq!(json["baseline"], "recorded");
+    assert_eq!(json["incidents"], 195);
+    let same = &json["candidates"][0];
+    assert_eq!(same["candidate"], "same");
+    for m in same["metrics"].as_array().unwrap() {
+        let want = if m["metric"] == "time_to_detect_mean_ms" {
+            "not in the record"
+        } else {
+            "same"
+        };
+        assert_eq!(m["verdict"], want, "{m}");
+    }
+    // A shorter delay repairs more and sooner on this history.
+    let delay = &json["candidates"][1]["metrics"];
+    let metric = |name: &str| {
+        delay
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(metric("needless_repairs")["verdict"], "worse");
+    assert!(metric("actions_reboot")["difference"].as_f64().unwrap() > 0.0);
+
+    let csv = String::from_utf8(std::fs::read(format!("{out}/replay.csv")).unwrap()).unwrap();
+    assert!(csv.starts_with(
+        "candidate,metric,unit,better,recorded,candidate_value,difference,verdict,label,replay_of\n"
+    ));
+    let incidents =
+        String::from_utf8(std::fs::read(format!("{out}/incidents.csv")).unwrap()).unwrap();
+    let mut lines = incidents.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("side,node,pool,os,fault,onset_ms,")
+    );
+    // Each recorded incident, then each candidate's handling of its fault.
+    let sides: Vec<&str> = lines
+        .take(3)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(sides, ["recorded", "same", "set=policy.repair_delay=2m"]);
+    let toml = String::from_utf8(std::fs::read(format!("{out}/scenario.toml")).unwrap()).unwrap();
+    assert!(
+        toml.starts_with("# The scenario `repairsim replay` replayed"),
+        "{toml}"
+    );
+
+    // Byte for byte the same on a second run.
+    let again = s.path("again");
+    let mut args2 = args.to_vec();
+    *args2.last_mut().unwrap() = &again;
+    let o = repairsim(&args2);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(files(std::path::Path::new(&again)), written);
+}
+
+#[test]
+fn replay_refuses_bad_input_and_writes_nothing() {
+    let s = scratch("replay-bad");
+    let events = history(&s);
+    assert_bad_input(
+        &s,
+        &["replay", &events, "--candidate", "delay=2m"],
+        "error: --candidate delay=2m: \"delay=2m\" is not a term",
+    );
+    assert_bad_input(
+        &s,
+        &["replay", &events, "--candidate", "name=recorded,preset=gke"],
+        "error: --candidate name=recorded,preset=gke: another side is already called \"recorded\"",
+    );
+    assert_bad_input(
+        &s,
+        &[
+            "replay",
+            &events,
+            "--preset",
+            "aks-2099",
+            "--candidate",
+            "preset=gke",
+        ],
+        "error: --preset aks-2099: unknown preset",
+    );
+    assert_bad_input(
+        &s,
+        &[
+            "replay",
+            &events,
+            "--candidate",
+            "set=policy.repair_delay=soon",
+        ],
+        "error: ",
+    );
+    let bad = s.path("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"kind\": \"List\", \"items\": [\n{\"reason\": }\n]}\n",
+    )
+    .unwrap();
+    assert_bad_input(
+        &s,
+        &["replay", &bad, "--candidate", "preset=gke"],
+        &format!("error: {bad}:2:"),
+    );
+}
+
+/// POLICY.md section 8's record: `aks-observed-2026` starts the first
+/// action within a second of the recorded one, `aks-2024-08` five minutes
+/// later; README shows the same lines.
+#[test]
+fn the_section_8_replay_in_the_readme_is_the_real_output() {
+    let s = scratch("replay-s8");
+    let out = s.path("s8");
+    let o = repairsim(&[
+        "replay",
+        "tests/repairsim/histories/section-8.json",
+        "--preset",
+        "aks-observed-2026",
+        "--candidate",
+        "preset=aks-observed-2026",
+        "--candidate",
+        "preset=aks-2024-08",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let csv = std::fs::read_to_string(format!("{out}/incidents.csv")).unwrap();
+    let cut: Vec<String> = csv
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            [f[0], f[8], f[9], f[11], f[13]].join(",")
+        })
+        .collect();
+    let started = |row: usize| cut[row].split(',').nth(1).unwrap().parse::<i64>().unwrap();
+    assert!((started(2) - started(1)).abs() < 1_000, "{cut:?}");
+    assert_eq!(started(3) - started(1), 300_000 - 427, "{cut:?}");
+    let shown = format!(
+        "$ cut -d, -f1,9,10,12,14 out/s8-replay/incidents.csv\n{}\n",
+        cut.join("\n")
+    );
+    let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
+    assert!(readme.contains(&shown), "README is stale; now:\n{shown}");
+}
