@@ -26,29 +26,38 @@ Analytics query result), and a Prometheus query_range result of
 kube_node_status_condition{condition=\"Ready\"} (its transitions stand for the
 kubelet's and the node controller's events; it has no repair events).")]
 pub struct Args {
-    /// Recorded events: Kubernetes Events (JSON: a List, one Event, or JSON
-    /// Lines), a Container Insights KubeEvents export (CSV or JSON), or a
-    /// Prometheus query_range result of kube_node_status_condition.
-    #[arg(value_name = "FILE", required = true)]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub history: History,
     /// Write the scenario here (atomically) instead of to standard output.
     #[arg(long, short, value_name = "SCENARIO.toml")]
     pub out: Option<PathBuf>,
-    /// The input format.
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    pub format: Format,
-    /// The preset the scenario replays through.
-    #[arg(long, default_value = "aks-2024-08", value_name = "NAME")]
-    pub preset: String,
-    /// A pool of Windows nodes (repeatable): events do not say a node's OS.
-    #[arg(long, value_name = "POOL")]
-    pub windows: Vec<String>,
     /// The scenario's name [default: imported].
     #[arg(long, default_value = "imported")]
     pub name: String,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// A recorded history and what it cannot say: `import` and `replay`.
+#[derive(clap::Args, Debug)]
+pub struct History {
+    /// Recorded events: Kubernetes Events (JSON: a List, one Event, or JSON
+    /// Lines), a Container Insights KubeEvents export (CSV or JSON), or a
+    /// Prometheus query_range result of kube_node_status_condition.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The input format.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// The preset of the policy that acted on the history: the scenario
+    /// replays through it, and its timing decides which quiet episodes it
+    /// left alone (`calibrate` says which preset fits best).
+    #[arg(long, default_value = "aks-2024-08", value_name = "NAME")]
+    pub preset: String,
+    /// A pool of Windows nodes (repeatable): events do not say a node's OS.
+    #[arg(long, value_name = "POOL")]
+    pub windows: Vec<String>,
 }
 
 /// `--format`.
@@ -164,27 +173,22 @@ pub fn calibrate(args: CalibrateArgs) -> Result<(), CliError> {
 
 /// Reads `files` and infers a scenario that replays through `preset`,
 /// verified against the record.
-pub fn import_files(
-    files: &[PathBuf],
-    format: Format,
-    preset: &str,
-    windows: &[String],
-    name: &str,
-) -> Result<import::Imported, CliError> {
+pub fn import_files(h: &History, name: &str) -> Result<import::Imported, CliError> {
+    let (files, preset) = (&h.files, &h.preset);
     let Some(preset) = Preset::parse(preset) else {
         return Err(CliError::Input(format!(
             "--preset {preset}: unknown preset; expected one of {}",
             Preset::names()
         )));
     };
-    let (obs, ignored, repairs) = read_all(files, format)?;
+    let (obs, ignored, repairs) = read_all(files, h.format)?;
     import::infer(
         obs,
         ignored,
         Options {
             name: name.to_string(),
             policy: crate::policy::params::Policy::preset(preset),
-            windows: windows.to_vec(),
+            windows: h.windows.clone(),
             sources: files.iter().map(|f| f.display().to_string()).collect(),
             repairs_recorded: repairs,
         },
@@ -194,13 +198,7 @@ pub fn import_files(
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let imported = import_files(
-        &args.files,
-        args.format,
-        &args.preset,
-        &args.windows,
-        &args.name,
-    )?;
+    let imported = import_files(&args.history, &args.name)?;
     let toml = imported.to_toml();
     match &args.out {
         Some(path) => crate::report::write_atomic(path, toml.as_bytes())

@@ -2,7 +2,7 @@
 //! through candidate policies, next to what happened (`recorded`).
 
 use super::compare::{parse_side, side_patches, unique_label};
-use super::import::{Format, import_files};
+use super::import::{History, import_files};
 use super::{CliError, print_warnings};
 use crate::import::replay::{CSV_HEADER, RECORDED, replay};
 use crate::mc::compare::Side;
@@ -38,22 +38,11 @@ Outputs in --out: replay.md (also printed), replay.csv, replay.json, incidents.c
 scenario.toml (the imported scenario) and the charts (SVG and PNG). Each says it is a
 replay.")]
 pub struct Args {
-    /// Recorded events, as `import` reads them.
-    #[arg(value_name = "FILE", required = true)]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub history: History,
     /// A candidate policy; repeat for several.
     #[arg(long, value_name = "SPEC", required = true)]
     pub candidate: Vec<String>,
-    /// The input format.
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    pub format: Format,
-    /// The preset of the policy that acted on the history: it decides which
-    /// quiet episodes it left alone (`calibrate` says which fits best).
-    #[arg(long, default_value = "aks-2024-08", value_name = "NAME")]
-    pub preset: String,
-    /// A pool of Windows nodes (repeatable): events do not say a node's OS.
-    #[arg(long, value_name = "POOL")]
-    pub windows: Vec<String>,
     /// Directory for the outputs [default: out/replay].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -66,13 +55,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
-    let imported = import_files(
-        &args.files,
-        args.format,
-        &args.preset,
-        &args.windows,
-        "replay",
-    )?;
+    let imported = import_files(&args.history, "replay")?;
     let toml = imported.to_toml();
     let label = "the imported scenario";
     let sc = scenario::load_str(label, &toml)?;
