@@ -65,6 +65,12 @@ pub struct Args {
     /// The scenario --sweep replicates.
     #[arg(long, value_name = "SCENARIO", requires = "sweep")]
     pub scenario: Option<std::path::PathBuf>,
+    /// Measure `import` instead: write a synthetic `kubectl get events -o
+    /// json` List of about MIB MiB (Pod events, and a Node episode every
+    /// 10,000 events) to the temporary directory, read it, then one four
+    /// times as large, to show that memory stays flat.
+    #[arg(long, value_name = "MIB", conflicts_with_all = ["matrix", "sweep"])]
+    pub import: Option<u64>,
 }
 
 /// The synthetic fleet-year as scenario text (TOML), so that `--set` can
@@ -298,9 +304,88 @@ fn run_sweep(args: &Args, patches: &[Patch]) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Writes a synthetic Event List of about `mib` MiB to `path`: Pod events,
+/// and every 10,000th a node's NodeNotReady, then its NodeReady five
+/// minutes later. Returns the number of events.
+fn write_event_list(path: &std::path::Path, mib: u64) -> std::io::Result<u64> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "{{\n    \"apiVersion\": \"v1\",\n    \"items\": [")?;
+    let start = crate::time::Epoch::parse(DEFAULT_START).map_or(0, |e| e.0);
+    let (mut written, mut n) = (0u64, 0u64);
+    while written < mib << 20 {
+        let t = |ms: i64| crate::time::Epoch(start + ms).format(SimTime::ZERO);
+        let item = if n % 10_000 == 500 {
+            let k = n / 10_000;
+            let (reason, at) = if k % 2 == 0 {
+                ("NodeNotReady", t(k as i64 * 60_000))
+            } else {
+                ("NodeReady", t((k as i64 - 1) * 60_000 + 300_000))
+            };
+            format!(
+                "        {{\n            \"apiVersion\": \"v1\",\n            \"kind\": \"Event\",\n            \"involvedObject\": {{\"kind\": \"Node\", \"name\": \"aks-nodepool1-12345678-vmss{:06}\"}},\n            \"reason\": \"{reason}\",\n            \"message\": \"Node status is now: {reason}\",\n            \"source\": {{\"component\": \"kubelet\"}},\n            \"firstTimestamp\": \"{at}\",\n            \"lastTimestamp\": \"{at}\",\n            \"count\": 1,\n            \"type\": \"Normal\"\n        }}",
+                k / 2 % 100
+            )
+        } else {
+            let at = t(n as i64 * 10);
+            format!(
+                "        {{\n            \"apiVersion\": \"v1\",\n            \"kind\": \"Event\",\n            \"metadata\": {{\"name\": \"web-{n}.17f3a\", \"namespace\": \"default\"}},\n            \"involvedObject\": {{\"kind\": \"Pod\", \"name\": \"web-{n}\", \"namespace\": \"default\"}},\n            \"reason\": \"Pulled\",\n            \"message\": \"Successfully pulled image \\\"mcr.microsoft.com/oss/nginx/nginx:1.25\\\" in 1.2s\",\n            \"source\": {{\"component\": \"kubelet\", \"host\": \"aks-nodepool1-12345678-vmss000001\"}},\n            \"firstTimestamp\": \"{at}\",\n            \"lastTimestamp\": \"{at}\",\n            \"count\": 1,\n            \"type\": \"Normal\"\n        }}"
+            )
+        };
+        let sep = if n == 0 { "" } else { ",\n" };
+        w.write_all(sep.as_bytes())?;
+        w.write_all(item.as_bytes())?;
+        written += (sep.len() + item.len()) as u64;
+        n += 1;
+    }
+    writeln!(
+        w,
+        "\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {{\"resourceVersion\": \"\"}}\n}}"
+    )?;
+    w.flush()?;
+    Ok(n)
+}
+
+/// `bench --import MIB`: reading speed and peak memory of `import` on a
+/// List of MIB MiB, then of 4 × MIB MiB.
+fn run_import(mib: u64) -> Result<(), CliError> {
+    let mut out = Out::stdout();
+    out.println(&format!(
+        "{:>10} {:>10} {:>12} {:>9} {:>8} {:>14}",
+        "size [MiB]", "events", "Node events", "read [s]", "MiB/s", "peak RSS [MiB]"
+    ))?;
+    for size in [mib.max(1), mib.max(1).saturating_mul(4)] {
+        let path = std::env::temp_dir().join(format!(
+            "repairsim-bench-import-{}.json",
+            std::process::id()
+        ));
+        let io = |e: std::io::Error| CliError::Output(format!("{}: {e}", path.display()));
+        let events = write_event_list(&path, size).map_err(io)?;
+        let bytes = std::fs::metadata(&path).map_err(io)?.len();
+        let t0 = Instant::now();
+        let mut obs = Vec::new();
+        let mut ignored = crate::import::Ignored::default();
+        let read = crate::import::kubectl::read(&path, &mut obs, &mut ignored);
+        let secs = t0.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&path);
+        read.map_err(CliError::Output)?;
+        let mb = bytes as f64 / (1u64 << 20) as f64;
+        out.println(&format!(
+            "{mb:>10.0} {events:>10} {:>12} {secs:>9.2} {:>8.0} {:>14}",
+            obs.len(),
+            mb / secs,
+            peak_rss_mib().map_or("-".into(), |m| format!("{m:.1}"))
+        ))?;
+    }
+    Ok(())
+}
+
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     if args.sweep {
         return run_sweep(&args, patches);
+    }
+    if let Some(mib) = args.import {
+        return run_import(mib);
     }
     if args.days == 0 || args.days > MAX_SPAN / DAY {
         return Err(CliError::Input(
@@ -392,6 +477,24 @@ mod tests {
             crate::cli::Command::Bench(a) => a,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_import_benchmark_writes_a_list_import_reads() {
+        let path = std::env::temp_dir().join(format!(
+            "repairsim-unit-event-list-{}.json",
+            std::process::id()
+        ));
+        let events = write_event_list(&path, 1).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        let mut obs = Vec::new();
+        let mut ignored = crate::import::Ignored::default();
+        let read = crate::import::kubectl::read(&path, &mut obs, &mut ignored);
+        let _ = std::fs::remove_file(&path);
+        read.unwrap();
+        assert!((1 << 20..(1 << 20) + 2048).contains(&len), "{len} bytes");
+        assert_eq!(obs.len() as u64 + ignored.other_objects, events);
+        assert!(!obs.is_empty() && ignored.unknown_reasons == 0);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! repairsim's own `events.jsonl`). Only Events about Nodes are read;
 //! the others are counted.
 //!
-//! Invariant: a JSON Lines file is read line by line, so memory does not
-//! grow with its length; a `List` is one JSON document and is read whole.
+//! Invariant: memory does not grow with the file: JSON Lines is read line
+//! by line, and a `List`'s items one at a time ([`super::stream`]).
 
 use super::{Ignored, Obs};
 use serde_json::Value;
@@ -70,30 +70,30 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         }
         return Ok(());
     }
-    let mut text = blank + &first;
-    std::io::Read::read_to_string(&mut reader, &mut text)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
+    // A List may be several GB: its items are parsed one at a time.
+    let prefix = std::io::Cursor::new(blank + &first);
+    let top = super::stream::items(
+        std::io::Read::chain(prefix, reader),
+        "items",
+        &mut |i, v| event(&v, &place(file, None, Some(i)), out, ignored),
+    );
+    match top {
+        Ok(super::stream::Top::Object { items: Some(_), .. }) => Ok(()),
+        Ok(super::stream::Top::Object { items: None, rest }) => {
+            event(&Value::Object(rest), &place(file, None, None), out, ignored)
+        }
+        Ok(super::stream::Top::Array(_)) => Err(format!(
+            "{}: a JSON array; expected a List with an items array, one Event, or one Event per line",
+            file.display()
+        )),
+        Err(super::stream::Stop::Item(msg)) => Err(msg),
+        Err(super::stream::Stop::Json(e)) => Err(format!(
             "{}:{}:{}: not JSON: {e}; expected the output of `kubectl get events -o json`, \
              one Event, or one Event per line",
             file.display(),
             e.line(),
             e.column()
-        )
-    })?;
-    match v.get("items") {
-        Some(_) => {
-            let items = v
-                .get("items")
-                .and_then(Value::as_array)
-                .ok_or_else(|| format!("{}: a List without an items array", file.display()))?;
-            for (i, item) in items.iter().enumerate() {
-                event(item, &place(file, None, Some(i)), out, ignored)?;
-            }
-            Ok(())
-        }
-        None => event(&v, &place(file, None, None), out, ignored),
+        )),
     }
 }
 
@@ -125,6 +125,19 @@ fn event(v: &Value, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Resu
         .ok_or_else(|| format!("{at}: involvedObject.name is missing"))?
         .to_string();
     let reason = text(v, &["reason"]).ok_or_else(|| format!("{at}: reason is missing"))?;
+    super::in_order(
+        at,
+        ("firstTimestamp", text(v, &["firstTimestamp"])),
+        ("lastTimestamp", text(v, &["lastTimestamp"])),
+    )?;
+    super::in_order(
+        at,
+        ("eventTime", text(v, &["eventTime"])),
+        (
+            "series.lastObservedTime",
+            text(v, &["series", "lastObservedTime"]),
+        ),
+    )?;
     // The most precise time there is: eventTime (microseconds), else the
     // first occurrence, else the creation.
     let time = text(v, &["eventTime"])

@@ -6,14 +6,16 @@
 //! `Message`, `SourceComponent`, `FirstSeen` and `TimeGenerated`; others
 //! are ignored.
 //!
-//! Invariant: CSV is read row by row; JSON is one document.
+//! Invariant: memory does not grow with the file: CSV is read row by row
+//! and a JSON array one row at a time; only the query API's result, whose
+//! size the API caps, is read whole.
 
 use super::{Fact, Ignored, Obs, node_fact};
 use serde_json::Value;
 use std::path::Path;
 
 /// The columns read, by name (any case).
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 8] = [
     "ObjectKind",
     "Name",
     "Reason",
@@ -21,10 +23,11 @@ const COLUMNS: [&str; 7] = [
     "SourceComponent",
     "FirstSeen",
     "TimeGenerated",
+    "LastSeen",
 ];
 
 /// One row, by the column names above; `None` where absent or empty.
-type Row = [Option<String>; 7];
+type Row = [Option<String>; 8];
 
 /// Whether `text` looks like a KubeEvents export (for `--format auto`).
 pub fn sniff(head: &str) -> bool {
@@ -34,14 +37,49 @@ pub fn sniff(head: &str) -> bool {
 
 /// Reads every Node event of `file` into `out`.
 pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') || trimmed.starts_with('{') {
-        return read_json(file, &text, out, ignored);
+    use std::io::BufRead;
+    let io = |e: std::io::Error| format!("{}: {e}", file.display());
+    let mut reader = std::io::BufReader::new(std::fs::File::open(file).map_err(io)?);
+    // The first character that is not white space tells JSON from CSV.
+    let head = reader.fill_buf().map_err(io)?;
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        // A JSON array of rows may be several GB: one row at a time.
+        Some(b'[') => {
+            let top = super::stream::items(reader, "", &mut |n, r| {
+                let at = format!("{}: [{n}]", file.display());
+                let obj = r
+                    .as_object()
+                    .ok_or_else(|| format!("{at}: not an object"))?;
+                let row: Row = std::array::from_fn(|k| {
+                    obj.iter()
+                        .find(|(key, _)| key.eq_ignore_ascii_case(COLUMNS[k]))
+                        .and_then(|(_, v)| cell(v))
+                });
+                fact(row, &at, out, ignored)
+            });
+            return match top {
+                Ok(_) => Ok(()),
+                Err(super::stream::Stop::Item(msg)) => Err(msg),
+                Err(super::stream::Stop::Json(e)) => Err(format!(
+                    "{}:{}:{}: not JSON: {e}",
+                    file.display(),
+                    e.line(),
+                    e.column()
+                )),
+            };
+        }
+        // The query API's result: tables of columns and rows, read whole
+        // (the API caps a result's size).
+        Some(b'{') => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut reader, &mut text).map_err(io)?;
+            return read_json(file, &text, out, ignored);
+        }
+        _ => {}
     }
     let mut rd = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let header = rd
         .headers()
         .map_err(|e| format!("{}:1: not a CSV header: {e}", file.display()))?
@@ -76,6 +114,15 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     Ok(())
 }
 
+/// A JSON cell's text; `None` when empty.
+fn cell(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn read_json(
     file: &Path,
     text: &str,
@@ -83,11 +130,6 @@ fn read_json(
     ignored: &mut Ignored,
 ) -> Result<(), String> {
     let v: Value = super::parse_json(file, text)?;
-    let cell = |v: &Value| match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
     // The query API: columns, then rows of cells.
     if let Some(table) = v
         .get("tables")
@@ -129,36 +171,27 @@ fn read_json(
         }
         return Ok(());
     }
-    let rows = v.as_array().ok_or_else(|| {
-        format!(
-            "{}: expected a JSON array of KubeEvents rows or a query result with \"tables\"",
-            file.display()
-        )
-    })?;
-    for (n, r) in rows.iter().enumerate() {
-        let obj = r
-            .as_object()
-            .ok_or_else(|| format!("{}: [{n}]: not an object", file.display()))?;
-        let row: Row = std::array::from_fn(|k| {
-            obj.iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case(COLUMNS[k]))
-                .and_then(|(_, v)| cell(v))
-        });
-        fact(row, &format!("{}: [{n}]", file.display()), out, ignored)?;
-    }
-    Ok(())
+    Err(format!(
+        "{}: expected a JSON array of KubeEvents rows or a query result with \"tables\"",
+        file.display()
+    ))
 }
 
 /// One row as a Node event: `FirstSeen` is when it happened (the row is
 /// written later, at `TimeGenerated`).
 fn fact(row: Row, at: &str, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
-    let [kind, name, reason, message, source, first, generated] = row;
+    let [kind, name, reason, message, source, first, generated, last] = row;
     if kind.as_deref() != Some("Node") {
         ignored.other_objects += 1;
         return Ok(());
     }
     let node = name.ok_or_else(|| format!("{at}: Name is empty"))?;
     let reason = reason.ok_or_else(|| format!("{at}: Reason is empty"))?;
+    super::in_order(
+        at,
+        ("FirstSeen", first.as_deref()),
+        ("LastSeen", last.as_deref()),
+    )?;
     let time = first
         .or(generated)
         .ok_or_else(|| format!("{at}: no time: expected FirstSeen or TimeGenerated"))?;

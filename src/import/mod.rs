@@ -21,6 +21,7 @@ pub mod kubeevents;
 pub mod prometheus;
 pub mod recorded;
 pub mod replay;
+pub mod stream;
 
 use crate::k8s::{ActionKind, EventPhase};
 use crate::time::{Epoch, SimDuration, format_duration};
@@ -268,6 +269,27 @@ fn parse_time(t: &str) -> Option<Epoch> {
     Some(Epoch(utc.0 - sign * (h * 60 + m) * 60_000))
 }
 
+/// Checks that a record's end (`last`, its field `last_name`) is not
+/// before its start (`first`, field `first_name`): a record whose
+/// timestamps are out of order cannot say when anything happened.
+/// Unparsable times are left to [`node_fact`] to name.
+pub fn in_order(
+    at: &str,
+    (first_name, first): (&str, Option<&str>),
+    (last_name, last): (&str, Option<&str>),
+) -> Result<(), String> {
+    if let (Some(f), Some(l)) = (first, last)
+        && let (Some(fe), Some(le)) = (parse_time(f), parse_time(l))
+        && le.0 < fe.0
+    {
+        return Err(format!(
+            "{at}: {last_name} {l} is before {first_name} {f}: timestamps out of order; \
+             expected {last_name} at or after {first_name}"
+        ));
+    }
+    Ok(())
+}
+
 /// Turns a Node event into an observation, or counts it as ignored.
 /// `at` names where it came from.
 pub fn node_fact(
@@ -510,7 +532,29 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                             ended_before_error: false,
                         }),
                         EventPhase::End | EventPhase::Error => {
-                            let a = e.actions.iter_mut().rev().find(|a| a.kind == *kind);
+                            let i = e.actions.iter().rposition(|a| a.kind == *kind);
+                            // The repair controller runs one action on a
+                            // node at a time: an action that ends after
+                            // another one started overlaps it.
+                            if let Some(i) = i
+                                && e.actions[i].end.is_none()
+                                && let Some(b) = e.actions[i + 1..].first()
+                            {
+                                return Err(format!(
+                                    "{}: {} on {node} at {} ends the {} that started at {}, after \
+                                     the {} that started at {}: two actions at once on one node \
+                                     (overlapping episodes: are two clusters' histories mixed?); \
+                                     expected each action to end before the next starts",
+                                    o.origin,
+                                    crate::k8s::reason(*kind, *phase),
+                                    Epoch(o.at).format(crate::time::SimTime::ZERO),
+                                    kind.name(),
+                                    Epoch(e.actions[i].start).format(crate::time::SimTime::ZERO),
+                                    b.kind.name(),
+                                    Epoch(b.start).format(crate::time::SimTime::ZERO),
+                                ));
+                            }
+                            let a = i.map(|i| &mut e.actions[i]);
                             if a.is_none() {
                                 notes.push(format!(
                                     "{}: {} on {node} without its Start: left out",

@@ -20,6 +20,15 @@ pub fn sniff(head: &str) -> bool {
     head.contains("\"data\"") && (head.contains("\"resultType\"") || head.contains("\"metric\""))
 }
 
+/// A sample instant as Prometheus writes it: Unix seconds.
+fn fmt_secs(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        format!("{}", ms / 1000)
+    } else {
+        format!("{:.3}", ms as f64 / 1000.0)
+    }
+}
+
 /// Reads the transitions of every node's Ready condition into `out`.
 pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -62,6 +71,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             .get("values")
             .and_then(Value::as_array)
             .ok_or_else(|| place("no values array"))?;
+        let mut prev: Option<i64> = None;
         for (k, pair) in values.iter().enumerate() {
             let bad = || {
                 place(&format!(
@@ -74,12 +84,30 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .ok_or_else(bad)?;
             let ms = (secs * 1000.0).round() as i64;
+            if let Some(before) = prev.filter(|&b| ms <= b) {
+                return Err(place(&format!(
+                    "values[{k}]: {} is not after values[{}] {}: timestamps out of order; \
+                     expected a query_range series, in time order",
+                    fmt_secs(ms),
+                    k - 1,
+                    fmt_secs(before)
+                )));
+            }
+            prev = Some(ms);
             first = first.min(ms);
             let nodes = status.entry(node.to_string()).or_default();
             match p[1].as_str().ok_or_else(bad)? {
-                "1" => {
-                    nodes.insert(ms, st);
-                }
+                "1" => match nodes.insert(ms, st) {
+                    Some(other) if !other.is_empty() && other != st => {
+                        return Err(place(&format!(
+                            "values[{k}]: node {node} is both Ready={other:?} and \
+                             Ready={st:?} at {}: overlapping states; expected one status at 1 \
+                             per node and sample (are two clusters' series mixed?)",
+                            fmt_secs(ms)
+                        )));
+                    }
+                    _ => {}
+                },
                 "0" => {
                     nodes.entry(ms).or_insert("");
                 }

@@ -205,3 +205,12 @@ pub fn event_lines(sc: &Scenario) -> Vec<String> {
         })
         .collect()
 }
+
+/// Property-test cases: `default`, or `PROPTEST_CASES` when set (an
+/// explicit `cases` in a config would otherwise ignore it).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -196,7 +196,7 @@ fn the_recorded_side_measures_what_a_run_measures() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: crate::common::cases(48), ..Default::default() })]
 
     /// The round trip on random AKS scenarios: any fleet, faults, outages,
     /// action times and errors, taints and upgrades, guards and policy
@@ -873,4 +873,143 @@ fn a_prometheus_export_replays_every_start_within_a_check() {
         assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
         assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
     }
+}
+
+/// Item 5: a record that contradicts itself is refused with the file and
+/// the item, exit 2, and neither `import -o` nor `replay --out` writes
+/// anything: timestamps out of order within a record or a series, a node
+/// in two states at once, two actions at once on one node, bad cells.
+#[test]
+fn contradictory_records_are_refused_and_nothing_is_written() {
+    let s = scratch("import-contradictions");
+    let ev = |node: &str, reason: &str, source: &str, first: &str, extra: &str| {
+        format!(
+            r#"{{"kind":"Event","involvedObject":{{"kind":"Node","name":"{node}"}},"reason":"{reason}","source":{{"component":"{source}"}},"firstTimestamp":"{first}"{extra}}}"#
+        )
+    };
+    let not_ready = ev(
+        "user-0",
+        "NodeNotReady",
+        "kubelet",
+        "2026-05-19T21:10:00Z",
+        "",
+    );
+    let list = |items: &[String]| {
+        format!(
+            "{{\"kind\":\"List\",\"items\":[\n{}\n]}}\n",
+            items.join(",\n")
+        )
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "events.json",
+            list(&[
+                not_ready.clone(),
+                ev(
+                    "user-0",
+                    "NodeReady",
+                    "kubelet",
+                    "2026-05-19T21:20:00Z",
+                    r#","lastTimestamp":"2026-05-19T21:19:59Z""#,
+                ),
+            ]),
+            "events.json: items[1]: lastTimestamp 2026-05-19T21:19:59Z is before firstTimestamp \
+             2026-05-19T21:20:00Z: timestamps out of order",
+        ),
+        (
+            "series.json",
+            r#"{"kind":"Event","regarding":{"kind":"Node","name":"n-0"},"reason":"NodeReady","eventTime":"2026-05-19T21:20:00.000000Z","series":{"count":2,"lastObservedTime":"2026-05-19T21:00:00.000000Z"}}"#.to_string(),
+            "series.json:1: series.lastObservedTime 2026-05-19T21:00:00.000000Z is before eventTime",
+        ),
+        (
+            "overlap.json",
+            list(&[
+                not_ready.clone(),
+                ev("user-0", "NodeRebootStart", "aks-auto-repair", "2026-05-19T21:20:00Z", ""),
+                ev("user-0", "NodeReimageStart", "aks-auto-repair", "2026-05-19T21:22:00Z", ""),
+                ev("user-0", "NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:24:00Z", ""),
+            ]),
+            "overlap.json: items[3]: NodeRebootEnd on user-0 at 2026-05-19T21:24:00Z ends the \
+             reboot that started at 2026-05-19T21:20:00Z, after the reimage that started at \
+             2026-05-19T21:22:00Z: two actions at once on one node",
+        ),
+        (
+            "kubeevents.csv",
+            "TimeGenerated,ObjectKind,Name,Reason,Message,SourceComponent,FirstSeen,LastSeen\n\
+             2026-05-19T21:10:05Z,Node,user-0,NodeNotReady,,kubelet,2026-05-19T21:10:00Z,2026-05-19T21:10:00Z\n\
+             2026-05-19T21:20:05Z,Node,user-0,NodeReady,,kubelet,2026-05-19T21:20:00Z,2026-05-19T21:09:00Z\n"
+                .to_string(),
+            "kubeevents.csv:3: LastSeen 2026-05-19T21:09:00Z is before FirstSeen 2026-05-19T21:20:00Z: \
+             timestamps out of order",
+        ),
+        (
+            "kubeevents.json",
+            "[{\"TimeGenerated\":\"2026-05-19T21:10:05Z\",\"ObjectKind\":\"Node\",\"Name\":\"user-0\",\"Reason\":\"NodeNotReady\"},\n 7]"
+                .to_string(),
+            "kubeevents.json: [1]: not an object",
+        ),
+        (
+            "prometheus.json",
+            r#"{"status":"success","data":{"resultType":"matrix","result":[
+{"metric":{"__name__":"kube_node_status_condition","condition":"Ready","node":"n-0","status":"true"},"values":[[1779224400,"1"],[1779224415,"1"],[1779224410,"1"]]}]}}"#
+                .to_string(),
+            "prometheus.json: data.result[0]: values[2]: 1779224410 is not after values[1] 1779224415: \
+             timestamps out of order",
+        ),
+        (
+            "states.json",
+            r#"{"status":"success","data":{"resultType":"matrix","result":[
+{"metric":{"condition":"Ready","node":"n-0","status":"true"},"values":[[1779224400,"1"],[1779224415,"1"]]},
+{"metric":{"condition":"Ready","node":"n-0","status":"false"},"values":[[1779224400,"0"],[1779224415,"1"]]}]}}"#
+                .to_string(),
+            "states.json: data.result[1]: values[1]: node n-0 is both Ready=\"true\" and Ready=\"false\" \
+             at 1779224415: overlapping states",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = s.path(name);
+        std::fs::write(&file, text).unwrap();
+        for args in [
+            vec!["import", &file, "-o"],
+            vec!["replay", &file, "--candidate", "preset=gke", "--out"],
+        ] {
+            let out = s.path("written");
+            let o = repairsim(&[args.as_slice(), &[&out]].concat());
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            let want = format!("error: {}", s.path(expected));
+            assert!(
+                stderr(&o).starts_with(&want),
+                "{args:?}:\n{}\nexpected to start with\n{want}",
+                stderr(&o)
+            );
+            assert!(o.stdout.is_empty(), "{args:?}");
+            assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
+        }
+    }
+}
+
+/// Records that import exported twice (overlapping exports, or two
+/// kube-state-metrics replicas) are read once.
+#[test]
+fn a_duplicated_prometheus_series_is_one_series() {
+    let s = scratch("import-duplicate-series");
+    let file = s.path("ha.json");
+    let series = |instance: &str| {
+        format!(
+            r#"{{"metric":{{"condition":"Ready","node":"n-0","status":"false","instance":"{instance}"}},"values":[[1779224400,"0"],[1779224415,"1"],[1779224430,"0"]]}}"#
+        )
+    };
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{},{}]}}}}"#,
+            series("ksm-0"),
+            series("ksm-1")
+        ),
+    )
+    .unwrap();
+    let o = repairsim(&["import", &file, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toml = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(toml.matches("[[faults]]").count(), 1, "{toml}");
 }

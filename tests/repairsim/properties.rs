@@ -191,7 +191,7 @@ fn run(sc: &Scenario) -> (Vec<String>, Vec<Record>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(256), max_global_rejects: 1 << 20, ..ProptestConfig::default() })]
 
     /// No action before detection + repair_delay; only ladder actions (so
     /// Windows never redeploys under the current policy); at most

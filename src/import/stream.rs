@@ -1,0 +1,186 @@
+//! Streams the items of a large JSON document: each element of its
+//! top-level array, or of the array under one key of its top-level
+//! object (a Kubernetes `List`'s `items`), is handed over as it is
+//! parsed and then dropped, so memory holds one item at a time however
+//! large the file.
+
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::io::Read;
+
+/// What the document was, after its items went by.
+#[derive(Debug, PartialEq)]
+pub enum Top {
+    /// A top-level array of this many items.
+    Array(usize),
+    /// A top-level object: how many items its key held (`None`: no such
+    /// key), and its other members (small: `kind`, `metadata`, ...).
+    Object {
+        items: Option<usize>,
+        rest: Map<String, Value>,
+    },
+}
+
+/// Why streaming stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// Not JSON, or not the shape expected: line and column.
+    Json(serde_json::Error),
+    /// `each` refused an item: its message.
+    Item(String),
+}
+
+/// A callback for each item: its index and value.
+type Each<'a> = dyn FnMut(usize, Value) -> Result<(), String> + 'a;
+
+/// Streams `reader`'s document, calling `each` on every item of its
+/// top-level array or of its top-level object's `key` array.
+pub fn items(reader: impl Read, key: &str, each: &mut Each) -> Result<Top, Stop> {
+    let mut failed = None;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let top = TopSeed {
+        key,
+        each,
+        failed: &mut failed,
+    }
+    .deserialize(&mut de)
+    .and_then(|t| de.end().map(|()| t));
+    match (top, failed) {
+        (_, Some(msg)) => Err(Stop::Item(msg)),
+        (Ok(t), None) => Ok(t),
+        (Err(e), None) => Err(Stop::Json(e)),
+    }
+}
+
+struct TopSeed<'a, 'b> {
+    key: &'a str,
+    each: &'a mut Each<'b>,
+    failed: &'a mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = Top;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_> {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a JSON object or array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top, A::Error> {
+        each_item(seq, self.each, self.failed).map(Top::Array)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut rest = Map::new();
+        let mut items = None;
+        while let Some(k) = map.next_key::<String>()? {
+            if k == self.key && items.is_none() {
+                items = Some(map.next_value_seed(ItemsSeed {
+                    each: &mut *self.each,
+                    failed: &mut *self.failed,
+                })?);
+            } else {
+                rest.insert(k, map.next_value()?);
+            }
+        }
+        Ok(Top::Object { items, rest })
+    }
+}
+
+struct ItemsSeed<'a, 'b> {
+    each: &'a mut Each<'b>,
+    failed: &'a mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
+    type Value = usize;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an array of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<usize, A::Error> {
+        each_item(seq, self.each, self.failed)
+    }
+}
+
+/// Hands every element of `seq` to `each`; on its refusal, keeps the
+/// message in `failed` and stops the parse.
+fn each_item<'de, A: SeqAccess<'de>>(
+    mut seq: A,
+    each: &mut Each,
+    failed: &mut Option<String>,
+) -> Result<usize, A::Error> {
+    let mut n = 0;
+    while let Some(v) = seq.next_element::<Value>()? {
+        if let Err(msg) = each(n, v) {
+            *failed = Some(msg);
+            return Err(A::Error::custom("an item was refused"));
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(text: &str) -> (Result<Top, Stop>, Vec<(usize, Value)>) {
+        let mut seen = Vec::new();
+        let top = items(text.as_bytes(), "items", &mut |i, v| {
+            if v == Value::String("bad".into()) {
+                return Err(format!("items[{i}] is bad"));
+            }
+            seen.push((i, v));
+            Ok(())
+        });
+        (top, seen)
+    }
+
+    #[test]
+    fn a_list_streams_its_items_and_keeps_the_rest() {
+        let (top, seen) = collect(r#"{"kind": "List", "items": [1, {"a": 2}], "metadata": {}}"#);
+        let Ok(Top::Object { items, rest }) = top else {
+            panic!("{top:?}")
+        };
+        assert_eq!(items, Some(2));
+        assert_eq!(rest.len(), 2);
+        assert_eq!(seen[1], (1, serde_json::json!({"a": 2})));
+
+        let (top, seen) = collect(r#"[3, 4, 5]"#);
+        assert_eq!(top.unwrap(), Top::Array(3));
+        assert_eq!(seen.len(), 3);
+
+        // An object without the key: every member kept (one Event).
+        let (top, _) = collect(r#"{"reason": "NodeReady"}"#);
+        assert!(matches!(top, Ok(Top::Object { items: None, .. })));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let (top, seen) = collect("{\"items\": [1,\n 2,\n ]}");
+        let Err(Stop::Json(e)) = top else {
+            panic!("{top:?}")
+        };
+        assert_eq!((e.line(), seen.len()), (3, 2));
+        let (top, _) = collect(r#"{"items": [1, "bad", 3]}"#);
+        assert!(matches!(top, Err(Stop::Item(m)) if m == "items[1] is bad"));
+        let (top, _) = collect(r#"{"items": []} trailing"#);
+        assert!(matches!(top, Err(Stop::Json(_))));
+    }
+}
