@@ -59,13 +59,40 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let toml = imported.to_toml();
     let label = "the imported scenario";
     let sc = scenario::load_str(label, &toml)?;
+    // The trace is the record's: only the policy may change.
+    if let Some(key) = patches.iter().find_map(|p| match p {
+        Patch::Set { key, .. } if !key.starts_with("policy.") => Some(key),
+        _ => None,
+    }) {
+        return Err(CliError::Input(format!(
+            "--set {key}=...: not a policy key: a replay runs every candidate on the recorded \
+             trace, so only policy.* keys may change; expected e.g. --set policy.settle=2m"
+        )));
+    }
     let mut taken = vec![RECORDED.to_string()];
     let mut candidates = Vec::new();
     for c in &args.candidate {
         let spec = parse_side("--candidate", c)?;
         unique_label(&taken, c, &spec.label)?;
+        if spec.label.trim().is_empty() {
+            return Err(CliError::Input(format!(
+                "--candidate {c}: an empty name=; give the candidate a label"
+            )));
+        }
+        let patches = side_patches(patches, spec.patches);
+        // The trace is the record's: a candidate changes the policy only.
+        if let Some(key) = patches.iter().find_map(|p| match p {
+            Patch::Set { key, .. } if !key.starts_with("policy.") => Some(key),
+            _ => None,
+        }) {
+            return Err(CliError::Input(format!(
+                "--candidate {c}: {key} is not a policy key: a replay runs every candidate on \
+                 the recorded trace, so only policy.* keys (and preset=, policy=) may change; \
+                 expected e.g. set=policy.repair_delay=2m"
+            )));
+        }
         taken.push(spec.label.clone());
-        let scenario = scenario::load_str_with(label, &toml, &side_patches(patches, spec.patches))?;
+        let scenario = scenario::load_str_with(label, &toml, &patches)?;
         print_warnings(&scenario);
         candidates.push(Side {
             label: spec.label,

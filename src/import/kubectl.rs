@@ -29,22 +29,31 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     // spans lines; JSON Lines has one complete object per line. Try the
     // first line on its own: a whole object there means JSON Lines.
     // Blank lines before it are skipped (and kept, for the line numbers).
+    // A first line longer than any Event is a compact List (`jq -c`), read
+    // as a document, never whole.
+    const LONGEST_EVENT: u64 = 1 << 20;
     let mut first = String::new();
     let mut blank = String::new();
     let mut line_no = 1;
     loop {
         first.clear();
-        let n = reader
+        let n = std::io::Read::take(&mut reader, LONGEST_EVENT)
             .read_line(&mut first)
             .map_err(|e| format!("{}: {e}", file.display()))?;
+        // A byte-order mark (PowerShell writes one) is not content.
+        if line_no == 1 && blank.is_empty() && first.starts_with('\u{feff}') {
+            first.drain(..'\u{feff}'.len_utf8());
+        }
         if n == 0 || !first.trim().is_empty() {
             break;
         }
         blank.push_str(&first);
         line_no += 1;
     }
-    let one_per_line = serde_json::from_str::<Value>(first.trim())
-        .is_ok_and(|v| v.get("items").is_none() && !first.trim().is_empty());
+    let long = first.len() as u64 >= LONGEST_EVENT && !first.ends_with('\n');
+    let one_per_line = !long
+        && serde_json::from_str::<Value>(first.trim())
+            .is_ok_and(|v| v.is_object() && v.get("items").is_none());
     if one_per_line {
         let mut line = first;
         loop {
@@ -72,24 +81,38 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     }
     // A List may be several GB: its items are parsed one at a time.
     let prefix = std::io::Cursor::new(blank + &first);
+    // A bare array of Events (`jq .items`) is read like a List.
     let top = super::stream::items(
         std::io::Read::chain(prefix, reader),
         "items",
-        &mut |i, v| event(&v, &place(file, None, Some(i)), out, ignored),
+        &mut |i, in_list, v| {
+            let at = if in_list {
+                place(file, None, Some(i))
+            } else {
+                format!("{}: [{i}]", file.display())
+            };
+            event(&v, &at, out, ignored)
+        },
     );
     match top {
-        Ok(super::stream::Top::Object { items: Some(_), .. }) => Ok(()),
+        Ok(super::stream::Top::Object { items: Some(_), .. } | super::stream::Top::Array(_)) => {
+            Ok(())
+        }
         Ok(super::stream::Top::Object { items: None, rest }) => {
             event(&Value::Object(rest), &place(file, None, None), out, ignored)
         }
-        Ok(super::stream::Top::Array(_)) => Err(format!(
-            "{}: a JSON array; expected a List with an items array, one Event, or one Event per line",
-            file.display()
-        )),
         Err(super::stream::Stop::Item(msg)) => Err(msg),
+        Err(super::stream::Stop::Json(e)) if e.is_data() => Err(format!(
+            "{}:{}:{}: {e}; expected a List whose items is an array of Events",
+            file.display(),
+            e.line(),
+            e.column()
+        )),
         Err(super::stream::Stop::Json(e)) => Err(format!(
-            "{}:{}:{}: not JSON: {e}; expected the output of `kubectl get events -o json`, \
-             one Event, or one Event per line",
+            "{}:{}:{}: not JSON: {e}; expected Kubernetes Events (`kubectl get events -o json`, \
+             one Event, or one Event per line), a Container Insights KubeEvents export (CSV \
+             with TimeGenerated, ObjectKind, Name and Reason columns, or JSON), or a \
+             Prometheus query_range result of kube_node_status_condition",
             file.display(),
             e.line(),
             e.column()

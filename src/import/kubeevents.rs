@@ -40,12 +40,16 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     use std::io::BufRead;
     let io = |e: std::io::Error| format!("{}: {e}", file.display());
     let mut reader = std::io::BufReader::new(std::fs::File::open(file).map_err(io)?);
+    // A byte-order mark (Excel and PowerShell write one) is not content.
+    if reader.fill_buf().map_err(io)?.starts_with(b"\xef\xbb\xbf") {
+        reader.consume(3);
+    }
     // The first character that is not white space tells JSON from CSV.
     let head = reader.fill_buf().map_err(io)?;
     match head.iter().find(|b| !b.is_ascii_whitespace()) {
         // A JSON array of rows may be several GB: one row at a time.
         Some(b'[') => {
-            let top = super::stream::items(reader, "", &mut |n, r| {
+            let top = super::stream::items(reader, "", &mut |n, _, r| {
                 let at = format!("{}: [{n}]", file.display());
                 let obj = r
                     .as_object()
@@ -77,8 +81,11 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         }
         _ => {}
     }
+    // Rows end at `\n` only, so that line numbers count CRLF lines right
+    // (Azure exports use CRLF); the `\r` left on a last cell is trimmed.
     let mut rd = csv::ReaderBuilder::new()
         .flexible(false)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(reader);
     let header = rd
         .headers()

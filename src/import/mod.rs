@@ -84,6 +84,9 @@ pub enum What {
     },
     /// The Node object was deleted.
     Deleted,
+    /// The record covers the cluster up to here (a Prometheus export's
+    /// last sample), though nothing changed: the history's end.
+    Seen,
 }
 
 /// What the reader skipped, for the summary line.
@@ -95,6 +98,8 @@ pub struct Ignored {
     pub unknown_reasons: u64,
     /// Aggregated events (`count` above 1) read as their first occurrence.
     pub aggregated: u64,
+    /// Facts read twice (the same node, instant and event), kept once.
+    pub duplicates: u64,
 }
 
 /// Choices the history cannot make.
@@ -290,6 +295,23 @@ pub fn in_order(
     Ok(())
 }
 
+/// Kubernetes names nodes as DNS subdomains; anything else (quotes, a
+/// newline) is not a node name, and could not be written back.
+pub fn node_name(at: &str, node: &str) -> Result<(), String> {
+    if node.is_empty()
+        || node.len() > 253
+        || !node
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    {
+        return Err(format!(
+            "{at}: node name {node:?} is not a Kubernetes node name; expected letters, digits, \
+             '-' and '.', at most 253 characters"
+        ));
+    }
+    Ok(())
+}
+
 /// Turns a Node event into an observation, or counts it as ignored.
 /// `at` names where it came from.
 pub fn node_fact(
@@ -298,6 +320,7 @@ pub fn node_fact(
     out: &mut Vec<Obs>,
     ignored: &mut Ignored,
 ) -> Result<(), String> {
+    node_name(at, &f.node)?;
     let epoch = parse_time(f.time).ok_or_else(|| {
         format!(
             "{at}: bad time {:?}: expected an RFC 3339 instant such as \"2026-05-19T21:34:43.709Z\" \
@@ -345,8 +368,42 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                 .into(),
         );
     }
-    let events = obs.len();
+    // The history ends at its last record, or later where a record says
+    // it saw the cluster until then.
+    let seen_until = obs
+        .iter()
+        .filter(|o| o.what == What::Seen)
+        .map(|o| o.at)
+        .max();
+    obs.retain(|o| o.what != What::Seen);
+    if obs.is_empty() {
+        return Err(
+            "no Node events in the input: nothing to import (events about other objects: \
+             ignored)"
+                .into(),
+        );
+    }
     obs.sort_by_key(|o| o.at);
+    // The same fact twice (overlapping exports, or the same history in two
+    // formats) is one fact: the first occurrence stays.
+    let mut ignored = ignored;
+    let mut kept: Vec<Obs> = Vec::with_capacity(obs.len());
+    let mut group = 0;
+    for o in obs {
+        if kept.last().is_none_or(|l| l.at != o.at) {
+            group = kept.len();
+        }
+        if kept[group..]
+            .iter()
+            .any(|k| k.node == o.node && k.what == o.what)
+        {
+            ignored.duplicates += 1;
+        } else {
+            kept.push(o);
+        }
+    }
+    let obs = kept;
+    let events = obs.len();
     let check = (opts.policy.check_interval.ms() as i64).max(1);
     let mut notes = Vec::new();
 
@@ -453,8 +510,25 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
             },
         )
     };
-    let last = obs.last().map_or(first, |o| o.at);
+    let last = obs
+        .last()
+        .map_or(first, |o| o.at)
+        .max(seen_until.unwrap_or(i64::MIN));
     let horizon_ms = last - start + 1000;
+    // A scenario spans at most 100 years: a longer history has a wrong
+    // timestamp at one end.
+    if horizon_ms < 0 || horizon_ms as u64 > crate::time::MAX_SPAN {
+        let (a, b) = (&obs[0], &obs[obs.len() - 1]);
+        return Err(format!(
+            "{}: the history runs from {} ({}) to {} ({}), more than 100 years: is one of \
+             these timestamps wrong? expected a history of at most 100 years",
+            b.origin,
+            Epoch(a.at).format(crate::time::SimTime::ZERO),
+            a.origin,
+            Epoch(b.at).format(crate::time::SimTime::ZERO),
+            b.origin
+        ));
+    }
 
     let mut durations: BTreeMap<(ActionKind, bool), Vec<i64>> = BTreeMap::new();
     let mut episodes = Vec::new();
@@ -467,7 +541,7 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
         let mut open: Option<Episode> = None;
         for o in list {
             match &o.what {
-                What::Registered => {}
+                What::Registered | What::Seen => {}
                 What::NotReady { silent } => match open.as_mut() {
                     None => {
                         open = Some(Episode {
@@ -552,6 +626,29 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                                     Epoch(e.actions[i].start).format(crate::time::SimTime::ZERO),
                                     b.kind.name(),
                                     Epoch(b.start).format(crate::time::SimTime::ZERO),
+                                ));
+                            }
+                            // A second End for an action that ended, while an
+                            // earlier one of its kind never did: two at once.
+                            if let Some(i) = i
+                                && *phase == EventPhase::End
+                                && e.actions[i].end.is_some()
+                                && let Some(open) = e.actions[..i]
+                                    .iter()
+                                    .find(|a| a.kind == *kind && a.end.is_none())
+                            {
+                                return Err(format!(
+                                    "{}: {} on {node} at {}: the {} that started at {} ended \
+                                     already, and the one that started at {} never did: two \
+                                     actions at once on one node (overlapping episodes: are two \
+                                     clusters' histories mixed?); expected each action to end \
+                                     before the next starts",
+                                    o.origin,
+                                    crate::k8s::reason(*kind, *phase),
+                                    Epoch(o.at).format(crate::time::SimTime::ZERO),
+                                    kind.name(),
+                                    Epoch(e.actions[i].start).format(crate::time::SimTime::ZERO),
+                                    Epoch(open.start).format(crate::time::SimTime::ZERO),
                                 ));
                             }
                             let a = i.map(|i| &mut e.actions[i]);
@@ -974,6 +1071,10 @@ impl Imported {
                     "; {} aggregated events (count above 1) read as their first occurrence only",
                     self.ignored.aggregated
                 )
+            } else {
+                String::new()
+            } + &if self.ignored.duplicates > 0 {
+                format!("; {} duplicates read once", self.ignored.duplicates)
             } else {
                 String::new()
             }

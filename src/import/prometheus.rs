@@ -47,7 +47,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         })?;
     // node → sample instant [Unix ms] → status at 1.
     let mut status: BTreeMap<String, BTreeMap<i64, &str>> = BTreeMap::new();
-    let mut first = i64::MAX;
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
     for (i, series) in result.iter().enumerate() {
         let place = |what: &str| at(&format!("data.result[{i}]: {what}"));
         let metric = series
@@ -59,6 +59,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             continue;
         }
         let node = label("node").ok_or_else(|| place("no node label"))?;
+        super::node_name(&place("metric"), node)?;
         let st = match label("status") {
             Some(s @ ("true" | "false" | "unknown")) => s,
             other => {
@@ -75,13 +76,14 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         for (k, pair) in values.iter().enumerate() {
             let bad = || {
                 place(&format!(
-                    "values[{k}]: expected [unix seconds, \"0\" or \"1\"]"
+                    "values[{k}]: expected [Unix seconds from 0 to 253402300799, \"0\" or \"1\"]"
                 ))
             };
             let p = pair.as_array().filter(|p| p.len() == 2).ok_or_else(bad)?;
+            // From 1970 to the year 10000, as RFC 3339 can write it.
             let secs = p[0]
                 .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
+                .filter(|s| s.is_finite() && (0.0..253_402_300_800.0).contains(s))
                 .ok_or_else(bad)?;
             let ms = (secs * 1000.0).round() as i64;
             if let Some(before) = prev.filter(|&b| ms <= b) {
@@ -95,6 +97,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             }
             prev = Some(ms);
             first = first.min(ms);
+            last = last.max(ms);
             let nodes = status.entry(node.to_string()).or_default();
             match p[1].as_str().ok_or_else(bad)? {
                 "1" => match nodes.insert(ms, st) {
@@ -114,6 +117,15 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
                 _ => return Err(bad()),
             }
         }
+    }
+    // The export saw the fleet until its last sample.
+    if let Some(node) = status.keys().next() {
+        out.push(Obs {
+            at: last,
+            node: node.clone(),
+            what: What::Seen,
+            origin: at("the last sample"),
+        });
     }
     for (node, samples) in status {
         let origin = at(&format!("node {node}"));

@@ -97,18 +97,24 @@ impl Imported {
                         state: NodeState::acting(a.kind, 0),
                     });
                     if let Some(end) = a.end {
+                        // An End reported after NodeReady (the kubelet can
+                        // be Ready first): the action was over when the
+                        // node was Ready, and the node stays Ready.
+                        let after_ready = e.ready.is_some_and(|r| end > r);
                         out.push(Record::ActionEnded {
-                            at: rel(end),
+                            at: rel(e.ready.map_or(end, |r| end.min(r))),
                             node,
                             kind: a.kind,
                             error: a.error.as_deref().map(error_code),
                             fixed: f.fixed_by == a.kind.name(),
                         });
-                        out.push(Record::State {
-                            at: rel(end),
-                            node,
-                            state: waiting,
-                        });
+                        if !after_ready {
+                            out.push(Record::State {
+                                at: rel(end),
+                                node,
+                                state: waiting,
+                            });
+                        }
                     }
                 }
                 let windows = sc.fleet.node(node).os == crate::fleet::Os::Windows;

@@ -27,10 +27,13 @@ pub const RECORDED: &str = "recorded";
 /// The limits of a counterfactual, for every output that states them.
 pub const LIMITS: &str = "A replay is only as good as the faults inferred from the record: \
     a fault that an early reboot fixed might also have healed by itself, or needed less; \
-    a node the record shows deleted or never Ready again is assumed unfixable; the record \
-    does not show when the policy detected a node, so `recorded` has no time to detect; \
-    and a candidate's action the record never saw takes the scenario's duration and error \
-    rate, not a measured one.";
+    a node the record shows deleted or never Ready again is assumed unfixable; an episode \
+    the recorded policy left alone for a reason the record does not show is excluded for \
+    every candidate too; the record does not show when the policy detected a node, so \
+    `recorded` has no time to detect; a candidate's action the record never saw takes the \
+    scenario's duration and error rate, not a measured one; and every side ends where the \
+    record ends (1 s after its last event, or a Prometheus export's last sample), so what a \
+    candidate would have done later is not seen.";
 
 /// A finished replay.
 #[derive(Debug)]
@@ -64,12 +67,26 @@ pub fn measure_recorded(im: &Imported, sc: &Scenario) -> (RepResult, Vec<Inciden
             )
         })
         .collect();
+    measure_with(im, sc, &decided)
+}
+
+/// [`measure_recorded`] with every outcome by the rules alone (no run to
+/// read the policy's decisions from): for tests of those rules.
+pub fn measure_by_rules(im: &Imported, sc: &Scenario) -> (RepResult, Vec<Incident>) {
+    measure_with(im, sc, &Default::default())
+}
+
+fn measure_with(
+    im: &Imported,
+    sc: &Scenario,
+    decided: &super::recorded::Decided,
+) -> (RepResult, Vec<Incident>) {
     let mut incidents = IncidentLog::new();
     let mut timeline = TimelineLog::new(false);
     {
         let mut obs = Fanout(vec![&mut incidents, &mut timeline]);
         obs.begin(sc);
-        for r in im.recorded_records(sc, &decided) {
+        for r in im.recorded_records(sc, decided) {
             obs.record(&r);
         }
         obs.finish(SimTime::ZERO + sc.horizon);
@@ -115,6 +132,18 @@ pub fn replay(im: &Imported, sc: &Scenario, candidates: &[Side]) -> Replay {
     }
 }
 
+/// `x` for the table: as `compare` shows it, but a difference that would
+/// round to zero keeps enough digits to show why it has a verdict.
+fn shown(unit: crate::mc::metrics::Unit, x: f64) -> String {
+    let s = crate::mc::format_value(unit, x);
+    let zero = s.chars().all(|c| matches!(c, '0' | '.' | '-' | 's'));
+    if x == 0.0 || !zero {
+        return s;
+    }
+    let digits = (-x.abs().log10()).ceil().clamp(1.0, 12.0) as usize + 1;
+    format!("{x:.digits$}")
+}
+
 /// One candidate's row of one metric: both sides' values as measured
 /// (a side's value stands even when the other side has none).
 #[derive(Clone, Debug, Serialize)]
@@ -151,10 +180,10 @@ impl Replay {
                             recorded: b,
                             candidate: v,
                             difference: b.zip(v).map(|(b, v)| v - b),
-                            verdict: if b.is_none() && v.is_some() {
-                                "not in the record"
-                            } else {
-                                r.verdict.name()
+                            verdict: match (b, v) {
+                                (None, Some(_)) => "not in the record",
+                                (Some(_), None) => "no value",
+                                _ => r.verdict.name(),
                             },
                         }
                     })
@@ -215,7 +244,7 @@ impl Replay {
                     .iter()
                     .find(|d| d.name == r.metric)
                     .map_or(crate::mc::metrics::Unit::Count, |d| d.unit);
-                let f = |v: Option<f64>| v.map_or("-".into(), |x| crate::mc::format_value(unit, x));
+                let f = |v: Option<f64>| v.map_or("-".into(), |x| shown(unit, x));
                 let _ = writeln!(
                     s,
                     "| {} | {} | {} | {} | {} |",

@@ -31,8 +31,9 @@ pub enum Stop {
     Item(String),
 }
 
-/// A callback for each item: its index and value.
-type Each<'a> = dyn FnMut(usize, Value) -> Result<(), String> + 'a;
+/// A callback for each item: its index, whether it is in the object's
+/// key (`false`: in a top-level array), and its value.
+type Each<'a> = dyn FnMut(usize, bool, Value) -> Result<(), String> + 'a;
 
 /// Streams `reader`'s document, calling `each` on every item of its
 /// top-level array or of its top-level object's `key` array.
@@ -74,7 +75,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top, A::Error> {
-        each_item(seq, self.each, self.failed).map(Top::Array)
+        each_item(seq, false, self.each, self.failed).map(Top::Array)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
@@ -114,7 +115,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<usize, A::Error> {
-        each_item(seq, self.each, self.failed)
+        each_item(seq, true, self.each, self.failed)
     }
 }
 
@@ -122,12 +123,13 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
 /// message in `failed` and stops the parse.
 fn each_item<'de, A: SeqAccess<'de>>(
     mut seq: A,
+    in_key: bool,
     each: &mut Each,
     failed: &mut Option<String>,
 ) -> Result<usize, A::Error> {
     let mut n = 0;
     while let Some(v) = seq.next_element::<Value>()? {
-        if let Err(msg) = each(n, v) {
+        if let Err(msg) = each(n, in_key, v) {
             *failed = Some(msg);
             return Err(A::Error::custom("an item was refused"));
         }
@@ -142,7 +144,7 @@ mod tests {
 
     fn collect(text: &str) -> (Result<Top, Stop>, Vec<(usize, Value)>) {
         let mut seen = Vec::new();
-        let top = items(text.as_bytes(), "items", &mut |i, v| {
+        let top = items(text.as_bytes(), "items", &mut |i, _, v| {
             if v == Value::String("bad".into()) {
                 return Err(format!("items[{i}] is bad"));
             }

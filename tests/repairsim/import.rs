@@ -191,6 +191,18 @@ fn the_recorded_side_measures_what_a_run_measures() {
         assert_eq!(recorded.1, replayed.1, "{name}");
         assert_eq!(recorded.0, replayed.0, "{name}");
         incidents += recorded.1.len();
+        // By the record alone, with outcomes by rules and not read from a
+        // run: every time, count of actions and errors, and the not-Ready
+        // time are still the run's.
+        let (imported, sc) = import_only(&original, &run, &s);
+        let (by_rules, _) = repairsim::import::replay::measure_by_rules(&imported, &sc);
+        let defs = repairsim::mc::metrics::metric_defs();
+        for (m, d) in defs.iter().enumerate() {
+            let outcome = d.name.starts_with("incidents_") || d.name == "failed_repairs";
+            if m != repairsim::mc::metrics::IDX_TTD_MEAN && !outcome {
+                assert_eq!(by_rules.values[m], replayed.0[m], "{name}: {}", d.name);
+            }
+        }
     }
     assert!(incidents > 300, "{incidents} incidents");
 }
@@ -865,7 +877,7 @@ fn a_prometheus_export_replays_every_start_within_a_check() {
         ),
         (
             "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"node\":\"a-0\",\"status\":\"true\"},\"values\":[[1,\"2\"]]}]}}",
-            "data.result[0]: values[0]: expected [unix seconds, \"0\" or \"1\"]",
+            "data.result[0]: values[0]: expected [Unix seconds from 0 to 253402300799, \"0\" or \"1\"]",
         ),
     ] {
         std::fs::write(&bad, text).unwrap();
@@ -934,6 +946,40 @@ fn contradictory_records_are_refused_and_nothing_is_written() {
              2026-05-19T21:22:00Z: two actions at once on one node",
         ),
         (
+            "twice.json",
+            list(&[
+                not_ready.clone(),
+                ev("user-0", "NodeRebootStart", "aks-auto-repair", "2026-05-19T21:20:00Z", ""),
+                ev("user-0", "NodeRebootStart", "aks-auto-repair", "2026-05-19T21:21:00Z", ""),
+                ev("user-0", "NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:22:00Z", ""),
+                ev("user-0", "NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:23:00Z", ""),
+            ]),
+            "twice.json: items[4]: NodeRebootEnd on user-0 at 2026-05-19T21:23:00Z: the reboot \
+             that started at 2026-05-19T21:21:00Z ended already, and the one that started at \
+             2026-05-19T21:20:00Z never did: two actions at once on one node",
+        ),
+        (
+            "centuries.json",
+            list(&[
+                not_ready.clone(),
+                ev("user-0", "NodeReady", "kubelet", "9999-12-31T23:59:59Z", ""),
+            ]),
+            "centuries.json: items[1]: the history runs from 2026-05-19T21:10:00Z (",
+        ),
+        (
+            "name.json",
+            list(&[ev("user\\n\\\"0", "NodeNotReady", "kubelet", "2026-05-19T21:10:00Z", "")]),
+            "name.json: items[0]: node name \"user\\n\\\"0\" is not a Kubernetes node name",
+        ),
+        (
+            "crlf.csv",
+            "TimeGenerated,ObjectKind,Name,Reason\r\n\
+             2026-05-19T21:10:05Z,Node,user-0,NodeNotReady\r\n\
+             2026-05-19T21:20:05Z,Node,,NodeReady\r\n"
+                .to_string(),
+            "crlf.csv:3: Name is empty",
+        ),
+        (
             "kubeevents.csv",
             "TimeGenerated,ObjectKind,Name,Reason,Message,SourceComponent,FirstSeen,LastSeen\n\
              2026-05-19T21:10:05Z,Node,user-0,NodeNotReady,,kubelet,2026-05-19T21:10:00Z,2026-05-19T21:10:00Z\n\
@@ -986,6 +1032,73 @@ fn contradictory_records_are_refused_and_nothing_is_written() {
             assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
         }
     }
+}
+
+/// What real files look like, beyond `kubectl`'s pretty List: a List on
+/// one line (`jq -c`, read as a document, never whole), a bare array of
+/// Events (`jq .items`), a byte-order mark, CRLF line ends, and the same
+/// history in two overlapping exports (each fact read once).
+#[test]
+fn compact_lists_arrays_boms_and_overlapping_exports_import_alike() {
+    let s = scratch("import-shapes");
+    let history = crate::common::repo().join("tests/repairsim/histories/section-8.json");
+    let list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    let import = |file: &str| {
+        let o = repairsim(&["import", file, "--preset", "aks-observed-2026"]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        (String::from_utf8(o.stdout.clone()).unwrap(), stderr(&o))
+    };
+    let (want, _) = import(history.to_str().unwrap());
+    let body = |toml: &str| toml.lines().skip(2).collect::<Vec<_>>().join("\n");
+    let write = |name: &str, bytes: Vec<u8>| {
+        let p = s.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let compact = write("compact.json", serde_json::to_vec(&list).unwrap());
+    let array = write(
+        "array.json",
+        serde_json::to_vec_pretty(&list["items"]).unwrap(),
+    );
+    let bom = write(
+        "bom.json",
+        [
+            b"\xef\xbb\xbf".as_slice(),
+            &serde_json::to_vec_pretty(&list).unwrap(),
+        ]
+        .concat(),
+    );
+    let crlf = write(
+        "crlf.csv",
+        std::fs::read_to_string(
+            crate::common::repo().join("tests/repairsim/histories/section-8-kubeevents.csv"),
+        )
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes(),
+    );
+    for f in [&compact, &array, &bom, &crlf] {
+        assert_eq!(body(&import(f).0), body(&want), "{f}");
+    }
+    let o = repairsim(&[
+        "import",
+        history.to_str().unwrap(),
+        &compact,
+        "--preset",
+        "aks-observed-2026",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        body(&String::from_utf8(o.stdout.clone()).unwrap()),
+        body(&want),
+        "the same history twice is one history"
+    );
+    assert!(
+        stderr(&o).ends_with("; 9 duplicates read once\n"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Records that import exported twice (overlapping exports, or two

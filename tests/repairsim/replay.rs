@@ -23,7 +23,8 @@ fn history(dir: &crate::common::Scratch) -> String {
 
 #[test]
 fn replay_sets_each_candidate_beside_the_record() {
-    let s = scratch("replay-cli");
+    // The directory's name must not say "replay": the outputs must.
+    let s = scratch("rp-cli");
     let events = history(&s);
     let out = s.path("replay");
     let args = [
@@ -62,16 +63,23 @@ fn replay_sets_each_candidate_beside_the_record() {
     ] {
         assert!(names.contains(&f), "{f} missing from {names:?}");
     }
-    // Every output says it is a replay.
+    // Every output says it is a replay, each in its own way.
     for (name, bytes) in &written {
-        if name.ends_with(".png") {
-            continue;
-        }
         let text = String::from_utf8_lossy(bytes);
-        assert!(
-            text.contains("Replay") || text.contains("replay"),
-            "{name} does not say it is a replay"
-        );
+        let says = match name.as_str() {
+            "replay.md" => text.starts_with("# Replay of ") && text.contains("This is a replay"),
+            "replay.csv" => text.lines().next().unwrap().ends_with(",replay_of"),
+            "incidents.csv" => {
+                text.lines().next().unwrap().ends_with(",replay_of")
+                    && text.lines().skip(1).all(|l| l.ends_with("events.jsonl"))
+            }
+            "replay.json" => text.contains("\"replay\": true"),
+            "scenario.toml" => text.starts_with("# The scenario `repairsim replay` replayed"),
+            n if n.ends_with(".svg") => text.contains("Replay:"),
+            n if n.ends_with(".png") => true,
+            n => panic!("unexpected output {n}"),
+        };
+        assert!(says, "{name} does not say it is a replay");
     }
 
     // The record through its own policy: the same on every metric the
@@ -227,4 +235,61 @@ fn the_section_8_replay_in_the_readme_is_the_real_output() {
     );
     let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
     assert!(readme.contains(&shown), "README is stale; now:\n{shown}");
+}
+
+/// The kubelet can post Ready before the repair controller reports the
+/// End: the node is Ready from its NodeReady on, and the action counts.
+#[test]
+fn recorded_counts_an_end_after_node_ready_as_ended_then() {
+    let s = scratch("rp-late-end");
+    let ev = |reason: &str, source: &str, at: &str| {
+        format!(
+            r#"{{"kind":"Event","involvedObject":{{"kind":"Node","name":"aks-user-1234-vmss000000"}},"reason":"{reason}","source":{{"component":"{source}"}},"firstTimestamp":"{at}"}}"#
+        )
+    };
+    let items = [
+        ev("RegisteredNode", "node-controller", "2026-05-19T20:00:00Z"),
+        ev("NodeNotReady", "kubelet", "2026-05-19T21:00:00Z"),
+        ev("NodeRebootStart", "aks-auto-repair", "2026-05-19T21:10:00Z"),
+        ev("NodeReady", "kubelet", "2026-05-19T21:12:00Z"),
+        ev("NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:12:05Z"),
+        ev("NodeNotReady", "kubelet", "2026-05-19T23:00:00Z"),
+        ev("NodeReady", "kubelet", "2026-05-19T23:01:00Z"),
+    ];
+    let file = s.path("late.json");
+    std::fs::write(
+        &file,
+        format!("{{\"kind\":\"List\",\"items\":[{}]}}", items.join(",")),
+    )
+    .unwrap();
+    let out = s.path("out");
+    let o = repairsim(&[
+        "replay",
+        &file,
+        "--candidate",
+        "preset=aks-2024-08",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap();
+    let metric = |name: &str| {
+        json["candidates"][0]["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .unwrap()["recorded"]
+            .as_f64()
+            .unwrap()
+    };
+    // Not Ready 21:00-21:12 and 23:00-23:01: 13 minutes.
+    assert_eq!(metric("not_ready_node_hours"), 13.0 / 60.0);
+    assert_eq!(metric("incidents_repaired_by_reboot"), 1.0);
+    assert_eq!(
+        metric("time_to_recover_mean_ms"),
+        (720_000.0 + 60_000.0) / 2.0
+    );
 }
