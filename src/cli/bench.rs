@@ -346,36 +346,102 @@ fn write_event_list(path: &std::path::Path, mib: u64) -> std::io::Result<u64> {
     Ok(n)
 }
 
+/// Writes a synthetic Prometheus query_range result of about `mib` MiB
+/// to `path`: 1,000 nodes, a `true`, `false` and `unknown` series each at
+/// a 15 s step, every node not Ready for 20 samples once. Returns the
+/// number of samples.
+fn write_prometheus(path: &std::path::Path, mib: u64) -> std::io::Result<u64> {
+    use std::io::Write;
+    const NODES: u64 = 1000;
+    // About 15 bytes per sample: `[1779224400,"1"],`.
+    let per_series = ((mib << 20) / (NODES * 3 * 17)).max(30);
+    let start = crate::time::Epoch::parse(DEFAULT_START).map_or(0, |e| e.0 / 1000);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    write!(
+        w,
+        "{{\"status\":\"success\",\"data\":{{\"resultType\":\"matrix\",\"result\":["
+    )?;
+    for n in 0..NODES {
+        let down = n * 7 % (per_series - 20);
+        for (k, status) in ["true", "false"].iter().enumerate() {
+            if n > 0 || k > 0 {
+                w.write_all(b",")?;
+            }
+            write!(
+                w,
+                "{{\"metric\":{{\"__name__\":\"kube_node_status_condition\",\"condition\":\"Ready\",\"node\":\"aks-nodepool1-12345678-vmss{n:06}\",\"status\":\"{status}\"}},\"values\":["
+            )?;
+            for i in 0..per_series {
+                let is_down = (down..down + 20).contains(&i);
+                let one = (k == 1) == is_down;
+                let sep = if i == 0 { "" } else { "," };
+                write!(w, "{sep}[{},\"{}\"]", start + i as i64 * 15, u8::from(one))?;
+            }
+            w.write_all(b"]}")?;
+        }
+        write!(
+            w,
+            ",{{\"metric\":{{\"condition\":\"Ready\",\"node\":\"aks-nodepool1-12345678-vmss{n:06}\",\"status\":\"unknown\"}},\"values\":["
+        )?;
+        for i in 0..per_series {
+            let sep = if i == 0 { "" } else { "," };
+            write!(w, "{sep}[{},\"0\"]", start + i as i64 * 15)?;
+        }
+        w.write_all(b"]}")?;
+    }
+    w.write_all(b"]}}\n")?;
+    w.flush()?;
+    Ok(per_series * NODES * 3)
+}
+
 /// `bench --import MIB`: reading speed and peak memory of `import` on a
-/// List of MIB MiB, then of 4 × MIB MiB.
+/// List of MIB MiB, then of 4 × MIB MiB, then the same for a Prometheus
+/// export. Peak memory is the process's, so it can only grow down the
+/// table: a row that stays level read in constant memory.
 fn run_import(mib: u64) -> Result<(), CliError> {
     let mut out = Out::stdout();
     out.println(&format!(
-        "{:>10} {:>10} {:>12} {:>9} {:>8} {:>14}",
-        "size [MiB]", "events", "Node events", "read [s]", "MiB/s", "peak RSS [MiB]"
+        "{:>10} {:>10} {:>11} {:>9} {:>9} {:>8} {:>14}",
+        "format", "size [MiB]", "records", "Node facts", "read [s]", "MiB/s", "peak RSS [MiB]"
     ))?;
-    for size in [mib.max(1), mib.max(1).saturating_mul(4)] {
-        let path = std::env::temp_dir().join(format!(
-            "repairsim-bench-import-{}.json",
-            std::process::id()
-        ));
-        let io = |e: std::io::Error| CliError::Output(format!("{}: {e}", path.display()));
-        let events = write_event_list(&path, size).map_err(io)?;
-        let bytes = std::fs::metadata(&path).map_err(io)?.len();
-        let t0 = Instant::now();
-        let mut obs = Vec::new();
-        let mut ignored = crate::import::Ignored::default();
-        let read = crate::import::kubectl::read(&path, &mut obs, &mut ignored);
-        let secs = t0.elapsed().as_secs_f64();
-        let _ = std::fs::remove_file(&path);
-        read.map_err(CliError::Output)?;
-        let mb = bytes as f64 / (1u64 << 20) as f64;
-        out.println(&format!(
-            "{mb:>10.0} {events:>10} {:>12} {secs:>9.2} {:>8.0} {:>14}",
-            obs.len(),
-            mb / secs,
-            peak_rss_mib().map_or("-".into(), |m| format!("{m:.1}"))
-        ))?;
+    type Reader = fn(
+        &std::path::Path,
+        &mut Vec<crate::import::Obs>,
+        &mut crate::import::Ignored,
+    ) -> Result<(), String>;
+    type Writer = fn(&std::path::Path, u64) -> std::io::Result<u64>;
+    let formats: [(&str, Writer, Reader); 2] = [
+        ("kubectl", write_event_list, crate::import::kubectl::read),
+        (
+            "prometheus",
+            write_prometheus,
+            crate::import::prometheus::read,
+        ),
+    ];
+    for (name, write, read) in formats {
+        for size in [mib.max(1), mib.max(1).saturating_mul(4)] {
+            let path = std::env::temp_dir().join(format!(
+                "repairsim-bench-import-{}.json",
+                std::process::id()
+            ));
+            let io = |e: std::io::Error| CliError::Output(format!("{}: {e}", path.display()));
+            let records = write(&path, size).map_err(io)?;
+            let bytes = std::fs::metadata(&path).map_err(io)?.len();
+            let t0 = Instant::now();
+            let mut obs = Vec::new();
+            let mut ignored = crate::import::Ignored::default();
+            let result = read(&path, &mut obs, &mut ignored);
+            let secs = t0.elapsed().as_secs_f64();
+            let _ = std::fs::remove_file(&path);
+            result.map_err(CliError::Output)?;
+            let mb = bytes as f64 / (1u64 << 20) as f64;
+            out.println(&format!(
+                "{name:>10} {mb:>10.0} {records:>11} {:>9} {secs:>9.2} {:>8.0} {:>14}",
+                obs.len(),
+                mb / secs,
+                peak_rss_mib().map_or("-".into(), |m| format!("{m:.1}"))
+            ))?;
+        }
     }
     Ok(())
 }
@@ -477,6 +543,23 @@ mod tests {
             crate::cli::Command::Bench(a) => a,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_import_benchmark_writes_an_export_import_reads() {
+        let path = std::env::temp_dir().join(format!(
+            "repairsim-unit-prometheus-{}.json",
+            std::process::id()
+        ));
+        let samples = write_prometheus(&path, 1).unwrap();
+        let mut obs = Vec::new();
+        let mut ignored = crate::import::Ignored::default();
+        let read = crate::import::prometheus::read(&path, &mut obs, &mut ignored);
+        let _ = std::fs::remove_file(&path);
+        read.unwrap();
+        assert!(samples >= 30 * 3000, "{samples}");
+        // Each node: registered, not Ready, Ready again; and the last sample.
+        assert_eq!(obs.len(), 3 * 1000 + 1);
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //!
 //! The record has no repair events: an import from it infers no
 //! exclusions (see [`super::Options::repairs_recorded`]).
+//!
+//! Invariant: the series are streamed one at a time and kept as runs of
+//! samples at 1, so memory grows with the state changes and the longest
+//! series, not with the file.
 
 use super::{Ignored, Obs, What};
 use serde_json::Value;
@@ -29,26 +33,29 @@ fn fmt_secs(ms: i64) -> String {
     }
 }
 
+/// A run of consecutive samples at 1 in one node's series of one status
+/// \[Unix ms\], and where it starts in the file.
+struct Run {
+    from: i64,
+    to: i64,
+    status: &'static str,
+    series: usize,
+    sample: usize,
+}
+
 /// Reads the transitions of every node's Ready condition into `out`.
+///
+/// The series are streamed one at a time ([`super::stream`]) and kept as
+/// runs of samples at 1, so memory grows with the nodes' state changes,
+/// not with the samples.
 pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let v: Value = super::parse_json(file, &text)?;
     let at = |what: &str| format!("{}: {what}", file.display());
-    if v.get("status").and_then(Value::as_str) != Some("success") {
-        return Err(at(
-            "status is not \"success\"; expected a Prometheus query_range result",
-        ));
-    }
-    let result = v
-        .pointer("/data/result")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            at("no data.result array; expected a query_range result (resultType matrix)")
-        })?;
-    // node → sample instant [Unix ms] → status at 1.
-    let mut status: BTreeMap<String, BTreeMap<i64, &str>> = BTreeMap::new();
+    let reader =
+        std::io::BufReader::new(std::fs::File::open(file).map_err(|e| at(&e.to_string()))?);
+    // node → its runs at 1, of every status.
+    let mut runs: BTreeMap<String, Vec<Run>> = BTreeMap::new();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
-    for (i, series) in result.iter().enumerate() {
+    let top = super::stream::items_at(reader, &["data", "result"], &mut |i, _, series| {
         let place = |what: &str| at(&format!("data.result[{i}]: {what}"));
         let metric = series
             .get("metric")
@@ -56,12 +63,14 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         let label = |k: &str| metric.get(k).and_then(Value::as_str);
         if label("condition").is_some_and(|c| c != "Ready") {
             ignored.unknown_reasons += 1;
-            continue;
+            return Ok(());
         }
         let node = label("node").ok_or_else(|| place("no node label"))?;
         super::node_name(&place("metric"), node)?;
-        let st = match label("status") {
-            Some(s @ ("true" | "false" | "unknown")) => s,
+        let status = match label("status") {
+            Some("true") => "true",
+            Some("false") => "false",
+            Some("unknown") => "unknown",
             other => {
                 return Err(place(&format!(
                     "status label {other:?}; expected \"true\", \"false\" or \"unknown\""
@@ -72,7 +81,9 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             .get("values")
             .and_then(Value::as_array)
             .ok_or_else(|| place("no values array"))?;
+        let node_runs = runs.entry(node.to_string()).or_default();
         let mut prev: Option<i64> = None;
+        let mut open: Option<Run> = None;
         for (k, pair) in values.iter().enumerate() {
             let bad = || {
                 place(&format!(
@@ -98,28 +109,53 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             prev = Some(ms);
             first = first.min(ms);
             last = last.max(ms);
-            let nodes = status.entry(node.to_string()).or_default();
             match p[1].as_str().ok_or_else(bad)? {
-                "1" => match nodes.insert(ms, st) {
-                    Some(other) if !other.is_empty() && other != st => {
-                        return Err(place(&format!(
-                            "values[{k}]: node {node} is both Ready={other:?} and \
-                             Ready={st:?} at {}: overlapping states; expected one status at 1 \
-                             per node and sample (are two clusters' series mixed?)",
-                            fmt_secs(ms)
-                        )));
+                "1" => match open.as_mut() {
+                    Some(r) => r.to = ms,
+                    None => {
+                        open = Some(Run {
+                            from: ms,
+                            to: ms,
+                            status,
+                            series: i,
+                            sample: k,
+                        });
                     }
-                    _ => {}
                 },
-                "0" => {
-                    nodes.entry(ms).or_insert("");
-                }
+                "0" => node_runs.extend(open.take()),
                 _ => return Err(bad()),
             }
         }
+        node_runs.extend(open);
+        Ok(())
+    });
+    let rest = match top {
+        Ok(super::stream::Top::Object { items, rest }) => {
+            if rest.get("status").and_then(Value::as_str) != Some("success") {
+                return Err(at(
+                    "status is not \"success\"; expected a Prometheus query_range result",
+                ));
+            }
+            items.map(|_| rest)
+        }
+        Ok(super::stream::Top::Array(_)) => None,
+        Err(super::stream::Stop::Item(msg)) => return Err(msg),
+        Err(super::stream::Stop::Json(e)) => {
+            return Err(format!(
+                "{}:{}:{}: {e}; expected a Prometheus query_range result",
+                file.display(),
+                e.line(),
+                e.column()
+            ));
+        }
+    };
+    if rest.is_none() {
+        return Err(at(
+            "no data.result array; expected a query_range result (resultType matrix)",
+        ));
     }
     // The export saw the fleet until its last sample.
-    if let Some(node) = status.keys().next() {
+    if let Some(node) = runs.keys().next() {
         out.push(Obs {
             at: last,
             node: node.clone(),
@@ -127,7 +163,8 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             origin: at("the last sample"),
         });
     }
-    for (node, samples) in status {
+    for (node, mut runs) in runs {
+        runs.sort_by_key(|r| (r.from, r.to));
         let origin = at(&format!("node {node}"));
         out.push(Obs {
             at: first,
@@ -135,27 +172,48 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             what: What::Registered,
             origin: origin.clone(),
         });
+        // One status at 1 per node and sample: a run of another status
+        // that starts inside a run overlaps it. Runs of the same status
+        // (a replica's duplicate series) are one.
         let mut was = "true";
-        for (ms, st) in samples {
-            if st.is_empty() || st == was {
+        let mut until: Option<(i64, &str)> = None;
+        for r in &runs {
+            if let Some((end, st)) = until
+                && r.from <= end
+                && r.status != st
+            {
+                return Err(at(&format!(
+                    "data.result[{}]: values[{}]: node {node} is both Ready={st:?} and \
+                     Ready={:?} at {}: overlapping states; expected one status at 1 per node \
+                     and sample (are two clusters' series mixed?)",
+                    r.series,
+                    r.sample,
+                    r.status,
+                    fmt_secs(r.from)
+                )));
+            }
+            if until.is_none_or(|(end, _)| r.to > end) {
+                until = Some((r.to, r.status));
+            }
+            if r.status == was {
                 continue;
             }
-            let what = match (was, st) {
+            let what = match (was, r.status) {
                 ("true", "false") => What::NotReady { silent: false },
                 ("true", _) => What::NotReady { silent: true },
                 (_, "true") => What::Ready,
                 _ => {
-                    was = st;
+                    was = r.status;
                     continue;
                 }
             };
             out.push(Obs {
-                at: ms,
+                at: r.from,
                 node: node.clone(),
                 what,
                 origin: origin.clone(),
             });
-            was = st;
+            was = r.status;
         }
     }
     Ok(())

@@ -38,10 +38,17 @@ type Each<'a> = dyn FnMut(usize, bool, Value) -> Result<(), String> + 'a;
 /// Streams `reader`'s document, calling `each` on every item of its
 /// top-level array or of its top-level object's `key` array.
 pub fn items(reader: impl Read, key: &str, each: &mut Each) -> Result<Top, Stop> {
+    items_at(reader, &[key], each)
+}
+
+/// [`items`] for an array deeper down: `path` names the keys from the
+/// top-level object to it (`["data", "result"]`); the members beside it
+/// below the top level are skipped. `items` is the count there.
+pub fn items_at(reader: impl Read, path: &[&str], each: &mut Each) -> Result<Top, Stop> {
     let mut failed = None;
     let mut de = serde_json::Deserializer::from_reader(reader);
     let top = TopSeed {
-        key,
+        path,
         each,
         failed: &mut failed,
     }
@@ -55,7 +62,7 @@ pub fn items(reader: impl Read, key: &str, each: &mut Each) -> Result<Top, Stop>
 }
 
 struct TopSeed<'a, 'b> {
-    key: &'a str,
+    path: &'a [&'a str],
     each: &'a mut Each<'b>,
     failed: &'a mut Option<String>,
 }
@@ -82,8 +89,9 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         let mut rest = Map::new();
         let mut items = None;
         while let Some(k) = map.next_key::<String>()? {
-            if k == self.key && items.is_none() {
+            if self.path.first() == Some(&k.as_str()) && items.is_none() {
                 items = Some(map.next_value_seed(ItemsSeed {
+                    path: &self.path[1..],
                     each: &mut *self.each,
                     failed: &mut *self.failed,
                 })?);
@@ -95,7 +103,9 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
     }
 }
 
+/// The array at `path` below here (empty: here), its items handed over.
 struct ItemsSeed<'a, 'b> {
+    path: &'a [&'a str],
     each: &'a mut Each<'b>,
     failed: &'a mut Option<String>,
 }
@@ -103,7 +113,11 @@ struct ItemsSeed<'a, 'b> {
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
     type Value = usize;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_seq(self)
+        if self.path.is_empty() {
+            d.deserialize_seq(self)
+        } else {
+            d.deserialize_map(self)
+        }
     }
 }
 
@@ -111,11 +125,30 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "an array of items")
+        match self.path.first() {
+            None => write!(f, "an array of items"),
+            Some(k) => write!(f, "an object with {k:?}"),
+        }
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<usize, A::Error> {
         each_item(seq, true, self.each, self.failed)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+        let mut n = None;
+        while let Some(k) = map.next_key::<String>()? {
+            if self.path.first() == Some(&k.as_str()) && n.is_none() {
+                n = Some(map.next_value_seed(ItemsSeed {
+                    path: &self.path[1..],
+                    each: &mut *self.each,
+                    failed: &mut *self.failed,
+                })?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        n.ok_or_else(|| A::Error::custom(format!("no {:?}", self.path[0])))
     }
 }
 
@@ -184,5 +217,28 @@ mod tests {
         assert!(matches!(top, Err(Stop::Item(m)) if m == "items[1] is bad"));
         let (top, _) = collect(r#"{"items": []} trailing"#);
         assert!(matches!(top, Err(Stop::Json(_))));
+    }
+
+    #[test]
+    fn a_deeper_array_streams_too() {
+        let mut seen = Vec::new();
+        let text = r#"{"status": "success", "data": {"resultType": "matrix", "result": [1, 2]}}"#;
+        let top = items_at(text.as_bytes(), &["data", "result"], &mut |i, _, v| {
+            seen.push((i, v));
+            Ok(())
+        });
+        let Ok(Top::Object { items, rest }) = top else {
+            panic!("{top:?}")
+        };
+        assert_eq!(
+            (items, rest["status"].as_str(), seen.len()),
+            (Some(2), Some("success"), 2)
+        );
+        let top = items_at(
+            r#"{"data": {}}"#.as_bytes(),
+            &["data", "result"],
+            &mut |_, _, _| Ok(()),
+        );
+        assert!(matches!(top, Err(Stop::Json(e)) if e.to_string().starts_with("no \"result\"")));
     }
 }
