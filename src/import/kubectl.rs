@@ -32,25 +32,33 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     // A first line longer than any Event is a compact List (`jq -c`), read
     // as a document, never whole.
     const LONGEST_EVENT: u64 = 1 << 20;
-    let mut first = String::new();
-    let mut blank = String::new();
+    let mut head: Vec<u8> = Vec::new();
+    let mut blank: Vec<u8> = Vec::new();
     let mut line_no = 1;
     loop {
-        first.clear();
+        head.clear();
         let n = std::io::Read::take(&mut reader, LONGEST_EVENT)
-            .read_line(&mut first)
+            .read_until(b'\n', &mut head)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         // A byte-order mark (PowerShell writes one) is not content.
-        if line_no == 1 && blank.is_empty() && first.starts_with('\u{feff}') {
-            first.drain(..'\u{feff}'.len_utf8());
+        if line_no == 1 && blank.is_empty() && head.starts_with(b"\xef\xbb\xbf") {
+            head.drain(..3);
         }
-        if n == 0 || !first.trim().is_empty() {
+        if n == 0 || !head.iter().all(u8::is_ascii_whitespace) {
             break;
         }
-        blank.push_str(&first);
+        blank.extend_from_slice(&head);
         line_no += 1;
     }
-    let long = first.len() as u64 >= LONGEST_EVENT && !first.ends_with('\n');
+    // Bytes, not text, until it is known to be a whole line: the cap may
+    // cut a character in two.
+    let long = head.len() as u64 >= LONGEST_EVENT && !head.ends_with(b"\n");
+    let first = if long {
+        String::new()
+    } else {
+        String::from_utf8(std::mem::take(&mut head))
+            .map_err(|_| format!("{}:{line_no}: not UTF-8 text", file.display()))?
+    };
     let one_per_line = !long
         && serde_json::from_str::<Value>(first.trim())
             .is_ok_and(|v| v.is_object() && v.get("items").is_none());
@@ -80,7 +88,7 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
         return Ok(());
     }
     // A List may be several GB: its items are parsed one at a time.
-    let prefix = std::io::Cursor::new(blank + &first);
+    let prefix = std::io::Cursor::new([blank, head, first.into_bytes()].concat());
     // A bare array of Events (`jq .items`) is read like a List.
     let top = super::stream::items(
         std::io::Read::chain(prefix, reader),

@@ -83,9 +83,17 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
     }
     // Rows end at `\n` only, so that line numbers count CRLF lines right
     // (Azure exports use CRLF); the `\r` left on a last cell is trimmed.
+    // A file whose lines end in `\r` alone (old Mac exports) keeps the
+    // csv crate's own line ends.
+    let head = reader.fill_buf().map_err(io)?;
+    let terminator = if !head.contains(&b'\n') && head.contains(&b'\r') {
+        csv::Terminator::CRLF
+    } else {
+        csv::Terminator::Any(b'\n')
+    };
     let mut rd = csv::ReaderBuilder::new()
         .flexible(false)
-        .terminator(csv::Terminator::Any(b'\n'))
+        .terminator(terminator)
         .from_reader(reader);
     let header = rd
         .headers()

@@ -306,7 +306,7 @@ pub fn node_name(at: &str, node: &str) -> Result<(), String> {
     {
         return Err(format!(
             "{at}: node name {node:?} is not a Kubernetes node name; expected letters, digits, \
-             '-' and '.', at most 253 characters"
+             '-', '.' and '_', at most 253 characters"
         ));
     }
     Ok(())
@@ -598,6 +598,24 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                         continue;
                     };
                     match phase {
+                        // The repair controller runs one action on a node
+                        // at a time: a Start while another has not ended
+                        // overlaps it.
+                        EventPhase::Start if e.actions.iter().any(|a| a.end.is_none()) => {
+                            let open = e.actions.iter().find(|a| a.end.is_none());
+                            let open = open.expect("just found");
+                            return Err(format!(
+                                "{}: {} on {node} at {} while the {} that started at {} has not \
+                                 ended: two actions at once on one node (overlapping episodes: \
+                                 are two clusters' histories mixed?); expected each action to \
+                                 end (End or Error) before the next starts",
+                                o.origin,
+                                crate::k8s::reason(*kind, *phase),
+                                Epoch(o.at).format(crate::time::SimTime::ZERO),
+                                open.kind.name(),
+                                Epoch(open.start).format(crate::time::SimTime::ZERO),
+                            ));
+                        }
                         EventPhase::Start => e.actions.push(Action {
                             kind: *kind,
                             start: o.at,
@@ -607,50 +625,6 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                         }),
                         EventPhase::End | EventPhase::Error => {
                             let i = e.actions.iter().rposition(|a| a.kind == *kind);
-                            // The repair controller runs one action on a
-                            // node at a time: an action that ends after
-                            // another one started overlaps it.
-                            if let Some(i) = i
-                                && e.actions[i].end.is_none()
-                                && let Some(b) = e.actions[i + 1..].first()
-                            {
-                                return Err(format!(
-                                    "{}: {} on {node} at {} ends the {} that started at {}, after \
-                                     the {} that started at {}: two actions at once on one node \
-                                     (overlapping episodes: are two clusters' histories mixed?); \
-                                     expected each action to end before the next starts",
-                                    o.origin,
-                                    crate::k8s::reason(*kind, *phase),
-                                    Epoch(o.at).format(crate::time::SimTime::ZERO),
-                                    kind.name(),
-                                    Epoch(e.actions[i].start).format(crate::time::SimTime::ZERO),
-                                    b.kind.name(),
-                                    Epoch(b.start).format(crate::time::SimTime::ZERO),
-                                ));
-                            }
-                            // A second End for an action that ended, while an
-                            // earlier one of its kind never did: two at once.
-                            if let Some(i) = i
-                                && *phase == EventPhase::End
-                                && e.actions[i].end.is_some()
-                                && let Some(open) = e.actions[..i]
-                                    .iter()
-                                    .find(|a| a.kind == *kind && a.end.is_none())
-                            {
-                                return Err(format!(
-                                    "{}: {} on {node} at {}: the {} that started at {} ended \
-                                     already, and the one that started at {} never did: two \
-                                     actions at once on one node (overlapping episodes: are two \
-                                     clusters' histories mixed?); expected each action to end \
-                                     before the next starts",
-                                    o.origin,
-                                    crate::k8s::reason(*kind, *phase),
-                                    Epoch(o.at).format(crate::time::SimTime::ZERO),
-                                    kind.name(),
-                                    Epoch(e.actions[i].start).format(crate::time::SimTime::ZERO),
-                                    Epoch(open.start).format(crate::time::SimTime::ZERO),
-                                ));
-                            }
                             let a = i.map(|i| &mut e.actions[i]);
                             if a.is_none() {
                                 notes.push(format!(

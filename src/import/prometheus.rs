@@ -50,8 +50,15 @@ struct Run {
 /// not with the samples.
 pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<(), String> {
     let at = |what: &str| format!("{}: {what}", file.display());
-    let reader =
+    let mut reader =
         std::io::BufReader::new(std::fs::File::open(file).map_err(|e| at(&e.to_string()))?);
+    // A byte-order mark is not content.
+    if std::io::BufRead::fill_buf(&mut reader)
+        .map_err(|e| at(&e.to_string()))?
+        .starts_with(b"\xef\xbb\xbf")
+    {
+        std::io::BufRead::consume(&mut reader, 3);
+    }
     // node → its runs at 1, of every status.
     let mut runs: BTreeMap<String, Vec<Run>> = BTreeMap::new();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
@@ -82,6 +89,19 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
             .and_then(Value::as_array)
             .ok_or_else(|| place("no values array"))?;
         let node_runs = runs.entry(node.to_string()).or_default();
+        // The query step: the shortest time between two samples. A longer
+        // one is a gap (an export of the samples at 1 only, or a scrape
+        // that failed), which ends a run.
+        let times: Vec<Option<f64>> = values
+            .iter()
+            .map(|p| p.as_array().and_then(|p| p.first()).and_then(Value::as_f64))
+            .collect();
+        let step = times
+            .windows(2)
+            .filter_map(|w| Some(((w[1]? - w[0]?) * 1000.0).round() as i64))
+            .filter(|d| *d > 0)
+            .min()
+            .unwrap_or(i64::MAX);
         let mut prev: Option<i64> = None;
         let mut open: Option<Run> = None;
         for (k, pair) in values.iter().enumerate() {
@@ -105,6 +125,9 @@ pub fn read(file: &Path, out: &mut Vec<Obs>, ignored: &mut Ignored) -> Result<()
                     k - 1,
                     fmt_secs(before)
                 )));
+            }
+            if prev.is_some_and(|b| ms - b > step) {
+                node_runs.extend(open.take());
             }
             prev = Some(ms);
             first = first.min(ms);

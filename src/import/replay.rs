@@ -33,7 +33,9 @@ pub const LIMITS: &str = "A replay is only as good as the faults inferred from t
     `recorded` has no time to detect; a candidate's action the record never saw takes the \
     scenario's duration and error rate, not a measured one; and every side ends where the \
     record ends (1 s after its last event, or a Prometheus export's last sample), so what a \
-    candidate would have done later is not seen.";
+    candidate would have done later is not seen. `recorded` changes state at the recorded \
+    instants and a candidate on its simulated grids, so a difference under a status tick \
+    (10 s) per incident, or a Prometheus step, is sampling, not policy.";
 
 /// A finished replay.
 #[derive(Debug)]

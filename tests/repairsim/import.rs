@@ -941,9 +941,9 @@ fn contradictory_records_are_refused_and_nothing_is_written() {
                 ev("user-0", "NodeReimageStart", "aks-auto-repair", "2026-05-19T21:22:00Z", ""),
                 ev("user-0", "NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:24:00Z", ""),
             ]),
-            "overlap.json: items[3]: NodeRebootEnd on user-0 at 2026-05-19T21:24:00Z ends the \
-             reboot that started at 2026-05-19T21:20:00Z, after the reimage that started at \
-             2026-05-19T21:22:00Z: two actions at once on one node",
+            "overlap.json: items[2]: NodeReimageStart on user-0 at 2026-05-19T21:22:00Z while the \
+             reboot that started at 2026-05-19T21:20:00Z has not ended: two actions at once on \
+             one node",
         ),
         (
             "twice.json",
@@ -954,9 +954,9 @@ fn contradictory_records_are_refused_and_nothing_is_written() {
                 ev("user-0", "NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:22:00Z", ""),
                 ev("user-0", "NodeRebootEnd", "aks-auto-repair", "2026-05-19T21:23:00Z", ""),
             ]),
-            "twice.json: items[4]: NodeRebootEnd on user-0 at 2026-05-19T21:23:00Z: the reboot \
-             that started at 2026-05-19T21:21:00Z ended already, and the one that started at \
-             2026-05-19T21:20:00Z never did: two actions at once on one node",
+            "twice.json: items[2]: NodeRebootStart on user-0 at 2026-05-19T21:21:00Z while the \
+             reboot that started at 2026-05-19T21:20:00Z has not ended: two actions at once on \
+             one node",
         ),
         (
             "centuries.json",
@@ -1125,4 +1125,97 @@ fn a_duplicated_prometheus_series_is_one_series() {
     assert!(o.status.success(), "{}", stderr(&o));
     let toml = String::from_utf8(o.stdout).unwrap();
     assert_eq!(toml.matches("[[faults]]").count(), 1, "{toml}");
+}
+
+/// A Prometheus export of the samples at 1 only (`... == 1`) has gaps
+/// where a series is 0: it imports as the full 0/1 export does. A
+/// byte-order mark is skipped there too.
+#[test]
+fn a_prometheus_export_of_the_ones_only_imports_like_the_full_one() {
+    let s = scratch("import-ones-only");
+    let t0 = 1_779_224_400;
+    let series = |status: &str, ones: &dyn Fn(i64) -> bool, only_ones: bool| {
+        let values: Vec<String> = (0..40)
+            .filter(|i| !only_ones || ones(*i))
+            .map(|i| format!("[{},\"{}\"]", t0 + i * 15, u8::from(ones(i))))
+            .collect();
+        format!(
+            r#"{{"metric":{{"condition":"Ready","node":"n-0","status":"{status}"}},"values":[{}]}}"#,
+            values.join(",")
+        )
+    };
+    let down = |i: i64| (10..25).contains(&i);
+    let export = |only_ones: bool| {
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{},{}]}}}}"#,
+            series("true", &|i| !down(i), only_ones),
+            series("false", &down, only_ones)
+        )
+    };
+    let import = |name: &str, text: String| {
+        let f = s.path(name);
+        std::fs::write(&f, text).unwrap();
+        let o = repairsim(&["import", &f]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let full = import("full.json", export(false));
+    assert!(full.contains("[[faults]]"), "{full}");
+    assert_eq!(
+        import("ones.json", export(true)),
+        full.replace("full.json", "ones.json")
+    );
+    assert_eq!(
+        import("bom.json", format!("\u{feff}{}", export(false))),
+        full.replace("full.json", "bom.json")
+    );
+}
+
+/// A compact List whose 1 MiB mark falls inside a character, and a CSV
+/// whose lines end in `\r` alone, import like the others.
+#[test]
+fn a_compact_list_cut_inside_a_character_and_cr_lines_import() {
+    let s = scratch("import-utf8-cr");
+    let history = crate::common::repo().join("tests/repairsim/histories/section-8.json");
+    let (want, _) = {
+        let o = repairsim(&["import", history.to_str().unwrap()]);
+        (String::from_utf8(o.stdout).unwrap(), ())
+    };
+    let body = |t: &str| t.lines().skip(2).collect::<Vec<_>>().join("\n");
+    let mut list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    // A Pod event whose message puts an "é" across byte 1,048,576.
+    let pad = |n: usize| {
+        serde_json::json!({"kind": "Event", "involvedObject": {"kind": "Pod", "name": "web"},
+            "reason": "Pulled", "message": format!("{}é", "x".repeat(n)),
+            "firstTimestamp": "2026-05-19T21:00:00Z"})
+    };
+    let items = list["items"].as_array_mut().unwrap();
+    items.insert(0, pad(0));
+    let text = serde_json::to_string(&list).unwrap();
+    let at = text.find('é').unwrap();
+    list["items"][0] = pad((1 << 20) - 1 - at);
+    let text = serde_json::to_string(&list).unwrap();
+    assert_eq!(text.find('é'), Some((1 << 20) - 1));
+    let compact = s.path("compact.json");
+    std::fs::write(&compact, text).unwrap();
+    let o = repairsim(&["import", &compact]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(body(&String::from_utf8(o.stdout).unwrap()), body(&want));
+
+    let csv = crate::common::repo().join("tests/repairsim/histories/section-8-kubeevents.csv");
+    let cr = s.path("cr.csv");
+    std::fs::write(
+        &cr,
+        std::fs::read_to_string(csv).unwrap().replace('\n', "\r"),
+    )
+    .unwrap();
+    let o = repairsim(&["import", &cr]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(body(&String::from_utf8(o.stdout).unwrap()), body(&want));
 }
