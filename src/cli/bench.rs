@@ -72,6 +72,15 @@ pub struct Args {
     /// (1,000 nodes at a 15 s step), to show that memory stays flat.
     #[arg(long, value_name = "MIB", conflicts_with_all = ["matrix", "sweep"])]
     pub import: Option<u64>,
+    /// Measure the `run` path instead: the fleet-year simulated with every
+    /// output written (events, incidents, timeline, summary and charts)
+    /// into the temporary directory, --repeat times; best and median wall
+    /// time, bytes written and peak memory.
+    #[arg(long, conflicts_with_all = ["matrix", "sweep", "import"])]
+    pub run: bool,
+    /// With --run: write no charts.
+    #[arg(long, requires = "run")]
+    pub no_charts: bool,
 }
 
 /// The synthetic fleet-year as scenario text (TOML), so that `--set` can
@@ -447,6 +456,64 @@ fn run_import(mib: u64) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `bench --run`: the `run` command's work on `sc`, outputs and all, into
+/// a scratch directory removed after each repetition.
+fn run_outputs(args: &Args, sc: &Scenario) -> Result<(), CliError> {
+    use super::run::{ChartArgs, charts_of, simulate_run_with, stage_run};
+    let dir = std::env::temp_dir().join(format!("repairsim-bench-run-{}", std::process::id()));
+    let err = |e: std::io::Error| CliError::Output(format!("{}: {e}", dir.display()));
+    let chart_args = ChartArgs {
+        no_charts: args.no_charts,
+        from: None,
+        to: None,
+        pools: Vec::new(),
+        nodes: Vec::new(),
+    };
+    let mut times = Vec::new();
+    let (mut bytes, mut files, mut events) = (0u64, 0usize, 0usize);
+    for _ in 0..args.repeat.max(1) {
+        let t0 = Instant::now();
+        let mut staging = crate::report::Staging::new(&dir).map_err(err)?;
+        let r = simulate_run_with(sc, 0, super::run::Events::AutoRepair);
+        let charts = charts_of(sc, &r, &chart_args)?;
+        stage_run(&mut staging, sc, &r, &charts).map_err(err)?;
+        let written = staging.commit().map_err(err)?;
+        times.push(t0.elapsed().as_secs_f64());
+        events = r.events.events().len();
+        files = written.len();
+        bytes = written
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        drop(r);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    times.sort_by(f64::total_cmp);
+    let mut out = Out::stdout();
+    out.println(&format!(
+        "run of {} nodes over {}, {}: best and median of {}",
+        sc.fleet.len(),
+        sc.horizon,
+        if args.no_charts {
+            "every output but the charts"
+        } else {
+            "every output and the charts"
+        },
+        times.len()
+    ))?;
+    out.println(&format!(
+        "{:>9} {:>10} {:>8} {:>6} {:>12} {:>14}",
+        "events", "best [s]", "median", "files", "bytes", "peak RSS [MiB]"
+    ))?;
+    out.println(&format!(
+        "{events:>9} {:>10.3} {:>8.3} {files:>6} {bytes:>12} {:>14}",
+        times[0],
+        times[times.len() / 2],
+        peak_rss_mib().map_or("-".into(), |m| format!("{m:.1}"))
+    ))
+}
+
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     if args.sweep {
         return run_sweep(&args, patches);
@@ -495,6 +562,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     // Every configuration is checked (with the patches) before anything runs.
     for (c, mtbf) in configs.iter().zip(&mtbfs) {
         scenario(*c, *mtbf)?;
+    }
+    if args.run {
+        let (c, mtbf) = (configs[0], mtbfs[0]);
+        return run_outputs(&args, &scenario(c, mtbf)?);
     }
     let mut out = Out::stdout();
     out.println(&format!(

@@ -749,3 +749,35 @@ fn completions_man_page_and_version() {
         "{v}"
     );
 }
+
+/// `bench --run` measures the `run` path, outputs and all, and leaves
+/// nothing behind: it prints its figures and removes its scratch output.
+#[test]
+fn bench_run_writes_every_output_and_cleans_up() {
+    let tmp = crate::common::scratch("bench-run-tmp");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_repairsim"))
+        .args([
+            "bench", "--run", "--nodes", "40", "--days", "3", "--repeat", "2",
+        ])
+        .env("TMPDIR", &*tmp)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(
+            "run of 40 nodes over 3d, every output and the charts: best and median of 2"
+        ),
+        "{text}"
+    );
+    let fields: Vec<&str> = lines[2].split_whitespace().collect();
+    // events, best, median, files, bytes, peak RSS.
+    assert_eq!(fields.len(), 6, "{text}");
+    let files: usize = fields[3].parse().unwrap();
+    let bytes: u64 = fields[4].parse().unwrap();
+    assert!(files >= 10 && bytes > 10_000, "{text}");
+    let left: Vec<_> = std::fs::read_dir(&*tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?} left behind");
+}
