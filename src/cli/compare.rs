@@ -99,7 +99,17 @@ pub fn parse_side(flag: &str, spec: &str) -> Result<SideSpec, CliError> {
         };
         let (kind, value) = term.split_once('=').ok_or_else(bad)?;
         match kind {
-            "preset" => patches.push(Patch::Preset(value.to_string())),
+            "preset" => {
+                // Named here, as a term of this side: the scenario's loader
+                // would call it `--preset`, a flag of its own.
+                if crate::policy::params::Preset::parse(value).is_none() {
+                    return Err(CliError::Input(format!(
+                        "{flag} {spec}: preset={value}: unknown preset; expected one of {}",
+                        crate::policy::params::Preset::names()
+                    )));
+                }
+                patches.push(Patch::Preset(value.to_string()))
+            }
             "policy" => patches.push(Patch::PolicyFile(PathBuf::from(value))),
             "set" => patches.push(Patch::parse_set(value)?),
             "name" => label = Some(value.to_string()),
@@ -258,6 +268,12 @@ mod tests {
         let s = parse_side("--baseline", "policy=p.toml").unwrap();
         assert_eq!(s.patches, vec![Patch::PolicyFile("p.toml".into())]);
 
+        let e = parse_side("--candidate", "preset=nope,name=x").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("--candidate preset=nope,name=x: preset=nope: unknown preset; expected one of aks-2020-08"),
+            "{e}"
+        );
         let e = parse_side("--candidate", "repair_delay=2m").unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("expected preset=NAME"), "{e}");

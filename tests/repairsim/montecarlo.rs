@@ -519,7 +519,7 @@ fn bad_flags_exit_2_and_write_nothing() {
         ),
         (
             vec!["compare", "--candidate", "preset=aks-1999"],
-            "error: --preset aks-1999: policy.preset: unknown preset \"aks-1999\"",
+            "error: --candidate preset=aks-1999: preset=aks-1999: unknown preset; expected one of",
         ),
     ] {
         assert_bad_input(&s, &args, expected);
