@@ -35,7 +35,7 @@ pub const LIMITS: &str = "A replay is only as good as the faults inferred from t
     record ends (1 s after its last event, or a Prometheus export's last sample), so what a \
     candidate would have done later is not seen. `recorded` changes state at the recorded \
     instants and a candidate on its simulated grids, so a difference under a status tick \
-    (10 s) per incident, or a Prometheus step, is sampling, not policy.";
+    (10 s) per incident is sampling, not policy, and is called `same`.";
 
 /// A finished replay.
 #[derive(Debug)]
@@ -125,6 +125,23 @@ pub fn replay(im: &Imported, sc: &Scenario, candidates: &[Side]) -> Replay {
         incidents.push(i);
     }
     cmp.push(&results);
+    // `recorded` changes state at the recorded instants and a candidate on
+    // its simulated grids: up to a status tick apart per incident, which
+    // is sampling, not policy.
+    use crate::mc::metrics::{
+        IDX_AVAILABILITY, IDX_NOT_READY_HOURS, IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99,
+        IDX_TTR_RESTRICTED,
+    };
+    let tick = super::STATUS_TICK as f64;
+    let per_incident = tick * incidents[0].len() as f64;
+    for m in [IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED] {
+        cmp.tolerance[m] = tick;
+    }
+    cmp.tolerance[IDX_NOT_READY_HOURS] = per_incident / crate::time::HOUR as f64;
+    let fleet_ms = sc.fleet.len() as f64 * sc.horizon.ms() as f64;
+    if fleet_ms > 0.0 {
+        cmp.tolerance[IDX_AVAILABILITY] = per_incident / fleet_ms;
+    }
     Replay {
         labels: sides.into_iter().map(|s| s.label).collect(),
         results,

@@ -135,6 +135,9 @@ pub struct Comparison {
     /// One trace with no sampling between the sides (`replay`): each
     /// difference is exact, and its verdict is its sign.
     pub exact: bool,
+    /// With `exact`, by metric: a difference at most this large is called
+    /// `same` (the record's time resolution, in the metric's unit).
+    pub tolerance: Vec<f64>,
 }
 
 /// One candidate's and the baseline's values of one metric, paired.
@@ -162,6 +165,7 @@ impl Comparison {
             confidence: confidence(sides.len() - 1),
             shown: super::metrics::shown_for(sides.iter().map(|s| &s.scenario)),
             exact: false,
+            tolerance: vec![0.0; METRICS],
         }
     }
 
@@ -221,7 +225,11 @@ impl Comparison {
                     baseline: p.baseline.estimate(self.confidence),
                     value: p.candidate.estimate(self.confidence),
                     verdict: if self.exact {
-                        Verdict::exact(d.better, diff.mean)
+                        let tol = self.tolerance.get(m).copied().unwrap_or(0.0);
+                        Verdict::exact(
+                            d.better,
+                            diff.mean.map(|x| if x.abs() <= tol { 0.0 } else { x }),
+                        )
                     } else {
                         Verdict::of(d.better, &diff)
                     },

@@ -235,6 +235,22 @@ fn the_section_8_replay_in_the_readme_is_the_real_output() {
     );
     let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).unwrap();
     assert!(readme.contains(&shown), "README is stale; now:\n{shown}");
+
+    // The observed policy on its own record: the node is not Ready a few
+    // seconds longer (its Unknown falls on the simulated grids), within
+    // the status-tick allowance, so `same`.
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap();
+    let nr = json["candidates"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "not_ready_node_hours")
+        .unwrap()
+        .clone();
+    let d = nr["difference"].as_f64().unwrap();
+    assert!(d > 0.0 && d * 3600.0 <= 10.0, "{nr}");
+    assert_eq!(nr["verdict"], "same", "{nr}");
 }
 
 /// The kubelet can post Ready before the repair controller reports the
