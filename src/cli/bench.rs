@@ -373,8 +373,8 @@ fn write_prometheus(path: &std::path::Path, mib: u64) -> std::io::Result<u64> {
     )?;
     for n in 0..NODES {
         let down = n * 7 % (per_series - 20);
-        for (k, status) in ["true", "false"].iter().enumerate() {
-            if n > 0 || k > 0 {
+        for status in ["true", "false", "unknown"] {
+            if n > 0 || status != "true" {
                 w.write_all(b",")?;
             }
             write!(
@@ -383,21 +383,16 @@ fn write_prometheus(path: &std::path::Path, mib: u64) -> std::io::Result<u64> {
             )?;
             for i in 0..per_series {
                 let is_down = (down..down + 20).contains(&i);
-                let one = (k == 1) == is_down;
+                let one = match status {
+                    "true" => !is_down,
+                    "false" => is_down,
+                    _ => false,
+                };
                 let sep = if i == 0 { "" } else { "," };
                 write!(w, "{sep}[{},\"{}\"]", start + i as i64 * 15, u8::from(one))?;
             }
             w.write_all(b"]}")?;
         }
-        write!(
-            w,
-            ",{{\"metric\":{{\"condition\":\"Ready\",\"node\":\"aks-nodepool1-12345678-vmss{n:06}\",\"status\":\"unknown\"}},\"values\":["
-        )?;
-        for i in 0..per_series {
-            let sep = if i == 0 { "" } else { "," };
-            write!(w, "{sep}[{},\"0\"]", start + i as i64 * 15)?;
-        }
-        w.write_all(b"]}")?;
     }
     w.write_all(b"]}}\n")?;
     w.flush()?;

@@ -54,16 +54,22 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// A `--set` key among `patches` that is not a policy key: it would change
+/// the trace, which the record fixes.
+fn trace_key(patches: &[Patch]) -> Option<&String> {
+    patches.iter().find_map(|p| match p {
+        Patch::Set { key, .. } if !key.starts_with("policy.") => Some(key),
+        _ => None,
+    })
+}
+
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let imported = import_files(&args.history, "replay")?;
     let toml = imported.to_toml();
     let label = "the imported scenario";
     let sc = scenario::load_str(label, &toml)?;
     // The trace is the record's: only the policy may change.
-    if let Some(key) = patches.iter().find_map(|p| match p {
-        Patch::Set { key, .. } if !key.starts_with("policy.") => Some(key),
-        _ => None,
-    }) {
+    if let Some(key) = trace_key(patches) {
         return Err(CliError::Input(format!(
             "--set {key}=...: not a policy key: a replay runs every candidate on the recorded \
              trace, so only policy.* keys may change; expected e.g. --set policy.settle=2m"
@@ -81,10 +87,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         }
         let patches = side_patches(patches, spec.patches);
         // The trace is the record's: a candidate changes the policy only.
-        if let Some(key) = patches.iter().find_map(|p| match p {
-            Patch::Set { key, .. } if !key.starts_with("policy.") => Some(key),
-            _ => None,
-        }) {
+        if let Some(key) = trace_key(&patches) {
             return Err(CliError::Input(format!(
                 "--candidate {c}: {key} is not a policy key: a replay runs every candidate on \
                  the recorded trace, so only policy.* keys (and preset=, policy=) may change; \

@@ -471,7 +471,9 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
     // The start: the registration instant when the history has one (a
     // cluster's start), else the first event less an hour; either way on
     // the check grid's phase that the recorded Starts show.
-    let starts: Vec<i64> = obs
+    // Every recorded Start, (node, Unix ms): the check grid's phase
+    // here, and what `verify` matches the replay's Starts against.
+    let recorded_starts: std::collections::BTreeSet<(String, i64)> = obs
         .iter()
         .filter(|o| {
             matches!(
@@ -482,7 +484,11 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
                 }
             )
         })
-        .map(|o| o.at.rem_euclid(check))
+        .map(|o| (o.node.clone(), o.at))
+        .collect();
+    let starts: Vec<i64> = recorded_starts
+        .iter()
+        .map(|(_, at)| at.rem_euclid(check))
         .collect();
     let phase = most_common(&starts).unwrap_or(0);
     let first = obs[0].at;
@@ -667,19 +673,7 @@ pub fn infer(mut obs: Vec<Obs>, ignored: Ignored, opts: Options) -> Result<Impor
         ignored,
         events,
         notes,
-        starts: obs
-            .iter()
-            .filter(|o| {
-                matches!(
-                    o.what,
-                    What::Action {
-                        phase: EventPhase::Start,
-                        ..
-                    }
-                )
-            })
-            .map(|o| (o.node.clone(), o.at))
-            .collect(),
+        starts: recorded_starts,
         holds: Vec::new(),
     })
 }

@@ -12,7 +12,7 @@
 
 use super::Imported;
 use crate::mc::compare::{Comparison, Row, Side, warnings};
-use crate::mc::metrics::{RepResult, measure};
+use crate::mc::metrics::{RepResult, Unit, measure};
 use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
 use crate::observe::{Fanout, Observer};
@@ -153,7 +153,7 @@ pub fn replay(im: &Imported, sc: &Scenario, candidates: &[Side]) -> Replay {
 
 /// `x` for the table: as `compare` shows it, but a difference that would
 /// round to zero keeps enough digits to show why it has a verdict.
-fn shown(unit: crate::mc::metrics::Unit, x: f64) -> String {
+fn shown(unit: Unit, x: f64) -> String {
     let s = crate::mc::format_value(unit, x);
     let zero = s.chars().all(|c| matches!(c, '0' | '.' | '-' | 's'));
     if x == 0.0 || !zero {
@@ -163,13 +163,19 @@ fn shown(unit: crate::mc::metrics::Unit, x: f64) -> String {
     format!("{x:.digits$}")
 }
 
+/// A unit as outputs spell it (`ms`, `node-hours`).
+fn unit_name<S: serde::Serializer>(u: &Unit, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(u.name())
+}
+
 /// One candidate's row of one metric: both sides' values as measured
 /// (a side's value stands even when the other side has none).
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricRow {
     pub metric: String,
     pub label: String,
-    pub unit: &'static str,
+    #[serde(serialize_with = "unit_name")]
+    pub unit: Unit,
     pub better: &'static str,
     pub recorded: Option<f64>,
     pub candidate: Option<f64>,
@@ -194,7 +200,7 @@ impl Replay {
                         MetricRow {
                             metric: r.metric.name.clone(),
                             label: r.metric.label.clone(),
-                            unit: r.metric.unit.name(),
+                            unit: r.metric.unit,
                             better: r.metric.better.name(),
                             recorded: b,
                             candidate: v,
@@ -253,17 +259,12 @@ impl Replay {
                 "| metric | {RECORDED} | candidate | difference | verdict |"
             );
             let _ = writeln!(s, "|---|---:|---:|---:|---|");
-            let defs = crate::mc::metrics::metric_defs();
             for r in rows {
                 let zero = |v: Option<f64>| v.is_none_or(|x| x == 0.0);
                 if zero(r.recorded) && zero(r.candidate) {
                     continue;
                 }
-                let unit = defs
-                    .iter()
-                    .find(|d| d.name == r.metric)
-                    .map_or(crate::mc::metrics::Unit::Count, |d| d.unit);
-                let f = |v: Option<f64>| v.map_or("-".into(), |x| shown(unit, x));
+                let f = |v: Option<f64>| v.map_or("-".into(), |x| shown(r.unit, x));
                 let _ = writeln!(
                     s,
                     "| {} | {} | {} | {} | {} |",
@@ -332,7 +333,7 @@ impl Replay {
                     vec![
                         c.clone(),
                         r.metric,
-                        r.unit.into(),
+                        r.unit.name().into(),
                         r.better.into(),
                         n(r.recorded),
                         n(r.candidate),

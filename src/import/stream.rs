@@ -85,22 +85,38 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         each_item(seq, false, self.each, self.failed).map(Top::Array)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Top, A::Error> {
         let mut rest = Map::new();
-        let mut items = None;
-        while let Some(k) = map.next_key::<String>()? {
-            if self.path.first() == Some(&k.as_str()) && items.is_none() {
-                items = Some(map.next_value_seed(ItemsSeed {
-                    path: &self.path[1..],
-                    each: &mut *self.each,
-                    failed: &mut *self.failed,
-                })?);
-            } else {
-                rest.insert(k, map.next_value()?);
-            }
-        }
+        let items = walk(map, self.path, self.each, self.failed, Some(&mut rest))?;
         Ok(Top::Object { items, rest })
     }
+}
+
+/// Walks an object's members: the one named `path[0]` leads to the array
+/// at the rest of `path`; the others are kept in `rest`, or skipped
+/// without one. Returns how many items the array held, if it was there.
+fn walk<'de, A: MapAccess<'de>>(
+    mut map: A,
+    path: &[&str],
+    each: &mut Each,
+    failed: &mut Option<String>,
+    mut rest: Option<&mut Map<String, Value>>,
+) -> Result<Option<usize>, A::Error> {
+    let mut items = None;
+    while let Some(k) = map.next_key::<String>()? {
+        if path.first() == Some(&k.as_str()) && items.is_none() {
+            items = Some(map.next_value_seed(ItemsSeed {
+                path: &path[1..],
+                each: &mut *each,
+                failed: &mut *failed,
+            })?);
+        } else if let Some(rest) = rest.as_deref_mut() {
+            rest.insert(k, map.next_value()?);
+        } else {
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+    }
+    Ok(items)
 }
 
 /// The array at `path` below here (empty: here), its items handed over.
@@ -135,19 +151,8 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
         each_item(seq, true, self.each, self.failed)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
-        let mut n = None;
-        while let Some(k) = map.next_key::<String>()? {
-            if self.path.first() == Some(&k.as_str()) && n.is_none() {
-                n = Some(map.next_value_seed(ItemsSeed {
-                    path: &self.path[1..],
-                    each: &mut *self.each,
-                    failed: &mut *self.failed,
-                })?);
-            } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<usize, A::Error> {
+        let n = walk(map, self.path, self.each, self.failed, None)?;
         n.ok_or_else(|| A::Error::custom(format!("no {:?}", self.path[0])))
     }
 }

@@ -5,6 +5,22 @@
 use crate::common::{assert_bad_input, files, repairsim, scratch, stderr};
 use serde_json::Value;
 
+/// `replay.json` in `out`.
+fn replay_json(out: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap()
+}
+
+/// Candidate `c`'s row of `metric` in a `replay.json`.
+fn row(json: &Value, c: usize, metric: &str) -> Value {
+    json["candidates"][c]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == metric)
+        .unwrap_or_else(|| panic!("no {metric} in {json}"))
+        .clone()
+}
+
 /// `run --events all` of the default scenario into `dir/run`.
 fn history(dir: &crate::common::Scratch) -> String {
     let run = dir.path("run");
@@ -84,8 +100,7 @@ fn replay_sets_each_candidate_beside_the_record() {
 
     // The record through its own policy: the same on every metric the
     // record shows; time to detect is not in it.
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap();
+    let json = replay_json(&out);
     assert_eq!(json["replay"], true);
     assert_eq!(json["baseline"], "recorded");
     assert_eq!(json["incidents"], 195);
@@ -100,18 +115,13 @@ fn replay_sets_each_candidate_beside_the_record() {
         assert_eq!(m["verdict"], want, "{m}");
     }
     // A shorter delay repairs more and sooner on this history.
-    let delay = &json["candidates"][1]["metrics"];
-    let metric = |name: &str| {
-        delay
-            .as_array()
+    assert_eq!(row(&json, 1, "needless_repairs")["verdict"], "worse");
+    assert!(
+        row(&json, 1, "actions_reboot")["difference"]
+            .as_f64()
             .unwrap()
-            .iter()
-            .find(|m| m["metric"] == name)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(metric("needless_repairs")["verdict"], "worse");
-    assert!(metric("actions_reboot")["difference"].as_f64().unwrap() > 0.0);
+            > 0.0
+    );
 
     let csv = String::from_utf8(std::fs::read(format!("{out}/replay.csv")).unwrap()).unwrap();
     assert!(csv.starts_with(
@@ -239,15 +249,7 @@ fn the_section_8_replay_in_the_readme_is_the_real_output() {
     // The observed policy on its own record: the node is not Ready a few
     // seconds longer (its Unknown falls on the simulated grids), within
     // the status-tick allowance, so `same`.
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap();
-    let nr = json["candidates"][0]["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["metric"] == "not_ready_node_hours")
-        .unwrap()
-        .clone();
+    let nr = row(&replay_json(&out), 0, "not_ready_node_hours");
     let d = nr["difference"].as_f64().unwrap();
     assert!(d > 0.0 && d * 3600.0 <= 10.0, "{nr}");
     assert_eq!(nr["verdict"], "same", "{nr}");
@@ -289,18 +291,8 @@ fn recorded_counts_an_end_after_node_ready_as_ended_then() {
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(format!("{out}/replay.json")).unwrap()).unwrap();
-    let metric = |name: &str| {
-        json["candidates"][0]["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["metric"] == name)
-            .unwrap()["recorded"]
-            .as_f64()
-            .unwrap()
-    };
+    let json = replay_json(&out);
+    let metric = |name: &str| row(&json, 0, name)["recorded"].as_f64().unwrap();
     // Not Ready 21:00-21:12 and 23:00-23:01: 13 minutes.
     assert_eq!(metric("not_ready_node_hours"), 13.0 / 60.0);
     assert_eq!(metric("incidents_repaired_by_reboot"), 1.0);
