@@ -7,6 +7,7 @@
 
 use crate::fleet::Os;
 use crate::k8s::ActionKind;
+use crate::mc::estimate::Histogram;
 use crate::observe::incidents::Incident;
 use crate::observe::timeline::TimelineLog;
 use crate::policy::Outcome;
@@ -39,29 +40,63 @@ pub const RESTRICTED_BOUND: SimDuration = SimDuration::from_hours(24);
 /// last observation the curve stays where it is. `None` without
 /// observations.
 pub fn restricted_mean(obs: &mut [(u64, bool)], tau: u64) -> Option<f64> {
-    if obs.is_empty() {
-        return None;
-    }
-    obs.sort_unstable_by_key(|&(d, recovered)| (d, !recovered));
-    let (mut s, mut area, mut prev) = (1.0f64, 0.0f64, 0u64);
-    let mut at_risk = obs.len() as f64;
-    let mut i = 0;
-    while i < obs.len() && obs[i].0 < tau {
-        let t = obs[i].0;
-        let (mut deaths, mut gone) = (0.0, 0.0);
-        while i < obs.len() && obs[i].0 == t {
-            deaths += f64::from(u8::from(obs[i].1));
-            gone += 1.0;
-            i += 1;
+    let mut s = Survival::new(tau);
+    obs.iter().for_each(|&(d, recovered)| s.add(d, recovered));
+    s.mean()
+}
+
+/// The observations [`restricted_mean`] needs, folded as they come: for
+/// each distinct duration below the bound, how many recovered and how many
+/// ended there. Memory follows the distinct durations, not the count, and
+/// the mean is the same to the last bit as from the list of every one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Survival {
+    /// \[ms\]
+    tau: u64,
+    n: u64,
+    /// Duration \[ms\] → (recovered, observations), below `tau` only.
+    at: BTreeMap<u64, (u64, u64)>,
+}
+
+impl Survival {
+    /// Bound `tau` \[ms\].
+    pub fn new(tau: u64) -> Survival {
+        Survival {
+            tau,
+            n: 0,
+            at: BTreeMap::new(),
         }
-        area += s * (t - prev) as f64;
-        if deaths > 0.0 {
-            s *= 1.0 - deaths / at_risk;
-        }
-        at_risk -= gone;
-        prev = t;
     }
-    Some(area + s * (tau - prev.min(tau)) as f64)
+
+    /// One observation: a duration \[ms\], recovered or censored there.
+    pub fn add(&mut self, d: u64, recovered: bool) {
+        self.n += 1;
+        // Past the bound only the number at risk counts.
+        if d < self.tau {
+            let e = self.at.entry(d).or_default();
+            e.0 += u64::from(recovered);
+            e.1 += 1;
+        }
+    }
+
+    /// [`restricted_mean`] of the observations; `None` without any.
+    /// Events count before censorings at equal durations.
+    pub fn mean(&self) -> Option<f64> {
+        if self.n == 0 {
+            return None;
+        }
+        let (mut s, mut area, mut prev) = (1.0f64, 0.0f64, 0u64);
+        let mut at_risk = self.n as f64;
+        for (&t, &(deaths, gone)) in &self.at {
+            area += s * (t - prev) as f64;
+            if deaths > 0 {
+                s *= 1.0 - deaths as f64 / at_risk;
+            }
+            at_risk -= gone as f64;
+            prev = t;
+        }
+        Some(area + s * (self.tau - prev.min(self.tau)) as f64)
+    }
 }
 
 /// The restricted mean time to recover over every incident \[ms\]: a
@@ -69,15 +104,19 @@ pub fn restricted_mean(obs: &mut [(u64, bool)], tau: u64) -> Option<f64> {
 /// horizon, up to [`RESTRICTED_BOUND`] or the horizon if shorter. `None`
 /// without incidents.
 pub fn restricted_ttr(incidents: &[Incident], horizon: SimTime) -> Option<f64> {
-    let mut obs: Vec<(u64, bool)> = incidents
-        .iter()
-        .map(|i| {
-            i.ttr()
-                .map_or((horizon.since(i.onset).ms(), false), |d| (d.ms(), true))
-        })
-        .collect();
-    let tau = RESTRICTED_BOUND.ms().min(horizon.ms());
-    restricted_mean(&mut obs, tau)
+    let mut s = Survival::new(RESTRICTED_BOUND.ms().min(horizon.ms()));
+    for i in incidents {
+        let (d, recovered) = ttr_observation(i, horizon);
+        s.add(d, recovered);
+    }
+    s.mean()
+}
+
+/// An incident's observation for the restricted mean \[ms\]: its time to
+/// recover, or its time until the horizon, censored.
+fn ttr_observation(i: &Incident, horizon: SimTime) -> (u64, bool) {
+    i.ttr()
+        .map_or((horizon.since(i.onset).ms(), false), |d| (d.ms(), true))
 }
 
 /// The censoring-aware time to recover of one run (`summary.json`
@@ -99,16 +138,135 @@ pub struct RestrictedTtr {
 
 impl RestrictedTtr {
     pub fn of(incidents: &[Incident], horizon: SimTime) -> RestrictedTtr {
-        let bound_ms = RESTRICTED_BOUND.ms().min(horizon.ms());
-        let mean_ms = restricted_ttr(incidents, horizon).map(|m| m.round() as u64);
+        let mut s = Survival::new(RESTRICTED_BOUND.ms().min(horizon.ms()));
+        let mut censored = 0;
+        for i in incidents {
+            let (d, recovered) = ttr_observation(i, horizon);
+            s.add(d, recovered);
+            censored += u64::from(!recovered);
+        }
+        RestrictedTtr::from_survival(&s, censored)
+    }
+
+    fn from_survival(s: &Survival, censored: u64) -> RestrictedTtr {
+        let mean_ms = s.mean().map(|m| m.round() as u64);
         RestrictedTtr {
-            incidents: incidents.len() as u64,
-            censored: incidents.iter().filter(|i| i.ttr().is_none()).count() as u64,
-            bound_ms,
-            bound: format_duration(SimDuration(bound_ms)),
+            incidents: s.n,
+            censored,
+            bound_ms: s.tau,
+            bound: format_duration(SimDuration(s.tau)),
             mean_ms,
             mean: mean_ms.map(|m| format_duration(SimDuration(m))),
         }
+    }
+}
+
+/// Everything the summary and the replication metrics say about a run's
+/// incidents, folded one incident at a time as each one is final. Memory
+/// is O(pools + distinct durations), whatever the number of incidents:
+/// the percentiles come from exact histograms, so every figure is the
+/// same as from the list of every incident.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentStats {
+    /// Incidents folded in.
+    pub total: u64,
+    outcome_n: [u64; Outcome::COUNT],
+    /// Linux, then Windows.
+    os_n: [[u64; Outcome::COUNT]; 2],
+    /// By pool index.
+    pool_n: Vec<[u64; Outcome::COUNT]>,
+    /// Actions started, by kind.
+    pub started: ByKind,
+    /// Actions that ended in an error.
+    pub errors: u64,
+    code_n: BTreeMap<&'static str, u64>,
+    /// Outcomes `gave-up-exhausted` and `gave-up-timeout`.
+    pub failed: u64,
+    pub needless: u64,
+    /// See [`Summary::expired_event_incidents`].
+    pub expired: u64,
+    /// Time to detect of the detected incidents \[ms\].
+    pub ttd: Histogram,
+    /// Time to recover of the recovered incidents \[ms\].
+    pub ttr: Histogram,
+    restricted: Survival,
+    censored: u64,
+    horizon: SimTime,
+    event_ttl: SimDuration,
+}
+
+impl IncidentStats {
+    /// Empty, for a run of `sc` to its horizon.
+    pub fn new(sc: &Scenario) -> IncidentStats {
+        let horizon = SimTime::ZERO + sc.horizon;
+        IncidentStats {
+            total: 0,
+            outcome_n: [0; Outcome::COUNT],
+            os_n: [[0; Outcome::COUNT]; 2],
+            pool_n: vec![[0; Outcome::COUNT]; sc.fleet.pools.len()],
+            started: ByKind::new(&sc.vocabulary().kinds),
+            errors: 0,
+            code_n: BTreeMap::new(),
+            failed: 0,
+            needless: 0,
+            expired: 0,
+            ttd: Histogram::default(),
+            ttr: Histogram::default(),
+            restricted: Survival::new(RESTRICTED_BOUND.ms().min(horizon.ms())),
+            censored: 0,
+            horizon,
+            event_ttl: sc.policy.event_ttl,
+        }
+    }
+
+    /// The statistics of `incidents`, of a run of `sc`.
+    pub fn of(sc: &Scenario, incidents: &[Incident]) -> IncidentStats {
+        let mut s = IncidentStats::new(sc);
+        incidents.iter().for_each(|i| s.add(i));
+        s
+    }
+
+    /// Folds in one incident, final (its outcome decided, or open at the
+    /// horizon). O(log distinct durations).
+    pub fn add(&mut self, inc: &Incident) {
+        self.total += 1;
+        let o = inc.outcome.index();
+        self.outcome_n[o] += 1;
+        let os = match inc.os {
+            Os::Linux => 0,
+            Os::Windows => 1,
+        };
+        self.os_n[os][o] += 1;
+        if let Some(p) = self.pool_n.get_mut(inc.pool) {
+            p[o] += 1;
+        }
+        inc.actions.iter().for_each(|k| self.started.add(k));
+        self.errors += u64::from(inc.errors);
+        for &code in &inc.error_codes {
+            *self.code_n.entry(code).or_default() += 1;
+        }
+        self.failed += u64::from(inc.outcome.is_failed_repair());
+        self.needless += u64::from(inc.needless);
+        self.expired += u64::from(inc.events_expired(self.event_ttl));
+        if let Some(d) = inc.ttd() {
+            self.ttd.add(d.ms());
+        }
+        if let Some(d) = inc.ttr() {
+            self.ttr.add(d.ms());
+        }
+        let (d, recovered) = ttr_observation(inc, self.horizon);
+        self.restricted.add(d, recovered);
+        self.censored += u64::from(!recovered);
+    }
+
+    /// Incidents with outcome `o`.
+    pub fn outcome_count(&self, o: Outcome) -> u64 {
+        self.outcome_n[o.index()]
+    }
+
+    /// The restricted mean time to recover \[ms\] ([`restricted_ttr`]).
+    pub fn restricted_mean(&self) -> Option<f64> {
+        self.restricted.mean()
     }
 }
 
@@ -339,14 +497,15 @@ fn zero_counts(outcomes: &[Outcome]) -> OutcomeCounts {
 }
 
 impl Summary {
-    /// Summarises one run. `masked_faults` is 0 here: the incidents do not
-    /// carry it; set it with [`Summary::with_masked_faults`] from
+    /// Summarises one run from its folded incidents. `masked_faults` is 0
+    /// here: the incidents do not carry it; set it with
+    /// [`Summary::with_masked_faults`] from
     /// [`crate::observe::incidents::IncidentLog::masked_faults`].
-    /// O(incidents log incidents + nodes).
+    /// O(pools + nodes + distinct durations).
     pub fn build(
         scenario: &Scenario,
         replication: u64,
-        incidents: &[Incident],
+        stats: &IncidentStats,
         timeline: &TimelineLog,
         horizon: SimTime,
     ) -> Summary {
@@ -364,39 +523,9 @@ impl Summary {
             })
             .collect();
 
-        // Counted in arrays by outcome index and pool index, and turned into
-        // the name-keyed maps once: no string per incident.
         type Counts = [u64; Outcome::COUNT];
-        let mut outcome_n: Counts = [0; Outcome::COUNT];
-        let mut os_n: [Counts; 2] = [[0; Outcome::COUNT]; 2];
-        let mut pool_n: Vec<Counts> = vec![[0; Outcome::COUNT]; fleet.pools.len()];
+        let (outcome_n, os_n, pool_n) = (&stats.outcome_n, &stats.os_n, &stats.pool_n);
         let vocab = scenario.vocabulary();
-        let mut started = ByKind::new(&vocab.kinds);
-        let mut errors = 0;
-        let mut code_n: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let (mut failed, mut needless, mut expired) = (0, 0, 0);
-        let mut ttd = Vec::with_capacity(incidents.len());
-        let mut ttr = Vec::with_capacity(incidents.len());
-        for inc in incidents {
-            let o = inc.outcome.index();
-            outcome_n[o] += 1;
-            let os = match inc.os {
-                Os::Linux => 0,
-                Os::Windows => 1,
-            };
-            os_n[os][o] += 1;
-            pool_n[inc.pool][o] += 1;
-            inc.actions.iter().for_each(|k| started.add(k));
-            errors += u64::from(inc.errors);
-            for &code in &inc.error_codes {
-                *code_n.entry(code).or_default() += 1;
-            }
-            failed += u64::from(inc.outcome.is_failed_repair());
-            needless += u64::from(inc.needless);
-            expired += u64::from(inc.events_expired(scenario.policy.event_ttl));
-            ttd.extend(inc.ttd().map(|d| d.ms()));
-            ttr.extend(inc.ttr().map(|d| d.ms()));
-        }
         // The policy's outcomes, and any other that happened.
         let all: Vec<Outcome> = Outcome::all()
             .into_iter()
@@ -405,14 +534,14 @@ impl Summary {
         let named = |c: &Counts| -> OutcomeCounts {
             all.iter().map(|o| (o.name(), c[o.index()])).collect()
         };
-        let by_outcome = named(&outcome_n);
+        let by_outcome = named(outcome_n);
         let by_os = ByOs {
             linux: named(&os_n[0]),
             windows: named(&os_n[1]),
         };
         // Pools sharing a name share a key, their counts added; file order.
         let mut by_pool: Vec<(String, OutcomeCounts)> = Vec::new();
-        for (p, c) in fleet.pools.iter().zip(&pool_n) {
+        for (p, c) in fleet.pools.iter().zip(pool_n) {
             let i = match by_pool.iter().position(|(n, _)| *n == p.name) {
                 Some(i) => i,
                 None => {
@@ -424,12 +553,11 @@ impl Summary {
                 *by_pool[i].1.entry(name).or_default() += n;
             }
         }
-        let errors_by_code: BTreeMap<String, u64> = code_n
-            .into_iter()
-            .map(|(c, n)| (c.to_string(), n))
+        let errors_by_code: BTreeMap<String, u64> = stats
+            .code_n
+            .iter()
+            .map(|(c, n)| (c.to_string(), *n))
             .collect();
-        ttd.sort_unstable();
-        ttr.sort_unstable();
 
         let nodes = fleet.len() as u64;
         let not_ready_ms = timeline.total_not_ready_ms();
@@ -460,23 +588,26 @@ impl Summary {
             horizon_ms: horizon.ms(),
             horizon: format_duration(SimDuration(horizon.ms())),
             incidents: IncidentCounts {
-                total: incidents.len() as u64,
+                total: stats.total,
                 masked_faults: 0,
                 by_outcome,
                 by_os,
                 by_pool,
             },
-            time_to_detect: Percentiles::of_sorted(&ttd),
-            time_to_recover: Percentiles::of_sorted(&ttr),
-            time_to_recover_restricted: RestrictedTtr::of(incidents, horizon),
+            time_to_detect: stats.ttd.percentiles(),
+            time_to_recover: stats.ttr.percentiles(),
+            time_to_recover_restricted: RestrictedTtr::from_survival(
+                &stats.restricted,
+                stats.censored,
+            ),
             actions: ActionCounts {
-                started,
-                errors,
+                started: stats.started.clone(),
+                errors: stats.errors,
                 errors_by_code,
             },
-            failed_repairs: failed,
-            needless_repairs: needless,
-            expired_event_incidents: expired,
+            failed_repairs: stats.failed,
+            needless_repairs: stats.needless,
+            expired_event_incidents: stats.expired,
             not_ready_ms,
             not_ready_node_hours: not_ready_ms as f64 / HOUR as f64,
             availability,
@@ -632,6 +763,93 @@ mod tests {
     use super::*;
     use crate::observe::incidents::IncidentLog;
     use crate::observe::incidents::fixtures::*;
+    use proptest::prelude::*;
+
+    /// The restricted mean from the sorted list of every observation: the
+    /// list-based computation [`Survival`] replaced, kept as the oracle.
+    fn restricted_mean_of_list(obs: &mut [(u64, bool)], tau: u64) -> Option<f64> {
+        if obs.is_empty() {
+            return None;
+        }
+        obs.sort_unstable_by_key(|&(d, recovered)| (d, !recovered));
+        let (mut s, mut area, mut prev) = (1.0f64, 0.0f64, 0u64);
+        let mut at_risk = obs.len() as f64;
+        let mut i = 0;
+        while i < obs.len() && obs[i].0 < tau {
+            let t = obs[i].0;
+            let (mut deaths, mut gone) = (0.0, 0.0);
+            while i < obs.len() && obs[i].0 == t {
+                deaths += f64::from(u8::from(obs[i].1));
+                gone += 1.0;
+                i += 1;
+            }
+            area += s * (t - prev) as f64;
+            if deaths > 0.0 {
+                s *= 1.0 - deaths / at_risk;
+            }
+            at_risk -= gone;
+            prev = t;
+        }
+        Some(area + s * (tau - prev.min(tau)) as f64)
+    }
+
+    proptest! {
+        #[test]
+        fn the_folded_restricted_mean_is_the_lists_to_the_bit(
+            obs in proptest::collection::vec((0u64..400, any::<bool>()), 0..120),
+            tau in 1u64..500,
+        ) {
+            let want = restricted_mean_of_list(&mut obs.clone(), tau);
+            let got = restricted_mean(&mut obs.clone(), tau);
+            prop_assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits));
+        }
+    }
+
+    /// A simulated month of a real scenario, folded as it runs, gives the
+    /// figures of the list of every incident.
+    #[test]
+    fn a_folded_run_summarises_as_its_incident_list() {
+        let text = include_str!("../scenarios/default.toml");
+        let sc = crate::scenario::load_str("default.toml", text).unwrap();
+        let mut kept = IncidentLog::new();
+        let mut folded = IncidentLog::folding();
+        let mut tl = TimelineLog::new(false);
+        crate::engine::Sim::new(
+            &sc,
+            0,
+            &mut crate::observe::Fanout(vec![&mut kept, &mut folded, &mut tl]),
+        )
+        .run();
+        let list = kept.incidents();
+        assert!(list.len() > 50, "{} incidents", list.len());
+        assert!(folded.incidents().is_empty(), "folding keeps none");
+        assert_eq!(folded.stats(), kept.stats());
+        assert_eq!(folded.stats(), &IncidentStats::of(&sc, list));
+        let ttr: Vec<u64> = list
+            .iter()
+            .filter_map(|i| i.ttr().map(|d| d.ms()))
+            .collect();
+        let ttd: Vec<u64> = list
+            .iter()
+            .filter_map(|i| i.ttd().map(|d| d.ms()))
+            .collect();
+        let s = folded.stats();
+        assert_eq!(s.ttr.percentiles(), Percentiles::of(&ttr));
+        assert_eq!(s.ttd.percentiles(), Percentiles::of(&ttd));
+        let horizon = SimTime::ZERO + sc.horizon;
+        let mut obs: Vec<(u64, bool)> = list.iter().map(|i| ttr_observation(i, horizon)).collect();
+        let tau = RESTRICTED_BOUND.ms().min(horizon.ms());
+        assert_eq!(
+            s.restricted_mean().map(f64::to_bits),
+            restricted_mean_of_list(&mut obs, tau).map(f64::to_bits)
+        );
+        let outcomes: u64 = Outcome::all().into_iter().map(|o| s.outcome_count(o)).sum();
+        assert_eq!(outcomes, list.len() as u64);
+        assert_eq!(
+            s.errors,
+            list.iter().map(|i| u64::from(i.errors)).sum::<u64>()
+        );
+    }
 
     #[test]
     fn outcome_index_is_the_position_in_all() {
@@ -670,7 +888,7 @@ mod tests {
         let mut tl = TimelineLog::new(true);
         run(&mut inc, &s, &example1());
         run(&mut tl, &s, &example1());
-        Summary::build(&s, 0, inc.incidents(), &tl, SimTime(s.horizon.ms()))
+        Summary::build(&s, 0, inc.stats(), &tl, SimTime(s.horizon.ms()))
             .with_masked_faults(inc.masked_faults())
     }
 
@@ -737,7 +955,7 @@ availability      0.959722
         let mut tl = TimelineLog::new(false);
         run(&mut inc, &s, &mixed());
         run(&mut tl, &s, &mixed());
-        let sum = Summary::build(&s, 3, inc.incidents(), &tl, SimTime(s.horizon.ms()))
+        let sum = Summary::build(&s, 3, inc.stats(), &tl, SimTime(s.horizon.ms()))
             .with_masked_faults(inc.masked_faults());
         assert_eq!(
             sum.to_text(),

@@ -16,7 +16,7 @@ use crate::check::render;
 use crate::check::{Case, ScenarioReport, Status};
 use crate::engine::Sim;
 use crate::invariants::{InvariantChecker, Violation};
-use crate::mc::metrics::{RepResult, measure};
+use crate::mc::metrics::{RepResult, measure, measure_stats};
 use crate::mc::runner::{self, Flow};
 use crate::mc::sweep::PointSummary;
 use crate::observe::Fanout;
@@ -311,7 +311,7 @@ fn measurements(expectations: &[Expectation]) -> Vec<(Overrides, Option<u64>)> {
 
 /// One replication with the invariant checker watching.
 fn checked_replication(sc: &Scenario, r: u64) -> (RepResult, Vec<Violation>) {
-    let mut incidents = IncidentLog::new();
+    let mut incidents = IncidentLog::folding();
     let mut timeline = TimelineLog::new(false);
     let mut checker = InvariantChecker::new(sc);
     Sim::new(
@@ -321,7 +321,7 @@ fn checked_replication(sc: &Scenario, r: u64) -> (RepResult, Vec<Violation>) {
     )
     .run();
     (
-        measure(sc, r, incidents.incidents(), &timeline),
+        measure_stats(sc, r, incidents.stats(), &timeline),
         checker.violations,
     )
 }

@@ -232,10 +232,9 @@ pub fn simulate_run_with(sc: &Scenario, replication: u64, which: Events) -> RunO
         ]);
         Sim::new(sc, replication, &mut obs).run();
     }
-    let masked = incidents.masked_faults();
+    let summary = Summary::build(sc, replication, incidents.stats(), &timeline, horizon)
+        .with_masked_faults(incidents.masked_faults());
     let list = incidents.into_incidents();
-    let summary =
-        Summary::build(sc, replication, &list, &timeline, horizon).with_masked_faults(masked);
     RunOutput {
         incidents: list,
         timeline,

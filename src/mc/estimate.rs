@@ -113,6 +113,20 @@ impl Histogram {
         self.n
     }
 
+    /// The mean \[ms\]; `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum as f64 / self.n as f64)
+    }
+
+    /// Every value, ascending, each as often as it was added.
+    pub fn sorted(&self) -> Vec<u64> {
+        let mut v = Vec::with_capacity(self.n as usize);
+        for (&x, &c) in &self.counts {
+            v.extend(std::iter::repeat_n(x, c as usize));
+        }
+        v
+    }
+
     /// The value of nearest rank `p` (0..=100), as [`crate::stats::nearest_rank`].
     pub fn percentile(&self, p: u32) -> Option<u64> {
         if self.n == 0 {
@@ -140,7 +154,7 @@ impl Histogram {
             p90: self.percentile(90),
             p99: self.percentile(99),
             max: self.counts.keys().next_back().copied(),
-            mean: Some(self.sum as f64 / self.n as f64),
+            mean: self.mean(),
         }
     }
 }

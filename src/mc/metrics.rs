@@ -16,7 +16,7 @@ use crate::observe::{Fanout, Observer, Record};
 use crate::policy::Outcome;
 use crate::policy::providers::Vocabulary;
 use crate::scenario::Scenario;
-use crate::stats::{nearest_rank, restricted_ttr};
+use crate::stats::IncidentStats;
 use crate::time::{HOUR, SimTime};
 
 /// Which way a metric improves; decides a comparison's verdict.
@@ -323,7 +323,7 @@ impl Observer for Onsets {
 /// Runs replication `replication` of `sc` and measures it. Pure: the
 /// same arguments give the same result on any thread.
 pub fn run_replication(sc: &Scenario, replication: u64, keep_onsets: bool) -> RepResult {
-    let mut incidents = IncidentLog::new();
+    let mut incidents = IncidentLog::folding();
     let mut timeline = TimelineLog::new(false);
     let mut onsets = Onsets::default();
     {
@@ -333,51 +333,49 @@ pub fn run_replication(sc: &Scenario, replication: u64, keep_onsets: bool) -> Re
         }
         Sim::new(sc, replication, &mut Fanout(list)).run();
     }
-    let mut r = measure(sc, replication, incidents.incidents(), &timeline);
+    let mut r = measure_stats(sc, replication, incidents.stats(), &timeline);
     r.onsets = onsets.0;
     r
 }
 
-/// The metrics of a finished run.
+/// The metrics of a finished run that kept its incidents.
 pub fn measure(
     sc: &Scenario,
     replication: u64,
     incidents: &[Incident],
     timeline: &TimelineLog,
 ) -> RepResult {
+    measure_stats(sc, replication, &IncidentStats::of(sc, incidents), timeline)
+}
+
+/// The metrics of a finished run, from its folded incidents.
+pub fn measure_stats(
+    sc: &Scenario,
+    replication: u64,
+    stats: &IncidentStats,
+    timeline: &TimelineLog,
+) -> RepResult {
     let mut values = vec![Some(0.0); METRICS];
-    let mut ttr: Vec<u64> = incidents
-        .iter()
-        .filter_map(|i| i.ttr().map(|d| d.ms()))
-        .collect();
-    ttr.sort_unstable();
-    let mut ttd: Vec<u64> = incidents
-        .iter()
-        .filter_map(|i| i.ttd().map(|d| d.ms()))
-        .collect();
-    ttd.sort_unstable();
-    let mean = |v: &[u64]| {
-        (!v.is_empty())
-            .then(|| v.iter().map(|&x| u128::from(x)).sum::<u128>() as f64 / v.len() as f64)
-    };
-    values[IDX_TTR_MEAN] = mean(&ttr);
-    values[IDX_TTR_P50] = nearest_rank(&ttr, 50).map(|x| x as f64);
-    values[IDX_TTR_P99] = nearest_rank(&ttr, 99).map(|x| x as f64);
-    values[IDX_TTD_MEAN] = mean(&ttd);
+    let ttr = &stats.ttr;
+    let ttd = &stats.ttd;
+    values[IDX_TTR_MEAN] = ttr.mean();
+    values[IDX_TTR_P50] = ttr.percentile(50).map(|x| x as f64);
+    values[IDX_TTR_P99] = ttr.percentile(99).map(|x| x as f64);
+    values[IDX_TTD_MEAN] = ttd.mean();
     let horizon = SimTime::ZERO + sc.horizon;
-    values[IDX_TTR_RESTRICTED] = restricted_ttr(incidents, horizon);
+    values[IDX_TTR_RESTRICTED] = stats.restricted_mean();
 
     let mut counts = [0u64; METRICS];
-    for inc in incidents {
-        counts[IDX_INCIDENTS] += 1;
-        counts[IDX_OUTCOMES + inc.outcome.index()] += 1;
-        counts[IDX_FAILED] += u64::from(inc.outcome.is_failed_repair());
-        counts[IDX_NEEDLESS] += u64::from(inc.needless);
-        for k in inc.actions.iter() {
-            counts[IDX_ACTIONS + k as usize] += 1;
-        }
-        counts[IDX_ERRORS] += u64::from(inc.errors);
+    counts[IDX_INCIDENTS] = stats.total;
+    for o in Outcome::all() {
+        counts[IDX_OUTCOMES + o.index()] = stats.outcome_count(o);
     }
+    counts[IDX_FAILED] = stats.failed;
+    counts[IDX_NEEDLESS] = stats.needless;
+    for k in ActionKind::ALL {
+        counts[IDX_ACTIONS + k as usize] = stats.started.get(k);
+    }
+    counts[IDX_ERRORS] = stats.errors;
     for (i, c) in counts.iter().enumerate() {
         if i == IDX_INCIDENTS
             || i == IDX_FAILED
@@ -398,8 +396,8 @@ pub fn measure(
     RepResult {
         replication,
         values,
-        ttr_ms: ttr,
-        ttd_ms: ttd,
+        ttr_ms: ttr.sorted(),
+        ttd_ms: ttd.sorted(),
         fewest_ready: (0..sc.fleet.pools.len())
             .map(|p| timeline.min_ready(p))
             .collect(),

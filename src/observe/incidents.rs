@@ -9,7 +9,8 @@
 //! its outcome first and recovers later, or never.
 //!
 //! Invariant: the log knows nothing about the engine; it reads only records.
-//! Memory is O(incidents + nodes); each record costs O(1).
+//! Memory is O(open incidents + nodes), plus the final incidents when it
+//! keeps them; each record costs O(1).
 
 use super::{Observer, Record};
 use crate::faults::FaultId;
@@ -17,6 +18,7 @@ use crate::fleet::{NodeId, Os};
 use crate::k8s::ActionKind;
 use crate::policy::{DetectRule, Exclusion, Outcome};
 use crate::scenario::Scenario;
+use crate::stats::IncidentStats;
 use crate::time::{SimDuration, SimTime};
 
 /// One incident: a fault on a node and what the controller did about it.
@@ -205,50 +207,135 @@ impl std::fmt::Debug for ActionList {
 /// Where a node's open incident is, and what it still waits for.
 #[derive(Clone, Copy, Debug)]
 struct Open {
-    index: usize,
+    /// Index into [`IncidentLog::slots`].
+    slot: u32,
     has_outcome: bool,
     has_recovered: bool,
 }
 
+/// Where [`IncidentLog`] hands each incident once it is final: complete
+/// (an outcome and a recovery), replaced on its node, or open when the
+/// run ends.
+pub trait IncidentSink {
+    /// `seq` numbers incidents in onset-record order, so `(onset, node,
+    /// seq)` is their output order (`incidents.csv`), whatever order they
+    /// close in.
+    fn closed(&mut self, seq: u64, inc: &Incident);
+    /// The run is over: every incident was handed over.
+    fn finish(&mut self) {}
+}
+
+/// What the log keeps of final incidents.
+enum Keep {
+    /// Every incident, sorted into output order by `finish`, with its
+    /// `seq` (kept alongside until then).
+    All(Vec<Incident>, Vec<u64>),
+    /// Only the statistics.
+    Stats,
+    /// Handed to a sink.
+    Sink(Box<dyn IncidentSink>),
+}
+
+impl std::fmt::Debug for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Keep::All(v, _) => write!(f, "All({} incidents)", v.len()),
+            Keep::Stats => f.write_str("Stats"),
+            Keep::Sink(_) => f.write_str("Sink"),
+        }
+    }
+}
+
 /// Turns records into [`Incident`]s. Call [`Observer::begin`] first: it
 /// reads each node's pool and OS from the scenario.
-#[derive(Debug, Default)]
+///
+/// Only open incidents stay in the log: a final one is folded into the
+/// [`IncidentStats`] and kept ([`IncidentLog::new`]), dropped
+/// ([`IncidentLog::folding`]) or handed on ([`IncidentLog::streaming`]).
+#[derive(Debug)]
 pub struct IncidentLog {
     /// By node id: (pool index, OS).
     node_info: Vec<(usize, Os)>,
-    incidents: Vec<Incident>,
-    /// Incidents replaced on their node before any `Outcome` record (the
-    /// undecided ones still open are found through `open`).
-    replaced_undecided: Vec<usize>,
-    /// The last incident's `(onset, node)`, to tell whether the incidents
-    /// are already in output order.
-    last_key: Option<(SimTime, NodeId)>,
-    /// Some onset came before the previous incident's: `finish` sorts all.
-    unsorted: bool,
-    /// Incidents whose onset equals the previous one's, with a lower node:
-    /// `finish` orders their runs of equal onsets by node.
-    ties: Vec<usize>,
+    /// Open incidents with their `seq`; `None` in a free slot.
+    slots: Vec<Option<(u64, Incident)>>,
+    free: Vec<u32>,
+    /// Slots of incidents replaced on their node before any `Outcome`
+    /// record: final at the horizon, open at it.
+    replaced_undecided: Vec<u32>,
     /// By node id.
     open: Vec<Option<Open>>,
+    /// Incidents opened so far.
+    next_seq: u64,
+    keep: Keep,
+    stats: Option<IncidentStats>,
     masked: u64,
     /// Records for a node with no open incident (other than `State`).
     orphans: u64,
     finished: bool,
 }
 
+impl Default for IncidentLog {
+    fn default() -> Self {
+        IncidentLog::new()
+    }
+}
+
 impl IncidentLog {
+    /// A log that keeps every incident ([`IncidentLog::incidents`]).
     pub fn new() -> IncidentLog {
-        IncidentLog::default()
+        IncidentLog::keeping(Keep::All(Vec::new(), Vec::new()))
     }
 
-    /// The incidents, in onset order (ties: node order) once
-    /// [`Observer::finish`] ran; in arrival order before.
+    /// A log that keeps only the statistics: memory follows the open
+    /// incidents, not the run.
+    pub fn folding() -> IncidentLog {
+        IncidentLog::keeping(Keep::Stats)
+    }
+
+    /// A log that hands every final incident to `sink`.
+    pub fn streaming(sink: Box<dyn IncidentSink>) -> IncidentLog {
+        IncidentLog::keeping(Keep::Sink(sink))
+    }
+
+    fn keeping(keep: Keep) -> IncidentLog {
+        IncidentLog {
+            node_info: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            replaced_undecided: Vec::new(),
+            open: Vec::new(),
+            next_seq: 0,
+            keep,
+            stats: None,
+            masked: 0,
+            orphans: 0,
+            finished: false,
+        }
+    }
+
+    /// The incidents that are final, in onset order (ties: node order)
+    /// once [`Observer::finish`] ran; empty unless the log keeps them
+    /// ([`IncidentLog::new`]).
     pub fn incidents(&self) -> &[Incident] {
-        &self.incidents
+        match &self.keep {
+            Keep::All(v, _) => v,
+            _ => &[],
+        }
     }
 
     pub fn into_incidents(self) -> Vec<Incident> {
-        self.incidents
+        match self.keep {
+            Keep::All(v, _) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The statistics of the final incidents (all of them once finished).
+    /// Call [`Observer::begin`] first.
+    pub fn stats(&self) -> &IncidentStats {
+        self.stats
+            .as_ref()
+            .expect("IncidentLog::stats before Observer::begin")
     }
 
     /// Fault arrivals that were masked (the node already had an incident).
@@ -264,15 +351,37 @@ impl IncidentLog {
 
     fn open_mut(&mut self, node: NodeId) -> Option<(&mut Open, &mut Incident)> {
         let slot = self.open.get_mut(node as usize)?.as_mut()?;
-        let inc = &mut self.incidents[slot.index];
+        let inc = &mut self.slots[slot.slot as usize].as_mut()?.1;
         Some((slot, inc))
+    }
+
+    /// Folds the incident in `slot` into the statistics and hands it on.
+    fn finalize(&mut self, slot: u32) {
+        let Some((seq, inc)) = self.slots[slot as usize].take() else {
+            return;
+        };
+        self.free.push(slot);
+        if let Some(s) = &mut self.stats {
+            s.add(&inc);
+        }
+        match &mut self.keep {
+            Keep::All(v, seqs) => {
+                v.push(inc);
+                seqs.push(seq);
+            }
+            Keep::Stats => {}
+            Keep::Sink(sink) => sink.closed(seq, &inc),
+        }
     }
 
     fn close_if_complete(&mut self, node: NodeId) {
         if let Some(slot) = self.open.get_mut(node as usize)
-            && slot.is_some_and(|o| o.has_outcome && o.has_recovered)
+            && let Some(o) = *slot
+            && o.has_outcome
+            && o.has_recovered
         {
             *slot = None;
+            self.finalize(o.slot);
         }
     }
 }
@@ -281,6 +390,7 @@ impl Observer for IncidentLog {
     fn begin(&mut self, s: &Scenario) {
         self.node_info = s.fleet.nodes.iter().map(|n| (n.pool, n.os)).collect();
         self.open = vec![None; s.fleet.len()];
+        self.stats = Some(IncidentStats::new(s));
     }
 
     fn record(&mut self, rec: &Record) {
@@ -301,9 +411,8 @@ impl Observer for IncidentLog {
                 if self.open.len() <= n {
                     self.open.resize(n + 1, None);
                 }
-                let index = self.incidents.len();
                 let (pool, os) = self.node_info.get(n).copied().unwrap_or((0, Os::Linux));
-                self.incidents.push(Incident {
+                let inc = Incident {
                     node,
                     pool,
                     os,
@@ -323,22 +432,32 @@ impl Observer for IncidentLog {
                     heal_at,
                     last_action_end: None,
                     needless: false,
-                });
-                match self.last_key {
-                    Some((t, _)) if at < t => self.unsorted = true,
-                    Some(k) if (at, node) < k => self.ties.push(index),
-                    _ => {}
-                }
-                self.last_key = Some((at, node));
+                };
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let slot = match self.free.pop() {
+                    Some(f) => {
+                        self.slots[f as usize] = Some((seq, inc));
+                        f
+                    }
+                    None => {
+                        self.slots.push(Some((seq, inc)));
+                        (self.slots.len() - 1) as u32
+                    }
+                };
                 // An unmasked arrival on a node whose previous incident is
-                // not complete replaces it: later records apply to the new one.
-                if let Some(prev) = self.open[n]
-                    && !prev.has_outcome
-                {
-                    self.replaced_undecided.push(prev.index);
+                // not complete replaces it: later records apply to the new
+                // one, so the old one is final now (or, undecided, at the
+                // horizon, open).
+                if let Some(prev) = self.open[n] {
+                    if prev.has_outcome {
+                        self.finalize(prev.slot);
+                    } else {
+                        self.replaced_undecided.push(prev.slot);
+                    }
                 }
                 self.open[n] = Some(Open {
-                    index,
+                    slot,
                     has_outcome: false,
                     has_recovered: false,
                 });
@@ -420,39 +539,35 @@ impl Observer for IncidentLog {
             return;
         }
         self.finished = true;
-        // The undecided incidents: no pass over all of them (a fleet-year
-        // has ~120,000 of ~200 bytes each).
-        let open = self.open.iter().flatten().filter(|o| !o.has_outcome);
-        for i in open
-            .map(|o| o.index)
-            .chain(self.replaced_undecided.drain(..))
-        {
-            let inc = &mut self.incidents[i];
-            inc.outcome = Outcome::OpenAtHorizon;
-            inc.outcome_at = horizon;
-        }
-        // Stable: same onset and node keeps arrival order. Records arrive in
-        // time order, so onsets are already sorted and only the few runs of
-        // equal onsets that arrived out of node order need sorting.
-        if self.unsorted {
-            self.incidents.sort_by_key(|i| (i.onset, i.node));
-        } else {
-            let incs = &mut self.incidents;
-            for &i in &self.ties {
-                let onset = incs[i].onset;
-                let lo = incs[..i]
-                    .iter()
-                    .rposition(|x| x.onset != onset)
-                    .map_or(0, |p| p + 1);
-                let hi = incs[i..]
-                    .iter()
-                    .position(|x| x.onset != onset)
-                    .map_or(incs.len(), |p| i + p);
-                incs[lo..hi].sort_by_key(|x| x.node);
+        // The incidents still open, in slot order: the sinks and the sort
+        // below put them in output order.
+        let mut open: Vec<(u32, bool)> = self
+            .open
+            .iter_mut()
+            .filter_map(|o| o.take())
+            .map(|o| (o.slot, o.has_outcome))
+            .chain(self.replaced_undecided.drain(..).map(|s| (s, false)))
+            .collect();
+        open.sort_unstable();
+        for (slot, decided) in open {
+            if !decided && let Some((_, inc)) = &mut self.slots[slot as usize] {
+                inc.outcome = Outcome::OpenAtHorizon;
+                inc.outcome_at = horizon;
             }
+            self.finalize(slot);
         }
-        self.ties.clear();
-        self.open.iter_mut().for_each(|o| *o = None);
+        match &mut self.keep {
+            Keep::All(v, seqs) => {
+                // Output order: onset, node, then arrival order.
+                let mut order: Vec<u32> = (0..v.len() as u32).collect();
+                order.sort_by_key(|&i| (v[i as usize].onset, v[i as usize].node, seqs[i as usize]));
+                let mut taken: Vec<Option<Incident>> = v.drain(..).map(Some).collect();
+                v.extend(order.iter().filter_map(|&i| taken[i as usize].take()));
+                seqs.clear();
+            }
+            Keep::Stats => {}
+            Keep::Sink(sink) => sink.finish(),
+        }
     }
 }
 

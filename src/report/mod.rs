@@ -438,7 +438,7 @@ mod tests {
         let summary = Summary::build(
             &scenario,
             0,
-            incidents.incidents(),
+            incidents.stats(),
             &timeline,
             SimTime(scenario.horizon.ms()),
         )
