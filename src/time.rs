@@ -309,9 +309,66 @@ impl Epoch {
     /// Saturates instead of overflowing (the text is then meaningless but
     /// no panic occurs; valid scenarios stay far below the limit).
     pub fn format(self, t: SimTime) -> String {
+        let mut out = String::with_capacity(24);
+        self.write(t, &mut out);
+        out
+    }
+
+    /// [`Epoch::format`], appended to `out`: digit by digit, with no
+    /// allocation beyond `out`'s growth (outputs format one per row).
+    pub fn write(self, t: SimTime, out: &mut String) {
         let total = self
             .0
             .saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX));
+        let days = total.div_euclid(DAY as i64);
+        let rem = total.rem_euclid(DAY as i64);
+        let (y, m, d) = civil_from_days(days);
+        let (h, mi, s, ms) = (
+            rem / HOUR as i64,
+            rem / MINUTE as i64 % 60,
+            rem / SECOND as i64 % 60,
+            rem % 1000,
+        );
+        if !(0..=9999).contains(&y) {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{y:04}");
+        } else {
+            push_digits(out, y, 4);
+        }
+        for (sep, v) in [
+            ('-', m as i64),
+            ('-', d as i64),
+            ('T', h),
+            (':', mi),
+            (':', s),
+        ] {
+            out.push(sep);
+            push_digits(out, v, 2);
+        }
+        if ms != 0 {
+            out.push('.');
+            push_digits(out, ms, 3);
+        }
+        out.push('Z');
+    }
+}
+
+/// Appends `v` (0 ≤ v < 10^width) as exactly `width` decimal digits.
+fn push_digits(out: &mut String, v: i64, width: u32) {
+    for k in (0..width).rev() {
+        let digit = (v / 10i64.pow(k)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Epoch::format` as it was written with `format!`: the oracle for the
+    /// digit-by-digit writer.
+    fn format_reference(e: Epoch, t: SimTime) -> String {
+        let total = e.0.saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX));
         let days = total.div_euclid(DAY as i64);
         let rem = total.rem_euclid(DAY as i64);
         let (y, m, d) = civil_from_days(days);
@@ -327,11 +384,36 @@ impl Epoch {
             format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    #[test]
+    fn the_rfc3339_writer_matches_format() {
+        let epochs = [
+            0i64,
+            1_767_225_600_000,
+            -62_135_596_800_000,
+            -62_200_000_000_000,
+            253_402_300_799_000,
+            i64::MAX - 5,
+        ];
+        let mut x: u64 = 1;
+        for e in epochs {
+            for _ in 0..2_000 {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let t = SimTime(match x % 3 {
+                    0 => x >> 22,
+                    1 => (x >> 40) * 1000,
+                    _ => x >> 1,
+                });
+                assert_eq!(
+                    Epoch(e).format(t),
+                    format_reference(Epoch(e), t),
+                    "{e} {t:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn parses_the_documented_forms() {

@@ -269,9 +269,14 @@ pub fn stage_run(
     r: &RunOutput,
     charts: &[Chart],
 ) -> std::io::Result<()> {
-    for (name, bytes) in report::run_files(sc, &r.incidents, &r.timeline, &r.events, &r.summary)? {
-        staging.write(name, &bytes)?;
-    }
+    report::stage_run_files(
+        staging,
+        sc,
+        &r.incidents,
+        &r.timeline,
+        &r.events,
+        &r.summary,
+    )?;
     report::stage_charts(staging, charts)
 }
 

@@ -13,9 +13,10 @@
 pub mod figures;
 pub mod page;
 
+use crate::fleet::NodeId;
 use crate::observe::events::EventLog;
 use crate::observe::incidents::Incident;
-use crate::observe::timeline::TimelineLog;
+use crate::observe::timeline::{Interval, TimelineLog};
 use crate::policy::providers::Reporting;
 use crate::scenario::Scenario;
 use crate::stats::Summary;
@@ -43,12 +44,31 @@ where
     R: IntoIterator,
     R::Item: AsRef<[u8]>,
 {
-    let mut w = csv_writer(Vec::new());
+    let mut out = Vec::new();
+    write_csv(&mut out, header, rows)?;
+    Ok(out)
+}
+
+/// Writes CSV rows after `header` to `w`, row by row.
+pub fn write_csv<W, R>(w: W, header: &[&str], rows: impl IntoIterator<Item = R>) -> io::Result<()>
+where
+    W: io::Write,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv_writer(w);
     w.write_record(header).map_err(csv_err)?;
     for r in rows {
         w.write_record(r).map_err(csv_err)?;
     }
-    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+    w.flush()
+}
+
+/// Renders what `write` writes in memory.
+pub fn render(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write(&mut out)?;
+    Ok(out)
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -57,56 +77,141 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// One Event JSON object per line.
 pub fn events_jsonl(events: &EventLog) -> String {
-    let mut out = String::new();
-    for e in events.events() {
-        out.push_str(&e.to_json());
-        out.push('\n');
-    }
-    out
+    let bytes = render(|w| write_events_jsonl(w, events)).unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
+
+/// [`events_jsonl`], written to `w`.
+pub fn write_events_jsonl(mut w: impl io::Write, events: &EventLog) -> io::Result<()> {
+    for e in events.events() {
+        serde_json::to_writer(&mut w, e)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// `events.csv`'s header.
+pub const EVENT_HEADER: [&str; 6] = ["time", "sim_ms", "node", "type", "reason", "message"];
 
 /// `time,sim_ms,node,type,reason,message`.
 pub fn events_csv(events: &EventLog) -> io::Result<Vec<u8>> {
-    csv_bytes(
-        &["time", "sim_ms", "node", "type", "reason", "message"],
-        events.events().iter().map(|e| {
-            [
-                e.timestamp().to_string(),
-                e.sim_ms.to_string(),
-                e.node_name().to_string(),
-                e.type_.to_string(),
-                e.reason.clone(),
-                e.message.clone(),
-            ]
-        }),
-    )
+    render(|w| write_events_csv(w, events))
 }
+
+/// [`events_csv`], written to `w`. No allocation per row.
+pub fn write_events_csv(w: impl io::Write, events: &EventLog) -> io::Result<()> {
+    let mut w = csv_writer(w);
+    w.write_record(EVENT_HEADER).map_err(csv_err)?;
+    let mut ms = Digits::default();
+    for e in events.events() {
+        w.write_record([
+            e.timestamp().as_bytes(),
+            ms.of(e.sim_ms),
+            e.node_name().as_bytes(),
+            e.type_.as_bytes(),
+            e.reason.as_bytes(),
+            e.message.as_bytes(),
+        ])
+        .map_err(csv_err)?;
+    }
+    w.flush()
+}
+
+/// A buffer that formats integers for CSV fields without allocating.
+#[derive(Default)]
+pub struct Digits([u8; 20]);
+
+impl Digits {
+    /// `v` in decimal.
+    pub fn of(&mut self, mut v: u64) -> &[u8] {
+        let mut i = self.0.len();
+        loop {
+            i -= 1;
+            self.0[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        &self.0[i..]
+    }
+}
+
+/// `timeline.csv`'s header.
+pub const TIMELINE_HEADER: [&str; 8] = [
+    "node", "pool", "os", "state", "start", "end", "start_ms", "end_ms",
+];
 
 /// `node,pool,os,state,start,end,start_ms,end_ms`, by node then time.
 /// Only the header when the timeline kept no intervals.
 pub fn timeline_csv(scenario: &Scenario, timeline: &TimelineLog) -> io::Result<Vec<u8>> {
-    let fleet = &scenario.fleet;
-    let rows = fleet.nodes.iter().enumerate().flat_map(|(id, n)| {
-        let pool = &fleet.pools[n.pool];
-        timeline.intervals(id as u32).iter().map(move |iv| {
-            [
-                n.name.clone(),
-                pool.name.clone(),
-                n.os.name().to_string(),
-                iv.state.name().to_string(),
-                scenario.start.format(iv.start),
-                scenario.start.format(iv.end),
-                iv.start.ms().to_string(),
-                iv.end.ms().to_string(),
-            ]
+    render(|w| write_timeline_csv(w, scenario, timeline))
+}
+
+/// [`timeline_csv`], written to `w`. No allocation per row.
+pub fn write_timeline_csv(
+    w: impl io::Write,
+    scenario: &Scenario,
+    timeline: &TimelineLog,
+) -> io::Result<()> {
+    let mut rows = TimelineRows::new(w, scenario)?;
+    for id in 0..scenario.fleet.len() as NodeId {
+        for iv in timeline.intervals(id) {
+            rows.write(id, iv)?;
+        }
+    }
+    rows.finish()
+}
+
+/// `timeline.csv` being written, one interval at a time.
+pub struct TimelineRows<'a, W: io::Write> {
+    w: csv::Writer<W>,
+    sc: &'a Scenario,
+    start: String,
+    end: String,
+    digits: (Digits, Digits),
+}
+
+impl<'a, W: io::Write> TimelineRows<'a, W> {
+    /// Writes the header.
+    pub fn new(w: W, sc: &'a Scenario) -> io::Result<Self> {
+        let mut w = csv_writer(w);
+        w.write_record(TIMELINE_HEADER).map_err(csv_err)?;
+        Ok(TimelineRows {
+            w,
+            sc,
+            start: String::new(),
+            end: String::new(),
+            digits: Default::default(),
         })
-    });
-    csv_bytes(
-        &[
-            "node", "pool", "os", "state", "start", "end", "start_ms", "end_ms",
-        ],
-        rows,
-    )
+    }
+
+    /// One row: `node`'s interval `iv`.
+    pub fn write(&mut self, node: NodeId, iv: &Interval) -> io::Result<()> {
+        let fleet = &self.sc.fleet;
+        let n = fleet.node(node);
+        self.start.clear();
+        self.end.clear();
+        self.sc.start.write(iv.start, &mut self.start);
+        self.sc.start.write(iv.end, &mut self.end);
+        self.w
+            .write_record([
+                n.name.as_bytes(),
+                fleet.pools[n.pool].name.as_bytes(),
+                n.os.name().as_bytes(),
+                iv.state.name().as_bytes(),
+                self.start.as_bytes(),
+                self.end.as_bytes(),
+                self.digits.0.of(iv.start.ms()),
+                self.digits.1.of(iv.end.ms()),
+            ])
+            .map_err(csv_err)
+    }
+
+    /// Flushes the rows.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }
 
 /// `incidents.csv`'s header.
@@ -160,7 +265,17 @@ pub fn incident_fields(scenario: &Scenario, i: &Incident) -> [String; 19] {
 
 /// One row per incident, in the order given (onset order from the log).
 pub fn incidents_csv(scenario: &Scenario, incidents: &[Incident]) -> io::Result<Vec<u8>> {
-    csv_bytes(
+    render(|w| write_incidents_csv(w, scenario, incidents))
+}
+
+/// [`incidents_csv`], written to `w`.
+pub fn write_incidents_csv(
+    w: impl io::Write,
+    scenario: &Scenario,
+    incidents: &[Incident],
+) -> io::Result<()> {
+    write_csv(
+        w,
         &INCIDENT_HEADER,
         incidents.iter().map(|i| incident_fields(scenario, i)),
     )
@@ -219,39 +334,38 @@ pub fn write_run(
     summary: &Summary,
 ) -> io::Result<Vec<PathBuf>> {
     let mut staging = Staging::new(out_dir)?;
-    for (name, bytes) in run_files(scenario, incidents, timeline, events, summary)? {
-        staging.write(name, &bytes)?;
-    }
+    stage_run_files(&mut staging, scenario, incidents, timeline, events, summary)?;
     staging.commit()
 }
 
-/// The files of [`RUN_FILES`], rendered, in that order.
-pub fn run_files(
+/// Streams the files of [`RUN_FILES`] (and `operations.csv` for a
+/// provider with an operations log) into `staging`, in that order, each
+/// through a buffered writer: no file is held in memory whole.
+pub fn stage_run_files(
+    staging: &mut Staging,
     scenario: &Scenario,
     incidents: &[Incident],
     timeline: &TimelineLog,
     events: &EventLog,
     summary: &Summary,
-) -> io::Result<Vec<(&'static str, Vec<u8>)>> {
-    let mut files: Vec<(&'static str, Vec<u8>)> = RUN_FILES
-        .into_iter()
-        .zip([
-            events_jsonl(events).into_bytes(),
-            events_csv(events)?,
-            timeline_csv(scenario, timeline)?,
-            incidents_csv(scenario, incidents)?,
-            summary.to_json().into_bytes(),
-        ])
-        .collect();
+) -> io::Result<()> {
+    staging.stream("events.jsonl", |w| write_events_jsonl(w, events))?;
+    staging.stream("events.csv", |w| write_events_csv(w, events))?;
+    staging.stream("timeline.csv", |w| {
+        write_timeline_csv(w, scenario, timeline)
+    })?;
+    staging.stream("incidents.csv", |w| {
+        write_incidents_csv(w, scenario, incidents)
+    })?;
+    staging.write("summary.json", summary.to_json().as_bytes())?;
     // A provider with an operations log instead of Kubernetes events.
     if let Reporting::OpsLog(log) = scenario.policy.preset.provider().reporting() {
         let operation = log.operation;
-        files.push((
-            "operations.csv",
-            operations_csv(scenario, operation, events)?,
-        ));
+        staging.stream("operations.csv", |w| {
+            write_operations_csv(w, scenario, operation, events)
+        })?;
     }
-    Ok(files)
+    Ok(())
 }
 
 /// `time,sim_ms,node,pool,operation,status`: the operations log of a
@@ -261,8 +375,19 @@ pub fn operations_csv(
     operation: &str,
     events: &EventLog,
 ) -> io::Result<Vec<u8>> {
+    render(|w| write_operations_csv(w, scenario, operation, events))
+}
+
+/// [`operations_csv`], written to `w`.
+pub fn write_operations_csv(
+    w: impl io::Write,
+    scenario: &Scenario,
+    operation: &str,
+    events: &EventLog,
+) -> io::Result<()> {
     let fleet = &scenario.fleet;
-    csv_bytes(
+    write_csv(
+        w,
         &["time", "sim_ms", "node", "pool", "operation", "status"],
         events.operations().iter().map(|o| {
             let node = fleet.node(o.node);
@@ -337,6 +462,18 @@ impl Staging {
         let f = fs::File::create(self.dir.join(name))?;
         self.names.push(name.to_string());
         Ok(f)
+    }
+
+    /// Stages `name` with what `write` writes through a 64 KiB buffer.
+    pub fn stream(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut w = io::BufWriter::with_capacity(1 << 16, self.create(name)?);
+        write(&mut w)?;
+        w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(())
     }
 
     /// Stages `name` with `bytes`.
