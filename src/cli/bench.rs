@@ -454,7 +454,7 @@ fn run_import(mib: u64) -> Result<(), CliError> {
 /// `bench --run`: the `run` command's work on `sc`, outputs and all, into
 /// a scratch directory removed after each repetition.
 fn run_outputs(args: &Args, sc: &Scenario) -> Result<(), CliError> {
-    use super::run::{ChartArgs, charts_of, simulate_run_with, stage_run};
+    use super::run::{ChartArgs, charts_of, simulate_run_into, stage_run};
     let dir = std::env::temp_dir().join(format!("repairsim-bench-run-{}", std::process::id()));
     let err = |e: std::io::Error| CliError::Output(format!("{}: {e}", dir.display()));
     let chart_args = ChartArgs {
@@ -465,16 +465,17 @@ fn run_outputs(args: &Args, sc: &Scenario) -> Result<(), CliError> {
         nodes: Vec::new(),
     };
     let mut times = Vec::new();
-    let (mut bytes, mut files, mut events) = (0u64, 0usize, 0usize);
+    let (mut bytes, mut files, mut events) = (0u64, 0usize, 0u64);
     for _ in 0..args.repeat.max(1) {
         let t0 = Instant::now();
         let mut staging = crate::report::Staging::new(&dir).map_err(err)?;
-        let r = simulate_run_with(sc, 0, super::run::Events::AutoRepair);
+        let r =
+            simulate_run_into(sc, 0, super::run::Events::AutoRepair, &mut staging).map_err(err)?;
         let charts = charts_of(sc, &r, &chart_args)?;
         stage_run(&mut staging, sc, &r, &charts).map_err(err)?;
         let written = staging.commit().map_err(err)?;
         times.push(t0.elapsed().as_secs_f64());
-        events = r.events.events().len();
+        events = r.events.count();
         files = written.len();
         bytes = written
             .iter()

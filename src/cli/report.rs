@@ -2,7 +2,7 @@
 //! `run` writes, headline numbers over replications with confidence
 //! intervals, and `report.md` and a self-contained `report.html`.
 
-use super::run::{ChartArgs, charts_of, out_err, simulate_run, stage_run};
+use super::run::{ChartArgs, Events, charts_of, out_err, simulate_run_into, stage_run};
 use super::{CliError, load_scenario, progress};
 use crate::mc::fewest::FewestReady;
 use crate::mc::metrics::shown_metrics;
@@ -121,7 +121,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
 
     let mut staging = Staging::new(&out).map_err(&err)?;
-    let r = simulate_run(&sc, 0);
+    let r = simulate_run_into(&sc, 0, Events::AutoRepair, &mut staging).map_err(&err)?;
     r.warn_violations();
     let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;

@@ -215,13 +215,33 @@ pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
 
 /// [`simulate_run`], with the events `which` asks for.
 pub fn simulate_run_with(sc: &Scenario, replication: u64, which: Events) -> RunOutput {
-    let horizon = SimTime::ZERO + sc.horizon;
-    let mut incidents = IncidentLog::new();
-    let mut timeline = TimelineLog::new(true);
-    let mut events = match which {
+    let events = match which {
         Events::AutoRepair => EventLog::new(),
         Events::All => EventLog::with_node_events(),
     };
+    simulate(sc, replication, events)
+}
+
+/// [`simulate_run_with`], streaming `events.jsonl` and `events.csv` into
+/// `staging` as the run goes instead of keeping the events.
+pub fn simulate_run_into(
+    sc: &Scenario,
+    replication: u64,
+    which: Events,
+    staging: &mut Staging,
+) -> std::io::Result<RunOutput> {
+    let jsonl = staging.create("events.jsonl")?;
+    let csv = staging.create("events.csv")?;
+    let events = EventLog::streaming(jsonl, csv, which == Events::All)?;
+    let mut r = simulate(sc, replication, events);
+    r.events.finish_files()?;
+    Ok(r)
+}
+
+fn simulate(sc: &Scenario, replication: u64, mut events: EventLog) -> RunOutput {
+    let horizon = SimTime::ZERO + sc.horizon;
+    let mut incidents = IncidentLog::new();
+    let mut timeline = TimelineLog::new(true);
     let mut checker = InvariantChecker::new(sc);
     {
         let mut obs = Fanout(vec![
@@ -234,9 +254,8 @@ pub fn simulate_run_with(sc: &Scenario, replication: u64, which: Events) -> RunO
     }
     let summary = Summary::build(sc, replication, incidents.stats(), &timeline, horizon)
         .with_masked_faults(incidents.masked_faults());
-    let list = incidents.into_incidents();
     RunOutput {
-        incidents: list,
+        incidents: incidents.into_incidents(),
         timeline,
         events,
         summary,
@@ -307,7 +326,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     args.charts.check(&sc)?;
     let err = out_err(&out);
     let mut staging = Staging::new(&out).map_err(&err)?;
-    let r = simulate_run_with(&sc, args.replication, args.events);
+    let r = simulate_run_into(&sc, args.replication, args.events, &mut staging).map_err(&err)?;
     r.warn_violations();
     let charts = charts_of(&sc, &r, &args.charts)?;
     stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;

@@ -126,6 +126,8 @@ pub struct EventLog {
     /// With `run --events all`: the kubelet's and the node controller's
     /// Node events too.
     node_events: Option<NodeEvents>,
+    /// Made by [`EventLog::streaming`].
+    streamed: bool,
 }
 
 /// The Node events of the kubelet and the node lifecycle controller, as a
@@ -150,7 +152,15 @@ pub const NODE_CONTROLLER: &str = "node-controller";
 pub struct EventSink {
     start: Epoch,
     node_names: Vec<String>,
+    /// Every event, unless they are streamed to `files`.
     events: Vec<Event>,
+    /// Where a streaming log writes its events instead of keeping them.
+    files: Option<Box<EventFiles>>,
+    /// The streamed events' places in remediations (the timeline chart's
+    /// markers): 16 bytes each instead of an [`Event`].
+    markers: Vec<Marker>,
+    /// Events emitted so far.
+    count: u64,
     /// Simulated ms of the last event, and how many events it had.
     last_ms: u64,
     seq_in_ms: u64,
@@ -184,6 +194,9 @@ impl EventLog {
                 start: Epoch(0),
                 node_names: Vec::new(),
                 events: Vec::new(),
+                files: None,
+                markers: Vec::new(),
+                count: 0,
                 last_ms: 0,
                 seq_in_ms: 0,
             },
@@ -192,6 +205,7 @@ impl EventLog {
                 end_on_error: false,
             },
             node_events: None,
+            streamed: false,
         }
     }
 
@@ -204,8 +218,58 @@ impl EventLog {
         }
     }
 
+    /// A log that writes each event to `jsonl` (`events.jsonl`) and `csv`
+    /// (`events.csv`, header first) as it is emitted and keeps only its
+    /// [`Marker`]: memory does not grow with the events. `node_events`: as
+    /// [`EventLog::with_node_events`]. Call [`EventLog::finish_files`] after
+    /// the run.
+    pub fn streaming(
+        jsonl: std::fs::File,
+        csv: std::fs::File,
+        node_events: bool,
+    ) -> std::io::Result<EventLog> {
+        let mut log = if node_events {
+            EventLog::with_node_events()
+        } else {
+            EventLog::new()
+        };
+        log.sink.files = Some(Box::new(EventFiles::new(jsonl, csv)?));
+        log.streamed = true;
+        Ok(log)
+    }
+
+    /// The log wrote its events to files rather than keeping them.
+    pub fn streamed(&self) -> bool {
+        self.streamed
+    }
+
+    /// Flushes the files of a streaming log, and returns the first write
+    /// error of the run, if any (the run goes on after one; its outputs
+    /// are then discarded).
+    pub fn finish_files(&mut self) -> std::io::Result<()> {
+        match self.sink.files.take() {
+            Some(f) => f.finish(),
+            None => Ok(()),
+        }
+    }
+
+    /// The events kept; empty for a streaming log.
     pub fn events(&self) -> &[Event] {
         &self.sink.events
+    }
+
+    /// How many events the run emitted, kept or streamed.
+    pub fn count(&self) -> u64 {
+        self.sink.count
+    }
+
+    /// Every event's place in a remediation, in emission order: the
+    /// timeline chart's markers.
+    pub fn markers(&self) -> Vec<Marker> {
+        if self.streamed {
+            return self.sink.markers.clone();
+        }
+        self.sink.events.iter().filter_map(Marker::of).collect()
     }
 
     /// The operations-log records, in time order (empty for a provider
@@ -294,7 +358,7 @@ impl EventSink {
 
     /// Appends one event, named and timed as the module doc says.
     pub(super) fn emit(&mut self, at: SimTime, node: NodeId, e: Emitted) {
-        if self.events.is_empty() || at.ms() != self.last_ms {
+        if self.count == 0 || at.ms() != self.last_ms {
             self.last_ms = at.ms();
             self.seq_in_ms = 0;
         } else {
@@ -302,7 +366,8 @@ impl EventSink {
         }
         let nanos = (self.start.0 as i128 + at.ms() as i128) * 1_000_000 + self.seq_in_ms as i128;
         let ts = self.start.format(at);
-        self.events.push(Event {
+        self.count += 1;
+        let event = Event {
             api_version: "v1",
             kind: "Event",
             metadata: ObjectMeta {
@@ -329,7 +394,88 @@ impl EventSink {
             node_label: e.node_label,
             action_kind: e.action_kind,
             phase: e.phase,
-        });
+        };
+        match &mut self.files {
+            Some(files) => {
+                self.markers.extend(Marker::of(&event));
+                files.write(&event);
+            }
+            None => self.events.push(event),
+        }
+    }
+}
+
+/// Where an event stands in a remediation, at an instant on a node: what
+/// the timeline chart marks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marker {
+    /// \[ms\]
+    pub sim_ms: u64,
+    pub node: NodeId,
+    pub phase: EventPhase,
+}
+
+impl Marker {
+    /// The marker of an event that has a phase.
+    fn of(e: &Event) -> Option<Marker> {
+        e.phase.map(|phase| Marker {
+            sim_ms: e.sim_ms,
+            node: e.node,
+            phase,
+        })
+    }
+}
+
+/// `events.jsonl` and `events.csv` being written. A write error is kept
+/// and stops the writing; [`EventFiles::finish`] returns it.
+struct EventFiles {
+    jsonl: std::io::BufWriter<std::fs::File>,
+    csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    ms: crate::report::Digits,
+    error: Option<std::io::Error>,
+}
+
+impl std::fmt::Debug for EventFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventFiles")
+    }
+}
+
+impl EventFiles {
+    fn new(jsonl: std::fs::File, csv: std::fs::File) -> std::io::Result<EventFiles> {
+        let mut csv = crate::report::csv_writer(std::io::BufWriter::with_capacity(1 << 16, csv));
+        csv.write_record(crate::report::EVENT_HEADER)
+            .map_err(std::io::Error::other)?;
+        Ok(EventFiles {
+            jsonl: std::io::BufWriter::with_capacity(1 << 16, jsonl),
+            csv,
+            ms: Default::default(),
+            error: None,
+        })
+    }
+
+    fn write(&mut self, e: &Event) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = (|| -> std::io::Result<()> {
+            use std::io::Write as _;
+            serde_json::to_writer(&mut self.jsonl, e)?;
+            self.jsonl.write_all(b"\n")?;
+            crate::report::write_event_row(&mut self.csv, &mut self.ms, e)
+        })();
+        if let Err(err) = result {
+            self.error = Some(err);
+        }
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        use std::io::Write as _;
+        self.jsonl.flush()?;
+        self.csv.flush()
     }
 }
 

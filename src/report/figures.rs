@@ -147,13 +147,12 @@ fn timeline_chart(
 ) -> Chart {
     let inside = |start: u64, end: u64| end > w.from && start < w.to;
     let mut markers: Vec<Vec<(u64, MarkerKind)>> = vec![Vec::new(); sc.fleet.len()];
-    for e in events.events() {
+    for e in events.markers() {
         if (w.from..=w.to).contains(&e.sim_ms) {
             let kind = match e.phase {
-                Some(EventPhase::Start) => MarkerKind::Start,
-                Some(EventPhase::End) => MarkerKind::End,
-                Some(EventPhase::Error) => MarkerKind::Error,
-                None => continue,
+                EventPhase::Start => MarkerKind::Start,
+                EventPhase::End => MarkerKind::End,
+                EventPhase::Error => MarkerKind::Error,
             };
             if let Some(m) = markers.get_mut(e.node as usize) {
                 m.push((e.sim_ms, kind));

@@ -1,10 +1,13 @@
 //! Run outputs: `events.jsonl`, `events.csv`, `timeline.csv`,
 //! `incidents.csv` and `summary.json`, written atomically.
 //!
-//! Every file is rendered in memory first, then written into a staging
-//! directory next to the outputs (`<out_dir>/.repairsim-tmp-<pid>`), then
-//! renamed into place one by one. A failure before the renames leaves the
-//! previous outputs untouched and removes the staging directory.
+//! Every file is written into a staging directory next to the outputs
+//! (`<out_dir>/.repairsim-tmp-<pid>`) through a buffered writer, never
+//! held whole in memory, then renamed into place one by one. `run` streams
+//! `events.jsonl` and `events.csv` from the event log while the simulation
+//! runs ([`crate::observe::events::EventLog::streaming`]); the other files
+//! are written row by row once it ends. A failure before the renames
+//! leaves the previous outputs untouched and removes the staging directory.
 //!
 //! Invariant: writers read only the observers' output, the summary and the
 //! scenario (for names and the wall-clock epoch). CSV goes through the `csv`
@@ -104,17 +107,26 @@ pub fn write_events_csv(w: impl io::Write, events: &EventLog) -> io::Result<()> 
     w.write_record(EVENT_HEADER).map_err(csv_err)?;
     let mut ms = Digits::default();
     for e in events.events() {
-        w.write_record([
-            e.timestamp().as_bytes(),
-            ms.of(e.sim_ms),
-            e.node_name().as_bytes(),
-            e.type_.as_bytes(),
-            e.reason.as_bytes(),
-            e.message.as_bytes(),
-        ])
-        .map_err(csv_err)?;
+        write_event_row(&mut w, &mut ms, e)?;
     }
     w.flush()
+}
+
+/// One row of `events.csv`.
+pub fn write_event_row<W: io::Write>(
+    w: &mut csv::Writer<W>,
+    ms: &mut Digits,
+    e: &crate::observe::events::Event,
+) -> io::Result<()> {
+    w.write_record([
+        e.timestamp().as_bytes(),
+        ms.of(e.sim_ms),
+        e.node_name().as_bytes(),
+        e.type_.as_bytes(),
+        e.reason.as_bytes(),
+        e.message.as_bytes(),
+    ])
+    .map_err(csv_err)
 }
 
 /// A buffer that formats integers for CSV fields without allocating.
@@ -349,8 +361,11 @@ pub fn stage_run_files(
     events: &EventLog,
     summary: &Summary,
 ) -> io::Result<()> {
-    staging.stream("events.jsonl", |w| write_events_jsonl(w, events))?;
-    staging.stream("events.csv", |w| write_events_csv(w, events))?;
+    // A streaming log wrote its events as the run went.
+    if !events.streamed() {
+        staging.stream("events.jsonl", |w| write_events_jsonl(w, events))?;
+        staging.stream("events.csv", |w| write_events_csv(w, events))?;
+    }
     staging.stream("timeline.csv", |w| {
         write_timeline_csv(w, scenario, timeline)
     })?;

@@ -17,4 +17,5 @@ mod pool_ladders;
 mod properties;
 mod regressions;
 mod replay;
+mod streaming;
 mod worked_examples;
