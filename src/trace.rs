@@ -77,7 +77,7 @@ fn heal(
 /// and a position up to 2^22 pack into one `u64`: an unstable sort of those
 /// keys, then one gather, is several times faster than a stable sort of the
 /// 32-byte inputs (a fleet-year has ~120,000 of them).
-fn sort_stable_by_time(inputs: &mut Vec<(SimTime, Input)>) {
+fn sort_stable_by_time(inputs: &mut [(SimTime, Input)]) {
     const POS_BITS: u32 = 22;
     let fits =
         inputs.len() < 1 << POS_BITS && inputs.iter().all(|(t, _)| t.ms() < 1 << (64 - POS_BITS));
@@ -95,7 +95,27 @@ fn sort_stable_by_time(inputs: &mut Vec<(SimTime, Input)>) {
         .collect();
     keys.sort_unstable();
     let mask = (1u64 << POS_BITS) - 1;
-    *inputs = keys.iter().map(|k| inputs[(k & mask) as usize]).collect();
+    // The gather in place, cycle by cycle: a second list of the inputs
+    // would double the trace's peak (40 MB at 100,000 nodes).
+    let mut from: Vec<u64> = keys;
+    from.iter_mut().for_each(|k| *k &= mask);
+    for i in 0..from.len() {
+        if from[i] == i as u64 {
+            continue;
+        }
+        let held = inputs[i];
+        let mut j = i;
+        loop {
+            let k = from[j] as usize;
+            from[j] = j as u64;
+            if k == i {
+                inputs[j] = held;
+                break;
+            }
+            inputs[j] = inputs[k];
+            j = k;
+        }
+    }
 }
 
 /// The entity of a stream that belongs to a node and to something else
