@@ -99,28 +99,16 @@ impl Survival {
     }
 }
 
-/// The restricted mean time to recover over every incident \[ms\]: a
-/// recovered one at its time to recover, any other censored at the
-/// horizon, up to [`RESTRICTED_BOUND`] or the horizon if shorter. `None`
-/// without incidents.
-pub fn restricted_ttr(incidents: &[Incident], horizon: SimTime) -> Option<f64> {
-    let mut s = Survival::new(RESTRICTED_BOUND.ms().min(horizon.ms()));
-    for i in incidents {
-        let (d, recovered) = ttr_observation(i, horizon);
-        s.add(d, recovered);
-    }
-    s.mean()
-}
-
-/// An incident's observation for the restricted mean \[ms\]: its time to
-/// recover, or its time until the horizon, censored.
+/// An incident's observation for the restricted mean time to recover
+/// \[ms\]: its time to recover, or its time until the horizon, censored.
+/// The bound is [`RESTRICTED_BOUND`], or the horizon if shorter.
 fn ttr_observation(i: &Incident, horizon: SimTime) -> (u64, bool) {
     i.ttr()
         .map_or((horizon.since(i.onset).ms(), false), |d| (d.ms(), true))
 }
 
 /// The censoring-aware time to recover of one run (`summary.json`
-/// `time_to_recover_restricted`): see [`restricted_ttr`].
+/// `time_to_recover_restricted`): see [`restricted_mean`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RestrictedTtr {
     /// Every incident.
@@ -137,17 +125,6 @@ pub struct RestrictedTtr {
 }
 
 impl RestrictedTtr {
-    pub fn of(incidents: &[Incident], horizon: SimTime) -> RestrictedTtr {
-        let mut s = Survival::new(RESTRICTED_BOUND.ms().min(horizon.ms()));
-        let mut censored = 0;
-        for i in incidents {
-            let (d, recovered) = ttr_observation(i, horizon);
-            s.add(d, recovered);
-            censored += u64::from(!recovered);
-        }
-        RestrictedTtr::from_survival(&s, censored)
-    }
-
     fn from_survival(s: &Survival, censored: u64) -> RestrictedTtr {
         let mean_ms = s.mean().map(|m| m.round() as u64);
         RestrictedTtr {
@@ -264,7 +241,8 @@ impl IncidentStats {
         self.outcome_n[o.index()]
     }
 
-    /// The restricted mean time to recover \[ms\] ([`restricted_ttr`]).
+    /// The restricted mean time to recover \[ms\]: [`restricted_mean`] of
+    /// every incident, censored at the horizon when it never recovered.
     pub fn restricted_mean(&self) -> Option<f64> {
         self.restricted.mean()
     }
@@ -287,7 +265,9 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// O(n log n): sorts a copy.
+    /// O(n log n): sorts a copy. The list-based definition that
+    /// [`Histogram::percentiles`] is tested against.
+    #[cfg(test)]
     pub fn of(values: &[u64]) -> Percentiles {
         let mut v = values.to_vec();
         v.sort_unstable();
@@ -295,6 +275,7 @@ impl Percentiles {
     }
 
     /// `sorted` must be ascending. O(n) for the mean.
+    #[cfg(test)]
     pub fn of_sorted(sorted: &[u64]) -> Percentiles {
         debug_assert!(sorted.is_sorted());
         if sorted.is_empty() {

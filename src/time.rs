@@ -317,31 +317,14 @@ impl Epoch {
     /// [`Epoch::format`], appended to `out`: digit by digit, with no
     /// allocation beyond `out`'s growth (outputs format one per row).
     pub fn write(self, t: SimTime, out: &mut String) {
-        let total = self
-            .0
-            .saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX));
-        let days = total.div_euclid(DAY as i64);
-        let rem = total.rem_euclid(DAY as i64);
-        let (y, m, d) = civil_from_days(days);
-        let (h, mi, s, ms) = (
-            rem / HOUR as i64,
-            rem / MINUTE as i64 % 60,
-            rem / SECOND as i64 % 60,
-            rem % 1000,
-        );
+        let [y, m, d, h, mi, s, ms] = self.civil(t);
         if !(0..=9999).contains(&y) {
             use std::fmt::Write as _;
             let _ = write!(out, "{y:04}");
         } else {
             push_digits(out, y, 4);
         }
-        for (sep, v) in [
-            ('-', m as i64),
-            ('-', d as i64),
-            ('T', h),
-            (':', mi),
-            (':', s),
-        ] {
+        for (sep, v) in [('-', m), ('-', d), ('T', h), (':', mi), (':', s)] {
             out.push(sep);
             push_digits(out, v, 2);
         }
@@ -350,6 +333,26 @@ impl Epoch {
             push_digits(out, ms, 3);
         }
         out.push('Z');
+    }
+
+    /// `start + t` on the proleptic Gregorian calendar, in UTC: year,
+    /// month, day, hour, minute, second, millisecond.
+    fn civil(self, t: SimTime) -> [i64; 7] {
+        let total = self
+            .0
+            .saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX));
+        let days = total.div_euclid(DAY as i64);
+        let rem = total.rem_euclid(DAY as i64);
+        let (y, m, d) = civil_from_days(days);
+        [
+            y,
+            i64::from(m),
+            i64::from(d),
+            rem / HOUR as i64,
+            rem / MINUTE as i64 % 60,
+            rem / SECOND as i64 % 60,
+            rem % 1000,
+        ]
     }
 }
 
@@ -368,16 +371,7 @@ mod tests {
     /// `Epoch::format` as it was written with `format!`: the oracle for the
     /// digit-by-digit writer.
     fn format_reference(e: Epoch, t: SimTime) -> String {
-        let total = e.0.saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX));
-        let days = total.div_euclid(DAY as i64);
-        let rem = total.rem_euclid(DAY as i64);
-        let (y, m, d) = civil_from_days(days);
-        let (h, mi, s, ms) = (
-            rem / HOUR as i64,
-            rem / MINUTE as i64 % 60,
-            rem / SECOND as i64 % 60,
-            rem % 1000,
-        );
+        let [y, m, d, h, mi, s, ms] = e.civil(t);
         if ms == 0 {
             format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
         } else {

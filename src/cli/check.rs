@@ -321,7 +321,7 @@ fn checked_replication(sc: &Scenario, r: u64) -> (RepResult, Vec<Violation>) {
     )
     .run();
     (
-        measure_stats(sc, r, incidents.stats(), &timeline),
+        measure_stats(sc, r, incidents.into_stats(), &timeline),
         checker.violations,
     )
 }

@@ -178,8 +178,8 @@ impl Comparison {
             .zip(&mut self.pooled_ttd)
             .zip(results)
         {
-            r.ttr_ms.iter().for_each(|&x| ttr.add(x));
-            r.ttd_ms.iter().for_each(|&x| ttd.add(x));
+            ttr.merge(&r.ttr);
+            ttd.merge(&r.ttd);
         }
         let base = &results[0];
         for (acc, r) in self.pairs.iter_mut().zip(&results[1..]) {

@@ -119,6 +119,7 @@ impl Histogram {
     }
 
     /// Every value, ascending, each as often as it was added.
+    #[cfg(test)]
     pub fn sorted(&self) -> Vec<u64> {
         let mut v = Vec::with_capacity(self.n as usize);
         for (&x, &c) in &self.counts {
@@ -156,6 +157,14 @@ impl Histogram {
             max: self.counts.keys().next_back().copied(),
             mean: self.mean(),
         }
+    }
+}
+
+impl FromIterator<u64> for Histogram {
+    fn from_iter<I: IntoIterator<Item = u64>>(values: I) -> Histogram {
+        let mut h = Histogram::default();
+        values.into_iter().for_each(|v| h.add(v));
+        h
     }
 }
 
@@ -226,14 +235,20 @@ impl CdfBand {
         }
     }
 
-    /// Folds in one replication's values, ascending; none: nothing to fold.
-    pub fn push(&mut self, sorted: &[u64]) {
-        if sorted.is_empty() {
+    /// Folds in one replication's values; none: nothing to fold.
+    /// O(grid + distinct values).
+    pub fn push(&mut self, h: &Histogram) {
+        if h.n == 0 {
             return;
         }
-        let n = sorted.len() as f64;
+        let n = h.n as f64;
+        let mut values = h.counts.iter().peekable();
+        let mut at_most = 0u64;
         for (x, a) in self.xs.iter().zip(&mut self.acc) {
-            a.push(sorted.partition_point(|v| v <= x) as f64 / n);
+            while let Some((_, &c)) = values.next_if(|(v, _)| *v <= x) {
+                at_most += c;
+            }
+            a.push(at_most as f64 / n);
         }
     }
 
@@ -312,9 +327,9 @@ mod tests {
         assert_eq!(b.xs.first(), Some(&1_000));
         assert_eq!(b.xs.last(), Some(&10_000));
         assert_eq!(b.xs.len(), 21);
-        b.push(&[500, 5_000]);
-        b.push(&[500, 20_000]);
-        b.push(&[]);
+        b.push(&[500, 5_000].into_iter().collect());
+        b.push(&[500, 20_000].into_iter().collect());
+        b.push(&Histogram::default());
         let band = b.band(CONFIDENCE);
         // At 1 s both replications have half their values below: no spread.
         assert_eq!(band[0], (1_000, 0.5, 0.5));
@@ -336,6 +351,20 @@ mod tests {
             s.sort_unstable();
             prop_assert_eq!(h.percentile(p), nearest_rank(&s, p));
             prop_assert_eq!(h.percentiles(), Percentiles::of_sorted(&s));
+        }
+
+        #[test]
+        fn a_band_folds_a_histogram_as_the_sorted_list_it_counts(
+            v in proptest::collection::vec(0u64..40_000, 1..200),
+        ) {
+            let mut b = CdfBand::new(30_000);
+            b.push(&v.iter().copied().collect());
+            let mut s = v.clone();
+            s.sort_unstable();
+            for (x, a) in b.xs.iter().zip(&b.acc) {
+                let share = s.partition_point(|v| v <= x) as f64 / s.len() as f64;
+                prop_assert_eq!(a.mean(), Some(share));
+            }
         }
 
         #[test]

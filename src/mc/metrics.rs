@@ -6,6 +6,7 @@
 //! metric even when it never happens), so files of different runs line up
 //! column by column and shards merge by concatenation.
 
+use super::estimate::Histogram;
 use crate::engine::Sim;
 use crate::faults::FaultId;
 use crate::fleet::NodeId;
@@ -275,10 +276,10 @@ pub struct RepResult {
     /// By metric index; `None` where undefined (no recovered incident has
     /// no time to recover).
     pub values: Vec<Option<f64>>,
-    /// Every recovered incident's time to recover \[ms\], ascending.
-    pub ttr_ms: Vec<u64>,
-    /// Every detected incident's time to detect \[ms\], ascending.
-    pub ttd_ms: Vec<u64>,
+    /// Every recovered incident's time to recover \[ms\].
+    pub ttr: Histogram,
+    /// Every detected incident's time to detect \[ms\].
+    pub ttd: Histogram,
     /// The fewest Ready nodes of each pool at any instant, in file order.
     pub fewest_ready: Vec<u32>,
     /// Every fault that reached a node, masked or not, in time order (kept
@@ -333,7 +334,7 @@ pub fn run_replication(sc: &Scenario, replication: u64, keep_onsets: bool) -> Re
         }
         Sim::new(sc, replication, &mut Fanout(list)).run();
     }
-    let mut r = measure_stats(sc, replication, incidents.stats(), &timeline);
+    let mut r = measure_stats(sc, replication, incidents.into_stats(), &timeline);
     r.onsets = onsets.0;
     r
 }
@@ -345,45 +346,39 @@ pub fn measure(
     incidents: &[Incident],
     timeline: &TimelineLog,
 ) -> RepResult {
-    measure_stats(sc, replication, &IncidentStats::of(sc, incidents), timeline)
+    measure_stats(sc, replication, IncidentStats::of(sc, incidents), timeline)
 }
 
 /// The metrics of a finished run, from its folded incidents.
 pub fn measure_stats(
     sc: &Scenario,
     replication: u64,
-    stats: &IncidentStats,
+    stats: IncidentStats,
     timeline: &TimelineLog,
 ) -> RepResult {
+    // Counts that stay 0.0 are metrics of nothing that happened.
     let mut values = vec![Some(0.0); METRICS];
-    let ttr = &stats.ttr;
-    let ttd = &stats.ttd;
+    let (ttr, ttd) = (&stats.ttr, &stats.ttd);
     values[IDX_TTR_MEAN] = ttr.mean();
     values[IDX_TTR_P50] = ttr.percentile(50).map(|x| x as f64);
     values[IDX_TTR_P99] = ttr.percentile(99).map(|x| x as f64);
     values[IDX_TTD_MEAN] = ttd.mean();
     let horizon = SimTime::ZERO + sc.horizon;
     values[IDX_TTR_RESTRICTED] = stats.restricted_mean();
-
-    let mut counts = [0u64; METRICS];
-    counts[IDX_INCIDENTS] = stats.total;
-    for o in Outcome::all() {
-        counts[IDX_OUTCOMES + o.index()] = stats.outcome_count(o);
-    }
-    counts[IDX_FAILED] = stats.failed;
-    counts[IDX_NEEDLESS] = stats.needless;
-    for k in ActionKind::ALL {
-        counts[IDX_ACTIONS + k as usize] = stats.started.get(k);
-    }
-    counts[IDX_ERRORS] = stats.errors;
-    for (i, c) in counts.iter().enumerate() {
-        if i == IDX_INCIDENTS
-            || i == IDX_FAILED
-            || i == IDX_NEEDLESS
-            || (IDX_OUTCOMES..=IDX_ERRORS).contains(&i)
-        {
-            values[i] = Some(*c as f64);
-        }
+    let counts = [
+        (IDX_INCIDENTS, stats.total),
+        (IDX_FAILED, stats.failed),
+        (IDX_NEEDLESS, stats.needless),
+        (IDX_ERRORS, stats.errors),
+    ];
+    let outcomes = Outcome::all()
+        .into_iter()
+        .map(|o| (IDX_OUTCOMES + o.index(), stats.outcome_count(o)));
+    let actions = ActionKind::ALL
+        .into_iter()
+        .map(|k| (IDX_ACTIONS + k as usize, stats.started.get(k)));
+    for (i, c) in counts.into_iter().chain(outcomes).chain(actions) {
+        values[i] = Some(c as f64);
     }
     let not_ready_ms = timeline.total_not_ready_ms();
     values[IDX_NOT_READY_HOURS] = Some(not_ready_ms as f64 / HOUR as f64);
@@ -396,8 +391,8 @@ pub fn measure_stats(
     RepResult {
         replication,
         values,
-        ttr_ms: ttr.sorted(),
-        ttd_ms: ttd.sorted(),
+        ttr: stats.ttr,
+        ttd: stats.ttd,
         fewest_ready: (0..sc.fleet.pools.len())
             .map(|p| timeline.min_ready(p))
             .collect(),
@@ -479,7 +474,7 @@ mod tests {
         assert_eq!(get("actions_reimage"), Some(0.0));
         // Onset 1h00m35s, Ready again at 1h20m: 19m25s.
         assert_eq!(get("time_to_recover_mean_ms"), Some(1_165_000.0));
-        assert_eq!(r.ttr_ms, vec![1_165_000]);
+        assert_eq!(r.ttr.sorted(), vec![1_165_000]);
         let at: Vec<u64> = r.onsets.iter().map(|o| o.at_ms).collect();
         assert_eq!(at, vec![3_635_000]);
     }

@@ -71,10 +71,10 @@ impl PointSummary {
                 acc.push(*v);
             }
         }
-        r.ttr_ms.iter().for_each(|&x| self.pooled_ttr.add(x));
-        self.ttr_band.push(&r.ttr_ms);
-        r.ttd_ms.iter().for_each(|&x| self.pooled_ttd.add(x));
-        self.ttd_band.push(&r.ttd_ms);
+        self.pooled_ttr.merge(&r.ttr);
+        self.ttr_band.push(&r.ttr);
+        self.pooled_ttd.merge(&r.ttd);
+        self.ttd_band.push(&r.ttd);
     }
 
     pub fn estimates(&self) -> Vec<Estimate> {

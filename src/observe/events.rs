@@ -19,6 +19,7 @@ use crate::fleet::NodeId;
 use crate::k8s::{self, ActionKind, EventPhase};
 use crate::policy::EventWording;
 use crate::policy::providers::{OpsLog, Reporting};
+use crate::report::EventWriter;
 use crate::scenario::Scenario;
 use crate::time::{Epoch, SimTime};
 use serde::Serialize;
@@ -126,8 +127,6 @@ pub struct EventLog {
     /// With `run --events all`: the kubelet's and the node controller's
     /// Node events too.
     node_events: Option<NodeEvents>,
-    /// Made by [`EventLog::streaming`].
-    streamed: bool,
 }
 
 /// The Node events of the kubelet and the node lifecycle controller, as a
@@ -156,6 +155,9 @@ pub struct EventSink {
     events: Vec<Event>,
     /// Where a streaming log writes its events instead of keeping them.
     files: Option<Box<EventFiles>>,
+    /// The first write error of a streaming log: the engine cannot fail,
+    /// so writing stops and [`EventLog::finish_files`] returns it.
+    error: Option<std::io::Error>,
     /// The streamed events' places in remediations (the timeline chart's
     /// markers): 16 bytes each instead of an [`Event`].
     markers: Vec<Marker>,
@@ -195,6 +197,7 @@ impl EventLog {
                 node_names: Vec::new(),
                 events: Vec::new(),
                 files: None,
+                error: None,
                 markers: Vec::new(),
                 count: 0,
                 last_ms: 0,
@@ -205,7 +208,6 @@ impl EventLog {
                 end_on_error: false,
             },
             node_events: None,
-            streamed: false,
         }
     }
 
@@ -233,22 +235,25 @@ impl EventLog {
         } else {
             EventLog::new()
         };
-        log.sink.files = Some(Box::new(EventFiles::new(jsonl, csv)?));
-        log.streamed = true;
+        let buffered = |f| std::io::BufWriter::with_capacity(1 << 16, f);
+        log.sink.files = Some(Box::new(EventWriter::new(buffered(jsonl), buffered(csv))?));
         Ok(log)
     }
 
-    /// The log wrote its events to files rather than keeping them.
+    /// The log writes its events to files rather than keeping them.
     pub fn streamed(&self) -> bool {
-        self.streamed
+        self.sink.files.is_some()
     }
 
     /// Flushes the files of a streaming log, and returns the first write
     /// error of the run, if any (the run goes on after one; its outputs
     /// are then discarded).
     pub fn finish_files(&mut self) -> std::io::Result<()> {
-        match self.sink.files.take() {
-            Some(f) => f.finish(),
+        if let Some(e) = self.sink.error.take() {
+            return Err(e);
+        }
+        match self.sink.files.as_mut() {
+            Some(f) => f.flush(),
             None => Ok(()),
         }
     }
@@ -264,12 +269,11 @@ impl EventLog {
     }
 
     /// Every event's place in a remediation, in emission order: the
-    /// timeline chart's markers.
-    pub fn markers(&self) -> Vec<Marker> {
-        if self.streamed {
-            return self.sink.markers.clone();
-        }
-        self.sink.events.iter().filter_map(Marker::of).collect()
+    /// timeline chart's markers. (A log keeps either its events or, when
+    /// streaming, their markers.)
+    pub fn markers(&self) -> impl Iterator<Item = Marker> + '_ {
+        let kept = self.sink.events.iter().filter_map(Marker::of);
+        self.sink.markers.iter().copied().chain(kept)
     }
 
     /// The operations-log records, in time order (empty for a provider
@@ -398,7 +402,11 @@ impl EventSink {
         match &mut self.files {
             Some(files) => {
                 self.markers.extend(Marker::of(&event));
-                files.write(&event);
+                if self.error.is_none()
+                    && let Err(e) = files.write(&event)
+                {
+                    self.error = Some(e);
+                }
             }
             None => self.events.push(event),
         }
@@ -426,58 +434,8 @@ impl Marker {
     }
 }
 
-/// `events.jsonl` and `events.csv` being written. A write error is kept
-/// and stops the writing; [`EventFiles::finish`] returns it.
-struct EventFiles {
-    jsonl: std::io::BufWriter<std::fs::File>,
-    csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
-    ms: crate::report::Digits,
-    error: Option<std::io::Error>,
-}
-
-impl std::fmt::Debug for EventFiles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EventFiles")
-    }
-}
-
-impl EventFiles {
-    fn new(jsonl: std::fs::File, csv: std::fs::File) -> std::io::Result<EventFiles> {
-        let mut csv = crate::report::csv_writer(std::io::BufWriter::with_capacity(1 << 16, csv));
-        csv.write_record(crate::report::EVENT_HEADER)
-            .map_err(std::io::Error::other)?;
-        Ok(EventFiles {
-            jsonl: std::io::BufWriter::with_capacity(1 << 16, jsonl),
-            csv,
-            ms: Default::default(),
-            error: None,
-        })
-    }
-
-    fn write(&mut self, e: &Event) {
-        if self.error.is_some() {
-            return;
-        }
-        let result = (|| -> std::io::Result<()> {
-            use std::io::Write as _;
-            serde_json::to_writer(&mut self.jsonl, e)?;
-            self.jsonl.write_all(b"\n")?;
-            crate::report::write_event_row(&mut self.csv, &mut self.ms, e)
-        })();
-        if let Err(err) = result {
-            self.error = Some(err);
-        }
-    }
-
-    fn finish(mut self) -> std::io::Result<()> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        use std::io::Write as _;
-        self.jsonl.flush()?;
-        self.csv.flush()
-    }
-}
+/// A streaming log's writer.
+type EventFiles = EventWriter<std::io::BufWriter<std::fs::File>, std::io::BufWriter<std::fs::File>>;
 
 /// What a provider's vocabulary says about one event.
 pub(super) struct Emitted {

@@ -213,18 +213,6 @@ struct Open {
     has_recovered: bool,
 }
 
-/// Where [`IncidentLog`] hands each incident once it is final: complete
-/// (an outcome and a recovery), replaced on its node, or open when the
-/// run ends.
-pub trait IncidentSink {
-    /// `seq` numbers incidents in onset-record order, so `(onset, node,
-    /// seq)` is their output order (`incidents.csv`), whatever order they
-    /// close in.
-    fn closed(&mut self, seq: u64, inc: &Incident);
-    /// The run is over: every incident was handed over.
-    fn finish(&mut self) {}
-}
-
 /// What the log keeps of final incidents.
 enum Keep {
     /// Every incident, sorted into output order by `finish`, with its
@@ -232,8 +220,6 @@ enum Keep {
     All(Vec<Incident>, Vec<u64>),
     /// Only the statistics.
     Stats,
-    /// Handed to a sink.
-    Sink(Box<dyn IncidentSink>),
 }
 
 impl std::fmt::Debug for Keep {
@@ -241,7 +227,6 @@ impl std::fmt::Debug for Keep {
         match self {
             Keep::All(v, _) => write!(f, "All({} incidents)", v.len()),
             Keep::Stats => f.write_str("Stats"),
-            Keep::Sink(_) => f.write_str("Sink"),
         }
     }
 }
@@ -249,9 +234,10 @@ impl std::fmt::Debug for Keep {
 /// Turns records into [`Incident`]s. Call [`Observer::begin`] first: it
 /// reads each node's pool and OS from the scenario.
 ///
-/// Only open incidents stay in the log: a final one is folded into the
-/// [`IncidentStats`] and kept ([`IncidentLog::new`]), dropped
-/// ([`IncidentLog::folding`]) or handed on ([`IncidentLog::streaming`]).
+/// Only open incidents stay in the log: a final one (complete, replaced on
+/// its node, or open when the run ends) is folded into the
+/// [`IncidentStats`], and kept ([`IncidentLog::new`]) or dropped
+/// ([`IncidentLog::folding`]).
 #[derive(Debug)]
 pub struct IncidentLog {
     /// By node id: (pool index, OS).
@@ -290,11 +276,6 @@ impl IncidentLog {
     /// incidents, not the run.
     pub fn folding() -> IncidentLog {
         IncidentLog::keeping(Keep::Stats)
-    }
-
-    /// A log that hands every final incident to `sink`.
-    pub fn streaming(sink: Box<dyn IncidentSink>) -> IncidentLog {
-        IncidentLog::keeping(Keep::Sink(sink))
     }
 
     fn keeping(keep: Keep) -> IncidentLog {
@@ -338,6 +319,12 @@ impl IncidentLog {
             .expect("IncidentLog::stats before Observer::begin")
     }
 
+    /// [`IncidentLog::stats`], taken.
+    pub fn into_stats(self) -> IncidentStats {
+        self.stats
+            .expect("IncidentLog::into_stats before Observer::begin")
+    }
+
     /// Fault arrivals that were masked (the node already had an incident).
     pub fn masked_faults(&self) -> u64 {
         self.masked
@@ -370,7 +357,6 @@ impl IncidentLog {
                 seqs.push(seq);
             }
             Keep::Stats => {}
-            Keep::Sink(sink) => sink.closed(seq, &inc),
         }
     }
 
@@ -539,16 +525,14 @@ impl Observer for IncidentLog {
             return;
         }
         self.finished = true;
-        // The incidents still open, in slot order: the sinks and the sort
-        // below put them in output order.
-        let mut open: Vec<(u32, bool)> = self
+        // The incidents still open; `Keep::All` is sorted below.
+        let open: Vec<(u32, bool)> = self
             .open
             .iter_mut()
             .filter_map(|o| o.take())
             .map(|o| (o.slot, o.has_outcome))
             .chain(self.replaced_undecided.drain(..).map(|s| (s, false)))
             .collect();
-        open.sort_unstable();
         for (slot, decided) in open {
             if !decided && let Some((_, inc)) = &mut self.slots[slot as usize] {
                 inc.outcome = Outcome::OpenAtHorizon;
@@ -556,17 +540,11 @@ impl Observer for IncidentLog {
             }
             self.finalize(slot);
         }
-        match &mut self.keep {
-            Keep::All(v, seqs) => {
-                // Output order: onset, node, then arrival order.
-                let mut order: Vec<u32> = (0..v.len() as u32).collect();
-                order.sort_by_key(|&i| (v[i as usize].onset, v[i as usize].node, seqs[i as usize]));
-                let mut taken: Vec<Option<Incident>> = v.drain(..).map(Some).collect();
-                v.extend(order.iter().filter_map(|&i| taken[i as usize].take()));
-                seqs.clear();
-            }
-            Keep::Stats => {}
-            Keep::Sink(sink) => sink.finish(),
+        if let Keep::All(v, seqs) = &mut self.keep {
+            // Output order: onset, node, then arrival order.
+            let mut keyed: Vec<(u64, Incident)> = seqs.drain(..).zip(v.drain(..)).collect();
+            keyed.sort_by_key(|(seq, i)| (i.onset, i.node, *seq));
+            v.extend(keyed.into_iter().map(|(_, i)| i));
         }
     }
 }

@@ -47,9 +47,7 @@ where
     R: IntoIterator,
     R::Item: AsRef<[u8]>,
 {
-    let mut out = Vec::new();
-    write_csv(&mut out, header, rows)?;
-    Ok(out)
+    render(|w| write_csv(w, header, rows))
 }
 
 /// Writes CSV rows after `header` to `w`, row by row.
@@ -80,17 +78,10 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// One Event JSON object per line.
 pub fn events_jsonl(events: &EventLog) -> String {
-    let bytes = render(|w| write_events_jsonl(w, events)).unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
-}
-
-/// [`events_jsonl`], written to `w`.
-pub fn write_events_jsonl(mut w: impl io::Write, events: &EventLog) -> io::Result<()> {
-    for e in events.events() {
-        serde_json::to_writer(&mut w, e)?;
-        w.write_all(b"\n")?;
-    }
-    Ok(())
+    let mut out = Vec::new();
+    // Writing into memory cannot fail, and serde_json writes UTF-8.
+    let _ = write_events(&mut out, io::sink(), events);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `events.csv`'s header.
@@ -98,35 +89,71 @@ pub const EVENT_HEADER: [&str; 6] = ["time", "sim_ms", "node", "type", "reason",
 
 /// `time,sim_ms,node,type,reason,message`.
 pub fn events_csv(events: &EventLog) -> io::Result<Vec<u8>> {
-    render(|w| write_events_csv(w, events))
+    let mut out = Vec::new();
+    write_events(io::sink(), &mut out, events)?;
+    Ok(out)
 }
 
-/// [`events_csv`], written to `w`. No allocation per row.
-pub fn write_events_csv(w: impl io::Write, events: &EventLog) -> io::Result<()> {
-    let mut w = csv_writer(w);
-    w.write_record(EVENT_HEADER).map_err(csv_err)?;
-    let mut ms = Digits::default();
+/// Writes the kept events of `events` to `jsonl` (`events.jsonl`) and
+/// `csv` (`events.csv`).
+pub fn write_events(
+    jsonl: impl io::Write,
+    csv: impl io::Write,
+    events: &EventLog,
+) -> io::Result<()> {
+    let mut w = EventWriter::new(jsonl, csv)?;
     for e in events.events() {
-        write_event_row(&mut w, &mut ms, e)?;
+        w.write(e)?;
     }
     w.flush()
 }
 
-/// One row of `events.csv`.
-pub fn write_event_row<W: io::Write>(
-    w: &mut csv::Writer<W>,
-    ms: &mut Digits,
-    e: &crate::observe::events::Event,
-) -> io::Result<()> {
-    w.write_record([
-        e.timestamp().as_bytes(),
-        ms.of(e.sim_ms),
-        e.node_name().as_bytes(),
-        e.type_.as_bytes(),
-        e.reason.as_bytes(),
-        e.message.as_bytes(),
-    ])
-    .map_err(csv_err)
+/// `events.jsonl` and `events.csv` being written, one event at a time
+/// (the CSV header first), with no allocation per row.
+pub struct EventWriter<J: io::Write, C: io::Write> {
+    jsonl: J,
+    csv: csv::Writer<C>,
+    ms: Digits,
+}
+
+impl<J: io::Write, C: io::Write> EventWriter<J, C> {
+    pub fn new(jsonl: J, csv: C) -> io::Result<Self> {
+        let mut csv = csv_writer(csv);
+        csv.write_record(EVENT_HEADER).map_err(csv_err)?;
+        Ok(EventWriter {
+            jsonl,
+            csv,
+            ms: Digits::default(),
+        })
+    }
+
+    /// One event: a JSON line and a CSV row.
+    pub fn write(&mut self, e: &crate::observe::events::Event) -> io::Result<()> {
+        serde_json::to_writer(&mut self.jsonl, e)?;
+        self.jsonl.write_all(b"\n")?;
+        self.csv
+            .write_record([
+                e.timestamp().as_bytes(),
+                self.ms.of(e.sim_ms),
+                e.node_name().as_bytes(),
+                e.type_.as_bytes(),
+                e.reason.as_bytes(),
+                e.message.as_bytes(),
+            ])
+            .map_err(csv_err)
+    }
+
+    /// Flushes both files.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.jsonl.flush()?;
+        self.csv.flush()
+    }
+}
+
+impl<J: io::Write, C: io::Write> std::fmt::Debug for EventWriter<J, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventWriter")
+    }
 }
 
 /// A buffer that formats integers for CSV fields without allocating.
@@ -363,8 +390,11 @@ pub fn stage_run_files(
 ) -> io::Result<()> {
     // A streaming log wrote its events as the run went.
     if !events.streamed() {
-        staging.stream("events.jsonl", |w| write_events_jsonl(w, events))?;
-        staging.stream("events.csv", |w| write_events_csv(w, events))?;
+        let (jsonl, csv) = (
+            staging.buffered("events.jsonl")?,
+            staging.buffered("events.csv")?,
+        );
+        write_events(jsonl, csv, events)?;
     }
     staging.stream("timeline.csv", |w| {
         write_timeline_csv(w, scenario, timeline)
@@ -479,13 +509,18 @@ impl Staging {
         Ok(f)
     }
 
-    /// Stages `name` with what `write` writes through a 64 KiB buffer.
+    /// [`Staging::create`] behind a 64 KiB buffer; flush it when done.
+    pub fn buffered(&mut self, name: &str) -> io::Result<io::BufWriter<fs::File>> {
+        Ok(io::BufWriter::with_capacity(1 << 16, self.create(name)?))
+    }
+
+    /// Stages `name` with what `write` writes through [`Staging::buffered`].
     pub fn stream(
         &mut self,
         name: &str,
         write: impl FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
     ) -> io::Result<()> {
-        let mut w = io::BufWriter::with_capacity(1 << 16, self.create(name)?);
+        let mut w = self.buffered(name)?;
         write(&mut w)?;
         w.into_inner().map_err(io::IntoInnerError::into_error)?;
         Ok(())
