@@ -528,27 +528,53 @@ pub(crate) fn without_reversals(pts: &[(i32, i32)]) -> Vec<Vec<(i32, i32)>> {
 /// points in the middle of a straight horizontal or vertical run go.
 /// Keeps SVGs of long series small without changing a pixel.
 pub(crate) fn compress(pts: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
-    let mut cols: Vec<(i32, i32)> = Vec::with_capacity(pts.len().min(4096));
-    let mut i = 0;
-    while i < pts.len() {
-        let x = pts[i].0;
-        let first = pts[i].1;
-        let (mut lo, mut hi, mut last) = (first, first, first);
-        while i < pts.len() && pts[i].0 == x {
-            lo = lo.min(pts[i].1);
-            hi = hi.max(pts[i].1);
-            last = pts[i].1;
-            i += 1;
-        }
-        let (a, b) = if last >= first { (lo, hi) } else { (hi, lo) };
-        for y in [first, a, b, last] {
-            if cols.last() != Some(&(x, y)) {
-                cols.push((x, y));
+    let mut c = Compressor::default();
+    pts.into_iter().for_each(|p| c.push(p));
+    c.finish()
+}
+
+/// [`compress`], point by point: memory is the output's, which is at
+/// most four points per pixel column, however long the input.
+#[derive(Debug, Default)]
+pub(crate) struct Compressor {
+    /// The open column: x, first, lowest, highest and last y.
+    col: Option<(i32, i32, i32, i32, i32)>,
+    out: Vec<(i32, i32)>,
+}
+
+impl Compressor {
+    pub(crate) fn push(&mut self, (x, y): (i32, i32)) {
+        match &mut self.col {
+            Some(c) if c.0 == x => {
+                c.2 = c.2.min(y);
+                c.3 = c.3.max(y);
+                c.4 = y;
+            }
+            _ => {
+                self.close();
+                self.col = Some((x, y, y, y, y));
             }
         }
     }
-    let mut out: Vec<(i32, i32)> = Vec::with_capacity(cols.len());
-    for p in cols {
+
+    /// Emits the open column's points in drawing order.
+    fn close(&mut self) {
+        let Some((x, first, lo, hi, last)) = self.col.take() else {
+            return;
+        };
+        let (a, b) = if last >= first { (lo, hi) } else { (hi, lo) };
+        for y in [first, a, b, last] {
+            // The last point kept is the last one emitted (see `keep`).
+            if self.out.last() != Some(&(x, y)) {
+                self.keep((x, y));
+            }
+        }
+    }
+
+    /// Appends `p`, dropping the previous point when it sits in the
+    /// middle of a straight horizontal or vertical run.
+    fn keep(&mut self, p: (i32, i32)) {
+        let out = &mut self.out;
         if out.len() >= 2 {
             let (a, b) = (out[out.len() - 2], out[out.len() - 1]);
             let straight = (a.0 == b.0 && b.0 == p.0) || (a.1 == b.1 && b.1 == p.1);
@@ -563,7 +589,11 @@ pub(crate) fn compress(pts: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
         }
         out.push(p);
     }
-    out
+
+    pub(crate) fn finish(mut self) -> Vec<(i32, i32)> {
+        self.close();
+        self.out
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use super::axis::{count_axis, time_ticks};
 use super::canvas::{
-    AREA_ALPHA, Canvas, Frame, LABEL, Swatch, compress, dashed_h, header, header_height, item, map,
-    map_t, render, text_width,
+    AREA_ALPHA, Canvas, Compressor, Frame, LABEL, Swatch, dashed_h, header, header_height, item,
+    map, map_t, render, text_width,
 };
 use super::palette::{IN_REPAIR, INK, series_colour};
 use super::{Chart, PoolSeries};
@@ -13,37 +13,88 @@ use plotters::style::text_anchor::{HPos, VPos};
 const WIDTH: i32 = 900;
 const HEIGHT: i32 = 640;
 
-/// Pixel points of a step series: each value holds until the next point,
-/// the last until `horizon`. Points past the horizon are clamped.
-fn step_points(
-    pts: &[(u64, u32)],
-    horizon: u64,
-    px: &dyn Fn(u64) -> i32,
-    py: &dyn Fn(u32) -> i32,
-) -> Vec<(i32, i32)> {
-    let mut out = Vec::with_capacity(2 * pts.len() + 1);
-    let mut prev: Option<u32> = None;
-    for &(t, v) in pts {
-        if t > horizon {
-            break;
-        }
-        if let Some(p) = prev {
-            out.push((px(t), py(p)));
-        }
-        out.push((px(t), py(v)));
-        prev = Some(v);
-    }
-    if let Some(p) = prev {
-        out.push((px(horizon), py(p)));
-    }
-    compress(out)
+/// A step series turned into pixels point by point: each value holds
+/// until the next point, the last until the horizon; points past the
+/// horizon are dropped.
+#[derive(Default)]
+struct StepLine {
+    prev: Option<u32>,
+    past: bool,
+    c: Compressor,
 }
+
+impl StepLine {
+    fn push(
+        &mut self,
+        (t, v): (u64, u32),
+        horizon: u64,
+        px: &dyn Fn(u64) -> i32,
+        py: &dyn Fn(u32) -> i32,
+    ) {
+        if self.past || t > horizon {
+            self.past = true;
+            return;
+        }
+        if let Some(p) = self.prev {
+            self.c.push((px(t), py(p)));
+        }
+        self.c.push((px(t), py(v)));
+        self.prev = Some(v);
+    }
+
+    fn finish(
+        mut self,
+        horizon: u64,
+        px: &dyn Fn(u64) -> i32,
+        py: &dyn Fn(u32) -> i32,
+    ) -> Vec<(i32, i32)> {
+        if let Some(p) = self.prev {
+            self.c.push((px(horizon), py(p)));
+        }
+        self.c.finish()
+    }
+}
+
+/// Hands each point of the series to its argument: `(series, (t, level))`,
+/// series `i < pools` being pool `i`'s Ready nodes and `pools` the nodes in
+/// repair; each series' points in time order.
+pub type Feed<'a> = &'a mut dyn FnMut(&mut dyn FnMut(usize, (u64, u32)));
 
 pub(crate) fn capacity(
     title: &str,
     horizon_ms: u64,
     pools: &[PoolSeries],
     in_repair: &[(u64, u32)],
+) -> Chart {
+    let ready_max = pools
+        .iter()
+        .flat_map(|p| p.ready.iter().map(|r| r.1))
+        .max()
+        .unwrap_or(0);
+    let repair_max = in_repair.iter().map(|r| r.1).max().unwrap_or(0);
+    capacity_fed(
+        title,
+        horizon_ms,
+        pools,
+        (ready_max, repair_max),
+        &mut |f| {
+            for (i, p) in pools.iter().enumerate() {
+                p.ready.iter().for_each(|&pt| f(i, pt));
+            }
+            in_repair.iter().for_each(|&pt| f(pools.len(), pt));
+        },
+    )
+}
+
+/// [`capacity`] with the points fed rather than listed (`pools`' `ready`
+/// are not read): memory is the drawing's, not the series'. `maxima`: the
+/// highest Ready level of any pool and the most nodes in repair.
+pub(crate) fn capacity_fed(
+    title: &str,
+    horizon_ms: u64,
+    pools: &[PoolSeries],
+    maxima: (u32, u32),
+    feed: Feed,
 ) -> Chart {
     let horizon = horizon_ms.max(1);
     let mut items: Vec<_> = pools
@@ -62,10 +113,11 @@ pub(crate) fn capacity(
     let legend = vec![items];
     let ready_max = pools
         .iter()
-        .flat_map(|p| p.ready.iter().map(|r| r.1).chain([p.count, p.min.1]))
+        .flat_map(|p| [p.count, p.min.1])
+        .chain([maxima.0])
         .max()
         .unwrap_or(0);
-    let repair_max = in_repair.iter().map(|r| r.1).max().unwrap_or(0);
+    let repair_max = maxima.1;
     // Headroom so a full pool's line sits below the frame's top.
     let (top_y, top_ticks) = count_axis(u64::from(ready_max) * 11 / 10 + 1, 5);
     let (bot_y, bot_ticks) = count_axis(u64::from(repair_max), 3);
@@ -106,9 +158,20 @@ pub(crate) fn capacity(
     let lower_ticks = yt(&lower, bot_y, &bot_ticks);
     let px = |t: u64| map_t(t, 0, horizon, l, r);
     let py = |v: u32| map(f64::from(v), 0.0, top_y as f64, upper.b, upper.t);
-    let lines: Vec<Vec<(i32, i32)>> = pools
-        .iter()
-        .map(|p| step_points(&p.ready, horizon, &px, &py))
+    let qy = |v: u32| map(f64::from(v), 0.0, bot_y as f64, lower.b, lower.t);
+    let mut steps: Vec<StepLine> = (0..=pools.len()).map(|_| StepLine::default()).collect();
+    feed(&mut |i, pt| {
+        if let Some(s) = steps.get_mut(i) {
+            let y: &dyn Fn(u32) -> i32 = if i < pools.len() { &py } else { &qy };
+            s.push(pt, horizon, &px, y);
+        }
+    });
+    let repair_line = steps
+        .pop()
+        .map_or_else(Vec::new, |s| s.finish(horizon, &px, &qy));
+    let lines: Vec<Vec<(i32, i32)>> = steps
+        .into_iter()
+        .map(|s| s.finish(horizon, &px, &py))
         .collect();
     // Every straight piece drawn in the upper panel, to place labels
     // where they cross the fewest.
@@ -156,15 +219,14 @@ pub(crate) fn capacity(
             // Lower panel: nodes in repair.
             lower.x_grid(c, &xt, true);
             lower.y_grid(c, &lower_ticks);
-            let qy = |v: u32| map(f64::from(v), 0.0, bot_y as f64, lower.b, lower.t);
-            let line = step_points(in_repair, horizon, &px, &qy);
+            let line = &repair_line;
             if let (Some(a), Some(b)) = (line.first(), line.last()) {
                 let mut area = line.clone();
                 area.push((b.0, lower.b));
                 area.push((a.0, lower.b));
                 c.polygon(&area, IN_REPAIR.mix(AREA_ALPHA));
             }
-            c.line(&line, IN_REPAIR.to_rgba(), 2);
+            c.line(line, IN_REPAIR.to_rgba(), 2);
             lower.axes(c);
             lower.y_title(c, "in repair", 20);
             lower.x_title(c, "simulated time since start");

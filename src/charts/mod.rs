@@ -65,7 +65,24 @@ pub fn timeline(
     window: (u64, u64),
     states: &[NodeState],
 ) -> Chart {
-    timeline::timeline(title, rows, window, states)
+    let shown = &rows[..rows.len().min(TIMELINE_ROWS)];
+    timeline::timeline(title, shown, rows.len(), window, states)
+}
+
+/// Rows the timeline chart draws at most; a note counts the rest.
+pub const TIMELINE_ROWS: usize = timeline::MAX_ROWS;
+
+/// [`timeline`] given only the rows it draws (the first
+/// [`TIMELINE_ROWS`]) and how many rows there are in all.
+pub fn timeline_of(
+    title: &str,
+    shown: &[TimelineRow],
+    total: usize,
+    window: (u64, u64),
+    states: &[NodeState],
+) -> Chart {
+    let shown = &shown[..shown.len().min(TIMELINE_ROWS)];
+    timeline::timeline(title, shown, total.max(shown.len()), window, states)
 }
 
 /// An empirical CDF series of durations \[ms\], sorted ascending; `band`
@@ -115,6 +132,22 @@ pub fn capacity(
     in_repair: &[(u64, u32)],
 ) -> Chart {
     capacity::capacity(title, horizon_ms, pools, in_repair)
+}
+
+pub use capacity::Feed;
+
+/// [`capacity`] with the points fed by `feed` instead of listed, so that a
+/// long run's series need not be held: `pools`' `ready` are not read, and
+/// `maxima` are the highest Ready level of any pool and the most nodes in
+/// repair at once. The same points give the same chart.
+pub fn capacity_fed(
+    title: &str,
+    horizon_ms: u64,
+    pools: &[PoolSeries],
+    maxima: (u32, u32),
+    feed: Feed,
+) -> Chart {
+    capacity::capacity_fed(title, horizon_ms, pools, maxima, feed)
 }
 
 /// One metric's comparison: mean difference and its interval as a

@@ -26,16 +26,17 @@ fn widen((from, to): (u64, u64)) -> (u64, u64) {
     }
 }
 
-/// `states` are the legend's: the policy's vocabulary.
+/// `shown`: at most [`MAX_ROWS`] of the `total` rows. `states` are the
+/// legend's: the policy's vocabulary.
 pub(crate) fn timeline(
     title: &str,
-    rows: &[TimelineRow],
+    shown: &[TimelineRow],
+    total: usize,
     window: (u64, u64),
     states: &[NodeState],
 ) -> Chart {
     let (from, to) = widen(window);
-    let shown = &rows[..rows.len().min(MAX_ROWS)];
-    let hidden = rows.len() - shown.len();
+    let hidden = total - shown.len();
     // Each row: a lane of markers above a bar of states, so markers never
     // hide a short state. Rows get tighter past 20.
     let roomy = shown.len() <= 20;
@@ -124,7 +125,7 @@ pub(crate) fn timeline(
                     &format!(
                         "+{hidden} more nodes not shown (first {} of {})",
                         shown.len(),
-                        rows.len()
+                        total
                     ),
                     (f.l, f.b + 78),
                     AXIS_TITLE,

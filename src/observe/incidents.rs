@@ -218,6 +218,9 @@ enum Keep {
     /// Every incident, sorted into output order by `finish`, with its
     /// `seq` (kept alongside until then).
     All(Vec<Incident>, Vec<u64>),
+    /// Final incidents with their `seq`, until taken
+    /// ([`IncidentLog::take_final`]).
+    Handoff(Vec<(u64, Incident)>),
     /// Only the statistics.
     Stats,
 }
@@ -226,6 +229,7 @@ impl std::fmt::Debug for Keep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Keep::All(v, _) => write!(f, "All({} incidents)", v.len()),
+            Keep::Handoff(v) => write!(f, "Handoff({} incidents)", v.len()),
             Keep::Stats => f.write_str("Stats"),
         }
     }
@@ -276,6 +280,23 @@ impl IncidentLog {
     /// incidents, not the run.
     pub fn folding() -> IncidentLog {
         IncidentLog::keeping(Keep::Stats)
+    }
+
+    /// A log that hands each incident off once final
+    /// ([`IncidentLog::take_final`]) and keeps only the open ones.
+    pub fn handing_off() -> IncidentLog {
+        IncidentLog::keeping(Keep::Handoff(Vec::new()))
+    }
+
+    /// The incidents that became final since the last call, with their
+    /// `seq` (the order they opened in, which breaks ties of onset and
+    /// node in the output order); empty unless the log hands them off.
+    pub fn take_final(&mut self) -> impl Iterator<Item = (u64, Incident)> + '_ {
+        let kept = match &mut self.keep {
+            Keep::Handoff(v) => Some(v),
+            _ => None,
+        };
+        kept.into_iter().flat_map(|v| v.drain(..))
     }
 
     fn keeping(keep: Keep) -> IncidentLog {
@@ -356,6 +377,7 @@ impl IncidentLog {
                 v.push(inc);
                 seqs.push(seq);
             }
+            Keep::Handoff(v) => v.push((seq, inc)),
             Keep::Stats => {}
         }
     }

@@ -43,6 +43,27 @@ struct PoolCount {
     dirty: bool,
 }
 
+/// A point of a capacity step series: from `at` \[ms\] on, `series`
+/// (a pool index, or the pool count for nodes in repair) is `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub at: u64,
+    pub series: u32,
+    pub level: u32,
+}
+
+/// The capacity series being built: levels at the end of each instant,
+/// one point per change.
+#[derive(Debug)]
+struct Steps {
+    /// Nodes in an acting state.
+    acting: u32,
+    acting_dirty: bool,
+    /// The last level emitted per series; `u32::MAX` before the first.
+    last: Vec<u32>,
+    out: Vec<Step>,
+}
+
 /// Records node timelines. See the module doc.
 #[derive(Debug)]
 pub struct TimelineLog {
@@ -53,12 +74,26 @@ pub struct TimelineLog {
     pools: Vec<PoolCount>,
     /// Pools changed since the last fold.
     dirty: Vec<usize>,
+    /// Handing intervals off once final instead of keeping them: each
+    /// node's last interval, which may still grow (`start == end`: none).
+    pending: Option<Vec<Interval>>,
+    /// Final intervals not yet taken ([`TimelineLog::take_final`]).
+    finals: Vec<(NodeId, Interval)>,
+    /// The capacity step series, when asked for.
+    steps: Option<Steps>,
     /// The instant of the latest record.
     now: SimTime,
     /// Closed time per state, fleet-wide, indexed like [`NodeState::ALL`] \[ms\].
     state_ms: [u64; NodeState::ALL.len()],
     horizon: Option<SimTime>,
 }
+
+/// No interval (zero length).
+const EMPTY: Interval = Interval {
+    start: SimTime::ZERO,
+    end: SimTime::ZERO,
+    state: NodeState::Ready,
+};
 
 fn state_index(s: NodeState) -> usize {
     NodeState::ALL.iter().position(|x| *x == s).unwrap_or(0)
@@ -74,10 +109,45 @@ impl TimelineLog {
             intervals: Vec::new(),
             pools: Vec::new(),
             dirty: Vec::new(),
+            pending: None,
+            finals: Vec::new(),
+            steps: None,
             now: SimTime::ZERO,
             state_ms: [0; NodeState::ALL.len()],
             horizon: None,
         }
+    }
+
+    /// A log that keeps no intervals but hands each off once final
+    /// ([`TimelineLog::take_final`]), and with `steps` builds the capacity
+    /// step series ([`TimelineLog::take_steps`]). Memory is O(nodes +
+    /// pools) plus what was not taken yet.
+    pub fn handing_off(steps: bool) -> TimelineLog {
+        let mut log = TimelineLog::new(false);
+        log.pending = Some(Vec::new());
+        if steps {
+            log.steps = Some(Steps {
+                acting: 0,
+                acting_dirty: true,
+                last: Vec::new(),
+                out: Vec::new(),
+            });
+        }
+        log
+    }
+
+    /// The intervals that became final since the last call, each once:
+    /// in the order they became final, every interval of a node in time
+    /// order. The last ones come with `finish`.
+    pub fn take_final(&mut self) -> std::vec::Drain<'_, (NodeId, Interval)> {
+        self.finals.drain(..)
+    }
+
+    /// The capacity series' points since the last call, in time order:
+    /// each series starts with its level at 0 and has a point wherever its
+    /// level at the end of an instant before the horizon changed.
+    pub fn take_steps(&mut self) -> impl Iterator<Item = Step> + '_ {
+        self.steps.iter_mut().flat_map(|s| s.out.drain(..))
     }
 
     /// Where the run stopped, once `finish` ran.
@@ -140,8 +210,32 @@ impl TimelineLog {
                 pc.min_ready = pc.ready;
                 pc.min_ready_at = self.now;
             }
+            if let Some(s) = &mut self.steps
+                && s.last[p] != pc.ready
+            {
+                s.last[p] = pc.ready;
+                s.out.push(Step {
+                    at: self.now.ms(),
+                    series: p as u32,
+                    level: pc.ready,
+                });
+            }
         }
         self.dirty.clear();
+        if let Some(s) = &mut self.steps
+            && s.acting_dirty
+        {
+            s.acting_dirty = false;
+            let i = self.pools.len();
+            if s.last[i] != s.acting {
+                s.last[i] = s.acting;
+                s.out.push(Step {
+                    at: self.now.ms(),
+                    series: i as u32,
+                    level: s.acting,
+                });
+            }
+        }
         self.now = until;
     }
 
@@ -161,6 +255,21 @@ impl TimelineLog {
             self.state_ms[state_index(t.state)] += len;
             if t.state != NodeState::Ready {
                 self.tracks[node].not_ready_ms += len;
+            }
+            if let Some(pending) = &mut self.pending {
+                let last = &mut pending[node];
+                if last.state == t.state && last.end == t.since && last.start < last.end {
+                    last.end = at;
+                } else {
+                    if last.start < last.end {
+                        self.finals.push((node as NodeId, *last));
+                    }
+                    *last = Interval {
+                        start: t.since,
+                        end: at,
+                        state: t.state,
+                    };
+                }
             }
             if self.keep_intervals {
                 let v = &mut self.intervals[node];
@@ -197,6 +306,16 @@ impl TimelineLog {
                 self.mark_dirty(p);
             }
         }
+        if let Some(s) = &mut self.steps
+            && t.state.is_acting() != state.is_acting()
+        {
+            if state.is_acting() {
+                s.acting += 1;
+            } else {
+                s.acting -= 1;
+            }
+            s.acting_dirty = true;
+        }
         self.tracks[node].state = state;
     }
 
@@ -213,6 +332,9 @@ impl TimelineLog {
             );
             if self.keep_intervals {
                 self.intervals.resize(node + 1, Vec::new());
+            }
+            if let Some(p) = &mut self.pending {
+                p.resize(node + 1, EMPTY);
             }
         }
     }
@@ -268,6 +390,14 @@ impl Observer for TimelineLog {
         }
         self.dirty = (0..self.pools.len()).collect();
         self.now = SimTime::ZERO;
+        if let Some(p) = &mut self.pending {
+            *p = vec![EMPTY; s.fleet.len()];
+        }
+        if let Some(st) = &mut self.steps {
+            st.acting = self.tracks.iter().filter(|t| t.state.is_acting()).count() as u32;
+            st.acting_dirty = true;
+            st.last = vec![u32::MAX; self.pools.len() + 1];
+        }
     }
 
     fn record(&mut self, rec: &Record) {
@@ -285,6 +415,14 @@ impl Observer for TimelineLog {
         self.fold(horizon);
         for node in 0..self.tracks.len() {
             self.close(node, horizon);
+        }
+        if let Some(pending) = &mut self.pending {
+            for (node, last) in pending.iter_mut().enumerate() {
+                if last.start < last.end {
+                    self.finals.push((node as NodeId, *last));
+                    *last = EMPTY;
+                }
+            }
         }
         self.horizon = Some(horizon);
     }

@@ -8,9 +8,9 @@ use crate::k8s::EventPhase;
 use crate::mc::estimate::{CdfBand, Histogram};
 use crate::mc::sweep::PointSummary;
 use crate::observe::NodeState;
-use crate::observe::events::EventLog;
+use crate::observe::events::{EventLog, Marker};
 use crate::observe::incidents::Incident;
-use crate::observe::timeline::TimelineLog;
+use crate::observe::timeline::{Interval, TimelineLog};
 use crate::scenario::Scenario;
 use crate::stats::Summary;
 
@@ -48,24 +48,64 @@ pub fn run_charts(
     window: Window,
     focus: &Focus,
 ) -> Vec<Chart> {
-    let horizon = summary.horizon_ms;
+    let sorted = |v: Vec<u64>| {
+        let mut v = v;
+        v.sort_unstable();
+        v
+    };
+    let (shown, total) = timeline_rows(sc, timeline, events, window, focus);
+    let data = RunChartData {
+        timeline: timeline_chart(sc, &shown, total, window, focus),
+        incidents: incidents.len(),
+        ttr: sorted(
+            incidents
+                .iter()
+                .filter_map(|i| i.ttr().map(|d| d.ms()))
+                .collect(),
+        ),
+        ttd: sorted(
+            incidents
+                .iter()
+                .filter_map(|i| i.ttd().map(|d| d.ms()))
+                .collect(),
+        ),
+        capacity: capacity_chart(sc, timeline, summary.horizon_ms),
+    };
+    charts_of(data, summary)
+}
+
+/// What a run's charts show that the summary does not: the two charts
+/// drawn from the timeline, and the duration samples.
+pub struct RunChartData {
+    pub timeline: Chart,
+    pub capacity: Chart,
+    /// Incidents in all.
+    pub incidents: usize,
+    /// Times to recover of the recovered incidents, ascending \[ms\].
+    pub ttr: Vec<u64>,
+    /// Times to detect of the detected incidents, ascending \[ms\].
+    pub ttd: Vec<u64>,
+}
+
+/// Every chart of a run from `data` and the summary, in report order.
+pub fn charts_of(data: RunChartData, summary: &Summary) -> Vec<Chart> {
     vec![
-        timeline_chart(sc, timeline, events, window, focus),
+        data.timeline,
         cdf_chart(
             "time_to_recover",
             "Time to recover (fault onset to Ready again)",
             "time to recover",
             "recovered",
-            incidents.len(),
-            incidents.iter().filter_map(|i| i.ttr().map(|d| d.ms())),
+            data.incidents,
+            data.ttr,
         ),
         cdf_chart(
             "time_to_detect",
             "Time to detect (fault onset to the detecting check)",
             "time to detect",
             "detected",
-            incidents.len(),
-            incidents.iter().filter_map(|i| i.ttd().map(|d| d.ms())),
+            data.incidents,
+            data.ttd,
         ),
         charts::outcomes(
             "outcomes_by_os",
@@ -91,7 +131,7 @@ pub fn run_charts(
                 .map(|(pool, counts)| (pool.clone(), outcome_counts(counts)))
                 .collect::<Vec<_>>(),
         ),
-        capacity_chart(sc, timeline, horizon),
+        data.capacity,
     ]
 }
 
@@ -116,10 +156,8 @@ fn cdf_chart(
     x_label: &str,
     what: &str,
     all: usize,
-    values: impl Iterator<Item = u64>,
+    sorted: Vec<u64>,
 ) -> Chart {
-    let mut sorted: Vec<u64> = values.collect();
-    sorted.sort_unstable();
     let label = format!("{} of {all} incidents {what}", sorted.len());
     charts::cdf(
         name,
@@ -133,77 +171,130 @@ fn cdf_chart(
     )
 }
 
-/// One row per node that is not Ready at some time inside the window (a
-/// node that had an incident) and that `focus` keeps, worst first: the
-/// most time not Ready inside the window, then node order. Each row has
-/// its intervals and auto-repair events inside the window.
-/// O(intervals + events + rows log rows).
-fn timeline_chart(
+/// The timeline chart's rows: one per node that is not Ready at some time
+/// inside the window (a node that had an incident) and that `focus`
+/// keeps, worst first: the most time not Ready inside the window, then
+/// node order. Each row has its intervals and auto-repair events inside
+/// the window. Returns the first [`charts::TIMELINE_ROWS`] rows and how
+/// many there are. O(intervals + events + rows log rows).
+fn timeline_rows(
     sc: &Scenario,
     timeline: &TimelineLog,
     events: &EventLog,
     w: Window,
     focus: &Focus,
-) -> Chart {
-    let inside = |start: u64, end: u64| end > w.from && start < w.to;
-    let mut markers: Vec<Vec<(u64, MarkerKind)>> = vec![Vec::new(); sc.fleet.len()];
-    for e in events.markers() {
-        if (w.from..=w.to).contains(&e.sim_ms) {
-            let kind = match e.phase {
-                EventPhase::Start => MarkerKind::Start,
-                EventPhase::End => MarkerKind::End,
-                EventPhase::Error => MarkerKind::Error,
-            };
-            if let Some(m) = markers.get_mut(e.node as usize) {
-                m.push((e.sim_ms, kind));
-            }
-        }
-    }
-    // (not-Ready ms inside the window, node, its markers)
-    type Ranked = (u64, u32, Vec<(u64, MarkerKind)>);
-    let mut ranked: Vec<Ranked> = (0..sc.fleet.len() as u32)
-        .zip(markers)
-        .filter(|&(n, _)| focus.keeps(n))
-        .filter_map(|(n, m)| {
-            let down: u64 = timeline
+) -> (Vec<TimelineRow>, usize) {
+    let down: Vec<u64> = (0..sc.fleet.len() as u32)
+        .map(|n| match focus.keeps(n) {
+            true => timeline
                 .intervals(n)
                 .iter()
-                .filter(|iv| iv.state != NodeState::Ready)
-                .map(|iv| {
-                    iv.end
-                        .ms()
-                        .min(w.to)
-                        .saturating_sub(iv.start.ms().max(w.from))
-                })
-                .sum();
-            (down > 0).then_some((down, n, m))
+                .map(|iv| w.not_ready_ms(iv))
+                .sum(),
+            false => 0,
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let rows: Vec<TimelineRow> = ranked
-        .into_iter()
-        .map(|(_, n, markers)| TimelineRow {
+    let (chosen, total) = worst_nodes(&down);
+    let mut rows: Vec<TimelineRow> = chosen
+        .iter()
+        .map(|&n| TimelineRow {
             node: sc.fleet.node(n).name.clone(),
             intervals: timeline
                 .intervals(n)
                 .iter()
-                .filter(|iv| inside(iv.start.ms(), iv.end.ms()))
+                .filter(|iv| w.shows(iv))
                 .map(|iv| (iv.start.ms(), iv.end.ms(), iv.state))
                 .collect(),
-            markers,
+            markers: Vec::new(),
         })
         .collect();
+    for e in events.markers() {
+        if let Some(r) = w
+            .marker(&e)
+            .and_then(|m| chosen.iter().position(|&n| n == e.node).map(|i| (i, m)))
+        {
+            rows[r.0].markers.push(r.1);
+        }
+    }
+    (rows, total)
+}
+
+/// The nodes of the timeline chart, worst first, from each node's time
+/// not Ready inside the window \[ms\]: the first
+/// [`charts::TIMELINE_ROWS`] of those with some, and how many have some.
+pub fn worst_nodes(down: &[u64]) -> (Vec<u32>, usize) {
+    let mut ranked: Vec<(u64, u32)> = down
+        .iter()
+        .enumerate()
+        .filter(|&(_, &d)| d > 0)
+        .map(|(n, &d)| (d, n as u32))
+        .collect();
+    let total = ranked.len();
+    let keep = total.min(charts::TIMELINE_ROWS);
+    let by = |a: &(u64, u32), b: &(u64, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if keep < total {
+        ranked.select_nth_unstable_by(keep, by);
+        ranked.truncate(keep);
+    }
+    ranked.sort_unstable_by(by);
+    (ranked.into_iter().map(|(_, n)| n).collect(), total)
+}
+
+impl Focus {
+    /// The node is one the timeline chart may show.
+    pub fn keeps_node(&self, node: u32) -> bool {
+        self.keeps(node)
+    }
+}
+
+impl Window {
+    /// Time of `iv` inside the window when it is not Ready \[ms\].
+    pub fn not_ready_ms(&self, iv: &Interval) -> u64 {
+        if iv.state == NodeState::Ready {
+            return 0;
+        }
+        iv.end
+            .ms()
+            .min(self.to)
+            .saturating_sub(iv.start.ms().max(self.from))
+    }
+
+    /// `iv` overlaps the window.
+    pub fn shows(&self, iv: &Interval) -> bool {
+        iv.end.ms() > self.from && iv.start.ms() < self.to
+    }
+
+    /// The timeline's marker for an event at the window's edges or inside.
+    pub fn marker(&self, m: &Marker) -> Option<(u64, MarkerKind)> {
+        (self.from..=self.to).contains(&m.sim_ms).then(|| {
+            let kind = match m.phase {
+                EventPhase::Start => MarkerKind::Start,
+                EventPhase::End => MarkerKind::End,
+                EventPhase::Error => MarkerKind::Error,
+            };
+            (m.sim_ms, kind)
+        })
+    }
+}
+
+/// The timeline chart of `shown`, the first of `total` rows.
+pub fn timeline_chart(
+    sc: &Scenario,
+    shown: &[TimelineRow],
+    total: usize,
+    w: Window,
+    focus: &Focus,
+) -> Chart {
     let focus_note = if focus.label.is_empty() {
         String::new()
     } else {
         format!(" ({})", focus.label)
     };
     let title = format!(
-        "Node timelines: {} nodes not Ready at some time{focus_note}, longest not Ready first",
-        rows.len()
+        "Node timelines: {total} nodes not Ready at some time{focus_note}, longest not Ready first"
     );
     let states = sc.vocabulary().states();
-    charts::timeline(&title, &rows, (w.from, w.to), &states)
+    charts::timeline_of(&title, shown, total, (w.from, w.to), &states)
 }
 
 /// Ready nodes per pool and nodes in repair (an action running), as step

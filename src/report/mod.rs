@@ -15,6 +15,7 @@
 
 pub mod figures;
 pub mod page;
+pub mod spill;
 
 use crate::fleet::NodeId;
 use crate::observe::events::EventLog;
