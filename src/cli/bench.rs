@@ -454,7 +454,7 @@ fn run_import(mib: u64) -> Result<(), CliError> {
 /// `bench --run`: the `run` command's work on `sc`, outputs and all, into
 /// a scratch directory removed after each repetition.
 fn run_outputs(args: &Args, sc: &Scenario) -> Result<(), CliError> {
-    use super::run::{ChartArgs, charts_of, simulate_run_into, stage_run};
+    use super::run::{ChartArgs, stream_run};
     let dir = std::env::temp_dir().join(format!("repairsim-bench-run-{}", std::process::id()));
     let err = |e: std::io::Error| CliError::Output(format!("{}: {e}", dir.display()));
     let chart_args = ChartArgs {
@@ -469,13 +469,19 @@ fn run_outputs(args: &Args, sc: &Scenario) -> Result<(), CliError> {
     for _ in 0..args.repeat.max(1) {
         let t0 = Instant::now();
         let mut staging = crate::report::Staging::new(&dir).map_err(err)?;
-        let r =
-            simulate_run_into(sc, 0, super::run::Events::AutoRepair, &mut staging).map_err(err)?;
-        let charts = charts_of(sc, &r, &chart_args)?;
-        stage_run(&mut staging, sc, &r, &charts).map_err(err)?;
+        let charts = chart_args.of(sc)?;
+        let r = stream_run(
+            sc,
+            0,
+            super::run::Events::AutoRepair,
+            charts,
+            &mut staging,
+            crate::report::spill::DEFAULT_BUDGET,
+        )
+        .map_err(err)?;
         let written = staging.commit().map_err(err)?;
         times.push(t0.elapsed().as_secs_f64());
-        events = r.events.count();
+        events = r.events;
         files = written.len();
         bytes = written
             .iter()

@@ -2,7 +2,7 @@
 //! `run` writes, headline numbers over replications with confidence
 //! intervals, and `report.md` and a self-contained `report.html`.
 
-use super::run::{ChartArgs, Events, charts_of, out_err, simulate_run_into, stage_run};
+use super::run::{ChartArgs, Events, out_err, stream_run};
 use super::{CliError, load_scenario, progress};
 use crate::mc::fewest::FewestReady;
 use crate::mc::metrics::shown_metrics;
@@ -120,11 +120,19 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let err = out_err(&out);
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
 
+    let charts = args.charts.of(&sc)?;
     let mut staging = Staging::new(&out).map_err(&err)?;
-    let r = simulate_run_into(&sc, 0, Events::AutoRepair, &mut staging).map_err(&err)?;
+    let r = stream_run(
+        &sc,
+        0,
+        Events::AutoRepair,
+        charts,
+        &mut staging,
+        crate::report::spill::DEFAULT_BUDGET,
+    )
+    .map_err(&err)?;
     r.warn_violations();
-    let charts = charts_of(&sc, &r, &args.charts)?;
-    stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
+    let charts = &r.charts;
 
     let file = staging.create("replications.csv").map_err(&err)?;
     let mut rows = csv_writer(std::io::BufWriter::new(file));
@@ -166,7 +174,8 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         scenario: &sc,
         policy: &policy,
         summary: &r.summary,
-        incidents: &r.incidents,
+        incidents: &r.first_incidents,
+        incident_total: r.summary.incidents.total,
         headline: HEADLINE
             .iter()
             .map(|&m| (defs[m].clone(), estimates[m]))
@@ -174,7 +183,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         replications: reps.replications,
         fewest,
         thresholds,
-        charts: &charts,
+        charts,
     };
     staging
         .write("report.md", markdown(&report).as_bytes())

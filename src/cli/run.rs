@@ -9,7 +9,12 @@ use crate::observe::Fanout;
 use crate::observe::events::EventLog;
 use crate::observe::incidents::{Incident, IncidentLog};
 use crate::observe::timeline::TimelineLog;
-use crate::report::figures::{Focus, Window, run_charts};
+use crate::report::figures::{
+    Focus, RunChartData, Window, capacity_chart_streamed, charts_of as draw, run_charts,
+    timeline_chart,
+};
+use crate::report::spill::DEFAULT_BUDGET;
+use crate::report::stream::RunStream;
 use crate::report::{self, Staging};
 use crate::scenario::{Patch, Scenario};
 use crate::stats::Summary;
@@ -42,6 +47,10 @@ pub struct Args {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Memory each external sort (timeline.csv, incidents.csv) fills
+    /// before it spills a sorted run to a scratch file [KiB]; for tests.
+    #[arg(long, hide = true, value_name = "KIB")]
+    pub spill_kib: Option<usize>,
 }
 
 /// `run --events`.
@@ -90,6 +99,14 @@ impl ChartArgs {
             );
         }
         Ok(())
+    }
+
+    /// The timeline's window and focus, or `None` with `--no-charts`.
+    pub fn of(&self, sc: &Scenario) -> Result<Option<(Window, Focus)>, CliError> {
+        if self.no_charts {
+            return Ok(None);
+        }
+        Ok(Some((self.window(sc)?, self.focus(sc)?)))
     }
 
     /// The nodes `--pool` and `--nodes` keep in the timeline chart.
@@ -201,9 +218,7 @@ impl RunOutput {
     /// Says every broken invariant on stderr: `run` and `report` still
     /// write their outputs, so a bug report has them.
     pub fn warn_violations(&self) {
-        for v in &self.violations {
-            eprintln!("repairsim bug: invariant violated: {v}");
-        }
+        warn(&self.violations);
     }
 }
 
@@ -222,20 +237,87 @@ pub fn simulate_run_with(sc: &Scenario, replication: u64, which: Events) -> RunO
     simulate(sc, replication, events)
 }
 
-/// [`simulate_run_with`], streaming `events.jsonl` and `events.csv` into
-/// `staging` as the run goes instead of keeping the events.
-pub fn simulate_run_into(
+/// What a streamed run leaves once its files and charts are staged.
+pub struct StreamedRun {
+    pub summary: Summary,
+    /// The first [`crate::report::page::MAX_INCIDENT_ROWS`] incidents, in
+    /// `incidents.csv` order.
+    pub first_incidents: Vec<Incident>,
+    /// Events emitted.
+    pub events: u64,
+    pub charts: Vec<Chart>,
+    /// Broken invariants of docs/POLICY.md: a bug in repairsim, not in the input.
+    pub violations: Vec<Violation>,
+}
+
+impl StreamedRun {
+    /// Says every broken invariant on stderr: `run` and `report` still
+    /// write their outputs, so a bug report has them.
+    pub fn warn_violations(&self) {
+        warn(&self.violations);
+    }
+}
+
+fn warn(violations: &[Violation]) {
+    for v in violations {
+        eprintln!("repairsim bug: invariant violated: {v}");
+    }
+}
+
+/// Simulates one replication and stages every file [`stage_run`] would,
+/// and the charts, writing as the run goes ([`RunStream`]): memory
+/// follows the live state, not the run's length. `charts`: the timeline
+/// chart's window and focus, or `None` for no charts. `budget`: bytes each
+/// external sort gathers before it spills to a scratch file.
+pub fn stream_run(
     sc: &Scenario,
     replication: u64,
     which: Events,
+    charts: Option<(Window, Focus)>,
     staging: &mut Staging,
-) -> std::io::Result<RunOutput> {
-    let jsonl = staging.create("events.jsonl")?;
-    let csv = staging.create("events.csv")?;
-    let events = EventLog::streaming(jsonl, csv, which == Events::All)?;
-    let mut r = simulate(sc, replication, events);
-    r.events.finish_files()?;
-    Ok(r)
+    budget: usize,
+) -> std::io::Result<StreamedRun> {
+    let horizon = SimTime::ZERO + sc.horizon;
+    let window = charts.as_ref().map(|c| (c.0, c.1.clone()));
+    let mut stream = RunStream::new(sc, staging, which == Events::All, charts, budget)?;
+    let mut checker = InvariantChecker::new(sc);
+    {
+        let mut obs = Fanout(vec![&mut stream, &mut checker]);
+        Sim::new(sc, replication, &mut obs).run();
+    }
+    let summary = Summary::build(
+        sc,
+        replication,
+        stream.incidents.stats(),
+        &stream.timeline,
+        horizon,
+    )
+    .with_masked_faults(stream.incidents.masked_faults());
+    let events = stream.events.count();
+    let timeline = std::mem::replace(&mut stream.timeline, TimelineLog::new(false));
+    let stats = std::mem::replace(&mut stream.incidents, IncidentLog::folding()).into_stats();
+    let out = stream.write(staging, summary.to_json().as_bytes())?;
+    let mut charts = Vec::new();
+    if let (Some((window, focus)), Some((rows, total)), Some(steps)) =
+        (window, out.timeline_rows, out.steps)
+    {
+        let data = RunChartData {
+            timeline: timeline_chart(sc, &rows, total, window, &focus),
+            capacity: capacity_chart_streamed(sc, &timeline, summary.horizon_ms, &steps)?,
+            incidents: stats.total as usize,
+            ttr: stats.ttr.sorted(),
+            ttd: stats.ttd.sorted(),
+        };
+        charts = draw(data, &summary);
+        report::stage_charts(staging, &charts)?;
+    }
+    Ok(StreamedRun {
+        summary,
+        first_incidents: out.first_incidents,
+        events,
+        charts,
+        violations: checker.violations,
+    })
 }
 
 fn simulate(sc: &Scenario, replication: u64, mut events: EventLog) -> RunOutput {
@@ -325,11 +407,19 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     // Flags and the output directory are checked before anything runs.
     args.charts.check(&sc)?;
     let err = out_err(&out);
+    let charts = args.charts.of(&sc)?;
+    let budget = args.spill_kib.map_or(DEFAULT_BUDGET, |k| k.max(1) << 10);
     let mut staging = Staging::new(&out).map_err(&err)?;
-    let r = simulate_run_into(&sc, args.replication, args.events, &mut staging).map_err(&err)?;
+    let r = stream_run(
+        &sc,
+        args.replication,
+        args.events,
+        charts,
+        &mut staging,
+        budget,
+    )
+    .map_err(&err)?;
     r.warn_violations();
-    let charts = charts_of(&sc, &r, &args.charts)?;
-    stage_run(&mut staging, &sc, &r, &charts).map_err(&err)?;
     let written = staging.commit().map_err(&err)?;
     super::print_result(
         args.quiet,

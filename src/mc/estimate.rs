@@ -119,7 +119,6 @@ impl Histogram {
     }
 
     /// Every value, ascending, each as often as it was added.
-    #[cfg(test)]
     pub fn sorted(&self) -> Vec<u64> {
         let mut v = Vec::with_capacity(self.n as usize);
         for (&x, &c) in &self.counts {

@@ -276,6 +276,21 @@ impl EventLog {
         self.sink.markers.iter().copied().chain(kept)
     }
 
+    /// The markers of a streaming log not taken yet, in emission order,
+    /// each once: take them as the run goes to keep memory flat.
+    pub fn take_markers(&mut self) -> std::vec::Drain<'_, Marker> {
+        self.sink.markers.drain(..)
+    }
+
+    /// The operations-log records not taken yet, in time order, each once.
+    pub fn take_operations(&mut self) -> impl Iterator<Item = Operation> + '_ {
+        let ops = match &mut self.reporter {
+            Reporter::Ops(o) => Some(&mut o.operations),
+            _ => None,
+        };
+        ops.into_iter().flat_map(|v| v.drain(..))
+    }
+
     /// The operations-log records, in time order (empty for a provider
     /// that reports through Kubernetes events).
     pub fn operations(&self) -> &[Operation] {

@@ -320,31 +320,52 @@ fn capacity_chart(sc: &Scenario, timeline: &TimelineLog, horizon: u64) -> Chart 
             }
         }
     }
-    let pools = fleet
-        .pools
-        .iter()
-        .zip(ready)
-        .enumerate()
-        .map(|(i, (p, deltas))| {
-            let series = steps(deltas, horizon);
-            PoolSeries {
-                pool: p.name.clone(),
-                count: p.count,
-                min: (timeline.min_ready_at(i).ms(), timeline.min_ready(i)),
-                ready: series.into_iter().map(|(t, v)| (t, v as u32)).collect(),
-            }
-        })
-        .collect::<Vec<_>>();
+    let mut pools = pool_series(sc, timeline);
+    for (p, deltas) in pools.iter_mut().zip(ready) {
+        p.ready = steps(deltas, horizon)
+            .into_iter()
+            .map(|(t, v)| (t, v as u32))
+            .collect();
+    }
     let in_repair: Vec<(u64, u32)> = steps(acting, horizon)
         .into_iter()
         .map(|(t, v)| (t, v as u32))
         .collect();
-    charts::capacity(
-        "Capacity: Ready nodes per pool, and nodes in repair",
-        horizon,
-        &pools,
-        &in_repair,
-    )
+    charts::capacity(CAPACITY_TITLE, horizon, &pools, &in_repair)
+}
+
+const CAPACITY_TITLE: &str = "Capacity: Ready nodes per pool, and nodes in repair";
+
+/// Each pool's size and fewest Ready nodes, without its series.
+fn pool_series(sc: &Scenario, timeline: &TimelineLog) -> Vec<PoolSeries> {
+    sc.fleet
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PoolSeries {
+            pool: p.name.clone(),
+            count: p.count,
+            min: (timeline.min_ready_at(i).ms(), timeline.min_ready(i)),
+            ready: Vec::new(),
+        })
+        .collect()
+}
+
+/// [`capacity_chart`] from the step series a streamed run wrote
+/// ([`crate::report::stream`]): the same chart, its points read back
+/// once from the scratch file.
+pub fn capacity_chart_streamed(
+    sc: &Scenario,
+    timeline: &TimelineLog,
+    horizon: u64,
+    (path, maxima): &(std::path::PathBuf, (u32, u32)),
+) -> std::io::Result<Chart> {
+    let pools = pool_series(sc, timeline);
+    let mut result = Ok(());
+    let chart = charts::capacity_fed(CAPACITY_TITLE, horizon, &pools, *maxima, &mut |f| {
+        result = crate::report::stream::read_steps(path, f);
+    });
+    result.map(|()| chart)
 }
 
 /// Folds +1/−1 changes into a step series `(t, level)`: one point per

@@ -16,6 +16,7 @@
 pub mod figures;
 pub mod page;
 pub mod spill;
+pub mod stream;
 
 use crate::fleet::NodeId;
 use crate::observe::events::EventLog;
@@ -414,6 +415,9 @@ pub fn stage_run_files(
     Ok(())
 }
 
+/// `operations.csv`'s header.
+pub const OPERATIONS_HEADER: [&str; 6] = ["time", "sim_ms", "node", "pool", "operation", "status"];
+
 /// `time,sim_ms,node,pool,operation,status`: the operations log of a
 /// provider that emits no Kubernetes events (PEERS.md section 0).
 pub fn operations_csv(
@@ -434,7 +438,7 @@ pub fn write_operations_csv(
     let fleet = &scenario.fleet;
     write_csv(
         w,
-        &["time", "sim_ms", "node", "pool", "operation", "status"],
+        &OPERATIONS_HEADER,
         events.operations().iter().map(|o| {
             let node = fleet.node(o.node);
             // The node the repair acts on: a replacement goes by `-r<k>`.
@@ -524,6 +528,19 @@ impl Staging {
         let mut w = self.buffered(name)?;
         write(&mut w)?;
         w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(())
+    }
+
+    /// A scratch file's path in the staging directory: never renamed into
+    /// `out_dir`, and removed with the staging directory.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.dir.join(format!(".scratch-{name}"))
+    }
+
+    /// Stages the scratch file at `path`, written and closed, as `name`.
+    pub fn adopt(&mut self, path: &Path, name: &str) -> io::Result<()> {
+        fs::rename(path, self.dir.join(name))?;
+        self.names.push(name.to_string());
         Ok(())
     }
 

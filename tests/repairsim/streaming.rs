@@ -1,8 +1,10 @@
-//! Streamed outputs (issue 13): what `run` writes as the simulation goes
-//! is byte for byte what the in-memory path renders from kept records.
+//! Streamed outputs (issue 13): what `run` writes as the simulation goes,
+//! through external sorts that spill to scratch files, is byte for byte
+//! what the in-memory path renders from kept records, charts included.
 
 use crate::common::{files, repairsim, scratch};
-use repairsim::cli::run::{Events, simulate_run_with};
+use clap::Parser;
+use repairsim::cli::run::{ChartArgs, Events, charts_of, simulate_run_with};
 use repairsim::scenario::Patch;
 
 /// A year of the default fleet grown to 800 nodes: megabytes of events
@@ -18,9 +20,25 @@ const GROW: [&str; 5] = [
 #[test]
 fn a_streamed_run_writes_what_the_in_memory_path_renders() {
     let s = scratch("streamed");
-    for (which, flag) in [(Events::AutoRepair, "auto-repair"), (Events::All, "all")] {
+    // The second run draws a window of the year and one pool only.
+    let cases: [(Events, &str, &[&str]); 2] = [
+        (Events::AutoRepair, "auto-repair", &[]),
+        (
+            Events::All,
+            "all",
+            &["--from", "40d", "--to", "200d", "--pool", "user"],
+        ),
+    ];
+    for (which, flag, chart_flags) in cases {
         let streamed = s.join(format!("streamed-{flag}"));
-        let mut args = vec!["run".to_string(), "--no-charts".into(), "-q".into()];
+        // 64 KiB per sort: the rows spill to many sorted runs.
+        let mut args = vec![
+            "run".to_string(),
+            "-q".into(),
+            "--spill-kib".into(),
+            "64".into(),
+        ];
+        args.extend(chart_flags.iter().map(|f| f.to_string()));
         for g in GROW {
             args.extend(["--set".to_string(), g.to_string()]);
         }
@@ -50,6 +68,14 @@ fn a_streamed_run_writes_what_the_in_memory_path_renders() {
         let kept = s.join(format!("kept-{flag}"));
         repairsim::report::write_run(&kept, &sc, &r.incidents, &r.timeline, &r.events, &r.summary)
             .unwrap();
+        let chart_args =
+            Charts::try_parse_from(std::iter::once("charts").chain(chart_flags.iter().copied()))
+                .unwrap()
+                .charts;
+        for c in charts_of(&sc, &r, &chart_args).unwrap() {
+            std::fs::write(kept.join(format!("{}.svg", c.name)), &c.svg).unwrap();
+            std::fs::write(kept.join(format!("{}.png", c.name)), &c.png).unwrap();
+        }
 
         let (a, b) = (files(&streamed), files(&kept));
         let names = |v: &[(String, Vec<u8>)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
@@ -67,4 +93,11 @@ fn a_streamed_run_writes_what_the_in_memory_path_renders() {
             );
         }
     }
+}
+
+/// [`ChartArgs`] parsed as `run` parses them.
+#[derive(clap::Parser)]
+struct Charts {
+    #[command(flatten)]
+    charts: ChartArgs,
 }
