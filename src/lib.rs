@@ -91,6 +91,10 @@
 //!   one injected fault per not-Ready episode. Invariant: pure inference;
 //!   the replay is an ordinary run.
 //! - [`stats`], [`report`]: pure statistics and atomic writers.
+//!   [`report::stream`] writes a run's files while it runs, through
+//!   external sorts ([`report::spill`]). Invariant: memory follows the
+//!   live state (nodes, open incidents, fixed buffers), not the horizon,
+//!   and the bytes are those the in-memory path renders.
 //! - [`check`]: `[[expect]]` tables (validated in [`check::load`]), golden-file diffs and the invariants
 //!   as test cases, rendered as text, JSON and JUnit. Invariant: pure; the
 //!   CLI hands in runs and file texts.

@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(long, short)]
     pub quiet: bool,
     /// Memory each external sort (timeline.csv, incidents.csv) fills
-    /// before it spills a sorted run to a scratch file [KiB]; for tests.
+    /// before it spills a sorted run to a scratch file \[KiB\]; for tests.
     #[arg(long, hide = true, value_name = "KIB")]
     pub spill_kib: Option<usize>,
 }

@@ -351,7 +351,7 @@ fn pool_series(sc: &Scenario, timeline: &TimelineLog) -> Vec<PoolSeries> {
         .collect()
 }
 
-/// [`capacity_chart`] from the step series a streamed run wrote
+/// The capacity chart from the step series a streamed run wrote
 /// ([`crate::report::stream`]): the same chart, its points read back
 /// once from the scratch file.
 pub fn capacity_chart_streamed(

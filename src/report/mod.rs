@@ -3,11 +3,12 @@
 //!
 //! Every file is written into a staging directory next to the outputs
 //! (`<out_dir>/.repairsim-tmp-<pid>`) through a buffered writer, never
-//! held whole in memory, then renamed into place one by one. `run` streams
-//! `events.jsonl` and `events.csv` from the event log while the simulation
-//! runs ([`crate::observe::events::EventLog::streaming`]); the other files
-//! are written row by row once it ends. A failure before the renames
-//! leaves the previous outputs untouched and removes the staging directory.
+//! held whole in memory, then renamed into place one by one. `run` writes
+//! them while the simulation runs ([`stream::RunStream`]), through
+//! external sorts ([`spill`]) where the file's order is not the order in
+//! which rows become final; [`write_run`] renders the same bytes from kept
+//! records. A failure before the renames leaves the previous outputs
+//! untouched and removes the staging directory, scratch files included.
 //!
 //! Invariant: writers read only the observers' output, the summary and the
 //! scenario (for names and the wall-clock epoch). CSV goes through the `csv`
