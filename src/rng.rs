@@ -49,8 +49,30 @@ fn mix(mut z: u64) -> u64 {
 /// The key is `(seed, replication)`; `(entity, purpose)` picks one of
 /// ChaCha's 2^64 independent streams under that key.
 pub fn stream(seed: u64, replication: u64, entity: u64, purpose: Purpose) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed ^ mix(replication)));
-    rng.set_stream(mix(entity ^ ((purpose as u64) << 56)));
+    let mut rng = stream_base(seed, replication);
+    rng.set_stream(stream_id(entity, purpose));
+    rng
+}
+
+/// The generator every stream of a replication derives from: [`stream`]
+/// is this one with its stream id set.
+pub fn stream_base(seed: u64, replication: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(mix(seed ^ mix(replication)))
+}
+
+fn stream_id(entity: u64, purpose: Purpose) -> u64 {
+    mix(entity ^ ((purpose as u64) << 56))
+}
+
+/// [`stream`] of `base`'s replication, `word` 32-bit words in: the same
+/// draws as the stream kept since its start, rebuilt from its position
+/// (a cursor keeps 8 bytes per stream instead of the generator's ~300).
+pub fn at_word(base: &ChaCha8Rng, entity: u64, purpose: Purpose, word: u64) -> ChaCha8Rng {
+    let mut rng = base.clone();
+    rng.set_stream(stream_id(entity, purpose));
+    if word > 0 {
+        rng.set_word_pos(u128::from(word));
+    }
     rng
 }
 

@@ -1,6 +1,7 @@
 //! The failure trace: every input of one replication (fault arrivals with
-//! their self-heal instants, taint and upgrade windows), computed before
-//! the simulation and sorted by time.
+//! their self-heal instants, taint and upgrade windows), in time order.
+//! [`TraceCursor`] draws it as the engine goes, in memory by streams, not
+//! by the horizon; [`FailureTrace`] is the same inputs listed.
 //!
 //! Invariant: the trace depends on the scenario's fleet, faults, injections
 //! and seed, never on the policy. So two policies run on the same trace see
@@ -33,10 +34,11 @@ use crate::dist::DurationDist;
 use crate::faults::{FaultId, Target};
 use crate::fleet::NodeId;
 use crate::policy::Exclusion;
-use crate::rng::{Purpose, stable_hash, stream};
+use crate::rng::{Purpose, at_word, stable_hash, stream, stream_base};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 /// One input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,9 +159,234 @@ fn pick_smallest_keys(
 }
 
 impl FailureTrace {
-    /// Builds the trace of replication `replication` of `sc`.
-    /// O(inputs · log inputs).
+    /// Builds the trace of replication `replication` of `sc`, every input
+    /// listed: what [`TraceCursor`] hands out one by one.
     pub fn build(sc: &Scenario, replication: u64) -> FailureTrace {
+        FailureTrace {
+            inputs: TraceCursor::new(sc, replication).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+}
+
+/// One (node, arrival spec) pair's stream of fault arrivals, drawn one
+/// arrival ahead. Its two random streams are kept as their positions
+/// (ChaCha word offsets) rather than as generators: 40 bytes instead of
+/// about 600, at the cost of rebuilding a generator when the stream next
+/// draws (once per batch window in which it has an arrival).
+#[derive(Clone, Copy, Debug)]
+struct ArrivalStream {
+    /// The next arrival; at or past the horizon when there is none, and 0
+    /// before the first draw.
+    next: SimTime,
+    entity: u64,
+    /// Words of the arrivals stream and of the self-heal stream drawn.
+    arrival_pos: u64,
+    heal_pos: u64,
+    node: NodeId,
+    /// Index into [`TraceCursor::specs`].
+    spec: u32,
+}
+
+/// An arrival spec as the cursor draws it.
+#[derive(Clone, Debug)]
+struct Spec {
+    fault: FaultId,
+    gap: DurationDist,
+    /// The gaps' mean \[ms\].
+    mtbf_ms: u64,
+    self_heal: Option<DurationDist>,
+}
+
+/// An arrival drawn into a batch, with what the input needs, so that
+/// handing it out reads no stream.
+#[derive(Clone, Copy, Debug)]
+struct Drawn {
+    at: SimTime,
+    /// The self-heal instant \[ms\], or `u64::MAX` for none.
+    heal: u64,
+    stream: u32,
+    node: NodeId,
+    fault: FaultId,
+}
+
+/// Arrivals a batch window holds, about (see [`TraceCursor::window`]).
+const BATCH_TARGET: u64 = 1 << 17;
+
+/// The inputs of one replication in time order, drawn as the engine asks
+/// for them: the failure trace without its list.
+///
+/// The scheduled inputs (never-registered nodes, injections, outages,
+/// taint and upgrade windows) are few and listed. Stochastic arrivals are
+/// drawn a window of simulated time at a time: every stream whose next
+/// arrival falls in the window draws up to the window's end, and the
+/// batch is sorted by (time, stream). The window is sized for about
+/// [`BATCH_TARGET`] arrivals, or two per stream when there are more
+/// streams, so memory is O(streams + batch), whatever the horizon. The
+/// order is [`FailureTrace`]'s: by time; at equal instants the scheduled
+/// inputs in scenario order, then arrivals by spec, then by node.
+#[derive(Clone, Debug)]
+pub struct TraceCursor {
+    /// The next input, drawn ahead.
+    head: Option<(SimTime, Input)>,
+    fixed: Vec<(SimTime, Input)>,
+    next_fixed: usize,
+    specs: Vec<Spec>,
+    streams: Vec<ArrivalStream>,
+    /// The current window's arrivals, sorted by (time, stream).
+    batch: Vec<Drawn>,
+    next_batch: usize,
+    /// The end of the window drawn so far \[ms\].
+    drawn_to: SimTime,
+    /// The window's length \[ms\].
+    window: u64,
+    /// The keyed generator every stream of this replication starts from.
+    base: ChaCha8Rng,
+    horizon: SimTime,
+}
+
+impl Iterator for TraceCursor {
+    type Item = (SimTime, Input);
+
+    fn next(&mut self) -> Option<(SimTime, Input)> {
+        let head = self.head.take();
+        self.head = self.following();
+        head
+    }
+}
+
+impl TraceCursor {
+    /// The instant of the next input, if any. O(1): the engine asks
+    /// before every event.
+    #[inline]
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.head.map(|h| h.0)
+    }
+
+    /// The input after the ones handed out and the head.
+    fn following(&mut self) -> Option<(SimTime, Input)> {
+        let fixed = self.fixed.get(self.next_fixed).map(|f| f.0);
+        let arrival = self.peek_arrival();
+        match (fixed, arrival) {
+            (Some(f), Some(a)) if f <= a => self.next_fixed(),
+            (Some(_), None) => self.next_fixed(),
+            (_, Some(_)) => self.next_arrival(),
+            (None, None) => None,
+        }
+    }
+
+    fn next_fixed(&mut self) -> Option<(SimTime, Input)> {
+        let f = self.fixed.get(self.next_fixed).copied();
+        self.next_fixed += 1;
+        f
+    }
+
+    /// The next arrival's instant, drawing windows until one has arrivals
+    /// or the horizon is reached.
+    fn peek_arrival(&mut self) -> Option<SimTime> {
+        while self.next_batch == self.batch.len() {
+            if self.drawn_to >= self.horizon {
+                return None;
+            }
+            self.draw_window();
+        }
+        self.batch.get(self.next_batch).map(|b| b.at)
+    }
+
+    fn next_arrival(&mut self) -> Option<(SimTime, Input)> {
+        self.peek_arrival()?;
+        let d = self.batch[self.next_batch];
+        self.next_batch += 1;
+        Some((
+            d.at,
+            Input::Fault {
+                node: d.node,
+                fault: d.fault,
+                heal_at: (d.heal != u64::MAX).then_some(SimTime(d.heal)),
+            },
+        ))
+    }
+
+    /// Draws every arrival in the next window, with its self-heal
+    /// instant, and sorts them by (time, stream).
+    fn draw_window(&mut self) {
+        let from = self.drawn_to;
+        let to = SimTime(from.ms().saturating_add(self.window)).min(self.horizon);
+        self.batch.clear();
+        self.next_batch = 0;
+        for (i, st) in self.streams.iter_mut().enumerate() {
+            if st.next >= to {
+                continue;
+            }
+            let spec = &self.specs[st.spec as usize];
+            let mut r = at_word(
+                &self.base,
+                st.entity,
+                Purpose::FaultArrivals,
+                st.arrival_pos,
+            );
+            // The k-th arrival of this (node, spec) takes the k-th self-heal
+            // draw of the same pair, whatever else happens.
+            let mut hr = spec
+                .self_heal
+                .as_ref()
+                .map(|_| at_word(&self.base, st.entity, Purpose::SelfHeal, st.heal_pos));
+            if st.arrival_pos == 0 {
+                // The stream's first draw: its first arrival.
+                st.next = SimTime::ZERO + spec.gap.sample(&mut r);
+            }
+            while st.next < to {
+                let t = st.next;
+                let heal = match (&spec.self_heal, hr.as_mut()) {
+                    (Some(d), Some(hr)) => (t + d.sample(hr)).ms(),
+                    _ => u64::MAX,
+                };
+                self.batch.push(Drawn {
+                    at: t,
+                    heal,
+                    stream: i as u32,
+                    node: st.node,
+                    fault: spec.fault,
+                });
+                st.next = t + spec.gap.sample(&mut r);
+            }
+            st.arrival_pos = r.get_word_pos() as u64;
+            if let Some(hr) = hr {
+                st.heal_pos = hr.get_word_pos() as u64;
+            }
+        }
+        // Keys are unique: one arrival per stream per instant.
+        self.batch.sort_unstable_by_key(|b| (b.at, b.stream));
+        self.drawn_to = to;
+    }
+
+    /// A window holding about [`BATCH_TARGET`] arrivals (two per stream
+    /// when there are more streams) at the specs' rates, at least 1 s.
+    fn window(&self) -> u64 {
+        // Expected arrivals per ms, summed over the streams.
+        let rate: f64 = self
+            .streams
+            .iter()
+            .map(|s| 1.0 / self.specs[s.spec as usize].mtbf_ms.max(1) as f64)
+            .sum();
+        let target = BATCH_TARGET.max(2 * self.streams.len() as u64) as f64;
+        if rate > 0.0 {
+            ((target / rate) as u64).max(1_000)
+        } else {
+            u64::MAX
+        }
+    }
+
+    /// The cursor of replication `replication` of `sc`. O(scheduled
+    /// inputs · log + streams).
+    pub fn new(sc: &Scenario, replication: u64) -> TraceCursor {
         let horizon = SimTime::ZERO + sc.horizon;
         let rng = |entity: u64, purpose| stream(sc.seed, replication, entity, purpose);
         let mut inputs: Vec<(SimTime, Input)> = Vec::new();
@@ -277,11 +504,68 @@ impl FailureTrace {
                 ));
             }
         }
+        inputs.retain(|(t, _)| *t < horizon);
+        sort_stable_by_time(&mut inputs);
+        let mut cursor = TraceCursor {
+            head: None,
+            fixed: inputs,
+            next_fixed: 0,
+            specs: Vec::with_capacity(sc.arrivals.len()),
+            streams: Vec::new(),
+            batch: Vec::new(),
+            next_batch: 0,
+            drawn_to: SimTime::ZERO,
+            window: u64::MAX,
+            base: stream_base(sc.seed, replication),
+            horizon,
+        };
         // Each (node, arrival spec) pair has its own stream, named by names:
         // the spec by its fault's name and its occurrence number among the
         // specs of that fault (0 for the first `kubelet-hang` entry, 1 for
         // the second...), never by its position in the file. So adding a
         // node, or a spec for another fault, moves no other draws.
+        let mut occurrences = vec![0u64; sc.faults.len()];
+        for (si, a) in sc.arrivals.iter().enumerate() {
+            let k = &mut occurrences[a.fault as usize];
+            let spec_id = stable_hash(&sc.faults[a.fault as usize].name) ^ k.rotate_left(32);
+            *k += 1;
+            cursor.specs.push(Spec {
+                fault: a.fault,
+                // Whole seconds, at least 1 s, like every exponential draw.
+                gap: DurationDist::Exponential(a.mtbf),
+                mtbf_ms: a.mtbf.ms(),
+                self_heal: sc.faults[a.fault as usize].self_heal_after.clone(),
+            });
+            // Stream indices follow (spec, node): the tie order at equal
+            // instants. Each stream draws its first arrival in the first
+            // window (`next` 0 with nothing drawn).
+            for &node in &a.nodes {
+                cursor.streams.push(ArrivalStream {
+                    next: SimTime::ZERO,
+                    entity: pair(sc.fleet.node(node).stream_id, spec_id),
+                    arrival_pos: 0,
+                    heal_pos: 0,
+                    node,
+                    spec: si as u32,
+                });
+            }
+        }
+        cursor.window = cursor.window();
+        cursor.head = cursor.following();
+        cursor
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trace as it was built before the cursor: every arrival drawn
+    /// from live generators up front, then one stable sort by time.
+    fn eager(sc: &Scenario, replication: u64) -> Vec<(SimTime, Input)> {
+        let horizon = SimTime::ZERO + sc.horizon;
+        let rng = |entity: u64, purpose| stream(sc.seed, replication, entity, purpose);
+        let mut inputs = TraceCursor::new(sc, replication).fixed;
         let mut occurrences = vec![0u64; sc.faults.len()];
         for a in &sc.arrivals {
             let k = &mut occurrences[a.fault as usize];
@@ -290,11 +574,8 @@ impl FailureTrace {
             for &node in &a.nodes {
                 let entity = pair(sc.fleet.node(node).stream_id, spec_id);
                 let mut r = rng(entity, Purpose::FaultArrivals);
-                // The k-th arrival of this (node, spec) takes the k-th
-                // self-heal draw of the same pair, whatever else happens.
                 let self_heal = sc.faults[a.fault as usize].self_heal_after.as_ref();
                 let mut heal_rng = self_heal.map(|_| rng(entity, Purpose::SelfHeal));
-                // Whole seconds, at least 1 s, like every exponential draw.
                 let gap = DurationDist::Exponential(a.mtbf);
                 let mut t = SimTime::ZERO + gap.sample(&mut r);
                 while t < horizon {
@@ -313,24 +594,54 @@ impl FailureTrace {
                 }
             }
         }
-        inputs.retain(|(t, _)| *t < horizon);
         sort_stable_by_time(&mut inputs);
-
-        FailureTrace { inputs }
+        inputs
     }
 
-    pub fn len(&self) -> usize {
-        self.inputs.len()
+    #[test]
+    fn the_cursor_hands_out_the_eager_trace_whatever_its_window() {
+        let mut arrivals = 0;
+        let mut paths: Vec<_> = std::fs::read_dir("scenarios")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
+            .map(|p| (p, Vec::new()))
+            .collect();
+        // A year of the default fleet: thousands of arrivals, many windows.
+        let year = crate::scenario::Patch::Set {
+            key: "horizon".into(),
+            value: "365d".into(),
+        };
+        paths.push(("scenarios/default.toml".into(), vec![year]));
+        // Arrivals every few whole seconds: streams tie at equal instants.
+        let set = |key: &str, value: &str| crate::scenario::Patch::Set {
+            key: key.into(),
+            value: value.into(),
+        };
+        let ties = vec![
+            set("horizon", "20m"),
+            set("failures[0].mtbf", "3s"),
+            set("failures[1].mtbf", "3s"),
+        ];
+        paths.push(("scenarios/default.toml".into(), ties));
+        for (path, patches) in paths {
+            let sc = crate::cli::load_scenario(Some(&path), &patches).unwrap();
+            for replication in 0..2 {
+                let want = eager(&sc, replication);
+                arrivals += want.len();
+                // 1 s windows, 1 h, the sized one, and one window for all.
+                for window in [Some(1_000), Some(3_600_000), None, Some(u64::MAX)] {
+                    let mut c = TraceCursor::new(&sc, replication);
+                    if let Some(w) = window {
+                        c = TraceCursor { window: w, ..c };
+                    }
+                    let got: Vec<_> = c.collect();
+                    assert!(got == want, "{}: window {window:?}", path.display());
+                }
+            }
+        }
+        assert!(arrivals > 5_000, "{arrivals} inputs");
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.inputs.is_empty()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn the_packed_sort_is_a_stable_sort_by_time() {

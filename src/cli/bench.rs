@@ -201,7 +201,7 @@ fn check_config(args: &Args, nodes: u32) -> Result<SimDuration, CliError> {
             "--nodes must be at most {MAX_NODES}"
         )));
     }
-    // The same bound as a scenario's [[failures]]: the trace is built up front.
+    // The same bound as a scenario's [[failures]]: a run's length.
     let arrivals =
         u128::from(nodes) * u128::from(args.days) * u128::from(DAY) / u128::from(mtbf.ms());
     if arrivals > u128::from(MAX_ARRIVALS) {

@@ -29,7 +29,7 @@ use crate::policy::{CheckView, End, Exclusion, Outcome, Phase, PlannedAction};
 use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{FailureTrace, Input};
+use crate::trace::{Input, TraceCursor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
@@ -47,9 +47,10 @@ const RANK_CHECK: u8 = 4;
 /// Everything that can happen. One `match` in [`Sim::apply`] handles it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
-    /// The `i`-th input of the failure trace (a fault, a taint or upgrade
-    /// window). Inputs come from the trace's cursor, never from the queue.
-    Input(u32),
+    /// The failure trace's input just taken ([`Sim::input`]: a fault, a
+    /// taint or upgrade window). Inputs come from the trace's cursor, never
+    /// from the queue, so the queue's entries stay small.
+    Input,
     /// The fault of incident `incident` goes away by itself.
     Heal {
         node: NodeId,
@@ -88,7 +89,7 @@ enum Event {
 impl Event {
     fn rank(self) -> u8 {
         match self {
-            Event::Input(_) | Event::Heal { .. } => RANK_FAULT,
+            Event::Input | Event::Heal { .. } => RANK_FAULT,
             Event::ActionEnd { .. } => RANK_ACTION_END,
             Event::KubeletTick { .. } | Event::LeaseExpired { .. } => RANK_CONDITION,
             Event::StepTimeout { .. } => RANK_TIMEOUT,
@@ -210,9 +211,10 @@ pub struct Sim<'a> {
     pool_not_ready: Vec<u32>,
     /// Nodes due for a first action that found no free slot, in node order.
     queued: BTreeSet<NodeId>,
-    /// The failure trace and the index of its next input.
-    trace: FailureTrace,
-    next_input: usize,
+    /// The failure trace, drawn as the run goes.
+    trace: TraceCursor,
+    /// The input [`Event::Input`] applies: the last one taken from `trace`.
+    input: Input,
     finished: bool,
     /// Events applied so far (stale ones excluded), for benchmarks.
     events_applied: u64,
@@ -307,8 +309,11 @@ impl<'a> Sim<'a> {
                 Vec::new()
             },
             queued: BTreeSet::new(),
-            trace: FailureTrace::build(sc, replication),
-            next_input: 0,
+            trace: TraceCursor::new(sc, replication),
+            input: Input::Mark {
+                window: 0,
+                on: false,
+            },
             finished: false,
             events_applied: 0,
             errors_possible: ActionKind::ALL
@@ -401,7 +406,7 @@ impl<'a> Sim<'a> {
         loop {
             // The trace's next input goes first at equal instants: its events
             // have the lowest rank and were, in effect, scheduled at time 0.
-            let input = self.trace.inputs.get(self.next_input).map(|(t, _)| *t);
+            let input = self.trace.peek_time();
             let queued = self.queue.peek();
             let (at, rank, from_trace) = match (input, queued) {
                 (Some(ti), Some((tq, _))) if ti <= tq => (ti, RANK_FAULT, true),
@@ -413,8 +418,8 @@ impl<'a> Sim<'a> {
                 return None;
             }
             let ev = if from_trace {
-                self.next_input += 1;
-                Event::Input((self.next_input - 1) as u32)
+                self.input = self.trace.next()?.1;
+                Event::Input
             } else {
                 self.queue.pop()?.2
             };
@@ -487,7 +492,7 @@ impl<'a> Sim<'a> {
     fn apply(&mut self, ev: Event) -> bool {
         let now = self.now;
         match ev {
-            Event::Input(i) => match self.trace.inputs[i as usize].1 {
+            Event::Input => match self.input {
                 Input::Fault {
                     node,
                     fault,

@@ -60,8 +60,10 @@ pub const MAX_SIGMA: f64 = 10.0;
 /// The largest error-code weight (so that the sum of the weights stays finite).
 pub const MAX_ERROR_WEIGHT: f64 = 1e9;
 /// The most fault arrivals all `[[failures]]` entries together may be
-/// expected to generate in one replication (nodes × horizon / mtbf, summed):
-/// the failure trace is built before the simulation, so this bounds its memory.
+/// expected to generate in one replication (nodes × horizon / mtbf, summed).
+/// Arrivals are drawn as the run goes, in memory that does not grow with
+/// them, but each costs time: this catches an `mtbf` in the wrong unit
+/// before a run of hours.
 pub const MAX_ARRIVALS: u64 = 50_000_000;
 /// The shortest `mtbf`: arrivals are drawn in whole seconds.
 pub const MIN_MTBF: u64 = SECOND;
