@@ -118,12 +118,21 @@ pub enum EventPhase {
 
 /// The event `reason`, e.g. `NodeRebootStart`.
 pub fn reason(kind: ActionKind, phase: EventPhase) -> String {
+    let mut s = String::new();
+    write_reason(&mut s, kind, phase);
+    s
+}
+
+/// [`reason`], appended to `out`: no allocation when it has room.
+pub fn write_reason(out: &mut String, kind: ActionKind, phase: EventPhase) {
     let p = match phase {
         EventPhase::Start => "Start",
         EventPhase::End => "End",
         EventPhase::Error => "Error",
     };
-    format!("Node{}{}", kind.title(), p)
+    out.push_str("Node");
+    out.push_str(kind.title());
+    out.push_str(p);
 }
 
 /// `Normal` or `Warning`.
@@ -162,27 +171,60 @@ pub fn message(
     code: Option<&str>,
     wording: EventWording,
 ) -> String {
+    let mut s = String::new();
+    write_message(&mut s, kind, phase, code, wording);
+    s
+}
+
+/// [`message`], appended to `out`: no allocation when it has room.
+pub fn write_message(
+    out: &mut String,
+    kind: ActionKind,
+    phase: EventPhase,
+    code: Option<&str>,
+    wording: EventWording,
+) {
     let k = kind.name();
-    match (wording, phase) {
-        (EventWording::Docs, EventPhase::Start) if kind == ActionKind::Redeploy => "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes.".to_string(),
-        (EventWording::Docs, EventPhase::Start) => format!(
-            "Node auto-repair is initiating a {k} action due to NotReady status persisting for more than five minutes."
-        ),
-        (EventWording::Docs, EventPhase::End) => format!("{} action from node auto-repair is completed.", kind.title()),
-        (EventWording::Docs, EventPhase::Error) => format!(
-            "Node auto-repair {k} action failed due to an operation failure. See error details here: {}",
-            code.unwrap_or("")
-        ),
-        (EventWording::Observed, EventPhase::Start) => format!(
-            "Node auto-repair is initiating a {k} action due to NotReady status persisting >5 minutes. Learn more: aka.ms/aks/node-auto-repair"
-        ),
-        (EventWording::Observed, EventPhase::End) => format!(
-            "{} action from node auto-repair has completed. Learn more: aka.ms/aks/node-auto-repair",
-            kind.title()
-        ),
-        (EventWording::Observed, EventPhase::Error) => format!(
-            "Node auto-repair {k} action failed due to an operation failure. Learn more: aka.ms/aks/node-auto-repair-errors"
-        ),
+    let parts: [&str; 3] = match (wording, phase) {
+        (EventWording::Docs, EventPhase::Start) if kind == ActionKind::Redeploy => [
+            "Node auto-repair is initiating a redeploy action due to NotReady status persisting more than five minutes.",
+            "",
+            "",
+        ],
+        (EventWording::Docs, EventPhase::Start) => [
+            "Node auto-repair is initiating a ",
+            k,
+            " action due to NotReady status persisting for more than five minutes.",
+        ],
+        (EventWording::Docs, EventPhase::End) => [
+            kind.title(),
+            " action from node auto-repair is completed.",
+            "",
+        ],
+        (EventWording::Docs, EventPhase::Error) => [
+            "Node auto-repair ",
+            k,
+            " action failed due to an operation failure. See error details here: ",
+        ],
+        (EventWording::Observed, EventPhase::Start) => [
+            "Node auto-repair is initiating a ",
+            k,
+            " action due to NotReady status persisting >5 minutes. Learn more: aka.ms/aks/node-auto-repair",
+        ],
+        (EventWording::Observed, EventPhase::End) => [
+            kind.title(),
+            " action from node auto-repair has completed. Learn more: aka.ms/aks/node-auto-repair",
+            "",
+        ],
+        (EventWording::Observed, EventPhase::Error) => [
+            "Node auto-repair ",
+            k,
+            " action failed due to an operation failure. Learn more: aka.ms/aks/node-auto-repair-errors",
+        ],
+    };
+    parts.iter().for_each(|p| out.push_str(p));
+    if (wording, phase) == (EventWording::Docs, EventPhase::Error) {
+        out.push_str(code.unwrap_or(""));
     }
 }
 

@@ -100,6 +100,36 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event with empty strings, to be filled in.
+    fn blank() -> Event {
+        Event {
+            api_version: "v1",
+            kind: "Event",
+            metadata: ObjectMeta {
+                name: String::new(),
+                namespace: "default",
+                creation_timestamp: String::new(),
+            },
+            involved_object: ObjectReference::node(String::new()),
+            reason: String::new(),
+            message: String::new(),
+            type_: "Normal",
+            source: EventSource { component: "" },
+            reporting_component: "",
+            reporting_instance: "",
+            first_timestamp: String::new(),
+            last_timestamp: String::new(),
+            count: 1,
+            action: None,
+            event_time: None,
+            sim_ms: 0,
+            node: 0,
+            node_label: String::new(),
+            action_kind: None,
+            phase: None,
+        }
+    }
+
     /// The event as one line of JSON (no trailing newline).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an Event always serializes")
@@ -163,6 +193,10 @@ pub struct EventSink {
     markers: Vec<Marker>,
     /// Events emitted so far.
     count: u64,
+    /// The event a streaming log builds each event in.
+    scratch: Event,
+    /// Strings given back by streamed events, for the next ones.
+    spare: Vec<String>,
     /// Simulated ms of the last event, and how many events it had.
     last_ms: u64,
     seq_in_ms: u64,
@@ -200,6 +234,8 @@ impl EventLog {
                 error: None,
                 markers: Vec::new(),
                 count: 0,
+                scratch: Event::blank(),
+                spare: Vec::new(),
                 last_ms: 0,
                 seq_in_ms: 0,
             },
@@ -318,20 +354,38 @@ impl EventSink {
     /// A Node event of the kubelet or the node controller, worded as
     /// Kubernetes words it.
     fn node_event(&mut self, at: SimTime, node: NodeId, reason: &str, component: &'static str) {
-        let name = self.node_name(node).to_string();
-        let message = if reason == "RegisteredNode" {
-            format!("Node {name} event: Registered Node {name} in Controller")
+        // Strings of the last streamed event, refilled: no allocation.
+        let mut name = self.spare();
+        name.push_str(self.node_name(node));
+        let mut label = self.spare();
+        label.push_str(&name);
+        let mut message = self.spare();
+        for part in if reason == "RegisteredNode" {
+            [
+                "Node ",
+                &name,
+                " event: Registered Node ",
+                &name,
+                " in Controller",
+            ]
         } else {
-            format!("Node {name} status is now: {reason}")
-        };
-        let e = super::peer_events::normal(
-            ObjectReference::node(name.clone()),
-            name,
-            reason,
+            ["Node ", &name, " status is now: ", reason, ""]
+        } {
+            message.push_str(part);
+        }
+        let mut why = self.spare();
+        why.push_str(reason);
+        let e = Emitted {
+            object: ObjectReference::node(name),
+            node_label: label,
+            reason: why,
+            type_: "Normal",
             message,
             component,
-            None,
-        );
+            action: None,
+            action_kind: None,
+            phase: None,
+        };
         self.emit(at, node, e);
     }
 
@@ -344,15 +398,21 @@ impl EventSink {
         error: Option<&'static str>,
         wording: EventWording,
     ) {
-        let node_name = self.node_name(node).to_string();
-        let reason = k8s::reason(kind, phase);
-        let message = k8s::message(kind, phase, error, wording);
+        // Strings of the last streamed event, refilled: no allocation.
+        let mut node_name = self.spare();
+        node_name.push_str(self.node_name(node));
+        let mut node_label = self.spare();
+        node_label.push_str(&node_name);
+        let mut reason = self.spare();
+        k8s::write_reason(&mut reason, kind, phase);
+        let mut message = self.spare();
+        k8s::write_message(&mut message, kind, phase, error, wording);
         self.emit(
             at,
             node,
             Emitted {
-                object: ObjectReference::node(node_name.clone()),
-                node_label: node_name,
+                object: ObjectReference::node(node_name),
+                node_label,
                 reason,
                 type_: k8s::event_type(phase),
                 message,
@@ -375,6 +435,13 @@ impl EventSink {
             .map_or("", |n| n.as_str())
     }
 
+    /// An empty string, with the capacity of one a streamed event gave back.
+    fn spare(&mut self) -> String {
+        let mut s = self.spare.pop().unwrap_or_default();
+        s.clear();
+        s
+    }
+
     /// Appends one event, named and timed as the module doc says.
     pub(super) fn emit(&mut self, at: SimTime, node: NodeId, e: Emitted) {
         if self.count == 0 || at.ms() != self.last_ms {
@@ -384,8 +451,12 @@ impl EventSink {
             self.seq_in_ms += 1;
         }
         let nanos = (self.start.0 as i128 + at.ms() as i128) * 1_000_000 + self.seq_in_ms as i128;
-        let ts = self.start.format(at);
         self.count += 1;
+        if self.files.is_some() {
+            self.stream(at, node, e, nanos as u64);
+            return;
+        }
+        let ts = self.start.format(at);
         let event = Event {
             api_version: "v1",
             kind: "Event",
@@ -414,16 +485,49 @@ impl EventSink {
             action_kind: e.action_kind,
             phase: e.phase,
         };
-        match &mut self.files {
-            Some(files) => {
-                self.markers.extend(Marker::of(&event));
-                if self.error.is_none()
-                    && let Err(e) = files.write(&event)
-                {
-                    self.error = Some(e);
-                }
-            }
-            None => self.events.push(event),
+        self.events.push(event);
+    }
+
+    /// [`EventSink::emit`] for a streaming log: the event is built in the
+    /// scratch event, in strings it already has, written, and its strings
+    /// kept for the next one. No allocation per event once warm.
+    fn stream(&mut self, at: SimTime, node: NodeId, e: Emitted, nanos: u64) {
+        use std::fmt::Write as _;
+        let ev = &mut self.scratch;
+        let meta = &mut ev.metadata;
+        meta.name.clear();
+        meta.name.push_str(&e.object.name);
+        let _ = write!(meta.name, ".{nanos:016x}");
+        meta.creation_timestamp.clear();
+        self.start.write(at, &mut meta.creation_timestamp);
+        ev.first_timestamp.clear();
+        ev.first_timestamp.push_str(&meta.creation_timestamp);
+        ev.last_timestamp.clear();
+        ev.last_timestamp.push_str(&meta.creation_timestamp);
+        let spare = [
+            std::mem::replace(&mut ev.involved_object, e.object).name,
+            std::mem::replace(&mut ev.reason, e.reason),
+            std::mem::replace(&mut ev.message, e.message),
+            std::mem::replace(&mut ev.node_label, e.node_label),
+        ];
+        ev.type_ = e.type_;
+        ev.source.component = e.component;
+        ev.reporting_component = e.component;
+        ev.reporting_instance = e.component;
+        ev.action = e.action;
+        ev.sim_ms = at.ms();
+        ev.node = node;
+        ev.action_kind = e.action_kind;
+        ev.phase = e.phase;
+        self.markers.extend(Marker::of(ev));
+        if self.error.is_none()
+            && let Some(files) = &mut self.files
+            && let Err(err) = files.write(ev)
+        {
+            self.error = Some(err);
+        }
+        if self.spare.len() < 8 {
+            self.spare.extend(spare);
         }
     }
 }

@@ -176,6 +176,27 @@ impl Outcome {
     /// The outcome's name as outputs spell it, e.g. `repaired-by-reimage`,
     /// `excluded:taint-shutdown`.
     pub fn name(self) -> String {
+        let mut s = String::new();
+        self.write_name(&mut s);
+        s
+    }
+
+    /// [`Outcome::name`], appended to `out`: no allocation when it has room.
+    pub fn write_name(self, out: &mut String) {
+        let (a, b) = match self {
+            Outcome::SelfHealed => ("self-healed", ""),
+            Outcome::RepairedBy(k) => ("repaired-by-", k.name()),
+            Outcome::GaveUpExhausted => ("gave-up-exhausted", ""),
+            Outcome::GaveUpTimeout => ("gave-up-timeout", ""),
+            Outcome::Excluded(e) => ("excluded:", e.name()),
+            Outcome::OpenAtHorizon => ("open-at-horizon", ""),
+        };
+        out.push_str(a);
+        out.push_str(b);
+    }
+
+    #[cfg(test)]
+    fn name_by_format(self) -> String {
         match self {
             Outcome::SelfHealed => "self-healed".into(),
             Outcome::RepairedBy(k) => format!("repaired-by-{}", k.name()),
@@ -223,5 +244,21 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_names_are_written_as_formatted() {
+        for o in Outcome::all() {
+            assert_eq!(o.name(), o.name_by_format(), "{o:?}");
+        }
+        assert_eq!(
+            Outcome::RepairedBy(ActionKind::Reimage).name(),
+            "repaired-by-reimage"
+        );
     }
 }

@@ -25,7 +25,7 @@
 use super::figures::{Focus, Window, worst_nodes};
 use super::page::MAX_INCIDENT_ROWS;
 use super::spill::{Key, SpillSort};
-use super::{INCIDENT_HEADER, Staging, TimelineRows, csv_err, csv_writer, incident_fields};
+use super::{INCIDENT_HEADER, IncidentRows, Staging, TimelineRows, csv_err, csv_writer};
 use crate::charts::TimelineRow;
 use crate::fleet::{NodeId, NodeState};
 use crate::k8s::EventPhase;
@@ -62,6 +62,10 @@ struct OpsRows {
     w: csv::Writer<BufWriter<File>>,
     path: PathBuf,
     operation: &'static str,
+    /// Scratch for a row's fields: no allocation per row.
+    name: String,
+    time: String,
+    digits: super::Digits,
 }
 
 /// The observer of a streamed run. See the module doc.
@@ -72,8 +76,8 @@ pub struct RunStream<'a> {
     pub events: EventLog,
     incident_rows: SpillSort,
     interval_rows: SpillSort,
-    /// One incident row, rendered.
-    row: Vec<u8>,
+    /// Renders incident rows, one after the other.
+    row: IncidentRows<'a, Vec<u8>>,
     /// The first incidents in output order, with their keys, ascending.
     first: Vec<(Key, Incident)>,
     ops: Option<OpsRows>,
@@ -142,6 +146,9 @@ impl<'a> RunStream<'a> {
                     w,
                     path,
                     operation: log.operation,
+                    name: String::new(),
+                    time: String::new(),
+                    digits: Default::default(),
                 })
             }
             _ => None,
@@ -153,7 +160,7 @@ impl<'a> RunStream<'a> {
             events,
             incident_rows: SpillSort::new(staging.scratch("incidents"), budget),
             interval_rows: SpillSort::new(staging.scratch("intervals"), budget),
-            row: Vec::new(),
+            row: IncidentRows::new(Vec::new(), sc),
             first: Vec::new(),
             ops,
             chart,
@@ -177,13 +184,15 @@ impl<'a> RunStream<'a> {
                 continue;
             }
             let key = [inc.onset.ms(), u64::from(inc.node), seq];
-            self.row.clear();
-            let mut w = csv_writer(&mut self.row);
-            w.write_record(incident_fields(self.sc, &inc))
-                .map_err(csv_err)?;
-            w.flush()?;
-            drop(w);
-            self.incident_rows.push(key, &self.row)?;
+            let start = self.row.rendered().len();
+            self.row.write(&inc)?;
+            self.row.flush()?;
+            self.incident_rows
+                .push(key, &self.row.rendered()[start..])?;
+            // The buffer is reused: no allocation per row.
+            if start > 1 << 20 {
+                self.row.clear()?;
+            }
             keep_first(&mut self.first, key, inc);
         }
         for (node, iv) in self.timeline.take_final() {
@@ -234,18 +243,24 @@ impl<'a> RunStream<'a> {
             };
             let node = fleet.node(o.node);
             // The node the repair acts on: a replacement goes by `-r<k>`.
-            let name = match o.replaced {
-                0 => node.name.clone(),
-                k => format!("{}-r{k}", node.name),
-            };
+            ops.name.clear();
+            ops.name.push_str(&node.name);
+            if o.replaced > 0 {
+                ops.name.push_str("-r");
+                ops.name.push_str(
+                    std::str::from_utf8(ops.digits.of(u64::from(o.replaced))).unwrap_or(""),
+                );
+            }
+            ops.time.clear();
+            self.sc.start.write(SimTime(o.sim_ms), &mut ops.time);
             ops.w
                 .write_record([
-                    self.sc.start.format(SimTime(o.sim_ms)).as_str(),
-                    o.sim_ms.to_string().as_str(),
-                    name.as_str(),
-                    fleet.pools[node.pool].name.as_str(),
-                    ops.operation,
-                    o.status,
+                    ops.time.as_bytes(),
+                    ops.digits.of(o.sim_ms),
+                    ops.name.as_bytes(),
+                    fleet.pools[node.pool].name.as_bytes(),
+                    ops.operation.as_bytes(),
+                    o.status.as_bytes(),
                 ])
                 .map_err(csv_err)?;
         }
