@@ -29,7 +29,7 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
     let legend = vec![legend];
     let longest = series
         .iter()
-        .flat_map(|s| s.sorted_ms.iter().copied())
+        .filter_map(|s| s.runs.last().map(|r| r.0))
         .max()
         .unwrap_or(0);
     // A few very long values (a node that never recovers) would squeeze
@@ -38,8 +38,8 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
     let p99 = series
         .iter()
         .filter_map(|s| {
-            let n = s.sorted_ms.len();
-            (n > 0).then(|| s.sorted_ms[(99 * n).div_ceil(100).saturating_sub(1)])
+            let n = s.len();
+            s.at_rank((99 * n).div_ceil(100).saturating_sub(1))
         })
         .max()
         .unwrap_or(0);
@@ -56,7 +56,7 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
     } else {
         x_label
     };
-    let empty = series.iter().all(|s| s.sorted_ms.is_empty());
+    let empty = series.iter().all(|s| s.runs.is_empty());
     let top = header_height(WIDTH, &legend) + 8;
     let f = Frame {
         l: 96,
@@ -92,19 +92,15 @@ pub(crate) fn cdf(name: &str, title: &str, x_label: &str, series: &[CdfSeries]) 
                 }
             }
             for (i, s) in series.iter().enumerate() {
-                if s.sorted_ms.is_empty() {
+                if s.runs.is_empty() {
                     continue;
                 }
-                let n = s.sorted_ms.len() as f64;
+                let n = s.len() as f64;
                 let mut pts = vec![(px(0), py(0.0))];
-                let mut k = 0;
-                while k < s.sorted_ms.len() {
-                    let v = s.sorted_ms[k];
+                let mut k = 0u64;
+                for &(v, count) in &s.runs {
                     let before = k as f64 / n;
-                    // All values equal to v (input sorted; tolerate unsorted).
-                    while k < s.sorted_ms.len() && s.sorted_ms[k] <= v {
-                        k += 1;
-                    }
+                    k += count;
                     pts.push((px(v), py(before)));
                     pts.push((px(v), py(k as f64 / n)));
                 }

@@ -91,8 +91,43 @@ pub fn timeline_of(
 #[derive(Clone, Debug, PartialEq)]
 pub struct CdfSeries {
     pub label: String,
-    pub sorted_ms: Vec<u64>,
+    /// The samples \[ms\] as distinct values, ascending, each with how
+    /// many samples have it ([`CdfSeries::of_samples`] from a plain list).
+    pub runs: Vec<(u64, u64)>,
     pub band: Option<Vec<(u64, f64, f64)>>,
+}
+
+impl CdfSeries {
+    /// A series of `samples` \[ms\], in any order.
+    pub fn of_samples(
+        label: String,
+        mut samples: Vec<u64>,
+        band: Option<Vec<(u64, f64, f64)>>,
+    ) -> CdfSeries {
+        samples.sort_unstable();
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for v in samples {
+            match runs.last_mut() {
+                Some(r) if r.0 == v => r.1 += 1,
+                _ => runs.push((v, 1)),
+            }
+        }
+        CdfSeries { label, runs, band }
+    }
+
+    /// How many samples.
+    fn len(&self) -> u64 {
+        self.runs.iter().map(|r| r.1).sum()
+    }
+
+    /// The sample of 0-based rank `k`, ascending.
+    fn at_rank(&self, k: u64) -> Option<u64> {
+        let mut seen = 0;
+        self.runs.iter().find_map(|&(v, c)| {
+            seen += c;
+            (k < seen).then_some(v)
+        })
+    }
 }
 
 /// Step-function CDFs, 900 × 520: x from 0 in human duration units, y

@@ -76,16 +76,8 @@ fn sample_cdf() -> Vec<CdfSeries> {
         })
         .collect();
     vec![
-        CdfSeries {
-            label: "baseline (320 incidents)".into(),
-            sorted_ms: a,
-            band: Some(band),
-        },
-        CdfSeries {
-            label: "candidate (300 incidents)".into(),
-            sorted_ms: b,
-            band: None,
-        },
+        CdfSeries::of_samples("baseline (320 incidents)".into(), a, Some(band)),
+        CdfSeries::of_samples("candidate (300 incidents)".into(), b, None),
     ]
 }
 
@@ -275,31 +267,27 @@ fn empty_and_degenerate_inputs_do_not_panic() {
             "c",
             "c",
             "x",
-            &[CdfSeries {
-                label: String::new(),
-                sorted_ms: vec![],
-                band: Some(vec![(0, f64::NAN, f64::INFINITY)]),
-            }],
+            &[CdfSeries::of_samples(
+                String::new(),
+                vec![],
+                Some(vec![(0, f64::NAN, f64::INFINITY)]),
+            )],
         ),
         cdf(
             "c",
             "c",
             "x",
-            &[CdfSeries {
-                label: "one".into(),
-                sorted_ms: vec![0],
-                band: None,
-            }],
+            &[CdfSeries::of_samples("one".into(), vec![0], None)],
         ),
         cdf(
             "c",
             "c",
             "x",
-            &[CdfSeries {
-                label: "huge, unsorted".into(),
-                sorted_ms: vec![u64::MAX, 3, u64::MAX - 1],
-                band: Some(vec![]),
-            }],
+            &[CdfSeries::of_samples(
+                "huge, unsorted".into(),
+                vec![u64::MAX, 3, u64::MAX - 1],
+                Some(vec![]),
+            )],
         ),
         outcomes("o", "o", &[]),
         outcomes("o", "o", &[("g".into(), vec![])]),

@@ -305,8 +305,8 @@ pub fn stream_run(
             timeline: timeline_chart(sc, &rows, total, window, &focus),
             capacity: capacity_chart_streamed(sc, &timeline, summary.horizon_ms, &steps)?,
             incidents: stats.total as usize,
-            ttr: stats.ttr.sorted(),
-            ttd: stats.ttd.sorted(),
+            ttr: stats.ttr.runs().collect(),
+            ttd: stats.ttd.runs().collect(),
         };
         charts = draw(data, &summary);
         report::stage_charts(staging, &charts)?;

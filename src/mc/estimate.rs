@@ -118,7 +118,13 @@ impl Histogram {
         (self.n > 0).then(|| self.sum as f64 / self.n as f64)
     }
 
+    /// The distinct values, ascending, each with how often it was added.
+    pub fn runs(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.counts.iter().map(|(&v, &c)| (v, c))
+    }
+
     /// Every value, ascending, each as often as it was added.
+    #[cfg(test)]
     pub fn sorted(&self) -> Vec<u64> {
         let mut v = Vec::with_capacity(self.n as usize);
         for (&x, &c) in &self.counts {

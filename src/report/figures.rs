@@ -48,11 +48,7 @@ pub fn run_charts(
     window: Window,
     focus: &Focus,
 ) -> Vec<Chart> {
-    let sorted = |v: Vec<u64>| {
-        let mut v = v;
-        v.sort_unstable();
-        v
-    };
+    let sorted = runs_of;
     let (shown, total) = timeline_rows(sc, timeline, events, window, focus);
     let data = RunChartData {
         timeline: timeline_chart(sc, &shown, total, window, focus),
@@ -81,10 +77,11 @@ pub struct RunChartData {
     pub capacity: Chart,
     /// Incidents in all.
     pub incidents: usize,
-    /// Times to recover of the recovered incidents, ascending \[ms\].
-    pub ttr: Vec<u64>,
-    /// Times to detect of the detected incidents, ascending \[ms\].
-    pub ttd: Vec<u64>,
+    /// Times to recover of the recovered incidents \[ms\]: distinct
+    /// values, ascending, with their counts.
+    pub ttr: Vec<(u64, u64)>,
+    /// Times to detect of the detected incidents, likewise.
+    pub ttd: Vec<(u64, u64)>,
 }
 
 /// Every chart of a run from `data` and the summary, in report order.
@@ -156,19 +153,26 @@ fn cdf_chart(
     x_label: &str,
     what: &str,
     all: usize,
-    sorted: Vec<u64>,
+    runs: Vec<(u64, u64)>,
 ) -> Chart {
-    let label = format!("{} of {all} incidents {what}", sorted.len());
+    let n: u64 = runs.iter().map(|r| r.1).sum();
+    let label = format!("{n} of {all} incidents {what}");
     charts::cdf(
         name,
         title,
         x_label,
         &[CdfSeries {
             label,
-            sorted_ms: sorted,
+            runs,
             band: None,
         }],
     )
+}
+
+/// Samples \[ms\] as a CDF series' runs: distinct values, ascending, with
+/// their counts.
+fn runs_of(samples: Vec<u64>) -> Vec<(u64, u64)> {
+    CdfSeries::of_samples(String::new(), samples, None).runs
 }
 
 /// The timeline chart's rows: one per node that is not Ready at some time
@@ -414,7 +418,7 @@ pub fn sweep_charts(points: &[crate::mc::sweep::PointSummary]) -> Vec<Chart> {
                 let (h, band) = pick(p);
                 CdfSeries {
                     label: crate::mc::sweep::settings_label(&p.settings),
-                    sorted_ms: h.quantile_points(CDF_POINTS),
+                    runs: runs_of(h.quantile_points(CDF_POINTS)),
                     band: Some(band.band(confidence)),
                 }
             })
@@ -465,7 +469,7 @@ pub fn compare_charts(cmp: &crate::mc::compare::Comparison) -> Vec<Chart> {
                 } else {
                     label.clone()
                 },
-                sorted_ms: h.quantile_points(CDF_POINTS),
+                runs: runs_of(h.quantile_points(CDF_POINTS)),
                 band: None,
             })
             .collect();
