@@ -85,7 +85,7 @@ pub fn timeline_of(
     timeline::timeline(title, shown, total.max(shown.len()), window, states)
 }
 
-/// An empirical CDF series of durations \[ms\], sorted ascending; `band`
+/// An empirical CDF series of durations \[ms\], as runs of equal values; `band`
 /// optional: points (x_ms, lo_prob, hi_prob) of a 95% band across
 /// replications, drawn as a translucent area in the series' colour.
 #[derive(Clone, Debug, PartialEq)]

@@ -98,6 +98,40 @@ impl Event {
     }
 }
 
+/// An optional instant in 8 bytes (`Option<SimTime>` takes 16): the
+/// engine's per-node state is its largest memory and its cache misses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct OptTime(u64);
+
+impl OptTime {
+    const NONE: OptTime = OptTime(u64::MAX);
+
+    fn get(self) -> Option<SimTime> {
+        (self != OptTime::NONE).then_some(SimTime(self.0))
+    }
+
+    fn is_none(self) -> bool {
+        self == OptTime::NONE
+    }
+
+    fn is_some(self) -> bool {
+        !self.is_none()
+    }
+}
+
+impl From<Option<SimTime>> for OptTime {
+    fn from(t: Option<SimTime>) -> OptTime {
+        // u64::MAX ms is past any horizon (at most 100 years).
+        t.map_or(OptTime::NONE, |t| OptTime(t.ms()))
+    }
+}
+
+impl PartialEq<Option<SimTime>> for OptTime {
+    fn eq(&self, o: &Option<SimTime>) -> bool {
+        self.get() == *o
+    }
+}
+
 /// The fault behind a node's open incident.
 #[derive(Clone, Copy, Debug)]
 struct ActiveFault {
@@ -123,7 +157,7 @@ struct RunningAction {
     /// The lease expiry that falls inside the action, if any. It changes
     /// only the hidden condition (the timeline shows the action), so it is
     /// applied at the action's end instead of through an event of its own.
-    lease_expires: Option<SimTime>,
+    lease_expires: OptTime,
 }
 
 /// Per-node random streams, made on first use (most nodes never need them).
@@ -144,17 +178,17 @@ struct NodeRt {
     /// The Ready condition the control plane shows.
     posted: Condition,
     /// The last heartbeat while the kubelet is silent; `None` while it runs.
-    silent_since: Option<SimTime>,
+    silent_since: OptTime,
     /// The node has been Ready since it joined.
     registered: bool,
     /// Active taint and upgrade windows by kind: shutdown, to-be-deleted, upgrading.
     marks: [u16; Mark::COUNT],
     /// The check this node expects (others for it are stale).
-    next_check: Option<SimTime>,
+    next_check: OptTime,
     /// The kubelet tick this node expects.
-    kubelet_tick: Option<SimTime>,
+    kubelet_tick: OptTime,
     /// The `LeaseExpired` event this node expects.
-    lease_expiry: Option<SimTime>,
+    lease_expiry: OptTime,
     /// The last action that left the node fixed, for the outcome.
     fixed_by: Option<ActionKind>,
     /// Recovered was recorded for the open incident.
@@ -253,12 +287,12 @@ impl<'a> Sim<'a> {
                     } else {
                         Condition::Ready
                     },
-                    silent_since: unregistered.then_some(SimTime::ZERO),
+                    silent_since: unregistered.then_some(SimTime::ZERO).into(),
                     registered: !unregistered,
                     marks: [0; Mark::COUNT],
-                    next_check: None,
-                    kubelet_tick: None,
-                    lease_expiry: None,
+                    next_check: OptTime::NONE,
+                    kubelet_tick: OptTime::NONE,
+                    lease_expiry: OptTime::NONE,
                     fixed_by: None,
                     recovered: false,
                     suppressed: false,
@@ -370,7 +404,7 @@ impl<'a> Sim<'a> {
     pub fn condition(&self, node: NodeId) -> Condition {
         let n = &self.nodes[node as usize];
         match n.action {
-            Some(a) if a.lease_expires.is_some_and(|e| e <= self.now) => Condition::Unknown,
+            Some(a) if a.lease_expires.get().is_some_and(|e| e <= self.now) => Condition::Unknown,
             _ => n.posted,
         }
     }
@@ -482,7 +516,7 @@ impl<'a> Sim<'a> {
         if let Event::Check { node } = ev {
             let n = &mut self.nodes[node as usize];
             if n.next_check == Some(self.now) {
-                n.next_check = None;
+                n.next_check = OptTime::NONE;
                 due.push(node);
             }
         }
@@ -546,7 +580,7 @@ impl<'a> Sim<'a> {
                 if self.nodes[node as usize].kubelet_tick != Some(now) {
                     return false;
                 }
-                self.nodes[node as usize].kubelet_tick = None;
+                self.nodes[node as usize].kubelet_tick = OptTime::NONE;
                 self.kubelet_posts(node);
             }
             Event::LeaseExpired { node } => {
@@ -554,7 +588,7 @@ impl<'a> Sim<'a> {
                 if n.lease_expiry != Some(now) || n.silent_since.is_none() {
                     return false;
                 }
-                n.lease_expiry = None;
+                n.lease_expiry = OptTime::NONE;
                 self.post_condition(node, Condition::Unknown);
                 self.reschedule(node);
             }
@@ -618,7 +652,7 @@ impl<'a> Sim<'a> {
             Signal::NotReady => self.schedule_kubelet_tick(node),
             Signal::NoStatus => {
                 if n.silent_since.is_none() {
-                    n.silent_since = Some(now.last_tick_before(lease));
+                    n.silent_since = Some(now.last_tick_before(lease)).into();
                     self.schedule_lease_expiry(node);
                 }
             }
@@ -650,7 +684,7 @@ impl<'a> Sim<'a> {
             .ceil_to(self.sc.policy.kubelet.status_update_interval);
         let n = &mut self.nodes[node as usize];
         if n.kubelet_tick != Some(at) {
-            n.kubelet_tick = Some(at);
+            n.kubelet_tick = Some(at).into();
             self.push(at, Event::KubeletTick { node });
         }
     }
@@ -659,7 +693,7 @@ impl<'a> Sim<'a> {
         let k = &self.sc.policy.kubelet;
         let n = &mut self.nodes[node as usize];
         if let (Some(hb), false) = (
-            n.silent_since,
+            n.silent_since.get(),
             n.posted == Condition::Unknown && !self.ev.as_ref().is_some_and(|e| e.fresh(node)),
         ) {
             let at = (hb + k.node_monitor_grace_period)
@@ -676,11 +710,11 @@ impl<'a> Sim<'a> {
                 && n.posted != Condition::Ready
                 && self.ev.is_none()
             {
-                a.lease_expires = Some(at);
+                a.lease_expires = Some(at).into();
                 return;
             }
             if n.lease_expiry != Some(at) {
-                self.nodes[node as usize].lease_expiry = Some(at);
+                self.nodes[node as usize].lease_expiry = Some(at).into();
                 self.push(at, Event::LeaseExpired { node });
             }
         }
@@ -690,8 +724,8 @@ impl<'a> Sim<'a> {
     /// its condition at its next status tick.
     fn kubelet_resumes(&mut self, node: NodeId) {
         let n = &mut self.nodes[node as usize];
-        n.silent_since = None;
-        n.lease_expiry = None;
+        n.silent_since = OptTime::NONE;
+        n.lease_expiry = OptTime::NONE;
         self.schedule_kubelet_tick(node);
     }
 
@@ -919,7 +953,7 @@ impl<'a> Sim<'a> {
                 return;
             }
             let at = self.now.ceil_to(self.sc.policy.check_interval);
-            self.nodes[first as usize].next_check = Some(at);
+            self.nodes[first as usize].next_check = Some(at).into();
             self.push(at, Event::Check { node: first });
         }
     }
@@ -942,7 +976,7 @@ impl<'a> Sim<'a> {
         n.fault = None;
         n.fixed_by = None;
         n.recovered = false;
-        n.next_check = None;
+        n.next_check = OptTime::NONE;
     }
 
     /// The node's pool (index into the fleet's pools).
@@ -1006,11 +1040,12 @@ impl<'a> Sim<'a> {
         // timeout is stale: rule (b) says the node reports no status.
         let stale = n
             .silent_since
+            .get()
             .is_some_and(|hb| self.now.since(hb) >= self.sc.policy.no_status_timeout);
         CheckView {
             now: self.now,
             ready: n.posted == Condition::Ready && !stale,
-            silent_since: n.silent_since,
+            silent_since: n.silent_since.get(),
             exclusion: self.exclusion(node),
         }
     }
@@ -1044,7 +1079,7 @@ impl<'a> Sim<'a> {
         // such a check to the tick. Otherwise, when the tick posts Ready
         // (after every action that fixed its fault), the check pushed now
         // would only go stale.
-        if let (Some(c), Some(k)) = (next, n.kubelet_tick)
+        if let (Some(c), Some(k)) = (next, n.kubelet_tick.get())
             && c >= k
             && n.silent_since.is_none()
             && n.action.is_none()
@@ -1052,7 +1087,7 @@ impl<'a> Sim<'a> {
             next = None;
         }
         if n.next_check != next {
-            n.next_check = next;
+            n.next_check = next.into();
             if let Some(t) = next {
                 self.push(t, Event::Check { node });
             }
@@ -1210,9 +1245,9 @@ impl<'a> Sim<'a> {
             ends,
             phase: 0,
             second,
-            lease_expires: None,
+            lease_expires: OptTime::NONE,
         });
-        n.kubelet_tick = None;
+        n.kubelet_tick = OptTime::NONE;
         // The node is down and silent while the action runs, except in the
         // first phase of a two-phase kind (drain, delete), where it keeps
         // its fault's signal (PEERS.md section 0).
@@ -1227,7 +1262,7 @@ impl<'a> Sim<'a> {
         });
         self.update_state(node);
         self.push(ends, Event::ActionEnd { node });
-        self.nodes[node as usize].next_check = None;
+        self.nodes[node as usize].next_check = OptTime::NONE;
         if let Some(e) = self.ev.as_mut() {
             e.set_unhealthy_now(node, false);
             self.recount(node);
@@ -1300,8 +1335,8 @@ impl<'a> Sim<'a> {
             // the end, and Ready turns Unknown by the grace rule.
             let lease = self.sc.policy.kubelet.lease_renew_interval;
             let n = &mut self.nodes[node as usize];
-            n.silent_since = Some(now.floor_to(lease));
-            n.lease_expiry = None;
+            n.silent_since = Some(now.floor_to(lease)).into();
+            n.lease_expiry = OptTime::NONE;
             self.schedule_lease_expiry(node);
         }
         self.update_state(node);
@@ -1362,7 +1397,7 @@ impl<'a> Sim<'a> {
         let lease = self.sc.policy.kubelet.lease_renew_interval;
         let n = &mut self.nodes[node as usize];
         if n.silent_since.is_none() {
-            n.silent_since = Some(self.now.last_tick_before(lease));
+            n.silent_since = Some(self.now.last_tick_before(lease)).into();
             self.schedule_lease_expiry(node);
         }
     }
