@@ -23,6 +23,7 @@ use crate::report::EventWriter;
 use crate::scenario::Scenario;
 use crate::time::{Epoch, SimTime};
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -38,6 +39,72 @@ pub struct ObjectReference {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub name: String,
+}
+
+/// An event's message: a string, or the arguments of one not formatted
+/// yet, which a streaming log writes into its scratch event without
+/// allocating (`format_args!` at the call).
+pub(super) enum Text<'a> {
+    Str(Cow<'a, str>),
+    Args(std::fmt::Arguments<'a>),
+}
+
+impl Text<'_> {
+    /// Appends the text to `out`.
+    fn write_to(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Text::Str(s) => out.push_str(s),
+            Text::Args(a) => {
+                let _ = out.write_fmt(*a);
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(s: &'a str) -> Text<'a> {
+        Text::Str(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Text<'_> {
+    fn from(s: String) -> Self {
+        Text::Str(Cow::Owned(s))
+    }
+}
+
+impl<'a> From<std::fmt::Arguments<'a>> for Text<'a> {
+    fn from(a: std::fmt::Arguments<'a>) -> Text<'a> {
+        Text::Args(a)
+    }
+}
+
+/// An [`ObjectReference`] whose name may be borrowed.
+pub(super) struct ObjectRef<'a> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub name: Cow<'a, str>,
+}
+
+impl<'a> ObjectRef<'a> {
+    /// The same reference, owning its name.
+    pub fn into_owned(self) -> ObjectRef<'static> {
+        ObjectRef {
+            api_version: self.api_version,
+            kind: self.kind,
+            name: Cow::Owned(self.name.into_owned()),
+        }
+    }
+
+    /// A core/v1 Node.
+    pub fn node(name: impl Into<Cow<'a, str>>) -> ObjectRef<'a> {
+        ObjectRef {
+            api_version: "v1",
+            kind: "Node",
+            name: name.into(),
+        }
+    }
 }
 
 impl ObjectReference {
@@ -376,11 +443,12 @@ impl EventSink {
         let mut why = self.spare();
         why.push_str(reason);
         let e = Emitted {
-            object: ObjectReference::node(name),
-            node_label: label,
-            reason: why,
+            object: ObjectRef::node(name),
+            node_label: label.into(),
+            reason: why.into(),
             type_: "Normal",
-            message,
+            message: message.into(),
+            message_prefix: "",
             component,
             action: None,
             action_kind: None,
@@ -411,11 +479,12 @@ impl EventSink {
             at,
             node,
             Emitted {
-                object: ObjectReference::node(node_name),
-                node_label,
-                reason,
+                object: ObjectRef::node(node_name),
+                node_label: node_label.into(),
+                reason: reason.into(),
                 type_: k8s::event_type(phase),
-                message,
+                message: message.into(),
+                message_prefix: "",
                 component: k8s::COMPONENT,
                 action: Some(kind.title()),
                 action_kind: Some(kind),
@@ -443,7 +512,7 @@ impl EventSink {
     }
 
     /// Appends one event, named and timed as the module doc says.
-    pub(super) fn emit(&mut self, at: SimTime, node: NodeId, e: Emitted) {
+    pub(super) fn emit(&mut self, at: SimTime, node: NodeId, e: Emitted<'_>) {
         if self.count == 0 || at.ms() != self.last_ms {
             self.last_ms = at.ms();
             self.seq_in_ms = 0;
@@ -465,9 +534,17 @@ impl EventSink {
                 namespace: "default",
                 creation_timestamp: ts.clone(),
             },
-            involved_object: e.object,
-            reason: e.reason,
-            message: e.message,
+            involved_object: ObjectReference {
+                api_version: e.object.api_version,
+                kind: e.object.kind,
+                name: e.object.name.into_owned(),
+            },
+            reason: e.reason.into_owned(),
+            message: {
+                let mut m = e.message_prefix.to_string();
+                e.message.write_to(&mut m);
+                m
+            },
             type_: e.type_,
             source: EventSource {
                 component: e.component,
@@ -481,7 +558,7 @@ impl EventSink {
             event_time: None,
             sim_ms: at.ms(),
             node,
-            node_label: e.node_label,
+            node_label: e.node_label.into_owned(),
             action_kind: e.action_kind,
             phase: e.phase,
         };
@@ -491,7 +568,7 @@ impl EventSink {
     /// [`EventSink::emit`] for a streaming log: the event is built in the
     /// scratch event, in strings it already has, written, and its strings
     /// kept for the next one. No allocation per event once warm.
-    fn stream(&mut self, at: SimTime, node: NodeId, e: Emitted, nanos: u64) {
+    fn stream(&mut self, at: SimTime, node: NodeId, e: Emitted<'_>, nanos: u64) {
         use std::fmt::Write as _;
         let ev = &mut self.scratch;
         let meta = &mut ev.metadata;
@@ -504,12 +581,30 @@ impl EventSink {
         ev.first_timestamp.push_str(&meta.creation_timestamp);
         ev.last_timestamp.clear();
         ev.last_timestamp.push_str(&meta.creation_timestamp);
-        let spare = [
-            std::mem::replace(&mut ev.involved_object, e.object).name,
-            std::mem::replace(&mut ev.reason, e.reason),
-            std::mem::replace(&mut ev.message, e.message),
-            std::mem::replace(&mut ev.node_label, e.node_label),
-        ];
+        ev.involved_object.api_version = e.object.api_version;
+        ev.involved_object.kind = e.object.kind;
+        ev.message.clear();
+        ev.message.push_str(e.message_prefix);
+        e.message.write_to(&mut ev.message);
+        if let Text::Str(Cow::Owned(s)) = e.message
+            && self.spare.len() < 8
+        {
+            self.spare.push(s);
+        }
+        for (to, from) in [
+            (&mut ev.involved_object.name, e.object.name),
+            (&mut ev.reason, e.reason),
+            (&mut ev.node_label, e.node_label),
+        ] {
+            to.clear();
+            to.push_str(&from);
+            // An owned string goes back to the pool for the next event.
+            if let Cow::Owned(s) = from
+                && self.spare.len() < 8
+            {
+                self.spare.push(s);
+            }
+        }
         ev.type_ = e.type_;
         ev.source.component = e.component;
         ev.reporting_component = e.component;
@@ -525,9 +620,6 @@ impl EventSink {
             && let Err(err) = files.write(ev)
         {
             self.error = Some(err);
-        }
-        if self.spare.len() < 8 {
-            self.spare.extend(spare);
         }
     }
 }
@@ -556,13 +648,18 @@ impl Marker {
 /// A streaming log's writer.
 type EventFiles = EventWriter<std::io::BufWriter<std::fs::File>, std::io::BufWriter<std::fs::File>>;
 
-/// What a provider's vocabulary says about one event.
-pub(super) struct Emitted {
-    pub object: ObjectReference,
-    pub node_label: String,
-    pub reason: String,
+/// What a provider's vocabulary says about one event. Its text may be
+/// borrowed (a node's name, a fixed reason, a message in the emitter's
+/// scratch buffer): a streaming log copies it into its scratch event, so
+/// only a kept event owns its strings.
+pub(super) struct Emitted<'a> {
+    pub object: ObjectRef<'a>,
+    pub node_label: Cow<'a, str>,
+    pub reason: Cow<'a, str>,
     pub type_: &'static str,
-    pub message: String,
+    /// Written after `message_prefix`.
+    pub message: Text<'a>,
+    pub message_prefix: &'static str,
     pub component: &'static str,
     pub action: Option<&'static str>,
     pub action_kind: Option<ActionKind>,

@@ -9,7 +9,7 @@
 //! run them.
 
 use super::Record;
-use super::events::{Emitted, EventSink, ObjectReference};
+use super::events::{Emitted, EventSink, ObjectRef, Text};
 use crate::fleet::NodeId;
 use crate::k8s::{ActionKind, Condition, EventPhase};
 use crate::policy::Exclusion;
@@ -17,6 +17,7 @@ use crate::policy::providers::Provider;
 use crate::policy::rules::{Guard, Limit};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 const CAPI: &str = "cluster.x-k8s.io/v1beta2";
@@ -120,8 +121,8 @@ impl PeerEvents {
         }
     }
 
-    fn name(&self, node: NodeId) -> String {
-        self.nodes[node as usize].name.clone()
+    fn name(&self, node: NodeId) -> &str {
+        &self.nodes[node as usize].name
     }
 
     fn pool(&self, node: NodeId) -> &str {
@@ -139,7 +140,7 @@ impl PeerEvents {
             n.fence_at = None;
             n.snr_succeeded = true;
             let name = self.name(node);
-            snr_steps(log, t, node, &name, &SNR_FENCE);
+            snr_steps(log, t, node, name, &SNR_FENCE);
         }
     }
 
@@ -183,7 +184,7 @@ impl PeerEvents {
                     at,
                     node,
                     warning(
-                        ObjectReference::node(name.clone()),
+                        ObjectRef::node(name),
                         name,
                         "TerminationGracePeriodExpiring",
                         message,
@@ -205,10 +206,10 @@ impl PeerEvents {
                     at,
                     node,
                     warning(
-                        ObjectReference::node(name.clone()),
+                        ObjectRef::node(name),
                         name,
                         "NodeRepairBlocked",
-                        "more than 20% nodes are unhealthy in the nodepool".into(),
+                        "more than 20% nodes are unhealthy in the nodepool",
                         "karpenter",
                         None,
                     ),
@@ -219,14 +220,16 @@ impl PeerEvents {
     }
 
     fn capi(&mut self, log: &mut EventSink, rec: &Record) {
-        let machine = |name: &str| ObjectReference {
-            api_version: CAPI,
-            kind: "Machine",
-            name: name.to_string(),
-        };
+        fn machine(name: &str) -> ObjectRef<'_> {
+            ObjectRef {
+                api_version: CAPI,
+                kind: "Machine",
+                name: name.into(),
+            }
+        }
         let marked_unhealthy = |name: &str, mhc: &str| {
             normal(
-                machine(name),
+                machine(name).into_owned(),
                 name.to_string(),
                 "MachineMarkedUnhealthy",
                 format!("Machine default/{name} has been marked as unhealthy by default/{mhc}"),
@@ -241,22 +244,23 @@ impl PeerEvents {
                 self.nodes[node as usize].marked = true;
                 let name = self.name(node);
                 let mhc = mhc_name(self.pool(node));
-                log.emit(at, node, marked_unhealthy(&name, &mhc));
+                log.emit(at, node, marked_unhealthy(name, &mhc));
             }
             Record::ActionStarted { at, node, .. } => {
+                let marked = std::mem::take(&mut self.nodes[node as usize].marked);
                 let name = self.name(node);
                 let mhc = mhc_name(self.pool(node));
-                if !std::mem::take(&mut self.nodes[node as usize].marked) {
-                    log.emit(at, node, marked_unhealthy(&name, &mhc));
+                if !marked {
+                    log.emit(at, node, marked_unhealthy(name, &mhc));
                 }
                 log.emit(
                     at,
                     node,
                     normal(
-                        machine(&name),
-                        name.clone(),
+                        machine(name),
+                        name,
                         "SuccessfulDrainNode",
-                        format!("success draining Machine's node \"{name}\""),
+                        format_args!("success draining Machine's node \"{name}\""),
                         "machine-controller",
                         None,
                     ),
@@ -270,14 +274,14 @@ impl PeerEvents {
                     at,
                     node,
                     normal(
-                        ObjectReference {
+                        ObjectRef {
                             api_version: CAPI,
                             kind: "MachineSet",
-                            name: pool,
+                            name: pool.into(),
                         },
-                        name.clone(),
+                        name,
                         "SuccessfulCreate",
-                        format!("Created Machine \"{name}\""),
+                        format_args!("Created Machine \"{name}\""),
                         "machineset-controller",
                         None,
                     ),
@@ -297,8 +301,8 @@ impl PeerEvents {
                     at,
                     node,
                     normal(
-                        machine(&name),
-                        name.clone(),
+                        machine(name),
+                        name,
                         "SuccessfulSetNodeRef",
                         name,
                         "machine-controller",
@@ -329,14 +333,14 @@ impl PeerEvents {
                     at,
                     node,
                     warning(
-                        ObjectReference {
+                        ObjectRef {
                             api_version: CAPI,
                             kind: "MachineHealthCheck",
-                            name: mhc,
+                            name: mhc.into(),
                         },
                         String::new(),
                         "RemediationRestricted",
-                        format!(
+                        format_args!(
                             "Remediation is not allowed, the number of not started or unhealthy \
                              machines {tail}"
                         ),
@@ -366,10 +370,10 @@ impl PeerEvents {
                     at,
                     node,
                     nhc(
-                        name.clone(),
+                        name,
                         "Normal",
                         "DetectedUnhealthy",
-                        format!(
+                        format_args!(
                             "Node matches unhealthy condition. Node \"{name}\", condition type \
                              \"Ready\", condition status \"{status}\""
                         ),
@@ -378,7 +382,7 @@ impl PeerEvents {
                 );
             }
             Record::ActionStarted { at, node, kind, .. } => {
-                let name = self.name(node);
+                let name = self.name(node).to_string();
                 // An escalation: SNR stops unless it already succeeded.
                 let n = &self.nodes[node as usize];
                 if n.crs.last().is_some_and(|c| c.0 == ActionKind::SnrReboot) && !n.snr_succeeded {
@@ -394,7 +398,7 @@ impl PeerEvents {
                         ),
                     );
                 }
-                self.nodes[node as usize].crs.push((kind, name.clone()));
+                self.nodes[node as usize].crs.push((kind, name.to_string()));
                 log.emit(
                     at,
                     node,
@@ -402,7 +406,7 @@ impl PeerEvents {
                         name.clone(),
                         "Normal",
                         "RemediationCreated",
-                        format!("Created remediation object for node {name}"),
+                        format_args!("Created remediation object for node {name}"),
                         Some(EventPhase::Start),
                     ),
                 );
@@ -415,8 +419,9 @@ impl PeerEvents {
             Record::Replaced { node, k, .. } => self.rename(node, k),
             Record::Recovered { at, node } => {
                 self.fence(node, None);
+                let crs = std::mem::take(&mut self.nodes[node as usize].crs);
                 let current = self.name(node);
-                for (kind, name) in std::mem::take(&mut self.nodes[node as usize].crs) {
+                for (kind, name) in crs {
                     let cr_kind = match kind {
                         ActionKind::SnrReboot => "SelfNodeRemediation",
                         _ => "MachineDeletionRemediation",
@@ -428,7 +433,9 @@ impl PeerEvents {
                             name.clone(),
                             "Normal",
                             "RemediationRemoved",
-                            format!("Deleted remediation CR of kind {cr_kind} with name {name}"),
+                            format_args!(
+                                "Deleted remediation CR of kind {cr_kind} with name {name}"
+                            ),
                             Some(EventPhase::End),
                         ),
                     );
@@ -448,10 +455,10 @@ impl PeerEvents {
                     at,
                     node,
                     nhc(
-                        name.clone(),
+                        name,
                         "Warning",
                         "NoTemplateLeft",
-                        format!(
+                        format_args!(
                             "Remediation timed out, and no template left to try. didn't find a \
                              template to use for NHC {NHC_NAME} and node {name}"
                         ),
@@ -473,10 +480,10 @@ impl PeerEvents {
                     at,
                     node,
                     nhc(
-                        String::new(),
+                        "",
                         "Normal",
                         "RemediationSkipped",
-                        "Postponing potential remediations because of pause requests".into(),
+                        "Postponing potential remediations because of pause requests",
                         None,
                     ),
                 );
@@ -496,10 +503,10 @@ impl PeerEvents {
                     at,
                     node,
                     nhc(
-                        name.clone(),
+                        name,
                         "Warning",
                         "RemediationSkipped",
-                        format!(
+                        format_args!(
                             "Remediation skipped on node {name}: node has Exclude from Remediation label"
                         ),
                         None,
@@ -527,7 +534,7 @@ impl PeerEvents {
                         String::new(),
                         "Warning",
                         "RemediationSkipped",
-                        format!(
+                        format_args!(
                             "Skipped remediation because the number of healthy nodes selected \
                              by the selector is {healthy} and should equal or exceed {needed}"
                         ),
@@ -627,20 +634,21 @@ fn mhc_name(pool: &str) -> String {
     format!("{pool}-mhc")
 }
 
-pub(super) fn normal(
-    object: ObjectReference,
-    node_label: String,
-    reason: &str,
-    message: String,
+pub(super) fn normal<'a>(
+    object: ObjectRef<'a>,
+    node_label: impl Into<Cow<'a, str>>,
+    reason: impl Into<Cow<'a, str>>,
+    message: impl Into<Text<'a>>,
     component: &'static str,
     phase: Option<EventPhase>,
-) -> Emitted {
+) -> Emitted<'a> {
     Emitted {
         object,
-        node_label,
-        reason: reason.to_string(),
+        node_label: node_label.into(),
+        reason: reason.into(),
         type_: "Normal",
-        message,
+        message: message.into(),
+        message_prefix: "",
         component,
         action: None,
         action_kind: None,
@@ -648,14 +656,14 @@ pub(super) fn normal(
     }
 }
 
-fn warning(
-    object: ObjectReference,
-    node_label: String,
-    reason: &str,
-    message: String,
+fn warning<'a>(
+    object: ObjectRef<'a>,
+    node_label: impl Into<Cow<'a, str>>,
+    reason: impl Into<Cow<'a, str>>,
+    message: impl Into<Text<'a>>,
     component: &'static str,
     phase: Option<EventPhase>,
-) -> Emitted {
+) -> Emitted<'a> {
     Emitted {
         type_: "Warning",
         ..normal(object, node_label, reason, message, component, phase)
@@ -663,24 +671,25 @@ fn warning(
 }
 
 /// A NodeHealthCheck event: on the NodeHealthCheck, `[remediation] `-prefixed.
-fn nhc(
-    node_label: String,
+fn nhc<'a>(
+    node_label: impl Into<Cow<'a, str>>,
     type_: &'static str,
-    reason: &str,
-    message: String,
+    reason: &'a str,
+    message: impl Into<Text<'a>>,
     phase: Option<EventPhase>,
-) -> Emitted {
+) -> Emitted<'a> {
     Emitted {
         type_,
+        message_prefix: "[remediation] ",
         ..normal(
-            ObjectReference {
+            ObjectRef {
                 api_version: NHC_API,
                 kind: "NodeHealthCheck",
-                name: NHC_NAME.to_string(),
+                name: NHC_NAME.into(),
             },
             node_label,
             reason,
-            format!("[remediation] {message}"),
+            message,
             NHC_SOURCE,
             phase,
         )
@@ -689,22 +698,18 @@ fn nhc(
 
 /// An SNR event, on the Node or on the SelfNodeRemediation object
 /// (named like its node).
-fn snr(on_node: bool, node: &str, reason: &str, message: &str) -> Emitted {
+fn snr<'a>(on_node: bool, node: &'a str, reason: &'a str, message: &'a str) -> Emitted<'a> {
     let object = if on_node {
-        ObjectReference::node(node.to_string())
+        ObjectRef::node(node)
     } else {
-        ObjectReference {
+        ObjectRef {
             api_version: SNR_API,
             kind: "SelfNodeRemediation",
-            name: node.to_string(),
+            name: node.into(),
         }
     };
-    normal(
-        object,
-        node.to_string(),
-        reason,
-        format!("[remediation] {message}"),
-        SNR_SOURCE,
-        None,
-    )
+    Emitted {
+        message_prefix: "[remediation] ",
+        ..normal(object, node, reason, message, SNR_SOURCE, None)
+    }
 }
