@@ -99,8 +99,8 @@ fn default_policy() {
 /// The peers' events borrow their names and format their messages into
 /// the log's scratch event too; what is left (a Machine's owned
 /// reference, a health check's name) keeps them under 2.5 allocations per
-/// extra row (2026-12-02: gke 0.03, eks 0.75, capi-mhc 2.05, nhc 0.84;
-/// nhc was 4.24 before).
+/// extra row (2026-12-02: gke 0.03, eks 0.75, capi-mhc 1.43, nhc 0.84;
+/// capi-mhc was 2.88 and nhc 4.24 before).
 fn peers() {
     for p in ["gke", "eks", "capi-mhc", "nhc"] {
         let (a1, r1) = streamed_under(30, Some(p));

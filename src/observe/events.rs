@@ -88,15 +88,6 @@ pub(super) struct ObjectRef<'a> {
 }
 
 impl<'a> ObjectRef<'a> {
-    /// The same reference, owning its name.
-    pub fn into_owned(self) -> ObjectRef<'static> {
-        ObjectRef {
-            api_version: self.api_version,
-            kind: self.kind,
-            name: Cow::Owned(self.name.into_owned()),
-        }
-    }
-
     /// A core/v1 Node.
     pub fn node(name: impl Into<Cow<'a, str>>) -> ObjectRef<'a> {
         ObjectRef {

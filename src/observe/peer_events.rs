@@ -93,6 +93,8 @@ pub struct PeerEvents {
     nodes: Vec<NodeEvents>,
     pools: Vec<String>,
     pool_of: Vec<usize>,
+    /// Each pool's MachineHealthCheck name ([`mhc_name`]), by pool.
+    mhcs: Vec<String>,
     /// SNR fencing that completes at the instant: (instant, node).
     fencing: BTreeSet<(SimTime, NodeId)>,
     /// NHC: the evaluation instant of the last "pause requests" event.
@@ -116,6 +118,7 @@ impl PeerEvents {
                 .collect(),
             pools: s.fleet.pools.iter().map(|p| p.name.clone()).collect(),
             pool_of: s.fleet.nodes.iter().map(|n| n.pool).collect(),
+            mhcs: s.fleet.pools.iter().map(|p| mhc_name(&p.name)).collect(),
             last_pause: None,
             fencing: BTreeSet::new(),
         }
@@ -123,6 +126,10 @@ impl PeerEvents {
 
     fn name(&self, node: NodeId) -> &str {
         &self.nodes[node as usize].name
+    }
+
+    fn mhc(&self, node: NodeId) -> &str {
+        &self.mhcs[self.pool_of[node as usize]]
     }
 
     fn pool(&self, node: NodeId) -> &str {
@@ -227,31 +234,31 @@ impl PeerEvents {
                 name: name.into(),
             }
         }
-        let marked_unhealthy = |name: &str, mhc: &str| {
+        fn marked_unhealthy<'a>(name: &'a str, mhc: &str) -> Emitted<'a> {
             normal(
-                machine(name).into_owned(),
-                name.to_string(),
+                machine(name),
+                name,
                 "MachineMarkedUnhealthy",
                 format!("Machine default/{name} has been marked as unhealthy by default/{mhc}"),
                 "machinehealthcheck-controller",
                 Some(EventPhase::Start),
             )
-        };
+        }
         match *rec {
             // The health check marks the Machine when it finds it
             // unhealthy; the MachineSet deletes it once a slot is free.
             Record::Marked { at, node } => {
                 self.nodes[node as usize].marked = true;
                 let name = self.name(node);
-                let mhc = mhc_name(self.pool(node));
-                log.emit(at, node, marked_unhealthy(name, &mhc));
+                let mhc = self.mhc(node);
+                log.emit(at, node, marked_unhealthy(name, mhc));
             }
             Record::ActionStarted { at, node, .. } => {
                 let marked = std::mem::take(&mut self.nodes[node as usize].marked);
                 let name = self.name(node);
-                let mhc = mhc_name(self.pool(node));
+                let mhc = self.mhc(node);
                 if !marked {
-                    log.emit(at, node, marked_unhealthy(name, &mhc));
+                    log.emit(at, node, marked_unhealthy(name, mhc));
                 }
                 log.emit(
                     at,
@@ -328,7 +335,7 @@ impl PeerEvents {
                          maxUnhealthy: {a})"
                     ),
                 };
-                let mhc = mhc_name(self.pool(node));
+                let mhc = self.mhc(node);
                 log.emit(
                     at,
                     node,
