@@ -193,6 +193,11 @@ impl NodeState {
         NodeState::Fencing,
     ];
 
+    /// The state's place in [`NodeState::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             NodeState::Ready => "Ready",
@@ -245,6 +250,13 @@ impl NodeState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_index_is_its_place_in_all() {
+        for (i, s) in NodeState::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i, "{s:?}");
+        }
+    }
 
     #[test]
     fn names_and_lookup() {

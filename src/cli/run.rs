@@ -214,14 +214,6 @@ pub struct RunOutput {
     pub violations: Vec<Violation>,
 }
 
-impl RunOutput {
-    /// Says every broken invariant on stderr: `run` and `report` still
-    /// write their outputs, so a bug report has them.
-    pub fn warn_violations(&self) {
-        warn(&self.violations);
-    }
-}
-
 /// Simulates one replication with every observer `run` writes from, and
 /// checks docs/POLICY.md's invariants on the way.
 pub fn simulate_run(sc: &Scenario, replication: u64) -> RunOutput {
@@ -264,8 +256,8 @@ fn warn(violations: &[Violation]) {
     }
 }
 
-/// Simulates one replication and stages every file [`stage_run`] would,
-/// and the charts, writing as the run goes ([`RunStream`]): memory
+/// Simulates one replication and stages every file
+/// [`report::write_run`] writes from kept records, and the charts, writing as the run goes ([`RunStream`]): memory
 /// follows the live state, not the run's length. `charts`: the timeline
 /// chart's window and focus, or `None` for no charts. `budget`: bytes each
 /// external sort gathers before it spills to a scratch file.
@@ -361,24 +353,6 @@ pub fn charts_of(sc: &Scenario, r: &RunOutput, args: &ChartArgs) -> Result<Vec<C
         window,
         &focus,
     ))
-}
-
-/// Stages the run's files and charts into `staging`.
-pub fn stage_run(
-    staging: &mut Staging,
-    sc: &Scenario,
-    r: &RunOutput,
-    charts: &[Chart],
-) -> std::io::Result<()> {
-    report::stage_run_files(
-        staging,
-        sc,
-        &r.incidents,
-        &r.timeline,
-        &r.events,
-        &r.summary,
-    )?;
-    report::stage_charts(staging, charts)
 }
 
 /// The error of a failed write into `dir`.

@@ -122,6 +122,7 @@ impl OptTime {
 impl From<Option<SimTime>> for OptTime {
     fn from(t: Option<SimTime>) -> OptTime {
         // u64::MAX ms is past any horizon (at most 100 years).
+        debug_assert!(t != Some(SimTime(u64::MAX)), "an instant at u64::MAX ms");
         t.map_or(OptTime::NONE, |t| OptTime(t.ms()))
     }
 }

@@ -16,7 +16,7 @@ use super::runner::replicate;
 use super::student::t_two_sided_p;
 use super::{Stop, Target, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
-use crate::trace::FailureTrace;
+use crate::trace::TraceCursor;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -150,14 +150,16 @@ pub struct Paired {
 
 impl Comparison {
     pub fn new(sides: &[Side]) -> Comparison {
-        let base_trace = FailureTrace::build(&sides[0].scenario, 0);
+        // Compared input by input, as the cursors draw them: no side's
+        // trace is ever listed whole.
+        let trace = |s: &Side| TraceCursor::new(&s.scenario, 0);
         Comparison {
             labels: sides.iter().map(|s| s.label.clone()).collect(),
             replications: 0,
             pairs: vec![vec![Paired::default(); METRICS]; sides.len() - 1],
             same_failure_trace: sides[1..]
                 .iter()
-                .map(|s| FailureTrace::build(&s.scenario, 0) == base_trace)
+                .map(|s| trace(s).eq(trace(&sides[0])))
                 .collect(),
             patches: sides.iter().map(|s| s.scenario.patches.clone()).collect(),
             pooled_ttr: vec![Histogram::default(); sides.len()],

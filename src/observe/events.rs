@@ -334,11 +334,6 @@ impl EventLog {
         Ok(log)
     }
 
-    /// The log writes its events to files rather than keeping them.
-    pub fn streamed(&self) -> bool {
-        self.sink.files.is_some()
-    }
-
     /// Flushes the files of a streaming log, and returns the first write
     /// error of the run, if any (the run goes on after one; its outputs
     /// are then discarded).
@@ -362,12 +357,11 @@ impl EventLog {
         self.sink.count
     }
 
-    /// Every event's place in a remediation, in emission order: the
-    /// timeline chart's markers. (A log keeps either its events or, when
-    /// streaming, their markers.)
+    /// Every kept event's place in a remediation, in emission order: the
+    /// timeline chart's markers. (A streaming log hands its markers off
+    /// instead: [`EventLog::take_markers`].)
     pub fn markers(&self) -> impl Iterator<Item = Marker> + '_ {
-        let kept = self.sink.events.iter().filter_map(Marker::of);
-        self.sink.markers.iter().copied().chain(kept)
+        self.sink.events.iter().filter_map(Marker::of)
     }
 
     /// The markers of a streaming log not taken yet, in emission order,

@@ -240,8 +240,8 @@ impl std::fmt::Debug for Keep {
 ///
 /// Only open incidents stay in the log: a final one (complete, replaced on
 /// its node, or open when the run ends) is folded into the
-/// [`IncidentStats`], and kept ([`IncidentLog::new`]) or dropped
-/// ([`IncidentLog::folding`]).
+/// [`IncidentStats`], and kept ([`IncidentLog::new`]), handed off
+/// ([`IncidentLog::handing_off`]) or dropped ([`IncidentLog::folding`]).
 #[derive(Debug)]
 pub struct IncidentLog {
     /// By node id: (pool index, OS).

@@ -95,10 +95,6 @@ const EMPTY: Interval = Interval {
     state: NodeState::Ready,
 };
 
-fn state_index(s: NodeState) -> usize {
-    NodeState::ALL.iter().position(|x| *x == s).unwrap_or(0)
-}
-
 impl TimelineLog {
     /// `keep_intervals`: keep every interval (for `timeline.csv` and charts);
     /// false keeps only the totals.
@@ -181,7 +177,7 @@ impl TimelineLog {
 
     /// Node time spent in `state`, fleet-wide \[ms\].
     pub fn state_ms(&self, state: NodeState) -> u64 {
-        self.state_ms[state_index(state)]
+        self.state_ms[NodeState::index(state)]
     }
 
     /// The fewest `Ready` nodes the pool (index into the fleet's pools) had
@@ -252,7 +248,7 @@ impl TimelineLog {
         let t = self.tracks[node];
         let len = at.since(t.since).ms();
         if len > 0 {
-            self.state_ms[state_index(t.state)] += len;
+            self.state_ms[NodeState::index(t.state)] += len;
             if t.state != NodeState::Ready {
                 self.tracks[node].not_ready_ms += len;
             }

@@ -31,7 +31,8 @@ pub struct Focus {
 }
 
 impl Focus {
-    fn keeps(&self, node: u32) -> bool {
+    /// The node is one the timeline chart may show.
+    pub(crate) fn keeps(&self, node: u32) -> bool {
         self.keep
             .as_ref()
             .is_none_or(|k| k.get(node as usize).copied().unwrap_or(false))
@@ -48,18 +49,17 @@ pub fn run_charts(
     window: Window,
     focus: &Focus,
 ) -> Vec<Chart> {
-    let sorted = runs_of;
     let (shown, total) = timeline_rows(sc, timeline, events, window, focus);
     let data = RunChartData {
         timeline: timeline_chart(sc, &shown, total, window, focus),
         incidents: incidents.len(),
-        ttr: sorted(
+        ttr: runs_of(
             incidents
                 .iter()
                 .filter_map(|i| i.ttr().map(|d| d.ms()))
                 .collect(),
         ),
-        ttd: sorted(
+        ttd: runs_of(
             incidents
                 .iter()
                 .filter_map(|i| i.ttd().map(|d| d.ms()))
@@ -198,29 +198,85 @@ fn timeline_rows(
             false => 0,
         })
         .collect();
-    let (chosen, total) = worst_nodes(&down);
-    let mut rows: Vec<TimelineRow> = chosen
-        .iter()
-        .map(|&n| TimelineRow {
-            node: sc.fleet.node(n).name.clone(),
-            intervals: timeline
-                .intervals(n)
-                .iter()
-                .filter(|iv| w.shows(iv))
-                .map(|iv| (iv.start.ms(), iv.end.ms(), iv.state))
-                .collect(),
-            markers: Vec::new(),
-        })
-        .collect();
-    for e in events.markers() {
-        if let Some(r) = w
-            .marker(&e)
-            .and_then(|m| chosen.iter().position(|&n| n == e.node).map(|i| (i, m)))
-        {
-            rows[r.0].markers.push(r.1);
+    let mut rows = ChartRows::new(sc, &down, w);
+    for n in 0..sc.fleet.len() as u32 {
+        timeline
+            .intervals(n)
+            .iter()
+            .for_each(|iv| rows.interval(n, iv));
+    }
+    events.markers().for_each(|m| rows.marker(&m));
+    rows.finish()
+}
+
+/// The timeline chart's rows being filled: the worst nodes
+/// ([`worst_nodes`]) get their intervals and markers inside the window,
+/// fed in time order per node, by either the kept or the streamed path.
+pub struct ChartRows {
+    window: Window,
+    rows: Vec<TimelineRow>,
+    /// By node: its row, or `u32::MAX` for a node not shown. O(1) per
+    /// interval and marker.
+    row_of: Vec<u32>,
+    total: usize,
+}
+
+impl ChartRows {
+    /// Rows for the worst nodes by `down`, each node's time not Ready
+    /// inside `window` \[ms\] (0 for a node the focus leaves out).
+    pub fn new(sc: &Scenario, down: &[u64], window: Window) -> ChartRows {
+        let (chosen, total) = worst_nodes(down);
+        let mut row_of = vec![u32::MAX; sc.fleet.len()];
+        for (i, &n) in chosen.iter().enumerate() {
+            row_of[n as usize] = i as u32;
+        }
+        let rows = chosen
+            .iter()
+            .map(|&n| TimelineRow {
+                node: sc.fleet.node(n).name.clone(),
+                intervals: Vec::new(),
+                markers: Vec::new(),
+            })
+            .collect();
+        ChartRows {
+            window,
+            rows,
+            row_of,
+            total,
         }
     }
-    (rows, total)
+
+    fn row(&mut self, node: u32) -> Option<&mut TimelineRow> {
+        let r = *self.row_of.get(node as usize)?;
+        self.rows.get_mut(r as usize)
+    }
+
+    /// `node`'s interval `iv`, kept when its row is shown and it overlaps
+    /// the window.
+    pub fn interval(&mut self, node: u32, iv: &Interval) {
+        let w = self.window;
+        if let Some(row) = self.row(node)
+            && w.shows(iv)
+        {
+            row.intervals.push((iv.start.ms(), iv.end.ms(), iv.state));
+        }
+    }
+
+    /// A marker, kept when its node's row is shown and it is inside the
+    /// window.
+    pub fn marker(&mut self, m: &Marker) {
+        let w = self.window;
+        if let Some(row) = self.row(m.node)
+            && let Some(kind) = w.marker(m)
+        {
+            row.markers.push(kind);
+        }
+    }
+
+    /// The rows, worst first, and how many nodes could be shown.
+    pub fn finish(self) -> (Vec<TimelineRow>, usize) {
+        (self.rows, self.total)
+    }
 }
 
 /// The nodes of the timeline chart, worst first, from each node's time
@@ -242,13 +298,6 @@ pub fn worst_nodes(down: &[u64]) -> (Vec<u32>, usize) {
     }
     ranked.sort_unstable_by(by);
     (ranked.into_iter().map(|(_, n)| n).collect(), total)
-}
-
-impl Focus {
-    /// The node is one the timeline chart may show.
-    pub fn keeps_node(&self, node: u32) -> bool {
-        self.keeps(node)
-    }
 }
 
 impl Window {

@@ -474,30 +474,14 @@ pub fn write_run(
     events: &EventLog,
     summary: &Summary,
 ) -> io::Result<Vec<PathBuf>> {
+    // Each file through a buffered writer, in RUN_FILES order (and
+    // operations.csv for a provider with an operations log).
     let mut staging = Staging::new(out_dir)?;
-    stage_run_files(&mut staging, scenario, incidents, timeline, events, summary)?;
-    staging.commit()
-}
-
-/// Streams the files of [`RUN_FILES`] (and `operations.csv` for a
-/// provider with an operations log) into `staging`, in that order, each
-/// through a buffered writer: no file is held in memory whole.
-pub fn stage_run_files(
-    staging: &mut Staging,
-    scenario: &Scenario,
-    incidents: &[Incident],
-    timeline: &TimelineLog,
-    events: &EventLog,
-    summary: &Summary,
-) -> io::Result<()> {
-    // A streaming log wrote its events as the run went.
-    if !events.streamed() {
-        let (jsonl, csv) = (
-            staging.buffered("events.jsonl")?,
-            staging.buffered("events.csv")?,
-        );
-        write_events(jsonl, csv, events)?;
-    }
+    let (jsonl, csv) = (
+        staging.buffered("events.jsonl")?,
+        staging.buffered("events.csv")?,
+    );
+    write_events(jsonl, csv, events)?;
     staging.stream("timeline.csv", |w| {
         write_timeline_csv(w, scenario, timeline)
     })?;
@@ -512,7 +496,7 @@ pub fn stage_run_files(
             write_operations_csv(w, scenario, operation, events)
         })?;
     }
-    Ok(())
+    staging.commit()
 }
 
 /// `operations.csv`'s header.
@@ -535,27 +519,69 @@ pub fn write_operations_csv(
     operation: &str,
     events: &EventLog,
 ) -> io::Result<()> {
-    let fleet = &scenario.fleet;
-    write_csv(
-        w,
-        &OPERATIONS_HEADER,
-        events.operations().iter().map(|o| {
-            let node = fleet.node(o.node);
-            // The node the repair acts on: a replacement goes by `-r<k>`.
-            let name = match o.replaced {
-                0 => node.name.clone(),
-                k => format!("{}-r{k}", node.name),
-            };
-            [
-                scenario.start.format(SimTime(o.sim_ms)),
-                o.sim_ms.to_string(),
-                name,
-                fleet.pools[node.pool].name.clone(),
-                operation.to_string(),
-                o.status.to_string(),
-            ]
-        }),
-    )
+    let mut rows = OperationRows::new(w, scenario, operation)?;
+    for o in events.operations() {
+        rows.write(o)?;
+    }
+    rows.flush()
+}
+
+/// `operations.csv` being written, one record at a time (the header
+/// first), with no allocation per row.
+pub struct OperationRows<'a, W: io::Write> {
+    w: csv::Writer<W>,
+    sc: &'a Scenario,
+    operation: &'a str,
+    name: String,
+    time: String,
+    digits: Digits,
+}
+
+impl<'a, W: io::Write> OperationRows<'a, W> {
+    /// Writes the header.
+    pub fn new(w: W, sc: &'a Scenario, operation: &'a str) -> io::Result<Self> {
+        let mut w = csv_writer(w);
+        w.write_record(OPERATIONS_HEADER).map_err(csv_err)?;
+        Ok(OperationRows {
+            w,
+            sc,
+            operation,
+            name: String::new(),
+            time: String::new(),
+            digits: Digits::default(),
+        })
+    }
+
+    /// One row: `o`.
+    pub fn write(&mut self, o: &crate::observe::events::Operation) -> io::Result<()> {
+        let fleet = &self.sc.fleet;
+        let node = fleet.node(o.node);
+        // The node the repair acts on: a replacement goes by `-r<k>`.
+        self.name.clear();
+        self.name.push_str(&node.name);
+        if o.replaced > 0 {
+            self.name.push_str("-r");
+            self.name
+                .push_str(std::str::from_utf8(self.digits.of(u64::from(o.replaced))).unwrap_or(""));
+        }
+        self.time.clear();
+        self.sc.start.write(SimTime(o.sim_ms), &mut self.time);
+        self.w
+            .write_record([
+                self.time.as_bytes(),
+                self.digits.of(o.sim_ms),
+                self.name.as_bytes(),
+                fleet.pools[node.pool].name.as_bytes(),
+                self.operation.as_bytes(),
+                o.status.as_bytes(),
+            ])
+            .map_err(csv_err)
+    }
+
+    /// Flushes the rows.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }
 
 /// Stages every chart as `<name>.svg` and `<name>.png`.

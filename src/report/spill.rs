@@ -36,7 +36,6 @@ pub struct SpillSort {
     /// Bytes of `arena` and `entries` before a spill.
     budget: usize,
     runs: Vec<PathBuf>,
-    len: u64,
 }
 
 impl SpillSort {
@@ -48,23 +47,7 @@ impl SpillSort {
             arena: Vec::new(),
             budget: budget.max(1),
             runs: Vec::new(),
-            len: 0,
         }
-    }
-
-    /// Records pushed so far.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Nothing pushed yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Runs spilled so far.
-    pub fn runs(&self) -> usize {
-        self.runs.len()
     }
 
     /// Adds a record; spills when the budget is passed.
@@ -73,7 +56,6 @@ impl SpillSort {
         let off = self.arena.len() as u32;
         self.arena.extend_from_slice(payload);
         self.entries.push((key, off, payload.len() as u32));
-        self.len += 1;
         let used = self.arena.len() + self.entries.len() * std::mem::size_of::<(Key, u32, u32)>();
         if used >= self.budget || self.arena.len() >= u32::MAX as usize / 2 {
             self.spill()?;

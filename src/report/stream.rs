@@ -9,7 +9,7 @@
 //!   [`SpillSort`] keyed (onset, node, seq), the file's order; the first
 //!   [`MAX_INCIDENT_ROWS`] are also kept for the report page;
 //! - final intervals go into a second sorter keyed (node, start), the
-//!   order of `timeline.csv`, as 17-byte records;
+//!   order of `timeline.csv`, each as its end and state (9 bytes);
 //! - operations-log records are written to `operations.csv` in time order;
 //! - with charts, each node's time not Ready inside the chart's window is
 //!   summed, and the window's markers and the capacity step series are
@@ -22,10 +22,10 @@
 //! rows), whatever the horizon; the files are byte for byte what
 //! [`super::stage_run_files`] writes from kept records.
 
-use super::figures::{Focus, Window, worst_nodes};
+use super::figures::{ChartRows, Focus, Window};
 use super::page::MAX_INCIDENT_ROWS;
 use super::spill::{Key, SpillSort};
-use super::{INCIDENT_HEADER, IncidentRows, Staging, TimelineRows, csv_err, csv_writer};
+use super::{IncidentRows, OperationRows, Staging, TimelineRows};
 use crate::charts::TimelineRow;
 use crate::fleet::{NodeId, NodeState};
 use crate::k8s::EventPhase;
@@ -57,15 +57,11 @@ struct ChartFeed {
     pools: u32,
 }
 
-/// The operations log being written.
-struct OpsRows {
-    w: csv::Writer<BufWriter<File>>,
+/// The operations log being written, to a scratch file staged at the end
+/// (after `summary.json`, as [`super::write_run`] orders them).
+struct OpsRows<'a> {
+    rows: OperationRows<'a, BufWriter<File>>,
     path: PathBuf,
-    operation: &'static str,
-    /// Scratch for a row's fields: no allocation per row.
-    name: String,
-    time: String,
-    digits: super::Digits,
 }
 
 /// The observer of a streamed run. See the module doc.
@@ -80,7 +76,7 @@ pub struct RunStream<'a> {
     row: IncidentRows<'a, Vec<u8>>,
     /// The first incidents in output order, with their keys, ascending.
     first: Vec<(Key, Incident)>,
-    ops: Option<OpsRows>,
+    ops: Option<OpsRows<'a>>,
     chart: Option<ChartFeed>,
     /// The first write error: the engine cannot fail, so writing stops
     /// and [`RunStream::write`] returns it.
@@ -140,15 +136,9 @@ impl<'a> RunStream<'a> {
         let ops = match sc.policy.preset.provider().reporting() {
             Reporting::OpsLog(log) => {
                 let (w, path) = scratch("operations")?;
-                let mut w = csv_writer(w);
-                w.write_record(super::OPERATIONS_HEADER).map_err(csv_err)?;
                 Some(OpsRows {
-                    w,
+                    rows: OperationRows::new(w, sc, log.operation)?,
                     path,
-                    operation: log.operation,
-                    name: String::new(),
-                    time: String::new(),
-                    digits: Default::default(),
                 })
             }
             _ => None,
@@ -201,11 +191,11 @@ impl<'a> RunStream<'a> {
             }
             let mut payload = [0u8; 9];
             payload[..8].copy_from_slice(&iv.end.ms().to_le_bytes());
-            payload[8] = state_index(iv.state);
+            payload[8] = iv.state.index() as u8;
             self.interval_rows
                 .push([u64::from(node), iv.start.ms(), 0], &payload)?;
             if let Some(c) = &mut self.chart
-                && c.focus.keeps_node(node)
+                && c.focus.keeps(node)
             {
                 c.down[node as usize] += c.window.not_ready_ms(&iv);
             }
@@ -236,33 +226,10 @@ impl<'a> RunStream<'a> {
                 self.events.take_markers().for_each(drop);
             }
         }
-        let fleet = &self.sc.fleet;
         for o in self.events.take_operations() {
-            let Some(ops) = self.ops.as_mut().filter(|_| !failed) else {
-                continue;
-            };
-            let node = fleet.node(o.node);
-            // The node the repair acts on: a replacement goes by `-r<k>`.
-            ops.name.clear();
-            ops.name.push_str(&node.name);
-            if o.replaced > 0 {
-                ops.name.push_str("-r");
-                ops.name.push_str(
-                    std::str::from_utf8(ops.digits.of(u64::from(o.replaced))).unwrap_or(""),
-                );
+            if let Some(ops) = self.ops.as_mut().filter(|_| !failed) {
+                ops.rows.write(&o)?;
             }
-            ops.time.clear();
-            self.sc.start.write(SimTime(o.sim_ms), &mut ops.time);
-            ops.w
-                .write_record([
-                    ops.time.as_bytes(),
-                    ops.digits.of(o.sim_ms),
-                    ops.name.as_bytes(),
-                    fleet.pools[node.pool].name.as_bytes(),
-                    ops.operation.as_bytes(),
-                    o.status.as_bytes(),
-                ])
-                .map_err(csv_err)?;
         }
         Ok(())
     }
@@ -288,52 +255,36 @@ impl<'a> RunStream<'a> {
             return Err(e);
         }
         events.finish_files()?;
-        let chosen = chart.as_ref().map(|c| worst_nodes(&c.down));
-        let mut rows: Vec<TimelineRow> = chosen
-            .iter()
-            .flat_map(|(nodes, _)| nodes)
-            .map(|&n| TimelineRow {
-                node: sc.fleet.node(n).name.clone(),
-                intervals: Vec::new(),
-                markers: Vec::new(),
-            })
-            .collect();
-        let row_of = |node: u64| -> Option<usize> {
-            chosen
-                .as_ref()
-                .and_then(|(nodes, _)| nodes.iter().position(|&n| u64::from(n) == node))
-        };
-        let window = chart.as_ref().map(|c| c.window);
+        let mut rows = chart
+            .as_ref()
+            .map(|c| ChartRows::new(sc, &c.down, c.window));
         staging.stream("timeline.csv", |w| {
             let mut out = TimelineRows::new(w, sc)?;
             interval_rows.merge(|key, p| {
                 let iv = decode_interval(key, p)?;
-                if let (Some(w), Some(r)) = (window, row_of(key[0]))
-                    && w.shows(&iv)
-                {
-                    rows[r]
-                        .intervals
-                        .push((iv.start.ms(), iv.end.ms(), iv.state));
+                let node = key[0] as NodeId;
+                if let Some(rows) = &mut rows {
+                    rows.interval(node, &iv);
                 }
-                out.write(key[0] as NodeId, &iv)
+                out.write(node, &iv)
             })?;
             out.finish()
         })?;
         staging.stream("incidents.csv", |w| {
-            let mut header = csv_writer(&mut *w);
-            header.write_record(INCIDENT_HEADER).map_err(csv_err)?;
+            let mut header = IncidentRows::new(&mut *w, sc);
+            header.header()?;
             header.flush()?;
             drop(header);
             incident_rows.merge(|_, row| w.write_all(row))
         })?;
         staging.write("summary.json", summary)?;
         if let Some(mut ops) = ops {
-            ops.w.flush()?;
-            drop(ops.w);
+            ops.rows.flush()?;
+            drop(ops.rows);
             staging.adopt(&ops.path, "operations.csv")?;
         }
         let mut steps = None;
-        if let Some(mut c) = chart {
+        if let (Some(mut c), Some(rows)) = (chart, rows.as_mut()) {
             c.markers.flush()?;
             c.steps.flush()?;
             drop(c.markers);
@@ -346,16 +297,14 @@ impl<'a> RunStream<'a> {
                     node: u32::from_le_bytes(rec[8..12].try_into().unwrap_or_default()),
                     phase: phase_of(rec[12]),
                 };
-                if let (Some(i), Some(kind)) = (row_of(u64::from(m.node)), c.window.marker(&m)) {
-                    rows[i].markers.push(kind);
-                }
+                rows.marker(&m);
             }
-            std::fs::remove_file(&c.markers_path)?;
+            // The scratch files go with the staging directory.
             steps = Some((c.steps_path, c.maxima));
         }
         Ok(Streamed {
             first_incidents: first.into_iter().map(|(_, i)| i).collect(),
-            timeline_rows: chosen.map(|(_, total)| (rows, total)),
+            timeline_rows: rows.map(ChartRows::finish),
             steps,
         })
     }
@@ -392,10 +341,6 @@ pub fn read_steps(path: &std::path::Path, f: &mut dyn FnMut(usize, (u64, u32))) 
         f(series as usize, (at, level));
     }
     Ok(())
-}
-
-fn state_index(s: NodeState) -> u8 {
-    NodeState::ALL.iter().position(|x| *x == s).unwrap_or(0) as u8
 }
 
 fn decode_interval(key: Key, p: &[u8]) -> io::Result<Interval> {

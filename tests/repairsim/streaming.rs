@@ -20,17 +20,25 @@ const GROW: [&str; 5] = [
 #[test]
 fn a_streamed_run_writes_what_the_in_memory_path_renders() {
     let s = scratch("streamed");
-    // The second run draws a window of the year and one pool only.
-    let cases: [(Events, &str, &[&str]); 2] = [
-        (Events::AutoRepair, "auto-repair", &[]),
+    // The second run draws a window of the year and one pool only; the
+    // third runs a peer (Cluster API), whose events borrow their text.
+    let cases: [(Events, &str, &[&str], &[&str]); 3] = [
+        (Events::AutoRepair, "auto-repair", &[], &[]),
         (
             Events::All,
             "all",
             &["--from", "40d", "--to", "200d", "--pool", "user"],
+            &[],
+        ),
+        (
+            Events::AutoRepair,
+            "auto-repair",
+            &[],
+            &["policy.preset=capi-mhc"],
         ),
     ];
-    for (which, flag, chart_flags) in cases {
-        let streamed = s.join(format!("streamed-{flag}"));
+    for (case, (which, flag, chart_flags, sets)) in cases.into_iter().enumerate() {
+        let streamed = s.join(format!("streamed-{case}"));
         // 64 KiB per sort: the rows spill to many sorted runs.
         let mut args = vec![
             "run".to_string(),
@@ -39,7 +47,7 @@ fn a_streamed_run_writes_what_the_in_memory_path_renders() {
             "64".into(),
         ];
         args.extend(chart_flags.iter().map(|f| f.to_string()));
-        for g in GROW {
+        for g in GROW.iter().chain(sets) {
             args.extend(["--set".to_string(), g.to_string()]);
         }
         args.extend(["--events".into(), flag.into(), "--out".into()]);
@@ -50,6 +58,7 @@ fn a_streamed_run_writes_what_the_in_memory_path_renders() {
 
         let patches: Vec<Patch> = GROW
             .iter()
+            .chain(sets)
             .map(|g| {
                 let (key, value) = g.split_once('=').unwrap();
                 Patch::Set {
@@ -65,7 +74,7 @@ fn a_streamed_run_writes_what_the_in_memory_path_renders() {
             "{} events",
             r.events.events().len()
         );
-        let kept = s.join(format!("kept-{flag}"));
+        let kept = s.join(format!("kept-{case}"));
         repairsim::report::write_run(&kept, &sc, &r.incidents, &r.timeline, &r.events, &r.summary)
             .unwrap();
         let chart_args =
@@ -89,7 +98,7 @@ fn a_streamed_run_writes_what_the_in_memory_path_renders() {
         for ((name, x), (_, y)) in a.iter().zip(&b) {
             assert!(
                 x == y,
-                "{flag}: {name} differs between the streamed and the kept path"
+                "case {case} ({flag}): {name} differs between the streamed and the kept path"
             );
         }
     }
