@@ -85,6 +85,8 @@
 //!   hook ([`scenario::load_file_then`]), so `Scenario` never holds them.
 //! - [`engine`]: the queue (FIFO among equal time and rank) and the loop.
 //!   Invariant: never reads a file, never prints, cannot fail.
+//!   [`cache`] is its one hint to the processor (prefetch the next
+//!   arrival's node); invariant: no output depends on it.
 //! - [`observe`]: the records and the observers. [`invariants`] checks
 //!   POLICY.md's rules on any record stream.
 //! - [`import`]: a recorded history of Kubernetes events as a scenario,
@@ -106,6 +108,7 @@
 //! clock in the model, and no iteration over a hash map on any path that
 //! reaches an output.
 
+pub mod cache;
 pub mod charts;
 pub mod check;
 pub mod cli;

@@ -270,6 +270,15 @@ impl TraceCursor {
         self.head.map(|h| h.0)
     }
 
+    /// The node of the next input, if it is a fault.
+    #[inline]
+    pub fn peek_node(&self) -> Option<NodeId> {
+        match self.head {
+            Some((_, Input::Fault { node, .. })) => Some(node),
+            _ => None,
+        }
+    }
+
     /// The input after the ones handed out and the head.
     fn following(&mut self) -> Option<(SimTime, Input)> {
         let fixed = self.fixed.get(self.next_fixed).map(|f| f.0);

@@ -454,6 +454,12 @@ impl<'a> Sim<'a> {
             }
             let ev = if from_trace {
                 self.input = self.trace.next()?.1;
+                // The next arrival's node is random: ask for its state now,
+                // a few events before it is needed.
+                if let Some(n) = self.trace.peek_node() {
+                    crate::cache::prefetch_at(&self.nodes, n as usize);
+                    self.obs.prefetch(n);
+                }
                 Event::Input
             } else {
                 self.queue.pop()?.2

@@ -759,6 +759,17 @@ impl Observer for EventLog {
         }
     }
 
+    fn prefetch(&self, node: NodeId) {
+        let n = node as usize;
+        crate::cache::prefetch_at(&self.sink.node_names, n);
+        if let Some(ne) = &self.node_events {
+            crate::cache::prefetch_at(&ne.state, n);
+        }
+        if let Reporter::Ops(ops) = &self.reporter {
+            crate::cache::prefetch_at(&ops.nodes, n);
+        }
+    }
+
     fn record(&mut self, rec: &Record) {
         if let (Some(ne), &Record::State { at, node, state }) = (&mut self.node_events, rec) {
             use crate::fleet::NodeState::{NotReady, Ready};

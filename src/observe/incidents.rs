@@ -401,6 +401,11 @@ impl Observer for IncidentLog {
         self.stats = Some(IncidentStats::new(s));
     }
 
+    fn prefetch(&self, node: NodeId) {
+        crate::cache::prefetch_at(&self.open, node as usize);
+        crate::cache::prefetch_at(&self.node_info, node as usize);
+    }
+
     fn record(&mut self, rec: &Record) {
         debug_assert!(!self.finished, "record after finish");
         match *rec {

@@ -145,6 +145,9 @@ pub trait Observer {
     fn record(&mut self, rec: &Record);
     /// After the last record; `horizon` is where the run stopped.
     fn finish(&mut self, _horizon: SimTime) {}
+    /// Records about `node` come soon: an observer with per-node state may
+    /// [`crate::cache::prefetch`] it. A hint; outputs never depend on it.
+    fn prefetch(&self, _node: NodeId) {}
 }
 
 /// Several observers, fed in order: `Fanout(vec![&mut a, &mut b])`.
@@ -165,6 +168,9 @@ impl Observer for Fanout<'_> {
         for o in self.0.iter_mut() {
             o.finish(h);
         }
+    }
+    fn prefetch(&self, node: NodeId) {
+        self.0.iter().for_each(|o| o.prefetch(node));
     }
 }
 

@@ -396,6 +396,10 @@ impl Observer for TimelineLog {
         }
     }
 
+    fn prefetch(&self, node: NodeId) {
+        crate::cache::prefetch_at(&self.tracks, node as usize);
+    }
+
     fn record(&mut self, rec: &Record) {
         if let Record::State { at, node, state } = *rec {
             self.fold(at);

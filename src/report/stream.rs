@@ -394,4 +394,10 @@ impl Observer for RunStream<'_> {
         self.events.finish(horizon);
         self.take();
     }
+
+    fn prefetch(&self, node: NodeId) {
+        self.incidents.prefetch(node);
+        self.timeline.prefetch(node);
+        self.events.prefetch(node);
+    }
 }
