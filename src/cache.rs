@@ -14,7 +14,7 @@
 /// Asks the processor to bring every cache line of `value` into all cache
 /// levels. A no-op on targets other than x86_64.
 #[inline(always)]
-pub fn prefetch<T>(value: &T) {
+pub fn prefetch<T: ?Sized>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
@@ -22,7 +22,7 @@ pub fn prefetch<T>(value: &T) {
         let start = (value as *const T).cast::<i8>();
         // The lines from the one holding the first byte to the one holding
         // the last: a value may straddle one more line than its size needs.
-        let lines = (start as usize % LINE + size_of::<T>().max(1)).div_ceil(LINE);
+        let lines = (start as usize % LINE + size_of_val(value).max(1)).div_ceil(LINE);
         for i in 0..lines {
             // SAFETY: SSE is part of the x86_64 baseline, and a prefetch is
             // a hint that never faults and changes no memory, whatever the
@@ -54,6 +54,7 @@ mod tests {
         prefetch_at(&v, 4);
         prefetch_at(&[] as &[u8], 0);
         prefetch(&());
+        prefetch("a node's name");
         assert_eq!(v.iter().map(|a| a[25]).collect::<Vec<_>>(), [0, 1, 2, 3]);
     }
 }

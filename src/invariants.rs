@@ -263,6 +263,12 @@ impl<'a> InvariantChecker<'a> {
 }
 
 impl Observer for InvariantChecker<'_> {
+    fn prefetch(&self, node: NodeId) {
+        crate::cache::prefetch_at(&self.nodes, node as usize);
+        crate::cache::prefetch_at(&self.windows, node as usize);
+        crate::cache::prefetch_at(&self.sc.fleet.nodes, node as usize);
+    }
+
     fn record(&mut self, rec: &Record) {
         let (at, node) = (rec.at(), rec.node());
         if at < self.last {

@@ -270,7 +270,8 @@ impl TraceCursor {
         self.head.map(|h| h.0)
     }
 
-    /// The node of the next input, if it is a fault.
+    /// The node of the next input, if it is a fault: a hint for
+    /// [`crate::cache::prefetch`].
     #[inline]
     pub fn peek_node(&self) -> Option<NodeId> {
         match self.head {

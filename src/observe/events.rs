@@ -771,6 +771,13 @@ impl Observer for EventLog {
     }
 
     fn record(&mut self, rec: &Record) {
+        if let &Record::FaultArrived { node, .. } = rec
+            && let Some(name) = self.sink.node_names.get(node as usize)
+        {
+            // The name's header came with Observer::prefetch; its bytes,
+            // which this incident's events will copy, come now.
+            crate::cache::prefetch(name.as_bytes());
+        }
         if let (Some(ne), &Record::State { at, node, state }) = (&mut self.node_events, rec) {
             use crate::fleet::NodeState::{NotReady, Ready};
             let was = std::mem::replace(&mut ne.state[node as usize], state);

@@ -398,6 +398,9 @@ impl Observer for TimelineLog {
 
     fn prefetch(&self, node: NodeId) {
         crate::cache::prefetch_at(&self.tracks, node as usize);
+        if let Some(p) = &self.pending {
+            crate::cache::prefetch_at(p, node as usize);
+        }
     }
 
     fn record(&mut self, rec: &Record) {

@@ -382,6 +382,11 @@ impl Observer for RunStream<'_> {
     }
 
     fn record(&mut self, rec: &Record) {
+        if let &Record::FaultArrived { node, .. } = rec
+            && let Some(n) = self.sc.fleet.nodes.get(node as usize)
+        {
+            crate::cache::prefetch(n.name.as_bytes());
+        }
         self.incidents.record(rec);
         self.timeline.record(rec);
         self.events.record(rec);
@@ -396,6 +401,9 @@ impl Observer for RunStream<'_> {
     }
 
     fn prefetch(&self, node: NodeId) {
+        // incidents.csv names the node: its fleet entry (and, at the
+        // arrival, its name's bytes).
+        crate::cache::prefetch_at(&self.sc.fleet.nodes, node as usize);
         self.incidents.prefetch(node);
         self.timeline.prefetch(node);
         self.events.prefetch(node);
