@@ -267,6 +267,7 @@ impl Observer for InvariantChecker<'_> {
         crate::cache::prefetch_at(&self.nodes, node as usize);
         crate::cache::prefetch_at(&self.windows, node as usize);
         crate::cache::prefetch_at(&self.sc.fleet.nodes, node as usize);
+        crate::cache::prefetch_at(&self.never_registered, node as usize);
     }
 
     fn record(&mut self, rec: &Record) {
