@@ -588,7 +588,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
     // must not outlive a failed write.
     for (dir, files) in blessings {
         let err = super::run::out_err(&dir);
-        let mut staging = Staging::new(&dir).map_err(&err)?;
+        let mut staging = Staging::merge(&dir).map_err(&err)?;
         for (name, bytes) in files {
             staging.write(name, &bytes).map_err(&err)?;
         }

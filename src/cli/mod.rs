@@ -6,6 +6,7 @@ pub mod check;
 pub mod compare;
 pub mod docs;
 pub mod import;
+pub mod interrupt;
 pub mod policy;
 pub mod progress;
 pub mod replay;

@@ -357,11 +357,14 @@ pub fn charts_of(sc: &Scenario, r: &RunOutput, args: &ChartArgs) -> Result<Vec<C
 
 /// The error of a failed write into `dir`.
 pub fn out_err(dir: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
-    move |e| {
-        CliError::Output(format!(
+    use std::io::ErrorKind::{DirectoryNotEmpty, InvalidInput, NotADirectory};
+    move |e| match e.kind() {
+        // A directory that cannot be the outputs' is a bad flag.
+        DirectoryNotEmpty | NotADirectory | InvalidInput => CliError::Input(e.to_string()),
+        _ => CliError::Output(format!(
             "could not write the outputs to {}: {e}",
             dir.display()
-        ))
+        )),
     }
 }
 

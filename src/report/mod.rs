@@ -1,9 +1,10 @@
 //! Run outputs: `events.jsonl`, `events.csv`, `timeline.csv`,
 //! `incidents.csv` and `summary.json`, written atomically.
 //!
-//! Every file is written into a staging directory next to the outputs
-//! (`<out_dir>/.repairsim-tmp-<pid>`) through a buffered writer, never
-//! held whole in memory, then renamed into place one by one. `run` writes
+//! Every file is written into a staging directory beside the output
+//! directory ([`staging`]: `<parent>/.<name>.repairsim-tmp-<pid>`) through
+//! a buffered writer, never held whole in memory, and the staging
+//! directory then replaces the output directory whole. `run` writes
 //! them while the simulation runs ([`stream::RunStream`]), through
 //! external sorts ([`spill`]) where the file's order is not the order in
 //! which rows become final; [`write_run`] renders the same bytes from kept
@@ -17,7 +18,10 @@
 pub mod figures;
 pub mod page;
 pub mod spill;
+pub mod staging;
 pub mod stream;
+
+pub use staging::Staging;
 
 use crate::fleet::NodeId;
 use crate::observe::events::EventLog;
@@ -593,148 +597,6 @@ pub fn stage_charts(staging: &mut Staging, charts: &[crate::charts::Chart]) -> i
     Ok(())
 }
 
-/// Outputs being written: each file goes into a staging directory next to
-/// them (`<out_dir>/.repairsim-tmp-<pid>`), and [`Staging::commit`] renames
-/// them all into `out_dir`. Dropped without a commit (an error, a panic),
-/// it removes the staging directory, and `out_dir` too when it created it
-/// and it is empty: the previous outputs stay untouched.
-///
-/// A file may be streamed ([`Staging::create`]), so a long run's rows need
-/// not be held in memory.
-#[derive(Debug)]
-pub struct Staging {
-    out_dir: PathBuf,
-    dir: PathBuf,
-    existed: bool,
-    names: Vec<String>,
-    committed: bool,
-}
-
-impl Staging {
-    /// Creates `out_dir` (with its parents) and an empty staging directory in it.
-    pub fn new(out_dir: &Path) -> io::Result<Staging> {
-        let existed = out_dir.exists();
-        fs::create_dir_all(out_dir)?;
-        let dir = out_dir.join(format!(".repairsim-tmp-{}", std::process::id()));
-        let staging = Staging {
-            out_dir: out_dir.to_path_buf(),
-            dir,
-            existed,
-            names: Vec::new(),
-            committed: false,
-        };
-        // A staging directory left by a crashed run with the same pid.
-        if staging.dir.is_dir() {
-            fs::remove_dir_all(&staging.dir)?;
-        }
-        remove_abandoned(out_dir);
-        fs::create_dir(&staging.dir)?;
-        Ok(staging)
-    }
-
-    /// Creates the staged file `name` for streaming; it is renamed into
-    /// place by [`Staging::commit`].
-    pub fn create(&mut self, name: &str) -> io::Result<fs::File> {
-        let f = fs::File::create(self.dir.join(name))?;
-        self.names.push(name.to_string());
-        Ok(f)
-    }
-
-    /// [`Staging::create`] behind a 64 KiB buffer; flush it when done.
-    pub fn buffered(&mut self, name: &str) -> io::Result<io::BufWriter<fs::File>> {
-        Ok(io::BufWriter::with_capacity(1 << 16, self.create(name)?))
-    }
-
-    /// Stages `name` with what `write` writes through [`Staging::buffered`].
-    pub fn stream(
-        &mut self,
-        name: &str,
-        write: impl FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let mut w = self.buffered(name)?;
-        write(&mut w)?;
-        w.into_inner().map_err(io::IntoInnerError::into_error)?;
-        Ok(())
-    }
-
-    /// A scratch file's path in the staging directory: never renamed into
-    /// `out_dir`, and removed with the staging directory.
-    pub fn scratch(&self, name: &str) -> PathBuf {
-        self.dir.join(format!(".scratch-{name}"))
-    }
-
-    /// Stages the scratch file at `path`, written and closed, as `name`.
-    pub fn adopt(&mut self, path: &Path, name: &str) -> io::Result<()> {
-        fs::rename(path, self.dir.join(name))?;
-        self.names.push(name.to_string());
-        Ok(())
-    }
-
-    /// Stages `name` with `bytes`.
-    pub fn write(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        fs::write(self.dir.join(name), bytes)?;
-        self.names.push(name.to_string());
-        Ok(())
-    }
-
-    /// Renames every staged file into `out_dir`, in staging order, and
-    /// returns their paths.
-    pub fn commit(mut self) -> io::Result<Vec<PathBuf>> {
-        let targets: Vec<PathBuf> = self.names.iter().map(|n| self.out_dir.join(n)).collect();
-        // A rename onto a directory fails; find out before the first rename.
-        if let Some(t) = targets.iter().find(|t| t.is_dir()) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!(
-                    "{} is a directory; remove it or choose another output directory",
-                    t.display()
-                ),
-            ));
-        }
-        for (name, target) in self.names.iter().zip(&targets) {
-            fs::rename(self.dir.join(name), target)?;
-        }
-        self.committed = true;
-        Ok(targets)
-    }
-}
-
-/// Removes the staging directories that interrupted runs (Ctrl-C, a kill)
-/// left in `out_dir`: those whose process is gone. Only where `/proc`
-/// tells which processes live; elsewhere they stay.
-fn remove_abandoned(out_dir: &Path) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(out_dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(".repairsim-tmp-"))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        // Gone on success (emptied by the renames); on failure, whatever is left.
-        let _ = fs::remove_dir_all(&self.dir);
-        if !self.committed && !self.existed {
-            // Only removes it when empty: never someone else's files.
-            let _ = fs::remove_dir(&self.out_dir);
-        }
-    }
-}
-
 /// A CSV writer with the outputs' conventions: a header row, RFC 4180
 /// quoting, `\n` line ends.
 pub fn csv_writer<W: io::Write>(w: W) -> csv::Writer<W> {
@@ -987,37 +849,6 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
     }
 
     #[test]
-    fn staging_removes_what_interrupted_runs_left_and_nothing_else() {
-        let dir = scratch("abandoned");
-        // No process has this pid (Linux pids stay below 2^22).
-        let dead = dir.join(".repairsim-tmp-999999999");
-        let alive = dir.join(format!(".repairsim-tmp-{}", std::process::id()));
-        let other = dir.join(".repairsim-tmp-notes");
-        for d in [&dead, &other] {
-            fs::create_dir_all(d.join("x")).unwrap();
-        }
-        let mut st = Staging::new(&dir).unwrap();
-        st.write("a.txt", b"a").unwrap();
-        assert!(alive.is_dir(), "our own staging directory");
-        st.commit().unwrap();
-        assert!(!alive.exists());
-        assert_eq!(listing(&dir), [".repairsim-tmp-notes", "a.txt"]);
-        let _ = fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn staging_dropped_without_commit_leaves_nothing() {
-        let dir = scratch("dropped").join("new");
-        {
-            let mut st = Staging::new(&dir).unwrap();
-            st.write("a.txt", b"a").unwrap();
-            let _f = st.create("rows.csv").unwrap();
-        }
-        assert!(!dir.exists(), "the directory it created is gone too");
-        let _ = fs::remove_dir_all(dir.parent().unwrap());
-    }
-
-    #[test]
     fn write_run_writes_every_file_and_no_staging() {
         let o = outputs(&example1());
         let dir = scratch("ok").join("nested");
@@ -1037,6 +868,7 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
         assert_eq!(
             listing(&dir),
             [
+                ".repairsim",
                 "events.csv",
                 "events.jsonl",
                 "incidents.csv",
@@ -1062,7 +894,7 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
             &o.summary,
         )
         .unwrap();
-        assert_eq!(listing(&dir).len(), 5);
+        assert_eq!(listing(&dir).len(), 6);
         let _ = fs::remove_dir_all(dir.parent().unwrap());
     }
 
@@ -1102,28 +934,27 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
     fn write_run_failure_leaves_previous_outputs_untouched() {
         let o = outputs(&example1());
         let dir = scratch("keep");
-        fs::create_dir_all(dir.join("timeline.csv")).unwrap();
-        fs::write(dir.join("events.csv"), "old").unwrap();
+        let write = || {
+            write_run(
+                &dir,
+                &o.scenario,
+                o.incidents.incidents(),
+                &o.timeline,
+                &o.events,
+                &o.summary,
+            )
+        };
+        write().unwrap();
         fs::write(dir.join("summary.json"), "old").unwrap();
-        let err = write_run(
-            &dir,
-            &o.scenario,
-            o.incidents.incidents(),
-            &o.timeline,
-            &o.events,
-            &o.summary,
-        );
-        assert!(
-            err.unwrap_err()
-                .to_string()
-                .contains("timeline.csv is a directory")
-        );
-        assert_eq!(
-            listing(&dir),
-            ["events.csv", "summary.json", "timeline.csv"]
-        );
-        assert_eq!(fs::read_to_string(dir.join("events.csv")).unwrap(), "old");
+        // The staging directory's place is taken: the run fails before
+        // anything moves.
+        let name = dir.file_name().unwrap().to_string_lossy();
+        let staging = dir.with_file_name(format!(".{name}.repairsim-tmp-{}", std::process::id()));
+        fs::write(&staging, "in the way").unwrap();
+        assert!(write().is_err());
+        assert_eq!(listing(&dir).len(), 6);
         assert_eq!(fs::read_to_string(dir.join("summary.json")).unwrap(), "old");
+        let _ = fs::remove_file(&staging);
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -133,10 +133,12 @@ pub fn scratch(name: &str) -> Scratch {
     Scratch(dir)
 }
 
-/// Every file of an output directory, by name.
+/// Every file of an output directory, by name, but the `.repairsim`
+/// marker that lists them.
 pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter(|e| !e.as_ref().is_ok_and(|e| e.file_name() == ".repairsim"))
         .map(|e| {
             let p = e.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();

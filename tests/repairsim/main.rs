@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod determinism;
 mod exclusions;
+mod failure_behaviour;
 mod import;
 mod lifecycle;
 mod montecarlo;

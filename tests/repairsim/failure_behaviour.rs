@@ -1,0 +1,180 @@
+//! What a run leaves on disk when it is stopped, killed, refused or
+//! raced: README "Limits and failure behaviour".
+
+use crate::common::{files, repairsim, scratch, stderr};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A scenario that runs for many seconds: long enough to be stopped
+/// while it runs, whatever the machine.
+const LONG: &str = r#"
+name = "long"
+horizon = "3650d"
+[[pools]]
+name = "p"
+os = "linux"
+count = 20000
+[[faults]]
+name = "g"
+signal = "not-ready"
+fixed_by = "reboot"
+[[failures]]
+fault = "g"
+mtbf = "30d"
+"#;
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Starts a long run into `out` and returns once its staging directory
+/// exists beside `out` (a condition, not a delay).
+fn start_long_run(dir: &Path, out: &str) -> Child {
+    let scenario = dir.join("long.toml");
+    std::fs::write(&scenario, LONG).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_repairsim"))
+        .args(["run", scenario.to_str().unwrap(), "--out", out, "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let parent = Path::new(out).parent().unwrap();
+    let staging = format!(".{}.repairsim-tmp-{}", leaf(out), child.id());
+    while !parent.join(&staging).is_dir() {
+        std::thread::yield_now();
+    }
+    child
+}
+
+fn leaf(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name}");
+}
+
+#[test]
+fn sigint_and_sigterm_leave_the_previous_run_as_it_was() {
+    let s = scratch("signals");
+    let out = s.path("out");
+    let o = repairsim(&["run", "--out", &out, "-q", "--no-charts"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = files(Path::new(&out));
+    for (name, code) in [("INT", 130), ("TERM", 143)] {
+        let child = start_long_run(&s, &out);
+        signal(&child, name);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "SIG{name}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim(),
+            format!("repairsim: stopped by SIG{name}; the outputs are as they were before the run")
+        );
+        assert!(
+            files(Path::new(&out)) == before,
+            "SIG{name} changed the outputs"
+        );
+        assert_eq!(names(&s), ["long.toml", "out"], "SIG{name} left something");
+    }
+}
+
+#[test]
+fn a_killed_run_leaves_nothing_in_the_output_directory_and_the_next_run_cleans_up() {
+    let s = scratch("killed");
+    let out = s.path("out");
+    let mut child = start_long_run(&s, &out);
+    signal(&child, "KILL");
+    child.wait().unwrap();
+    let pid = child.id();
+    let left = names(&s);
+    assert!(
+        !left.contains(&"out".to_string()),
+        "no output directory: {left:?}"
+    );
+    assert!(
+        left.contains(&format!(".out.repairsim-tmp-{pid}")),
+        "{left:?}"
+    );
+    let o = repairsim(&["run", "--out", &out, "-q", "--no-charts"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(names(&s), ["long.toml", "out"]);
+}
+
+#[test]
+fn one_output_directory_has_one_writer() {
+    let s = scratch("lock");
+    let out = s.path("out");
+    let mut child = start_long_run(&s, &out);
+    let o = repairsim(&["run", "--out", &out, "-q", "--no-charts"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let says = format!(
+        "another repairsim (process {}) is writing {out}; wait for it to finish, \
+         or choose another output directory",
+        child.id()
+    );
+    assert!(stderr(&o).contains(&says), "{}", stderr(&o));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_run_replaces_its_output_directory_whole() {
+    let s = scratch("owned");
+    let out = s.path("out");
+    let o = repairsim(&["run", "--out", &out, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(names(Path::new(&out)).contains(&"timeline.svg".to_string()));
+    // Without charts: no chart of the earlier run stays beside the files.
+    let o = repairsim(&["run", "--out", &out, "-q", "--no-charts"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        names(Path::new(&out)),
+        [
+            ".repairsim",
+            "events.csv",
+            "events.jsonl",
+            "incidents.csv",
+            "summary.json",
+            "timeline.csv"
+        ]
+    );
+    // The marker lists the run's files, in the order they were written.
+    let marker = std::fs::read_to_string(Path::new(&out).join(".repairsim")).unwrap();
+    let mut listed: Vec<&str> = marker.lines().skip(1).collect();
+    assert_eq!(listed[0], "events.jsonl");
+    listed.sort();
+    assert_eq!(listed, names(Path::new(&out))[1..]);
+}
+
+#[test]
+fn a_directory_holding_other_files_is_refused_untouched() {
+    let s = scratch("foreign");
+    let out = s.path("mine");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(Path::new(&out).join("notes.txt"), "keep").unwrap();
+    let o = repairsim(&["run", "--out", &out, "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!(
+            "error: {out} holds files repairsim did not write (notes.txt); a run replaces \
+             its output directory whole, so choose a new or empty directory, or move them"
+        )
+    );
+    assert_eq!(names(Path::new(&out)), ["notes.txt"]);
+    assert_eq!(names(&s), ["mine"]);
+}
