@@ -92,6 +92,8 @@
 //! - [`import`]: a recorded history of Kubernetes events as a scenario,
 //!   one injected fault per not-Ready episode. Invariant: pure inference;
 //!   the replay is an ordinary run.
+//! - [`budget`]: a command's work and memory, estimated from its scenarios
+//!   before it runs, against `--max-work` and `--max-memory`.
 //! - [`stats`], [`report`]: pure statistics and atomic writers.
 //!   [`report::stream`] writes a run's files while it runs, through
 //!   external sorts ([`report::spill`]). Invariant: memory follows the
@@ -108,6 +110,7 @@
 //! clock in the model, and no iteration over a hash map on any path that
 //! reaches an output.
 
+pub mod budget;
 pub mod cache;
 pub mod charts;
 pub mod check;

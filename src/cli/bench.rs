@@ -563,7 +563,9 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     };
     // Every configuration is checked (with the patches) before anything runs.
     for (c, mtbf) in configs.iter().zip(&mtbfs) {
-        scenario(*c, *mtbf)?;
+        let sc = scenario(*c, *mtbf)?;
+        let e = crate::budget::Estimate::runs(&sc, u128::from(args.repeat.max(1)), 1);
+        super::within_budget("bench", &e)?;
     }
     if args.run {
         let (c, mtbf) = (configs[0], mtbfs[0]);

@@ -309,6 +309,32 @@ fn measurements(expectations: &[Expectation]) -> Vec<(Overrides, Option<u64>)> {
     v
 }
 
+/// What `check` will run: each scenario once, with its records kept (the
+/// golden files are rendered from them), and each expectation's
+/// replications.
+fn check_estimate(targets: &[Target], threads: u16) -> crate::budget::Estimate {
+    use crate::budget::{Estimate, KEPT_MEMORY, run_work};
+    let mut total = Estimate::default();
+    let mut runs: u128 = 0;
+    for t in targets {
+        let more: u128 = measurements(&t.expectations)
+            .iter()
+            .map(|(_, n)| u128::from(n.unwrap_or(1)))
+            .sum();
+        let e = Estimate::runs(&t.scenario, 1 + more, super::workers(threads));
+        let kept = run_work(&t.scenario).saturating_mul(u128::from(KEPT_MEMORY));
+        total.work = total.work.saturating_add(e.work);
+        total.memory = total.memory.max(e.memory.saturating_add(kept));
+        runs = runs.saturating_add(1 + more);
+    }
+    total.what = format!(
+        "{} scenario{}, {runs} runs in all",
+        targets.len(),
+        if targets.len() == 1 { "" } else { "s" }
+    );
+    total
+}
+
 /// One replication with the invariant checker watching.
 fn checked_replication(sc: &Scenario, r: u64) -> (RepResult, Vec<Violation>) {
     let mut incidents = IncidentLog::folding();
@@ -501,6 +527,7 @@ pub fn run(args: Args, file: &[Patch], sets: &[String]) -> Result<(), CliError> 
             return Err(e);
         }
     };
+    super::within_budget("check", &check_estimate(&targets, args.threads))?;
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
     let mut reports = Vec::new();
     let mut blessings = Vec::new();

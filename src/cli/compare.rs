@@ -181,6 +181,15 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .reps
         .stop("every candidate's interval of the difference in")?;
     let pool = args.reps.pool()?;
+    let mut estimate = crate::budget::Estimate::default();
+    for s in &sides {
+        estimate = estimate.then(crate::budget::Estimate::runs(
+            &s.scenario,
+            u128::from(stop.max()),
+            super::workers(args.reps.threads).min(stop.max()),
+        ));
+    }
+    super::within_budget("compare", &estimate)?;
     let base = sides[0].scenario.clone();
     let out = args
         .out

@@ -80,6 +80,16 @@ pub struct Cli {
         long_help = POLICY_FILE_HELP
     )]
     pub policy_file: Option<std::path::PathBuf>,
+    /// Refuse a command expected to simulate more inputs than this (nodes
+    /// and expected faults, summed over every replication).
+    #[arg(long = "max-work", global = true, value_name = "INPUTS",
+          default_value_t = crate::budget::DEFAULT_MAX_WORK,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_work: u64,
+    /// Refuse a command expected to need more memory than this, e.g. 4GiB.
+    #[arg(long = "max-memory", global = true, value_name = "SIZE",
+          default_value = "2GiB", value_parser = crate::budget::parse_bytes)]
+    pub max_memory: u64,
 }
 
 /// The long help of `--policy-file`.
@@ -253,6 +263,23 @@ pub const DEFAULT_LABEL: &str = "<embedded default scenario>";
 /// with `patches` applied in order.
 /// What a policy file held that the simulation does not use is printed
 /// to stderr as a warning, with its file, line and column.
+/// How many runs `--threads N` keeps in flight at once (0: one per core),
+/// for the memory estimate only.
+pub fn workers(threads: u16) -> u64 {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        n => u64::from(n),
+    }
+}
+
+/// Refuses `command` when `e` is over the process's work or memory limit
+/// (exit 2), before anything runs.
+pub fn within_budget(command: &str, e: &crate::budget::Estimate) -> Result<(), CliError> {
+    crate::budget::limits()
+        .check(command, e)
+        .map_err(CliError::Input)
+}
+
 pub fn load_scenario(path: Option<&Path>, patches: &[Patch]) -> Result<Scenario, CliError> {
     let (sc, _) = match path {
         Some(p) => load_file(p, patches)?,
@@ -287,6 +314,10 @@ pub fn parse_sets(args: &[String]) -> Result<Vec<Patch>, CliError> {
 }
 
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+    crate::budget::set_limits(crate::budget::Limits {
+        max_work: cli.max_work,
+        max_memory: cli.max_memory,
+    });
     // `check` parses its own, to report a bad one in its JUnit file too.
     let file: Vec<Patch> = cli
         .policy_file

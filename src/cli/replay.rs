@@ -68,6 +68,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let toml = imported.to_toml();
     let label = "the imported scenario";
     let sc = scenario::load_str(label, &toml)?;
+    super::within_budget(
+        "replay",
+        &crate::budget::Estimate::runs(&sc, args.candidate.len() as u128 + 1, 1),
+    )?;
     // The trace is the record's: only the policy may change.
     if let Some(key) = trace_key(patches) {
         return Err(CliError::Input(format!(

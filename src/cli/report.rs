@@ -4,6 +4,7 @@
 
 use super::run::{ChartArgs, Events, out_err, stream_run};
 use super::{CliError, load_scenario, progress};
+use crate::budget::Estimate;
 use crate::mc::fewest::FewestReady;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::metrics::{
@@ -111,6 +112,15 @@ const HEADLINE: [usize; 10] = [
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let sc = load_scenario(args.scenario.as_deref(), patches)?;
+    let threads = super::workers(args.threads);
+    super::within_budget(
+        "report",
+        &Estimate::runs(&sc, 1, 1).then(Estimate::runs(
+            &sc,
+            u128::from(args.replications),
+            threads.min(args.replications.max(1)),
+        )),
+    )?;
     args.charts.check(&sc)?;
     let thresholds = thresholds(&args.min_ready, &sc)?;
     let out = args

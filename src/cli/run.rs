@@ -377,6 +377,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         });
     }
     let sc = load_scenario(args.scenario.as_deref(), &patches)?;
+    super::within_budget("run", &crate::budget::Estimate::runs(&sc, 1, 1))?;
     let out = args
         .out
         .clone()

@@ -3,6 +3,7 @@
 
 use super::run::out_err;
 use super::{CliError, load_scenario, progress};
+use crate::budget::Estimate;
 use crate::mc::metrics::metric_defs;
 use crate::mc::metrics::shown_for;
 use crate::mc::runner;
@@ -255,11 +256,45 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             )));
         }
     }
-    let points = points(args.scenario.as_deref(), patches, &axes)?;
     let (stop, rule) = args.reps.stop("the 95% interval of")?;
-    let pool = args.reps.pool()?;
     // The scenario as every point starts from: the file and the --sets.
     let base = &load_scenario(args.scenario.as_deref(), patches)?;
+    // Before any point is made: every point costs about what the base does.
+    let count = axes
+        .iter()
+        .fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128));
+    let mut estimate = Estimate::runs(
+        base,
+        count.saturating_mul(u128::from(stop.max())),
+        super::workers(args.reps.threads).min(stop.max()),
+    );
+    estimate.work = estimate
+        .work
+        .saturating_add(count.saturating_mul(u128::from(crate::budget::POINT_WORK)));
+    if count > 1 {
+        estimate.what = format!("{} grid points: {}", count, estimate.what);
+    }
+    super::within_budget("sweep", &estimate)?;
+    let points = points(args.scenario.as_deref(), patches, &axes)?;
+    // Exactly, now that each point's scenario is known.
+    let mut exact = Estimate::default();
+    for p in &points {
+        let e = Estimate::runs(
+            &p.scenario,
+            u128::from(stop.max()),
+            super::workers(args.reps.threads).min(stop.max()),
+        );
+        exact.work = exact.work.saturating_add(e.work);
+        exact.memory = exact.memory.max(e.memory);
+    }
+    exact.what = format!(
+        "{} grid point{}, up to {} replications each",
+        points.len(),
+        if points.len() == 1 { "" } else { "s" },
+        stop.max()
+    );
+    super::within_budget("sweep", &exact)?;
+    let pool = args.reps.pool()?;
     let out = args
         .out
         .clone()

@@ -178,3 +178,82 @@ fn a_directory_holding_other_files_is_refused_untouched() {
     assert_eq!(names(Path::new(&out)), ["notes.txt"]);
     assert_eq!(names(&s), ["mine"]);
 }
+
+/// Issue 14's scenario: 2 nodes, a 3-minute mtbf, 100 years.
+const TWO_NODES_CENTURY: &str = r#"
+name = "y"
+horizon = "36500d"
+[[pools]]
+name = "p"
+os = "linux"
+count = 2
+[[faults]]
+name = "g"
+signal = "not-ready"
+fixed_by = "reboot"
+[[failures]]
+fault = "g"
+mtbf = "3m"
+"#;
+
+#[test]
+fn work_over_the_budget_is_refused_before_anything_runs() {
+    let s = scratch("budget");
+    let file = s.join("y.toml");
+    std::fs::write(&file, TWO_NODES_CENTURY).unwrap();
+    let out = s.path("out");
+    let o = repairsim(&["run", file.to_str().unwrap(), "--out", &out, "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: run would simulate about 35,040,002 inputs (1 run of 2 nodes over 36500d, \
+         each about 35,040,002 inputs), more than the work limit of 20,000,000; use fewer \
+         nodes, replications or grid points, a longer mtbf or a shorter horizon, or raise \
+         the limit with --max-work 36000000"
+    );
+    assert_eq!(names(&s), ["y.toml"], "nothing written");
+    // Replications multiply: a sweep of the default scenario with 2^64-1.
+    let o = repairsim(&["sweep", "-n", "18446744073709551615", "--out", &out, "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: sweep would simulate about 4,298,"),
+        "{}",
+        stderr(&o)
+    );
+    // Memory: a million nodes, under a limit too small for them.
+    let big = TWO_NODES_CENTURY
+        .replace("count = 2", "count = 1000000")
+        .replace("36500d", "3d")
+        .replace("3m", "5d");
+    std::fs::write(&file, big).unwrap();
+    let file = file.to_str().unwrap();
+    let o = repairsim(&["run", file, "--out", &out, "-q", "--max-memory", "512MiB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: run would need about 1.1GiB of memory"),
+        "{}",
+        stderr(&o)
+    );
+    // A bad limit is a bad flag.
+    let o = repairsim(&["run", file, "--out", &out, "--max-memory", "lots"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad size \"lots\""), "{}", stderr(&o));
+    assert_eq!(names(&s), ["y.toml"], "nothing written");
+}
+
+#[test]
+fn check_counts_the_replications_of_its_expectations() {
+    let s = scratch("budget-check");
+    let text = std::fs::read_to_string(crate::common::repo().join("scenarios/default.toml"))
+        .unwrap()
+        + "\n[[expect]]\nmetric = \"availability\"\nreplications = 1000000\nat_least = 0.5\n";
+    let file = s.join("many.toml");
+    std::fs::write(&file, text).unwrap();
+    let o = repairsim(&["check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("more than the work limit of 20,000,000"),
+        "{}",
+        stderr(&o)
+    );
+}
