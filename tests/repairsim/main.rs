@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod determinism;
 mod exclusions;
+mod fuzz;
 mod import;
 mod lifecycle;
 mod montecarlo;
