@@ -293,10 +293,14 @@ pub fn generate(corpus: &Corpus, seed: u64, index: u64) -> Input {
     let seed = &corpus.scenarios[i];
     let donor = &corpus.scenarios[rng.gen_range(0..corpus.scenarios.len())];
     let others: Vec<&toml::Value> = corpus.scenarios.iter().map(|s| &s.doc).collect();
-    let structural = |rng: &mut ChaCha8Rng, ops: u32| {
+    // `tweaks` in-type changes after `ops` structural ones.
+    let structural = |rng: &mut ChaCha8Rng, ops: u32, tweaks: u32| {
         let mut doc = seed.doc.clone();
         for _ in 0..ops {
             mutate::mutate_doc(rng, w, &mut doc, &others);
+        }
+        for _ in 0..tweaks {
+            mutate::tweak_doc(rng, w, &mut doc);
         }
         // A document the serializer cannot write is tried as shipped.
         toml::to_string(&doc).unwrap_or_else(|_| seed.text.clone())
@@ -304,14 +308,19 @@ pub fn generate(corpus: &Corpus, seed: u64, index: u64) -> Input {
     let mut args = Vec::new();
     let text = match roll {
         // Values and structure, sometimes then lines or bytes.
-        0..40 => {
+        0..28 => {
             // Mostly one change, so that it is what the loader meets.
             let ops = *[1, 1, 1, 2, 2, 3, 4].choose(rng).expect("counts");
-            let mut t = structural(rng, ops);
+            let mut t = structural(rng, ops, 0);
             if rng.gen_bool(0.25) {
                 t = mutate::mutate_text(rng, w, &t, &donor.text);
             }
             t
+        }
+        // Values moved within their types: mutants that load more often.
+        28..40 => {
+            let tweaks = rng.gen_range(1..=4);
+            structural(rng, 0, tweaks)
         }
         // Lines and bytes of the file as shipped, comments included.
         40..50 => {
@@ -338,7 +347,7 @@ pub fn generate(corpus: &Corpus, seed: u64, index: u64) -> Input {
                 args.push(Arg::Set(mutate::set_arg(rng, w, &seed.keys)));
             }
             if rng.gen_bool(0.3) {
-                structural(rng, 1)
+                structural(rng, 1, 0)
             } else {
                 seed.text.clone()
             }
@@ -518,9 +527,11 @@ fn golden(actual: &Golden, texts: &[String; 3]) -> Result<Verdict, String> {
         }
         Err(_) => return Ok(Verdict::GoldenRefused),
     };
+    // Both ways: the mutant as the committed file, and as a run's.
     let cases = FILES
         .iter()
         .zip(committed.compare(actual))
+        .chain(FILES.iter().zip(actual.compare(&committed)))
         .map(|(name, f)| Case::new(format!("golden {name}"), "golden", None, f))
         .collect();
     let reports = [ScenarioReport {

@@ -468,6 +468,19 @@ pub fn mutate_doc(rng: &mut ChaCha8Rng, w: &Words, doc: &mut Value, others: &[&V
     }
 }
 
+/// Moves one value of `doc` within its type (see [`tweak`]): mutants that
+/// often still load, and so reach validation's corners and the engine.
+pub fn tweak_doc(rng: &mut ChaCha8Rng, w: &Words, doc: &mut Value) {
+    let mut all = Vec::new();
+    paths(doc, &mut Vec::new(), &mut all);
+    all.retain(|p| !matches!(get(doc, p), Some(Value::Table(_) | Value::Array(_))));
+    if let Some(p) = all.choose(rng)
+        && let Some(v) = get_mut(doc, p)
+    {
+        tweak(rng, w, v);
+    }
+}
+
 /// Moves `v` within its type: boundary numbers, edited durations and
 /// names, flipped booleans, emptied collections.
 fn tweak(rng: &mut ChaCha8Rng, w: &Words, v: &mut Value) {
