@@ -103,6 +103,9 @@
 //!   as test cases, rendered as text, JSON and JUnit. Invariant: pure; the
 //!   CLI hands in runs and file texts.
 //! - `cli`: one module per subcommand; `main` only dispatches.
+//! - [`fuzz`]: a seeded mutation fuzzer of scenarios, `--set` arguments
+//!   and golden files (`examples/fuzz.rs`, `tests/repairsim/fuzz.rs`).
+//!   Invariant: nothing else depends on it.
 //!
 //! # Determinism
 //!
@@ -119,6 +122,7 @@ pub mod dist;
 pub mod engine;
 pub mod faults;
 pub mod fleet;
+pub mod fuzz;
 pub mod import;
 pub mod invariants;
 pub mod k8s;

@@ -9,6 +9,7 @@ mod common;
 mod determinism;
 mod exclusions;
 mod failure_behaviour;
+mod fuzz;
 mod import;
 mod lifecycle;
 mod montecarlo;
