@@ -228,7 +228,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let written = staging.commit().map_err(&err)?;
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
     for w in cmp.warnings() {
-        eprintln!("warning: {w}");
+        super::eprint_line(&format!("warning: {w}"));
     }
     let target = cmp.target(stop);
     args.reps

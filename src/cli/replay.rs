@@ -134,10 +134,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let written = staging.commit().map_err(&err)?;
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
     if !args.quiet {
-        eprintln!("{}", imported.summary());
+        super::eprint_line(&imported.summary());
     }
     for w in r.warnings() {
-        eprintln!("warning: {w}");
+        super::eprint_line(&format!("warning: {w}"));
     }
     Ok(())
 }

@@ -93,10 +93,10 @@ impl ChartArgs {
         if let Some(t) = &self.to
             && parse_duration(t).is_ok_and(|d| d > sc.horizon)
         {
-            eprintln!(
+            super::eprint_line(&format!(
                 "warning: --to {t} is past the horizon {}; the timeline ends at the horizon",
                 sc.horizon
-            );
+            ));
         }
         Ok(())
     }
@@ -252,7 +252,7 @@ impl StreamedRun {
 
 fn warn(violations: &[Violation]) {
     for v in violations {
-        eprintln!("repairsim bug: invariant violated: {v}");
+        super::eprint_line(&format!("repairsim bug: invariant violated: {v}"));
     }
 }
 

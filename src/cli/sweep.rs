@@ -97,7 +97,7 @@ impl ReplicationArgs {
         let mut failures = 0;
         for (where_, t) in missed {
             if let Some(w) = t.shortfall() {
-                eprintln!("warning: {where_}: {w}");
+                super::eprint_line(&format!("warning: {where_}: {w}"));
                 failures += 1;
             }
         }
