@@ -495,6 +495,11 @@ fn set_in<'a>(
             };
             let n = a.len();
             match a.get_mut(*i) {
+                // The whole element, span included: an error in it names the `--set`.
+                Some(next) if rest.is_empty() => {
+                    *next = value;
+                    Ok(())
+                }
                 Some(next) => set_in(next.get_mut(), rest, f, value, key_span),
                 None => Err(err(f, entries(&field, n))),
             }

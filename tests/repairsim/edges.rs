@@ -2,7 +2,7 @@
 //! blame the right argument or line, and flags and golden files that are
 //! refused up front.
 
-use crate::common::{repo, scratch, stderr};
+use crate::common::{repairsim, repo, scratch, stderr};
 use std::fs::File;
 use std::process::{Command, Output, Stdio};
 
@@ -80,4 +80,121 @@ fn an_unwritable_stdout_exits_3() {
     // Bad input wins over the output it never got to write.
     let o = with_streams(&["validate", "missing.toml"], Some(full()), Some(full()));
     assert_eq!(o.status.code(), Some(2), "{o:?}");
+}
+
+/// Issue 14: `--set 'pools[0]=1'` was blamed on `quickstart.toml:25:1`,
+/// the element it replaced. Every bad `--set` names its argument first,
+/// an error it brings about in the file included.
+#[test]
+fn a_bad_set_always_names_the_set_argument() {
+    let s = scratch("edges-set-blame");
+    let ladder = s.path("ladder.toml");
+    let text = std::fs::read_to_string(repo().join("scenarios/quickstart.toml")).unwrap();
+    std::fs::write(
+        &ladder,
+        text.replacen(
+            "[policy]\n",
+            "[policy]\nladder_linux = [\"reboot\", \"reimage\"]\n",
+            1,
+        ),
+    )
+    .unwrap();
+    for (file, arg, then) in [
+        (
+            "scenarios/quickstart.toml",
+            "pools[0]=1",
+            "pools[0]: expected a [[pools]] table",
+        ),
+        (
+            "scenarios/quickstart.toml",
+            "pools[0]={name=\"x\"}",
+            "pools[0].os: missing required key \"os\"",
+        ),
+        (
+            &ladder,
+            "policy.ladder_linux[1]=bogus",
+            "policy.ladder_linux",
+        ),
+        (
+            "scenarios/quickstart.toml",
+            "horizon=1h",
+            "scenarios/quickstart.toml:51:6: inject[0].at: at 1h00m35s is not before the horizon 1h",
+        ),
+    ] {
+        let o = repairsim(&["validate", file, "--set", "seed=4", "--set", arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
+        let want = format!("error: --set {arg}: {then}");
+        assert!(
+            stderr(&o).starts_with(&want),
+            "{arg}:\n{}\nwant {want}",
+            stderr(&o)
+        );
+    }
+}
+
+/// The quickstart scenario with one metric expectation whose `set` has a
+/// good override and then `bad` on a line of its own; the file, and the
+/// line and column of `bad`.
+fn expect_with_set(s: &crate::common::Scratch, bad: &str) -> (String, usize, usize) {
+    let file = s.path("expect-set.toml");
+    let mut text = std::fs::read_to_string(repo().join("scenarios/quickstart.toml")).unwrap();
+    text.push_str(&format!(
+        "\n[[expect]]\nmetric = \"failed_repairs\"\nequals = 0\nset = [\"seed=3\",\n    \"{bad}\"]\n"
+    ));
+    let line = text.lines().count();
+    std::fs::write(&file, text).unwrap();
+    (file, line, 5)
+}
+
+/// Issue 14: an `[[expect]]` with `set = ["policy.bogus=1"]` passed
+/// `validate`, `run` and `sweep`, and `check` blamed its table header.
+/// Every command refuses it, at the line and column of the bad override.
+#[test]
+fn every_command_checks_expect_set_at_the_bad_value() {
+    let s = scratch("edges-expect-set");
+    let out = s.path("out");
+    for (bad, then) in [
+        (
+            "policy.bogus=1",
+            "expect[0].set[1]: policy.bogus: unknown key \"bogus\"",
+        ),
+        ("horizon=1h", "expect[0].set[1]: with this override, "),
+    ] {
+        let (file, line, col) = expect_with_set(&s, bad);
+        let want = format!("error: {file}:{line}:{col}: {then}");
+        for args in [
+            &["validate", &file][..],
+            &["run", &file, "-q", "--no-charts", "--out", &out],
+            &["sweep", &file, "-q", "-n", "2", "--out", &out],
+            &["check", &file],
+        ] {
+            let o = repairsim(args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(
+                stderr(&o).starts_with(&want),
+                "{args:?}:\n{}\nwant {want}",
+                stderr(&o)
+            );
+            assert!(!std::path::Path::new(&out).exists(), "{args:?} wrote {out}");
+        }
+    }
+}
+
+/// Issue 14: "expected an integer, found integer 18446744073709551616 as
+/// i128" showed serde's type names.
+#[test]
+fn an_integer_out_of_range_says_the_range() {
+    let o = repairsim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--set",
+        "seed=18446744073709551616",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: --set seed=18446744073709551616: seed: expected an integer, found \
+         18446744073709551616, which is out of range: an integer is from \
+         -9223372036854775808 to 9223372036854775807\n"
+    );
 }
