@@ -147,6 +147,10 @@ pub(super) fn parse_path(key: &str) -> Result<Vec<Seg>, String> {
             if chars.next() != Some(']') || digits.is_empty() {
                 return Err(bad("an index is a whole number in brackets, e.g. [0]"));
             }
+            // One way to write each index, as error messages write it.
+            if digits.len() > 1 && digits.starts_with('0') {
+                return Err(bad("an index has no leading zeros, e.g. [0] or [10]"));
+            }
             let i = digits
                 .parse::<usize>()
                 .map_err(|_| bad("the index is too large"))?;
@@ -549,6 +553,8 @@ mod tests {
             "a[0]x",
             "\"a",
             "a[99999999999999999999999]",
+            "pools[00]",
+            "pools[01].count",
         ] {
             assert!(parse_path(bad).is_err(), "{bad:?}");
         }

@@ -198,3 +198,170 @@ fn an_integer_out_of_range_says_the_range() {
          -9223372036854775808 to 9223372036854775807\n"
     );
 }
+
+/// Issue 14: these bench flags were accepted. Each is refused before
+/// anything runs, with the valid range.
+#[test]
+fn bench_flags_out_of_range_are_refused() {
+    for (args, says) in [
+        (&["bench", "--windows-share", "1.5"][..], "from 0 to 1"),
+        (&["bench", "--windows-share", "nan"], "from 0 to 1"),
+        (&["bench", "--windows-share=-0.1"], "from 0 to 1"),
+        (&["bench", "--repeat", "0"], "0 is not in 1..="),
+        (
+            &["bench", "--sweep", "--replications", "0"],
+            "0 is not in 1..=",
+        ),
+    ] {
+        let o = repairsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?} ran");
+    }
+}
+
+/// Issue 14: `pools[00]` was accepted as `pools[0]`.
+#[test]
+fn a_set_index_with_a_leading_zero_is_refused() {
+    for key in ["pools[00].count", "pools[01].count"] {
+        let arg = format!("{key}=2");
+        let o = repairsim(&["validate", "scenarios/quickstart.toml", "--set", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}");
+        assert!(
+            stderr(&o).starts_with(&format!(
+                "error: --set {arg}: bad key {key:?} (an index has no leading zeros"
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = repairsim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--set",
+        "pools[1].count=2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Issue 14: an output path that is a file said "File exists". Every
+/// command that writes outputs says what is wrong before it runs, and
+/// leaves the file alone.
+#[test]
+fn an_output_path_that_is_a_file_is_named() {
+    let s = scratch("edges-out-file");
+    let file = s.path("taken");
+    std::fs::write(&file, "mine").unwrap();
+    let below = s.path("taken/out");
+    for out in [&file, &below] {
+        for args in [
+            &["run", "--no-charts", "-q", "--out", out][..],
+            &["sweep", "-n", "2", "-q", "--out", out],
+            &["report", "--no-charts", "-n", "2", "-q", "--out", out],
+            &[
+                "compare",
+                "--candidate",
+                "set=seed=2",
+                "-n",
+                "2",
+                "-q",
+                "--out",
+                out,
+            ],
+        ] {
+            let o = repairsim(args);
+            assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+            let e = stderr(&o);
+            assert!(
+                e.starts_with(&format!("error: the output directory {out} ")),
+                "{args:?}: {e}"
+            );
+            assert!(!e.contains("File exists") && !e.contains("os error"), "{e}");
+            if out == &file {
+                assert!(e.contains("is a file, not a directory"), "{e}");
+            } else {
+                assert!(
+                    e.contains(&format!("is below {file}, which is a file")),
+                    "{e}"
+                );
+            }
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+}
+
+/// A copy of worked example 1 and its golden files in a scratch directory:
+/// the scenario's path, and the golden directory.
+fn golden_copy(s: &crate::common::Scratch) -> (String, std::path::PathBuf) {
+    let from = repo().join("scenarios/example-1-reboot.golden");
+    let dir = s.join("example-1-reboot.golden");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["events.csv", "incidents.csv", "summary.json"] {
+        std::fs::copy(from.join(f), dir.join(f)).unwrap();
+    }
+    let toml = s.path("example-1-reboot.toml");
+    std::fs::copy(repo().join("scenarios/example-1-reboot.toml"), &toml).unwrap();
+    (toml, dir)
+}
+
+/// Issue 14: a golden summary.json of `[]`, or an incidents.csv cut at a
+/// line boundary, passed for a regression (exit 1). They are bad input
+/// naming the file.
+#[test]
+fn a_golden_file_that_is_not_one_is_bad_input() {
+    let s = scratch("edges-golden");
+    let (toml, dir) = golden_copy(&s);
+    let o = repairsim(&["check", &toml]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary = dir.join("summary.json");
+    let incidents = dir.join("incidents.csv");
+    let good_incidents = std::fs::read_to_string(&incidents).unwrap();
+    for (text, says) in [
+        ("[]\n", "not a run's summary"),
+        ("{}\n", "not a run's summary"),
+    ] {
+        std::fs::write(&summary, text).unwrap();
+        let o = repairsim(&["check", &toml]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        let want = format!("error: {}:1: {says}", summary.display());
+        assert!(stderr(&o).starts_with(&want), "{}\nwant {want}", stderr(&o));
+    }
+    std::fs::copy(
+        repo().join("scenarios/example-1-reboot.golden/summary.json"),
+        &summary,
+    )
+    .unwrap();
+    // The header line only: a cut at a line boundary.
+    let header = good_incidents.lines().next().unwrap();
+    std::fs::write(&incidents, format!("{header}\n")).unwrap();
+    let o = repairsim(&["check", &toml]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let want = format!(
+        "error: {}:1: 0 incidents, but summary.json counts 1",
+        incidents.display()
+    );
+    assert!(stderr(&o).starts_with(&want), "{}\nwant {want}", stderr(&o));
+}
+
+/// Issue 14: a golden file that is a FIFO hung `check` in its read. It is
+/// refused without being opened.
+#[cfg(unix)]
+#[test]
+fn a_golden_fifo_is_refused_unopened() {
+    let s = scratch("edges-golden-fifo");
+    let (toml, dir) = golden_copy(&s);
+    let events = dir.join("events.csv");
+    std::fs::remove_file(&events).unwrap();
+    let made = Command::new("mkfifo").arg(&events).status().unwrap();
+    assert!(made.success());
+    let o = repairsim(&["check", &toml]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: {}: not a regular file where the golden file should be",
+            events.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
