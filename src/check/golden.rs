@@ -48,7 +48,7 @@ impl Golden {
         incidents: &str,
         summary: &str,
     ) -> Result<Golden, (&'static str, u64, String)> {
-        Ok(Golden {
+        let golden = Golden {
             events: parse_events(events).map_err(|(l, m)| (EVENTS_FILE, l, m))?,
             incidents: parse_incidents(incidents).map_err(|(l, m)| (INCIDENTS_FILE, l, m))?,
             summary: serde_json::from_str(summary).map_err(|e| {
@@ -58,7 +58,30 @@ impl Golden {
                     format!("not valid JSON: {e}"),
                 )
             })?,
-        })
+        };
+        // A file that is not a summary, or an incidents.csv cut at a line
+        // boundary, is bad input: compared, it would pass for a regression.
+        let Some(total) = golden.summary["incidents"]["total"].as_u64() else {
+            return Err((
+                SUMMARY_FILE,
+                1,
+                "not a run's summary: expected a JSON object with incidents.total, as `run` \
+                 writes it"
+                    .into(),
+            ));
+        };
+        let rows = golden.incidents.len() as u64;
+        if rows != total {
+            return Err((
+                INCIDENTS_FILE,
+                incidents.lines().count() as u64,
+                format!(
+                    "{rows} incidents, but summary.json counts {total} (incidents.total): the \
+                     file was cut short or belongs to another run"
+                ),
+            ));
+        }
+        Ok(golden)
     }
 
     /// The three comparisons, in [`FILES`] order: `None` where the same.
@@ -758,7 +781,8 @@ mod tests {
         let events = "time,sim_ms,node,type,reason,message\n\
                       2026-01-01T01:16:00Z,4560000,pool-0,Normal,NodeRebootStart,\"a, quoted message\"\n";
         let incidents = "node,pool,onset_ms,outcome,onset\npool-0,pool,3635000,self-healed,2026\n";
-        let g = Golden::parse(events, incidents, "{\"a\": 1}").unwrap();
+        let summary = "{\"incidents\": {\"total\": 1}}";
+        let g = Golden::parse(events, incidents, summary).unwrap();
         assert_eq!(
             g.events,
             [EventRow {
@@ -797,6 +821,20 @@ mod tests {
         let (file, line, e) = Golden::parse(events, incidents, "{\n\"a\": }").unwrap_err();
         assert_eq!((file, line), (SUMMARY_FILE, 2));
         assert!(e.starts_with("not valid JSON"), "{e}");
+        // Valid JSON that is not a summary (issue 14).
+        for not_a_summary in ["[]", "{}", "{\"incidents\": []}"] {
+            let (file, line, e) = Golden::parse(events, incidents, not_a_summary).unwrap_err();
+            assert_eq!((file, line), (SUMMARY_FILE, 1), "{not_a_summary}");
+            assert!(e.starts_with("not a run's summary"), "{e}");
+        }
+        // incidents.csv cut at a line boundary: fewer rows than the summary counts.
+        let cut = "node,pool,onset_ms,outcome,onset\n";
+        let (file, line, e) = Golden::parse(events, cut, summary).unwrap_err();
+        assert_eq!((file, line), (INCIDENTS_FILE, 1));
+        assert!(
+            e.starts_with("0 incidents, but summary.json counts 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -514,13 +514,22 @@ fn metric(cx: &Ctx, base: &str, r: &RawExpect, m: &SStr, table: Range<usize>) ->
                  `set` out",
             ));
         }
+        let mut patches = Vec::new();
         for (i, v) in list.get_ref().iter().enumerate() {
-            // The syntax here; whether the key and value are valid, when
-            // `check` loads the variant.
-            if let Err(e) = Patch::parse_set(v.get_ref()) {
-                return Err(cx.at(v, index_path(&field, i), e.message));
+            match Patch::parse_set(v.get_ref()) {
+                Ok(p) => patches.push(p),
+                Err(e) => return Err(cx.at(v, index_path(&field, i), e.message)),
             }
             set.push(v.get_ref().clone());
+        }
+        // The variant `check` will run, loaded now: every command refuses
+        // what `check` would, at the override to blame.
+        if cx.variant(&patches).is_err() {
+            for (k, v) in list.get_ref().iter().enumerate() {
+                if let Err(e) = cx.variant(&patches[..=k]) {
+                    return Err(cx.at(v, index_path(&field, k), override_message(v.get_ref(), e)));
+                }
+            }
         }
     }
     Ok(Expect::Metric(MetricExpect {
@@ -530,6 +539,29 @@ fn metric(cx: &Ctx, base: &str, r: &RawExpect, m: &SStr, table: Range<usize>) ->
         bounds,
         set,
     }))
+}
+
+/// What is wrong with the override `set` (an item of an `[[expect]]`
+/// table's `set`) that made the variant fail with `e`.
+fn override_message(set: &str, e: ScenarioError) -> String {
+    let arg = format!("--set {set}");
+    if e.file == arg {
+        return if e.field.is_empty() {
+            e.message
+        } else {
+            format!("{}: {}", e.field, e.message)
+        };
+    }
+    // An error elsewhere in the file that the override brings about.
+    let in_file = ScenarioError {
+        file: e
+            .file
+            .strip_prefix(&format!("{arg}: "))
+            .unwrap_or(&e.file)
+            .to_string(),
+        ..e
+    };
+    format!("with this override, {in_file}")
 }
 
 /// The test case name of an expectation without `name`.

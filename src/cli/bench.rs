@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000)]
     pub nodes: u32,
     /// Share of the nodes that run Windows, in [0, 1].
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, value_parser = share)]
     pub windows_share: f64,
     /// Simulated days.
     #[arg(long, default_value_t = 365)]
@@ -45,7 +45,7 @@ pub struct Args {
     #[arg(long, default_value = "1m")]
     pub check_interval: String,
     /// Runs of the measurement; the best is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// The world seed.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
@@ -60,7 +60,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "matrix")]
     pub sweep: bool,
     /// Replications per measurement with --sweep.
-    #[arg(long, default_value_t = 1000, requires = "sweep")]
+    #[arg(long, default_value_t = 1000, requires = "sweep",
+          value_parser = clap::value_parser!(u64).range(1..=u64::MAX))]
     pub replications: u64,
     /// The scenario --sweep replicates.
     #[arg(long, value_name = "SCENARIO", requires = "sweep")]
@@ -81,6 +82,16 @@ pub struct Args {
     /// With --run: write no charts.
     #[arg(long, requires = "run")]
     pub no_charts: bool,
+}
+
+/// `--windows-share`: a finite number from 0 to 1.
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "expected a share of the nodes from 0 to 1, e.g. 0.2, found {s:?}"
+        )),
+    }
 }
 
 /// The synthetic fleet-year as scenario text (TOML), so that `--set` can

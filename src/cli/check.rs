@@ -165,6 +165,13 @@ fn read_golden(dir: &Path) -> Result<Option<Golden>, Unreadable> {
                 p.display()
             )));
         }
+        // Reading a FIFO or a device could block forever.
+        if p.exists() && !p.is_file() {
+            return Err(Unreadable::Blocked(format!(
+                "{}: not a regular file where the golden file should be; move it away",
+                p.display()
+            )));
+        }
         texts.push(std::fs::read_to_string(&p).map_err(|e| {
             Unreadable::Mendable(format!(
                 "{}: could not read the golden file: {e}",

@@ -196,6 +196,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", base.name)));
     let err = super::run::out_err(&out);
+    super::run::out_dir(&out)?;
 
     let mut staging = Staging::new(&out).map_err(&err)?;
     let file = staging.create("replications.csv").map_err(&err)?;
@@ -237,7 +238,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let written = staging.commit().map_err(&err)?;
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
     for w in cmp.warnings() {
-        eprintln!("warning: {w}");
+        super::eprint_line(&format!("warning: {w}"));
     }
     let target = cmp.target(stop);
     args.reps

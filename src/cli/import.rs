@@ -206,7 +206,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         None => Out::stdout().print(&toml)?,
     }
     if !args.quiet {
-        eprintln!("{}", imported.summary());
+        super::eprint_line(&imported.summary());
     }
     Ok(())
 }

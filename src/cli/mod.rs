@@ -239,6 +239,15 @@ impl<W: Write> Out<W> {
     }
 }
 
+/// Writes `text` and a newline to standard error. A message that cannot
+/// be written (stderr closed, or a full disk) is dropped: the exit code
+/// still says what happened, and a diagnostic must never panic.
+pub fn eprint_line(text: &str) {
+    let _ = io::stderr()
+        .lock()
+        .write_all(format!("{text}\n").as_bytes());
+}
+
 /// Prints a command's result, then `{what}: {path} ({files} files)`;
 /// nothing when `quiet`.
 pub fn print_result(
@@ -301,7 +310,7 @@ pub fn load_file(
 /// Prints a scenario's warnings to stderr.
 pub fn print_warnings(sc: &Scenario) {
     for w in &sc.warnings {
-        eprintln!("warning: {w}");
+        eprint_line(&format!("warning: {w}"));
     }
 }
 

@@ -111,6 +111,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/replay"));
     let err = super::run::out_err(&out);
+    super::run::out_dir(&out)?;
     let r = replay(&imported, &sc, &candidates);
 
     let mut staging = Staging::new(&out).map_err(&err)?;
@@ -138,10 +139,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let written = staging.commit().map_err(&err)?;
     super::print_result(args.quiet, &table, "outputs", &out, written.len())?;
     if !args.quiet {
-        eprintln!("{}", imported.summary());
+        super::eprint_line(&imported.summary());
     }
     for w in r.warnings() {
-        eprintln!("warning: {w}");
+        super::eprint_line(&format!("warning: {w}"));
     }
     Ok(())
 }

@@ -98,7 +98,7 @@ impl ReplicationArgs {
         let mut failures = 0;
         for (where_, t) in missed {
             if let Some(w) = t.shortfall() {
-                eprintln!("warning: {where_}: {w}");
+                super::eprint_line(&format!("warning: {where_}: {w}"));
                 failures += 1;
             }
         }
@@ -300,6 +300,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", base.name)));
     let err = out_err(&out);
+    super::run::out_dir(&out)?;
     let grid_keys: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
     let info = SweepInfo {
         scenario: base.name.clone(),

@@ -78,7 +78,9 @@ pub const NEVER_REGISTERED_FAULT: &str = "never-registered";
 /// is left out when unknown and the field when empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
-    /// The file as the user named it (or the label given to [`load_str`]).
+    /// The file as the user named it (or the label given to [`load_str`]);
+    /// `--set KEY=VALUE: FILE` for an error in the file that a patch
+    /// brought about.
     pub file: String,
     /// 1-based line of the offending value.
     pub line: Option<usize>,
@@ -134,7 +136,7 @@ pub type Expect<'t> = &'t [Spanned<RawExpect>];
 pub fn load_file_then<T>(
     path: &Path,
     patches: &[Patch],
-    then: impl FnOnce(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
+    then: impl Fn(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
 ) -> Result<(Scenario, T), ScenarioError> {
     let label = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
@@ -163,11 +165,58 @@ pub fn load_str_with(
 /// scenario is valid by then, and `then`'s errors come first among the
 /// warnings' and patches' bookkeeping, so a bad table fails the load.
 /// The scenario itself never looks at those tables.
+///
+/// An error in the scenario text that only a patch brings about (`--set
+/// horizon=1h` with an injection at 2h) names that patch first:
+/// `--set horizon=1h: FILE:LINE:COLUMN: FIELD: MESSAGE`.
 pub fn load_str_then<T>(
     path_label: &str,
     text: &str,
     patches: &[Patch],
-    then: impl FnOnce(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
+    then: impl Fn(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
+) -> Result<(Scenario, T), ScenarioError> {
+    match load_patched(path_label, text, patches, &then) {
+        Err(e) if e.file == path_label && !patches.is_empty() => {
+            Err(blame_patch(path_label, text, patches, &then).unwrap_or(e))
+        }
+        r => r,
+    }
+}
+
+/// The error of the shortest prefix of `patches` that fails to load,
+/// named by its last patch; `None` when the file fails without patches.
+fn blame_patch<T>(
+    path_label: &str,
+    text: &str,
+    patches: &[Patch],
+    then: &impl Fn(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
+) -> Option<ScenarioError> {
+    for k in 0..=patches.len() {
+        let Err(e) = load_patched(path_label, text, &patches[..k], then) else {
+            continue;
+        };
+        // With no patch at all, the file is to blame.
+        let p = patches[..k].last()?;
+        if e.file != path_label {
+            return Some(e);
+        }
+        let by = match p {
+            Patch::PolicyFile(path) => format!("--policy-file {}", path.display()),
+            _ => p.source_label(),
+        };
+        return Some(ScenarioError {
+            file: format!("{by}: {}", e.file),
+            ..e
+        });
+    }
+    None
+}
+
+fn load_patched<T>(
+    path_label: &str,
+    text: &str,
+    patches: &[Patch],
+    then: &impl Fn(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
 ) -> Result<(Scenario, T), ScenarioError> {
     // The text of every patch, read before anything borrows it; a policy
     // file that is a Kubernetes resource or an EKS configuration is read
@@ -228,7 +277,7 @@ pub fn load_str_then<T>(
         });
         next += t.len() + 1;
     }
-    let cx = Ctx { sources };
+    let cx = Ctx { sources, patches };
     let mut root = DeTable::parse(text).map_err(|e| {
         cx.err(
             e.span(),
@@ -320,6 +369,8 @@ struct Source<'a> {
 pub struct Ctx<'a> {
     /// The scenario text first, then one source per patch, by `start`.
     sources: Vec<Source<'a>>,
+    /// The patches applied to the scenario text, in order.
+    patches: &'a [Patch],
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -402,6 +453,13 @@ fn nice_expected(e: &str) -> String {
     }
 }
 
+/// The digits of an integer too large for TOML's 64 bits, which serde
+/// shows as "integer `18446744073709551616` as i128".
+fn out_of_range(found: &str) -> Option<&str> {
+    let (n, ty) = found.strip_prefix("integer `")?.split_once("` as ")?;
+    ty.starts_with(['i', 'u']).then_some(n)
+}
+
 /// What serde found, in the words of a TOML user.
 fn nice_found(u: &str) -> String {
     let u = u.replace('`', "");
@@ -445,11 +503,19 @@ fn humanize(msg: &str) -> (String, Option<String>) {
             .strip_prefix(prefix)
             .and_then(|r| r.split_once(", expected "))
         {
-            let message = format!(
-                "expected {}, found {}",
-                nice_expected(expected),
-                nice_found(found)
-            );
+            let message = match out_of_range(found) {
+                Some(n) => format!(
+                    "expected {}, found {n}, which is out of range: an integer is from {} to {}",
+                    nice_expected(expected),
+                    i64::MIN,
+                    i64::MAX
+                ),
+                None => format!(
+                    "expected {}, found {}",
+                    nice_expected(expected),
+                    nice_found(found)
+                ),
+            };
             return (message, None);
         }
     }
@@ -482,6 +548,14 @@ fn duration_message(text: &str, parse_error: &str) -> String {
 }
 
 impl<'a> Ctx<'a> {
+    /// The scenario loaded again with `extra` patches after this load's
+    /// own: a what-if variant, such as an `[[expect]]` table's `set`.
+    pub(crate) fn variant(&self, extra: &[Patch]) -> Res<Scenario> {
+        let all: Vec<Patch> = self.patches.iter().chain(extra).cloned().collect();
+        let file = &self.sources[0];
+        load_str_with(&file.label, file.text, &all)
+    }
+
     /// The source a virtual offset falls in (the scenario text when none).
     fn source(&self, offset: usize) -> &Source<'a> {
         self.sources

@@ -147,6 +147,10 @@ pub(super) fn parse_path(key: &str) -> Result<Vec<Seg>, String> {
             if chars.next() != Some(']') || digits.is_empty() {
                 return Err(bad("an index is a whole number in brackets, e.g. [0]"));
             }
+            // One way to write each index, as error messages write it.
+            if digits.len() > 1 && digits.starts_with('0') {
+                return Err(bad("an index has no leading zeros, e.g. [0] or [10]"));
+            }
             let i = digits
                 .parse::<usize>()
                 .map_err(|_| bad("the index is too large"))?;
@@ -495,6 +499,11 @@ fn set_in<'a>(
             };
             let n = a.len();
             match a.get_mut(*i) {
+                // The whole element, span included: an error in it names the `--set`.
+                Some(next) if rest.is_empty() => {
+                    *next = value;
+                    Ok(())
+                }
                 Some(next) => set_in(next.get_mut(), rest, f, value, key_span),
                 None => Err(err(f, entries(&field, n))),
             }
@@ -544,6 +553,8 @@ mod tests {
             "a[0]x",
             "\"a",
             "a[99999999999999999999999]",
+            "pools[00]",
+            "pools[01].count",
         ] {
             assert!(parse_path(bad).is_err(), "{bad:?}");
         }

@@ -481,17 +481,18 @@ fn a_what_if_bound_measures_the_variant() {
     let typo = what_if.replace("repair_delay=6m", "repair_dela=6m");
     let bad = format!("{text}\n{typo}");
     std::fs::write(s.join("b.toml"), &bad).unwrap();
-    let line = bad
+    // The bad item itself, not the table's header (issue 14).
+    let (line, col) = bad
         .lines()
-        .position(|l| l.contains("repair_dela="))
-        .unwrap()
-        - 2;
+        .enumerate()
+        .find_map(|(i, l)| Some((i + 1, l.find("\"policy.repair_dela=")? + 1)))
+        .unwrap();
     let o = repairsim(&["check", &s.path("b.toml")]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(
         e.starts_with(&format!(
-            "error: {}:{line}: expect[5].set: --set policy.repair_dela=6m: policy.repair_dela: unknown key",
+            "error: {}:{line}:{col}: expect[5].set[0]: policy.repair_dela: unknown key",
             s.path("b.toml")
         )),
         "{e}"

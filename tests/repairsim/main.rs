@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod common;
 mod determinism;
+mod edges;
 mod exclusions;
 mod failure_behaviour;
 mod fuzz;
