@@ -5,7 +5,7 @@ use super::run::out_err;
 use super::{CliError, load_scenario, progress};
 use crate::budget::Estimate;
 use crate::mc::metrics::metric_defs;
-use crate::mc::metrics::shown_for;
+use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
 use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, settings_label,
@@ -215,32 +215,29 @@ pub fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
     points
 }
 
-/// Loads one scenario per grid point: the global patches, then the point's.
-fn points(
+/// Loads a grid point's scenario: the global patches, then the point's.
+/// Points are loaded one at a time, when needed: a grid holds its
+/// settings, never every point's scenario at once.
+fn point(
     scenario: Option<&Path>,
     patches: &[Patch],
-    axes: &[(String, Vec<String>)],
-) -> Result<Vec<Point>, CliError> {
-    product(axes)
-        .into_iter()
-        .map(|settings| {
-            let mut all = patches.to_vec();
-            for (k, v) in &settings {
-                all.push(Patch::Set {
-                    key: k.clone(),
-                    value: v.clone(),
-                });
-            }
-            // An error in a grid value names the --grid flag, not --set.
-            let scenario = load_scenario(scenario, &all).map_err(|e| match e {
-                CliError::Input(m) => CliError::Input(settings.iter().fold(m, |m, (k, v)| {
-                    m.replacen(&format!("--set {k}={v}:"), &format!("--grid {k}={v}:"), 1)
-                })),
-                other => other,
-            })?;
-            Ok(Point { settings, scenario })
-        })
-        .collect()
+    settings: Vec<(String, String)>,
+) -> Result<Point, CliError> {
+    let mut all = patches.to_vec();
+    for (k, v) in &settings {
+        all.push(Patch::Set {
+            key: k.clone(),
+            value: v.clone(),
+        });
+    }
+    // An error in a grid value names the --grid flag, not --set.
+    let scenario = load_scenario(scenario, &all).map_err(|e| match e {
+        CliError::Input(m) => CliError::Input(settings.iter().fold(m, |m, (k, v)| {
+            m.replacen(&format!("--set {k}={v}:"), &format!("--grid {k}={v}:"), 1)
+        })),
+        other => other,
+    })?;
+    Ok(Point { settings, scenario })
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
@@ -275,10 +272,13 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         estimate.what = format!("{} grid points: {}", count, estimate.what);
     }
     super::within_budget("sweep", &estimate)?;
-    let points = points(args.scenario.as_deref(), patches, &axes)?;
-    // Exactly, now that each point's scenario is known.
+    let grid = product(&axes);
+    // Exactly, point by point, with every point's vocabulary (a grid may
+    // change the preset); each scenario is dropped once read.
     let mut exact = Estimate::default();
-    for p in &points {
+    let mut vocabulary: Option<crate::policy::providers::Vocabulary> = None;
+    for settings in &grid {
+        let p = point(args.scenario.as_deref(), patches, settings.clone())?;
         let e = Estimate::runs(
             &p.scenario,
             u128::from(stop.max()),
@@ -286,11 +286,16 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         );
         exact.work = exact.work.saturating_add(e.work);
         exact.memory = exact.memory.max(e.memory);
+        let v = p.scenario.vocabulary();
+        vocabulary = Some(match vocabulary {
+            Some(u) => u.union(&v),
+            None => v,
+        });
     }
     exact.what = format!(
         "{} grid point{}, up to {} replications each",
-        points.len(),
-        if points.len() == 1 { "" } else { "s" },
+        grid.len(),
+        if grid.len() == 1 { "" } else { "s" },
         stop.max()
     );
     super::within_budget("sweep", &exact)?;
@@ -310,7 +315,7 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         grid: grid_keys.clone(),
         stopping_rule: rule,
         // Every point's vocabulary: a grid may change the preset.
-        shown: shown_for(points.iter().map(|p| &p.scenario)),
+        shown: vocabulary.map_or_else(Vec::new, |v| shown_metrics(&v)),
         stop,
     };
 
@@ -320,13 +325,15 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     rows.write_record(replications_header(&grid_keys, &info.shown))
         .map_err(|e| err(e.into()))?;
     let bar = progress::bar(
-        stop.max().saturating_mul(points.len() as u64),
+        stop.max().saturating_mul(grid.len() as u64),
         matches!(stop, Stop::UntilCi { .. }),
         args.quiet,
     );
-    let mut summaries = Vec::with_capacity(points.len());
-    for (i, p) in points.iter().enumerate() {
-        bar.set_message(format!("point {}/{}", i + 1, points.len()));
+    let total = grid.len();
+    let mut summaries = Vec::with_capacity(total);
+    for (i, settings) in grid.into_iter().enumerate() {
+        let p = &point(args.scenario.as_deref(), patches, settings)?;
+        bar.set_message(format!("point {}/{total}", i + 1));
         let s = run_point(
             &pool,
             p,

@@ -633,7 +633,19 @@ impl<'a> Ctx<'a> {
     fn serde_error(&self, e: serde_path_to_error::Error<toml::de::Error>) -> ScenarioError {
         let mut field = format_path(e.path());
         let inner = e.inner();
-        let (mut message, key) = humanize(inner.message());
+        let (mut message, mut key) = humanize(inner.message());
+        // A bare date-time where a table was expected reaches serde as a
+        // table with toml's private key: say what the user wrote instead.
+        const DATETIME: &str = "$__toml_private_datetime";
+        if key.as_deref() == Some(DATETIME) {
+            key = None;
+            field = field
+                .strip_suffix(&format!(".{DATETIME:?}"))
+                .unwrap_or(&field)
+                .to_string();
+            let snippet = inner.span().map(|s| self.snippet(s)).unwrap_or_default();
+            message = format!("expected a table, found the TOML date-time {snippet}");
+        }
         if let Some(key) = key {
             let last_is_key = e
                 .path()
@@ -2493,6 +2505,18 @@ pools = ["system"]
         assert!(e.column.is_some());
         assert_eq!(e.field, "");
         assert!(e.message.starts_with("invalid TOML"), "{e}");
+    }
+
+    #[test]
+    fn a_date_time_where_a_table_goes_names_no_internal_key() {
+        let t = with("seed = 7\n", "seed = 7\noutages = [1979-05-27]\n");
+        let e = fail(&t);
+        assert_eq!(e.field, "outages[0]");
+        assert_eq!(
+            e.message,
+            "expected a table, found the TOML date-time 1979-05-27"
+        );
+        assert!(!e.to_string().contains("$__toml"), "{e}");
     }
 
     #[test]

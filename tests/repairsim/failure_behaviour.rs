@@ -257,3 +257,23 @@ fn check_counts_the_replications_of_its_expectations() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_grid_of_a_million_points_is_refused_before_a_point_is_made() {
+    let s = scratch("budget-grid");
+    let values = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let seeds = format!("seed={}", values(1000));
+    let counts = format!("pools[0].count={}", values(1000));
+    let out = s.path("out");
+    let o = repairsim(&[
+        "sweep", "-n", "1", "--grid", &seeds, "--grid", &counts, "--out", &out, "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: sweep would simulate about ")
+            && stderr(&o).contains("(1000000 grid points: 1,000,000 runs of 41 nodes"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(names(&s), Vec::<String>::new(), "nothing written");
+}
