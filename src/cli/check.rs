@@ -125,6 +125,11 @@ pub(super) fn find_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliE
             out.extend(files.into_iter().map(|f| (f, false)));
         } else if p.is_file() {
             out.push((p.clone(), true));
+        } else if p.exists() {
+            return Err(CliError::Input(format!(
+                "{}: not a regular file (a FIFO or a device?); give a scenario file",
+                p.display()
+            )));
         } else {
             return Err(CliError::Input(format!(
                 "{}: no such file or directory; give scenario files or directories of them",

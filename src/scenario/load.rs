@@ -139,14 +139,27 @@ pub fn load_file_then<T>(
     then: impl Fn(&Ctx, &Scenario, Expect) -> Result<T, ScenarioError>,
 ) -> Result<(Scenario, T), ScenarioError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let text = read_regular(path, "scenario").map_err(|message| ScenarioError {
         file: label.clone(),
         line: None,
         column: None,
         field: String::new(),
-        message: format!("could not read the scenario file: {e}"),
+        message,
     })?;
     load_str_then(&label, &text, patches, then)
+}
+
+/// The text of the `what` file at `path`. A FIFO or a device would block
+/// the read or never end, so it is refused unopened (a symbolic link to a
+/// file is fine).
+fn read_regular(path: &Path, what: &str) -> Result<String, String> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => Err(format!(
+            "not a regular file (a FIFO or a device?); give a {what} file"
+        )),
+        _ => std::fs::read_to_string(path)
+            .map_err(|e| format!("could not read the {what} file: {e}")),
+    }
 }
 
 /// Reads a scenario from `text`, applies `patches` in order (later ones win)
@@ -231,12 +244,12 @@ fn load_patched<T>(
             Patch::PolicyFile(path) => {
                 let (file, select) = resources::split_selector(path);
                 let label = file.display().to_string();
-                let text = std::fs::read_to_string(&file).map_err(|e| ScenarioError {
+                let text = read_regular(&file, "policy").map_err(|message| ScenarioError {
                     file: label.clone(),
                     line: None,
                     column: None,
                     field: String::new(),
-                    message: format!("could not read the policy file: {e}"),
+                    message,
                 })?;
                 if select.is_some() || resources::is_resource(&file, &text) {
                     match resources::translate(&text, select.as_deref()) {

@@ -365,3 +365,35 @@ fn a_golden_fifo_is_refused_unopened() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_scenario_fifo_is_refused_unopened() {
+    let s = scratch("edges-scenario-fifo");
+    let fifo = s.path("pipe.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let out = s.path("out");
+    let o = repairsim(&["run", "--policy-file", &fifo, "--out", &out, "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{fifo}: not a regular file (a FIFO or a device?); give a policy file"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    for args in [
+        &["validate", &fifo][..],
+        &["run", &fifo, "--out", &out, "-q"],
+    ] {
+        let o = repairsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim(),
+            format!(
+                "error: {fifo}: not a regular file (a FIFO or a device?); give a scenario file"
+            ),
+            "{args:?}"
+        );
+    }
+}
