@@ -242,25 +242,20 @@ mod tests {
         crate::scenario::load_str("t.toml", text).unwrap()
     }
 
-    const TWO_NODES_CENTURY: &str = r#"
-name = "y"
-horizon = "36500d"
-[[pools]]
-name = "p"
-os = "linux"
-count = 2
-[[faults]]
-name = "g"
-signal = "not-ready"
-fixed_by = "reboot"
-[[failures]]
-fault = "g"
-mtbf = "3m"
-"#;
+    /// One Linux pool of `count` nodes, one fault arriving every `mtbf`,
+    /// over `horizon`: issue 14's scenarios.
+    fn fleet(count: u32, horizon: &str, mtbf: &str) -> Scenario {
+        scenario(&format!(
+            "name = \"y\"\nhorizon = \"{horizon}\"\n\
+             [[pools]]\nname = \"p\"\nos = \"linux\"\ncount = {count}\n\
+             [[faults]]\nname = \"g\"\nsignal = \"not-ready\"\nfixed_by = \"reboot\"\n\
+             [[failures]]\nfault = \"g\"\nmtbf = \"{mtbf}\"\n"
+        ))
+    }
 
     #[test]
     fn the_work_of_a_run_is_its_nodes_and_expected_faults() {
-        let sc = scenario(TWO_NODES_CENTURY);
+        let sc = fleet(2, "36500d", "3m");
         // 2 nodes × 36,500 days × 480 arrivals a day, and the 2 nodes.
         assert_eq!(run_work(&sc), 2 * 36_500 * 480 + 2);
         let e = Estimate::runs(&sc, 1, 1);
@@ -281,7 +276,7 @@ mtbf = "3m"
 
     #[test]
     fn replications_and_threads_multiply() {
-        let sc = scenario(&TWO_NODES_CENTURY.replace("3m", "30d"));
+        let sc = fleet(2, "36500d", "30d");
         let one = run_work(&sc);
         let e = Estimate::runs(&sc, u128::from(u64::MAX), 2);
         assert_eq!(e.work, u128::from(u64::MAX) * one);
@@ -298,13 +293,8 @@ mtbf = "3m"
 
     #[test]
     fn a_million_nodes_for_three_days_fits_the_defaults() {
-        // Issue 14's scenario: it runs (682 MB peak measured), it is not refused.
-        let sc = scenario(
-            &TWO_NODES_CENTURY
-                .replace("count = 2", "count = 1000000")
-                .replace("36500d", "3d")
-                .replace("3m", "5d"),
-        );
+        // Issue 14's scenario: it runs (666 MiB peak measured), it is not refused.
+        let sc = fleet(1_000_000, "3d", "5d");
         let e = Estimate::runs(&sc, 1, 1);
         assert_eq!(e.work, 1_000_000 + 600_000);
         assert_eq!(Limits::default().check("run", &e), Ok(()));
@@ -313,12 +303,7 @@ mtbf = "3m"
 
     #[test]
     fn memory_over_the_limit_names_the_flag() {
-        let sc = scenario(
-            &TWO_NODES_CENTURY
-                .replace("count = 2", "count = 1000000")
-                .replace("36500d", "3d")
-                .replace("3m", "5d"),
-        );
+        let sc = fleet(1_000_000, "3d", "5d");
         let e = Estimate::runs(&sc, 1, 2);
         let err = Limits {
             max_work: u64::MAX,

@@ -196,7 +196,6 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", base.name)));
     let err = super::run::out_err(&out);
-    super::run::out_dir(&out)?;
 
     let mut staging = Staging::new(&out).map_err(&err)?;
     let file = staging.create("replications.csv").map_err(&err)?;

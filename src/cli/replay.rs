@@ -111,7 +111,6 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/replay"));
     let err = super::run::out_err(&out);
-    super::run::out_dir(&out)?;
     let r = replay(&imported, &sc, &candidates);
 
     let mut staging = Staging::new(&out).map_err(&err)?;

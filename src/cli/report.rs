@@ -128,7 +128,6 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
     let err = out_err(&out);
-    super::run::out_dir(&out)?;
     let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
 
     let charts = args.charts.of(&sc)?;

@@ -368,28 +368,6 @@ pub fn out_err(dir: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
     }
 }
 
-/// Refuses an output directory that cannot be one, before anything runs:
-/// a file, or a path below a file.
-pub fn out_dir(dir: &Path) -> Result<(), CliError> {
-    let Some(there) = dir.ancestors().find(|a| a.exists()) else {
-        return Ok(());
-    };
-    if there.is_dir() {
-        return Ok(());
-    }
-    let why = if there == dir {
-        "is a file, not a directory".to_string()
-    } else {
-        format!("is below {}, which is a file", there.display())
-    };
-    // A bad --out is a bad flag (exit 2), as a directory of other files is.
-    Err(CliError::Input(format!(
-        "the output directory {} {why}; the outputs go into a directory: give --out another \
-         path, or move the file away",
-        dir.display()
-    )))
-}
-
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let mut patches = patches.to_vec();
     if let Some(seed) = args.seed {
@@ -407,7 +385,6 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     // Flags and the output directory are checked before anything runs.
     args.charts.check(&sc)?;
     let err = out_err(&out);
-    out_dir(&out)?;
     let charts = args.charts.of(&sc)?;
     let budget = args.spill_kib.map_or(DEFAULT_BUDGET, |k| k.max(1) << 10);
     let mut staging = Staging::new(&out).map_err(&err)?;

@@ -305,7 +305,6 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", base.name)));
     let err = out_err(&out);
-    super::run::out_dir(&out)?;
     let grid_keys: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
     let info = SweepInfo {
         scenario: base.name.clone(),

@@ -839,7 +839,8 @@ Node auto-repair is initiating a redeploy action due to NotReady status persisti
         d
     }
 
-    fn listing(dir: &Path) -> Vec<String> {
+    /// A directory's entries by name, sorted (the staging tests' too).
+    pub(super) fn listing(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -110,6 +110,7 @@ impl Staging {
     }
 
     fn open(out_dir: &Path, mode: Mode) -> io::Result<Staging> {
+        refuse_file(out_dir)?;
         let target = absolute(out_dir)?;
         let (parent, name) = match (target.parent(), target.file_name()) {
             (Some(p), Some(n)) => (p.to_path_buf(), n.to_string_lossy().into_owned()),
@@ -126,15 +127,6 @@ impl Staging {
         let sibling = |what: &str| parent.join(format!(".{name}.repairsim-{what}"));
         let lock = OutLock::take(sibling("lock"), out_dir)?;
         recover_abandoned(&parent, &name, &target);
-        if target.exists() && !target.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                format!(
-                    "{} is a file; the outputs go into a directory: choose a new or empty one",
-                    out_dir.display()
-                ),
-            ));
-        }
         if mode == Mode::Replace {
             refuse_foreign(out_dir, &target)?;
         }
@@ -279,6 +271,30 @@ impl Drop for Staging {
         // The lock goes last: nobody else sees a half-removed staging.
         self.lock.take();
     }
+}
+
+/// Fails with [`io::ErrorKind::NotADirectory`] when `out_dir`, or the
+/// nearest of its ancestors that exists, is a file.
+fn refuse_file(out_dir: &Path) -> io::Result<()> {
+    let Some(there) = out_dir.ancestors().find(|a| a.exists()) else {
+        return Ok(());
+    };
+    if there.is_dir() {
+        return Ok(());
+    }
+    let why = if there == out_dir {
+        "is a file, not a directory".to_string()
+    } else {
+        format!("is below {}, which is a file", there.display())
+    };
+    Err(io::Error::new(
+        io::ErrorKind::NotADirectory,
+        format!(
+            "the output directory {} {why}; the outputs go into a directory: give --out \
+             another path, or move the file away",
+            out_dir.display()
+        ),
+    ))
 }
 
 /// `path` absolute, with its symbolic links resolved: the existing path
@@ -469,6 +485,7 @@ fn same_file(_: &fs::File, path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tests::listing;
 
     fn scratch(name: &str) -> PathBuf {
         let d =
@@ -476,15 +493,6 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
-    }
-
-    fn listing(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
     }
 
     fn run(out: &Path, files: &[&str]) -> io::Result<Vec<PathBuf>> {

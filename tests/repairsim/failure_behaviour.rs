@@ -5,23 +5,16 @@ use crate::common::{files, repairsim, scratch, stderr};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// A scenario that runs for many seconds: long enough to be stopped
-/// while it runs, whatever the machine.
-const LONG: &str = r#"
-name = "long"
-horizon = "3650d"
-[[pools]]
-name = "p"
-os = "linux"
-count = 20000
-[[faults]]
-name = "g"
-signal = "not-ready"
-fixed_by = "reboot"
-[[failures]]
-fault = "g"
-mtbf = "30d"
-"#;
+/// One Linux pool of `count` nodes, one fault arriving every `mtbf`,
+/// over `horizon`.
+fn fleet(count: u32, horizon: &str, mtbf: &str) -> String {
+    format!(
+        "name = \"y\"\nhorizon = \"{horizon}\"\n\
+         [[pools]]\nname = \"p\"\nos = \"linux\"\ncount = {count}\n\
+         [[faults]]\nname = \"g\"\nsignal = \"not-ready\"\nfixed_by = \"reboot\"\n\
+         [[failures]]\nfault = \"g\"\nmtbf = \"{mtbf}\"\n"
+    )
+}
 
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -36,7 +29,8 @@ fn names(dir: &Path) -> Vec<String> {
 /// exists beside `out` (a condition, not a delay).
 fn start_long_run(dir: &Path, out: &str) -> Child {
     let scenario = dir.join("long.toml");
-    std::fs::write(&scenario, LONG).unwrap();
+    // Long enough to be stopped while it runs, whatever the machine.
+    std::fs::write(&scenario, fleet(20_000, "3650d", "30d")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_repairsim"))
         .args(["run", scenario.to_str().unwrap(), "--out", out, "-q"])
         .stdout(Stdio::null())
@@ -179,28 +173,12 @@ fn a_directory_holding_other_files_is_refused_untouched() {
     assert_eq!(names(&s), ["mine"]);
 }
 
-/// Issue 14's scenario: 2 nodes, a 3-minute mtbf, 100 years.
-const TWO_NODES_CENTURY: &str = r#"
-name = "y"
-horizon = "36500d"
-[[pools]]
-name = "p"
-os = "linux"
-count = 2
-[[faults]]
-name = "g"
-signal = "not-ready"
-fixed_by = "reboot"
-[[failures]]
-fault = "g"
-mtbf = "3m"
-"#;
-
 #[test]
 fn work_over_the_budget_is_refused_before_anything_runs() {
     let s = scratch("budget");
     let file = s.join("y.toml");
-    std::fs::write(&file, TWO_NODES_CENTURY).unwrap();
+    // Issue 14's scenario: 2 nodes, a 3-minute mtbf, 100 years.
+    std::fs::write(&file, fleet(2, "36500d", "3m")).unwrap();
     let out = s.path("out");
     let o = repairsim(&["run", file.to_str().unwrap(), "--out", &out, "-q"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -221,11 +199,7 @@ fn work_over_the_budget_is_refused_before_anything_runs() {
         stderr(&o)
     );
     // Memory: a million nodes, under a limit too small for them.
-    let big = TWO_NODES_CENTURY
-        .replace("count = 2", "count = 1000000")
-        .replace("36500d", "3d")
-        .replace("3m", "5d");
-    std::fs::write(&file, big).unwrap();
+    std::fs::write(&file, fleet(1_000_000, "3d", "5d")).unwrap();
     let file = file.to_str().unwrap();
     let o = repairsim(&["run", file, "--out", &out, "-q", "--max-memory", "512MiB"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
