@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    cli::shard::set_argv(std::env::args_os().skip(1).collect());
     let args = match Cli::try_parse() {
         Ok(args) => args,
         Err(e) => return ExitCode::from(clap_exit(&e)),

@@ -15,6 +15,7 @@ use crate::engine::Sim;
 use crate::mc::Stop;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
+use crate::mc::shard::Source;
 use crate::mc::sweep::{Point, replication_row, run_point};
 use crate::observe::Fanout;
 use crate::observe::incidents::IncidentLog;
@@ -259,13 +260,16 @@ fn time_sweep(pool: &rayon::ThreadPool, point: &Point, n: u64) -> Result<f64, Cl
     let shown = shown_metrics(&point.scenario.vocabulary());
     let t0 = Instant::now();
     run_point(
-        pool,
+        &mut Source::Simulate(pool),
+        0,
         point,
         Stop::Fixed(n),
-        |r| rows.write_record(replication_row(0, &[], r, &shown)),
+        |r| {
+            rows.write_record(replication_row(0, &[], r, &shown))
+                .map_err(|e| CliError::Output(e.to_string()))
+        },
         || {},
-    )
-    .map_err(|e| CliError::Output(e.to_string()))?;
+    )?;
     Ok(t0.elapsed().as_secs_f64())
 }
 

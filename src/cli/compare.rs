@@ -7,6 +7,7 @@ use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
 use crate::mc::metrics::shown_for;
+use crate::mc::shard::{Header, PointKey, ShardSet, Source, hash_of};
 use crate::mc::sweep::replications_header;
 use crate::report::figures::compare_charts;
 use crate::report::{Staging, csv_bytes, csv_writer};
@@ -52,9 +53,12 @@ pub struct Args {
     pub candidate: Vec<String>,
     #[command(flatten)]
     pub reps: ReplicationArgs,
-    /// Directory for the outputs [default: out/NAME-compare].
+    /// Directory for the outputs [default: out/NAME-compare; with --shard,
+    /// the directory of the shard files: out/NAME-compare-shards].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
     /// Write no charts (SVG and PNG).
     #[arg(long)]
     pub no_charts: bool,
@@ -162,6 +166,16 @@ pub fn unique_label(taken: &[String], flag_value: &str, label: &str) -> Result<(
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    run_with(args, patches, None)
+}
+
+/// `compare`; with `merged`, the replications are read from its shard
+/// files instead of simulated (`repairsim merge`).
+pub fn run_with(
+    args: Args,
+    patches: &[Patch],
+    merged: Option<&mut ShardSet>,
+) -> Result<(), CliError> {
     let path = args.scenario.as_deref();
     let baseline = match &args.baseline {
         Some(spec) => parse_side("--baseline", spec)?,
@@ -180,17 +194,73 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let (stop, rule) = args
         .reps
         .stop("every candidate's interval of the difference in")?;
+    let shard = args.shard.resolve()?;
+    let span = match shard {
+        Some(_) => Some(super::shard::round_span(
+            stop,
+            args.reps.round,
+            args.reps.round_size,
+        )?),
+        None => args.reps.no_round()?,
+    };
+    // Replications simulated here.
+    let simulated = match (&merged, shard, span) {
+        (Some(_), _, _) => 0,
+        (None, Some(shard), Some(span)) => {
+            let b = shard.block(&span);
+            b.end - b.start
+        }
+        _ => stop.max(),
+    };
     let pool = args.reps.pool()?;
     let mut estimate = crate::budget::Estimate::default();
     for s in &sides {
         estimate = estimate.then(crate::budget::Estimate::runs(
             &s.scenario,
-            u128::from(stop.max()),
-            super::workers(args.reps.threads).min(stop.max()),
+            u128::from(simulated),
+            super::workers(args.reps.threads).min(simulated.max(1)),
         ));
     }
     super::within_budget("compare", &estimate)?;
     let base = sides[0].scenario.clone();
+    let keys = vec![PointKey {
+        label: "compare".into(),
+        content_hashes: sides.iter().map(|s| hash_of(&s.scenario)).collect(),
+    }];
+    if let (Some(shard), Some(span)) = (shard, span) {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| super::shard::default_dir(&base.name, "compare"));
+        let header = Header::new(
+            "compare",
+            super::shard::argv()?,
+            &base,
+            &rule,
+            args.reps.round_size,
+            keys,
+            shard,
+            args.reps.round,
+            span,
+        );
+        let block = shard.block(&span);
+        let bar = progress::bar(block.end - block.start, false, args.quiet);
+        let scenarios: Vec<&crate::scenario::Scenario> =
+            sides.iter().map(|s| &s.scenario).collect();
+        return super::shard::write(&out, header, args.quiet, |w| {
+            w.point(&pool, 0, &scenarios, None, block.clone(), || bar.inc(1))
+                .map_err(super::run::out_err(&out))?;
+            bar.finish_and_clear();
+            Ok(())
+        });
+    }
+    let mut source = match merged {
+        Some(set) => {
+            set.check_points(&keys)?;
+            Source::Shards(set)
+        }
+        None => Source::Simulate(&pool),
+    };
     let out = args
         .out
         .clone()
@@ -207,17 +277,16 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let bar = progress::bar(stop.max(), matches!(stop, Stop::UntilCi { .. }), args.quiet);
     let labels: Vec<String> = sides.iter().map(|s| s.label.clone()).collect();
     let cmp = run_compare(
-        &pool,
+        &mut source,
         &sides,
         stop,
         |i, r| {
             let mut row = vec![i.to_string(), labels[i].clone(), r.replication.to_string()];
             row.extend(shown.iter().map(|&m| csv_number(r.values[m])));
-            rows.write_record(row)
+            rows.write_record(row).map_err(|e| err(e.into()))
         },
         || bar.inc(1),
-    )
-    .map_err(|e| err(e.into()))?;
+    )?;
     bar.finish_and_clear();
     rows.flush().map_err(&err)?;
     drop(rows);

@@ -12,6 +12,7 @@ pub mod progress;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod shard;
 pub mod sweep;
 pub mod validate;
 
@@ -132,6 +133,8 @@ pub enum Command {
     Calibrate(import::CalibrateArgs),
     /// Replay a recorded history's faults through candidate policies, next to what happened.
     Replay(replay::Args),
+    /// Merge the shard files of a `--shard` run into the outputs one machine would have written.
+    Merge(shard::MergeArgs),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
     /// Print a shell completion script, e.g. `repairsim completions bash >
@@ -322,21 +325,32 @@ pub fn parse_sets(args: &[String]) -> Result<Vec<Patch>, CliError> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The global `--policy-file` as a patch.
+fn policy_file(cli: &Cli) -> Vec<Patch> {
+    cli.policy_file
+        .iter()
+        .cloned()
+        .map(Patch::PolicyFile)
+        .collect()
+}
+
+/// The global `--policy-file` and `--set`s as patches, in the order they apply.
+pub fn patches(cli: &Cli) -> Result<Vec<Patch>, CliError> {
+    let mut all = policy_file(cli);
+    all.extend(parse_sets(&cli.set)?);
+    Ok(all)
+}
+
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     crate::budget::set_limits(crate::budget::Limits {
         max_work: cli.max_work,
         max_memory: cli.max_memory,
     });
     // `check` parses its own, to report a bad one in its JUnit file too.
-    let file: Vec<Patch> = cli
-        .policy_file
-        .iter()
-        .cloned()
-        .map(Patch::PolicyFile)
-        .collect();
+    let file: Vec<Patch> = policy_file(&cli);
     let patches = match &cli.command {
         Command::Check(_) => Vec::new(),
-        _ => file.iter().cloned().chain(parse_sets(&cli.set)?).collect(),
+        _ => patches(&cli)?,
     };
     match cli.command {
         Command::Run(a) => run::run(a, &patches),
@@ -346,6 +360,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sweep(a) => sweep::run(a, &patches),
         Command::Compare(a) => compare::run(a, &patches),
         Command::Check(a) => check::run(a, &file, &cli.set),
+        Command::Merge(a) => shard::merge(a),
         Command::Bench(a) => bench::run(a, &patches),
         Command::Import(a) => import::run(a),
         Command::Calibrate(a) => import::calibrate(a),

@@ -5,13 +5,15 @@
 use super::run::{ChartArgs, Events, out_err, stream_run};
 use super::{CliError, load_scenario, progress};
 use crate::budget::Estimate;
+use crate::mc::estimate::CdfBand;
 use crate::mc::fewest::FewestReady;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_INCIDENTS, IDX_NEEDLESS, IDX_NOT_READY_HOURS, IDX_TTD_MEAN,
     IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, metric_defs,
 };
-use crate::mc::sweep::{Point, replication_row, replications_header, run_point};
+use crate::mc::shard::{Header, PointKey, ShardSet, Source, Span, hash_of};
+use crate::mc::sweep::{Point, replication_row, replications_header, run_point, settings_label};
 use crate::mc::{Stop, runner};
 use crate::policy::params::report_table;
 use crate::report::page::{Report, html, markdown, report_json, text};
@@ -50,9 +52,12 @@ pub struct Args {
     pub threads: u16,
     #[command(flatten)]
     pub charts: ChartArgs,
-    /// Directory for the outputs [default: reports/NAME/].
+    /// Directory for the outputs [default: reports/NAME/; with --shard, the
+    /// directory of the shard files: out/NAME-report-shards].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
     /// Print nothing on success (and draw no progress bar).
     #[arg(long, short)]
     pub quiet: bool,
@@ -111,24 +116,91 @@ const HEADLINE: [usize; 10] = [
 ];
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    run_with(args, patches, None)
+}
+
+/// `report`; with `merged`, the replications behind the headline numbers
+/// are read from its shard files instead of simulated (`repairsim merge`);
+/// replication 0, which the charts show, is simulated here either way.
+pub fn run_with(
+    args: Args,
+    patches: &[Patch],
+    merged: Option<&mut ShardSet>,
+) -> Result<(), CliError> {
     let sc = load_scenario(args.scenario.as_deref(), patches)?;
+    let shard = args.shard.resolve()?;
+    let span = Span {
+        from: 0,
+        to: args.replications,
+    };
+    let simulated = match (&merged, shard) {
+        (Some(_), _) => 0,
+        (None, Some(shard)) => {
+            let b = shard.block(&span);
+            b.end - b.start
+        }
+        (None, None) => args.replications,
+    };
     let threads = super::workers(args.threads);
+    // A shard runs no replication 0 of its own: the merge does.
+    let first = if shard.is_some() { 0 } else { 1 };
     super::within_budget(
         "report",
-        &Estimate::runs(&sc, 1, 1).then(Estimate::runs(
+        &Estimate::runs(&sc, first, 1).then(Estimate::runs(
             &sc,
-            u128::from(args.replications),
-            threads.min(args.replications.max(1)),
+            u128::from(simulated),
+            threads.min(simulated.max(1)),
         )),
     )?;
     args.charts.check(&sc)?;
     let thresholds = thresholds(&args.min_ready, &sc)?;
+    let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
+    let point = Point {
+        settings: vec![],
+        scenario: sc.clone(),
+    };
+    let keys = vec![PointKey {
+        label: settings_label(&[]),
+        content_hashes: vec![hash_of(&sc)],
+    }];
+    if let Some(shard) = shard {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| super::shard::default_dir(&sc.name, "report"));
+        let header = Header::new(
+            "report",
+            super::shard::argv()?,
+            &sc,
+            &format!("fixed {} replications", args.replications),
+            None,
+            keys,
+            shard,
+            1,
+            span,
+        );
+        let block = shard.block(&span);
+        let bar = progress::bar(block.end - block.start, false, args.quiet);
+        let xs = CdfBand::new(sc.horizon.ms()).xs;
+        return super::shard::write(&out, header, args.quiet, |w| {
+            w.point(&pool, 0, &[&sc], Some(&xs), block.clone(), || bar.inc(1))
+                .map_err(out_err(&out))?;
+            bar.finish_and_clear();
+            Ok(())
+        });
+    }
+    let mut source = match merged {
+        Some(set) => {
+            set.check_points(&keys)?;
+            Source::Shards(set)
+        }
+        None => Source::Simulate(&pool),
+    };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&sc.name));
     let err = out_err(&out);
-    let pool = runner::pool(usize::from(args.threads)).map_err(CliError::Output)?;
 
     let charts = args.charts.of(&sc)?;
     let mut staging = Staging::new(&out).map_err(&err)?;
@@ -149,10 +221,6 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     let shown = shown_metrics(&sc.vocabulary());
     rows.write_record(replications_header(&[], &shown))
         .map_err(|e| err(e.into()))?;
-    let point = Point {
-        settings: vec![],
-        scenario: sc.clone(),
-    };
     let bar = progress::bar(args.replications, false, args.quiet);
     let mut fewest: Vec<FewestReady> = sc
         .fleet
@@ -161,7 +229,8 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         .map(|p| FewestReady::new(p.count))
         .collect();
     let reps = run_point(
-        &pool,
+        &mut source,
+        0,
         &point,
         Stop::Fixed(args.replications),
         |res| {
@@ -169,10 +238,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
                 f.add(k);
             }
             rows.write_record(replication_row(0, &[], res, &shown))
+                .map_err(|e| err(e.into()))
         },
         || bar.inc(1),
-    )
-    .map_err(|e| err(e.into()))?;
+    )?;
     bar.finish_and_clear();
     rows.flush().map_err(&err)?;
     drop(rows);

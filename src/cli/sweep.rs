@@ -4,9 +4,11 @@
 use super::run::out_err;
 use super::{CliError, load_scenario, progress};
 use crate::budget::Estimate;
+use crate::mc::estimate::CdfBand;
 use crate::mc::metrics::metric_defs;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
+use crate::mc::shard::{Header, PointKey, ShardSet, Source, hash_of};
 use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, settings_label,
     summary_json, summary_md, sweep_header, sweep_row,
@@ -41,6 +43,17 @@ pub struct ReplicationArgs {
     #[arg(long, default_value_t = 0, value_name = "N",
           value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub threads: u16,
+    /// With --until-ci: check the target only after every R replications
+    /// (default: after each). A sharded --until-ci run needs it: each
+    /// round of R replications is one set of shards.
+    #[arg(long, value_name = "R", requires = "until_ci",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub round_size: Option<u64>,
+    /// With --shard and --round-size: the round this shard runs (1, 2,
+    /// ...): replications (J-1)*R to J*R-1 of every point.
+    #[arg(long, value_name = "J", default_value_t = 1, help_heading = "Sharding",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub round: u64,
 }
 
 impl ReplicationArgs {
@@ -72,17 +85,24 @@ impl ReplicationArgs {
                 }
                 let def = &metric_defs()[metric];
                 let (name, limit) = (&def.name, format_value(def.unit, half_width));
+                let every = self.round_size.unwrap_or(1);
                 Ok((
                     Stop::UntilCi {
                         metric,
                         half_width,
                         min: UNTIL_CI_MIN,
                         max: self.max_replications,
+                        every,
                     },
                     format!(
                         "until the half-width of {watched} {name} is at most {limit} \
-                         (at least {UNTIL_CI_MIN}, at most {} replications)",
-                        self.max_replications
+                         (at least {UNTIL_CI_MIN}, at most {} replications{})",
+                        self.max_replications,
+                        if every > 1 {
+                            format!(", checked every {every}")
+                        } else {
+                            String::new()
+                        }
                     ),
                 ))
             }
@@ -110,6 +130,19 @@ impl ReplicationArgs {
             )));
         }
         Ok(())
+    }
+
+    /// Refuses `--round` other than 1 without `--shard`: nothing is run
+    /// in rounds on one machine. Returns no span.
+    pub fn no_round(&self) -> Result<Option<crate::mc::shard::Span>, CliError> {
+        if self.round != 1 {
+            return Err(CliError::Input(format!(
+                "--round {}: only with --shard (a round is one set of shards); on one machine, \
+                 --round-size alone checks the target every R replications",
+                self.round
+            )));
+        }
+        Ok(None)
     }
 
     pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
@@ -143,9 +176,12 @@ pub struct Args {
     pub grid: Vec<String>,
     #[command(flatten)]
     pub reps: ReplicationArgs,
-    /// Directory for the outputs [default: out/NAME-sweep].
+    /// Directory for the outputs [default: out/NAME-sweep; with --shard,
+    /// the directory of the shard files: out/NAME-sweep-shards].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
     /// Write no charts (SVG and PNG).
     #[arg(long)]
     pub no_charts: bool,
@@ -241,6 +277,16 @@ fn point(
 }
 
 pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
+    run_with(args, patches, None)
+}
+
+/// `sweep`; with `merged`, the replications are read from its shard files
+/// instead of simulated (`repairsim merge`).
+pub fn run_with(
+    args: Args,
+    patches: &[Patch],
+    merged: Option<&mut ShardSet>,
+) -> Result<(), CliError> {
     let axes = args
         .grid
         .iter()
@@ -254,17 +300,32 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         }
     }
     let (stop, rule) = args.reps.stop("the 95% interval of")?;
+    let shard = args.shard.resolve()?;
+    let span = match shard {
+        Some(_) => Some(super::shard::round_span(
+            stop,
+            args.reps.round,
+            args.reps.round_size,
+        )?),
+        None => args.reps.no_round()?,
+    };
+    // Replications simulated here, per point.
+    let simulated = match (&merged, shard, span) {
+        (Some(_), _, _) => 0,
+        (None, Some(shard), Some(span)) => {
+            let b = shard.block(&span);
+            b.end - b.start
+        }
+        _ => stop.max(),
+    };
+    let threads = super::workers(args.reps.threads).min(simulated.max(1));
     // The scenario as every point starts from: the file and the --sets.
     let base = &load_scenario(args.scenario.as_deref(), patches)?;
     // Before any point is made: every point costs about what the base does.
     let count = axes
         .iter()
         .fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128));
-    let mut estimate = Estimate::runs(
-        base,
-        count.saturating_mul(u128::from(stop.max())),
-        super::workers(args.reps.threads).min(stop.max()),
-    );
+    let mut estimate = Estimate::runs(base, count.saturating_mul(u128::from(simulated)), threads);
     estimate.work = estimate
         .work
         .saturating_add(count.saturating_mul(u128::from(crate::budget::POINT_WORK)));
@@ -277,13 +338,10 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
     // change the preset); each scenario is dropped once read.
     let mut exact = Estimate::default();
     let mut vocabulary: Option<crate::policy::providers::Vocabulary> = None;
+    let mut keys = Vec::with_capacity(grid.len());
     for settings in &grid {
         let p = point(args.scenario.as_deref(), patches, settings.clone())?;
-        let e = Estimate::runs(
-            &p.scenario,
-            u128::from(stop.max()),
-            super::workers(args.reps.threads).min(stop.max()),
-        );
+        let e = Estimate::runs(&p.scenario, u128::from(simulated), threads);
         exact.work = exact.work.saturating_add(e.work);
         exact.memory = exact.memory.max(e.memory);
         let v = p.scenario.vocabulary();
@@ -291,15 +349,63 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
             Some(u) => u.union(&v),
             None => v,
         });
+        keys.push(PointKey {
+            label: settings_label(&p.settings),
+            content_hashes: vec![hash_of(&p.scenario)],
+        });
     }
     exact.what = format!(
         "{} grid point{}, up to {} replications each",
         grid.len(),
         if grid.len() == 1 { "" } else { "s" },
-        stop.max()
+        simulated
     );
     super::within_budget("sweep", &exact)?;
     let pool = args.reps.pool()?;
+    if let (Some(shard), Some(span)) = (shard, span) {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| super::shard::default_dir(&base.name, "sweep"));
+        let header = Header::new(
+            "sweep",
+            super::shard::argv()?,
+            base,
+            &rule,
+            args.reps.round_size,
+            keys,
+            shard,
+            args.reps.round,
+            span,
+        );
+        let block = shard.block(&span);
+        let bar = progress::bar(
+            (block.end - block.start).saturating_mul(grid.len() as u64),
+            false,
+            args.quiet,
+        );
+        let total = grid.len();
+        return super::shard::write(&out, header, args.quiet, |w| {
+            for (i, settings) in grid.into_iter().enumerate() {
+                let p = &point(args.scenario.as_deref(), patches, settings)?;
+                bar.set_message(format!("point {}/{total}", i + 1));
+                let xs = CdfBand::new(p.scenario.horizon.ms()).xs;
+                w.point(&pool, i, &[&p.scenario], Some(&xs), block.clone(), || {
+                    bar.inc(1)
+                })
+                .map_err(out_err(&out))?;
+            }
+            bar.finish_and_clear();
+            Ok(())
+        });
+    }
+    let mut source = match merged {
+        Some(set) => {
+            set.check_points(&keys)?;
+            Source::Shards(set)
+        }
+        None => Source::Simulate(&pool),
+    };
     let out = args
         .out
         .clone()
@@ -334,13 +440,16 @@ pub fn run(args: Args, patches: &[Patch]) -> Result<(), CliError> {
         let p = &point(args.scenario.as_deref(), patches, settings)?;
         bar.set_message(format!("point {}/{total}", i + 1));
         let s = run_point(
-            &pool,
+            &mut source,
+            i,
             p,
             stop,
-            |r| rows.write_record(replication_row(i, &p.settings, r, &info.shown)),
+            |r| {
+                rows.write_record(replication_row(i, &p.settings, r, &info.shown))
+                    .map_err(|e| err(e.into()))
+            },
             || bar.inc(1),
-        )
-        .map_err(|e| err(e.into()))?;
+        )?;
         summaries.push(s);
     }
     bar.finish_and_clear();

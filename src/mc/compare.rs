@@ -9,10 +9,10 @@
 use super::estimate::{CONFIDENCE, Estimate, Histogram, Running};
 use super::metrics::{
     Better, IDX_AVAILABILITY, IDX_FAILED, IDX_NOT_READY_HOURS, IDX_TTD_MEAN, IDX_TTR_MEAN,
-    IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, METRICS, MetricDef, RepResult, Unit, metric_defs,
-    run_replication,
+    IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, METRICS, MetricDef, RepResult, RepRow, Unit,
+    metric_defs,
 };
-use super::runner::replicate;
+use super::shard::{MergeError, Source};
 use super::student::t_two_sided_p;
 use super::{Stop, Target, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
@@ -173,18 +173,33 @@ impl Comparison {
 
     /// Folds one replication in: `results` by side, baseline first.
     pub fn push(&mut self, results: &[RepResult]) {
+        let (rows, pooled): (Vec<RepRow>, Vec<(Histogram, Histogram)>) = results
+            .iter()
+            .map(|r| {
+                let (row, ttr, ttd) = r.clone().split(None);
+                (row, (ttr, ttd))
+            })
+            .unzip();
+        self.push_rows(&rows, &pooled);
+    }
+
+    /// Folds one replication's rows in (by side, baseline first), and
+    /// `pooled`, each side's histograms to add to its pooled ones: this
+    /// replication's, or with `merge` a shard block's with its last row,
+    /// or none.
+    pub fn push_rows(&mut self, rows: &[RepRow], pooled: &[(Histogram, Histogram)]) {
         self.replications += 1;
-        for ((ttr, ttd), r) in self
+        for ((ttr, ttd), (r, d)) in self
             .pooled_ttr
             .iter_mut()
             .zip(&mut self.pooled_ttd)
-            .zip(results)
+            .zip(pooled)
         {
-            ttr.merge(&r.ttr);
-            ttd.merge(&r.ttd);
+            ttr.merge(r);
+            ttd.merge(d);
         }
-        let base = &results[0];
-        for (acc, r) in self.pairs.iter_mut().zip(&results[1..]) {
+        let base = &rows[0];
+        for (acc, r) in self.pairs.iter_mut().zip(&rows[1..]) {
             for (m, p) in acc.iter_mut().enumerate() {
                 if let (Some(b), Some(c)) = (base.values[m], r.values[m]) {
                     p.baseline.push(b);
@@ -339,37 +354,29 @@ impl Row {
     }
 }
 
-/// Runs every side on replications 0, 1, ... until `stop` holds (for
-/// `--until-ci`: every candidate's interval of the watched difference),
-/// handing each side's result to `row` in replication order, then `tick`.
-pub fn run_compare<E>(
-    pool: &rayon::ThreadPool,
+/// Runs every side on replications 0, 1, ... from `source` until `stop`
+/// holds (for `--until-ci`: every candidate's interval of the watched
+/// difference), handing each side's row to `row` in replication order,
+/// then `tick`.
+pub fn run_compare<E: From<MergeError>>(
+    source: &mut Source,
     sides: &[Side],
     stop: Stop,
-    mut row: impl FnMut(usize, &RepResult) -> Result<(), E>,
+    mut row: impl FnMut(usize, &RepRow) -> Result<(), E>,
     mut tick: impl FnMut(),
 ) -> Result<Comparison, E> {
     let mut cmp = Comparison::new(sides);
     let watched = stop.watched();
-    replicate(
-        pool,
-        stop.max(),
-        |r| {
-            sides
-                .iter()
-                .map(|s| run_replication(&s.scenario, r, false))
-                .collect::<Vec<_>>()
-        },
-        |_, results| {
-            for (i, r) in results.iter().enumerate() {
-                row(i, r)?;
-            }
-            cmp.push(&results);
-            tick();
-            let hw = watched.and_then(|m| cmp.widest_half_width(m));
-            Ok(stop.flow(cmp.replications, hw))
-        },
-    )?;
+    let scenarios: Vec<&Scenario> = sides.iter().map(|s| &s.scenario).collect();
+    source.replications(0, &scenarios, None, stop.max(), |rows, pooled| {
+        for (i, r) in rows.iter().enumerate() {
+            row(i, r)?;
+        }
+        cmp.push_rows(&rows, pooled);
+        tick();
+        let hw = watched.and_then(|m| cmp.widest_half_width(m));
+        Ok::<_, E>(stop.flow(cmp.replications, hw))
+    })?;
     Ok(cmp)
 }
 

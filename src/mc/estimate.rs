@@ -165,6 +165,26 @@ impl Histogram {
     }
 }
 
+impl Histogram {
+    /// A histogram of `(value, count)` runs, as [`Histogram::runs`] gives
+    /// them; `None` when the values are not strictly ascending or a count
+    /// is 0 (what a shard file must never hold).
+    pub fn from_runs(runs: &[(u64, u64)]) -> Option<Histogram> {
+        let mut h = Histogram::default();
+        let mut last: Option<u64> = None;
+        for &(v, c) in runs {
+            if c == 0 || last.is_some_and(|l| l >= v) {
+                return None;
+            }
+            last = Some(v);
+            h.counts.insert(v, c);
+            h.n = h.n.checked_add(c)?;
+            h.sum = h.sum.checked_add(u128::from(v) * u128::from(c))?;
+        }
+        Some(h)
+    }
+}
+
 impl FromIterator<u64> for Histogram {
     fn from_iter<I: IntoIterator<Item = u64>>(values: I) -> Histogram {
         let mut h = Histogram::default();
@@ -243,20 +263,59 @@ impl CdfBand {
     /// Folds in one replication's values; none: nothing to fold.
     /// O(grid + distinct values).
     pub fn push(&mut self, h: &Histogram) {
-        if h.n == 0 {
-            return;
-        }
-        let n = h.n as f64;
-        let mut values = h.counts.iter().peekable();
-        let mut at_most = 0u64;
-        for (x, a) in self.xs.iter().zip(&mut self.acc) {
-            while let Some((_, &c)) = values.next_if(|(v, _)| *v <= x) {
-                at_most += c;
-            }
-            a.push(at_most as f64 / n);
-        }
+        self.push_counts(&CdfCounts::of(&self.xs, h));
     }
 
+    /// Folds in one replication's values as [`CdfCounts`] on this band's
+    /// grid: what a shard keeps of a replication, re-folded by `merge`.
+    pub fn push_counts(&mut self, c: &CdfCounts) {
+        if c.n == 0 {
+            return;
+        }
+        let n = c.n as f64;
+        for (i, a) in self.acc.iter_mut().enumerate() {
+            a.push(c.at_most(i) as f64 / n);
+        }
+    }
+}
+
+/// One replication's empirical CDF on a band's grid: how many of its `n`
+/// values are at or below each grid point. Its size is bounded by the grid,
+/// not by the replication's incidents, and it is all a [`CdfBand`] needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CdfCounts {
+    /// How many values.
+    pub n: u64,
+    /// The count at or below each grid point, up to the first that counts
+    /// all `n` (the rest are `n`).
+    pub at_most: Vec<u64>,
+}
+
+impl CdfCounts {
+    /// The counts of `h` on the grid `xs` (ascending) \[ms\].
+    pub fn of(xs: &[u64], h: &Histogram) -> CdfCounts {
+        let mut at_most = Vec::new();
+        let mut values = h.counts.iter().peekable();
+        let mut seen = 0u64;
+        for x in xs {
+            if seen == h.n {
+                break;
+            }
+            while let Some((_, &c)) = values.next_if(|(v, _)| *v <= x) {
+                seen += c;
+            }
+            at_most.push(seen);
+        }
+        CdfCounts { n: h.n, at_most }
+    }
+
+    /// The count at or below grid point `i`.
+    pub fn at_most(&self, i: usize) -> u64 {
+        self.at_most.get(i).copied().unwrap_or(self.n)
+    }
+}
+
+impl CdfBand {
     /// `(x, low, high)` at every grid point with an interval, clamped to \[0, 1\].
     pub fn band(&self, confidence: f64) -> Vec<(u64, f64, f64)> {
         self.xs
@@ -315,6 +374,15 @@ mod tests {
     }
 
     #[test]
+    fn runs_out_of_order_or_of_zero_are_refused() {
+        assert_eq!(Histogram::from_runs(&[(5, 1), (5, 1)]), None);
+        assert_eq!(Histogram::from_runs(&[(7, 1), (5, 1)]), None);
+        assert_eq!(Histogram::from_runs(&[(5, 0)]), None);
+        assert_eq!(Histogram::from_runs(&[(u64::MAX, u64::MAX), (0, 1)]), None);
+        assert_eq!(Histogram::from_runs(&[]), Some(Histogram::default()));
+    }
+
+    #[test]
     fn quantile_points_follow_the_ranks() {
         let mut h = Histogram::default();
         (1..=100).for_each(|x| h.add(x));
@@ -370,6 +438,21 @@ mod tests {
                 let share = s.partition_point(|v| v <= x) as f64 / s.len() as f64;
                 prop_assert_eq!(a.mean(), Some(share));
             }
+        }
+
+        #[test]
+        fn a_histogram_is_its_runs_and_counts_are_cut_where_all_are_counted(
+            v in proptest::collection::vec(0u64..40_000, 0..200),
+        ) {
+            let h: Histogram = v.iter().copied().collect();
+            let runs: Vec<(u64, u64)> = h.runs().collect();
+            prop_assert_eq!(Histogram::from_runs(&runs), Some(h.clone()));
+            let b = CdfBand::new(30_000);
+            let c = CdfCounts::of(&b.xs, &h);
+            for (i, x) in b.xs.iter().enumerate() {
+                prop_assert_eq!(c.at_most(i), v.iter().filter(|&&y| y <= *x).count() as u64);
+            }
+            prop_assert!(c.at_most.iter().filter(|&&a| a == h.count()).count() <= 1);
         }
 
         #[test]

@@ -6,7 +6,7 @@
 //! metric even when it never happens), so files of different runs line up
 //! column by column and shards merge by concatenation.
 
-use super::estimate::Histogram;
+use super::estimate::{CdfCounts, Histogram};
 use crate::engine::Sim;
 use crate::faults::FaultId;
 use crate::fleet::NodeId;
@@ -19,6 +19,7 @@ use crate::policy::providers::Vocabulary;
 use crate::scenario::Scenario;
 use crate::stats::IncidentStats;
 use crate::time::{HOUR, SimTime};
+use serde::{Deserialize, Serialize};
 
 /// Which way a metric improves; decides a comparison's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,6 +286,44 @@ pub struct RepResult {
     /// Every fault that reached a node, masked or not, in time order (kept
     /// only when asked: the common-random-numbers test compares them).
     pub onsets: Vec<Onset>,
+}
+
+impl RepResult {
+    /// What the estimators and the per-replication outputs take of this
+    /// replication, and its two histograms (time to recover, time to
+    /// detect), which fold into pooled ones. `grid`: the grid of the CDF
+    /// band this replication folds into, if any \[ms\].
+    pub fn split(self, grid: Option<&[u64]>) -> (RepRow, Histogram, Histogram) {
+        let row = RepRow {
+            replication: self.replication,
+            values: self.values,
+            ttr_cdf: grid.map(|xs| CdfCounts::of(xs, &self.ttr)),
+            ttd_cdf: grid.map(|xs| CdfCounts::of(xs, &self.ttd)),
+            fewest_ready: self.fewest_ready,
+        };
+        (row, self.ttr, self.ttd)
+    }
+}
+
+/// One replication as the estimators and the per-replication outputs see
+/// it: its metrics, its CDFs on a band's grid, and each pool's fewest
+/// Ready nodes. Its size does not grow with the replication's incidents,
+/// so a shard writes one per replication and `merge` folds them again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepRow {
+    /// Kept beside the row in a shard file, not in it.
+    #[serde(skip)]
+    pub replication: u64,
+    /// By metric index, as [`RepResult::values`].
+    pub values: Vec<Option<f64>>,
+    /// Time to recover on the point's band grid (not kept by `compare`,
+    /// which draws no band).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttr_cdf: Option<CdfCounts>,
+    /// Time to detect on the same grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttd_cdf: Option<CdfCounts>,
+    pub fewest_ready: Vec<u32>,
 }
 
 /// A fault's arrival on a node: when \[ms\], where, which fault, and when

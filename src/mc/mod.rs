@@ -23,6 +23,7 @@ pub mod estimate;
 pub mod fewest;
 pub mod metrics;
 pub mod runner;
+pub mod shard;
 pub mod student;
 pub mod sweep;
 
@@ -38,12 +39,15 @@ pub enum Stop {
     /// metric's unit: ms for durations) wide on each side (for a
     /// comparison: every candidate's paired difference), after at least
     /// `min` and at most `max` replications; a zero-width interval counts
-    /// only after [`UNTIL_CI_MIN_ZERO_SPREAD`].
+    /// only after [`UNTIL_CI_MIN_ZERO_SPREAD`]. The target is checked only
+    /// after every `every` replications (a sharded run's rounds; 1: after
+    /// each).
     UntilCi {
         metric: usize,
         half_width: f64,
         min: u64,
         max: u64,
+        every: u64,
     },
 }
 
@@ -79,7 +83,9 @@ impl Stop {
     pub fn met(&self, n: u64, hw: Option<f64>) -> bool {
         match *self {
             Stop::Fixed(k) => n >= k,
-            Stop::UntilCi { max, .. } => n >= max || self.target_met(n, hw),
+            Stop::UntilCi { max, every, .. } => {
+                n >= max || (n.is_multiple_of(every.max(1)) && self.target_met(n, hw))
+            }
         }
     }
 
@@ -303,6 +309,7 @@ mod tests {
             half_width: 1.0,
             min: 10,
             max: 1000,
+            every: 1,
         };
         assert!(!s.met(5, Some(0.1)), "not before min");
         assert!(!s.met(20, Some(1.5)));
@@ -311,6 +318,16 @@ mod tests {
         assert!(s.met(1000, Some(9.0)), "always at max");
         assert!(!s.met(20, Some(0.0)), "no spread yet: maybe a rare event");
         assert!(s.met(UNTIL_CI_MIN_ZERO_SPREAD, Some(0.0)));
+        let rounds = Stop::UntilCi {
+            metric: 0,
+            half_width: 1.0,
+            min: 10,
+            max: 1000,
+            every: 25,
+        };
+        assert!(!rounds.met(20, Some(1.0)), "only at the end of a round");
+        assert!(rounds.met(25, Some(1.0)));
+        assert!(rounds.met(1000, Some(9.0)), "always at max");
     }
 
     #[test]

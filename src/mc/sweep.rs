@@ -7,8 +7,8 @@
 
 use super::estimate::{CONFIDENCE, CdfBand, Estimate, Histogram, Running};
 
-use super::metrics::{MetricDef, RepResult, metric_defs, run_replication};
-use super::runner::replicate;
+use super::metrics::{MetricDef, RepResult, RepRow, metric_defs};
+use super::shard::{MergeError, Source};
 use super::{Stop, Target, all_zero, csv_number, format_value};
 use crate::scenario::Scenario;
 use crate::stats::Percentiles;
@@ -65,16 +65,37 @@ impl PointSummary {
 
     /// Folds one replication in (call in replication order).
     pub fn push(&mut self, r: &RepResult) {
+        let grid = self.grid();
+        let (row, ttr, ttd) = r.clone().split(Some(&grid));
+        self.push_row(&row, Some(&(ttr, ttd)));
+    }
+
+    /// The grid of the CDF bands \[ms\].
+    pub fn grid(&self) -> Vec<u64> {
+        self.ttr_band.xs.clone()
+    }
+
+    /// Folds one replication's row in (call in replication order), and
+    /// `pooled`, the time to recover and time to detect histograms to add
+    /// to the pooled ones: this replication's, or with `merge` a shard
+    /// block's with its last row.
+    pub fn push_row(&mut self, r: &RepRow, pooled: Option<&(Histogram, Histogram)>) {
         self.replications += 1;
         for (acc, v) in self.metrics.iter_mut().zip(&r.values) {
             if let Some(v) = v {
                 acc.push(*v);
             }
         }
-        self.pooled_ttr.merge(&r.ttr);
-        self.ttr_band.push(&r.ttr);
-        self.pooled_ttd.merge(&r.ttd);
-        self.ttd_band.push(&r.ttd);
+        if let Some((ttr, ttd)) = pooled {
+            self.pooled_ttr.merge(ttr);
+            self.pooled_ttd.merge(ttd);
+        }
+        if let Some(c) = &r.ttr_cdf {
+            self.ttr_band.push_counts(c);
+        }
+        if let Some(c) = &r.ttd_cdf {
+            self.ttd_band.push_counts(c);
+        }
     }
 
     pub fn estimates(&self) -> Vec<Estimate> {
@@ -85,27 +106,31 @@ impl PointSummary {
     }
 }
 
-/// Runs one point's replications on `pool` until `stop` holds, handing
-/// each replication to `row` and then `tick`, in replication order.
-pub fn run_point<E>(
-    pool: &rayon::ThreadPool,
+/// Runs point `index`'s replications from `source` until `stop` holds,
+/// handing each replication to `row` and then `tick`, in replication order.
+pub fn run_point<E: From<MergeError>>(
+    source: &mut Source,
+    index: usize,
     point: &Point,
     stop: Stop,
-    mut row: impl FnMut(&RepResult) -> Result<(), E>,
+    mut row: impl FnMut(&RepRow) -> Result<(), E>,
     mut tick: impl FnMut(),
 ) -> Result<PointSummary, E> {
     let mut summary = PointSummary::new(point.settings.clone(), point.scenario.horizon.ms());
+    let grid = summary.grid();
     let watched = stop.watched();
-    replicate(
-        pool,
+    source.replications(
+        index,
+        &[&point.scenario],
+        Some(&grid),
         stop.max(),
-        |r| run_replication(&point.scenario, r, false),
-        |_, res| {
-            row(&res)?;
-            summary.push(&res);
+        |rows, pooled| {
+            let r = &rows[0];
+            row(r)?;
+            summary.push_row(r, pooled.first());
             tick();
             let hw = watched.and_then(|m| summary.metrics[m].half_width(CONFIDENCE));
-            Ok(stop.flow(summary.replications, hw))
+            Ok::<_, E>(stop.flow(summary.replications, hw))
         },
     )?;
     Ok(summary)
@@ -126,7 +151,7 @@ pub fn replications_header(grid_keys: &[String], shown: &[usize]) -> Vec<String>
 pub fn replication_row(
     point: usize,
     settings: &[(String, String)],
-    r: &RepResult,
+    r: &RepRow,
     shown: &[usize],
 ) -> Vec<String> {
     let mut row = vec![point.to_string()];
@@ -379,6 +404,7 @@ pub fn summary_md(info: &SweepInfo, points: &[PointSummary]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mc::metrics::run_replication;
     use crate::mc::runner::pool;
 
     fn example1() -> Scenario {
@@ -394,12 +420,13 @@ mod tests {
         };
         let mut rows = 0;
         let s = run_point(
-            &pool(2).unwrap(),
+            &mut Source::Simulate(&pool(2).unwrap()),
+            0,
             &point,
             Stop::Fixed(5),
             |_| {
                 rows += 1;
-                Ok::<_, ()>(())
+                Ok::<_, MergeError>(())
             },
             || {},
         )
@@ -421,7 +448,7 @@ mod tests {
         let settings = vec![("policy.repair_delay".to_string(), "2m".to_string())];
         let shown = crate::mc::metrics::shown_metrics(&example1().vocabulary());
         let h = replications_header(&keys, &shown);
-        let row = replication_row(1, &settings, &r, &shown);
+        let row = replication_row(1, &settings, &r.clone().split(None).0, &shown);
         assert_eq!(h.len(), row.len());
         assert_eq!(&h[..3], ["point", "policy.repair_delay", "replication"]);
         assert_eq!(&row[..4], ["1", "2m", "3", "1165000"]);

@@ -273,6 +273,72 @@ impl Drop for Staging {
     }
 }
 
+/// One file written whole or not at all, without a lock: it is written
+/// as a hidden sibling `.NAME.repairsim-tmp-PID` and renamed over `NAME`
+/// by [`AtomicFile::commit`]. Two writers of the same bytes (a shard that
+/// Kubernetes runs twice) may race: the last rename wins, and the file is
+/// whole either way. Dropped without a commit, or at a signal, the
+/// temporary file is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Starts `target`, creating its directory; the file to write.
+    pub fn create(target: &Path) -> io::Result<(AtomicFile, fs::File)> {
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        refuse_file(dir)?;
+        fs::create_dir_all(dir)?;
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} names no file", target.display()),
+            )
+        })?;
+        let tmp = dir.join(format!(
+            ".{}.repairsim-tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let f = fs::File::create(&tmp)?;
+        live().push(tmp.clone());
+        Ok((
+            AtomicFile {
+                tmp,
+                target: target.to_path_buf(),
+                committed: false,
+            },
+            f,
+        ))
+    }
+
+    /// Puts the file, written and flushed, in place.
+    pub fn commit(mut self, file: fs::File) -> io::Result<()> {
+        file.sync_all()?;
+        drop(file);
+        let mut live = live();
+        fs::rename(&self.tmp, &self.target)?;
+        live.retain(|p| *p != self.tmp);
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        live().retain(|p| *p != self.tmp);
+    }
+}
+
 /// Fails with [`io::ErrorKind::NotADirectory`] when `out_dir`, or the
 /// nearest of its ancestors that exists, is a file.
 fn refuse_file(out_dir: &Path) -> io::Result<()> {

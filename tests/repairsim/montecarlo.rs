@@ -9,6 +9,7 @@ use repairsim::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_TTR_MEAN, metric_defs, run_replication,
 };
 use repairsim::mc::runner::pool;
+use repairsim::mc::shard::{MergeError, Source};
 use repairsim::mc::student::t_critical;
 use repairsim::mc::sweep::{Point, PointSummary, run_point};
 use repairsim::mc::{Stop, UNTIL_CI_MIN_ZERO_SPREAD};
@@ -22,10 +23,11 @@ fn sweep(sc: &Scenario, stop: Stop, threads: usize) -> PointSummary {
         scenario: sc.clone(),
     };
     run_point(
-        &pool(threads).unwrap(),
+        &mut Source::Simulate(&pool(threads).unwrap()),
+        0,
         &point,
         stop,
-        |_| Ok::<_, ()>(()),
+        |_| Ok::<_, MergeError>(()),
         || {},
     )
     .unwrap()
@@ -157,10 +159,10 @@ fn compare_until(sides: Vec<(&str, Scenario)>, stop: Stop) -> repairsim::mc::com
         })
         .collect();
     run_compare(
-        &pool(2).unwrap(),
+        &mut Source::Simulate(&pool(2).unwrap()),
         &sides,
         stop,
-        |_, _| Ok::<_, ()>(()),
+        |_, _| Ok::<_, MergeError>(()),
         || {},
     )
     .unwrap()
@@ -289,6 +291,7 @@ fn until_ci_stops_at_the_first_narrow_enough_interval() {
         half_width: hw,
         min: 10,
         max: 400,
+        every: 1,
     };
     let target = 60_000.0;
     let s1 = sweep(&sc, stop(target), 1);
@@ -572,6 +575,7 @@ fn until_ci_does_not_trust_a_zero_width_interval_early() {
             half_width: 1_000.0,
             min: 10,
             max: 10_000,
+            every: 1,
         },
         2,
     );
@@ -592,6 +596,7 @@ fn compare_until_ci_watches_every_candidate() {
             half_width: target,
             min: 10,
             max: 1_000,
+            every: 1,
         },
     );
     let n = cmp.replications;
