@@ -20,5 +20,6 @@ mod pool_ladders;
 mod properties;
 mod regressions;
 mod replay;
+mod sharding;
 mod streaming;
 mod worked_examples;
