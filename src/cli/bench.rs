@@ -313,6 +313,7 @@ fn run_sweep(args: &Args, patches: &[Patch]) -> Result<(), CliError> {
         more = more.min(time_sweep(&pools[1], &point, n.saturating_mul(4))?);
     }
     let rss_4n = peak_rss_mib();
+    let merge = time_merge(args, &sc, patches, &pools[1])?;
     let base = n as f64 / best[0];
     for (threads, reps, secs, rss) in [
         (1, n, best[0], rss_n),
@@ -326,7 +327,107 @@ fn run_sweep(args: &Args, patches: &[Patch]) -> Result<(), CliError> {
             rss.map_or("-".into(), |m| format!("{m:.1}"))
         ))?;
     }
+    out.println(&format!(
+        "merge of {MERGE_REPLICATIONS} replications from {MERGE_SHARDS} shard files ({:.1} MiB): \
+         {:.3} s ({:.0} replications/s, outputs and charts written), against {:.3} s to \
+         simulate them on 2 threads",
+        merge.bytes as f64 / (1 << 20) as f64,
+        merge.merge,
+        MERGE_REPLICATIONS as f64 / merge.merge,
+        merge.simulate
+    ))?;
     Ok(())
+}
+
+/// Replications behind `bench --sweep`'s merge figure.
+const MERGE_REPLICATIONS: u64 = 10_000;
+
+/// Shard files behind it.
+const MERGE_SHARDS: u32 = 8;
+
+/// What merging costs.
+struct MergeCost {
+    /// Wall time \[s\] to simulate the shards' replications on the pool.
+    simulate: f64,
+    /// Bytes of shard files.
+    bytes: u64,
+    /// Wall time \[s\] of `merge`: read, fold, write the outputs.
+    merge: f64,
+}
+
+/// Writes [`MERGE_REPLICATIONS`] replications of `sc` as
+/// [`MERGE_SHARDS`] shard files in a temporary directory, then times
+/// `merge` of them into the outputs of `sweep -n 10000` (removed after).
+fn time_merge(
+    args: &Args,
+    sc: &Scenario,
+    patches: &[Patch],
+    pool: &rayon::ThreadPool,
+) -> Result<MergeCost, CliError> {
+    use crate::mc::estimate::CdfBand;
+    use crate::mc::shard::{Header, PointKey, Shard, ShardSet, ShardWriter, Span, hash_of};
+    let dir = std::env::temp_dir().join(format!("repairsim-bench-merge-{}", std::process::id()));
+    let io = |e: std::io::Error| CliError::Output(format!("{}: {e}", dir.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let result = (|| {
+        let span = Span {
+            from: 0,
+            to: MERGE_REPLICATIONS,
+        };
+        let xs = CdfBand::new(sc.horizon.ms()).xs;
+        let t0 = Instant::now();
+        let mut bytes = 0;
+        for k in 0..MERGE_SHARDS {
+            let shard = Shard {
+                index: k,
+                count: MERGE_SHARDS,
+            };
+            let keys = vec![PointKey {
+                label: crate::mc::sweep::settings_label(&[]),
+                content_hashes: vec![hash_of(sc)],
+            }];
+            let header = Header::new("sweep", vec![], sc, "bench", None, keys, shard, 1, span);
+            let path = dir.join(shard.file_name(1));
+            let f = std::fs::File::create(&path).map_err(io)?;
+            let mut w = ShardWriter::new(std::io::BufWriter::new(f), &header).map_err(io)?;
+            w.point(pool, 0, &[sc], Some(&xs), shard.block(&span), || {})
+                .map_err(io)?;
+            w.finish().map_err(io)?;
+            bytes += std::fs::metadata(&path).map_err(io)?.len();
+        }
+        let simulate = t0.elapsed().as_secs_f64();
+        let mut argv = vec!["repairsim".to_string(), "sweep".into()];
+        if let Some(p) = &args.scenario {
+            argv.push(p.to_string_lossy().into_owned());
+        }
+        let out = dir.join("merged").to_string_lossy().into_owned();
+        argv.extend([
+            "-n".into(),
+            MERGE_REPLICATIONS.to_string(),
+            "--out".into(),
+            out,
+            "-q".into(),
+        ]);
+        let super::Command::Sweep(sweep) = <super::Cli as clap::Parser>::try_parse_from(argv)
+            .map_err(|e| CliError::Input(e.to_string()))?
+            .command
+        else {
+            return Err(CliError::Input(
+                "bench --sweep: the merge's command is not a sweep".into(),
+            ));
+        };
+        let t0 = Instant::now();
+        let mut set = ShardSet::open(std::slice::from_ref(&dir))?;
+        super::sweep::run_with(sweep, patches, Some(&mut set))?;
+        Ok(MergeCost {
+            simulate,
+            bytes,
+            merge: t0.elapsed().as_secs_f64(),
+        })
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// Writes a synthetic Event List of about `mib` MiB to `path`: Pod events,
