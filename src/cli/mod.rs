@@ -7,6 +7,7 @@ pub mod compare;
 pub mod docs;
 pub mod import;
 pub mod interrupt;
+pub mod k8s_job;
 pub mod policy;
 pub mod progress;
 pub mod replay;
@@ -53,6 +54,7 @@ A bad key or value is reported like a bad scenario file (exit 2).";
   repairsim compare --candidate set=policy.repair_delay=2m   # paired A/B on the same faults
   repairsim check scenarios/ --junit junit.xml    # expectations and golden files, for CI
   repairsim bench                                 # the 10,000-node fleet-year benchmark
+  repairsim k8s-job --completions 8 --parallelism 4 -- sweep -n 1000 > job.yaml   # on a cluster
 
 The policies are specified in docs/POLICY.md (AKS) and docs/PEERS.md (GKE, EKS,
 Cluster API, medik8s) in this repository: every parameter, its provenance, the
@@ -137,6 +139,10 @@ pub enum Command {
     Merge(shard::MergeArgs),
     /// Measure speed and memory on a synthetic fleet (not a test).
     Bench(bench::Args),
+    /// Print a Kubernetes Indexed Job (YAML) that runs a sweep, compare or
+    /// report as shards, with the kubectl commands to run, collect and merge it.
+    #[command(name = "k8s-job")]
+    K8sJob(k8s_job::Args),
     /// Print a shell completion script, e.g. `repairsim completions bash >
     /// /etc/bash_completion.d/repairsim`.
     Completions(docs::CompletionsArgs),
@@ -362,6 +368,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Check(a) => check::run(a, &file, &cli.set),
         Command::Merge(a) => shard::merge(a),
         Command::Bench(a) => bench::run(a, &patches),
+        Command::K8sJob(a) => k8s_job::run(a, &patches),
         Command::Import(a) => import::run(a),
         Command::Calibrate(a) => import::calibrate(a),
         Command::Replay(a) => replay::run(a, &patches),

@@ -471,7 +471,7 @@ fn small_things_say_what_they_do() {
     );
     // No --help shows a markdown escape.
     for cmd in [
-        "run", "report", "sweep", "compare", "check", "validate", "policy", "bench",
+        "run", "report", "sweep", "compare", "check", "validate", "policy", "bench", "k8s-job",
     ] {
         let o = crate::common::repairsim(&[cmd, "--help"]);
         let help = String::from_utf8_lossy(&o.stdout);

@@ -12,6 +12,7 @@ mod exclusions;
 mod failure_behaviour;
 mod fuzz;
 mod import;
+mod k8s_job;
 mod lifecycle;
 mod montecarlo;
 mod overrides;
