@@ -92,6 +92,10 @@
 //! - [`import`]: a recorded history of Kubernetes events as a scenario,
 //!   one injected fault per not-Ready episode. Invariant: pure inference;
 //!   the replay is an ordinary run.
+//! - [`mc`]: replications, estimates with intervals, `sweep` and
+//!   `compare`; [`mc::shard`]: one machine's share of them as a shard file,
+//!   and the merge. Invariant: replications are folded in replication
+//!   order, so no output depends on the thread count or on the shards.
 //! - [`budget`]: a command's work and memory, estimated from its scenarios
 //!   before it runs, against `--max-work` and `--max-memory`.
 //! - [`stats`], [`report`]: pure statistics and atomic writers.

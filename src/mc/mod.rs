@@ -15,8 +15,13 @@
 //! and the same self-heal instants: the paired differences measure the
 //! policy alone, with far narrower intervals than two independent samples.
 //!
-//! Invariant: nothing here reads a clock or does IO; rows and progress
-//! leave through caller-supplied closures.
+//! A run may be split into shards ([`shard`]): each simulates a block of
+//! the replications into a file, and the merge folds every file's rows in
+//! replication order through the same estimators, so its outputs are the
+//! single machine's, byte for byte.
+//!
+//! Invariant: nothing here reads a clock; rows and progress leave through
+//! caller-supplied closures, and only [`shard`] reads and writes files.
 
 pub mod compare;
 pub mod estimate;

@@ -862,3 +862,66 @@ fn names_and_quantities_kubernetes_would_refuse_are_refused() {
         "error: the argument '--claim <EXISTING_PVC>' cannot be used with '--storage-class <CLASS>'",
     );
 }
+
+/// The Job's pods emulated here: each runs the container's arguments and
+/// environment in a working directory that holds only the ConfigMap's
+/// files at their mount paths, with `/results` a shared directory; the
+/// shards merge, from the repository, into the single-machine outputs.
+#[test]
+fn the_jobs_pods_emulated_here_merge_like_one_machine() {
+    let command = [
+        "sweep",
+        "scenarios/default.toml",
+        "--grid",
+        "policy.repair_delay=1m,2m",
+        "-n",
+        "7",
+    ];
+    let m = manifest(
+        &[
+            &["--completions", "3", "--parallelism", "3", "--"],
+            &command[..],
+        ]
+        .concat(),
+    );
+    let s = scratch("k8s-pods");
+    let work = s.join("work");
+    for (path, text) in mounted_files(&m) {
+        let local = work.join(path.strip_prefix("/work/").expect("under /work"));
+        std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+        std::fs::write(local, text).unwrap();
+    }
+    let c = m.container();
+    let results = s.path("results");
+    let args: Vec<String> = strings(at(c, &["args"]))
+        .into_iter()
+        .map(|a| {
+            if a == "/results" {
+                results.clone()
+            } else {
+                a.replace("$$", "$")
+            }
+        })
+        .collect();
+    let env = at(c, &["env"]).as_vec().unwrap();
+    let completions = str_at(&env[0], &["value"]).to_string();
+    let n = int_at(m.doc("Job"), &["spec", "completions"]);
+    for k in 0..n {
+        let o = Command::new(env!("CARGO_BIN_EXE_repairsim"))
+            .args(&args)
+            .env(str_at(&env[0], &["name"]), &completions)
+            .env("JOB_COMPLETION_INDEX", k.to_string())
+            .current_dir(&work)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "pod {k}: {}", stderr(&o));
+    }
+    let merged = s.path("merged");
+    let o = repairsim(&["merge", &results, "--out", &merged, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let single = s.path("single");
+    let o = repairsim(&[&command[..], &["--out", &single, "-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listing = |d: &str| crate::common::files(Path::new(d));
+    assert!(listing(&single) == listing(&merged));
+}
