@@ -7,7 +7,7 @@ use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
 use crate::mc::metrics::shown_for;
-use crate::mc::shard::{Header, PointKey, ShardSet, Source, hash_of};
+use crate::mc::shard::{Header, PointKey, ShardSet, hash_of};
 use crate::mc::sweep::replications_header;
 use crate::report::figures::compare_charts;
 use crate::report::{Staging, csv_bytes, csv_writer};
@@ -194,24 +194,13 @@ pub fn run_with(
     let (stop, rule) = args
         .reps
         .stop("every candidate's interval of the difference in")?;
-    let shard = args.shard.resolve()?;
-    let span = match shard {
-        Some(_) => Some(super::shard::round_span(
-            stop,
-            args.reps.round,
-            args.reps.round_size,
-        )?),
-        None => args.reps.no_round()?,
-    };
-    // Replications simulated here.
-    let simulated = match (&merged, shard, span) {
-        (Some(_), _, _) => 0,
-        (None, Some(shard), Some(span)) => {
-            let b = shard.block(&span);
-            b.end - b.start
-        }
-        _ => stop.max(),
-    };
+    let plan = super::shard::plan(&args.shard, merged.is_some(), stop.max(), || {
+        args.reps.round_span(stop)
+    })?;
+    if plan.shard.is_none() {
+        args.reps.no_round()?;
+    }
+    let simulated = plan.simulated;
     let pool = args.reps.pool()?;
     let mut estimate = crate::budget::Estimate::default();
     for s in &sides {
@@ -227,7 +216,7 @@ pub fn run_with(
         label: "compare".into(),
         content_hashes: sides.iter().map(|s| hash_of(&s.scenario)).collect(),
     }];
-    if let (Some(shard), Some(span)) = (shard, span) {
+    if let Some((shard, span)) = plan.shard {
         let out = args
             .out
             .clone()
@@ -254,13 +243,7 @@ pub fn run_with(
             Ok(())
         });
     }
-    let mut source = match merged {
-        Some(set) => {
-            set.check_points(&keys)?;
-            Source::Shards(set)
-        }
-        None => Source::Simulate(&pool),
-    };
+    let mut source = super::shard::source(merged, &keys, &pool)?;
     let out = args
         .out
         .clone()

@@ -12,7 +12,7 @@ use crate::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_INCIDENTS, IDX_NEEDLESS, IDX_NOT_READY_HOURS, IDX_TTD_MEAN,
     IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, metric_defs,
 };
-use crate::mc::shard::{Header, PointKey, ShardSet, Source, Span, hash_of};
+use crate::mc::shard::{Header, PointKey, ShardSet, Span, hash_of};
 use crate::mc::sweep::{Point, replication_row, replications_header, run_point, settings_label};
 use crate::mc::{Stop, runner};
 use crate::policy::params::report_table;
@@ -128,22 +128,17 @@ pub fn run_with(
     merged: Option<&mut ShardSet>,
 ) -> Result<(), CliError> {
     let sc = load_scenario(args.scenario.as_deref(), patches)?;
-    let shard = args.shard.resolve()?;
     let span = Span {
         from: 0,
         to: args.replications,
     };
-    let simulated = match (&merged, shard) {
-        (Some(_), _) => 0,
-        (None, Some(shard)) => {
-            let b = shard.block(&span);
-            b.end - b.start
-        }
-        (None, None) => args.replications,
-    };
+    let plan = super::shard::plan(&args.shard, merged.is_some(), args.replications, || {
+        Ok(span)
+    })?;
+    let simulated = plan.simulated;
     let threads = super::workers(args.threads);
     // A shard runs no replication 0 of its own: the merge does.
-    let first = if shard.is_some() { 0 } else { 1 };
+    let first = if plan.shard.is_some() { 0 } else { 1 };
     super::within_budget(
         "report",
         &Estimate::runs(&sc, first, 1).then(Estimate::runs(
@@ -163,7 +158,7 @@ pub fn run_with(
         label: settings_label(&[]),
         content_hashes: vec![hash_of(&sc)],
     }];
-    if let Some(shard) = shard {
+    if let Some((shard, span)) = plan.shard {
         let out = args
             .out
             .clone()
@@ -189,13 +184,7 @@ pub fn run_with(
             Ok(())
         });
     }
-    let mut source = match merged {
-        Some(set) => {
-            set.check_points(&keys)?;
-            Source::Shards(set)
-        }
-        None => Source::Simulate(&pool),
-    };
+    let mut source = super::shard::source(merged, &keys, &pool)?;
     let out = args
         .out
         .clone()

@@ -4,7 +4,9 @@
 
 use super::{Cli, CliError, Command};
 use crate::mc::Stop;
-use crate::mc::shard::{Header, MergeError, Shard, ShardSet, ShardWriter, Span, describe};
+use crate::mc::shard::{
+    Header, MergeError, PointKey, Shard, ShardSet, ShardWriter, Source, Span, describe,
+};
 use crate::report::staging::AtomicFile;
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -109,6 +111,56 @@ pub fn round_span(stop: Stop, round: u64, round_size: Option<u64>) -> Result<Spa
             })
         }
     }
+}
+
+/// What this process does with a command's replications.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// The shard it runs and its round's replications (of every shard).
+    pub shard: Option<(Shard, Span)>,
+    /// Replications simulated here, per point: all of them, a shard's
+    /// block, or none for a merge.
+    pub simulated: u64,
+}
+
+/// The plan of a command of `total` replications per point: `span`
+/// gives a shard's round (called only with `--shard`), `merging` is
+/// `merge`'s run of it.
+pub fn plan(
+    args: &ShardArgs,
+    merging: bool,
+    total: u64,
+    span: impl FnOnce() -> Result<Span, CliError>,
+) -> Result<Plan, CliError> {
+    let shard = match args.resolve()? {
+        Some(k) => Some((k, span()?)),
+        None => None,
+    };
+    let simulated = match shard {
+        _ if merging => 0,
+        Some((k, span)) => {
+            let b = k.block(&span);
+            b.end - b.start
+        }
+        None => total,
+    };
+    Ok(Plan { shard, simulated })
+}
+
+/// Where a command's replications come from: the shards of `merged`,
+/// once their scenario hashes are `keys`, else a simulation on `pool`.
+pub fn source<'a>(
+    merged: Option<&'a mut ShardSet>,
+    keys: &[PointKey],
+    pool: &'a rayon::ThreadPool,
+) -> Result<Source<'a>, CliError> {
+    Ok(match merged {
+        Some(set) => {
+            set.check_points(keys)?;
+            Source::Shards(set)
+        }
+        None => Source::Simulate(pool),
+    })
 }
 
 /// Where a shard writes when `--out` is not given: `out/NAME-COMMAND-shards`.

@@ -8,7 +8,7 @@ use crate::mc::estimate::CdfBand;
 use crate::mc::metrics::metric_defs;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
-use crate::mc::shard::{Header, PointKey, ShardSet, Source, hash_of};
+use crate::mc::shard::{Header, PointKey, ShardSet, hash_of};
 use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, settings_label,
     summary_json, summary_md, sweep_header, sweep_row,
@@ -133,8 +133,8 @@ impl ReplicationArgs {
     }
 
     /// Refuses `--round` other than 1 without `--shard`: nothing is run
-    /// in rounds on one machine. Returns no span.
-    pub fn no_round(&self) -> Result<Option<crate::mc::shard::Span>, CliError> {
+    /// in rounds on one machine.
+    pub fn no_round(&self) -> Result<(), CliError> {
         if self.round != 1 {
             return Err(CliError::Input(format!(
                 "--round {}: only with --shard (a round is one set of shards); on one machine, \
@@ -142,7 +142,12 @@ impl ReplicationArgs {
                 self.round
             )));
         }
-        Ok(None)
+        Ok(())
+    }
+
+    /// A shard's round of `stop`'s replications.
+    pub fn round_span(&self, stop: Stop) -> Result<crate::mc::shard::Span, CliError> {
+        super::shard::round_span(stop, self.round, self.round_size)
     }
 
     pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
@@ -300,24 +305,13 @@ pub fn run_with(
         }
     }
     let (stop, rule) = args.reps.stop("the 95% interval of")?;
-    let shard = args.shard.resolve()?;
-    let span = match shard {
-        Some(_) => Some(super::shard::round_span(
-            stop,
-            args.reps.round,
-            args.reps.round_size,
-        )?),
-        None => args.reps.no_round()?,
-    };
-    // Replications simulated here, per point.
-    let simulated = match (&merged, shard, span) {
-        (Some(_), _, _) => 0,
-        (None, Some(shard), Some(span)) => {
-            let b = shard.block(&span);
-            b.end - b.start
-        }
-        _ => stop.max(),
-    };
+    let plan = super::shard::plan(&args.shard, merged.is_some(), stop.max(), || {
+        args.reps.round_span(stop)
+    })?;
+    if plan.shard.is_none() {
+        args.reps.no_round()?;
+    }
+    let simulated = plan.simulated;
     let threads = super::workers(args.reps.threads).min(simulated.max(1));
     // The scenario as every point starts from: the file and the --sets.
     let base = &load_scenario(args.scenario.as_deref(), patches)?;
@@ -362,7 +356,7 @@ pub fn run_with(
     );
     super::within_budget("sweep", &exact)?;
     let pool = args.reps.pool()?;
-    if let (Some(shard), Some(span)) = (shard, span) {
+    if let Some((shard, span)) = plan.shard {
         let out = args
             .out
             .clone()
@@ -399,13 +393,7 @@ pub fn run_with(
             Ok(())
         });
     }
-    let mut source = match merged {
-        Some(set) => {
-            set.check_points(&keys)?;
-            Source::Shards(set)
-        }
-        None => Source::Simulate(&pool),
-    };
+    let mut source = super::shard::source(merged, &keys, &pool)?;
     let out = args
         .out
         .clone()
