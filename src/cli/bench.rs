@@ -365,7 +365,7 @@ fn time_merge(
     pool: &rayon::ThreadPool,
 ) -> Result<MergeCost, CliError> {
     use crate::mc::estimate::CdfBand;
-    use crate::mc::shard::{Header, PointKey, Shard, ShardSet, ShardWriter, Span, hash_of};
+    use crate::mc::shard::{Header, PointKey, Shard, ShardSet, ShardWriter, Span};
     let dir = std::env::temp_dir().join(format!("repairsim-bench-merge-{}", std::process::id()));
     let io = |e: std::io::Error| CliError::Output(format!("{}: {e}", dir.display()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -383,10 +383,7 @@ fn time_merge(
                 index: k,
                 count: MERGE_SHARDS,
             };
-            let keys = vec![PointKey {
-                label: crate::mc::sweep::settings_label(&[]),
-                content_hashes: vec![hash_of(sc)],
-            }];
+            let keys = vec![PointKey::of(crate::mc::sweep::settings_label(&[]), &[sc])];
             let header = Header::new("sweep", vec![], sc, "bench", None, keys, shard, 1, span);
             let path = dir.join(shard.file_name(1));
             let f = std::fs::File::create(&path).map_err(io)?;

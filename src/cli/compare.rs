@@ -7,7 +7,7 @@ use crate::mc::Stop;
 use crate::mc::compare::{CSV_HEADER, Side, csv_rows, run_compare, to_json, to_markdown};
 use crate::mc::csv_number;
 use crate::mc::metrics::shown_for;
-use crate::mc::shard::{Header, PointKey, ShardSet, hash_of};
+use crate::mc::shard::{Header, PointKey, ShardSet};
 use crate::mc::sweep::replications_header;
 use crate::report::figures::compare_charts;
 use crate::report::{Staging, csv_bytes, csv_writer};
@@ -212,10 +212,10 @@ pub fn run_with(
     }
     super::within_budget("compare", &estimate)?;
     let base = sides[0].scenario.clone();
-    let keys = vec![PointKey {
-        label: "compare".into(),
-        content_hashes: sides.iter().map(|s| hash_of(&s.scenario)).collect(),
-    }];
+    let keys = vec![PointKey::of(
+        "compare".into(),
+        &sides.iter().map(|s| &s.scenario).collect::<Vec<_>>(),
+    )];
     if let Some((shard, span)) = plan.shard {
         let out = args
             .out

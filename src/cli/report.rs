@@ -12,7 +12,7 @@ use crate::mc::metrics::{
     IDX_AVAILABILITY, IDX_FAILED, IDX_INCIDENTS, IDX_NEEDLESS, IDX_NOT_READY_HOURS, IDX_TTD_MEAN,
     IDX_TTR_MEAN, IDX_TTR_P50, IDX_TTR_P99, IDX_TTR_RESTRICTED, metric_defs,
 };
-use crate::mc::shard::{Header, PointKey, ShardSet, Span, hash_of};
+use crate::mc::shard::{Header, PointKey, ShardSet, Span};
 use crate::mc::sweep::{Point, replication_row, replications_header, run_point, settings_label};
 use crate::mc::{Stop, runner};
 use crate::policy::params::report_table;
@@ -154,10 +154,7 @@ pub fn run_with(
         settings: vec![],
         scenario: sc.clone(),
     };
-    let keys = vec![PointKey {
-        label: settings_label(&[]),
-        content_hashes: vec![hash_of(&sc)],
-    }];
+    let keys = vec![PointKey::of(settings_label(&[]), &[&sc])];
     if let Some((shard, span)) = plan.shard {
         let out = args
             .out

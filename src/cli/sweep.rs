@@ -8,7 +8,7 @@ use crate::mc::estimate::CdfBand;
 use crate::mc::metrics::metric_defs;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
-use crate::mc::shard::{Header, PointKey, ShardSet, hash_of};
+use crate::mc::shard::{Header, PointKey, ShardSet};
 use crate::mc::sweep::{
     Point, SweepInfo, replication_row, replications_header, run_point, settings_label,
     summary_json, summary_md, sweep_header, sweep_row,
@@ -343,10 +343,7 @@ pub fn run_with(
             Some(u) => u.union(&v),
             None => v,
         });
-        keys.push(PointKey {
-            label: settings_label(&p.settings),
-            content_hashes: vec![hash_of(&p.scenario)],
-        });
+        keys.push(PointKey::of(settings_label(&p.settings), &[&p.scenario]));
     }
     exact.what = format!(
         "{} grid point{}, up to {} replications each",

@@ -150,12 +150,25 @@ pub struct Span {
     pub to: u64,
 }
 
-/// What a point (a grid point, or a whole comparison) is: its label and
-/// the content hash of each side's scenario.
+/// What a point (a grid point, or a whole comparison) is: its label, and
+/// of each side's scenario the content hash (of the file and every patch)
+/// and the patches that made it, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointKey {
     pub label: String,
     pub content_hashes: Vec<String>,
+    pub patches: Vec<Vec<String>>,
+}
+
+impl PointKey {
+    /// The key of a point labelled `label` whose sides run `sides`.
+    pub fn of(label: String, sides: &[&Scenario]) -> PointKey {
+        PointKey {
+            label,
+            content_hashes: sides.iter().map(|sc| hash_of(sc)).collect(),
+            patches: sides.iter().map(|sc| sc.patches.clone()).collect(),
+        }
+    }
 }
 
 /// The first line of a shard file.

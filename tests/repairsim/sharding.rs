@@ -175,8 +175,22 @@ fn missing_doubled_and_foreign_shards_are_refused() {
     );
     refused(&o, "every shard of a run has the same N", &out);
 
-    // Another scenario: its hash differs.
+    // Another scenario: its hash differs. The header names its patches.
     shard(&["--set", "policy.settle=1m"], 2, 3, &s.path("other"));
+    let header = std::fs::read_to_string(s.path("other/shard-2-of-3.jsonl")).unwrap();
+    let header: serde_json::Value = serde_json::from_str(header.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        header["points"][3]["patches"],
+        serde_json::json!([["policy.settle=1m", "policy.repair_delay=5m", "seed=2"]])
+    );
+    assert_eq!(
+        (
+            header["shard"]["index"].as_u64(),
+            header["shard"]["count"].as_u64()
+        ),
+        (Some(2), Some(3))
+    );
+    assert_eq!(header["version"], env!("CARGO_PKG_VERSION"));
     let o = merge(
         &[&file(0), &file(1), &s.path("other/shard-2-of-3.jsonl")],
         &out,
