@@ -862,7 +862,7 @@ impl Plan<'_> {
             }
             Some(c) => format!("the shards stay in directory {name} of {c}"),
         };
-        let lines = [
+        let mut lines: Vec<String> = [
             format!(
                 "repairsim k8s-job (repairsim {}): {} shards of",
                 env!("CARGO_PKG_VERSION"),
@@ -907,6 +907,23 @@ impl Plan<'_> {
             format!("  {kubectl} wait --for=condition=Ready pod/{collect} --timeout=10m"),
             format!("  {kubectl} cp {collect}:{RESULTS} {shards}"),
             format!("  repairsim merge {shards} --out out/{name}"),
+        ])
+        .collect();
+        if self
+            .cmd
+            .args
+            .iter()
+            .any(|t| t == "--until-ci" || t.starts_with("--until-ci="))
+        {
+            lines.extend([
+                "  (--until-ci runs in rounds, one Job each (--round J): merge every round's"
+                    .to_string(),
+                "  shard directories together; when the target is not met yet, merge says"
+                    .to_string(),
+                "  so, exit 2, and which round to run next)".to_string(),
+            ]);
+        }
+        lines.extend([
             String::new(),
             format!("Clean up ({keep}):"),
             format!("  {cleanup}"),

@@ -366,6 +366,11 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sweep(a) => sweep::run(a, &patches),
         Command::Compare(a) => compare::run(a, &patches),
         Command::Check(a) => check::run(a, &file, &cli.set),
+        Command::Merge(_) if !patches.is_empty() => Err(CliError::Input(
+            "merge: --set and --policy-file come from the shards' command line; give them to \
+             the shards, not to merge"
+                .into(),
+        )),
         Command::Merge(a) => shard::merge(a),
         Command::Bench(a) => bench::run(a, &patches),
         Command::K8sJob(a) => k8s_job::run(a, &patches),

@@ -30,7 +30,8 @@ pub struct ShardArgs {
     /// SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "K/N|auto", help_heading = "Sharding")]
     pub shard: Option<String>,
-    /// N for --shard auto, when JOB_COMPLETIONS is not set.
+    /// N for --shard auto; it wins over JOB_COMPLETIONS and
+    /// SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "N", requires = "shard", help_heading = "Sharding",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub shard_count: Option<u32>,

@@ -62,6 +62,11 @@ impl ReplicationArgs {
     pub fn stop(&self, watched: &str) -> Result<(Stop, String), CliError> {
         match &self.until_ci {
             // clap's `requires` lets `-n N --require-ci` through.
+            None if self.round_size.is_some() => Err(CliError::Input(
+                "--round-size: only with --until-ci (it says how often the target is checked); \
+                 a fixed count of replications runs as one round"
+                    .into(),
+            )),
             None if self.require_ci => Err(CliError::Input(
                 "--require-ci: it needs --until-ci (a fixed count of replications has no \
                  target to miss)"

@@ -45,6 +45,17 @@ use std::path::{Path, PathBuf};
 /// The version of the shard file format; `merge` refuses any other.
 pub const FORMAT: u32 = 1;
 
+/// The most shards a run may have: a Kubernetes Indexed Job's limit on
+/// completions.
+pub const MAX_SHARDS: u32 = 100_000;
+
+/// This build, as shard headers record it and `merge` requires it: the
+/// version and the commit (`repairsim --version`), since the bytes of a
+/// merge depend on the build that folds them.
+pub fn build() -> &'static str {
+    env!("REPAIRSIM_VERSION")
+}
+
 /// Shard `index` of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
@@ -124,9 +135,10 @@ impl Shard {
             }
             (number("K", k)?, number("N", n)?)
         };
-        if n == 0 || index >= n {
+        if n == 0 || index >= n || n > MAX_SHARDS {
             return Err(format!(
-                "--shard {spec}: shard {index} of {n}: K must be from 0 to N-1 and N at least 1"
+                "--shard {spec}: shard {index} of {n}: K must be from 0 to N-1 and N from 1 to \
+                 {MAX_SHARDS}"
             ));
         }
         Ok(Shard { index, count: n })
@@ -214,7 +226,7 @@ impl Header {
     ) -> Header {
         Header {
             repairsim_shard: FORMAT,
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: build().into(),
             command: command.into(),
             argv,
             scenario: base.name.clone(),
@@ -462,6 +474,17 @@ fn read_header(path: &Path) -> Result<Header, MergeError> {
             header.repairsim_shard
         )));
     }
+    let (k, n, span) = (header.shard.index, header.shard.count, header.replications);
+    if n == 0 || n > MAX_SHARDS || k >= n || span.from > span.to || header.round == 0 {
+        return Err(MergeError(format!(
+            "{}:1: shard {k} of {n}, round {}, replications {}..{}: not a shard's header (K from \
+             0 to N-1, N from 1 to {MAX_SHARDS}, rounds from 1)",
+            path.display(),
+            header.round,
+            span.from,
+            span.to
+        )));
+    }
     let len = f.seek(SeekFrom::End(0)).map_err(io_err)?;
     let tail_len = len.min(256);
     f.seek(SeekFrom::Start(len - tail_len)).map_err(io_err)?;
@@ -557,9 +580,18 @@ impl ShardSet {
             }
             headers.push((f, h));
         }
-        let Some((_, any)) = headers.first() else {
+        let Some((first, any)) = headers.first() else {
             return Err(MergeError("no shard files given".into()));
         };
+        if any.version != build() {
+            return Err(MergeError(format!(
+                "{} was written by repairsim {}, and this is repairsim {}: merge with the build \
+                 that ran the shards (the bytes of the outputs depend on it)",
+                first.display(),
+                any.version,
+                build()
+            )));
+        }
         let n = any.shard.count;
         // Round → (span, by K: the file).
         let mut rounds: BTreeMap<u64, (Span, BTreeMap<u32, PathBuf>)> = BTreeMap::new();
@@ -604,12 +636,18 @@ impl ShardSet {
                     span.from
                 )));
             }
+            let count = n as usize - by_k.len();
             let missing: Vec<String> = (0..n)
                 .filter(|k| !by_k.contains_key(k))
+                .take(10)
                 .map(|k| k.to_string())
+                .chain((count > 10).then(|| format!("and {} more", count - 10)))
                 .collect();
             if !missing.is_empty() {
-                let have: Vec<String> = by_k.keys().map(|k| k.to_string()).collect();
+                let mut have: Vec<String> = by_k.keys().take(10).map(|k| k.to_string()).collect();
+                if by_k.len() > 10 {
+                    have.push(format!("and {} more", by_k.len() - 10));
+                }
                 return Err(MergeError(format!(
                     "shard{} {} of {n}{} {} missing (given: {}): run {} again \
                      (JOB_COMPLETION_INDEX={}) or pass {} file",
@@ -760,6 +798,9 @@ fn read_block<E: From<MergeError>>(
     let mut reader = BufReader::with_capacity(1 << 16, f);
     let mut buf = String::new();
     let mut held: Option<Vec<RepRow>> = None;
+    // By side: how many times to recover and to detect the rows counted,
+    // which the block's pooled histograms must hold.
+    let mut counted: Vec<Option<(u64, u64)>> = vec![Some((0, 0)); sides];
     let bad = |line: u64, why: String| MergeError(format!("{}:{line}: {why}", path.display()));
     loop {
         buf.clear();
@@ -804,6 +845,15 @@ fn read_block<E: From<MergeError>>(
                 .into());
             }
             check_rows(&rows, sides, band).map_err(|why| bad(at, why))?;
+            for (c, row) in counted.iter_mut().zip(&rows) {
+                let n = |cdf: &Option<super::estimate::CdfCounts>| cdf.as_ref().map_or(0, |c| c.n);
+                *c = c.and_then(|(r, d)| {
+                    Some((
+                        r.checked_add(n(&row.ttr_cdf))?,
+                        d.checked_add(n(&row.ttd_cdf))?,
+                    ))
+                });
+            }
             let rows = rows
                 .into_iter()
                 .map(|mut row| {
@@ -855,6 +905,23 @@ fn read_block<E: From<MergeError>>(
                     .ok_or_else(|| bad(at, "a pooled histogram out of order".into()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if band {
+            for (side, (c, (ttr, ttd))) in counted.iter().zip(&hists).enumerate() {
+                if *c != Some((ttr.count(), ttd.count())) {
+                    return Err(bad(
+                        at,
+                        format!(
+                            "side {side}'s pooled histograms hold {} and {} values, and its rows \
+                             count {}: the file was changed after its shard wrote it",
+                            ttr.count(),
+                            ttd.count(),
+                            c.map_or("more than 2^64".into(), |(r, d)| format!("{r} and {d}"))
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
         return match held {
             Some(rows) => Ok(consume(rows, &hists)? == Flow::Stop),
             // An empty block (more shards than replications).

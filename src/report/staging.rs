@@ -301,12 +301,22 @@ impl AtomicFile {
                 format!("{} names no file", target.display()),
             )
         })?;
+        // Unique to this writer, even among pods that are all process 1
+        // of their own namespace: a second writer never truncates it.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let tmp = dir.join(format!(
-            ".{}.repairsim-tmp-{}",
+            ".{}.repairsim-tmp-{}-{nanos}-{}",
             name.to_string_lossy(),
-            std::process::id()
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
-        let f = fs::File::create(&tmp)?;
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         live().push(tmp.clone());
         Ok((
             AtomicFile {
@@ -559,6 +569,26 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn two_writers_of_one_file_never_share_a_temporary_file() {
+        let d = scratch("atomic");
+        let target = d.join("shard-0-of-1.jsonl");
+        let (a, mut fa) = AtomicFile::create(&target).unwrap();
+        let (b, mut fb) = AtomicFile::create(&target).unwrap();
+        fa.write_all(b"first half, ").unwrap();
+        fb.write_all(b"the same bytes\n").unwrap();
+        fa.write_all(b"then the rest\n").unwrap();
+        a.commit(fa).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"first half, then the rest\n");
+        b.commit(fb).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"the same bytes\n");
+        // Dropped uncommitted: nothing is left but the file.
+        let (_c, _) = AtomicFile::create(&target).unwrap();
+        drop(_c);
+        assert_eq!(listing(&d), ["shard-0-of-1.jsonl"]);
+        fs::remove_dir_all(&d).unwrap();
     }
 
     fn run(out: &Path, files: &[&str]) -> io::Result<Vec<PathBuf>> {

@@ -158,6 +158,12 @@ fn missing_doubled_and_foreign_shards_are_refused() {
     let out = s.path("merged");
     let file = |k: u32| s.path(&format!("shards/shard-{k}-of-3.jsonl"));
 
+    let o = repairsim(&["merge", &shards, "--out", &out, "--set", "seed=9"]);
+    refused(
+        &o,
+        "merge: --set and --policy-file come from the shards' command line",
+        &out,
+    );
     let o = merge(&[&file(0), &file(2)], &out);
     refused(
         &o,
@@ -190,7 +196,7 @@ fn missing_doubled_and_foreign_shards_are_refused() {
         ),
         (Some(2), Some(3))
     );
-    assert_eq!(header["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(header["version"], env!("REPAIRSIM_VERSION"));
     let o = merge(
         &[&file(0), &file(1), &s.path("other/shard-2-of-3.jsonl")],
         &out,
@@ -203,7 +209,7 @@ fn missing_doubled_and_foreign_shards_are_refused() {
 
     // Another version.
     let text = std::fs::read_to_string(file(2)).unwrap();
-    let version = format!("\"version\":\"{}\"", env!("CARGO_PKG_VERSION"));
+    let version = format!("\"version\":\"{}\"", env!("REPAIRSIM_VERSION"));
     assert!(text.contains(&version));
     std::fs::create_dir_all(s.path("old")).unwrap();
     let old = s.path("old/shard-2-of-3.jsonl");
@@ -213,10 +219,39 @@ fn missing_doubled_and_foreign_shards_are_refused() {
         &o,
         &format!(
             "written by repairsim {} and 0.0.1",
-            env!("CARGO_PKG_VERSION")
+            env!("REPAIRSIM_VERSION")
         ),
         &out,
     );
+
+    // Every shard of another build: this build does not merge them.
+    std::fs::create_dir_all(s.path("allold")).unwrap();
+    for k in 0..3 {
+        let t = std::fs::read_to_string(file(k)).unwrap();
+        let to = s.path(&format!("allold/shard-{k}-of-3.jsonl"));
+        std::fs::write(to, t.replacen(&version, "\"version\":\"0.0.1\"", 1)).unwrap();
+    }
+    let o = merge(&[&s.path("allold")], &out);
+    refused(
+        &o,
+        "was written by repairsim 0.0.1, and this is repairsim",
+        &out,
+    );
+
+    // A header no shard writes: no division by zero.
+    std::fs::write(&old, text.replacen("\"count\":3", "\"count\":0", 1)).unwrap();
+    let o = merge(&[&old], &out);
+    refused(&o, "not a shard's header", &out);
+
+    // A row edited after the shard wrote it: its block no longer adds up.
+    assert!(text.contains("\"ttr_cdf\":{\"n\":"));
+    std::fs::write(
+        &old,
+        text.replacen("\"ttr_cdf\":{\"n\":", "\"ttr_cdf\":{\"n\":1", 1),
+    )
+    .unwrap();
+    let o = merge(&[&file(0), &file(1), &old], &out);
+    refused(&o, "the file was changed after its shard wrote it", &out);
 
     // A file cut short in a copy.
     let cut = s.path("old/shard-2-of-3.jsonl");
@@ -328,6 +363,11 @@ fn until_ci_runs_in_rounds_and_merges_like_one_machine_checking_every_round() {
 fn shard_flags_are_checked() {
     for (args, expected) in [
         (&["sweep", "--shard", "3/3"][..], "K must be from 0 to N-1"),
+        (&["sweep", "--shard", "0/100001"][..], "N from 1 to 100000"),
+        (
+            &["sweep", "-n", "3", "--round-size", "5"][..],
+            "--round-size: only with --until-ci",
+        ),
         (
             &["sweep", "--shard", "auto"][..],
             "neither JOB_COMPLETION_INDEX",
