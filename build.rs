@@ -1,6 +1,7 @@
 //! Names the commit in `repairsim --version` (and whether the tree had
 //! uncommitted changes). Outputs never carry it: they name the package
-//! version only, so they stay byte-identical across commits.
+//! version only, so they stay byte-identical across commits. Shard files
+//! do, because `merge` must fold them with the build that wrote them.
 
 use std::process::Command;
 
