@@ -364,7 +364,6 @@ fn time_merge(
     patches: &[Patch],
     pool: &rayon::ThreadPool,
 ) -> Result<MergeCost, CliError> {
-    use crate::mc::estimate::CdfBand;
     use crate::mc::shard::{Header, PointKey, Shard, ShardSet, ShardWriter, Span};
     let dir = std::env::temp_dir().join(format!("repairsim-bench-merge-{}", std::process::id()));
     let io = |e: std::io::Error| CliError::Output(format!("{}: {e}", dir.display()));
@@ -375,7 +374,6 @@ fn time_merge(
             from: 0,
             to: MERGE_REPLICATIONS,
         };
-        let xs = CdfBand::new(sc.horizon.ms()).xs;
         let t0 = Instant::now();
         let mut bytes = 0;
         for k in 0..MERGE_SHARDS {
@@ -388,7 +386,7 @@ fn time_merge(
             let path = dir.join(shard.file_name(1));
             let f = std::fs::File::create(&path).map_err(io)?;
             let mut w = ShardWriter::new(std::io::BufWriter::new(f), &header).map_err(io)?;
-            w.point(pool, 0, &[sc], Some(&xs), shard.block(&span), || {})
+            w.point(pool, 0, &[sc], true, shard.block(&span), || {})
                 .map_err(io)?;
             w.finish().map_err(io)?;
             bytes += std::fs::metadata(&path).map_err(io)?.len();

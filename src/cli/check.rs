@@ -408,7 +408,7 @@ fn measured(pool: &rayon::ThreadPool, t: &Target, bar: &indicatif::ProgressBar) 
             n,
             |r| checked_replication(sc, r),
             |r, (res, broken)| {
-                summary.push(&res);
+                summary.push(res);
                 if r >= from {
                     violations.extend(
                         broken

@@ -217,10 +217,6 @@ pub fn run_with(
         &sides.iter().map(|s| &s.scenario).collect::<Vec<_>>(),
     )];
     if let Some((shard, span)) = plan.shard {
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| super::shard::default_dir(&base.name, "compare"));
         let header = Header::new(
             "compare",
             super::shard::argv()?,
@@ -232,15 +228,10 @@ pub fn run_with(
             args.reps.round,
             span,
         );
-        let block = shard.block(&span);
-        let bar = progress::bar(block.end - block.start, false, args.quiet);
         let scenarios: Vec<&crate::scenario::Scenario> =
             sides.iter().map(|s| &s.scenario).collect();
-        return super::shard::write(&out, header, args.quiet, |w| {
-            w.point(&pool, 0, &scenarios, None, block.clone(), || bar.inc(1))
-                .map_err(super::run::out_err(&out))?;
-            bar.finish_and_clear();
-            Ok(())
+        return super::shard::write(args.out.as_deref(), header, &pool, args.quiet, |run| {
+            run(0, &scenarios)
         });
     }
     let mut source = super::shard::source(merged, &keys, &pool)?;

@@ -247,8 +247,8 @@ struct JobCommand {
 
 impl JobCommand {
     fn parse(tokens: &[String]) -> Result<JobCommand, CliError> {
-        // The shard flags are refused by name, before clap, which may not
-        // know them; a bare `--` ends the flags.
+        // The shard flags are refused by name, before clap, so that the
+        // message quotes the flag as written; a bare `--` ends the flags.
         let flags = tokens.iter().take_while(|t| *t != "--");
         if let Some(t) = flags.clone().find(|t| {
             ["--shard", "--shard-count"]

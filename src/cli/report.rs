@@ -5,7 +5,6 @@
 use super::run::{ChartArgs, Events, out_err, stream_run};
 use super::{CliError, load_scenario, progress};
 use crate::budget::Estimate;
-use crate::mc::estimate::CdfBand;
 use crate::mc::fewest::FewestReady;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::metrics::{
@@ -156,10 +155,6 @@ pub fn run_with(
     };
     let keys = vec![PointKey::of(settings_label(&[]), &[&sc])];
     if let Some((shard, span)) = plan.shard {
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| super::shard::default_dir(&sc.name, "report"));
         let header = Header::new(
             "report",
             super::shard::argv()?,
@@ -171,14 +166,8 @@ pub fn run_with(
             1,
             span,
         );
-        let block = shard.block(&span);
-        let bar = progress::bar(block.end - block.start, false, args.quiet);
-        let xs = CdfBand::new(sc.horizon.ms()).xs;
-        return super::shard::write(&out, header, args.quiet, |w| {
-            w.point(&pool, 0, &[&sc], Some(&xs), block.clone(), || bar.inc(1))
-                .map_err(out_err(&out))?;
-            bar.finish_and_clear();
-            Ok(())
+        return super::shard::write(args.out.as_deref(), header, &pool, args.quiet, |run| {
+            run(0, &[&sc])
         });
     }
     let mut source = super::shard::source(merged, &keys, &pool)?;

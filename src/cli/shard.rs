@@ -8,6 +8,7 @@ use crate::mc::shard::{
     Header, MergeError, PointKey, Shard, ShardSet, ShardWriter, Source, Span, describe,
 };
 use crate::report::staging::AtomicFile;
+use crate::scenario::Scenario;
 use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -165,24 +166,46 @@ pub fn source<'a>(
 }
 
 /// Where a shard writes when `--out` is not given: `out/NAME-COMMAND-shards`.
-pub fn default_dir(name: &str, command: &str) -> PathBuf {
+fn default_dir(name: &str, command: &str) -> PathBuf {
     PathBuf::from("out").join(format!("{name}-{command}-shards"))
 }
 
-/// Writes a shard file for `header` into `dir`, with what `body` writes
-/// after the header, whole or not at all, and says where (unless `quiet`).
+/// Writes the shard file of `header` into `out` (default
+/// `out/NAME-COMMAND-shards`), whole or not at all, and says where (unless
+/// `quiet`). `body` hands each point, by index with its sides' scenarios,
+/// to the function it is given, which simulates the shard's block of it
+/// on `pool` and writes its rows.
 pub fn write(
-    dir: &Path,
+    out: Option<&Path>,
     header: Header,
+    pool: &rayon::ThreadPool,
     quiet: bool,
-    body: impl FnOnce(&mut ShardWriter<std::io::BufWriter<std::fs::File>>) -> Result<(), CliError>,
+    body: impl FnOnce(
+        &mut dyn FnMut(usize, &[&Scenario]) -> Result<(), CliError>,
+    ) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
+    let dir = out.map_or_else(
+        || default_dir(&header.scenario, &header.command),
+        Path::to_path_buf,
+    );
     let path = dir.join(header.shard.file_name(header.round));
-    let err = super::run::out_err(dir);
+    let err = super::run::out_err(&dir);
+    let block = header.shard.block(&header.replications);
+    let points = header.points.len();
+    let bar = super::progress::bar(
+        (block.end - block.start).saturating_mul(points as u64),
+        false,
+        quiet,
+    );
     let (file, f) = AtomicFile::create(&path).map_err(&err)?;
     let mut w =
         ShardWriter::new(std::io::BufWriter::with_capacity(1 << 16, f), &header).map_err(&err)?;
-    body(&mut w)?;
+    body(&mut |i, sides| {
+        bar.set_message(format!("point {}/{points}", i + 1));
+        w.point(pool, i, sides, header.band(), block.clone(), || bar.inc(1))
+            .map_err(&err)
+    })?;
+    bar.finish_and_clear();
     let f = w
         .finish()
         .map_err(&err)?
@@ -190,7 +213,6 @@ pub fn write(
         .map_err(|e| err(e.into_error()))?;
     file.commit(f).map_err(&err)?;
     if !quiet {
-        let block = header.shard.block(&header.replications);
         super::Out::stdout().println(&format!(
             "shard {} of {}: replications {}..{} of every point{} -> {}",
             header.shard.index,

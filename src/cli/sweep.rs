@@ -4,7 +4,6 @@
 use super::run::out_err;
 use super::{CliError, load_scenario, progress};
 use crate::budget::Estimate;
-use crate::mc::estimate::CdfBand;
 use crate::mc::metrics::metric_defs;
 use crate::mc::metrics::shown_metrics;
 use crate::mc::runner;
@@ -359,10 +358,6 @@ pub fn run_with(
     super::within_budget("sweep", &exact)?;
     let pool = args.reps.pool()?;
     if let Some((shard, span)) = plan.shard {
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| super::shard::default_dir(&base.name, "sweep"));
         let header = Header::new(
             "sweep",
             super::shard::argv()?,
@@ -374,24 +369,13 @@ pub fn run_with(
             args.reps.round,
             span,
         );
-        let block = shard.block(&span);
-        let bar = progress::bar(
-            (block.end - block.start).saturating_mul(grid.len() as u64),
-            false,
-            args.quiet,
-        );
-        let total = grid.len();
-        return super::shard::write(&out, header, args.quiet, |w| {
+        return super::shard::write(args.out.as_deref(), header, &pool, args.quiet, |run| {
             for (i, settings) in grid.into_iter().enumerate() {
-                let p = &point(args.scenario.as_deref(), patches, settings)?;
-                bar.set_message(format!("point {}/{total}", i + 1));
-                let xs = CdfBand::new(p.scenario.horizon.ms()).xs;
-                w.point(&pool, i, &[&p.scenario], Some(&xs), block.clone(), || {
-                    bar.inc(1)
-                })
-                .map_err(out_err(&out))?;
+                run(
+                    i,
+                    &[&point(args.scenario.as_deref(), patches, settings)?.scenario],
+                )?;
             }
-            bar.finish_and_clear();
             Ok(())
         });
     }

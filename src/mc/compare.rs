@@ -368,7 +368,7 @@ pub fn run_compare<E: From<MergeError>>(
     let mut cmp = Comparison::new(sides);
     let watched = stop.watched();
     let scenarios: Vec<&Scenario> = sides.iter().map(|s| &s.scenario).collect();
-    source.replications(0, &scenarios, None, stop.max(), |rows, pooled| {
+    source.replications(0, &scenarios, false, stop.max(), |rows, pooled| {
         for (i, r) in rows.iter().enumerate() {
             row(i, r)?;
         }

@@ -30,13 +30,12 @@
 //! scenario files, K, N and the round: an index that Kubernetes runs twice
 //! writes the same file.
 
-use super::estimate::Histogram;
+use super::estimate::{CdfBand, Histogram};
 use super::metrics::{METRICS, RepRow, metric_defs, run_replication};
 use super::runner::{Flow, replicate};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
@@ -242,6 +241,13 @@ impl Header {
     }
 }
 
+impl Header {
+    /// Its rows carry CDF counts: every command but `compare` draws a band.
+    pub fn band(&self) -> bool {
+        self.command != "compare"
+    }
+}
+
 /// A scenario's hash as outputs spell it.
 pub fn hash_of(sc: &Scenario) -> String {
     format!("{:016x}", sc.content_hash)
@@ -310,45 +316,33 @@ impl<W: Write> ShardWriter<W> {
     }
 
     /// Runs replications `block` of every side of point `point` on `pool`
-    /// and writes them, then the point's pooled histograms. `grid`: the
-    /// CDF band grid of the point, if it draws one \[ms\].
+    /// and writes them, then the point's pooled histograms. `band`: the
+    /// point draws a CDF band, so its rows carry their CDF counts.
     pub fn point(
         &mut self,
         pool: &rayon::ThreadPool,
         point: usize,
         sides: &[&Scenario],
-        grid: Option<&[u64]>,
+        band: bool,
         block: Range<u64>,
         mut tick: impl FnMut(),
     ) -> io::Result<()> {
         let mut pooled: Vec<(Histogram, Histogram)> = vec![Default::default(); sides.len()];
         let mut rows = 0;
-        replicate(
-            pool,
-            block.end - block.start,
-            |i| {
-                sides
-                    .iter()
-                    .map(|sc| run_replication(sc, block.start + i, false).split(grid))
-                    .collect::<Vec<_>>()
-            },
-            |i, results| {
-                let mut out = Vec::with_capacity(results.len());
-                for ((row, ttr, ttd), p) in results.into_iter().zip(&mut pooled) {
-                    p.0.merge(&ttr);
-                    p.1.merge(&ttd);
-                    out.push(row);
-                }
-                self.line(&RowOut {
-                    point,
-                    replication: block.start + i,
-                    sides: &out,
-                })?;
-                rows += 1;
-                tick();
-                Ok::<_, io::Error>(Flow::Continue)
-            },
-        )?;
+        simulate(pool, sides, band, block, |rep, hists| {
+            for (p, (ttr, ttd)) in pooled.iter_mut().zip(hists) {
+                p.0.merge(ttr);
+                p.1.merge(ttd);
+            }
+            self.line(&RowOut {
+                point,
+                replication: rep[0].replication,
+                sides: &rep,
+            })?;
+            rows += 1;
+            tick();
+            Ok::<_, io::Error>(Flow::Continue)
+        })?;
         let pooled: Vec<PooledRuns> = pooled
             .iter()
             .map(|(ttr, ttd)| PooledRuns {
@@ -681,8 +675,7 @@ impl ShardSet {
         }
         let header = first_header.expect("round 1 has shard 0: checked above");
         Ok(ShardSet {
-            // A comparison draws no CDF band.
-            band: header.command != "compare",
+            band: header.band(),
             header,
             rounds: out,
         })
@@ -954,6 +947,37 @@ fn check_rows(rows: &[RepRow], sides: usize, band: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs replications `reps` of every side on `pool` and hands each, in
+/// order, to `consume` as its sides' rows and histograms, until it
+/// returns [`Flow::Stop`]. `band`: the rows carry their CDF counts on the
+/// first side's band grid. Returns how many it consumed.
+fn simulate<E>(
+    pool: &rayon::ThreadPool,
+    sides: &[&Scenario],
+    band: bool,
+    reps: Range<u64>,
+    mut consume: impl FnMut(Vec<RepRow>, &[(Histogram, Histogram)]) -> Result<Flow, E>,
+) -> Result<u64, E> {
+    let grid = band.then(|| CdfBand::new(sides[0].horizon.ms()).xs);
+    replicate(
+        pool,
+        reps.end - reps.start,
+        |i| {
+            sides
+                .iter()
+                .map(|sc| run_replication(sc, reps.start + i, false).split(grid.as_deref()))
+                .collect::<Vec<_>>()
+        },
+        |_, results| {
+            let (rows, hists): (Vec<RepRow>, Vec<(Histogram, Histogram)>) = results
+                .into_iter()
+                .map(|(row, ttr, ttd)| (row, (ttr, ttd)))
+                .unzip();
+            consume(rows, &hists)
+        },
+    )
+}
+
 /// Where a command's replications come from.
 pub enum Source<'a> {
     /// Simulated here, on this pool.
@@ -965,36 +989,19 @@ pub enum Source<'a> {
 impl Source<'_> {
     /// Hands point `point`'s replications 0, 1, ... (each side's row of
     /// `sides`, with the histograms to pool) to `consume` until it
-    /// returns [`Flow::Stop`], or `max` are done. `grid`: the point's CDF
-    /// band grid, if it draws one \[ms\]. Returns how many it consumed.
+    /// returns [`Flow::Stop`], or `max` are done. `band`: the point draws
+    /// a CDF band, so its rows carry their CDF counts. Returns how many
+    /// it consumed.
     pub fn replications<E: From<MergeError>>(
         &mut self,
         point: usize,
         sides: &[&Scenario],
-        grid: Option<&[u64]>,
+        band: bool,
         max: u64,
-        mut consume: impl FnMut(Vec<RepRow>, &[(Histogram, Histogram)]) -> Result<Flow, E>,
+        consume: impl FnMut(Vec<RepRow>, &[(Histogram, Histogram)]) -> Result<Flow, E>,
     ) -> Result<u64, E> {
         match self {
-            Source::Simulate(pool) => replicate(
-                pool,
-                max,
-                |r| {
-                    sides
-                        .iter()
-                        .map(|sc| run_replication(sc, r, false).split(grid))
-                        .collect::<Vec<_>>()
-                },
-                |_, results| {
-                    let mut rows = Vec::with_capacity(results.len());
-                    let mut hists = Vec::with_capacity(results.len());
-                    for (row, ttr, ttd) in results {
-                        rows.push(row);
-                        hists.push((ttr, ttd));
-                    }
-                    consume(rows, &hists)
-                },
-            ),
+            Source::Simulate(pool) => simulate(pool, sides, band, 0..max, consume),
             Source::Shards(set) => set.fold_point(point, sides.len(), consume),
         }
     }
@@ -1002,12 +1009,10 @@ impl Source<'_> {
 
 /// `merge`'s one-line account of what it read, for stderr.
 pub fn describe(set: &ShardSet) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "{} shard{} of `{}` ({} replications{})",
-        set.header.shard.count,
-        if set.header.shard.count == 1 { "" } else { "s" },
+    let n = set.header.shard.count;
+    format!(
+        "{n} shard{} of `{}` ({} replications{})",
+        if n == 1 { "" } else { "s" },
         set.header.command,
         set.available(),
         if set.rounds.len() > 1 {
@@ -1015,8 +1020,7 @@ pub fn describe(set: &ShardSet) -> String {
         } else {
             String::new()
         }
-    );
-    s
+    )
 }
 
 #[cfg(test)]

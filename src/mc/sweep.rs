@@ -64,15 +64,9 @@ impl PointSummary {
     }
 
     /// Folds one replication in (call in replication order).
-    pub fn push(&mut self, r: &RepResult) {
-        let grid = self.grid();
-        let (row, ttr, ttd) = r.clone().split(Some(&grid));
+    pub fn push(&mut self, r: RepResult) {
+        let (row, ttr, ttd) = r.split(Some(&self.ttr_band.xs));
         self.push_row(&row, Some(&(ttr, ttd)));
-    }
-
-    /// The grid of the CDF bands \[ms\].
-    pub fn grid(&self) -> Vec<u64> {
-        self.ttr_band.xs.clone()
     }
 
     /// Folds one replication's row in (call in replication order), and
@@ -117,12 +111,11 @@ pub fn run_point<E: From<MergeError>>(
     mut tick: impl FnMut(),
 ) -> Result<PointSummary, E> {
     let mut summary = PointSummary::new(point.settings.clone(), point.scenario.horizon.ms());
-    let grid = summary.grid();
     let watched = stop.watched();
     source.replications(
         index,
         &[&point.scenario],
-        Some(&grid),
+        true,
         stop.max(),
         |rows, pooled| {
             let r = &rows[0];
@@ -453,7 +446,7 @@ mod tests {
         assert_eq!(&h[..3], ["point", "policy.repair_delay", "replication"]);
         assert_eq!(&row[..4], ["1", "2m", "3", "1165000"]);
         let mut p = PointSummary::new(settings, 3_600_000);
-        p.push(&r);
+        p.push(r.clone());
         assert_eq!(
             sweep_header(&keys, &shown).len(),
             sweep_row(0, &p, &shown).len()
